@@ -1,0 +1,307 @@
+//! `dicom-deid`: the native command-line shell around the engine. It walks files, folders and
+//! zips, feeds their bytes to the engine, and writes the zip, the key and the log.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::Parser;
+use dicom_deid::archive::input::{looks_like_zip, MemberInfo, ZipInput};
+use dicom_deid::archive::output::ZipSink;
+use dicom_deid::{Config, Job, Rejection};
+
+/// De-identify DICOM files (PS3.15 Annex E) into a zip, with a separate key and log.
+#[derive(Parser, Debug)]
+#[command(name = "dicom-deid", version, about)]
+struct Args {
+    /// Files, folders (walked recursively) or .zip files.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The de-identified zip to write.
+    #[arg(long, value_name = "FILE.zip")]
+    out: PathBuf,
+    /// The key CSV (PHI: research ID ↔ MRN, accession, dates). Default: <out>-key.csv.
+    #[arg(long, value_name = "FILE.csv")]
+    key: Option<PathBuf>,
+    /// The audit log CSV (PHI: source paths). Default: <out>-log.csv.
+    #[arg(long, value_name = "FILE.csv")]
+    log: Option<PathBuf>,
+    /// Configuration file (JSON or TOML); see README.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Preset: basic, research, keep-list (a config file's `preset` wins).
+    #[arg(long, default_value = "basic")]
+    preset: String,
+    /// Project secret file; created with a random secret if missing, and reused.
+    #[arg(long, value_name = "FILE", default_value = "dicom-deid.secret")]
+    secret_file: PathBuf,
+    /// Mapping CSV: MRN, Accession, New_Patient_ID, Surgery_Date, [Anchor_Date], [Notes].
+    #[arg(long, value_name = "FILE.csv")]
+    mapping: Option<PathBuf>,
+    /// A key CSV from an earlier batch: its patients keep their IDs, shifts and study numbers.
+    #[arg(long, value_name = "FILE.csv")]
+    existing_key: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Skip the self-check of each output (benchmarking only).
+    #[arg(long)]
+    no_verify: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Where one input's bytes come from.
+enum Source {
+    File(PathBuf),
+    Member(usize, MemberInfo),
+}
+
+struct Inputs {
+    items: Vec<(String, Source)>,
+    zips: Vec<Mutex<ZipInput>>,
+    unreadable: Vec<(String, u64, Rejection)>,
+}
+
+impl Inputs {
+    fn read(&self, src: &Source) -> Result<Vec<u8>, Rejection> {
+        match src {
+            Source::File(p) => fs::read(p).map_err(|e| Rejection::Unparseable { detail: format!("cannot read file: {e}") }),
+            Source::Member(z, m) => {
+                let mut zip = self.zips[*z].lock().map_err(|_| Rejection::Unparseable { detail: "zip reader poisoned".into() })?;
+                zip.read(m).map_err(|e| Rejection::Unparseable { detail: e.to_string() })
+            }
+        }
+    }
+}
+
+fn add_path(inputs: &mut Inputs, fs_path: &Path, shown: String) {
+    if fs_path.is_dir() {
+        let mut entries: Vec<PathBuf> = match fs::read_dir(fs_path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                inputs.unreadable.push((shown, 0, Rejection::Unparseable { detail: format!("cannot read folder: {e}") }));
+                return;
+            }
+        };
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            add_path(inputs, &p, format!("{shown}/{name}"));
+        }
+        return;
+    }
+    let is_zip_name = fs_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if is_zip_name {
+        match fs::read(fs_path) {
+            Ok(bytes) if looks_like_zip(&bytes) => match ZipInput::open(bytes) {
+                Ok(mut z) => {
+                    let members = z.members();
+                    let zi = inputs.zips.len();
+                    inputs.zips.push(Mutex::new(z));
+                    for m in members {
+                        inputs.items.push((format!("{shown}/{}", m.name), Source::Member(zi, m)));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    inputs.unreadable.push((shown, 0, Rejection::NotDicom { detail: e.to_string() }));
+                    return;
+                }
+            },
+            _ => {}
+        }
+    }
+    inputs.items.push((shown, Source::File(fs_path.to_path_buf())));
+}
+
+fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
+    match fs::read_to_string(path) {
+        Ok(s) => {
+            let s = s.trim().to_string();
+            if s.is_empty() {
+                return Err(format!("secret file {} is empty", path.display()));
+            }
+            Ok(s.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut b = [0u8; 32];
+            getrandom::fill(&mut b).map_err(|e| format!("cannot generate a secret: {e}"))?;
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            fs::write(path, format!("{hex}\n")).map_err(|e| format!("cannot create secret file {}: {e}", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
+            }
+            eprintln!("created a new project secret in {} (keep it: the same secret gives the same IDs and UIDs)", path.display());
+            Ok(hex.into_bytes())
+        }
+        Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
+    }
+}
+
+fn with_suffix(out: &Path, suffix: &str) -> PathBuf {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    out.with_file_name(format!("{stem}{suffix}"))
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let config = match &args.config {
+        Some(p) => {
+            let text = fs::read_to_string(p).map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
+            let text = if text.contains("preset") { text } else { format!("preset = \"{}\"\n{text}", args.preset) };
+            Config::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => Config::preset(&args.preset).map_err(|e| e.to_string())?,
+    };
+    let mut config = config;
+    if args.no_verify {
+        config.verify = false;
+    }
+    let read_text = |p: &Option<PathBuf>, what: &str| -> Result<Option<String>, String> {
+        match p {
+            None => Ok(None),
+            Some(p) => fs::read(p)
+                .map(|b| Some(String::from_utf8_lossy(&b).into_owned()))
+                .map_err(|e| format!("cannot read {what} {}: {e}", p.display())),
+        }
+    };
+    let mapping = read_text(&args.mapping, "mapping CSV")?;
+    let existing = read_text(&args.existing_key, "key CSV")?;
+    let secret = load_secret(&args.secret_file)?;
+    let mut job = Job::new(&config, &secret, mapping.as_deref(), existing.as_deref()).map_err(|e| e.to_string())?;
+
+    let key_path = args.key.clone().unwrap_or_else(|| with_suffix(&args.out, "-key.csv"));
+    let log_path = args.log.clone().unwrap_or_else(|| with_suffix(&args.out, "-log.csv"));
+    for p in [&key_path, &log_path] {
+        if p == &args.out {
+            return Err("--out, --key and --log must be different files".into());
+        }
+    }
+
+    let mut inputs = Inputs { items: Vec::new(), zips: Vec::new(), unreadable: Vec::new() };
+    for inp in &args.inputs {
+        if !inp.exists() {
+            return Err(format!("input {} does not exist", inp.display()));
+        }
+        let name = inp
+            .canonicalize()
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| inp.display().to_string());
+        add_path(&mut inputs, inp, name);
+    }
+    inputs.items.sort_by(|a, b| a.0.cmp(&b.0));
+    inputs.items.dedup_by(|a, b| a.0 == b.0);
+    for (p, size, r) in inputs.unreadable.drain(..) {
+        job.add_unreadable(&p, size, r);
+    }
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+
+    // Scan (headers only), in parallel.
+    let started = std::time::Instant::now();
+    let scans = parallel_map(&inputs.items, threads, |(path, src)| match inputs.read(src) {
+        Ok(b) => dicom_deid::scan::scan(path, &b),
+        Err(r) => dicom_deid::scan::ScanRecord { path: path.clone(), size: 0, result: Err(r) },
+    });
+    for s in scans {
+        job.add_scan(s);
+    }
+    let engine = job.plan();
+
+    // Rewrite in parallel batches, writing in sorted source order.
+    let todo: Vec<&(String, Source)> = {
+        let want: std::collections::BTreeSet<String> = job.paths_to_process().into_iter().collect();
+        inputs.items.iter().filter(|(p, _)| want.contains(p)).collect()
+    };
+    let tmp = args.out.with_extension("zip.partial");
+    let file = fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let mut sink = ZipSink::new(BufWriter::with_capacity(1 << 20, file));
+    let total = todo.len();
+    let mut done = 0usize;
+    let mut bytes_total = 0u64;
+    for chunk in todo.chunks(threads * 4) {
+        let results = parallel_map(chunk, threads, |(path, src)| match inputs.read(src) {
+            Ok(b) => engine.process(path, &b),
+            Err(r) => (None, dicom_deid::FileOutcome { source_path: path.clone(), bytes_in: 0, result: Err(r) }),
+        });
+        for (bytes, outcome) in results {
+            if let (Some(b), Ok((m, _))) = (&bytes, &outcome.result) {
+                sink.add(&m.path, b).map_err(|e| e.to_string())?;
+                bytes_total += outcome.bytes_in;
+            }
+            job.record(outcome);
+            done += 1;
+        }
+        if !args.quiet {
+            eprint!("\rde-identified {done}/{total} files");
+        }
+    }
+    for (path, bytes) in job.final_entries() {
+        sink.add(&path, &bytes).map_err(|e| e.to_string())?;
+    }
+    sink.finish().map_err(|e| e.to_string())?;
+    fs::rename(&tmp, &args.out).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    write_file(&key_path, job.key_csv().as_bytes())?;
+    write_file(&log_path, job.log_csv().as_bytes())?;
+    let secs = started.elapsed().as_secs_f64();
+    if !args.quiet {
+        eprintln!();
+        eprintln!("{}", job.summary().line());
+        eprintln!(
+            "{:.1} MB in {:.2} s ({:.0} MB/s); zip: {}; key: {}; log: {}",
+            bytes_total as f64 / 1e6,
+            secs,
+            bytes_total as f64 / 1e6 / secs.max(1e-9),
+            args.out.display(),
+            key_path.display(),
+            log_path.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut f = fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Maps `f` over `items` on `threads` threads, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if threads <= 1 || items.len() <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(items.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let r = f(&items[i]);
+                if let Ok(mut m) = results.lock() {
+                    m.insert(i, r);
+                }
+            });
+        }
+    });
+    results.into_inner().map(|m| m.into_values().collect()).unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dicom-deid: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

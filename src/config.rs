@@ -1,0 +1,237 @@
+//! Job configuration: profile options, research-ID scheme, date handling, keep-list and forced
+//! values. Read from JSON or TOML (the CLI's `--config`, the page's option form), starting from
+//! a preset.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use snafu::Snafu;
+
+use crate::profile::ProfileOptions;
+
+/// How research IDs are generated for patients not found in a mapping CSV or existing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IdScheme {
+    /// 1, 2, 3… in the order of the patients' keyed hashes, after the highest number already used.
+    #[default]
+    Sequential,
+    /// A keyed pseudo-random number in `1..10^digits`, unique within the run and the key.
+    Random,
+}
+
+/// What PatientName becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientNameMode {
+    /// The research ID.
+    #[default]
+    ResearchId,
+    /// `<research ID>_<CT date>` (CT date = AcquisitionDate, else SeriesDate, else StudyDate; shifted).
+    ResearchIdCtDate,
+}
+
+/// What PatientBirthDate becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BirthDateMode {
+    /// Emptied (the Basic Profile's Z).
+    #[default]
+    Remove,
+    /// The year is kept, month and day become 0101.
+    KeepYear,
+}
+
+/// Every option of a de-identification job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Name of the preset this configuration started from (informational).
+    pub preset: String,
+    /// The PS3.15 options.
+    pub profile: ProfileOptions,
+    /// Prefix of generated research IDs (`SUBJ` → `SUBJ0042`).
+    pub id_prefix: String,
+    /// Digits of the zero-padded number of generated research IDs.
+    pub id_digits: u32,
+    /// Sequential or random numbering.
+    pub id_scheme: IdScheme,
+    /// PatientName replacement.
+    pub patient_name: PatientNameMode,
+    /// PatientBirthDate handling.
+    pub birth_date: BirthDateMode,
+    /// Anchor date (YYYY-MM-DD) used when a mapping row has a surgery date but no anchor.
+    pub default_anchor_date: String,
+    /// Range (inclusive, days) of the keyed per-patient shift when no surgery date is given.
+    pub shift_min_days: i64,
+    /// Upper end of the keyed shift range.
+    pub shift_max_days: i64,
+    /// Keep-list mode: only these top-level keywords survive (identity rules still apply).
+    pub keep_list: Option<Vec<String>>,
+    /// Forced values, applied last: keyword or `GGGG,EEEE` → value.
+    pub forced: BTreeMap<String, String>,
+    /// Re-read every output and reject it if an identifier of its input is found (on by default;
+    /// switch off only for benchmarking).
+    pub verify: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            preset: "basic".into(),
+            profile: ProfileOptions::default(),
+            id_prefix: "SUBJ".into(),
+            id_digits: 4,
+            id_scheme: IdScheme::Sequential,
+            patient_name: PatientNameMode::ResearchId,
+            birth_date: BirthDateMode::Remove,
+            default_anchor_date: "2024-06-15".into(),
+            shift_min_days: -365,
+            shift_max_days: -30,
+            keep_list: None,
+            forced: BTreeMap::new(),
+            verify: true,
+        }
+    }
+}
+
+/// The built-in presets.
+pub const PRESETS: [&str; 3] = ["basic", "research", "keep-list"];
+
+/// Errors in a configuration.
+#[derive(Debug, Snafu)]
+pub enum ConfigError {
+    /// Not valid JSON for a [`Config`].
+    #[snafu(display("configuration is not valid JSON: {source}"))]
+    Json {
+        /// cause
+        source: serde_json::Error,
+    },
+    /// Not valid TOML for a [`Config`].
+    #[snafu(display("configuration is not valid TOML: {source}"))]
+    Toml {
+        /// cause
+        source: toml::de::Error,
+    },
+    /// Unknown preset.
+    #[snafu(display("unknown preset {name:?} (known: basic, research, keep-list)"))]
+    UnknownPreset {
+        /// the name given
+        name: String,
+    },
+    /// A value is out of range.
+    #[snafu(display("invalid configuration: {message}"))]
+    Invalid {
+        /// what is wrong
+        message: String,
+    },
+}
+
+impl Config {
+    /// A preset by name: `basic` (PS3.15 Basic Profile), `research` (Basic + Retain Longitudinal
+    /// Modified Dates + Retain Patient Characteristics + Clean Descriptors, names `ID_CTDATE`),
+    /// `keep-list` (Basic with a keep-list of the attributes image analysis needs).
+    pub fn preset(name: &str) -> Result<Config, ConfigError> {
+        let mut c = Config { preset: name.to_string(), ..Config::default() };
+        match name {
+            "basic" | "ps3.15-basic" => {}
+            "research" | "research-shifted-dates" => {
+                c.profile.retain_long_modified_dates = true;
+                c.profile.retain_patient_characteristics = true;
+                c.profile.clean_descriptors = true;
+                c.patient_name = PatientNameMode::ResearchIdCtDate;
+            }
+            "keep-list" => {
+                c.profile.retain_long_modified_dates = true;
+                c.keep_list = Some(DEFAULT_KEEP_LIST.iter().map(|s| s.to_string()).collect());
+            }
+            _ => return UnknownPresetSnafu { name }.fail(),
+        }
+        Ok(c)
+    }
+
+    /// Parses JSON or TOML (detected by the first non-blank character: `{` means JSON).
+    /// A `preset` key selects the starting preset; other keys override it.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let text = text.trim_start_matches('\u{feff}');
+        let value: serde_json::Value = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|source| ConfigError::Json { source })?
+        } else {
+            let v: toml::Value = toml::from_str(text).map_err(|source| ConfigError::Toml { source })?;
+            serde_json::to_value(v).map_err(|source| ConfigError::Json { source })?
+        };
+        let preset = value.get("preset").and_then(|p| p.as_str()).unwrap_or("basic");
+        let base = Config::preset(preset)?;
+        let mut merged = serde_json::to_value(&base).map_err(|source| ConfigError::Json { source })?;
+        merge(&mut merged, value);
+        let c: Config = serde_json::from_value(merged).map_err(|source| ConfigError::Json { source })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks ranges and combinations.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| InvalidSnafu { message: m.to_string() }.fail();
+        if self.profile.retain_long_full_dates && self.profile.retain_long_modified_dates {
+            return bad("retain_long_full_dates and retain_long_modified_dates cannot both be on");
+        }
+        if !(1..=9).contains(&self.id_digits) {
+            return bad("id_digits must be between 1 and 9");
+        }
+        if self.id_prefix.len() > 10
+            || !self.id_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return bad("id_prefix must be at most 10 letters, digits, '_' or '-'");
+        }
+        if self.shift_min_days > self.shift_max_days {
+            return bad("shift_min_days must not exceed shift_max_days");
+        }
+        if crate::dates::parse_da(&self.default_anchor_date.replace('-', "")).is_none() {
+            return bad("default_anchor_date must be YYYY-MM-DD");
+        }
+        Ok(())
+    }
+}
+
+fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// The keep-list preset: what image analysis needs (geometry, pixel description, series
+/// structure, acquisition physics), nothing about people or places.
+pub const DEFAULT_KEEP_LIST: &[&str] = &[
+    "SpecificCharacterSet", "ImageType", "SOPClassUID", "SOPInstanceUID", "StudyDate", "SeriesDate",
+    "AcquisitionDate", "ContentDate", "StudyTime", "SeriesTime", "AcquisitionTime", "ContentTime",
+    "Modality", "Manufacturer", "ManufacturerModelName", "StudyDescription", "SeriesDescription",
+    "PatientID", "PatientName", "PatientSex", "PatientAge", "BodyPartExamined", "SliceThickness",
+    "KVP", "SpacingBetweenSlices", "ProtocolName", "ConvolutionKernel", "PatientPosition",
+    "RepetitionTime", "EchoTime", "MagneticFieldStrength", "StudyInstanceUID", "SeriesInstanceUID",
+    "StudyID", "SeriesNumber", "AcquisitionNumber", "InstanceNumber", "ImagePositionPatient",
+    "ImageOrientationPatient", "FrameOfReferenceUID", "PositionReferenceIndicator", "SliceLocation",
+    "SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
+    "PixelSpacing", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation",
+    "PlanarConfiguration", "WindowCenter", "WindowWidth", "RescaleIntercept", "RescaleSlope",
+    "RescaleType", "LossyImageCompression", "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod", "AccessionNumber", "PixelData", "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence", "ReferencedImageSequence", "SourceImageSequence",
+    "SegmentSequence", "ReferencedSeriesSequence", "StructureSetROISequence",
+    "ROIContourSequence", "RTROIObservationsSequence", "ReferencedFrameOfReferenceSequence",
+    "DimensionOrganizationSequence", "DimensionIndexSequence", "ContentSequence",
+    "ConceptNameCodeSequence", "ValueType", "CompletionFlag", "VerificationFlag",
+    "RedPaletteColorLookupTableDescriptor", "GreenPaletteColorLookupTableDescriptor",
+    "BluePaletteColorLookupTableDescriptor", "RedPaletteColorLookupTableData",
+    "GreenPaletteColorLookupTableData", "BluePaletteColorLookupTableData",
+    "VOILUTSequence", "ModalityLUTSequence",
+];

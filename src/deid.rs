@@ -1,0 +1,772 @@
+//! The rewrite step for one file: every element at every depth goes through the profile;
+//! UIDs are remapped with the keyed mapping; dates are shifted per patient; the research
+//! identity is written; the file meta group is rebuilt. Pixel data is carried over untouched.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use dicom_core::dictionary::DataDictionary;
+use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
+use dicom_core::header::Header as _;
+use dicom_core::{DataElement, Length, Tag, VR};
+use dicom_dictionary_std::{tags, StandardDataDictionary};
+use dicom_object::mem::{InMemDicomObject, InMemElement};
+use dicom_object::meta::FileMetaTableBuilder;
+
+use crate::config::{BirthDateMode, Config, PatientNameMode};
+use crate::dates;
+use crate::error::Rejection;
+use crate::plan::{FilePlan, Plan};
+use crate::profile::{Action, Profile, ProfileError, ProfileOption};
+use crate::read::{self, string_of, Object};
+use crate::uid::Keyed;
+use crate::verify::{self, Identifiers};
+
+/// Implementation Class UID of this tool (PS3.7 D.3.3.2), a fixed UUID-derived UID.
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.170236946398627497187357374128640163215";
+/// Implementation Version Name (SH, ≤ 16).
+pub const IMPLEMENTATION_VERSION_NAME: &str = "DICOM_DEID_010";
+/// Text written to DeidentificationMethod (first value).
+pub const METHOD_NAME: &str = "dicom-deid 0.1 PS3.15 E.1-1 2026c";
+/// Maximum sequence nesting accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// Everything the rewrite step needs that is the same for every file of a job.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The configuration.
+    pub config: Config,
+    /// Table E.1-1 resolved for the configured options.
+    pub profile: Profile,
+    /// Keyed functions of the project secret.
+    pub keyed: Keyed,
+    keep_list: Option<HashSet<Tag>>,
+    forced: Vec<(Tag, VR, String)>,
+}
+
+/// Errors in building a [`Context`].
+#[derive(Debug, snafu::Snafu)]
+pub enum ContextError {
+    /// Profile options.
+    #[snafu(display("{source}"))]
+    Profile {
+        /// cause
+        source: ProfileError,
+    },
+    /// Keep-list or forced value names an unknown attribute.
+    #[snafu(display("unknown attribute {name:?} (use a DICOM keyword such as PatientSex, or GGGG,EEEE)"))]
+    UnknownAttribute {
+        /// the name given
+        name: String,
+    },
+}
+
+/// Resolves a keyword or `GGGG,EEEE` / `(GGGG,EEEE)` to a tag and its dictionary VR.
+pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
+    let n = name.trim().trim_start_matches('(').trim_end_matches(')');
+    if let Some((g, e)) = n.split_once(',') {
+        let g = u16::from_str_radix(g.trim(), 16).ok()?;
+        let e = u16::from_str_radix(e.trim(), 16).ok()?;
+        let tag = Tag(g, e);
+        let vr = StandardDataDictionary.by_tag(tag).map(|e| e.vr.relaxed()).unwrap_or(VR::LO);
+        return Some((tag, vr));
+    }
+    let entry = StandardDataDictionary.by_name(n)?;
+    Some((entry.tag.inner(), entry.vr.relaxed()))
+}
+
+impl Context {
+    /// Builds the per-job context.
+    pub fn new(config: &Config, secret: &[u8]) -> Result<Context, ContextError> {
+        let profile = Profile::new(&config.profile).map_err(|source| ContextError::Profile { source })?;
+        let keep_list = match &config.keep_list {
+            None => None,
+            Some(list) => {
+                let mut set = HashSet::new();
+                for k in list {
+                    let (tag, _) = resolve_attribute(k)
+                        .ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
+                    set.insert(tag);
+                }
+                Some(set)
+            }
+        };
+        let mut forced = Vec::new();
+        for (k, v) in &config.forced {
+            let (tag, vr) = resolve_attribute(k).ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
+            forced.push((tag, vr, v.clone()));
+        }
+        Ok(Context { config: config.clone(), profile, keyed: Keyed::new(secret), keep_list, forced })
+    }
+
+    fn shift_dates(&self) -> bool {
+        self.config.profile.retain_long_modified_dates
+    }
+
+    fn full_dates(&self) -> bool {
+        self.config.profile.retain_long_full_dates
+    }
+
+    /// Tags whose values the user forced or explicitly listed (exempt from the self-check).
+    pub fn user_tags(&self) -> HashSet<Tag> {
+        let mut s: HashSet<Tag> = self.forced.iter().map(|f| f.0).collect();
+        if let Some(k) = &self.keep_list {
+            s.extend(k.iter().copied());
+        }
+        s
+    }
+}
+
+/// A de-identified file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rewritten {
+    /// The new file's bytes (preamble, meta group, data set).
+    pub bytes: Vec<u8>,
+    /// Path inside the zip.
+    pub out_path: String,
+    /// SOP Class UID.
+    pub sop_class: String,
+    /// New SOP Instance UID.
+    pub sop_instance_uid: String,
+    /// New Study Instance UID.
+    pub study_instance_uid: String,
+    /// New Series Instance UID.
+    pub series_instance_uid: String,
+    /// Modality.
+    pub modality: String,
+    /// Transfer syntax UID (same as the input's).
+    pub transfer_syntax: String,
+    /// Counts of actions taken.
+    pub stats: Stats,
+}
+
+/// What was done, counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Elements removed.
+    pub removed: u32,
+    /// Elements emptied.
+    pub emptied: u32,
+    /// Elements given dummy values.
+    pub dummied: u32,
+    /// Values cleaned (text scrubbed, ages binned).
+    pub cleaned: u32,
+    /// Dates shifted.
+    pub dates_shifted: u32,
+    /// UIDs replaced.
+    pub uids_replaced: u32,
+    /// Private elements removed.
+    pub private_removed: u32,
+    /// Private elements kept (Retain Safe Private).
+    pub private_kept: u32,
+}
+
+/// Identity values for one file, from the plan.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// PatientID.
+    pub research_id: String,
+    /// PatientName.
+    pub patient_name: String,
+    /// AccessionNumber.
+    pub accession: String,
+    /// Day shift (when dates are shifted).
+    pub shift_days: i64,
+    /// Notes for PatientComments.
+    pub notes: Option<String>,
+    /// Output path.
+    pub out_path: String,
+}
+
+impl Identity {
+    /// The identity of a planned file.
+    pub fn from_plan(plan: &Plan, fp: &FilePlan, ctx: &Context) -> Result<Identity, Rejection> {
+        let subject = plan.subjects.get(fp.subject).ok_or(Rejection::NotPlanned)?;
+        let study = plan.studies.get(fp.study).ok_or(Rejection::NotPlanned)?;
+        let patient_name = match ctx.config.patient_name {
+            PatientNameMode::ResearchId => subject.research_id.clone(),
+            PatientNameMode::ResearchIdCtDate => match plan.study_ct_date(study, ctx.shift_dates()) {
+                Some(d) if ctx.shift_dates() || ctx.full_dates() => format!("{}_{}", subject.research_id, d),
+                _ => subject.research_id.clone(),
+            },
+        };
+        Ok(Identity {
+            research_id: subject.research_id.clone(),
+            patient_name,
+            accession: study.new_accession.clone(),
+            shift_days: subject.shift_days,
+            notes: subject.notes.clone(),
+            out_path: fp.out_path.clone(),
+        })
+    }
+}
+
+/// De-identifies one planned file.
+pub fn rewrite_planned(ctx: &Context, plan: &Plan, path: &str, bytes: &[u8]) -> Result<Rewritten, Rejection> {
+    let fp = match plan.files.get(path) {
+        None => return Err(Rejection::NotPlanned),
+        Some(Err(r)) => return Err(r.clone()),
+        Some(Ok(fp)) => fp,
+    };
+    let identity = Identity::from_plan(plan, fp, ctx)?;
+    let out = rewrite(ctx, &identity, bytes)?;
+    match &fp.duplicate_of {
+        Some(other) => Err(Rejection::Duplicate { other: other.clone() }),
+        None => Ok(out),
+    }
+}
+
+const TEXT_VRS: [VR; 8] = [VR::LO, VR::SH, VR::LT, VR::ST, VR::UT, VR::UC, VR::PN, VR::AE];
+
+fn is_string_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE | VR::AS | VR::CS | VR::DA | VR::DS | VR::DT | VR::IS | VR::LO | VR::LT | VR::PN | VR::SH
+            | VR::ST | VR::TM | VR::UC | VR::UI | VR::UR | VR::UT
+    )
+}
+
+fn strs(values: Vec<String>) -> PrimitiveValue {
+    PrimitiveValue::Strs(values.into_iter().collect())
+}
+
+fn str_values(e: &InMemElement) -> Vec<String> {
+    match e.value() {
+        Value::Primitive(p) => p
+            .to_multi_str()
+            .iter()
+            .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The walk over one file's data set.
+struct Walker<'a> {
+    ctx: &'a Context,
+    shift_days: i64,
+    uid_set: &'a HashSet<String>,
+    scrub: &'a [String],
+    stats: Stats,
+}
+
+impl Walker<'_> {
+    fn dataset(&mut self, obj: InMemDicomObject, top: bool, depth: usize) -> Result<InMemDicomObject, Rejection> {
+        if depth > MAX_DEPTH {
+            return Err(Rejection::RuleFailed { detail: format!("sequences nested deeper than {MAX_DEPTH}") });
+        }
+        // Private creators of this item: (group, block) → creator.
+        let mut creators: HashMap<(u16, u8), String> = HashMap::new();
+        for e in obj.iter() {
+            let t = e.tag();
+            if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
+                if let Some(v) = str_values(e).into_iter().next() {
+                    creators.insert((t.group(), t.element() as u8), v.trim().to_string());
+                }
+            }
+        }
+        let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
+        let mut out: Vec<InMemElement> = Vec::new();
+        let mut creator_elems: Vec<InMemElement> = Vec::new();
+        for e in obj {
+            let t = e.tag();
+            if t.element() == 0 || t.group() == 0x0002 || t.group() < 0x0008 && t.group() != 0x0000 {
+                // Group lengths are dropped; meta and command groups never belong in a data set.
+                self.stats.removed += 1;
+                continue;
+            }
+            if t.group() % 2 == 1 {
+                match t.element() {
+                    0x0000..=0x000F => self.stats.private_removed += 1,
+                    0x0010..=0x00FF => creator_elems.push(e),
+                    _ => {
+                        let block = (t.group(), (t.element() >> 8) as u8);
+                        let creator = creators.get(&block).map(|s| s.as_str());
+                        if self.ctx.profile.private_kept(creator, t) {
+                            if let Some(kept) = self.keep_with_identity_rules(e, depth)? {
+                                kept_blocks.insert(block);
+                                self.stats.private_kept += 1;
+                                out.push(kept);
+                            }
+                        } else {
+                            self.stats.private_removed += 1;
+                        }
+                    }
+                }
+                continue;
+            }
+            if let (true, Some(keep)) = (top, &self.ctx.keep_list) {
+                if !keep.contains(&t) && !ESSENTIAL.contains(&t) {
+                    self.stats.removed += 1;
+                    continue;
+                }
+                if keep.contains(&t) && self.ctx.profile.action(t).1 != Some(Action::ReplaceUid) {
+                    if let Some(kept) = self.keep_with_identity_rules(e, depth)? {
+                        out.push(kept);
+                    }
+                    continue;
+                }
+            }
+            let (_, action) = self.ctx.profile.action(t);
+            let res = match action {
+                Some(a) => self.apply(a, e, depth)?,
+                None => {
+                    let known = StandardDataDictionary.by_tag(t).is_some();
+                    if known {
+                        self.not_listed(e, depth)?
+                    } else {
+                        self.stats.removed += 1;
+                        None
+                    }
+                }
+            };
+            if let Some(e) = res {
+                out.push(e);
+            }
+        }
+        for c in creator_elems {
+            let t = c.tag();
+            if kept_blocks.contains(&(t.group(), t.element() as u8)) {
+                out.push(c);
+            } else {
+                self.stats.private_removed += 1;
+            }
+        }
+        Ok(InMemDicomObject::from_element_iter(out))
+    }
+
+    fn sequence(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+        let (header, value) = e.into_parts();
+        match value {
+            Value::Sequence(seq) => {
+                let mut items = Vec::new();
+                for item in seq.into_items() {
+                    items.push(self.dataset(item, false, depth + 1)?);
+                }
+                Ok(Some(DataElement::new(
+                    header.tag,
+                    VR::SQ,
+                    Value::from(DataSetSequence::new(items, Length::UNDEFINED)),
+                )))
+            }
+            other => Ok(Some(DataElement::new(header.tag, header.vr, other))),
+        }
+    }
+
+    fn is_seq(e: &InMemElement) -> bool {
+        matches!(e.value(), Value::Sequence(_))
+    }
+
+    fn apply(&mut self, action: Action, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+        let t = e.tag();
+        match action {
+            Action::Remove => {
+                self.stats.removed += 1;
+                Ok(None)
+            }
+            Action::Empty => {
+                self.stats.emptied += 1;
+                if Self::is_seq(&e) {
+                    Ok(Some(DataElement::new(
+                        t,
+                        VR::SQ,
+                        Value::from(DataSetSequence::new(Vec::<InMemDicomObject>::new(), Length::UNDEFINED)),
+                    )))
+                } else {
+                    Ok(Some(DataElement::empty(t, e.vr())))
+                }
+            }
+            Action::Dummy => {
+                if Self::is_seq(&e) {
+                    return self.sequence(e, depth);
+                }
+                self.stats.dummied += 1;
+                Ok(self.dummy(e))
+            }
+            Action::Keep => {
+                if Self::is_seq(&e) {
+                    return self.sequence(e, depth);
+                }
+                Ok(Some(e))
+            }
+            Action::Clean => self.clean(e, depth),
+            Action::ReplaceUid => {
+                if Self::is_seq(&e) {
+                    return self.sequence(e, depth);
+                }
+                if e.vr() == VR::UI {
+                    Ok(Some(self.map_uids(e)))
+                } else {
+                    self.stats.dummied += 1;
+                    Ok(self.dummy(e))
+                }
+            }
+        }
+    }
+
+    /// Standard attributes that Table E.1-1 does not list (kept by the Basic Profile), with
+    /// dates handled by VR (E.1-1 Note 4) and UIDs remapped when they reference a remapped UID.
+    fn not_listed(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+        if Self::is_seq(&e) {
+            return self.sequence(e, depth);
+        }
+        match e.vr() {
+            VR::DA | VR::DT | VR::TM => Ok(self.date_by_policy(e)),
+            VR::UI => Ok(Some(self.map_referenced_uids(e))),
+            VR::PN => {
+                self.stats.dummied += 1;
+                Ok(self.dummy(e))
+            }
+            // Free text that E.1-1 does not list (e.g. SR TextValue): identifiers of the input
+            // found in it are blanked.
+            VR::LT | VR::ST | VR::UT | VR::UC => Ok(Some(self.scrub_text(e))),
+            _ => Ok(Some(e)),
+        }
+    }
+
+    /// Kept private attributes and keep-list attributes: kept, but dates follow the date policy,
+    /// UIDs the UID policy, free text is scrubbed and person names replaced.
+    fn keep_with_identity_rules(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+        if Self::is_seq(&e) {
+            return self.sequence(e, depth);
+        }
+        let t = e.tag();
+        match e.vr() {
+            VR::DA | VR::DT | VR::TM => Ok(self.date_by_policy(e)),
+            VR::UI => {
+                let uid_row = self.ctx.profile.action(t).1 == Some(Action::ReplaceUid);
+                if uid_row {
+                    Ok(Some(self.map_uids(e)))
+                } else {
+                    Ok(Some(self.map_referenced_uids(e)))
+                }
+            }
+            VR::PN if t != tags::PATIENT_NAME => {
+                self.stats.dummied += 1;
+                Ok(self.dummy(e))
+            }
+            vr if TEXT_VRS.contains(&vr) => Ok(Some(self.scrub_text(e))),
+            _ => Ok(Some(e)),
+        }
+    }
+
+    fn date_by_policy(&mut self, e: InMemElement) -> Option<InMemElement> {
+        if self.ctx.full_dates() {
+            return Some(e);
+        }
+        if self.ctx.shift_dates() {
+            return self.shift(e);
+        }
+        self.stats.dummied += 1;
+        self.dummy(e)
+    }
+
+    fn clean(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+        if Self::is_seq(&e) {
+            return self.sequence(e, depth);
+        }
+        let vr = e.vr();
+        Ok(match vr {
+            VR::DA | VR::DT | VR::TM => self.date_by_policy(e),
+            VR::AS => {
+                let t = e.tag();
+                let v: Vec<String> = str_values(&e).iter().map(|a| dates::bin_age(a).unwrap_or_default()).collect();
+                self.stats.cleaned += 1;
+                Some(DataElement::new(t, vr, strs(v)))
+            }
+            VR::PN => {
+                self.stats.dummied += 1;
+                self.dummy(e)
+            }
+            VR::UI => Some(self.map_uids(e)),
+            VR::CS | VR::DS | VR::IS => Some(e),
+            v if TEXT_VRS.contains(&v) || v == VR::UR => Some(self.scrub_text(e)),
+            _ => {
+                // Binary values cannot be cleaned: removed.
+                self.stats.removed += 1;
+                None
+            }
+        })
+    }
+
+    fn shift(&mut self, e: InMemElement) -> Option<InMemElement> {
+        let t = e.tag();
+        let vr = e.vr();
+        if vr == VR::TM {
+            return Some(e);
+        }
+        let mut out = Vec::new();
+        for v in str_values(&e) {
+            let s = match vr {
+                VR::DA => dates::shift_da(&v, self.shift_days),
+                _ => dates::shift_dt(&v, self.shift_days),
+            };
+            match s {
+                Some(s) => out.push(s),
+                None => {
+                    // Not a date we understand: replace rather than risk keeping it.
+                    self.stats.dummied += 1;
+                    return self.dummy(e);
+                }
+            }
+        }
+        self.stats.dates_shifted += 1;
+        Some(DataElement::new(t, vr, strs(out)))
+    }
+
+    fn map_uids(&mut self, e: InMemElement) -> InMemElement {
+        let t = e.tag();
+        let v: Vec<String> = str_values(&e).iter().map(|u| self.ctx.keyed.map_uid(u)).collect();
+        self.stats.uids_replaced += 1;
+        DataElement::new(t, VR::UI, strs(v))
+    }
+
+    fn map_referenced_uids(&mut self, e: InMemElement) -> InMemElement {
+        if self.ctx.config.profile.retain_uids {
+            return e;
+        }
+        let vals = str_values(&e);
+        if !vals.iter().any(|u| self.uid_set.contains(u.trim())) {
+            return e;
+        }
+        let t = e.tag();
+        let v: Vec<String> = vals
+            .iter()
+            .map(|u| if self.uid_set.contains(u.trim()) { self.ctx.keyed.map_uid(u) } else { u.clone() })
+            .collect();
+        self.stats.uids_replaced += 1;
+        DataElement::new(t, VR::UI, strs(v))
+    }
+
+    fn scrub_text(&mut self, e: InMemElement) -> InMemElement {
+        let t = e.tag();
+        let vr = e.vr();
+        let vals = str_values(&e);
+        let mut changed = false;
+        let out: Vec<String> = vals
+            .iter()
+            .map(|v| {
+                let s = verify::scrub(v, self.scrub);
+                if &s != v {
+                    changed = true;
+                }
+                s
+            })
+            .collect();
+        if changed {
+            self.stats.cleaned += 1;
+            DataElement::new(t, vr, strs(out))
+        } else {
+            e
+        }
+    }
+
+    fn dummy(&mut self, e: InMemElement) -> Option<InMemElement> {
+        let t = e.tag();
+        let vr = e.vr();
+        let text = |s: &str| Some(DataElement::new(t, vr, PrimitiveValue::from(s)));
+        match vr {
+            VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::PN => text("DEIDENTIFIED"),
+            VR::AS => text("000Y"),
+            VR::DA => text("19000101"),
+            VR::DT => text("19000101000000"),
+            VR::TM => text("000000"),
+            VR::DS | VR::IS => text("0"),
+            VR::UI => Some(self.map_uids(e)),
+            VR::US => Some(DataElement::new(t, vr, PrimitiveValue::from(0u16))),
+            VR::SS => Some(DataElement::new(t, vr, PrimitiveValue::from(0i16))),
+            VR::UL => Some(DataElement::new(t, vr, PrimitiveValue::from(0u32))),
+            VR::SL => Some(DataElement::new(t, vr, PrimitiveValue::from(0i32))),
+            VR::FL => Some(DataElement::new(t, vr, PrimitiveValue::from(0f32))),
+            VR::FD => Some(DataElement::new(t, vr, PrimitiveValue::from(0f64))),
+            VR::OB | VR::OW => Some(DataElement::new(t, vr, PrimitiveValue::U8([0u8, 0].into_iter().collect()))),
+            _ => Some(DataElement::empty(t, vr)),
+        }
+    }
+}
+
+/// Attributes a keep-list never removes (the file would not be a valid instance without them).
+const ESSENTIAL: [Tag; 6] = [
+    tags::SOP_CLASS_UID,
+    tags::SOP_INSTANCE_UID,
+    tags::STUDY_INSTANCE_UID,
+    tags::SERIES_INSTANCE_UID,
+    tags::SPECIFIC_CHARACTER_SET,
+    tags::PIXEL_DATA,
+];
+
+/// Collects, at every depth, the original values of UIDs that action U replaces.
+fn collect_uids(ctx: &Context, obj: &InMemDicomObject, out: &mut HashSet<String>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for e in obj.iter() {
+        match e.value() {
+            Value::Sequence(seq) => {
+                for item in seq.items() {
+                    collect_uids(ctx, item, out, depth + 1);
+                }
+            }
+            Value::Primitive(_) if e.vr() == VR::UI => {
+                let a = ctx.profile.action(e.tag()).1;
+                if matches!(a, Some(Action::ReplaceUid) | Some(Action::Dummy) | Some(Action::Clean)) {
+                    for v in str_values(e) {
+                        let v = v.trim().to_string();
+                        if !v.is_empty() {
+                            out.insert(v);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: VR, value: &str) {
+    obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
+}
+
+fn code_item(value: &str, meaning: &str) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        DataElement::new(tags::CODE_VALUE, VR::SH, PrimitiveValue::from(value)),
+        DataElement::new(tags::CODING_SCHEME_DESIGNATOR, VR::SH, PrimitiveValue::from("DCM")),
+        DataElement::new(tags::CODE_MEANING, VR::LO, PrimitiveValue::from(meaning)),
+    ])
+}
+
+/// De-identifies one file with the given identity.
+pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewritten, Rejection> {
+    let (obj, _framing) = read::parse(bytes, false)?;
+    if read::is_dicomdir(&obj) {
+        return Err(Rejection::Dicomdir);
+    }
+    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+    let orig_meta_sop = obj.meta().media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string();
+    let orig_meta_class = obj.meta().media_storage_sop_class_uid().trim_end_matches(['\0', ' ']).to_string();
+    let dataset: InMemDicomObject = obj.into_inner();
+
+    // Identifiers of the input, for scrubbing and for the self-check.
+    let mut uid_set = HashSet::new();
+    if !ctx.config.profile.retain_uids {
+        collect_uids(ctx, &dataset, &mut uid_set, 0);
+        if !orig_meta_sop.is_empty() {
+            uid_set.insert(orig_meta_sop.clone());
+        }
+    }
+    let idents = Identifiers::collect(ctx, &dataset, &uid_set);
+    let scrub_terms = idents.scrub_terms();
+
+    // SOP Class: the data set's, else the meta group's (e.g. worklist items stored by dcmtk).
+    let sop_class = string_of(&dataset, tags::SOP_CLASS_UID).unwrap_or(orig_meta_class);
+    if sop_class.is_empty() {
+        return Err(Rejection::RuleFailed { detail: "no SOP Class UID".into() });
+    }
+    let modality = string_of(&dataset, tags::MODALITY).unwrap_or_default();
+    let orig_age = string_of(&dataset, tags::PATIENT_AGE);
+    let orig_birth = string_of(&dataset, tags::PATIENT_BIRTH_DATE);
+
+    let mut w = Walker { ctx, shift_days: identity.shift_days, uid_set: &uid_set, scrub: &scrub_terms, stats: Stats::default() };
+    let mut out = w.dataset(dataset, true, 0)?;
+    let stats = w.stats;
+
+    // Research identity.
+    put_str(&mut out, tags::PATIENT_ID, VR::LO, &identity.research_id);
+    put_str(&mut out, tags::PATIENT_NAME, VR::PN, &identity.patient_name);
+    if ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tags::ACCESSION_NUMBER)) {
+        put_str(&mut out, tags::ACCESSION_NUMBER, VR::SH, &identity.accession);
+    }
+    match (ctx.config.birth_date, orig_birth.as_deref().and_then(dates::date_part)) {
+        (BirthDateMode::KeepYear, Some(d)) => put_str(&mut out, tags::PATIENT_BIRTH_DATE, VR::DA, &format!("{}0101", &d[..4])),
+        _ => {
+            if ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tags::PATIENT_BIRTH_DATE)) {
+                out.put(DataElement::empty(tags::PATIENT_BIRTH_DATE, VR::DA));
+            }
+        }
+    }
+    if out.get(tags::PATIENT_AGE).is_some() {
+        match orig_age.as_deref().and_then(dates::bin_age) {
+            Some(a) => put_str(&mut out, tags::PATIENT_AGE, VR::AS, &a),
+            None => {
+                out.remove_element(tags::PATIENT_AGE);
+            }
+        }
+    }
+    if let Some(n) = &identity.notes {
+        let text: String = format!("IMPORT_NOTES: {n}").chars().take(10240).collect();
+        put_str(&mut out, tags::PATIENT_COMMENTS, VR::LT, &text);
+    }
+    put_str(&mut out, tags::PATIENT_IDENTITY_REMOVED, VR::CS, "YES");
+    let enabled = ctx.config.profile.enabled();
+    let mut method = vec![METHOD_NAME.to_string()];
+    for o in &enabled {
+        method.push(o.cid7050().1.chars().take(64).collect());
+    }
+    out.put(DataElement::new(tags::DEIDENTIFICATION_METHOD, VR::LO, strs(method)));
+    let mut codes = vec![code_item("113100", "Basic Application Confidentiality Profile")];
+    for o in &enabled {
+        let (v, m) = o.cid7050();
+        codes.push(code_item(v, m));
+    }
+    out.put(DataElement::new(
+        tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
+        VR::SQ,
+        Value::from(DataSetSequence::new(codes, Length::UNDEFINED)),
+    ));
+    let longitudinal = if ctx.config.profile.has(ProfileOption::RetainLongModifiedDates) {
+        "MODIFIED"
+    } else if ctx.config.profile.has(ProfileOption::RetainLongFullDates) {
+        "UNMODIFIED"
+    } else {
+        "REMOVED"
+    };
+    put_str(&mut out, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, VR::CS, longitudinal);
+
+    // Forced values, last.
+    for (tag, vr, value) in &ctx.forced {
+        let vr = out.get(*tag).map(|e| e.vr()).unwrap_or(*vr);
+        if is_string_vr(vr) {
+            put_str(&mut out, *tag, vr, value);
+        } else {
+            return Err(Rejection::RuleFailed { detail: format!("forced value for {tag} with binary VR {vr:?}") });
+        }
+    }
+
+    let sop_instance_uid = match string_of(&out, tags::SOP_INSTANCE_UID) {
+        Some(u) => u,
+        None if !orig_meta_sop.is_empty() => {
+            if ctx.config.profile.retain_uids { orig_meta_sop.clone() } else { ctx.keyed.map_uid(&orig_meta_sop) }
+        }
+        None => return Err(Rejection::RuleFailed { detail: "no SOP Instance UID".into() }),
+    };
+    let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
+    let series_instance_uid = string_of(&out, tags::SERIES_INSTANCE_UID).unwrap_or_default();
+
+    let meta = FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(sop_class.as_str())
+        .media_storage_sop_instance_uid(sop_instance_uid.as_str())
+        .transfer_syntax(ts.as_str())
+        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
+        .build()
+        .map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
+    let file: Object = out.with_exact_meta(meta);
+    let mut bytes_out = Vec::with_capacity(bytes.len() + 1024);
+    file.write_all(&mut bytes_out).map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
+    drop(file);
+
+    if ctx.config.verify {
+        verify::check_output(ctx, &idents, &bytes_out)?;
+    }
+
+    Ok(Rewritten {
+        bytes: bytes_out,
+        out_path: identity.out_path.clone(),
+        sop_class,
+        sop_instance_uid,
+        study_instance_uid,
+        series_instance_uid,
+        modality,
+        transfer_syntax: ts,
+        stats,
+    })
+}

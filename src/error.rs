@@ -1,0 +1,83 @@
+//! Why a file is not written. Every rejection carries a reason a coordinator can act on.
+
+use serde::{Deserialize, Serialize};
+use snafu::Snafu;
+
+/// The reason an input file produced no output.
+#[derive(Debug, Clone, PartialEq, Eq, Snafu, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum Rejection {
+    /// Not a DICOM file (skipped, listed in the log).
+    #[snafu(display("not DICOM: {detail}"))]
+    NotDicom {
+        /// why it was not recognised
+        detail: String,
+    },
+    /// A DICOMDIR: never copied (it holds PHI); the files it references are processed as found.
+    #[snafu(display("DICOMDIR not copied (it lists patient data); its files are processed on their own"))]
+    Dicomdir,
+    /// The file could not be parsed completely.
+    #[snafu(display("cannot be parsed: {detail}"))]
+    Unparseable {
+        /// parser message
+        detail: String,
+    },
+    /// A rule of the profile could not be applied.
+    #[snafu(display("cannot be de-identified: {detail}"))]
+    RuleFailed {
+        /// what failed
+        detail: String,
+    },
+    /// The output could not be encoded.
+    #[snafu(display("cannot be written: {detail}"))]
+    WriteFailed {
+        /// writer message
+        detail: String,
+    },
+    /// The self-check found an identifier of the input in the output.
+    #[snafu(display("self-check failed: {detail}"))]
+    Leak {
+        /// which identifier was found where (the value itself is not repeated)
+        detail: String,
+    },
+    /// The patient is not in the mapping CSV.
+    #[snafu(display("no mapping found for this patient/accession"))]
+    NoMapping,
+    /// The same SOP Instance UID was already written from another file.
+    #[snafu(display("duplicate of {other} (same SOP Instance UID)"))]
+    Duplicate {
+        /// the file that was written
+        other: String,
+    },
+    /// Not planned (the plan was made without this file).
+    #[snafu(display("file was not part of the scanned set"))]
+    NotPlanned,
+}
+
+impl Rejection {
+    /// A short outcome label for the log: `skipped` for non-DICOM and DICOMDIR, `no_mapping`,
+    /// `duplicate`, otherwise `rejected`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Rejection::NotDicom { .. } | Rejection::Dicomdir => "skipped",
+            Rejection::NoMapping => "no_mapping",
+            Rejection::Duplicate { .. } => "duplicate",
+            _ => "rejected",
+        }
+    }
+
+    /// A stable short code for grouping in summaries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::NotDicom { .. } => "not_dicom",
+            Rejection::Dicomdir => "dicomdir",
+            Rejection::Unparseable { .. } => "unparseable",
+            Rejection::RuleFailed { .. } => "rule_failed",
+            Rejection::WriteFailed { .. } => "write_failed",
+            Rejection::Leak { .. } => "self_check",
+            Rejection::NoMapping => "no_mapping",
+            Rejection::Duplicate { .. } => "duplicate",
+            Rejection::NotPlanned => "not_planned",
+        }
+    }
+}

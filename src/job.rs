@@ -1,0 +1,277 @@
+//! A whole de-identification job, the same for the CLI and the browser: scan every file,
+//! plan once, rewrite each file (pure, any order, any worker), then emit the key, the log and
+//! the zip's extra entries (manifest, notes). The shells only move bytes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use snafu::Snafu;
+
+use crate::config::Config;
+use crate::deid::{self, Context, ContextError};
+use crate::error::Rejection;
+use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
+use crate::identity::mapping::{Mapping, MappingError};
+use crate::plan::{self, Plan};
+use crate::report::{self, LogRow, ManifestRow, Summary};
+use crate::scan::{self, ScanRecord};
+
+/// Why a job cannot start.
+#[derive(Debug, Snafu)]
+pub enum JobError {
+    /// Configuration.
+    #[snafu(display("{source}"))]
+    Context {
+        /// cause
+        source: ContextError,
+    },
+    /// Mapping CSV.
+    #[snafu(display("{source}"))]
+    MappingCsv {
+        /// cause
+        source: MappingError,
+    },
+    /// Key CSV.
+    #[snafu(display("{source}"))]
+    KeyCsv {
+        /// cause
+        source: KeyError,
+    },
+    /// Secret.
+    #[snafu(display("the project secret is empty"))]
+    EmptySecret,
+}
+
+/// The result of rewriting one file, as the shells pass it around (serialisable for workers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileOutcome {
+    /// Source path.
+    pub source_path: String,
+    /// Input size.
+    pub bytes_in: u64,
+    /// Written: its manifest row and size; or the rejection.
+    pub result: Result<(ManifestRow, u64), Rejection>,
+}
+
+/// The immutable part of a job after planning: what every worker needs.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    /// Per-job context.
+    pub ctx: Context,
+    /// The plan.
+    pub plan: Plan,
+}
+
+impl Engine {
+    /// Rewrites one file: bytes in, bytes out (or a rejection), plus the outcome record.
+    pub fn process(&self, path: &str, bytes: &[u8]) -> (Option<Vec<u8>>, FileOutcome) {
+        let bytes_in = bytes.len() as u64;
+        match deid::rewrite_planned(&self.ctx, &self.plan, path, bytes) {
+            Ok(r) => {
+                let series = r.out_path.rsplit('/').nth(1).unwrap_or("").to_string();
+                let row = ManifestRow {
+                    path: r.out_path.clone(),
+                    modality: r.modality.clone(),
+                    sop_class_uid: r.sop_class.clone(),
+                    series,
+                    study_instance_uid: r.study_instance_uid.clone(),
+                    series_instance_uid: r.series_instance_uid.clone(),
+                    sop_instance_uid: r.sop_instance_uid.clone(),
+                };
+                let n = r.bytes.len() as u64;
+                (Some(r.bytes), FileOutcome { source_path: path.to_string(), bytes_in, result: Ok((row, n)) })
+            }
+            Err(e) => (None, FileOutcome { source_path: path.to_string(), bytes_in, result: Err(e) }),
+        }
+    }
+}
+
+/// A job: collects scans, plans, collects outcomes, writes the reports.
+#[derive(Debug)]
+pub struct Job {
+    ctx: Context,
+    mapping: Option<Mapping>,
+    key: Vec<KeyRow>,
+    scans: Vec<ScanRecord>,
+    outcomes: Vec<FileOutcome>,
+    plan: Option<Plan>,
+}
+
+impl Job {
+    /// Starts a job. `mapping_csv` and `key_csv` are the texts of the optional CSVs.
+    pub fn new(config: &Config, secret: &[u8], mapping_csv: Option<&str>, key_csv: Option<&str>) -> Result<Job, JobError> {
+        if secret.iter().all(|b| b.is_ascii_whitespace()) {
+            return EmptySecretSnafu.fail();
+        }
+        let ctx = Context::new(config, secret).map_err(|source| JobError::Context { source })?;
+        let mapping = match mapping_csv {
+            Some(t) => Some(Mapping::parse(t).map_err(|source| JobError::MappingCsv { source })?),
+            None => None,
+        };
+        let key = match key_csv {
+            Some(t) => parse_key(t).map_err(|source| JobError::KeyCsv { source })?,
+            None => Vec::new(),
+        };
+        Ok(Job { ctx, mapping, key, scans: Vec::new(), outcomes: Vec::new(), plan: None })
+    }
+
+    /// Scans one file (headers only) and remembers the result.
+    pub fn scan(&mut self, path: &str, bytes: &[u8]) -> &ScanRecord {
+        self.add_scan(scan::scan(path, bytes));
+        let i = self.scans.len() - 1;
+        &self.scans[i]
+    }
+
+    /// Records a scan made elsewhere (a worker).
+    pub fn add_scan(&mut self, rec: ScanRecord) {
+        self.plan = None;
+        self.scans.push(rec);
+    }
+
+    /// Records a file that could not even be read (I/O error, bad zip member).
+    pub fn add_unreadable(&mut self, path: &str, size: u64, reason: Rejection) {
+        self.add_scan(ScanRecord { path: path.to_string(), size, result: Err(reason) });
+    }
+
+    /// Scans so far.
+    pub fn scans(&self) -> &[ScanRecord] {
+        &self.scans
+    }
+
+    /// Plans the job (after all scans) and returns the engine for the workers.
+    pub fn plan(&mut self) -> Engine {
+        let p = plan::make_plan(&self.scans, &self.ctx.config, self.mapping.as_ref(), &self.key, &self.ctx.keyed);
+        self.plan = Some(p.clone());
+        Engine { ctx: self.ctx.clone(), plan: p }
+    }
+
+    /// The plan, once made.
+    pub fn current_plan(&self) -> Option<&Plan> {
+        self.plan.as_ref()
+    }
+
+    /// Records the outcome of one file.
+    pub fn record(&mut self, outcome: FileOutcome) {
+        self.outcomes.push(outcome);
+    }
+
+    /// Source paths that will be written, in the order the zip gets them (sorted).
+    pub fn paths_to_process(&self) -> Vec<String> {
+        let mut v: Vec<String> = match &self.plan {
+            Some(p) => p.files.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect(),
+            None => Vec::new(),
+        };
+        v.sort();
+        v
+    }
+
+    /// Log rows: outcomes, plus files that were never processed because the plan excluded them.
+    pub fn log_rows(&self) -> Vec<LogRow> {
+        let mut rows: BTreeMap<String, LogRow> = BTreeMap::new();
+        let size: BTreeMap<&str, u64> = self.scans.iter().map(|s| (s.path.as_str(), s.size)).collect();
+        if let Some(p) = &self.plan {
+            for (path, r) in &p.files {
+                if let Err(rej) = r {
+                    rows.insert(path.clone(), rejection_row(path, size.get(path.as_str()).copied().unwrap_or(0), rej));
+                }
+            }
+        } else {
+            for s in &self.scans {
+                if let Err(rej) = &s.result {
+                    rows.insert(s.path.clone(), rejection_row(&s.path, s.size, rej));
+                }
+            }
+        }
+        for o in &self.outcomes {
+            let row = match &o.result {
+                Ok((m, n)) => LogRow {
+                    source_path: o.source_path.clone(),
+                    outcome: "written".into(),
+                    output_path: m.path.clone(),
+                    reason_code: String::new(),
+                    reason: String::new(),
+                    bytes_in: o.bytes_in,
+                    bytes_out: *n,
+                },
+                Err(rej) => rejection_row(&o.source_path, o.bytes_in, rej),
+            };
+            rows.insert(o.source_path.clone(), row);
+        }
+        rows.into_values().collect()
+    }
+
+    /// The log CSV with its summary line as a final comment row.
+    pub fn log_csv(&self) -> String {
+        let rows = self.log_rows();
+        let mut s = report::log_csv(&rows);
+        s.push_str(&format!("# summary: {}\n", Summary::of(&rows).line()));
+        s
+    }
+
+    /// The summary.
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.log_rows())
+    }
+
+    /// The key CSV (PHI).
+    pub fn key_csv(&self) -> String {
+        let Some(p) = &self.plan else { return write_key(&[]) };
+        let mut per_study: BTreeMap<usize, u64> = BTreeMap::new();
+        for o in &self.outcomes {
+            if o.result.is_ok() {
+                if let Some(Ok(fp)) = p.files.get(&o.source_path) {
+                    *per_study.entry(fp.study).or_default() += 1;
+                }
+            }
+        }
+        let mut rows = plan::key_rows(p, &per_study);
+        rows.retain(|r| r.n_files > 0);
+        write_key(&rows)
+    }
+
+    /// Entries added at the end of the zip: `notes.txt` per patient with notes, and
+    /// `manifest.csv` (PHI-free).
+    pub fn final_entries(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.plan {
+            let written: std::collections::BTreeSet<usize> = self
+                .outcomes
+                .iter()
+                .filter(|o| o.result.is_ok())
+                .filter_map(|o| match p.files.get(&o.source_path) {
+                    Some(Ok(fp)) => Some(fp.subject),
+                    _ => None,
+                })
+                .collect();
+            let mut notes: Vec<(String, Vec<u8>)> = p
+                .subjects
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| s.notes.is_some() && written.contains(i))
+                .map(|(_, s)| {
+                    (
+                        format!("{}/notes.txt", plan::safe_component(&s.research_id)),
+                        format!("{}\n", s.notes.as_deref().unwrap_or("")).into_bytes(),
+                    )
+                })
+                .collect();
+            notes.sort();
+            out.extend(notes);
+        }
+        let rows: Vec<ManifestRow> = self.outcomes.iter().filter_map(|o| o.result.as_ref().ok().map(|(m, _)| m.clone())).collect();
+        out.push(("manifest.csv".to_string(), report::manifest_csv(&rows).into_bytes()));
+        out
+    }
+}
+
+fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
+    LogRow {
+        source_path: path.to_string(),
+        outcome: rej.outcome().into(),
+        output_path: String::new(),
+        reason_code: rej.code().into(),
+        reason: rej.to_string(),
+        bytes_in: size,
+        bytes_out: 0,
+    }
+}

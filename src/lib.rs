@@ -1,0 +1,33 @@
+//! # dicom-deid
+//!
+//! A DICOM de-identification engine: PS3.15 Annex E (Table E.1-1, 2026c) with all its options,
+//! keyed UID remapping, per-patient date shifting, research IDs from a mapping CSV, and a
+//! self-check that rejects any output still holding an identifier of its input.
+//!
+//! The engine is pure: bytes in, bytes out. It has no file system, clock or global state,
+//! and builds for `x86_64` and `wasm32-unknown-unknown`. The flow of a job is
+//! scan → plan → rewrite → verify → sink ([`job::Job`]).
+#![deny(missing_docs)]
+
+pub mod archive;
+pub mod config;
+pub mod dates;
+pub mod deid;
+pub mod error;
+pub mod identity;
+pub mod job;
+pub mod plan;
+pub mod profile;
+pub mod read;
+pub mod report;
+pub mod scan;
+pub mod structure;
+pub mod uid;
+pub mod verify;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use config::Config;
+pub use error::Rejection;
+pub use job::{Engine, FileOutcome, Job};

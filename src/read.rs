@@ -1,0 +1,120 @@
+//! Turning bytes into a DICOM object with dicom-rs, whatever the framing: with or without the
+//! 128-byte preamble, with or without a file meta group (raw data sets in implicit or explicit
+//! VR little endian), any transfer syntax dicom-rs knows (deflate included).
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::{
+    file::ReadPreamble, mem::InMemDicomObject, meta::FileMetaTableBuilder, FileDicomObject,
+    OpenFileOptions,
+};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+
+use crate::error::Rejection;
+
+/// A parsed input file.
+pub type Object = FileDicomObject<InMemDicomObject>;
+
+/// How the input was framed (recorded in the audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// 128-byte preamble + `DICM` + meta group.
+    Standard,
+    /// `DICM` + meta group, no preamble.
+    NoPreamble,
+    /// A bare data set (no meta group); the transfer syntax was guessed.
+    RawDataSet(&'static str),
+}
+
+const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
+const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+
+/// Finds how the bytes are framed, or says why they are not DICOM.
+pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
+    if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
+        return Ok(Framing::Standard);
+    }
+    if bytes.len() >= 4 && &bytes[0..4] == b"DICM" {
+        return Ok(Framing::NoPreamble);
+    }
+    // A bare data set starts with a low even group (0008 is typical), little endian.
+    if bytes.len() >= 8 {
+        let group = u16::from_le_bytes([bytes[0], bytes[1]]);
+        let elem = u16::from_le_bytes([bytes[2], bytes[3]]);
+        if (group == 0x0008 || group == 0x0010 || group == 0x0018 || group == 0x0020) && elem < 0x2000 {
+            let vr = &bytes[4..6];
+            let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
+            return Ok(Framing::RawDataSet(if explicit { EXPLICIT_LE } else { IMPLICIT_LE }));
+        }
+    }
+    Err(Rejection::NotDicom {
+        detail: if bytes.is_empty() {
+            "empty file".into()
+        } else {
+            "no DICM marker and no recognisable data set".into()
+        },
+    })
+}
+
+fn unparseable(e: impl std::fmt::Display) -> Rejection {
+    Rejection::Unparseable { detail: e.to_string() }
+}
+
+/// Parses the whole file, or only up to (not including) Pixel Data when `headers_only`.
+pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Rejection> {
+    let framing = detect(bytes)?;
+    if !headers_only {
+        crate::structure::check(bytes, framing)?;
+    }
+    let obj = match framing {
+        Framing::Standard | Framing::NoPreamble => {
+            let start = if framing == Framing::Standard { 128 } else { 0 };
+            let mut opts = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
+            if headers_only {
+                opts = opts.read_until(tags::PIXEL_DATA);
+            }
+            opts.from_reader(&bytes[start..]).map_err(unparseable)?
+        }
+        Framing::RawDataSet(ts_uid) => {
+            let ts = TransferSyntaxRegistry
+                .get(ts_uid)
+                .ok_or_else(|| unparseable("transfer syntax not available"))?;
+            let ds = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(unparseable)?;
+            let sop_class = string_of(&ds, tags::SOP_CLASS_UID)
+                .ok_or_else(|| unparseable("bare data set without SOP Class UID"))?;
+            let sop_inst = string_of(&ds, tags::SOP_INSTANCE_UID)
+                .ok_or_else(|| unparseable("bare data set without SOP Instance UID"))?;
+            let meta = FileMetaTableBuilder::new()
+                .media_storage_sop_class_uid(sop_class)
+                .media_storage_sop_instance_uid(sop_inst)
+                .transfer_syntax(ts_uid)
+                .build()
+                .map_err(unparseable)?;
+            ds.with_exact_meta(meta)
+        }
+    };
+    Ok((obj, framing))
+}
+
+/// The first value of an element as a trimmed string.
+pub fn string_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let e = obj.get(tag)?;
+    let s = e.to_str().ok()?;
+    let s = s.trim_end_matches(['\0', ' ']).trim_start();
+    if s.is_empty() {
+        None
+    } else {
+        Some(s.to_string())
+    }
+}
+
+/// SOP Class UID of the Media Storage Directory Storage (DICOMDIR).
+pub const DICOMDIR_SOP_CLASS: &str = "1.2.840.10008.1.3.10";
+
+/// Whether the object is a DICOMDIR.
+pub fn is_dicomdir(obj: &Object) -> bool {
+    obj.meta().media_storage_sop_class_uid().trim_end_matches(['\0', ' ']) == DICOMDIR_SOP_CLASS
+        || string_of(obj, tags::SOP_CLASS_UID).as_deref() == Some(DICOMDIR_SOP_CLASS)
+        || obj.get(tags::DIRECTORY_RECORD_SEQUENCE).is_some()
+}

@@ -1,0 +1,109 @@
+//! The scan step: headers only (dicom-rs `read_until(PixelData)`), cheap, to find the patients,
+//! studies and series of a job before anything is written.
+
+use dicom_dictionary_std::tags;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Rejection;
+use crate::read::{self, string_of};
+
+/// What the scan learnt about one DICOM file (PHI: kept in memory, written only to the key).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// PatientID (MRN).
+    pub patient_id: Option<String>,
+    /// PatientName.
+    pub patient_name: Option<String>,
+    /// PatientBirthDate.
+    pub birth_date: Option<String>,
+    /// AccessionNumber.
+    pub accession: Option<String>,
+    /// StudyInstanceUID.
+    pub study_uid: Option<String>,
+    /// SeriesInstanceUID.
+    pub series_uid: Option<String>,
+    /// SOPInstanceUID.
+    pub sop_uid: Option<String>,
+    /// SOPClassUID.
+    pub sop_class: Option<String>,
+    /// Modality.
+    pub modality: Option<String>,
+    /// SeriesNumber.
+    pub series_number: Option<i64>,
+    /// InstanceNumber.
+    pub instance_number: Option<i64>,
+    /// StudyDate.
+    pub study_date: Option<String>,
+    /// SeriesDate.
+    pub series_date: Option<String>,
+    /// AcquisitionDate (or the date part of AcquisitionDateTime).
+    pub acquisition_date: Option<String>,
+}
+
+impl Header {
+    /// The CT date of this file: AcquisitionDate, else SeriesDate, else StudyDate (YYYYMMDD).
+    pub fn ct_date(&self) -> Option<String> {
+        [&self.acquisition_date, &self.series_date, &self.study_date]
+            .into_iter()
+            .flatten()
+            .find_map(|d| crate::dates::date_part(d))
+    }
+
+    /// The key that groups files of one patient: PatientID, else name + birth date, else study.
+    pub fn patient_key(&self) -> String {
+        if let Some(id) = &self.patient_id {
+            return id.clone();
+        }
+        match (&self.patient_name, &self.birth_date) {
+            (Some(n), b) => format!("(no ID) {n} {}", b.as_deref().unwrap_or("")),
+            (None, _) => format!("(no ID) study {}", self.study_uid.as_deref().unwrap_or("?")),
+        }
+    }
+}
+
+/// The scan result for one input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    /// Relative source path (as given by the shell).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The header, or why the file will not be written.
+    pub result: Result<Header, Rejection>,
+}
+
+/// Scans one file's headers.
+pub fn scan(path: &str, bytes: &[u8]) -> ScanRecord {
+    ScanRecord { path: path.to_string(), size: bytes.len() as u64, result: scan_header(bytes) }
+}
+
+fn int_of(obj: &dicom_object::mem::InMemDicomObject, tag: dicom_core::Tag) -> Option<i64> {
+    string_of(obj, tag)?.trim().parse::<f64>().ok().map(|f| f as i64)
+}
+
+fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
+    let (obj, _) = read::parse(bytes, true)?;
+    if read::is_dicomdir(&obj) {
+        return Err(Rejection::Dicomdir);
+    }
+    let acq = string_of(&obj, tags::ACQUISITION_DATE)
+        .or_else(|| string_of(&obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d)));
+    Ok(Header {
+        patient_id: string_of(&obj, tags::PATIENT_ID),
+        patient_name: string_of(&obj, tags::PATIENT_NAME),
+        birth_date: string_of(&obj, tags::PATIENT_BIRTH_DATE),
+        accession: string_of(&obj, tags::ACCESSION_NUMBER),
+        study_uid: string_of(&obj, tags::STUDY_INSTANCE_UID),
+        series_uid: string_of(&obj, tags::SERIES_INSTANCE_UID),
+        sop_uid: string_of(&obj, tags::SOP_INSTANCE_UID)
+            .or_else(|| Some(obj.meta().media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string()))
+            .filter(|s| !s.is_empty()),
+        sop_class: string_of(&obj, tags::SOP_CLASS_UID),
+        modality: string_of(&obj, tags::MODALITY),
+        series_number: int_of(&obj, tags::SERIES_NUMBER),
+        instance_number: int_of(&obj, tags::INSTANCE_NUMBER),
+        study_date: string_of(&obj, tags::STUDY_DATE),
+        series_date: string_of(&obj, tags::SERIES_DATE),
+        acquisition_date: acq,
+    })
+}

@@ -1,0 +1,209 @@
+//! An independent structural check of the input bytes, before dicom-rs builds the object:
+//! every element length must fit in the file, and every undefined-length sequence, item and
+//! encapsulated pixel data must be closed by its delimiter. dicom-rs tolerates some truncations
+//! (a last pixel fragment cut short reads as a shorter fragment); a de-identifier must not
+//! write such a file as if it were whole (fail closed).
+
+use std::io::Read;
+
+use crate::error::Rejection;
+use crate::read::Framing;
+
+/// Maximum nesting of sequences and items.
+const MAX_NESTING: usize = 64;
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+
+#[derive(Clone, Copy)]
+struct Syntax {
+    explicit: bool,
+    big: bool,
+}
+
+fn bad(detail: String) -> Rejection {
+    Rejection::Unparseable { detail }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn u16(&mut self, big: bool) -> Result<u16, Rejection> {
+        let s = self.b.get(self.pos..self.pos + 2).ok_or_else(|| bad(format!("file ends inside an element header at byte {}", self.pos)))?;
+        self.pos += 2;
+        Ok(if big { u16::from_be_bytes([s[0], s[1]]) } else { u16::from_le_bytes([s[0], s[1]]) })
+    }
+    fn u32(&mut self, big: bool) -> Result<u32, Rejection> {
+        let s = self.b.get(self.pos..self.pos + 4).ok_or_else(|| bad(format!("file ends inside an element header at byte {}", self.pos)))?;
+        self.pos += 4;
+        let a = [s[0], s[1], s[2], s[3]];
+        Ok(if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+    }
+    fn skip(&mut self, n: u32, end: usize, what: (u16, u16)) -> Result<(), Rejection> {
+        let n = n as usize;
+        if self.pos.checked_add(n).is_none_or(|e| e > end) {
+            return Err(bad(format!(
+                "element ({:04X},{:04X}) declares {} bytes but only {} remain",
+                what.0,
+                what.1,
+                n,
+                end.saturating_sub(self.pos)
+            )));
+        }
+        self.pos += n;
+        Ok(())
+    }
+}
+
+/// Checks the data set part of a file.
+pub fn check(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
+    let (start, ts) = match framing {
+        Framing::RawDataSet(ts) => (0usize, ts.to_string()),
+        Framing::Standard | Framing::NoPreamble => {
+            let mut c = Cursor { b: bytes, pos: if framing == Framing::Standard { 132 } else { 4 } };
+            let mut ts = String::new();
+            loop {
+                if c.pos + 8 > bytes.len() {
+                    break;
+                }
+                let group = u16::from_le_bytes([bytes[c.pos], bytes[c.pos + 1]]);
+                if group != 0x0002 {
+                    break;
+                }
+                let (g, e, len) = element_header(&mut c, Syntax { explicit: true, big: false })?;
+                let begin = c.pos;
+                c.skip(len, bytes.len(), (g, e))?;
+                if e == 0x0010 {
+                    ts = String::from_utf8_lossy(&bytes[begin..c.pos]).trim_end_matches(['\0', ' ']).to_string();
+                }
+            }
+            (c.pos, ts)
+        }
+    };
+    let body = &bytes[start.min(bytes.len())..];
+    let syntax = Syntax { explicit: ts != "1.2.840.10008.1.2", big: ts == "1.2.840.10008.1.2.2" };
+    if ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95" {
+        let mut inflated = Vec::new();
+        flate2::read::DeflateDecoder::new(body)
+            .take(16 << 30)
+            .read_to_end(&mut inflated)
+            .map_err(|e| bad(format!("deflated data set cannot be inflated: {e}")))?;
+        return dataset(&mut Cursor { b: &inflated, pos: 0 }, inflated.len(), syntax, 0, false);
+    }
+    dataset(&mut Cursor { b: body, pos: 0 }, body.len(), syntax, 0, false)
+}
+
+/// Reads an element header: (group, element, length). VR-less for FFFE items.
+fn element_header(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, u32), Rejection> {
+    let (g, e, _, len) = element_header_vr(c, s)?;
+    Ok((g, e, len))
+}
+
+fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u32), Rejection> {
+    let g = c.u16(s.big)?;
+    let e = c.u16(s.big)?;
+    if g == 0xFFFE || !s.explicit {
+        let len = c.u32(s.big)?;
+        return Ok((g, e, *b"  ", len));
+    }
+    let vr = c.b.get(c.pos..c.pos + 2).ok_or_else(|| bad("file ends inside an element header".into()))?;
+    let vr = [vr[0], vr[1]];
+    c.pos += 2;
+    let long = matches!(&vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV");
+    let len = if long {
+        c.pos += 2;
+        if c.pos > c.b.len() {
+            return Err(bad("file ends inside an element header".into()));
+        }
+        c.u32(s.big)?
+    } else if vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase() {
+        c.u16(s.big)? as u32
+    } else {
+        return Err(bad(format!("element ({g:04X},{e:04X}) has an invalid VR")));
+    };
+    Ok((g, e, vr, len))
+}
+
+/// Walks a data set until `end` (or an item delimiter when `in_undefined_item`).
+fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_item: bool) -> Result<(), Rejection> {
+    if depth > MAX_NESTING {
+        return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
+    }
+    while c.pos < end {
+        // Trailing zero padding after the last element is tolerated at top level.
+        if depth == 0 && c.b[c.pos..end].iter().all(|b| *b == 0) {
+            return Ok(());
+        }
+        let (g, e, vr, len) = element_header_vr(c, s)?;
+        if g == 0xFFFE && e == 0xE00D {
+            if in_undefined_item {
+                return Ok(());
+            }
+            continue;
+        }
+        if len == UNDEFINED {
+            let is_pixel = g == 0x7FE0 && e == 0x0010;
+            // Undefined-length UN holds implicit VR little endian items (PS3.5 6.2.2).
+            let inner = if &vr == b"UN" { Syntax { explicit: false, big: false } } else { s };
+            items(c, end, inner, depth + 1, is_pixel, (g, e), false)?;
+        } else if &vr == b"SQ" {
+            let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
+                bad(format!("sequence ({g:04X},{e:04X}) declares {len} bytes, past the end"))
+            })?;
+            items(c, stop, s, depth + 1, false, (g, e), true)?;
+            c.pos = stop;
+        } else {
+            c.skip(len, end, (g, e))?;
+        }
+    }
+    if in_undefined_item {
+        return Err(bad("file ends inside an item (no item delimiter)".into()));
+    }
+    Ok(())
+}
+
+/// Walks the items of a sequence (or the fragments of encapsulated pixel data).
+fn items(c: &mut Cursor, end: usize, s: Syntax, depth: usize, fragments: bool, owner: (u16, u16), defined: bool) -> Result<(), Rejection> {
+    if depth > MAX_NESTING {
+        return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
+    }
+    while c.pos < end {
+        let g = c.u16(s.big)?;
+        let e = c.u16(s.big)?;
+        let len = c.u32(s.big)?;
+        match (g, e) {
+            (0xFFFE, 0xE0DD) => return Ok(()),
+            (0xFFFE, 0xE000) => {
+                if fragments {
+                    if len == UNDEFINED {
+                        return Err(bad("pixel data fragment with undefined length".into()));
+                    }
+                    c.skip(len, end, owner)?;
+                } else if len == UNDEFINED {
+                    dataset(c, end, s, depth + 1, true)?;
+                } else {
+                    let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
+                        bad(format!("item of ({:04X},{:04X}) declares {len} bytes, past the end", owner.0, owner.1))
+                    })?;
+                    dataset(c, stop, s, depth + 1, false)?;
+                    c.pos = stop;
+                }
+            }
+            _ => {
+                return Err(bad(format!(
+                    "unexpected ({g:04X},{e:04X}) inside ({:04X},{:04X}) where an item was expected",
+                    owner.0, owner.1
+                )))
+            }
+        }
+    }
+    // Defined-length sequences end at their length; undefined ones need the delimiter.
+    if !defined {
+        return Err(bad(format!(
+            "file ends inside ({:04X},{:04X}) before its sequence delimiter (truncated?)",
+            owner.0, owner.1
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Keyed, deterministic UID replacement (PS3.15 E.1-1 action U).
+//!
+//! A new UID is `2.25.` followed by the decimal value of the first 128 bits of
+//! HMAC-SHA-256(project secret, "uid:" + original UID) (PS3.5 B.2: UUID-derived UIDs under `2.25`).
+//! The same secret gives the same UID on every run and machine, so references between objects
+//! (SEG, RTSTRUCT, SR → images) survive; without the secret the mapping cannot be reversed by
+//! guessing candidate UIDs.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The project secret and the keyed functions derived from it.
+#[derive(Clone)]
+pub struct Keyed {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyed(<secret>)")
+    }
+}
+
+impl Keyed {
+    /// Wraps a project secret (any length; 32 random bytes recommended).
+    pub fn new(secret: &[u8]) -> Self {
+        Keyed { secret: secret.to_vec() }
+    }
+
+    /// HMAC-SHA-256 of `domain` and `value` under the secret.
+    pub fn mac(&self, domain: &str, value: &[u8]) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = match HmacSha256::new_from_slice(&self.secret) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(domain.as_bytes());
+        mac.update(b"\0");
+        mac.update(value);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A number in `0..n` derived from the secret, `domain` and `value`.
+    pub fn number(&self, domain: &str, value: &[u8], n: u64) -> u64 {
+        let h = self.mac(domain, value);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h[..8]);
+        if n == 0 {
+            0
+        } else {
+            u64::from_be_bytes(b) % n
+        }
+    }
+
+    /// The replacement for one UID (trailing NUL/space padding ignored).
+    pub fn map_uid(&self, uid: &str) -> String {
+        let uid = uid.trim_end_matches(['\0', ' ']).trim_start();
+        if uid.is_empty() {
+            return String::new();
+        }
+        let h = self.mac("uid", uid.as_bytes());
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&h[..16]);
+        format!("2.25.{}", u128::from_be_bytes(b))
+    }
+}
+
+/// Whether a string is a syntactically valid UID (PS3.5 9.1).
+pub fn is_valid_uid(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.split('.').all(|c| {
+            !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_and_deterministic() {
+        let a = Keyed::new(b"secret one");
+        let b = Keyed::new(b"secret two");
+        let u = "1.2.840.113619.2.1.1.322987881.621.736170080.681";
+        assert_eq!(a.map_uid(u), a.map_uid(u));
+        assert_ne!(a.map_uid(u), b.map_uid(u));
+        assert!(a.map_uid(u).starts_with("2.25."));
+        assert!(is_valid_uid(&a.map_uid(u)));
+        assert_eq!(a.map_uid(&format!("{u}\0")), a.map_uid(u));
+    }
+}
