@@ -40,6 +40,12 @@ pub enum JobError {
     /// Secret.
     #[snafu(display("the project secret is empty"))]
     EmptySecret,
+    /// A serialised engine that cannot be read.
+    #[snafu(display("engine specification cannot be read: {detail}"))]
+    Spec {
+        /// cause
+        detail: String,
+    },
 }
 
 /// The result of rewriting one file, as the shells pass it around (serialisable for workers).
@@ -62,7 +68,28 @@ pub struct Engine {
     pub plan: Plan,
 }
 
+/// The serialised form of an [`Engine`] (sent to workers; the secret travels separately).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EngineSpec {
+    /// Configuration.
+    pub config: Config,
+    /// Plan.
+    pub plan: Plan,
+}
+
 impl Engine {
+    /// Serialises the engine (without its secret) for a worker.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&EngineSpec { config: self.ctx.config.clone(), plan: self.plan.clone() }).unwrap_or_default()
+    }
+
+    /// Rebuilds an engine from [`Engine::to_json`] and the secret.
+    pub fn from_json(json: &str, secret: &[u8]) -> Result<Engine, JobError> {
+        let spec: EngineSpec = serde_json::from_str(json).map_err(|e| JobError::Spec { detail: e.to_string() })?;
+        let ctx = Context::new(&spec.config, secret).map_err(|source| JobError::Context { source })?;
+        Ok(Engine { ctx, plan: spec.plan })
+    }
+
     /// Rewrites one file: bytes in, bytes out (or a rejection), plus the outcome record.
     pub fn process(&self, path: &str, bytes: &[u8]) -> (Option<Vec<u8>>, FileOutcome) {
         let bytes_in = bytes.len() as u64;

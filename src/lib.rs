@@ -17,6 +17,7 @@ pub mod error;
 pub mod identity;
 pub mod job;
 pub mod plan;
+pub mod preview;
 pub mod profile;
 pub mod read;
 pub mod report;

@@ -1,5 +1,5 @@
-//! `dicom-deid`: the native command-line shell around the engine. It walks files, folders and
-//! zips, feeds their bytes to the engine, and writes the zip, the key and the log.
+//! The native command-line shell: walks files, folders and zips, feeds their bytes to the
+//! engine, and writes the zip, the key and the log.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -295,7 +295,7 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) ->
     results.into_inner().map(|m| m.into_values().collect()).unwrap_or_default()
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs what it needs (scripts/setup.sh), then
+#  1. native unit + integration tests (cargo test: Table E.1-1 rows, corpus, CLI, hostile inputs),
+#  2. the wasm32 build and the wasm-bindgen tests (Node),
+#  3. the page end-to-end in headless Chromium (playwright-core), CLI vs page comparison.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+mkdir -p test-output
+
+echo "== native tests"
+cargo build --release --quiet --bin dicom-deid
+cargo test --release --quiet 2>&1 | tail -n 40
+
+echo "== wasm32 build and wasm-bindgen tests"
+cargo build --quiet --release --target wasm32-unknown-unknown
+if ls tests/wasm*.rs >/dev/null 2>&1; then
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --release --quiet --target wasm32-unknown-unknown --test 'wasm*' 2>&1 | tail -n 20
+fi
+
+echo "== page end-to-end (headless Chromium)"
+SKIP_SETUP=1 bash scripts/build-web.sh
+if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+  node --test --test-concurrency=1 tests/e2e/
+fi
+echo "== all tests passed"

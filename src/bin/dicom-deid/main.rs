@@ -1,0 +1,13 @@
+//! `dicom-deid`: the command-line program (native only; on wasm32 the engine is used through
+//! the bindings in `src/web.rs`, and this binary is an empty stub so the crate builds).
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    native::main()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
