@@ -89,8 +89,9 @@ pub fn shift_da(value: &str, days: i64) -> Option<String> {
 fn shift_single_dt(s: &str, days: i64) -> Option<String> {
     // Split off the time-zone suffix (&ZZXX).
     let (body, tz) = match s.find(['+', '-']) {
-        Some(i) if i >= 4 => (&s[..i], &s[i..]),
-        _ => (s, ""),
+        Some(i) if i >= 4 && s.len() - i == 5 && s[i + 1..].bytes().all(|b| b.is_ascii_digit()) => (&s[..i], &s[i..]),
+        Some(_) => return None,
+        None => (s, ""),
     };
     if body.len() < 4 || !body[..4.min(body.len())].bytes().all(|b| b.is_ascii_digit()) {
         return None;

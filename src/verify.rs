@@ -41,6 +41,14 @@ const ID_ATTRIBUTES: [Tag; 14] = [
 const INSTITUTION_ATTRIBUTES: [Tag; 3] = [tags::INSTITUTION_NAME, tags::INSTITUTION_ADDRESS, tags::INSTITUTIONAL_DEPARTMENT_NAME];
 const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_NAME];
 
+/// Values this tool writes itself (dummies), never treated as identifiers of an input.
+const OWN_VALUES: [&str; 4] = ["DEIDENTIFIED", "19000101", "19000101000000", "000Y"];
+
+/// Top-level attributes the engine sets itself from the plan (research identity); they are not
+/// searched for the input's identifiers (a re-run on already de-identified data may legitimately
+/// produce the same research ID).
+const IDENTITY_TAGS: [Tag; 3] = [tags::PATIENT_ID, tags::PATIENT_NAME, tags::ACCESSION_NUMBER];
+
 /// The identifying values of one input file.
 #[derive(Debug, Clone, Default)]
 pub struct Identifiers {
@@ -96,6 +104,13 @@ impl Identifiers {
         id.ids.retain(|t| !in_kept(t));
         id.names.retain(|t| !in_kept(t));
         id.name_words.retain(|t| !in_kept(t));
+        // Inputs that were de-identified before carry this tool's own dummy values: those are
+        // not identifiers.
+        let ours = |t: &String| OWN_VALUES.iter().any(|o| t.eq_ignore_ascii_case(o));
+        id.ids.retain(|t| !ours(t));
+        id.names.retain(|t| !ours(t));
+        id.name_words.retain(|t| !ours(t));
+        id.dates.retain(|t| !ours(t));
         id
     }
 
@@ -211,11 +226,15 @@ fn is_word_byte(b: u8) -> bool {
 /// Positions of `term` in `text` as a whole token (ASCII case-insensitive, bounded by
 /// non-alphanumeric characters or the ends).
 fn find_token(text: &[u8], term: &[u8]) -> Option<usize> {
+    find_token_from(text, term, 0)
+}
+
+fn find_token_from(text: &[u8], term: &[u8], from: usize) -> Option<usize> {
     if term.is_empty() || term.len() > text.len() {
         return None;
     }
     let first = term[0].to_ascii_uppercase();
-    let mut i = 0;
+    let mut i = from;
     while i + term.len() <= text.len() {
         if text[i].to_ascii_uppercase() == first
             && text[i..i + term.len()].eq_ignore_ascii_case(term)
@@ -237,10 +256,12 @@ pub fn scrub(text: &str, terms: &[String]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for term in terms {
         let tb = term.as_bytes();
-        while let Some(i) = find_token(&bytes, tb) {
+        let mut from = 0;
+        while let Some(i) = find_token_from(&bytes, tb, from) {
             for b in &mut bytes[i..i + tb.len()] {
                 *b = b'X';
             }
+            from = i + tb.len();
         }
     }
     // Only ASCII bytes were replaced at token boundaries, so this stays valid UTF-8.
@@ -282,7 +303,7 @@ fn walk_check(ctx: &Context, id: &Identifiers, obj: &InMemDicomObject, depth: us
             }
             continue;
         }
-        if id.exempt.contains(&t) {
+        if id.exempt.contains(&t) || (depth == 0 && IDENTITY_TAGS.contains(&t)) {
             continue;
         }
         let vr = e.vr();
