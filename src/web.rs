@@ -151,6 +151,12 @@ impl WebJob {
         self.job.add_unreadable(path, size as u64, crate::Rejection::Unparseable { detail: reason.to_string() });
     }
 
+    /// Records a `.zip` input that cannot be opened as a zip (skipped as not DICOM, size 0, as
+    /// the CLI does); `reason` is the [`WebZipReader`] constructor's error message.
+    pub fn add_bad_zip(&mut self, path: &str, reason: &str) {
+        self.job.add_unreadable(path, 0, crate::Rejection::NotDicom { detail: reason.to_string() });
+    }
+
     /// Plans the job; returns the engine specification (JSON) for the workers.
     pub fn plan(&mut self) -> String {
         self.job.plan().to_json()
@@ -199,6 +205,18 @@ impl WebJob {
         }
         arr
     }
+}
+
+/// The outcome (JSON, as [`WebEngine::process`] returns it) of a file whose bytes could not be
+/// read for processing (a zip member or a file that vanished), rejected as unparseable.
+#[wasm_bindgen]
+pub fn unreadable_outcome(path: &str, reason: &str) -> String {
+    let o = FileOutcome {
+        source_path: path.to_string(),
+        bytes_in: 0,
+        result: Err(crate::Rejection::Unparseable { detail: reason.to_string() }),
+    };
+    serde_json::to_string(&o).unwrap_or_default()
 }
 
 /// The rewrite engine in a worker.

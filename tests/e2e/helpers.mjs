@@ -1,0 +1,211 @@
+// Shared helpers of the end-to-end tests: the static server, headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core; nothing downloads a browser), the CLI run that
+// the page is compared with, a small independent zip reader and dcmdump-based attribute reads.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CORPUS = join(ROOT, 'tests/data');
+export const OUT = join(ROOT, 'test-output');
+export const CLI = join(ROOT, 'target/release/dicom-deid');
+export const PHI_CHECK = join(ROOT, 'target/release/examples/phi_check');
+/** A fixed project secret (64 hex characters, the CLI's secret-file format). */
+export const SECRET_TEXT = '5f1d3c8a9b7e6d4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181706\n';
+
+/** Generous limits: the machine may be busy compiling. */
+export const LONG = 180_000;
+
+/** Starts scripts/serve.mjs on a free port; resolves to {url, stop()}. */
+export function startServer() {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), '0', join(ROOT, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) resolvePromise({ url: m[0], origin: `http://127.0.0.1:${m[1]}`, stop: () => child.kill() });
+    });
+    child.on('exit', (code) => reject(new Error(`serve.mjs exited (${code}) before listening: ${out}`)));
+  });
+}
+
+/** Headless Chromium with a fresh profile; resolves to {context, close()}. */
+export async function launchBrowser() {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'deid-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close().catch(() => {});
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects uncaught page errors and console errors (a test asserts there are none). */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+/** Opens the page and waits until the engine is loaded. */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await page.waitForSelector('body[data-state="idle"]', { timeout: LONG });
+  return { page, errors };
+}
+
+/** Loads the fixed secret through the page's secret file input. */
+export async function loadSecret(page) {
+  await page.getByTestId('secret-input').setInputFiles({ name: 'project.secret', mimeType: 'text/plain', buffer: Buffer.from(SECRET_TEXT) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=secret-status]').dataset.fingerprint !== undefined);
+}
+
+/** Waits for the summary to be done; returns its counts. */
+export async function waitDone(page) {
+  await page.waitForSelector('[data-testid=summary][data-state="done"]', { timeout: LONG });
+  return page.getByTestId('summary').evaluate((s) => ({
+    written: Number(s.dataset.written),
+    rejected: Number(s.dataset.rejected),
+    skipped: Number(s.dataset.skipped),
+    seen: Number(s.dataset.seen),
+    mbps: Number(s.dataset.mbps),
+    seconds: Number(s.dataset.seconds),
+  }));
+}
+
+/** Clicks a download link and returns the downloaded bytes. */
+export async function download(page, testId) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: LONG }), page.getByTestId(testId).click()]);
+  const path = await dl.path();
+  const { readFileSync } = await import('node:fs');
+  return { bytes: readFileSync(path), name: dl.suggestedFilename() };
+}
+
+function newestMtime(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the CLI when it is missing or older than the sources. */
+export function ensureCli() {
+  const stale = !existsSync(CLI) || statSync(CLI).mtimeMs < newestMtime(join(ROOT, 'src'));
+  if (stale) {
+    const r = spawnSync('cargo', ['build', '--quiet', '--release', '--bin', 'dicom-deid'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('cargo build --release --bin dicom-deid failed');
+  }
+}
+
+/**
+ * Runs the CLI on `input` with `secretFile`; writes `<dir>/cli.zip`, `cli-key.csv`,
+ * `cli-log.csv`; returns their paths.
+ */
+export function runCli(input, secretFile, dir) {
+  ensureCli();
+  const zip = join(dir, 'cli.zip');
+  const r = spawnSync(CLI, ['--quiet', '--out', zip, '--secret-file', secretFile, input], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`CLI failed (${r.status}): ${r.stderr}`);
+  return { zip, key: join(dir, 'cli-key.csv'), log: join(dir, 'cli-log.csv') };
+}
+
+/** A temporary directory removed by the returned cleanup. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Reads a zip's entries from its central directory (stored or deflated; no zip64 needed here). */
+export function readZip(buf) {
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip: no end of central directory');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const entries = [];
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`bad central directory entry ${n}`);
+    const method = buf.readUInt16LE(p + 10);
+    const csize = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(start, start + csize);
+    entries.push({ name, data: method === 0 ? raw : inflateRawSync(raw) });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return entries;
+}
+
+/** Values of some attributes of a DICOM file, read by dcmdump (independent of the engine). */
+export function dcmValues(file, keywords = ['PatientID', 'PatientName', 'StudyInstanceUID']) {
+  const args = ['-q', '+sd', ...keywords.flatMap((k) => ['+P', k]), file];
+  let r = spawnSync('dcmdump', args, { encoding: 'utf8' });
+  if (!/\[/.test(r.stdout || '')) r = spawnSync('dcmdump', ['-q', '-f', '+sd', '-dc', ...keywords.flatMap((k) => ['+P', k]), file], { encoding: 'utf8' });
+  const out = {};
+  for (const line of (r.stdout || '').split('\n')) {
+    const m = line.match(/^\s*\([0-9a-f]{4},[0-9a-f]{4}\)\s+\w\w\s+\[(.*)\]\s+#.*\s(\w+)\s*$/i);
+    if (m && !(m[2] in out)) out[m[2]] = m[1];
+  }
+  return out;
+}
+
+/** Minimal CSV parsing (quotes, commas, newlines inside quotes); rows of strings. */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else field += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (c !== '\r') field += c;
+  }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}

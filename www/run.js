@@ -1,0 +1,145 @@
+// One de-identification run in the browser, the same steps as the CLI:
+//   1. the workers scan every file's headers; the page's WebJob collects the scans;
+//   2. WebJob.plan() decides every ID, shift and output path; each worker gets the plan;
+//   3. the workers rewrite the files in the order of paths_to_process(); at most two files per
+//      worker are in flight (back-pressure), and results are taken in that order (a reorder
+//      window), so the zip's entries come in the CLI's order and the zip is byte-identical;
+//   4. the manifest/notes entries and the central directory close the zip; the key and the log
+//      come from the WebJob.
+import { WebJob, WebZipSink } from './pkg/dicom_deid.js';
+import { CancelledError, WorkerPool } from './pool.js';
+
+/** Files in flight per worker. */
+const PER_WORKER = 2;
+
+/** Marks a promise as handled (it is awaited later, maybe never if the run stops first). */
+function quiet(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/**
+ * Runs a job. `items` come from sources.expand(); `sink` from sink.js; `secret` is the bytes
+ * of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
+ * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
+ * problems, seconds, bytesWritten}; rejects with CancelledError when `signal` aborts.
+ */
+export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, onProgress, signal }) {
+  let job;
+  try {
+    job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+  const zip = new WebZipSink();
+  const pool = new WorkerPool(module, workers);
+  const stop = () => pool.terminate();
+  signal.addEventListener('abort', stop);
+  const check = () => {
+    if (signal.aborted) throw new CancelledError();
+  };
+  const started = performance.now();
+  try {
+    await pool.ready;
+    check();
+    const window = pool.size * PER_WORKER;
+
+    // 1. Scan.
+    for (const b of badZips) job.add_bad_zip(b.path, b.reason);
+    const totalBytes = items.reduce((s, it) => s + (it.size || 0), 0);
+    let done = 0;
+    let bytes = 0;
+    const report = (phase, total, tb) =>
+      onProgress({ phase, done, total, bytes, totalBytes: tb, elapsed: (performance.now() - started) / 1000 });
+    const scans = [];
+    const takeScan = async () => {
+      const { item, promise } = scans.shift();
+      const r = await promise;
+      if (r.unreadable !== undefined) job.add_unreadable(item.path, 0, r.unreadable);
+      else job.add_scan(r.scan);
+      done++;
+      bytes += item.size || 0;
+      report('scan', items.length, totalBytes);
+    };
+    for (const item of items) {
+      check();
+      scans.push({ item, promise: quiet(pool.run({ op: 'scan', item })) });
+      if (scans.length >= window) await takeScan();
+    }
+    while (scans.length) await takeScan();
+    check();
+
+    // 2. Plan, and give every worker the plan.
+    const spec = job.plan();
+    await pool.broadcast({ op: 'setup', spec, secret });
+    check();
+
+    // 3. Rewrite, writing in the planned order.
+    const byPath = new Map(items.map((it) => [it.path, it]));
+    const todo = JSON.parse(job.paths_to_process()).map((p) => byPath.get(p)).filter(Boolean);
+    const todoBytes = todo.reduce((s, it) => s + (it.size || 0), 0);
+    const processStart = performance.now();
+    done = 0;
+    bytes = 0;
+    let bytesWritten = 0;
+    const reportProcess = () =>
+      onProgress({
+        phase: 'process',
+        done,
+        total: todo.length,
+        bytes,
+        totalBytes: todoBytes,
+        elapsed: (performance.now() - processStart) / 1000,
+      });
+    reportProcess();
+    const queue = [];
+    const takeResult = async () => {
+      const { item, promise } = queue.shift();
+      const r = await promise;
+      check();
+      const outcome = JSON.parse(r.outcome);
+      if (r.bytes && outcome.result && outcome.result.Ok) {
+        await sink.write(zip.add(outcome.result.Ok[0].path, r.bytes));
+        bytesWritten += outcome.bytes_in;
+      }
+      job.record(r.outcome);
+      done++;
+      bytes += item.size || 0;
+      reportProcess();
+    };
+    for (const item of todo) {
+      check();
+      queue.push({ item, promise: quiet(pool.run({ op: 'process', item })) });
+      if (queue.length >= window) await takeResult();
+    }
+    while (queue.length) await takeResult();
+    pool.terminate();
+
+    // 4. Close the zip; the key and the log.
+    for (const [path, entry] of job.final_entries()) await sink.write(zip.add(path, entry));
+    await sink.write(zip.finish());
+    check();
+    const output = await sink.finish();
+    const seconds = (performance.now() - started) / 1000;
+    const rows = JSON.parse(job.log_rows());
+    return {
+      output,
+      key: job.key_csv(),
+      log: job.log_csv(),
+      summary: JSON.parse(job.summary()),
+      problems: rows.filter((r) => r.outcome !== 'written'),
+      seconds,
+      bytesWritten,
+    };
+  } catch (e) {
+    pool.terminate();
+    await sink.abort();
+    if (signal.aborted) throw new CancelledError();
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', stop);
+    job.free();
+    zip.free();
+  }
+}

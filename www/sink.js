@@ -1,0 +1,150 @@
+// Where the output zip goes, chunk by chunk as the engine produces it (never the whole zip in
+// memory, except in the last-resort fallback):
+//   - a file the user picked with showSaveFilePicker (written through a writable stream);
+//   - else a spool file in the Origin Private File System (writable stream, or a sync access
+//     handle in a small worker where writable streams are missing), offered afterwards as an
+//     ordinary download;
+//   - else (no OPFS at all) memory, with a warning shown by the page.
+// Every sink has write(chunk), finish() → {file: File|Blob, name, where}, abort().
+
+const SPOOL_PREFIX = 'dicom-deid-spool-';
+
+/** What this browser offers for the output. */
+export function outputSupport() {
+  return {
+    savePicker: typeof window.showSaveFilePicker === 'function',
+    opfs: !!(navigator.storage && typeof navigator.storage.getDirectory === 'function'),
+  };
+}
+
+/** Asks where to save the zip (needs the user's click; call it first thing in the handler). */
+export async function pickSaveFile(suggestedName) {
+  return window.showSaveFilePicker({
+    suggestedName,
+    types: [{ description: 'Zip archive', accept: { 'application/zip': ['.zip'] } }],
+  });
+}
+
+class StreamSink {
+  constructor(writable, fileHandle, where, onAbort) {
+    this.writable = writable;
+    this.fileHandle = fileHandle;
+    this.where = where;
+    this.onAbort = onAbort;
+    this.bytes = 0;
+  }
+  async write(chunk) {
+    if (chunk.length === 0) return;
+    this.bytes += chunk.length;
+    await this.writable.write(chunk);
+  }
+  async finish() {
+    await this.writable.close();
+    return { file: await this.fileHandle.getFile(), name: this.fileHandle.name, where: this.where };
+  }
+  async abort() {
+    try {
+      await this.writable.abort();
+    } catch {
+      // already closed or errored: nothing left to undo
+    }
+    if (this.onAbort) await this.onAbort().catch(() => {});
+  }
+}
+
+/** A sync access handle in a dedicated worker (browsers whose OPFS lacks createWritable). */
+class SyncHandleSink {
+  constructor(name, root, fileHandle) {
+    this.name = name;
+    this.root = root;
+    this.fileHandle = fileHandle;
+    this.where = 'opfs';
+    this.bytes = 0;
+    this.worker = new Worker(new URL('./sink-worker.js', import.meta.url), { type: 'module', name: 'deid-sink' });
+    this.pending = new Map();
+    this.nextId = 1;
+    this.worker.onmessage = (ev) => {
+      const p = this.pending.get(ev.data.id);
+      this.pending.delete(ev.data.id);
+      if (!p) return;
+      if (ev.data.error !== undefined) p.reject(new Error(ev.data.error));
+      else p.resolve();
+    };
+  }
+  #call(msg, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+  open() {
+    return this.#call({ op: 'open', name: this.name });
+  }
+  async write(chunk) {
+    if (chunk.length === 0) return;
+    this.bytes += chunk.length;
+    await this.#call({ op: 'write', chunk }, [chunk.buffer]);
+  }
+  async finish() {
+    await this.#call({ op: 'close' });
+    this.worker.terminate();
+    return { file: await this.fileHandle.getFile(), name: this.name, where: this.where };
+  }
+  async abort() {
+    await this.#call({ op: 'close' }).catch(() => {});
+    this.worker.terminate();
+    await this.root.removeEntry(this.name).catch(() => {});
+  }
+}
+
+class MemorySink {
+  constructor() {
+    this.parts = [];
+    this.bytes = 0;
+    this.where = 'memory';
+  }
+  async write(chunk) {
+    this.bytes += chunk.length;
+    this.parts.push(chunk);
+  }
+  async finish() {
+    return { file: new Blob(this.parts, { type: 'application/zip' }), name: null, where: this.where };
+  }
+  async abort() {
+    this.parts = [];
+  }
+}
+
+/** A sink writing to a file the user picked. */
+export async function openPickedSink(handle) {
+  return new StreamSink(await handle.createWritable(), handle, 'picked', null);
+}
+
+/** A sink spooling to OPFS (or memory when there is no OPFS). */
+export async function openSpoolSink() {
+  if (!outputSupport().opfs) return new MemorySink();
+  const root = await navigator.storage.getDirectory();
+  const name = `${SPOOL_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}.zip`;
+  const fh = await root.getFileHandle(name, { create: true });
+  const remove = () => root.removeEntry(name);
+  if (typeof fh.createWritable === 'function') {
+    return new StreamSink(await fh.createWritable(), fh, 'opfs', remove);
+  }
+  const s = new SyncHandleSink(name, root, fh);
+  await s.open();
+  return s;
+}
+
+/** Deletes spool files of this page, except `keep` (names); old runs' files are no longer needed. */
+export async function removeSpoolFiles(keep = []) {
+  if (!outputSupport().opfs) return;
+  try {
+    const root = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const name of root.keys()) if (name.startsWith(SPOOL_PREFIX) && !keep.includes(name)) names.push(name);
+    for (const n of names) await root.removeEntry(n).catch(() => {});
+  } catch {
+    // OPFS unavailable (private mode in some browsers): nothing was spooled there
+  }
+}

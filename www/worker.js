@@ -1,0 +1,142 @@
+// The engine in a Web Worker. Loads the wasm once (from the compiled module the page sends),
+// then answers requests one message at a time:
+//   list-zip  {file}                        → {zip: false} | {zip: true, members: [{name, size}]} | {zip: true, error}
+//   scan      {item}                        → {scan: json} | {unreadable: message}
+//   setup     {spec, secret}                → {}            (builds the WebEngine for this job)
+//   process   {item}                        → {outcome: json, bytes?: Uint8Array (transferred)}
+//   preview   {item, config, secret, mapping, key} → {before, after, outcome, thumb}
+// An item is {path, file, index?, zip?}: a whole file, or member `index` of the zip `file`
+// (whose own source path is `zip`). Errors travel back as {error: message}; nothing here
+// throws across the message boundary.
+import init, { scan_file, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
+
+let ready = null;
+let engine = null;
+// The last zip opened by this worker: members of one zip come in a row (paths are sorted).
+let openZip = null; // {key, file, reader: Promise<WebZipReader>}
+
+function zipReader(item) {
+  if (openZip && openZip.key === item.zip && openZip.file === item.file) return openZip.reader;
+  if (openZip) openZip.reader.then((r) => r.free(), () => {});
+  const reader = item.file.arrayBuffer().then((b) => new WebZipReader(new Uint8Array(b)));
+  openZip = { key: item.zip, file: item.file, reader };
+  return reader;
+}
+
+/** The bytes of an item, or throws an Error whose message matches the CLI's rejection detail. */
+async function readItem(item) {
+  if (item.index !== undefined && item.index !== null) {
+    const reader = await zipReader(item);
+    return reader.read(item.index);
+  }
+  try {
+    return new Uint8Array(await item.file.arrayBuffer());
+  } catch (e) {
+    throw new Error(`cannot read file: ${e.message || e}`);
+  }
+}
+
+async function listZip(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (!is_zip(bytes)) return { zip: false };
+  let reader;
+  try {
+    reader = new WebZipReader(bytes);
+  } catch (e) {
+    return { zip: true, error: String(e.message || e) };
+  }
+  try {
+    const members = [];
+    for (let i = 0; i < reader.len(); i++) members.push({ name: reader.name(i), size: reader.size(i) });
+    return { zip: true, members };
+  } finally {
+    reader.free();
+  }
+}
+
+async function scan(item) {
+  let bytes;
+  try {
+    bytes = await readItem(item);
+  } catch (e) {
+    return { unreadable: String(e.message || e) };
+  }
+  return { scan: scan_file(item.path, bytes), size: bytes.length };
+}
+
+async function processItem(item) {
+  if (!engine) throw new Error('the engine is not set up');
+  let bytes;
+  try {
+    bytes = await readItem(item);
+  } catch (e) {
+    return { outcome: unreadable_outcome(item.path, String(e.message || e)) };
+  }
+  const r = engine.process(item.path, bytes);
+  return { outcome: r.outcome, bytes: r.bytes };
+}
+
+/** Before/after rows of one file, planned as if it were the whole job (illustrative IDs). */
+async function previewItem({ item, config, secret, mapping, key }) {
+  const bytes = await readItem(item);
+  const out = { before: null, after: null, outcome: null, thumb: null, error: null };
+  try {
+    out.before = JSON.parse(preview(bytes));
+  } catch (e) {
+    out.error = String(e.message || e);
+    return out;
+  }
+  out.thumb = thumbnail(bytes, 256) || null;
+  const job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
+  try {
+    job.add_scan(scan_file(item.path, bytes));
+    const spec = job.plan();
+    const eng = new WebEngine(spec, secret);
+    try {
+      const r = eng.process(item.path, bytes);
+      out.outcome = JSON.parse(r.outcome);
+      if (r.bytes) out.after = JSON.parse(preview(r.bytes));
+    } finally {
+      eng.free();
+    }
+  } finally {
+    job.free();
+  }
+  return out;
+}
+
+async function handle(msg) {
+  switch (msg.op) {
+    case 'init':
+      ready = init({ module_or_path: msg.module });
+      await ready;
+      return {};
+    case 'list-zip':
+      return listZip(msg.file);
+    case 'scan':
+      return scan(msg.item);
+    case 'setup':
+      if (engine) engine.free();
+      engine = new WebEngine(msg.spec, msg.secret);
+      return {};
+    case 'process':
+      return processItem(msg.item);
+    case 'preview':
+      return previewItem(msg);
+    default:
+      throw new Error(`unknown request ${msg.op}`);
+  }
+}
+
+self.onmessage = async (ev) => {
+  const msg = ev.data;
+  try {
+    if (msg.op !== 'init') await ready;
+    const result = await handle(msg);
+    const transfer = result && result.bytes ? [result.bytes.buffer] : [];
+    if (result && result.thumb && result.thumb.rgba) transfer.push(result.thumb.rgba.buffer);
+    self.postMessage({ id: msg.id, result }, transfer);
+  } catch (e) {
+    self.postMessage({ id: msg.id, error: String((e && e.message) || e) });
+  }
+};
