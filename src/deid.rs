@@ -269,8 +269,12 @@ impl Walker<'_> {
         let mut creator_elems: Vec<InMemElement> = Vec::new();
         for e in obj {
             let t = e.tag();
-            if t.element() == 0 || t.group() == 0x0002 || t.group() < 0x0008 && t.group() != 0x0000 {
-                // Group lengths are dropped; meta and command groups never belong in a data set.
+            if t.element() == 0
+                || t.group() == 0x0002
+                || t.group() < 0x0008 && t.group() != 0x0000 && self.ctx.profile.action(t).1.is_none()
+            {
+                // Group lengths are dropped; meta and directory groups never belong in a data
+                // set, except directory attributes Table E.1-1 lists (0004,1511: U).
                 self.stats.removed += 1;
                 continue;
             }
@@ -565,7 +569,9 @@ impl Walker<'_> {
         let vr = e.vr();
         let text = |s: &str| Some(DataElement::new(t, vr, PrimitiveValue::from(s)));
         match vr {
-            VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::PN => text("DEIDENTIFIED"),
+            VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::PN | VR::UR => {
+                text("DEIDENTIFIED")
+            }
             VR::AS => text("000Y"),
             VR::DA => text("19000101"),
             VR::DT => text("19000101000000"),
@@ -578,7 +584,7 @@ impl Walker<'_> {
             VR::SL => Some(DataElement::new(t, vr, PrimitiveValue::from(0i32))),
             VR::FL => Some(DataElement::new(t, vr, PrimitiveValue::from(0f32))),
             VR::FD => Some(DataElement::new(t, vr, PrimitiveValue::from(0f64))),
-            VR::OB | VR::OW => Some(DataElement::new(t, vr, PrimitiveValue::U8([0u8, 0].into_iter().collect()))),
+            VR::OB | VR::OW | VR::UN => Some(DataElement::new(t, vr, PrimitiveValue::U8([0u8, 0].into_iter().collect()))),
             _ => Some(DataElement::empty(t, vr)),
         }
     }
