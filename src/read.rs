@@ -64,7 +64,9 @@ fn unparseable(e: impl std::fmt::Display) -> Rejection {
 /// Parses the whole file, or only up to (not including) Pixel Data when `headers_only`.
 pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Rejection> {
     let framing = detect(bytes)?;
-    if !headers_only {
+    if headers_only {
+        crate::structure::check_headers(bytes, framing)?;
+    } else {
         crate::structure::check(bytes, framing)?;
     }
     let obj = match framing {
@@ -81,6 +83,11 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
                 .get(ts_uid)
                 .ok_or_else(|| unparseable("transfer syntax not available"))?;
             let ds = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(unparseable)?;
+            // Encapsulated pixel data means a compressed transfer syntax, which only the missing
+            // meta group could name: the output would claim a native syntax over JPEG bytes.
+            if matches!(ds.get(tags::PIXEL_DATA).map(|e| e.value()), Some(dicom_core::value::Value::PixelSequence(_))) {
+                return Err(unparseable("bare data set (no meta group) with encapsulated pixel data: its transfer syntax is unknown"));
+            }
             let sop_class = string_of(&ds, tags::SOP_CLASS_UID)
                 .ok_or_else(|| unparseable("bare data set without SOP Class UID"))?;
             let sop_inst = string_of(&ds, tags::SOP_INSTANCE_UID)

@@ -56,8 +56,25 @@ impl Cursor<'_> {
     }
 }
 
+/// Maximum inflated size of a deflated data set: 32 times its compressed size, at least 64 MiB
+/// (real deflated files inflate 2–5 times; a deflate bomb 1000 times).
+fn inflate_limit(compressed: usize) -> u64 {
+    (64u64 << 20).max(compressed as u64 * 32)
+}
+
 /// Checks the data set part of a file.
 pub fn check(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
+    check_impl(bytes, framing, false)
+}
+
+/// Checks the part of a file a headers-only parse reads: the meta group and the data set up to
+/// the top-level Pixel Data element (run before every dicom-rs parse, so that nesting and
+/// declared lengths are bounded before dicom-rs recurses or allocates).
+pub fn check_headers(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
+    check_impl(bytes, framing, true)
+}
+
+fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<(), Rejection> {
     let (start, ts) = match framing {
         Framing::RawDataSet(ts) => (0usize, ts.to_string()),
         Framing::Standard | Framing::NoPreamble => {
@@ -84,14 +101,30 @@ pub fn check(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
     let body = &bytes[start.min(bytes.len())..];
     let syntax = Syntax { explicit: ts != "1.2.840.10008.1.2", big: ts == "1.2.840.10008.1.2.2" };
     if ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95" {
+        let limit = inflate_limit(body.len());
         let mut inflated = Vec::new();
         flate2::read::DeflateDecoder::new(body)
-            .take(16 << 30)
+            .take(limit + 1)
             .read_to_end(&mut inflated)
             .map_err(|e| bad(format!("deflated data set cannot be inflated: {e}")))?;
-        return dataset(&mut Cursor { b: &inflated, pos: 0 }, inflated.len(), syntax, 0, false);
+        if inflated.len() as u64 > limit {
+            return Err(bad(format!(
+                "deflated data set of {} bytes inflates to more than {limit} bytes (deflate bomb?)",
+                body.len()
+            )));
+        }
+        return dataset(&mut Cursor { b: &inflated, pos: 0 }, inflated.len(), syntax, 0, false, headers_only);
     }
-    dataset(&mut Cursor { b: body, pos: 0 }, body.len(), syntax, 0, false)
+    dataset(&mut Cursor { b: body, pos: 0 }, body.len(), syntax, 0, false, headers_only)
+}
+
+/// Whether the standard dictionary gives this tag the VR SQ (implicit VR data sets do not say).
+fn dictionary_sq(g: u16, e: u16) -> bool {
+    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+    g % 2 == 0
+        && dicom_dictionary_std::StandardDataDictionary
+            .by_tag(dicom_core::Tag(g, e))
+            .is_some_and(|d| d.vr().relaxed() == dicom_core::VR::SQ)
 }
 
 /// Reads an element header: (group, element, length). VR-less for FFFE items.
@@ -125,8 +158,9 @@ fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u3
     Ok((g, e, vr, len))
 }
 
-/// Walks a data set until `end` (or an item delimiter when `in_undefined_item`).
-fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_item: bool) -> Result<(), Rejection> {
+/// Walks a data set until `end` (or an item delimiter when `in_undefined_item`); with
+/// `stop_at_pixel`, stops at a Pixel Data element (the top level of a headers-only check).
+fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_item: bool, stop_at_pixel: bool) -> Result<(), Rejection> {
     if depth > MAX_NESTING {
         return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
     }
@@ -136,6 +170,9 @@ fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_ite
             return Ok(());
         }
         let (g, e, vr, len) = element_header_vr(c, s)?;
+        if stop_at_pixel && g == 0x7FE0 && e == 0x0010 {
+            return Ok(());
+        }
         if g == 0xFFFE && e == 0xE00D {
             if in_undefined_item {
                 return Ok(());
@@ -147,7 +184,7 @@ fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_ite
             // Undefined-length UN holds implicit VR little endian items (PS3.5 6.2.2).
             let inner = if &vr == b"UN" { Syntax { explicit: false, big: false } } else { s };
             items(c, end, inner, depth + 1, is_pixel, (g, e), false)?;
-        } else if &vr == b"SQ" {
+        } else if &vr == b"SQ" || (!s.explicit && dictionary_sq(g, e)) {
             let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
                 bad(format!("sequence ({g:04X},{e:04X}) declares {len} bytes, past the end"))
             })?;
@@ -181,12 +218,12 @@ fn items(c: &mut Cursor, end: usize, s: Syntax, depth: usize, fragments: bool, o
                     }
                     c.skip(len, end, owner)?;
                 } else if len == UNDEFINED {
-                    dataset(c, end, s, depth + 1, true)?;
+                    dataset(c, end, s, depth + 1, true, false)?;
                 } else {
                     let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
                         bad(format!("item of ({:04X},{:04X}) declares {len} bytes, past the end", owner.0, owner.1))
                     })?;
-                    dataset(c, stop, s, depth + 1, false)?;
+                    dataset(c, stop, s, depth + 1, false, false)?;
                     c.pos = stop;
                 }
             }
