@@ -59,7 +59,7 @@ pub enum Kind {
 /// One identifying value of the input found in the output.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Finding {
-    /// Where in the output: a tag path such as `(0040,A730)[0]/(0040,A123)`, `meta (0002,0003)`,
+    /// Where in the output: a tag path such as `(0040,A730)[0]/(0040,A123)`, `meta/(0002,0003)`,
     /// `raw bytes @1234` or `zip entry name`.
     pub path: String,
     /// What was found.
@@ -422,7 +422,7 @@ pub fn identifiers(input: &[u8]) -> Result<Identifiers, String> {
     };
     if let Some(meta) = &parsed.meta {
         let sop = meta.media_storage_sop_instance_uid().trim_matches(['\0', ' ']);
-        c.push(sop, Kind::Uid, "meta (0002,0003)", Tag(0x0002, 0x0003));
+        c.push(sop, Kind::Uid, "meta/(0002,0003)", Tag(0x0002, 0x0003));
     }
     visit(&parsed.dataset, &mut |path, tag, vr, v| c.element(path, tag, vr, v));
     let Collector { mut terms, short, benign, coded, makers, .. } = c;
@@ -503,7 +503,7 @@ impl Identifiers {
         if let Some(meta) = &parsed.meta {
             for e in meta.to_element_iter() {
                 if let Value::Primitive(p) = e.value() {
-                    self.check_element("meta ", e.tag(), e.vr(), p, &mut out);
+                    self.check_element("meta", e.tag(), e.vr(), p, &mut out);
                 }
             }
         }
