@@ -474,7 +474,7 @@ async function start() {
   setRunning(true);
   const summary = $('summary');
   summary.dataset.state = 'running';
-  for (const k of ['written', 'rejected', 'skipped', 'mbps']) delete summary.dataset[k];
+  for (const k of Object.keys(summary.dataset)) if (k !== 'state' && k !== 'testid') delete summary.dataset[k];
   summary.replaceChildren(el('p', { text: 'Working… the page stays usable; you can cancel at any time.' }));
   lastProgress = null;
   $('progress').value = 0;
@@ -534,6 +534,8 @@ function showResult(r, handle, workers) {
   summary.dataset.seen = String(s.seen);
   summary.dataset.mbps = mbps.toFixed(2);
   summary.dataset.seconds = r.seconds.toFixed(3);
+  summary.dataset.scanSeconds = r.phases.scan.toFixed(3);
+  summary.dataset.processSeconds = r.phases.process.toFixed(3);
   const dl = el('dl', { class: 'counts' },
     el('div', {}, el('dt', { text: 'Written' }), el('dd', { text: s.written.toLocaleString('en') })),
     el('div', {}, el('dt', { text: 'Rejected' }), el('dd', { text: s.rejected.toLocaleString('en') })),
@@ -543,7 +545,7 @@ function showResult(r, handle, workers) {
   summary.replaceChildren(
     el('p', { class: 'done', text: `Finished: ${plural(s.seen, 'file')} seen.` }),
     dl,
-    el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(r.bytesWritten)} de-identified in ${r.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(workers, 'worker')}).` }),
+    el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(r.bytesWritten)} de-identified in ${r.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(workers, 'worker')}: headers read in ${r.phases.scan.toFixed(1)} s, files rewritten in ${r.phases.process.toFixed(1)} s).` }),
   );
   if (r.output.where === 'picked') {
     summary.append(el('p', { text: `The zip was saved as ${handle.name}.` }));

@@ -22,7 +22,7 @@ function quiet(promise) {
  * Runs a job. `items` come from sources.expand(); `sink` from sink.js; `secret` is the bytes
  * of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
  * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
- * problems, seconds, bytesWritten}; rejects with CancelledError when `signal` aborts.
+ * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with CancelledError when `signal` aborts.
  */
 export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, onProgress, signal }) {
   let job;
@@ -69,6 +69,8 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     }
     while (scans.length) await takeScan();
     check();
+
+    const scanned = performance.now();
 
     // 2. Plan, and give every worker the plan.
     const spec = job.plan();
@@ -122,6 +124,7 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     check();
     const output = await sink.finish();
     const seconds = (performance.now() - started) / 1000;
+    const phases = { scan: (scanned - started) / 1000, process: (performance.now() - processStart) / 1000 };
     const rows = JSON.parse(job.log_rows());
     return {
       output,
@@ -130,6 +133,7 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       summary: JSON.parse(job.summary()),
       problems: rows.filter((r) => r.outcome !== 'written'),
       seconds,
+      phases,
       bytesWritten,
     };
   } catch (e) {

@@ -67,7 +67,7 @@ describe('page vs CLI on the corpus (folder input, OPFS spool, downloads)', { ti
     got.zip = await download(page, 'download-zip');
     got.key = await download(page, 'download-key');
     got.log = await download(page, 'download-log');
-    console.log(`# in-browser run: ${counts.seen} files, ${counts.seconds.toFixed(2)} s, ${counts.mbps.toFixed(1)} MB/s (written files' input bytes / wall time)`);
+    console.log(`in-browser run: ${counts.seen} files, ${counts.seconds.toFixed(2)} s, ${counts.mbps.toFixed(1)} MB/s (written files' input bytes / wall time)`);
   });
 
   after(async () => {
@@ -165,7 +165,7 @@ describe('page vs CLI on the corpus (folder input, OPFS spool, downloads)', { ti
       const r = spawnSync(PHI_CHECK, [CORPUS, zipPath], { encoding: 'utf8' });
       assert.equal(r.status, 0, `phi_check: ${r.stdout}${r.stderr}`);
     } else {
-      console.log('# target/release/examples/phi_check not built: only the independent check ran');
+      console.log('target/release/examples/phi_check not built: only the independent check ran');
     }
   });
 
