@@ -48,27 +48,26 @@ async function fromEntry(entry) {
 
 /**
  * Entries of a drop. The DataTransfer's items are only readable during the drop event, so
- * every handle/entry is taken synchronously before the first await.
+ * every handle, entry and file is taken synchronously before the first await; an item that
+ * gives no handle or entry (an old browser, or a file made by a script) falls back to its File.
  */
 export async function fromDataTransfer(dt) {
   const items = Array.from(dt.items || []).filter((i) => i.kind === 'file');
-  if (items.length && typeof items[0].getAsFileSystemHandle === 'function') {
-    const handles = items.map((i) => i.getAsFileSystemHandle());
-    const out = [];
-    for (const h of await Promise.all(handles)) {
-      if (!h) continue;
-      if (h.kind === 'directory') out.push(...(await fromDirectoryHandle(h)));
-      else out.push({ path: h.name, file: await h.getFile() });
-    }
-    return out;
+  if (!items.length) return fromFileList(dt.files || []);
+  const taken = items.map((i) => ({
+    handle: typeof i.getAsFileSystemHandle === 'function' ? i.getAsFileSystemHandle() : null,
+    entry: typeof i.webkitGetAsEntry === 'function' ? i.webkitGetAsEntry() : null,
+    file: i.getAsFile(),
+  }));
+  const out = [];
+  for (const t of taken) {
+    const h = t.handle ? await t.handle.catch(() => null) : null;
+    if (h && h.kind === 'directory') out.push(...(await fromDirectoryHandle(h)));
+    else if (h) out.push({ path: h.name, file: await h.getFile() });
+    else if (t.entry) out.push(...(await fromEntry(t.entry)));
+    else if (t.file) out.push({ path: t.file.name, file: t.file });
   }
-  if (items.length && typeof items[0].webkitGetAsEntry === 'function') {
-    const entries = items.map((i) => i.webkitGetAsEntry()).filter(Boolean);
-    const out = [];
-    for (const e of entries) out.push(...(await fromEntry(e)));
-    return out;
-  }
-  return fromFileList(dt.files || []);
+  return out;
 }
 
 /** Whether the CLI would try to open this path as a zip (its extension, any case). */

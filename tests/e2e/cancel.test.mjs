@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CORPUS, LONG, SECRET_TEXT, download, launchBrowser, loadSecret, openPage, readZip, runCli, startServer, tempDir, waitDone } from './helpers.mjs';
+import { CORPUS, LONG, SECRET_TEXT, assertSameAsCli, download, launchBrowser, loadSecret, openPage, readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker, opfsNames } from './helpers.mjs';
 
 const COPIES = 10;
 
@@ -39,10 +39,7 @@ describe('cancel, then run again', { timeout: 15 * 60_000 }, () => {
     }
     server = await startServer();
     browser = await launchBrowser();
-    await browser.context.addInitScript(() => {
-      delete Window.prototype.showSaveFilePicker;
-      delete window.showSaveFilePicker;
-    });
+    await withoutSavePicker(browser.context);
     ({ page, errors } = await openPage(browser.context, server.url));
     await loadSecret(page);
     await page.getByTestId('folder-input').setInputFiles(bulk);
@@ -69,12 +66,7 @@ describe('cancel, then run again', { timeout: 15 * 60_000 }, () => {
     assert.equal(await page.getByTestId('start').isEnabled(), true);
     assert.equal(await page.getByTestId('cancel').isEnabled(), false);
     assert.equal(await page.getByTestId('download-zip').isVisible(), false);
-    const spool = await page.evaluate(async () => {
-      const out = [];
-      for await (const n of (await navigator.storage.getDirectory()).keys()) out.push(n);
-      return out;
-    });
-    assert.deepEqual(spool, [], 'the partial zip was removed from OPFS');
+    assert.deepEqual(await opfsNames(page), [], 'the partial zip was removed from OPFS');
     assert.deepEqual(errors, []);
   });
 
@@ -89,8 +81,7 @@ describe('cancel, then run again', { timeout: 15 * 60_000 }, () => {
     const zip = await download(page, 'download-zip');
     const log = await download(page, 'download-log');
     assert.ok(counts.written >= COPIES * 20, `written ${counts.written}`);
-    assert.ok(Buffer.compare(zip.bytes, readFileSync(cli.zip)) === 0, 'zip equals the CLI zip');
-    assert.ok(Buffer.compare(log.bytes, readFileSync(cli.log)) === 0, 'log equals the CLI log');
+    assertSameAsCli({ zip, log }, cli, 'cancel-rerun');
     assert.deepEqual(errors, []);
     console.log(`in-browser run: ${counts.seen} files, ${(bulkBytes / 1e6).toFixed(1)} MB, ${counts.seconds.toFixed(2)} s, ${counts.mbps.toFixed(1)} MB/s`);
   });

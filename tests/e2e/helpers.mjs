@@ -2,7 +2,8 @@
 // /usr/bin/chromium driven by playwright-core; nothing downloads a browser), the CLI run that
 // the page is compared with, a small independent zip reader and dcmdump-based attribute reads.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +64,23 @@ export function watchErrors(page) {
   return errors;
 }
 
+/** Makes the context's pages look like browsers without the save dialog (Firefox, Safari). */
+export function withoutSavePicker(context) {
+  return context.addInitScript(() => {
+    delete Window.prototype.showSaveFilePicker;
+    delete window.showSaveFilePicker;
+  });
+}
+
+/** Names at the top of the page's Origin Private File System, sorted. */
+export function opfsNames(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for await (const n of (await navigator.storage.getDirectory()).keys()) out.push(n);
+    return out.sort();
+  });
+}
+
 /** Opens the page and waits until the engine is loaded. */
 export async function openPage(context, url) {
   const page = await context.newPage();
@@ -95,7 +113,6 @@ export async function waitDone(page) {
 export async function download(page, testId) {
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: LONG }), page.getByTestId(testId).click()]);
   const path = await dl.path();
-  const { readFileSync } = await import('node:fs');
   return { bytes: readFileSync(path), name: dl.suggestedFilename() };
 }
 
@@ -118,15 +135,32 @@ export function ensureCli() {
 }
 
 /**
- * Runs the CLI on `input` with `secretFile`; writes `<dir>/cli.zip`, `cli-key.csv`,
+ * Runs the CLI on `input` with `secretFile` (and `extraArgs`); writes `<dir>/cli.zip`, `cli-key.csv`,
  * `cli-log.csv`; returns their paths.
  */
-export function runCli(input, secretFile, dir) {
+export function runCli(input, secretFile, dir, extraArgs = []) {
   ensureCli();
   const zip = join(dir, 'cli.zip');
-  const r = spawnSync(CLI, ['--quiet', '--out', zip, '--secret-file', secretFile, input], { encoding: 'utf8' });
+  const r = spawnSync(CLI, ['--quiet', '--out', zip, '--secret-file', secretFile, ...extraArgs, input], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`CLI failed (${r.status}): ${r.stderr}`);
   return { zip, key: join(dir, 'cli-key.csv'), log: join(dir, 'cli-log.csv') };
+}
+
+/**
+ * Asserts that the page's downloads (`got.zip|key|log` = {bytes}) equal the CLI's files; a
+ * differing page file is kept in test-output/ as `<label>-<kind>` for inspection.
+ */
+export function assertSameAsCli(got, cli, label) {
+  for (const kind of ['zip', 'key', 'log']) {
+    if (!got[kind]) continue;
+    const mine = got[kind].bytes;
+    const theirs = readFileSync(cli[kind]);
+    if (Buffer.compare(mine, theirs) !== 0) {
+      mkdirSync(OUT, { recursive: true });
+      writeFileSync(join(OUT, `${label}-${kind}${kind === 'zip' ? '.zip' : '.csv'}`), mine);
+      assert.fail(`${label}: the page's ${kind} (${mine.length} bytes) differs from the CLI's (${theirs.length} bytes); the page's copy is in test-output/`);
+    }
+  }
 }
 
 /** A temporary directory removed by the returned cleanup. */

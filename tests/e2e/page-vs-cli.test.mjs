@@ -9,7 +9,7 @@ import { inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import {
   CORPUS, LONG, OUT, PHI_CHECK, SECRET_TEXT, dcmValues, download, launchBrowser, loadSecret, openPage, parseCsv,
-  readZip, runCli, startServer, tempDir, waitDone,
+  assertSameAsCli, readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker,
 } from './helpers.mjs';
 
 /** The data set of a DICOM file as bytes to search: inflated when the transfer syntax is deflate. */
@@ -53,10 +53,7 @@ describe('page vs CLI on the corpus (folder input, OPFS spool, downloads)', { ti
     browser = await launchBrowser();
     browser.context.on('request', (r) => requests.push(r.url()));
     // As in browsers without the File System Access save dialog.
-    await browser.context.addInitScript(() => {
-      delete Window.prototype.showSaveFilePicker;
-      delete window.showSaveFilePicker;
-    });
+    await withoutSavePicker(browser.context);
     ({ page, errors } = await openPage(browser.context, server.url));
     await loadSecret(page);
     await page.getByTestId('folder-input').setInputFiles(CORPUS);
@@ -102,12 +99,7 @@ describe('page vs CLI on the corpus (folder input, OPFS spool, downloads)', { ti
     assert.equal(got.zip.name, 'deidentified.zip');
     assert.equal(got.key.name, 'deidentified-key.csv');
     assert.equal(got.log.name, 'deidentified-log.csv');
-    mkdirSync(OUT, { recursive: true });
-    for (const [k, path] of Object.entries(cli)) {
-      const same = Buffer.compare(got[k].bytes, readFileSync(path)) === 0;
-      if (!same) writeFileSync(join(OUT, `page-${k}${k === 'zip' ? '.zip' : '.csv'}`), got[k].bytes);
-      assert.ok(same, `${k}: page ${got[k].bytes.length} bytes vs CLI ${readFileSync(path).length} bytes (page copy in test-output/)`);
-    }
+    assertSameAsCli(got, cli, 'page-vs-cli');
   });
 
   it('the key maps each research ID to the original MRN', () => {
