@@ -104,7 +104,11 @@ function checkCapabilities() {
     for (const t of [...problems, ...notes]) ul.append(el('li', { text: t }));
     box.append(ul);
   }
-  $('pick-folder').hidden = typeof window.showDirectoryPicker !== 'function';
+  // One folder button: the File System Access picker where it exists, else the input's own.
+  const picker = typeof window.showDirectoryPicker === 'function';
+  $('pick-folder').hidden = !picker;
+  $('folder-input-label').hidden = picker;
+  $('folder-input').tabIndex = picker ? -1 : 0;
   const canSave = out.savePicker;
   $('dest-save').disabled = !canSave;
   $('dest-save-label').classList.toggle('disabled', !canSave);
@@ -311,8 +315,9 @@ async function renderPreview() {
   }
   const config = validConfig();
   if (!config) return;
-  const candidates = items.map((it, i) => i).filter((i) => looksLikeDicomName(items[i].path));
-  const order = [...candidates, ...items.map((_, i) => i).filter((i) => !candidates.includes(i))];
+  // Likely DICOM files first (by name), then the rest; at most 25 files are tried.
+  const likely = items.map((it) => looksLikeDicomName(it.path));
+  const order = [...items.keys()].filter((i) => likely[i]).concat([...items.keys()].filter((i) => !likely[i]));
   if (!state.secret && !state.previewSecret) state.previewSecret = randomSecret();
   const secret = new TextEncoder().encode(state.secret || state.previewSecret);
   let tries = 0;
@@ -338,6 +343,12 @@ async function renderPreview() {
   $('preview-title').textContent = 'No DICOM file found to preview among the first files tried.';
   $('preview-table').tBodies[0].replaceChildren();
   $('thumb-figure').hidden = true;
+}
+
+function afterCell(row) {
+  if (row.status === 'removed') return el('td', { class: 'after', text: 'removed' });
+  if (row.after === '' && row.before) return el('td', { class: 'after empty', text: '(empty)' });
+  return el('td', { class: 'after', text: row.after ?? '' });
 }
 
 function showPreview(item, r) {
@@ -367,7 +378,7 @@ function showPreview(item, r) {
       el('td', { class: 'tag' }, el('code', { text: row.path })),
       el('td', { text: row.keyword }),
       el('td', { class: 'before', text: row.before ?? '' }),
-      el('td', { class: 'after', text: row.after ?? (row.status === 'removed' ? 'removed' : '') }));
+      afterCell(row));
     if (row.status !== 'same') tr.setAttribute('aria-label', `${row.keyword}: ${row.status}`);
     frag.append(tr);
   }
