@@ -25,24 +25,73 @@ export async function pickSaveFile(suggestedName) {
   });
 }
 
+/** Bytes gathered before one write to disk (each write is a round trip to the browser). */
+const BATCH = 8 << 20;
+
+/**
+ * Gathers small chunks into batches of about BATCH bytes and writes each batch with `put`,
+ * one write in flight while the next batch fills: memory stays under two batches.
+ */
+class Batcher {
+  constructor(put) {
+    this.put = put;
+    this.parts = [];
+    this.size = 0;
+    this.inflight = Promise.resolve();
+    this.bytes = 0;
+  }
+  async write(chunk) {
+    if (chunk.length === 0) return;
+    this.bytes += chunk.length;
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= BATCH) await this.flush();
+  }
+  async flush() {
+    await this.inflight;
+    if (this.size === 0) return;
+    let batch = this.parts[0];
+    if (this.parts.length > 1) {
+      batch = new Uint8Array(this.size);
+      let at = 0;
+      for (const p of this.parts) {
+        batch.set(p, at);
+        at += p.length;
+      }
+    }
+    this.parts = [];
+    this.size = 0;
+    this.inflight = this.put(batch);
+    // A failed write is reported by the next flush (or finish), never left unhandled.
+    this.inflight.catch(() => {});
+  }
+  async drain() {
+    await this.flush();
+    await this.inflight;
+  }
+}
+
 class StreamSink {
   constructor(writable, fileHandle, where, onAbort) {
     this.writable = writable;
     this.fileHandle = fileHandle;
     this.where = where;
     this.onAbort = onAbort;
-    this.bytes = 0;
+    this.batcher = new Batcher((b) => writable.write(b));
   }
-  async write(chunk) {
-    if (chunk.length === 0) return;
-    this.bytes += chunk.length;
-    await this.writable.write(chunk);
+  get bytes() {
+    return this.batcher.bytes;
+  }
+  write(chunk) {
+    return this.batcher.write(chunk);
   }
   async finish() {
+    await this.batcher.drain();
     await this.writable.close();
     return { file: await this.fileHandle.getFile(), name: this.fileHandle.name, where: this.where };
   }
   async abort() {
+    await this.batcher.inflight.catch(() => {});
     try {
       await this.writable.abort();
     } catch {
@@ -59,7 +108,7 @@ class SyncHandleSink {
     this.root = root;
     this.fileHandle = fileHandle;
     this.where = 'opfs';
-    this.bytes = 0;
+    this.batcher = new Batcher((chunk) => this.#call({ op: 'write', chunk }, [chunk.buffer]));
     this.worker = new Worker(new URL('./sink-worker.js', import.meta.url), { type: 'module', name: 'deid-sink' });
     this.pending = new Map();
     this.nextId = 1;
@@ -81,17 +130,20 @@ class SyncHandleSink {
   open() {
     return this.#call({ op: 'open', name: this.name });
   }
-  async write(chunk) {
-    if (chunk.length === 0) return;
-    this.bytes += chunk.length;
-    await this.#call({ op: 'write', chunk }, [chunk.buffer]);
+  get bytes() {
+    return this.batcher.bytes;
+  }
+  write(chunk) {
+    return this.batcher.write(chunk);
   }
   async finish() {
+    await this.batcher.drain();
     await this.#call({ op: 'close' });
     this.worker.terminate();
     return { file: await this.fileHandle.getFile(), name: this.name, where: this.where };
   }
   async abort() {
+    await this.batcher.inflight.catch(() => {});
     await this.#call({ op: 'close' }).catch(() => {});
     this.worker.terminate();
     await this.root.removeEntry(this.name).catch(() => {});
