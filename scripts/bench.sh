@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Benchmark (not part of the test run): native CLI vs the Python peer on a generated corpus.
+#
+#   scripts/bench.sh                 1 GB corpus (2,000 CT slices + compressed files), 4 GB
+#                                    corpus for memory flatness, Python peer on the 1 GB one
+#   BENCH_SLICES=2000 BENCH_BIG_SLICES=8000 BENCH_PEER=1 BENCH_DCMANON=1 scripts/bench.sh
+#
+# BENCH_BIG_SLICES=0 skips the big corpus; BENCH_PEER=0 skips dicom-anonymizer (pip, in a
+# venv under bench-data/); BENCH_DCMANON=1 also runs `dcmanon` (cargo install
+# dicom-anonymization) when it is on PATH. Everything generated lives in bench-data/
+# (gitignored). Files are read once before timing (warm page cache): the figures are CPU,
+# not disk. Prints files/s, MB/s (input bytes / wall time) and peak RSS (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SLICES="${BENCH_SLICES:-2000}"
+BIG="${BENCH_BIG_SLICES:-8000}"
+PEER="${BENCH_PEER:-1}"
+DCMANON="${BENCH_DCMANON:-0}"
+NPROC=$(nproc)
+B=bench-data
+mkdir -p "$B/out"
+
+echo "== build"
+cargo build --release --quiet --bin dicom-deid
+CLI="$PWD/target/release/dicom-deid"
+
+corpus() { # dir slices
+  if [ ! -f "$1/.done-$2" ]; then
+    rm -rf "$1"
+    echo "== generating $1 ($2 CT slices + compressed files)"
+    python3 scripts/make_bench_corpus.py "$1" --slices "$2"
+    touch "$1/.done-$2"
+  fi
+}
+
+files_of() { find "$1" -type f ! -name '.done-*' | wc -l; }
+bytes_of() { find "$1" -type f ! -name '.done-*' -printf '%s\n' | awk '{s+=$1} END {print s}'; }
+warm() { find "$1" -type f -exec cat {} + >/dev/null; }
+
+RESULTS=()
+# measure LABEL DIR CMD... → one result line; sets LAST_FPS.
+measure() {
+  local label="$1" dir="$2"
+  shift 2
+  local n bytes t
+  n=$(files_of "$dir")
+  bytes=$(bytes_of "$dir")
+  warm "$dir"
+  /usr/bin/time -f "%e %M" -o "$B/out/time.txt" "$@" >"$B/out/run.log" 2>&1 || {
+    echo "!! $label failed:"
+    tail -n 20 "$B/out/run.log"
+    return 1
+  }
+  read -r t rss <"$B/out/time.txt"
+  LAST_FPS=$(awk -v n="$n" -v t="$t" 'BEGIN {printf "%.1f", n / t}')
+  local line
+  line=$(awk -v l="$label" -v n="$n" -v b="$bytes" -v t="$t" -v r="$rss" \
+    'BEGIN {printf "%-42s %6d files %7.0f MB %8.2f s %9.1f files/s %8.1f MB/s  peak RSS %6.0f MB", l, n, b/1e6, t, n/t, b/1e6/t, r/1024}')
+  echo "$line"
+  RESULTS+=("$line")
+}
+
+native() { # dir threads [extra...]
+  local dir="$1" threads="$2"
+  shift 2
+  rm -f "$B/out/native.zip" "$B/out/native-key.csv" "$B/out/native-log.csv"
+  "$CLI" --out "$B/out/native.zip" --secret-file "$B/bench.secret" --threads "$threads" -q "$@" "$dir"
+  grep -q '^# summary' "$B/out/native-log.csv"
+}
+
+corpus "$B/corpus-1g" "$SLICES"
+[ "$BIG" = 0 ] || corpus "$B/corpus-4g" "$BIG"
+[ -f "$B/bench.secret" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$B/bench.secret"
+
+echo "== native CLI ($("$CLI" --version), $NPROC cores)"
+measure "native, 1 thread, 1 GB" "$B/corpus-1g" native "$B/corpus-1g" 1
+NATIVE1_FPS=$LAST_FPS
+measure "native, $NPROC threads, 1 GB" "$B/corpus-1g" native "$B/corpus-1g" "$NPROC"
+NATIVEN_FPS=$LAST_FPS
+measure "native, 1 thread, 1 GB, --no-verify" "$B/corpus-1g" native "$B/corpus-1g" 1 --no-verify
+grep '^# summary' "$B/out/native-log.csv"
+if [ "$BIG" != 0 ]; then
+  measure "native, $NPROC threads, 4 GB" "$B/corpus-4g" native "$B/corpus-4g" "$NPROC"
+  measure "native, 1 thread, 4 GB" "$B/corpus-4g" native "$B/corpus-4g" 1
+fi
+rm -f "$B/out/native.zip"
+
+if [ "$PEER" = 1 ]; then
+  if [ ! -x "$B/venv/bin/dicom-anonymizer" ]; then
+    python3 -m venv "$B/venv"
+    "$B/venv/bin/pip" install -q dicom-anonymizer
+  fi
+  echo "== Python peer: dicom-anonymizer $("$B/venv/bin/pip" show dicom-anonymizer 2>/dev/null | awk '/^Version/ {print $2}') (default profile, 1 process)"
+  peer() { rm -rf "$B/out/peer"; mkdir -p "$B/out/peer"; "$B/venv/bin/dicom-anonymizer" "$1" "$B/out/peer"; }
+  measure "dicom-anonymizer (Python), 1 GB" "$B/corpus-1g" peer "$B/corpus-1g"
+  PEER_FPS=$LAST_FPS
+  echo "   peer wrote $(find "$B/out/peer" -type f | wc -l) files"
+  rm -rf "$B/out/peer"
+  RESULTS+=("$(awk -v a="$NATIVE1_FPS" -v b="$NATIVEN_FPS" -v p="$PEER_FPS" 'BEGIN {printf "ratio native/Python in files/s: %.1fx (1 thread), %.1fx (all threads)", a/p, b/p}')")
+fi
+
+if [ "$DCMANON" = 1 ] && command -v dcmanon >/dev/null; then
+  echo "== Rust peer: dcmanon"
+  anon() { rm -rf "$B/out/dcmanon"; mkdir -p "$B/out/dcmanon"; dcmanon -i "$1" -o "$B/out/dcmanon" -r; }
+  measure "dcmanon (dicom-anonymization), 1 GB" "$B/corpus-1g" anon "$B/corpus-1g" || true
+  rm -rf "$B/out/dcmanon"
+fi
+
+echo
+echo "== results"
+printf '%s\n' "${RESULTS[@]}"
