@@ -14,8 +14,9 @@ use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::{Tag, VR};
 use dicom_object::mem::InMemDicomObject;
 
-#[path = "phi.rs"]
-pub mod phi;
+#[path = "phi_check.rs"]
+pub mod phi_check;
+pub use phi_check::phi;
 
 /// The fixed project secret of the tests.
 pub const SECRET: &str = "integration-test-secret-9f2c1e";

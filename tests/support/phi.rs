@@ -191,10 +191,16 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     if bytes.starts_with(b"DICM") {
         return file(bytes);
     }
-    if bytes.len() < 8 {
-        return Err("too short for DICOM".into());
+    // A bare data set: it starts with an element of group 0008 whose length fits the file
+    // (anything else is not DICOM; dicom-rs would believe any length it reads).
+    if bytes.len() < 8 || bytes[0..2] != [0x08, 0x00] {
+        return Err("no DICM marker and no data set starting with group 0008".into());
     }
     let explicit = bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase();
+    let first_len = if explicit { u16::from_le_bytes([bytes[6], bytes[7]]) as usize } else { u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize };
+    if first_len > bytes.len() - 8 {
+        return Err("the first element is longer than the file".into());
+    }
     let ts = if explicit { "1.2.840.10008.1.2.1" } else { "1.2.840.10008.1.2" };
     let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
         .get(ts)
@@ -451,9 +457,14 @@ impl Identifiers {
     }
 
     /// Searches a piece of text (a zip entry name, a manifest) for the identifying values.
+    /// All-digit identifiers shorter than 6 characters are left out here: they cannot be told
+    /// from the zero-padded instance numbers of output paths (`00007.dcm`).
     pub fn check_text(&self, place: &str, text: &str) -> Vec<Finding> {
         let mut out = BTreeSet::new();
         for t in &self.terms {
+            if t.kind == Kind::Identifier && t.text.len() < 6 && t.text.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
             if find_token(text.as_bytes(), t.text.as_bytes(), t.kind).is_some() {
                 out.insert(Finding { path: place.to_string(), kind: t.kind, source: t.source.clone() });
             }
