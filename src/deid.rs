@@ -640,6 +640,33 @@ fn code_item(value: &str, meaning: &str) -> InMemDicomObject {
     ])
 }
 
+/// Turns top-level OW values (Pixel Data, overlays) that dicom-rs read as 16-bit words back
+/// into their bytes in the file's byte order: dicom-rs writes words one call at a time (a
+/// quarter of the run time on native CT slices), bytes in one block. Same output bytes.
+fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
+    let ow: Vec<Tag> = obj
+        .iter()
+        .filter(|e| e.vr() == VR::OW && matches!(e.value(), Value::Primitive(PrimitiveValue::U16(_))))
+        .map(|e| e.tag())
+        .collect();
+    for tag in ow {
+        let Some(e) = obj.take_element(tag).ok() else { continue };
+        let (header, value) = e.into_parts();
+        let bytes: Vec<u8> = match &value {
+            Value::Primitive(PrimitiveValue::U16(w)) => {
+                let mut b = Vec::with_capacity(w.len() * 2);
+                for v in w.iter() {
+                    b.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+                }
+                b
+            }
+            _ => continue,
+        };
+        drop(value);
+        obj.put(DataElement::new(header.tag, VR::OW, PrimitiveValue::U8(bytes.into())));
+    }
+}
+
 /// De-identifies one file with the given identity.
 pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewritten, Rejection> {
     let (obj, _framing) = read::parse(bytes, false)?;
@@ -755,6 +782,7 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
         .build()
         .map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
+    words_as_bytes(&mut out, ts == "1.2.840.10008.1.2.2");
     let file: Object = out.with_exact_meta(meta);
     let mut bytes_out = Vec::with_capacity(bytes.len() + 1024);
     file.write_all(&mut bytes_out).map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
