@@ -654,9 +654,12 @@ fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
         let (header, value) = e.into_parts();
         let bytes: Vec<u8> = match &value {
             Value::Primitive(PrimitiveValue::U16(w)) => {
-                let mut b = Vec::with_capacity(w.len() * 2);
-                for v in w.iter() {
-                    b.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+                let mut b = vec![0u8; w.len() * 2];
+                let pairs = b.chunks_exact_mut(2).zip(w.iter());
+                if big_endian {
+                    pairs.for_each(|(d, v)| d.copy_from_slice(&v.to_be_bytes()));
+                } else {
+                    pairs.for_each(|(d, v)| d.copy_from_slice(&v.to_le_bytes()));
                 }
                 b
             }
