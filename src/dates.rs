@@ -142,13 +142,13 @@ pub fn shift_dt(value: &str, days: i64) -> Option<String> {
 }
 
 /// Whether a DT-like partial date has at least year digits (for the CT date: first 8 chars).
+/// The ACR-NEMA form `YYYY.MM.DD` (older files) is read too; the result is always `YYYYMMDD`.
 pub fn date_part(value: &str) -> Option<String> {
     let v = value.trim();
-    if v.len() >= 8 && parse_da(&v[..8]).is_some() {
-        Some(v[..8].to_string())
-    } else {
-        None
+    if let Some(d) = v.get(..8).filter(|d| parse_da(d).is_some()) {
+        return Some(d.to_string());
     }
+    v.get(..10).filter(|d| d.as_bytes().get(4) == Some(&b'.') && parse_da(d).is_some()).map(|d| d.replace('.', ""))
 }
 
 /// Bins an Age String (`043Y` → `040Y`) to 5-year steps; other units are kept in years when ≥ 1 year.
@@ -192,6 +192,9 @@ mod tests {
         assert_eq!(shift_dt("2024", 400).as_deref(), Some("2025"));
         assert_eq!(shift_dt("20240101-20240102", 1).as_deref(), Some("20240102-20240103"));
         assert_eq!(bin_age("043Y").as_deref(), Some("040Y"));
+        assert_eq!(date_part("1995.06.26").as_deref(), Some("19950626"));
+        assert_eq!(date_part("20010316101010.5").as_deref(), Some("20010316"));
+        assert_eq!(date_part("2001é316"), None);
         assert_eq!(bin_age("095Y").as_deref(), Some("090Y"));
     }
 }

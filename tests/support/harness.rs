@@ -38,7 +38,10 @@ impl TempDir {
     /// A new empty folder under the system temp dir with a unique name.
     pub fn new(label: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         let p = std::env::temp_dir().join(format!(
             "dicom-deid-{label}-{}-{}-{nanos}",
             std::process::id(),
@@ -74,7 +77,10 @@ where
     S: Into<OsString>,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    Command::new(env!("CARGO_BIN_EXE_dicom-deid")).args(&args).output().expect("the CLI binary runs")
+    Command::new(env!("CARGO_BIN_EXE_dicom-deid"))
+        .args(&args)
+        .output()
+        .expect("the CLI binary runs")
 }
 
 /// One CSV file as header + rows (comment lines starting with `#` skipped).
@@ -96,7 +102,9 @@ pub fn read_csv(path: &Path) -> Csv {
 
 /// Parses CSV text.
 pub fn parse_csv(text: &str) -> Csv {
-    let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
     let rows = rdr
         .records()
@@ -105,7 +113,11 @@ pub fn parse_csv(text: &str) -> Csv {
             header.iter().cloned().zip(r.iter().map(str::to_string)).collect()
         })
         .collect();
-    Csv { header, rows, text: text.to_string() }
+    Csv {
+        header,
+        rows,
+        text: text.to_string(),
+    }
 }
 
 /// Reads every entry of a zip, in order.
@@ -174,7 +186,15 @@ pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
     let out = cli(full);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "dicom-deid failed ({}): {stderr}", out.status);
-    Run { entries: read_zip(&zip), key: read_csv(&key), log: read_csv(&log), dir, inputs: inputs.to_vec(), zip, stderr }
+    Run {
+        entries: read_zip(&zip),
+        key: read_csv(&key),
+        log: read_csv(&log),
+        dir,
+        inputs: inputs.to_vec(),
+        zip,
+        stderr,
+    }
 }
 
 impl Run {
@@ -260,6 +280,19 @@ pub fn dicom(bytes: &[u8], what: &str) -> phi::Parsed {
     phi::parse(bytes).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
+/// The SOP Instance UID of a file: its data set's, else its meta group's.
+pub fn sop_uid(p: &phi::Parsed) -> String {
+    text(&p.dataset, Tag(0x0008, 0x0018))
+        .or_else(|| {
+            p.meta.as_ref().map(|m| {
+                m.media_storage_sop_instance_uid()
+                    .trim_end_matches(['\0', ' '])
+                    .to_string()
+            })
+        })
+        .unwrap_or_default()
+}
+
 /// The first string value of a top-level element (trimmed).
 pub fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let v = obj.get(tag)?.to_str().ok()?;
@@ -270,7 +303,11 @@ pub fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
 /// All string values of a top-level element.
 pub fn texts(obj: &InMemDicomObject, tag: Tag) -> Vec<String> {
     match obj.get(tag).map(|e| e.value()) {
-        Some(Value::Primitive(p)) => p.to_multi_str().iter().map(|s| s.trim_matches(['\0', ' ']).to_string()).collect(),
+        Some(Value::Primitive(p)) => p
+            .to_multi_str()
+            .iter()
+            .map(|s| s.trim_matches(['\0', ' ']).to_string())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -285,7 +322,14 @@ pub fn values_of(obj: &InMemDicomObject, wanted: &[Tag]) -> Vec<(String, Tag, Ve
     let mut out = Vec::new();
     walk(obj, &mut |path, tag, _, v| {
         if wanted.contains(&tag) {
-            out.push((path.to_string(), tag, v.to_multi_str().iter().map(|s| s.trim_matches(['\0', ' ']).to_string()).collect()));
+            out.push((
+                path.to_string(),
+                tag,
+                v.to_multi_str()
+                    .iter()
+                    .map(|s| s.trim_matches(['\0', ' ']).to_string())
+                    .collect(),
+            ));
         }
     });
     out
@@ -303,7 +347,12 @@ pub fn assert_checker_clean(run: &Run) -> usize {
             .sum::<usize>();
         match ids.check(&w.output) {
             Ok(f) if f.is_empty() => {}
-            Ok(f) => problems.push(format!("{} → {}: {}", w.source, w.out_path, f.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; "))),
+            Ok(f) => problems.push(format!(
+                "{} → {}: {}",
+                w.source,
+                w.out_path,
+                f.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+            )),
             Err(e) => problems.push(format!("{} → {}: {e}", w.source, w.out_path)),
         }
         for f in ids.check_text("zip entry name", &w.out_path) {

@@ -152,7 +152,9 @@ pub fn u_tags() -> HashSet<Tag> {
     let mut out = HashSet::new();
     let mut rdr = csv::Reader::from_reader(PROFILE_CSV.as_bytes());
     for rec in rdr.records().flatten() {
-        let (Some(tag), Some(action)) = (rec.get(0), rec.get(3)) else { continue };
+        let (Some(tag), Some(action)) = (rec.get(0), rec.get(3)) else {
+            continue;
+        };
         if !action.split('/').any(|a| a.trim_end_matches('*') == "U") {
             continue;
         }
@@ -181,7 +183,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
             .from_reader(b)
             .map(|o| {
                 let meta = o.meta().clone();
-                Parsed { meta: Some(meta), dataset: o.into_inner() }
+                Parsed {
+                    meta: Some(meta),
+                    dataset: o.into_inner(),
+                }
             })
             .map_err(|e| e.to_string())
     };
@@ -197,18 +202,25 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         return Err("no DICM marker and no data set starting with group 0008".into());
     }
     let explicit = bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase();
-    let first_len = if explicit { u16::from_le_bytes([bytes[6], bytes[7]]) as usize } else { u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize };
+    let first_len = if explicit {
+        u16::from_le_bytes([bytes[6], bytes[7]]) as usize
+    } else {
+        u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize
+    };
     if first_len > bytes.len() - 8 {
         return Err("the first element is longer than the file".into());
     }
-    let ts = if explicit { "1.2.840.10008.1.2.1" } else { "1.2.840.10008.1.2" };
+    let ts = if explicit {
+        "1.2.840.10008.1.2.1"
+    } else {
+        "1.2.840.10008.1.2"
+    };
     let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
         .get(ts)
         .ok_or("transfer syntax missing from the registry")?;
     let dataset = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| e.to_string())?;
     Ok(Parsed { meta: None, dataset })
 }
-
 
 fn tag_str(t: Tag) -> String {
     format!("({:04X},{:04X})", t.group(), t.element())
@@ -270,8 +282,21 @@ fn dates_in(v: &str) -> Vec<String> {
 }
 
 const TEXT_VRS: [VR; 15] = [
-    VR::AE, VR::AS, VR::CS, VR::DS, VR::IS, VR::LO, VR::LT, VR::PN, VR::SH, VR::ST, VR::UC, VR::UR, VR::UT,
-    VR::DA, VR::DT,
+    VR::AE,
+    VR::AS,
+    VR::CS,
+    VR::DS,
+    VR::IS,
+    VR::LO,
+    VR::LT,
+    VR::PN,
+    VR::SH,
+    VR::ST,
+    VR::UC,
+    VR::UR,
+    VR::UT,
+    VR::DA,
+    VR::DT,
 ];
 
 struct Collector {
@@ -293,7 +318,12 @@ impl Collector {
         if text.is_empty() {
             return;
         }
-        let t = Term { text, kind, source: source.to_string(), tag };
+        let t = Term {
+            text,
+            kind,
+            source: source.to_string(),
+            tag,
+        };
         if kind == Kind::Identifier && t.text.chars().count() < 4 {
             self.short.push(t);
         } else {
@@ -431,11 +461,20 @@ pub fn identifiers(input: &[u8]) -> Result<Identifiers, String> {
         c.push(sop, Kind::Uid, "meta/(0002,0003)", Tag(0x0002, 0x0003));
     }
     visit(&parsed.dataset, &mut |path, tag, vr, v| c.element(path, tag, vr, v));
-    let Collector { mut terms, short, benign, coded, makers, .. } = c;
+    let Collector {
+        mut terms,
+        short,
+        benign,
+        coded,
+        makers,
+        ..
+    } = c;
     terms.retain(|t| match t.kind {
         Kind::Identifier => !makers.contains(&t.text.to_uppercase()),
         Kind::NameWord => !coded.contains(&t.text.to_uppercase()),
-        Kind::Private => !benign.iter().any(|b| find_token(b.as_bytes(), t.text.as_bytes(), t.kind).is_some()),
+        Kind::Private => !benign
+            .iter()
+            .any(|b| find_token(b.as_bytes(), t.text.as_bytes(), t.kind).is_some()),
         _ => true,
     });
     // One term per (text, kind): the first source is enough to locate it.
@@ -453,7 +492,11 @@ impl Identifiers {
 
     /// Number of values collected, by kind (to show that a check had something to look for).
     pub fn count(&self, kind: Kind) -> usize {
-        self.terms.iter().chain(self.short.iter()).filter(|t| t.kind == kind).count()
+        self.terms
+            .iter()
+            .chain(self.short.iter())
+            .filter(|t| t.kind == kind)
+            .count()
     }
 
     /// Searches a piece of text (a zip entry name, a manifest) for the identifying values.
@@ -466,7 +509,11 @@ impl Identifiers {
                 continue;
             }
             if find_token(text.as_bytes(), t.text.as_bytes(), t.kind).is_some() {
-                out.insert(Finding { path: place.to_string(), kind: t.kind, source: t.source.clone() });
+                out.insert(Finding {
+                    path: place.to_string(),
+                    kind: t.kind,
+                    source: t.source.clone(),
+                });
             }
         }
         out.into_iter().collect()
@@ -475,7 +522,11 @@ impl Identifiers {
     fn check_element(&self, path: &str, tag: Tag, vr: VR, value: &PrimitiveValue, out: &mut BTreeSet<Finding>) {
         let here = child(path, tag);
         let mut hit = |t: &Term| {
-            out.insert(Finding { path: here.clone(), kind: t.kind, source: t.source.clone() });
+            out.insert(Finding {
+                path: here.clone(),
+                kind: t.kind,
+                source: t.source.clone(),
+            });
         };
         let vals = strings(value);
         if !vals.is_empty() || TEXT_VRS.contains(&vr) || vr == VR::UI {
@@ -518,7 +569,9 @@ impl Identifiers {
                 }
             }
         }
-        visit(&parsed.dataset, &mut |path, tag, vr, v| self.check_element(path, tag, vr, v, &mut out));
+        visit(&parsed.dataset, &mut |path, tag, vr, v| {
+            self.check_element(path, tag, vr, v, &mut out)
+        });
         let raw = RawFile::new(output)?;
         let found_terms: HashSet<(String, Kind)> = out.iter().map(|f| (f.source.clone(), f.kind)).collect();
         for t in &self.terms {
@@ -530,7 +583,11 @@ impl Identifiers {
                 continue;
             }
             if let Some(at) = raw.find(t) {
-                out.insert(Finding { path: format!("raw bytes @{at}"), kind: t.kind, source: t.source.clone() });
+                out.insert(Finding {
+                    path: format!("raw bytes @{at}"),
+                    kind: t.kind,
+                    source: t.source.clone(),
+                });
             }
         }
         Ok(out.into_iter().collect())
@@ -590,11 +647,19 @@ struct Enc {
 impl Enc {
     fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
         let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.big { u16::from_be_bytes(s) } else { u16::from_le_bytes(s) })
+        Some(if self.big {
+            u16::from_be_bytes(s)
+        } else {
+            u16::from_le_bytes(s)
+        })
     }
     fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
         let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.big { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
+        Some(if self.big {
+            u32::from_be_bytes(s)
+        } else {
+            u32::from_le_bytes(s)
+        })
     }
 
     /// Reads one element header at `at`: (tag, value start, defined length).
@@ -606,7 +671,10 @@ impl Enc {
         }
         if self.explicit {
             let vr = b.get(at + 4..at + 6)?;
-            let long = matches!(vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV");
+            let long = matches!(
+                vr,
+                b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV"
+            );
             if long {
                 let len = self.u32(b, at + 8)?;
                 Some((tag, at + 12, (len != u32::MAX).then_some(len as usize)))
@@ -621,7 +689,15 @@ impl Enc {
 
     /// Walks the elements in `at..limit` until the limit or a delimiter; records primitive
     /// elements with their paths; returns the position after the delimiter (or the limit).
-    fn walk(&self, b: &[u8], mut at: usize, limit: usize, depth: usize, path: &str, out: &mut Vec<RawElement>) -> Option<usize> {
+    fn walk(
+        &self,
+        b: &[u8],
+        mut at: usize,
+        limit: usize,
+        depth: usize,
+        path: &str,
+        out: &mut Vec<RawElement>,
+    ) -> Option<usize> {
         if depth > 64 {
             return None;
         }
@@ -682,7 +758,11 @@ impl Enc {
                     i += 1;
                 }
             } else if !is_sq && (len.is_some() || tag == PIXEL_DATA) {
-                out.push(RawElement { path: here, tag, value: start..end });
+                out.push(RawElement {
+                    path: here,
+                    tag,
+                    value: start..end,
+                });
             }
             at = end;
         }
@@ -704,7 +784,10 @@ pub struct RawElement {
 impl<'a> RawFile<'a> {
     /// Splits a file into head and data set and finds its Pixel Data.
     pub fn new(bytes: &'a [u8]) -> Result<RawFile<'a>, String> {
-        let le = Enc { explicit: true, big: false };
+        let le = Enc {
+            explicit: true,
+            big: false,
+        };
         let (head, ds_start, ts) = if bytes.len() >= 132 && &bytes[128..132] == b"DICM" || bytes.starts_with(b"DICM") {
             let mut at = if bytes.starts_with(b"DICM") { 4 } else { 132 };
             let mut ts = String::new();
@@ -723,23 +806,55 @@ impl<'a> RawFile<'a> {
             (&bytes[..at], at, ts)
         } else {
             let explicit = bytes.len() >= 6 && bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase();
-            (&bytes[..0], 0, if explicit { "1.2.840.10008.1.2.1" } else { "1.2.840.10008.1.2" }.to_string())
+            (
+                &bytes[..0],
+                0,
+                if explicit {
+                    "1.2.840.10008.1.2.1"
+                } else {
+                    "1.2.840.10008.1.2"
+                }
+                .to_string(),
+            )
         };
         let rest = &bytes[ds_start..];
         let (dataset, enc) = match ts.as_str() {
-            "1.2.840.10008.1.2" => (Cow::Borrowed(rest), Enc { explicit: false, big: false }),
-            "1.2.840.10008.1.2.2" => (Cow::Borrowed(rest), Enc { explicit: true, big: true }),
+            "1.2.840.10008.1.2" => (
+                Cow::Borrowed(rest),
+                Enc {
+                    explicit: false,
+                    big: false,
+                },
+            ),
+            "1.2.840.10008.1.2.2" => (
+                Cow::Borrowed(rest),
+                Enc {
+                    explicit: true,
+                    big: true,
+                },
+            ),
             "1.2.840.10008.1.2.1.99" => {
                 let mut v = Vec::new();
-                flate2::read::DeflateDecoder::new(rest).read_to_end(&mut v).map_err(|e| format!("inflate: {e}"))?;
+                flate2::read::DeflateDecoder::new(rest)
+                    .read_to_end(&mut v)
+                    .map_err(|e| format!("inflate: {e}"))?;
                 (Cow::Owned(v), le)
             }
             _ => (Cow::Borrowed(rest), le),
         };
         let mut elements = Vec::new();
-        enc.walk(&dataset, 0, dataset.len(), 0, "", &mut elements).ok_or("data set cannot be walked element by element")?;
-        let pixel = elements.iter().find(|e| e.tag == PIXEL_DATA && !e.path.contains('/')).map(|e| e.value.clone());
-        Ok(RawFile { head, dataset, pixel, elements })
+        enc.walk(&dataset, 0, dataset.len(), 0, "", &mut elements)
+            .ok_or("data set cannot be walked element by element")?;
+        let pixel = elements
+            .iter()
+            .find(|e| e.tag == PIXEL_DATA && !e.path.contains('/'))
+            .map(|e| e.value.clone());
+        Ok(RawFile {
+            head,
+            dataset,
+            pixel,
+            elements,
+        })
     }
 
     /// The Pixel Data value bytes as encoded (fragments with their item headers).
@@ -749,7 +864,10 @@ impl<'a> RawFile<'a> {
 
     /// The raw value bytes of the element at a path.
     pub fn value(&self, path: &str) -> Option<&[u8]> {
-        self.elements.iter().find(|e| e.path == path).map(|e| &self.dataset[e.value.clone()])
+        self.elements
+            .iter()
+            .find(|e| e.path == path)
+            .map(|e| &self.dataset[e.value.clone()])
     }
 
     /// Finds a term in the bytes outside Pixel Data; returns an offset.

@@ -34,11 +34,16 @@ pub struct Report {
 pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> {
     fn add(out: &mut Vec<(String, Vec<u8>)>, p: &Path, shown: String) -> Result<(), String> {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> =
-                fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut entries: Vec<PathBuf> = fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
             entries.sort();
             for e in entries {
-                let name = e.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = e
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 add(out, &e, format!("{shown}/{name}"))?;
             }
             return Ok(());
@@ -56,7 +61,10 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> 
     let mut out = Vec::new();
     for p in paths {
         let canon = p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))?;
-        let name = canon.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = canon
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         add(&mut out, &canon, name)?;
     }
     Ok(out)
@@ -72,7 +80,8 @@ pub fn zip_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
             continue;
         }
         let mut b = Vec::new();
-        f.read_to_end(&mut b).map_err(|e| format!("zip entry {}: {e}", f.name()))?;
+        f.read_to_end(&mut b)
+            .map_err(|e| format!("zip entry {}: {e}", f.name()))?;
         out.push((f.name().to_string(), b));
     }
     Ok(out)
@@ -80,7 +89,10 @@ pub fn zip_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
 
 /// `written` rows of a log CSV: output path → source path.
 fn log_map(log: &Path) -> Result<HashMap<String, String>, String> {
-    let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).from_path(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_path(log)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
     let h = rdr.headers().map_err(|e| e.to_string())?.clone();
     let col = |n: &str| h.iter().position(|c| c == n).ok_or(format!("log lacks the column {n}"));
     let (src, outcome, out) = (col("source_path")?, col("outcome")?, col("output_path")?);
@@ -88,7 +100,10 @@ fn log_map(log: &Path) -> Result<HashMap<String, String>, String> {
     for r in rdr.records() {
         let r = r.map_err(|e| e.to_string())?;
         if r.get(outcome) == Some("written") {
-            m.insert(r.get(out).unwrap_or("").to_string(), r.get(src).unwrap_or("").to_string());
+            m.insert(
+                r.get(out).unwrap_or("").to_string(),
+                r.get(src).unwrap_or("").to_string(),
+            );
         }
     }
     Ok(m)
@@ -137,7 +152,9 @@ pub fn check_zip(inputs: &[(String, Vec<u8>)], zip: &[u8], log: Option<&Path>) -
         let mut any = false;
         if let Some(m) = &by_log {
             if let Some(src) = m.get(&entry) {
-                let i = ids.get(src.as_str()).ok_or(format!("{entry}: its input {src} was not given or is not DICOM"))?;
+                let i = ids
+                    .get(src.as_str())
+                    .ok_or(format!("{entry}: its input {src} was not given or is not DICOM"))?;
                 matched.merge(i);
                 any = true;
                 r.by_log += 1;
