@@ -100,8 +100,12 @@ pub fn safe_component(s: &str) -> String {
     out
 }
 
-fn truncate16(s: &str) -> String {
-    s.chars().take(16).collect()
+/// `<research ID>_<N>` in at most 16 characters (AccessionNumber is SH): when too long, the
+/// research ID is shortened, never the study number, so a patient's studies stay distinct.
+pub fn accession_for(rid: &str, number: u32) -> String {
+    let suffix = format!("_{number}");
+    let keep = 16usize.saturating_sub(suffix.len());
+    format!("{}{suffix}", rid.chars().take(keep).collect::<String>())
 }
 
 /// Number of a generated research ID (`SUBJ0042` → 42) if it has the prefix.
@@ -359,7 +363,7 @@ pub fn make_plan(
                 study_uid: suid,
                 original_accession: sp.accession.clone(),
                 number,
-                new_accession: truncate16(&format!("{rid}_{number}")),
+                new_accession: accession_for(&rid, number),
                 ct_date: sp.ct_date.clone(),
                 n_files: sp.files.iter().filter(|fi| !duplicates.contains_key(&usable[**fi].0.path)).count() as u64,
             });
@@ -442,4 +446,17 @@ pub fn shift_civil(da: &str, days: i64) -> Option<String> {
     let (y, m, d) = parse_da(da)?;
     let (y, m, d) = civil_from_days(days_from_civil(y, m, d) + days);
     Some(format_da(y, m, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accession_fits_and_stays_distinct() {
+        assert_eq!(accession_for("SUBJ0001", 2), "SUBJ0001_2");
+        assert_eq!(accession_for("ABCDEFGHIJKLMNOP", 1), "ABCDEFGHIJKLMN_1");
+        assert_eq!(accession_for("ABCDEFGHIJKLMNOP", 12), "ABCDEFGHIJKLM_12");
+        assert_ne!(accession_for("ABCDEFGHIJKLMNO", 1), accession_for("ABCDEFGHIJKLMNO", 2));
+    }
 }
