@@ -66,8 +66,8 @@ export function watchErrors(page) {
 
 /** Makes the context's pages look like browsers without the save dialog (Firefox, Safari). */
 export function withoutSavePicker(context) {
+  // Members of the global object's interface are own properties of `window`.
   return context.addInitScript(() => {
-    delete Window.prototype.showSaveFilePicker;
     delete window.showSaveFilePicker;
   });
 }
@@ -98,7 +98,10 @@ export async function loadSecret(page) {
 
 /** Waits for the summary to be done; returns its counts. */
 export async function waitDone(page) {
-  await page.waitForSelector('[data-testid=summary][data-state="done"]', { timeout: LONG });
+  const summary = page.locator('[data-testid=summary]:is([data-state="done"], [data-state="error"], [data-state="cancelled"])');
+  await summary.waitFor({ timeout: LONG });
+  const state = await summary.getAttribute('data-state');
+  if (state !== 'done') throw new Error(`the run ended ${state}: ${await page.locator('#run-error').textContent()}`);
   return page.getByTestId('summary').evaluate((s) => ({
     written: Number(s.dataset.written),
     rejected: Number(s.dataset.rejected),
@@ -158,7 +161,10 @@ export function assertSameAsCli(got, cli, label) {
     if (Buffer.compare(mine, theirs) !== 0) {
       mkdirSync(OUT, { recursive: true });
       writeFileSync(join(OUT, `${label}-${kind}${kind === 'zip' ? '.zip' : '.csv'}`), mine);
-      assert.fail(`${label}: the page's ${kind} (${mine.length} bytes) differs from the CLI's (${theirs.length} bytes); the page's copy is in test-output/`);
+      const wasm = join(ROOT, 'www/pkg/dicom_deid_bg.wasm');
+      const stale = existsSync(wasm) && statSync(wasm).mtimeMs < newestMtime(join(ROOT, 'src'))
+        ? ' (www/pkg is older than src/: rebuild it with scripts/build-web.sh)' : '';
+      assert.fail(`${label}: the page's ${kind} (${mine.length} bytes) differs from the CLI's (${theirs.length} bytes); the page's copy is in test-output/${stale}`);
     }
   }
 }
