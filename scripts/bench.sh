@@ -47,16 +47,17 @@ measure() {
   n=$(files_of "$dir")
   bytes=$(bytes_of "$dir")
   warm "$dir"
-  /usr/bin/time -f "%e %M" -o "$B/out/time.txt" "$@" >"$B/out/run.log" 2>&1 || {
+  /usr/bin/time -f "%e %M %U %S" -o "$B/out/time.txt" "$@" >"$B/out/run.log" 2>&1 || {
     echo "!! $label failed:"
     tail -n 20 "$B/out/run.log"
     return 1
   }
-  read -r t rss <"$B/out/time.txt"
+  local rss usr sys
+  read -r t rss usr sys <"$B/out/time.txt"
   LAST_FPS=$(awk -v n="$n" -v t="$t" 'BEGIN {printf "%.1f", n / t}')
   local line
-  line=$(awk -v l="$label" -v n="$n" -v b="$bytes" -v t="$t" -v r="$rss" \
-    'BEGIN {printf "%-42s %6d files %7.0f MB %8.2f s %9.1f files/s %8.1f MB/s  peak RSS %6.0f MB", l, n, b/1e6, t, n/t, b/1e6/t, r/1024}')
+  line=$(awk -v l="$label" -v n="$n" -v b="$bytes" -v t="$t" -v r="$rss" -v c="$(awk -v u="$usr" -v s="$sys" 'BEGIN {print u + s}')" \
+    'BEGIN {printf "%-40s %5d files %6.0f MB %7.2f s %8.1f files/s %7.1f MB/s  CPU %6.2f s  peak RSS %5.0f MB", l, n, b/1e6, t, n/t, b/1e6/t, c, r/1024}')
   echo "$line"
   RESULTS+=("$line")
 }

@@ -7,7 +7,7 @@
 # crash is saved and fuzzing goes on). Findings land in fuzz/artifacts/TARGET/ (crash-*, oom-*,
 # timeout-*); minimise one with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz tmin -s none -O TARGET fuzz/artifacts/TARGET/crash-...
-# and add it to tests/data/fuzz-regressions/ (see the README there).
+# and add it to tests/fuzz-regressions/ (see the README there).
 # Needs cargo-fuzz (installed here if missing) and a nightly feature on stable via
 # RUSTC_BOOTSTRAP=1. Not part of scripts/test.sh.
 set -euo pipefail
@@ -28,7 +28,7 @@ seed() {
   local dir="fuzz/corpus/$1"
   mkdir -p "$dir"
   # Every real file (DICOM, zip, non-DICOM) and every earlier finding.
-  find tests/data -type f ! -name '*.md' -print0 | while IFS= read -r -d '' f; do
+  find tests/data tests/fuzz-regressions -type f ! -name '*.md' -print0 | while IFS= read -r -d '' f; do
     cp -n "$f" "$dir/seed-$(echo "$f" | tr '/' '_')" 2>/dev/null || true
   done
 }

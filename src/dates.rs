@@ -93,16 +93,17 @@ fn shift_single_dt(s: &str, days: i64) -> Option<String> {
         Some(_) => return None,
         None => (s, ""),
     };
-    if body.len() < 4 || !body[..4.min(body.len())].bytes().all(|b| b.is_ascii_digit()) {
+    // `get`, not indexing: the value may hold non-ASCII characters (no char boundary at 4, 6, 8).
+    if !body.get(..4).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
     let digits_end = body.find('.').unwrap_or(body.len());
     if !body[..digits_end].bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let y: i64 = body[0..4].parse().ok()?;
-    let (m, has_m) = if body.len() >= 6 { (body[4..6].parse::<u32>().ok()?, true) } else { (1, false) };
-    let (d, has_d) = if body.len() >= 8 { (body[6..8].parse::<u32>().ok()?, true) } else { (1, false) };
+    let y: i64 = body.get(0..4)?.parse().ok()?;
+    let (m, has_m) = if body.len() >= 6 { (body.get(4..6)?.parse::<u32>().ok()?, true) } else { (1, false) };
+    let (d, has_d) = if body.len() >= 8 { (body.get(6..8)?.parse::<u32>().ok()?, true) } else { (1, false) };
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
@@ -115,7 +116,7 @@ fn shift_single_dt(s: &str, days: i64) -> Option<String> {
         out.push_str(&format!("{nd:02}"));
     }
     if body.len() > 8 {
-        out.push_str(&body[8..]);
+        out.push_str(body.get(8..)?);
     }
     out.push_str(tz);
     Some(out)
@@ -157,8 +158,9 @@ pub fn bin_age(value: &str) -> Option<String> {
     if v.len() != 4 {
         return None;
     }
-    let n: u32 = v[..3].parse().ok()?;
-    match &v[3..] {
+    // `get`, not indexing: a non-ASCII value can be 4 bytes long with no char boundary at 3.
+    let n: u32 = v.get(..3)?.parse().ok()?;
+    match v.get(3..)? {
         "Y" => {
             let n = n.min(90);
             Some(format!("{:03}Y", n / 5 * 5))
