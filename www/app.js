@@ -1,7 +1,7 @@
 // The page: inputs, settings, preview, run, results. The engine work happens in workers
 // (pool.js, worker.js, run.js); this file only wires the interface. Every value shown comes
 // from the engine; nothing is sent anywhere.
-import init, { parse_config, preset_config, version } from './pkg/dicom_deid.js';
+import init, { WebJob, parse_config, preset_config, version } from './pkg/dicom_deid.js';
 import { CancelledError, WorkerPool, compileEngine } from './pool.js';
 import { runJob } from './run.js';
 import { openPickedSink, openSpoolSink, outputSupport, pickSaveFile, removeSpoolFiles } from './sink.js';
@@ -660,10 +660,22 @@ function wire() {
     if (state.secret) saveBlob(new Blob([`${state.secret}\n`], { type: 'text/plain' }), 'dicom-deid.secret');
   });
 
-  for (const [id, field] of [['mapping-input', 'mapping'], ['key-input', 'key']]) {
+  for (const [id, field, what] of [['mapping-input', 'mapping', 'mapping CSV'], ['key-input', 'key', 'key CSV']]) {
     $(id).addEventListener('change', async (e) => {
       const f = e.target.files[0];
       state[field] = f ? await readText(f) : null;
+      // The engine reads the list now, so a malformed file is reported before the run.
+      const config = validConfig();
+      if (config && state[field] !== null) {
+        try {
+          new WebJob(config, new TextEncoder().encode('check'), field === 'mapping' ? state.mapping : undefined, field === 'key' ? state.key : undefined).free();
+        } catch (err) {
+          state[field] = null;
+          e.target.value = '';
+          showError('settings-error', `The ${what} ${f.name} cannot be used: ${err.message || err}`);
+          return;
+        }
+      }
       schedulePreview();
     });
   }

@@ -80,6 +80,12 @@ describe('zip input, drop, settings and lists', { timeout: 10 * 60_000 }, () => 
     assert.match(await page.getByTestId('preview').getAttribute('data-path'), /^dropped\.zip\/(sub\/)?brain_00[89]\.dcm$/);
   });
 
+  it('reports a malformed mapping CSV when it is loaded, not at the end', async () => {
+    await page.getByTestId('mapping-input').setInputFiles({ name: 'wrong.csv', mimeType: 'text/csv', buffer: Buffer.from('not,a\nmapping\n') });
+    await page.waitForSelector('#settings-error:not([hidden])', { timeout: LONG });
+    assert.match(await page.locator('#settings-error').textContent(), /mapping CSV wrong\.csv cannot be used/);
+  });
+
   it('preset, options, mapping CSV and existing key equal the CLI with the same configuration', async () => {
     await page.locator('#clear-selection').click();
     await page.getByTestId('folder-input').setInputFiles(CORPUS);
