@@ -217,11 +217,21 @@ async function addEntries(entries) {
   await refreshSelection();
 }
 
+const zipListings = new WeakMap();
+
 async function refreshSelection() {
   const text = $('selection-text');
   text.textContent = 'Reading the selection…';
   const run = (async () => {
-    const listZip = (file) => state.helper.run({ op: 'list-zip', file });
+    // Each zip is listed once (in the helper worker), however often the selection changes.
+    const listZip = (file) => {
+      if (!zipListings.has(file)) {
+        const listing = state.helper.run({ op: 'list-zip', file });
+        zipListings.set(file, listing);
+        listing.catch(() => zipListings.delete(file));
+      }
+      return zipListings.get(file);
+    };
     return expand(state.entries, listZip);
   })();
   state.expanding = run;
