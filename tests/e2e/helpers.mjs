@@ -2,6 +2,7 @@
 // /usr/bin/chromium driven by playwright-core; nothing downloads a browser), the CLI run that
 // the page is compared with, a small independent zip reader and dcmdump-based attribute reads.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,10 +91,15 @@ export async function openPage(context, url) {
   return { page, errors };
 }
 
-/** Loads the fixed secret through the page's secret file input. */
+/** The page's fingerprint of a secret file: SHA-256 of its trimmed text, first 4 bytes in hex. */
+export function fingerprint(secretText) {
+  return createHash('sha256').update(secretText.trim()).digest('hex').slice(0, 8);
+}
+
+/** Loads the fixed secret through the page's secret file input (and waits until it is in use). */
 export async function loadSecret(page) {
   await page.getByTestId('secret-input').setInputFiles({ name: 'project.secret', mimeType: 'text/plain', buffer: Buffer.from(SECRET_TEXT) });
-  await page.waitForFunction(() => document.querySelector('[data-testid=secret-status]').dataset.fingerprint !== undefined);
+  await page.waitForFunction((fp) => document.querySelector('[data-testid=secret-status]').dataset.fingerprint === fp, fingerprint(SECRET_TEXT), { timeout: LONG });
 }
 
 /** Waits for the summary to be done; returns its counts. */

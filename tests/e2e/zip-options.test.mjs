@@ -1,7 +1,8 @@
 // Zips added through zip-input or dropped on the page are read inside (member paths
 // `<zip>/<member>` as in the CLI); the preset, option checkboxes, ID settings, a mapping CSV
 // (semicolons and a BOM) and an existing key CSV reach the engine exactly as the CLI's
-// --config/--mapping/--existing-key do: same zip, key and log, byte for byte.
+// --config/--mapping/--existing-key do: same zip, key and log, byte for byte. A generated
+// secret is saved in the CLI's secret-file format and loads back.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +118,24 @@ describe('zip input, drop, settings and lists', { timeout: 10 * 60_000 }, () => 
     mkdirSync(dir2);
     const cli2 = runCli(CORPUS, secretFile, dir2, ['--config', config, '--mapping', MAPPING, '--existing-key', keyFile]);
     assertSameAsCli(second, cli2, 'existing-key');
+    assert.deepEqual(errors, []);
+  });
+
+  it('generates a secret in the CLI format, saves it and loads it back', async () => {
+    const status = page.getByTestId('secret-status');
+    const before = await status.getAttribute('data-fingerprint');
+    await page.locator('#secret-generate').click();
+    await page.waitForFunction((fp) => document.querySelector('[data-testid=secret-status]').dataset.fingerprint !== fp, before);
+    const generated = await status.getAttribute('data-fingerprint');
+    const saved = await download(page, 'secret-save');
+    assert.equal(saved.name, 'dicom-deid.secret');
+    assert.match(saved.bytes.toString('utf8'), /^[0-9a-f]{64}\n$/);
+    await loadSecret(page);
+    assert.equal(await status.getAttribute('data-fingerprint'), before, 'the fixed secret again');
+    const file = join(tmp.dir, 'saved.secret');
+    writeFileSync(file, saved.bytes);
+    await page.getByTestId('secret-input').setInputFiles(file);
+    await page.waitForFunction((fp) => document.querySelector('[data-testid=secret-status]').dataset.fingerprint === fp, generated, { timeout: LONG });
     assert.deepEqual(errors, []);
   });
 });
