@@ -16,7 +16,7 @@ echo "== wasm32 build and wasm-bindgen tests"
 cargo build --quiet --release --target wasm32-unknown-unknown
 if ls tests/wasm*.rs >/dev/null 2>&1; then
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    cargo test --release --quiet --target wasm32-unknown-unknown --test 'wasm*' 2>&1 | tail -n 20
+    cargo test --release --target wasm32-unknown-unknown --test 'wasm*' 2>&1 | tail -n 20
 fi
 
 echo "== page end-to-end (headless Chromium)"

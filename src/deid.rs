@@ -689,7 +689,8 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
             uid_set.insert(orig_meta_sop.clone());
         }
     }
-    let idents = Identifiers::collect(ctx, &dataset, &uid_set);
+    let mut idents = Identifiers::collect(ctx, &dataset, &uid_set);
+    idents.forget(&[&identity.research_id, &identity.patient_name, &identity.accession]);
     let scrub_terms = idents.scrub_terms();
 
     // SOP Class: the data set's, else the meta group's (e.g. worklist items stored by dcmtk).

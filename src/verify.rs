@@ -179,6 +179,16 @@ impl Identifiers {
         }
     }
 
+    /// Forgets values that this run itself writes (the research ID, the new PatientName and
+    /// AccessionNumber): on inputs that were de-identified before, the old research ID is the
+    /// input's PatientID and may be handed out again.
+    pub fn forget(&mut self, own: &[&str]) {
+        let mine = |t: &String| own.iter().any(|o| t.eq_ignore_ascii_case(o));
+        self.ids.retain(|t| !mine(t));
+        self.names.retain(|t| !mine(t));
+        self.name_words.retain(|t| !mine(t));
+    }
+
     /// Terms blanked out of cleaned free text: IDs, whole names, name words, dates.
     pub fn scrub_terms(&self) -> Vec<String> {
         let mut t: Vec<String> = Vec::new();
