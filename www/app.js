@@ -1,11 +1,12 @@
-// The page: inputs, settings, preview, run, results. The engine work happens in workers
-// (pool.js, worker.js, run.js); this file only wires the interface. Every value shown comes
-// from the engine; nothing is sent anywhere.
-import init, { WebJob, parse_config, preset_config, version } from './pkg/dicom_deid.js';
-import { CancelledError, WorkerPool, compileEngine } from './pool.js';
-import { runJob } from './run.js';
-import { openPickedSink, openSpoolSink, outputSupport, pickSaveFile, removeSpoolFiles } from './sink.js';
-import { expand, fromDataTransfer, fromDirectoryHandle, fromFileList } from './sources.js';
+// The page: inputs, settings, preview, run, results. It is built on the public API
+// (dicom-deid.js), like the <dicom-deid> element: the engine work happens there, in workers;
+// this file only wires the interface. Every value shown comes from the engine; nothing is
+// sent anywhere.
+import {
+  checkLists, checkOptions, clearSpool, deidentify, entriesFromDrop, generateSecret, listSource, loadEngine, messageOf,
+  outputSupport, PRESETS, pickOutputFile, presetOptions, previewFile, readSecretFile, secretFingerprint,
+} from './dicom-deid.js';
+import { countsList, el, fmtBytes, plural, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,11 +24,14 @@ const PROFILE_OPTIONS = [
   ['clean_graphics', 'Clean Graphics'],
 ];
 
+/** An empty selection (what listSource gives for no files). */
+const NOTHING = { entries: [], items: [], badZips: [], zips: 0, files: 0, bytes: 0 };
+
 const state = {
-  module: null,
-  helper: null,
+  output: { savePicker: false, opfs: false }, // outputSupport()
+  presets: {}, // preset name → full configuration
   entries: [],
-  expanded: { items: [], badZips: [], zips: 0 },
+  expanded: NOTHING, // the selection of `entries` (listSource)
   expanding: null,
   secret: null, // trimmed secret text
   previewSecret: null,
@@ -40,40 +44,7 @@ const state = {
   urls: [],
 };
 
-// ---------------------------------------------------------------- formatting
-
-function fmtBytes(n) {
-  if (n < 1e3) return `${n} bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1e3;
-  let i = 0;
-  while (v >= 1e3 && i < units.length - 1) {
-    v /= 1e3;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-function fmtSeconds(s) {
-  if (!isFinite(s)) return '…';
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-const plural = (n, one, many = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
+// ---------------------------------------------------------------- messages
 
 function showError(id, message) {
   const box = $(id);
@@ -83,15 +54,14 @@ function showError(id, message) {
 
 // ---------------------------------------------------------------- capabilities
 
-function checkCapabilities() {
+function checkCapabilities(out) {
   const problems = [];
   const notes = [];
-  const out = outputSupport();
   const fatal = typeof WebAssembly !== 'object' || typeof Worker !== 'function';
   if (fatal) problems.push('This browser lacks WebAssembly or Web Workers, which this page needs. Use a current Chrome, Edge, Firefox or Safari, or the dicom-deid command-line tool.');
   if (!window.isSecureContext) notes.push('The page is not served from a secure address (https or localhost); some browser features are switched off.');
   if (!out.savePicker && out.opfs) notes.push('This browser cannot write straight to a file you choose: the zip is kept in the browser’s private storage on disk and offered as a download when finished.');
-  if (!out.opfs) notes.push('This browser has no private file storage (OPFS): the zip is held in memory until you download it, so keep batches to a few hundred megabytes.');
+  if (!out.opfs) notes.push(`This browser has no private file storage (OPFS) here: ${out.savePicker ? 'unless you choose where to save it, ' : ''}the zip is held in memory until you download it, so keep batches to a few hundred megabytes.`);
   if (typeof window.showDirectoryPicker !== 'function' && !('webkitdirectory' in document.createElement('input'))) notes.push('This browser cannot select folders: drop the folder onto the page, or add zip files.');
   if (!(window.crypto && crypto.getRandomValues)) problems.push('This browser cannot generate a secret: load an existing secret file.');
   const box = $('capabilities');
@@ -141,9 +111,9 @@ function fillForm(cfg) {
   }
 }
 
-/** The configuration as JSON: the preset (or loaded file) with the form's values on top. */
+/** The configuration: the preset (or loaded file) with the form's values on top. */
 function currentConfig() {
-  const cfg = state.baseConfig ? structuredClone(state.baseConfig) : JSON.parse(preset_config($('preset').value));
+  const cfg = structuredClone(state.baseConfig || state.presets[$('preset').value]);
   for (const input of document.querySelectorAll('[data-config]')) {
     const path = input.dataset.config.split('.');
     let target = cfg;
@@ -153,17 +123,17 @@ function currentConfig() {
     else if (input.type === 'number') target[last] = input.value === '' ? NaN : Number(input.value);
     else target[last] = input.value;
   }
-  return JSON.stringify(cfg);
+  return cfg;
 }
 
-/** Validates the settings; returns the config JSON or null (and shows why). */
-function validConfig() {
+/** Validates the settings; returns the full configuration or null (and shows why). */
+async function validConfig() {
   try {
-    const json = parse_config(currentConfig());
+    const cfg = await checkOptions(currentConfig());
     showError('settings-error', '');
-    return json;
+    return cfg;
   } catch (e) {
-    showError('settings-error', `Settings: ${e.message || e}`);
+    showError('settings-error', `Settings: ${messageOf(e)}`);
     return null;
   }
 }
@@ -175,23 +145,9 @@ async function readText(file) {
 
 // ---------------------------------------------------------------- secret
 
-/** Rust's str::trim: Unicode White_Space at both ends. */
-const rustTrim = (s) => s.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '');
-
-async function fingerprint(text) {
-  if (!(window.crypto && crypto.subtle)) return '';
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return Array.from(d.slice(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function randomSecret() {
-  const b = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 async function setSecret(text, how) {
   state.secret = text;
-  const fp = await fingerprint(text);
+  const fp = await secretFingerprint(text);
   const status = $('secret-status');
   status.textContent = `${how}. Fingerprint ${fp || '(not available)'}: the same fingerprint means the same secret.`;
   status.dataset.fingerprint = fp;
@@ -200,46 +156,34 @@ async function setSecret(text, how) {
   schedulePreview();
 }
 
-function saveBlob(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = el('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 // ---------------------------------------------------------------- selection
 
-async function addEntries(entries) {
+/** Adds files (a FileList copy, a directory handle, drop entries) to the selection. */
+async function addSource(source) {
+  let entries;
+  try {
+    entries = (await listSource(source)).entries;
+  } catch (e) {
+    $('selection-text').textContent = `The files cannot be read: ${messageOf(e)}`;
+    return;
+  }
   if (!entries.length) return;
   state.entries.push(...entries);
   await refreshSelection();
 }
 
-const zipListings = new WeakMap();
-
 async function refreshSelection() {
   const text = $('selection-text');
   text.textContent = 'Reading the selection…';
-  const run = (async () => {
-    // Each zip is listed once (in the helper worker), however often the selection changes.
-    const listZip = (file) => {
-      if (!zipListings.has(file)) {
-        const listing = state.helper.run({ op: 'list-zip', file });
-        zipListings.set(file, listing);
-        listing.catch(() => zipListings.delete(file));
-      }
-      return zipListings.get(file);
-    };
-    return expand(state.entries, listZip);
-  })();
+  // Each zip is listed once (by the API), however often the selection changes.
+  const run = listSource(state.entries);
   state.expanding = run;
   let expanded;
   try {
     expanded = await run;
   } catch (e) {
-    text.textContent = `The selection cannot be read: ${e.message || e}`;
+    if (state.expanding === run) state.expanding = null;
+    text.textContent = `The selection cannot be read: ${messageOf(e)}`;
     return;
   }
   if (state.expanding !== run) return;
@@ -251,7 +195,7 @@ async function refreshSelection() {
 }
 
 function renderSelection() {
-  const { items, badZips, zips } = state.expanded;
+  const { items, badZips, zips, bytes: total } = state.expanded;
   const tops = new Map();
   for (const e of state.entries) {
     const top = e.path.split('/')[0];
@@ -260,7 +204,6 @@ function renderSelection() {
   const list = $('selection-list');
   list.replaceChildren(...[...tops].map(([name, n]) => el('li', { text: `${name} (${plural(n, 'file')})` })));
   $('clear-selection').hidden = state.entries.length === 0;
-  const total = items.reduce((s, it) => s + (it.size || 0), 0);
   const inZips = items.filter((it) => it.zip).length;
   if (!state.entries.length) {
     $('selection-text').textContent = 'No files chosen yet.';
@@ -281,7 +224,7 @@ function renderSelection() {
 
 function updateStart() {
   const busy = document.body.dataset.state === 'running';
-  $('start').disabled = busy || state.expanded.items.length + state.expanded.badZips.length === 0;
+  $('start').disabled = busy || state.expanded.files === 0;
 }
 
 // ---------------------------------------------------------------- preview
@@ -323,13 +266,13 @@ async function renderPreview() {
     box.hidden = true;
     return;
   }
-  const config = validConfig();
-  if (!config) return;
+  const config = await validConfig();
+  if (!config || seq !== state.previewSeq) return;
   // Likely DICOM files first (by name), then the rest; at most 25 files are tried.
   const likely = items.map((it) => looksLikeDicomName(it.path));
   const order = [...items.keys()].filter((i) => likely[i]).concat([...items.keys()].filter((i) => !likely[i]));
-  if (!state.secret && !state.previewSecret) state.previewSecret = randomSecret();
-  const secret = new TextEncoder().encode(state.secret || state.previewSecret);
+  if (!state.secret && !state.previewSecret) state.previewSecret = generateSecret();
+  const secret = state.secret || state.previewSecret;
   let tries = 0;
   for (let k = 0; k < order.length && tries < 25; k++) {
     const idx = order[(state.previewFrom + k) % order.length];
@@ -337,7 +280,7 @@ async function renderPreview() {
     tries++;
     let r;
     try {
-      r = await state.helper.run({ op: 'preview', item, config, secret, mapping: state.mapping, key: state.key });
+      r = await previewFile(item, { options: config, secret, mapping: state.mapping, existingKey: state.key });
     } catch {
       continue;
     }
@@ -422,22 +365,10 @@ function drawProgress() {
   bar.dataset.phase = p.phase;
   bar.dataset.done = String(p.done);
   bar.dataset.total = String(p.total);
-  const frac = p.totalBytes > 0 ? p.bytes / p.totalBytes : p.total ? p.done / p.total : 1;
-  let text;
-  if (p.phase === 'scan') {
-    bar.value = 0.1 * frac;
-    text = `Reading headers: ${p.done.toLocaleString('en')} of ${plural(p.total, 'file')}`;
-  } else {
-    bar.value = 0.1 + 0.9 * frac;
-    const rate = p.elapsed > 0 ? p.bytes / p.elapsed : 0;
-    const left = rate > 0 ? (p.totalBytes - p.bytes) / rate : Infinity;
-    text = `De-identifying: ${p.done.toLocaleString('en')} of ${plural(p.total, 'file')}`;
-    if (p.done > 0) text += ` · ${(rate / 1e6).toFixed(1)} MB/s`;
-    if (p.done > 0 && p.done < p.total) text += ` · about ${fmtSeconds(left)} left`;
-    if (p.done === p.total) text += ' · writing the key and the log';
-    bar.dataset.mbps = (rate / 1e6).toFixed(2);
-  }
-  $('progress-text').textContent = text;
+  const view = progressView(p);
+  bar.value = view.value;
+  if (p.phase !== 'scan') bar.dataset.mbps = view.mbps.toFixed(2);
+  $('progress-text').textContent = view.text;
 }
 
 function setRunning(on) {
@@ -445,7 +376,7 @@ function setRunning(on) {
   $('cancel').disabled = !on;
   for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear-selection', 'secret-input', 'secret-generate', 'mapping-input', 'key-input', 'config-input', 'preset'])
     $(id).disabled = on;
-  for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !outputSupport().savePicker);
+  for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
   updateStart();
 }
 
@@ -474,22 +405,23 @@ function link(id, blob, name, label) {
 
 async function start() {
   if (document.body.dataset.state === 'running') return;
-  const config = validConfig();
-  if (!config) return;
-  clearResults();
+  // The save dialog needs the click's user activation: it comes first.
   let handle = null;
-  const useSave = $('dest-save').checked && outputSupport().savePicker;
+  const useSave = $('dest-save').checked && state.output.savePicker;
   if (useSave) {
     try {
-      handle = await pickSaveFile('deidentified.zip');
+      handle = await pickOutputFile('deidentified.zip');
     } catch (e) {
       if (e && e.name === 'AbortError') return; // the user closed the dialog
-      showError('run-error', `Cannot open the file to write: ${e.message || e}`);
+      showError('run-error', `Cannot open the file to write: ${messageOf(e)}`);
       return;
     }
   }
+  const config = await validConfig();
+  if (!config) return;
+  clearResults();
   if (state.expanding) await state.expanding;
-  if (!state.secret) await setSecret(randomSecret(), 'New secret generated for this run: save it now, you need it for later batches');
+  if (!state.secret) await setSecret(generateSecret(), 'New secret generated for this run: save it now, you need it for later batches');
   const controller = new AbortController();
   state.controller = controller;
   setRunning(true);
@@ -500,34 +432,26 @@ async function start() {
   lastProgress = null;
   $('progress').value = 0;
   $('progress-text').textContent = 'Starting the workers…';
-  let sink = null;
   try {
-    if (handle) sink = await openPickedSink(handle);
-    else {
-      await removeSpoolFiles();
-      sink = await openSpoolSink();
-    }
-    const workers = Math.max(1, navigator.hardwareConcurrency || 1);
-    const result = await runJob({
-      module: state.module,
-      items: state.expanded.items,
-      badZips: state.expanded.badZips,
-      config,
-      secret: new TextEncoder().encode(state.secret),
+    // One run's zip at a time is kept in OPFS: the earlier ones go.
+    if (!handle) await clearSpool();
+    const result = await deidentify({
+      source: state.expanded,
+      options: config,
+      secret: state.secret,
       mapping: state.mapping,
-      key: state.key,
-      sink,
-      workers,
+      existingKey: state.key,
+      output: handle,
       onProgress,
       signal: controller.signal,
     });
     clearTimeout(progressTimer);
     drawProgress();
-    showResult(result, handle, workers);
+    showResult(result, handle);
   } catch (e) {
     clearTimeout(progressTimer);
     progressTimer = null;
-    if (e instanceof CancelledError || controller.signal.aborted) {
+    if (e.code === 'aborted' || controller.signal.aborted) {
       summary.dataset.state = 'cancelled';
       summary.replaceChildren(el('p', { text: 'Cancelled. The partial zip was discarded; nothing was written.' }));
       $('progress').value = 0;
@@ -535,7 +459,7 @@ async function start() {
     } else {
       summary.dataset.state = 'error';
       summary.replaceChildren(el('p', { text: 'The run stopped with an error; nothing usable was written.' }));
-      showError('run-error', `${e.message || e}`);
+      showError('run-error', messageOf(e));
       $('progress-text').textContent = 'Stopped.';
       console.error(e);
     }
@@ -545,45 +469,36 @@ async function start() {
   }
 }
 
-function showResult(r, handle, workers) {
+function showResult(r, handle) {
   const s = r.summary;
+  const t = r.stats;
   const summary = $('summary');
-  const mbps = r.bytesWritten / 1e6 / Math.max(r.seconds, 1e-9);
-  summary.dataset.written = String(s.written);
-  summary.dataset.rejected = String(s.rejected);
-  summary.dataset.skipped = String(s.skipped);
-  summary.dataset.seen = String(s.seen);
+  const mbps = t.bytesIn / 1e6 / Math.max(t.seconds, 1e-9);
+  setSummaryData(summary, s);
   summary.dataset.mbps = mbps.toFixed(2);
-  summary.dataset.seconds = r.seconds.toFixed(3);
-  summary.dataset.scanSeconds = r.phases.scan.toFixed(3);
-  summary.dataset.processSeconds = r.phases.process.toFixed(3);
-  const dl = el('dl', { class: 'counts' },
-    el('div', {}, el('dt', { text: 'Written' }), el('dd', { text: s.written.toLocaleString('en') })),
-    el('div', {}, el('dt', { text: 'Rejected' }), el('dd', { text: s.rejected.toLocaleString('en') })),
-    el('div', {}, el('dt', { text: 'Skipped' }), el('dd', { text: s.skipped.toLocaleString('en') })));
-  const reasons = Object.entries(s.by_reason || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`).join(', ');
+  summary.dataset.seconds = t.seconds.toFixed(3);
+  summary.dataset.scanSeconds = t.scanSeconds.toFixed(3);
+  summary.dataset.processSeconds = t.processSeconds.toFixed(3);
+  const reasons = reasonsText(s);
   const stem = handle ? handle.name.replace(/\.zip$/i, '') : 'deidentified';
   summary.replaceChildren(
     el('p', { class: 'done', text: `Finished: ${plural(s.seen, 'file')} seen.` }),
-    dl,
-    el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(r.bytesWritten)} de-identified in ${r.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(workers, 'worker')}: headers read in ${r.phases.scan.toFixed(1)} s, files rewritten in ${r.phases.process.toFixed(1)} s).` }),
+    countsList(s),
+    el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(t.bytesIn)} de-identified in ${t.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(t.workers, 'worker')}: headers read in ${t.scanSeconds.toFixed(1)} s, files rewritten in ${t.processSeconds.toFixed(1)} s).` }),
   );
-  if (r.output.where === 'picked') {
+  if (r.zipLocation === 'picked') {
     summary.append(el('p', { text: `The zip was saved as ${handle.name}.` }));
-    link('download-zip', r.output.file, `${stem}.zip`, 'Download another copy of the zip');
+    link('download-zip', r.zip, `${stem}.zip`, 'Download another copy of the zip');
   } else {
-    link('download-zip', r.output.file, `${stem}.zip`, `Download the zip (${fmtBytes(r.output.file.size)})`);
+    link('download-zip', r.zip, `${stem}.zip`, `Download the zip (${fmtBytes(r.zip.size)})`);
   }
-  link('download-key', new Blob([r.key], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
-  link('download-log', new Blob([r.log], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
+  link('download-key', new Blob([r.keyCsv], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
+  link('download-log', new Blob([r.logCsv], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
   $('downloads-note').hidden = false;
-  const tbody = $('problems').querySelector('tbody');
-  const shown = r.problems.slice(0, 2000);
-  tbody.replaceChildren(...shown.map((p) => el('tr', { class: `oc-${p.outcome}` }, el('td', {}, el('code', { text: p.source_path })), el('td', { text: p.outcome.replace(/_/g, ' ') }), el('td', { text: p.reason }))));
-  if (r.problems.length > shown.length) tbody.append(el('tr', {}, el('td', { colspan: '3', text: `… and ${r.problems.length - shown.length} more: see the log.` })));
+  $('problems').querySelector('tbody').replaceChildren(...problemRows(r.problems));
   $('problems').hidden = r.problems.length === 0;
   $('progress').value = 1;
-  $('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${r.seconds.toFixed(1)} s.`;
+  $('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${t.seconds.toFixed(1)} s.`;
   summary.dataset.state = 'done';
   $('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
 }
@@ -591,30 +506,27 @@ function showResult(r, handle, workers) {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
-  $('folder-input').addEventListener('change', async (e) => {
-    const entries = fromFileList(e.target.files);
-    e.target.value = '';
-    await addEntries(entries);
-  });
-  $('zip-input').addEventListener('change', async (e) => {
-    const entries = Array.from(e.target.files, (file) => ({ path: file.name, file }));
-    e.target.value = '';
-    await addEntries(entries);
-  });
+  for (const id of ['folder-input', 'zip-input']) {
+    $(id).addEventListener('change', async (e) => {
+      const files = Array.from(e.target.files);
+      e.target.value = '';
+      await addSource(files);
+    });
+  }
   $('pick-folder').addEventListener('click', async () => {
     let dir;
     try {
       dir = await window.showDirectoryPicker({ mode: 'read' });
     } catch (e) {
-      if (e && e.name !== 'AbortError') $('selection-text').textContent = `The folder cannot be opened: ${e.message || e}`;
+      if (e && e.name !== 'AbortError') $('selection-text').textContent = `The folder cannot be opened: ${messageOf(e)}`;
       return;
     }
     $('selection-text').textContent = `Reading ${dir.name}…`;
-    await addEntries(await fromDirectoryHandle(dir));
+    await addSource(dir);
   });
   $('clear-selection').addEventListener('click', () => {
     state.entries = [];
-    state.expanded = { items: [], badZips: [], zips: 0 };
+    state.expanded = NOTHING;
     renderSelection();
     $('preview').hidden = true;
   });
@@ -639,29 +551,25 @@ function wire() {
     depth = 0;
     zone.classList.remove('over');
     if (document.body.dataset.state === 'running' || !e.dataTransfer) return;
-    const pending = fromDataTransfer(e.dataTransfer);
+    const pending = entriesFromDrop(e.dataTransfer);
     $('selection-text').textContent = 'Reading the dropped files…';
     try {
-      await addEntries(await pending);
+      await addSource(await pending);
     } catch (err) {
-      $('selection-text').textContent = `The dropped files cannot be read: ${err.message || err}`;
+      $('selection-text').textContent = messageOf(err);
     }
   });
 
-  $('secret-generate').addEventListener('click', () => setSecret(randomSecret(), 'New secret generated: save it now, you need it for later batches'));
+  $('secret-generate').addEventListener('click', () => setSecret(generateSecret(), 'New secret generated: save it now, you need it for later batches'));
   $('secret-input').addEventListener('change', async (e) => {
     const file = e.target.files[0];
     e.target.value = '';
     if (!file) return;
     let text;
     try {
-      text = rustTrim(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await file.arrayBuffer()));
-    } catch {
-      $('secret-status').textContent = `${file.name} is not a text file; the secret was not changed.`;
-      return;
-    }
-    if (!text) {
-      $('secret-status').textContent = `${file.name} is empty; the secret was not changed.`;
+      text = await readSecretFile(file);
+    } catch (err) {
+      $('secret-status').textContent = `${messageOf(err)}; the secret was not changed.`;
       return;
     }
     await setSecret(text, `Secret loaded from ${file.name}`);
@@ -675,14 +583,14 @@ function wire() {
       const f = e.target.files[0];
       state[field] = f ? await readText(f) : null;
       // The engine reads the list now, so a malformed file is reported before the run.
-      const config = validConfig();
+      const config = await validConfig();
       if (config && state[field] !== null) {
         try {
-          new WebJob(config, new TextEncoder().encode('check'), field === 'mapping' ? state.mapping : undefined, field === 'key' ? state.key : undefined).free();
+          await checkLists({ options: config, [field === 'key' ? 'existingKey' : 'mapping']: state[field] });
         } catch (err) {
           state[field] = null;
           e.target.value = '';
-          showError('settings-error', `The ${what} ${f.name} cannot be used: ${err.message || err}`);
+          showError('settings-error', `The ${what} ${f.name} cannot be used: ${messageOf(err)}`);
           return;
         }
       }
@@ -699,23 +607,23 @@ function wire() {
     try {
       let text = await readText(f);
       if (!text.includes('preset')) text = /^\s*\{/.test(text) ? text.replace('{', `{"preset": ${JSON.stringify($('preset').value)},`) : `preset = "${$('preset').value}"\n${text}`;
-      state.baseConfig = JSON.parse(parse_config(text));
+      state.baseConfig = await checkOptions(text);
       fillForm(state.baseConfig);
       showError('settings-error', '');
     } catch (err) {
       state.baseConfig = null;
-      showError('settings-error', `${f.name}: ${err.message || err}`);
+      showError('settings-error', `${f.name}: ${messageOf(err)}`);
     }
     schedulePreview();
   });
   $('preset').addEventListener('change', () => {
     state.baseConfig = null;
     $('config-input').value = '';
-    fillForm(JSON.parse(preset_config($('preset').value)));
+    fillForm(state.presets[$('preset').value]);
     schedulePreview();
   });
-  for (const input of document.querySelectorAll('[data-config]')) input.addEventListener('change', () => {
-    if (validConfig()) schedulePreview();
+  for (const input of document.querySelectorAll('[data-config]')) input.addEventListener('change', async () => {
+    if (await validConfig()) schedulePreview();
   });
   $('preview-changes-only').addEventListener('change', () => {
     if (state.lastPreview) showPreview(state.lastPreview.item, state.lastPreview.r);
@@ -735,25 +643,25 @@ function wire() {
 
 async function main() {
   buildProfileChecks();
-  if (!checkCapabilities()) {
+  state.output = await outputSupport();
+  if (!checkCapabilities(state.output)) {
     document.body.dataset.state = 'unsupported';
     return;
   }
+  let version;
   try {
-    state.module = await compileEngine();
-    await init({ module_or_path: state.module });
-    state.helper = new WorkerPool(state.module, 1);
-    await state.helper.ready;
+    ({ version } = await loadEngine());
+    state.presets = Object.fromEntries(await Promise.all(PRESETS.map(async (p) => [p, await presetOptions(p)])));
   } catch (e) {
     const box = $('capabilities');
     box.hidden = false;
     box.classList.add('error');
-    box.textContent = `The engine cannot start in this browser: ${e.message || e}`;
+    box.textContent = messageOf(e).replace(/^./, (c) => c.toUpperCase());
     document.body.dataset.state = 'unsupported';
     return;
   }
-  $('version').textContent = version();
-  fillForm(JSON.parse(preset_config('basic')));
+  $('version').textContent = version;
+  fillForm(state.presets.basic);
   wire();
   document.body.dataset.state = 'idle';
   updateStart();

@@ -1,17 +1,7 @@
 // A pool of module Web Workers running worker.js, each instantiating the wasm module once (the
 // page compiles it once and sends the compiled module). Requests go to the least busy worker;
 // each returns a promise. terminate() stops every worker at once and rejects what is pending.
-
-/** Compiles the engine's wasm once for the page and all its workers. */
-export function compileEngine() {
-  const url = new URL('./pkg/dicom_deid_bg.wasm', import.meta.url);
-  if (typeof WebAssembly.compileStreaming === 'function') {
-    return WebAssembly.compileStreaming(fetch(url)).catch(async () =>
-      WebAssembly.compile(await (await fetch(url)).arrayBuffer()),
-    );
-  }
-  return fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.compile(b));
-}
+import { engineWorker } from './assets.js';
 
 export class CancelledError extends Error {
   constructor() {
@@ -28,7 +18,7 @@ export class WorkerPool {
     this.nextId = 1;
     this.closed = false;
     for (let i = 0; i < Math.max(1, size); i++) {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `deid-${i}` });
+      const w = engineWorker(`deid-${i}`);
       const slot = { worker: w, busy: 0 };
       w.onmessage = (ev) => this.#settle(slot, ev.data);
       w.onerror = (ev) => {

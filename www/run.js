@@ -6,8 +6,10 @@
 //      window), so the zip's entries come in the CLI's order and the zip is byte-identical;
 //   4. the manifest/notes entries and the central directory close the zip; the key and the log
 //      come from the WebJob.
+// Internal: the public entry is deidentify() in dicom-deid.js, which checks the inputs first.
 import { WebJob, WebZipSink } from './pkg/dicom_deid.js';
-import { CancelledError, WorkerPool } from './pool.js';
+import { DeidError, asDeidError } from './errors.js';
+import { WorkerPool } from './pool.js';
 
 /** Files in flight per worker. */
 const PER_WORKER = 2;
@@ -18,11 +20,14 @@ function quiet(promise) {
   return promise;
 }
 
+const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
+
 /**
  * Runs a job. `items` come from sources.expand(); `sink` from sink.js; `secret` is the bytes
  * of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
  * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
- * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with CancelledError when `signal` aborts.
+ * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with a DeidError:
+ * 'aborted' when `signal` aborts, 'unsupported' when the workers cannot start, else 'io'.
  */
 export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, onProgress, signal }) {
   let job;
@@ -30,18 +35,20 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
   } catch (e) {
     await sink.abort();
-    throw e;
+    throw asDeidError(e, 'bad-options');
   }
   const zip = new WebZipSink();
   const pool = new WorkerPool(module, workers);
   const stop = () => pool.terminate();
   signal.addEventListener('abort', stop);
   const check = () => {
-    if (signal.aborted) throw new CancelledError();
+    if (signal.aborted) throw aborted();
   };
   const started = performance.now();
   try {
-    await pool.ready;
+    await pool.ready.catch((e) => {
+      throw signal.aborted ? aborted() : asDeidError(e, 'unsupported', 'the engine workers cannot start: ');
+    });
     check();
     const window = pool.size * PER_WORKER;
 
@@ -139,8 +146,8 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
   } catch (e) {
     pool.terminate();
     await sink.abort();
-    if (signal.aborted) throw new CancelledError();
-    throw e;
+    if (signal.aborted) throw aborted();
+    throw asDeidError(e, 'io');
   } finally {
     signal.removeEventListener('abort', stop);
     job.free();

@@ -5,11 +5,14 @@
 //     handle in a small worker where writable streams are missing), offered afterwards as an
 //     ordinary download;
 //   - else (no OPFS at all) memory, with a warning shown by the page.
-// Every sink has write(chunk), finish() → {file: File|Blob, name, where}, abort().
+// Every sink has write(chunk), finish() → {file: File|Blob, name, where, remove()}, abort();
+// remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
+
+import { sinkWorker } from './assets.js';
 
 const SPOOL_PREFIX = 'dicom-deid-spool-';
 
-/** What this browser offers for the output. */
+/** What this browser offers for the output (OPFS: the API exists; see opfsUsable()). */
 export function outputSupport() {
   return {
     savePicker: typeof window.showSaveFilePicker === 'function',
@@ -17,12 +20,15 @@ export function outputSupport() {
   };
 }
 
-/** Asks where to save the zip (needs the user's click; call it first thing in the handler). */
-export async function pickSaveFile(suggestedName) {
-  return window.showSaveFilePicker({
-    suggestedName,
-    types: [{ description: 'Zip archive', accept: { 'application/zip': ['.zip'] } }],
-  });
+let opfsRoot = null;
+
+/**
+ * The OPFS root directory, or null where the API is missing or refuses (a page opened from
+ * file://, private windows of some browsers).
+ */
+export function opfsUsable() {
+  if (!opfsRoot) opfsRoot = outputSupport().opfs ? navigator.storage.getDirectory().catch(() => null) : Promise.resolve(null);
+  return opfsRoot;
 }
 
 /** Bytes gathered before one write to disk (each write is a round trip to the browser). */
@@ -88,7 +94,8 @@ class StreamSink {
   async finish() {
     await this.batcher.drain();
     await this.writable.close();
-    return { file: await this.fileHandle.getFile(), name: this.fileHandle.name, where: this.where };
+    const remove = this.onAbort || (async () => {});
+    return { file: await this.fileHandle.getFile(), name: this.fileHandle.name, where: this.where, remove };
   }
   async abort() {
     await this.batcher.inflight.catch(() => {});
@@ -109,7 +116,7 @@ class SyncHandleSink {
     this.fileHandle = fileHandle;
     this.where = 'opfs';
     this.batcher = new Batcher((chunk) => this.#call({ op: 'write', chunk }, [chunk.buffer]));
-    this.worker = new Worker(new URL('./sink-worker.js', import.meta.url), { type: 'module', name: 'deid-sink' });
+    this.worker = sinkWorker();
     this.pending = new Map();
     this.nextId = 1;
     this.worker.onmessage = (ev) => {
@@ -140,7 +147,8 @@ class SyncHandleSink {
     await this.batcher.drain();
     await this.#call({ op: 'close' });
     this.worker.terminate();
-    return { file: await this.fileHandle.getFile(), name: this.name, where: this.where };
+    const remove = () => this.root.removeEntry(this.name);
+    return { file: await this.fileHandle.getFile(), name: this.name, where: this.where, remove };
   }
   async abort() {
     await this.batcher.inflight.catch(() => {});
@@ -161,7 +169,7 @@ class MemorySink {
     this.parts.push(chunk);
   }
   async finish() {
-    return { file: new Blob(this.parts, { type: 'application/zip' }), name: null, where: this.where };
+    return { file: new Blob(this.parts, { type: 'application/zip' }), name: null, where: this.where, remove: async () => {} };
   }
   async abort() {
     this.parts = [];
@@ -173,10 +181,10 @@ export async function openPickedSink(handle) {
   return new StreamSink(await handle.createWritable(), handle, 'picked', null);
 }
 
-/** A sink spooling to OPFS (or memory when there is no OPFS). */
+/** A sink spooling to OPFS (or memory when there is no usable OPFS). */
 export async function openSpoolSink() {
-  if (!outputSupport().opfs) return new MemorySink();
-  const root = await navigator.storage.getDirectory();
+  const root = await opfsUsable();
+  if (!root) return new MemorySink();
   const name = `${SPOOL_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}.zip`;
   const fh = await root.getFileHandle(name, { create: true });
   const remove = () => root.removeEntry(name);
@@ -190,13 +198,13 @@ export async function openSpoolSink() {
 
 /** Deletes spool files of this page, except `keep` (names); old runs' files are no longer needed. */
 export async function removeSpoolFiles(keep = []) {
-  if (!outputSupport().opfs) return;
+  const root = await opfsUsable();
+  if (!root) return;
   try {
-    const root = await navigator.storage.getDirectory();
     const names = [];
     for await (const name of root.keys()) if (name.startsWith(SPOOL_PREFIX) && !keep.includes(name)) names.push(name);
     for (const n of names) await root.removeEntry(n).catch(() => {});
   } catch {
-    // OPFS unavailable (private mode in some browsers): nothing was spooled there
+    // the storage went away meanwhile: nothing left to remove
   }
 }

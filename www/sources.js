@@ -70,6 +70,31 @@ export async function fromDataTransfer(dt) {
   return out;
 }
 
+/**
+ * Entries of anything the API accepts as a source: a FileSystemDirectoryHandle (walked), a
+ * FileSystemFileHandle, a FileList, a File, an entry {path, file}, or an array (any iterable)
+ * mixing those. Returns null for anything else (the caller reports it).
+ */
+export async function fromSource(source) {
+  if (source == null || typeof source !== 'object') return null;
+  if (typeof File === 'function' && source instanceof File) return [{ path: source.webkitRelativePath || source.name, file: source }];
+  if (typeof source.kind === 'string' && typeof source.name === 'string') {
+    if (source.kind === 'directory' && typeof source.entries === 'function') return fromDirectoryHandle(source);
+    if (source.kind === 'file' && typeof source.getFile === 'function') return [{ path: source.name, file: await source.getFile() }];
+    return null;
+  }
+  if (typeof source.path === 'string' && source.file instanceof Blob) return [{ path: source.path, file: source.file }];
+  if (typeof FileList === 'function' && source instanceof FileList) return fromFileList(source);
+  if (typeof source[Symbol.iterator] !== 'function') return null;
+  const out = [];
+  for (const part of source) {
+    const entries = await fromSource(part);
+    if (!entries) return null;
+    out.push(...entries);
+  }
+  return out;
+}
+
 /** Whether the CLI would try to open this path as a zip (its extension, any case). */
 export function isZipName(path) {
   return /\.zip$/i.test(path);

@@ -1,0 +1,382 @@
+// dicom-deid in the browser: the public ES-module API (types in dicom-deid.d.ts).
+//
+//   import { deidentify } from './dicom-deid.js';
+//   const { zip, keyCsv, logCsv, summary } = await deidentify({ source: dirHandle, secret, options: { preset: 'research' } });
+//
+// The same engine as the command-line tool (WebAssembly, one worker per core) and the same
+// output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
+// files are read and written inside the browser. Every failure is a DeidError with a `code`.
+// The page (app.js) and the <dicom-deid> element are built on these functions only.
+import init, { WebJob, parse_config, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import { compileEngine } from './assets.js';
+import { DeidError, asDeidError, messageOf } from './errors.js';
+import { WorkerPool } from './pool.js';
+import { runJob } from './run.js';
+import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './sink.js';
+import { expand, fromDataTransfer, fromSource } from './sources.js';
+
+export { DeidError };
+
+/** The built-in presets (as the CLI's --preset). */
+export const PRESETS = Object.freeze(['basic', 'research', 'keep-list']);
+
+// ---------------------------------------------------------------- the engine
+
+let engine = null;
+
+function loadEngineOnce() {
+  if (!engine) {
+    engine = (async () => {
+      if (typeof WebAssembly !== 'object' || typeof Worker !== 'function') {
+        throw new DeidError('unsupported', 'this browser lacks WebAssembly or Web Workers, which the de-identifier needs');
+      }
+      let module;
+      try {
+        module = await compileEngine();
+        await init({ module_or_path: module });
+      } catch (e) {
+        throw asDeidError(e, 'unsupported', 'the engine cannot start in this browser: ');
+      }
+      // One worker for the small jobs between runs: listing zips, previews.
+      const helper = new WorkerPool(module, 1);
+      try {
+        await helper.ready;
+      } catch (e) {
+        helper.terminate();
+        throw asDeidError(e, 'unsupported', 'the engine workers cannot start: ');
+      }
+      return { module, helper };
+    })();
+    engine.catch(() => {
+      engine = null;
+    });
+  }
+  return engine;
+}
+
+/**
+ * Loads the engine (compiles the wasm once, starts one helper worker). Every other function
+ * does it when needed; calling it first shows a browser's problems before any file is chosen.
+ * Resolves to {version}; rejects with DeidError 'unsupported'.
+ */
+export async function loadEngine() {
+  await loadEngineOnce();
+  return { version: engineVersion() };
+}
+
+// ---------------------------------------------------------------- options and lists
+
+function configText(options) {
+  if (options == null) return '{"preset": "basic"}';
+  if (typeof options === 'string') return options;
+  if (typeof options === 'object') return JSON.stringify(options);
+  throw new DeidError('bad-options', 'options must be an object or JSON/TOML text');
+}
+
+/** The configuration JSON the engine takes, or DeidError 'bad-options'. Needs the engine loaded. */
+function configJson(options) {
+  try {
+    return parse_config(configText(options));
+  } catch (e) {
+    throw asDeidError(e, 'bad-options');
+  }
+}
+
+/** The full configuration of a preset (every option with its value), as an object. */
+export async function presetOptions(name) {
+  await loadEngineOnce();
+  try {
+    return JSON.parse(preset_config(name));
+  } catch (e) {
+    throw asDeidError(e, 'bad-options');
+  }
+}
+
+/**
+ * Checks options (an object such as {preset: 'research', id_prefix: 'SUBJ'}, or the JSON/TOML
+ * text of a CLI configuration file) and returns the full configuration: the preset with the
+ * given keys on top. Rejects with DeidError 'bad-options' saying what is wrong.
+ */
+export async function checkOptions(options) {
+  await loadEngineOnce();
+  return JSON.parse(configJson(options));
+}
+
+async function textOf(blob, what) {
+  try {
+    // As the CLI reads it: invalid UTF-8 becomes U+FFFD, a byte order mark is kept.
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await blob.arrayBuffer());
+  } catch (e) {
+    throw asDeidError(e, 'io', `the ${what} cannot be read: `);
+  }
+}
+
+/** A mapping or key CSV as text (undefined when not given). */
+async function listText(value, what, code) {
+  if (value == null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof Blob === 'function' && value instanceof Blob) return textOf(value, what);
+  throw new DeidError(code, `the ${what} must be CSV text, a File or a Blob`);
+}
+
+function tryJob(config, secret, mapping, key, code) {
+  try {
+    new WebJob(config, secret, mapping, key).free();
+  } catch (e) {
+    throw asDeidError(e, code);
+  }
+}
+
+/**
+ * Checks a mapping CSV and/or the key CSV of an earlier batch (text, File or Blob) with the
+ * given options, as a run would read them. Rejects with DeidError 'bad-options',
+ * 'bad-mapping' or 'bad-key' (the message names the line and the column at fault).
+ */
+export async function checkLists({ options, mapping, existingKey } = {}) {
+  await loadEngineOnce();
+  const config = configJson(options);
+  const probe = new TextEncoder().encode('check');
+  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
+  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  if (m !== undefined) tryJob(config, probe, m, undefined, 'bad-mapping');
+  if (k !== undefined) tryJob(config, probe, undefined, k, 'bad-key');
+}
+
+// ---------------------------------------------------------------- the project secret
+
+/** Rust's str::trim (Unicode White_Space at both ends), as the CLI trims its secret file. */
+const rustTrim = (s) => s.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '');
+
+/** A new random secret: 64 hexadecimal characters, the CLI's secret-file format. */
+export function generateSecret() {
+  if (!(globalThis.crypto && crypto.getRandomValues)) throw new DeidError('unsupported', 'this browser cannot generate a secret: load a secret file');
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The secret in a secret file (as the CLI's --secret-file: UTF-8 text, trimmed). Rejects with
+ * DeidError 'bad-options' when the file is not text or is empty, 'io' when it cannot be read.
+ */
+export async function readSecretFile(file) {
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the secret file cannot be read: ');
+  }
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new DeidError('bad-options', `${file.name || 'the secret file'} is not a text file`);
+  }
+  text = rustTrim(text);
+  if (!text) throw new DeidError('bad-options', `${file.name || 'the secret file'} is empty`);
+  return text;
+}
+
+/** The secret's bytes as the engine takes them. */
+async function secretBytes(secret) {
+  if (secret instanceof ArrayBuffer) secret = new Uint8Array(secret);
+  if (secret instanceof Uint8Array) {
+    if (!secret.length) throw new DeidError('bad-options', 'the project secret is empty');
+    return secret;
+  }
+  let text;
+  if (typeof Blob === 'function' && secret instanceof Blob) text = await readSecretFile(secret);
+  else if (typeof secret === 'string') text = rustTrim(secret);
+  else throw new DeidError('bad-options', 'a project secret is required (text, a secret file or bytes); generateSecret() makes one');
+  if (!text) throw new DeidError('bad-options', 'the project secret is empty');
+  return new TextEncoder().encode(text);
+}
+
+/**
+ * A short fingerprint of a secret (first 4 bytes of the SHA-256 of its trimmed text, in hex):
+ * the same fingerprint means the same secret. Empty where the browser has no crypto.subtle.
+ */
+export async function secretFingerprint(secret) {
+  if (!(globalThis.crypto && crypto.subtle)) return '';
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await secretBytes(secret)));
+  return Array.from(d.slice(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// ---------------------------------------------------------------- sources
+
+const selections = new WeakSet();
+const zipListings = new WeakMap();
+
+/**
+ * Lists a source before a run, as the CLI would read it: zips are opened and replaced by their
+ * members (`<zip>/<member>`), files sorted by path. `source`: a FileSystemDirectoryHandle, a
+ * FileList (e.g. from <input type=file webkitdirectory>), File objects, {path, file} entries,
+ * or an array mixing those. Resolves to a selection {files, bytes, zips, items, badZips,
+ * entries} that deidentify() and previewFile() take as it is (each zip is read only once).
+ */
+export async function listSource(source) {
+  if (selections.has(source)) return source;
+  const { helper } = await loadEngineOnce();
+  let entries;
+  try {
+    entries = await fromSource(source);
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the files cannot be read: ');
+  }
+  if (!entries) throw new DeidError('bad-options', 'source must be a FileSystemDirectoryHandle, a FileList, File objects or {path, file} entries');
+  const listZip = (file) => {
+    if (!zipListings.has(file)) {
+      const listing = helper.run({ op: 'list-zip', file });
+      zipListings.set(file, listing);
+      listing.catch(() => zipListings.delete(file));
+    }
+    return zipListings.get(file);
+  };
+  let expanded;
+  try {
+    expanded = await expand(entries, listZip);
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the files cannot be read: ');
+  }
+  const { items, badZips, zips } = expanded;
+  const selection = Object.freeze({
+    entries: Object.freeze(entries),
+    items: Object.freeze(items),
+    badZips: Object.freeze(badZips),
+    zips,
+    files: items.length + badZips.length,
+    bytes: items.reduce((s, it) => s + (it.size || 0), 0),
+  });
+  selections.add(selection);
+  return selection;
+}
+
+/**
+ * The {path, file} entries of a drop (folders walked, zips kept as files). Call it inside the
+ * `drop` event handler, before any await: the browser empties the DataTransfer afterwards.
+ */
+export function entriesFromDrop(dataTransfer) {
+  return fromDataTransfer(dataTransfer).catch((e) => {
+    throw asDeidError(e, 'io', 'the dropped files cannot be read: ');
+  });
+}
+
+// ---------------------------------------------------------------- preview
+
+/**
+ * One file of a selection before and after de-identification, planned as if it were the whole
+ * job (research IDs are illustrative): {before, after, outcome, thumb}, where before/after are
+ * element rows {path, keyword, vr, value} (after is null when the file would not be written)
+ * and thumb is {width, height, rgba} for uncompressed pixel data, else null.
+ */
+export async function previewFile(item, { options, secret, mapping, existingKey } = {}) {
+  const { helper } = await loadEngineOnce();
+  const config = configJson(options);
+  const bytes = await secretBytes(secret);
+  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
+  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  try {
+    return await helper.run({ op: 'preview', item, config, secret: bytes, mapping: m, key: k });
+  } catch (e) {
+    throw asDeidError(e, 'io', `${item.path} cannot be previewed: `);
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+/**
+ * What this browser offers for the output zip: {savePicker} (showSaveFilePicker: written
+ * straight to a file the user picks), {opfs} (the zip is spooled to the Origin Private File
+ * System, not held in memory). Without either the zip is held in memory.
+ */
+export async function outputSupport() {
+  return { savePicker: hasOutputApis().savePicker, opfs: (await opfsUsable()) !== null };
+}
+
+/**
+ * Asks the user where to save the zip (showSaveFilePicker); resolves to the file handle to pass
+ * as `output`. Call it first thing in a click handler (the dialog needs the user's click);
+ * rejects with the browser's AbortError when the dialog is closed.
+ */
+export function pickOutputFile(suggestedName = 'deidentified.zip') {
+  if (typeof globalThis.showSaveFilePicker !== 'function') {
+    return Promise.reject(new DeidError('unsupported', 'this browser cannot ask where to save a file: leave output out and offer the zip Blob as a download'));
+  }
+  return globalThis.showSaveFilePicker({ suggestedName, types: [{ description: 'Zip archive', accept: { 'application/zip': ['.zip'] } }] });
+}
+
+/** Removes zips spooled in OPFS by earlier runs of this origin (their Blobs stop working). */
+export function clearSpool() {
+  return removeSpoolFiles();
+}
+
+// ---------------------------------------------------------------- the run
+
+/**
+ * De-identifies `source` into a zip, a key CSV and a log CSV, exactly as the CLI does.
+ * Options: source (as listSource, or a selection from it), options (object or JSON/TOML text;
+ * default {preset: 'basic'}), mapping and existingKey (CSV text, File or Blob), secret (text,
+ * a secret File, or bytes), onProgress({phase, done, total, bytes, totalBytes, elapsed}),
+ * signal (AbortSignal), output (a FileSystemFileHandle to write the zip to; else the zip is
+ * spooled to OPFS, or memory), workers (default: one per core).
+ */
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers } = {}) {
+  const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
+  if (signal && signal.aborted) throw cancelled();
+  const { module } = await loadEngineOnce();
+  const config = configJson(options);
+  const secretB = await secretBytes(secret);
+  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
+  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  tryJob(config, secretB, m, undefined, 'bad-mapping');
+  tryJob(config, secretB, undefined, k, 'bad-key');
+  if (output != null && typeof output.createWritable !== 'function') {
+    throw new DeidError('bad-options', 'output must be a FileSystemFileHandle (from showSaveFilePicker or OPFS)');
+  }
+  if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
+  const selection = await listSource(source);
+  if (!selection.files) throw new DeidError('bad-options', 'the source holds no files');
+  if (signal && signal.aborted) throw cancelled();
+  let sink;
+  try {
+    sink = output ? await openPickedSink(output) : await openSpoolSink();
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the output zip cannot be opened: ');
+  }
+  const size = Math.max(1, Math.floor(workers || (globalThis.navigator && navigator.hardwareConcurrency) || 1));
+  const report = (p) => {
+    try {
+      if (onProgress) onProgress(p);
+    } catch (e) {
+      // The caller's drawing failed: the run goes on; the error stays visible.
+      setTimeout(() => {
+        throw e;
+      });
+    }
+  };
+  const r = await runJob({
+    module,
+    items: selection.items,
+    badZips: selection.badZips,
+    config,
+    secret: secretB,
+    mapping: m,
+    key: k,
+    sink,
+    workers: size,
+    onProgress: report,
+    signal: signal || new AbortController().signal,
+  });
+  return {
+    zip: r.output.file,
+    zipLocation: r.output.where,
+    keyCsv: r.key,
+    logCsv: r.log,
+    summary: r.summary,
+    problems: r.problems,
+    stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
+    discard: () => r.output.remove().catch(() => {}),
+  };
+}
+
+/** The message of anything thrown, for display. */
+export { messageOf };
