@@ -22,10 +22,10 @@ export const SECRET_TEXT = '5f1d3c8a9b7e6d4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c
 /** Generous limits: the machine may be busy compiling. */
 export const LONG = 180_000;
 
-/** Starts scripts/serve.mjs on a free port; resolves to {url, stop()}. */
-export function startServer() {
+/** Starts scripts/serve.mjs on a free port, serving `root` (www/); resolves to {url, origin, stop()}. */
+export function startServer(root = join(ROOT, 'www')) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), '0', join(ROOT, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), '0', root], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -1,0 +1,38 @@
+// Types of the <dicom-deid> element (dicom-deid-element.js).
+import type { DeidError, DeidOptions, DeidProgress, DeidResult, DeidSummary } from './dicom-deid.js';
+
+/** Events of <dicom-deid>. */
+export interface DicomDeidEventMap extends HTMLElementEventMap {
+  progress: CustomEvent<DeidProgress>;
+  done: CustomEvent<DeidSummary>;
+  /** Also on cancel (code 'aborted'). */
+  error: CustomEvent<DeidError>;
+}
+
+/**
+ * The element of dicom-deid-element.js. Attributes: `preset`, `id-prefix`. Styled through
+ * --dicom-deid-font, --dicom-deid-fg, --dicom-deid-bg, --dicom-deid-accent,
+ * --dicom-deid-accent-fg, --dicom-deid-muted, --dicom-deid-border, --dicom-deid-error,
+ * --dicom-deid-radius, --dicom-deid-gap, and ::part(root | section | progress).
+ */
+export declare class DicomDeidElement extends HTMLElement {
+  /** More configuration keys, under the preset and id-prefix attributes. */
+  options: DeidOptions;
+  /** The last run's result, or null. */
+  result: DeidResult | null;
+  readonly state: 'loading' | 'idle' | 'running' | 'unsupported';
+  /** Sets the project secret (text, as in a secret file). */
+  set secret(text: string);
+  /** Starts a run on the chosen files (as the Start button). */
+  start(): Promise<void>;
+  /** Cancels the running run. */
+  cancel(): void;
+  addEventListener<K extends keyof DicomDeidEventMap>(type: K, listener: (this: DicomDeidElement, ev: DicomDeidEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'dicom-deid': DicomDeidElement;
+  }
+}
