@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -80,6 +80,42 @@ export function opfsNames(page) {
     for await (const n of (await navigator.storage.getDirectory()).keys()) out.push(n);
     return out.sort();
   });
+}
+
+/** Every file below `dir`, sorted. */
+export function walkFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
+}
+
+/** Copies the folder `dir` into the page's Origin Private File System as the folder `name`. */
+export async function copyToOpfs(page, dir, name) {
+  for (const file of walkFiles(dir)) {
+    await page.evaluate(
+      async ({ top, parts, b64 }) => {
+        let d = await (await navigator.storage.getDirectory()).getDirectoryHandle(top, { create: true });
+        for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p, { create: true });
+        const fh = await d.getFileHandle(parts[parts.length - 1], { create: true });
+        const w = await fh.createWritable();
+        await w.write(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+        await w.close();
+      },
+      { top: name, parts: relative(dir, file).split('/'), b64: readFileSync(file).toString('base64') },
+    );
+  }
+}
+
+/** The bytes of a file at the top of the page's Origin Private File System. */
+export async function readOpfsFile(page, name) {
+  const b64 = await page.evaluate(async (n) => {
+    const f = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, name);
+  return Buffer.from(b64, 'base64');
 }
 
 /** Opens the page and waits until the engine is loaded. */
