@@ -77,6 +77,24 @@ pub fn scan(path: &str, bytes: &[u8]) -> ScanRecord {
     ScanRecord { path: path.to_string(), size: bytes.len() as u64, result: scan_header(bytes) }
 }
 
+/// How many leading bytes of a file the shells read first for the scan.
+pub const SCAN_PREFIX: usize = 256 * 1024;
+
+/// Scans from the first bytes of a file of `total_size` bytes. `None` when the prefix does not
+/// hold every header up to Pixel Data (or the scan of it fails): read the whole file and call
+/// [`scan`]. When `Some`, the record is exactly what [`scan`] gives on the whole file.
+pub fn scan_prefix(path: &str, prefix: &[u8], total_size: u64) -> Option<ScanRecord> {
+    if prefix.len() as u64 >= total_size {
+        return Some(scan(path, prefix));
+    }
+    let framing = read::detect(prefix).ok()?;
+    if !crate::structure::headers_within(prefix, framing) {
+        return None;
+    }
+    let rec = scan(path, prefix);
+    rec.result.is_ok().then(|| ScanRecord { size: total_size, ..rec })
+}
+
 fn int_of(obj: &dicom_object::mem::InMemDicomObject, tag: dicom_core::Tag) -> Option<i64> {
     string_of(obj, tag)?.trim().parse::<f64>().ok().map(|f| f as i64)
 }

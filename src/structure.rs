@@ -26,6 +26,8 @@ fn bad(detail: String) -> Rejection {
 struct Cursor<'a> {
     b: &'a [u8],
     pos: usize,
+    /// Set when a headers-only walk stopped at the top-level Pixel Data element.
+    hit_pixel: bool,
 }
 
 impl Cursor<'_> {
@@ -64,21 +66,29 @@ fn inflate_limit(compressed: usize) -> u64 {
 
 /// Checks the data set part of a file.
 pub fn check(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
-    check_impl(bytes, framing, false)
+    check_impl(bytes, framing, false).map(|_| ())
 }
 
 /// Checks the part of a file a headers-only parse reads: the meta group and the data set up to
 /// the top-level Pixel Data element (run before every dicom-rs parse, so that nesting and
 /// declared lengths are bounded before dicom-rs recurses or allocates).
 pub fn check_headers(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
-    check_impl(bytes, framing, true)
+    check_impl(bytes, framing, true).map(|_| ())
 }
 
-fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<(), Rejection> {
+/// Whether `prefix` (the first bytes of a file) holds every header up to the top-level Pixel
+/// Data element, so that a headers-only scan of the prefix equals one of the whole file.
+/// False when it does not, when the data set is deflated, or when the check fails.
+pub fn headers_within(prefix: &[u8], framing: Framing) -> bool {
+    matches!(check_impl(prefix, framing, true), Ok(true))
+}
+
+/// Returns whether a headers-only walk reached the top-level Pixel Data element.
+fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool, Rejection> {
     let (start, ts) = match framing {
         Framing::RawDataSet(ts) => (0usize, ts.to_string()),
         Framing::Standard | Framing::NoPreamble => {
-            let mut c = Cursor { b: bytes, pos: if framing == Framing::Standard { 132 } else { 4 } };
+            let mut c = Cursor { b: bytes, pos: if framing == Framing::Standard { 132 } else { 4 }, hit_pixel: false };
             let mut ts = String::new();
             loop {
                 if c.pos + 8 > bytes.len() {
@@ -113,9 +123,13 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<(), 
                 body.len()
             )));
         }
-        return dataset(&mut Cursor { b: &inflated, pos: 0 }, inflated.len(), syntax, 0, false, headers_only);
+        dataset(&mut Cursor { b: &inflated, pos: 0, hit_pixel: false }, inflated.len(), syntax, 0, false, headers_only)?;
+        // A deflated prefix proves nothing about the rest: never "within".
+        return Ok(false);
     }
-    dataset(&mut Cursor { b: body, pos: 0 }, body.len(), syntax, 0, false, headers_only)
+    let mut c = Cursor { b: body, pos: 0, hit_pixel: false };
+    dataset(&mut c, body.len(), syntax, 0, false, headers_only)?;
+    Ok(c.hit_pixel)
 }
 
 /// Whether the standard dictionary gives this tag the VR SQ (implicit VR data sets do not say).
@@ -171,6 +185,7 @@ fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_ite
         }
         let (g, e, vr, len) = element_header_vr(c, s)?;
         if stop_at_pixel && g == 0x7FE0 && e == 0x0010 {
+            c.hit_pixel = true;
             return Ok(());
         }
         if g == 0xFFFE && e == 0xE00D {

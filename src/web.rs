@@ -51,6 +51,21 @@ pub fn scan_file(path: &str, bytes: &[u8]) -> String {
     serde_json::to_string(&crate::scan::scan(path, bytes)).unwrap_or_default()
 }
 
+/// Scans from the first bytes of a file of `total_size` bytes (read `SCAN_PREFIX` bytes);
+/// returns the scan record as JSON, or `undefined` when the whole file must be read and given
+/// to [`scan_file`] instead. The result equals [`scan_file`] on the whole file.
+#[wasm_bindgen]
+pub fn scan_file_prefix(path: &str, prefix: &[u8], total_size: f64) -> Option<String> {
+    let rec = crate::scan::scan_prefix(path, prefix, total_size as u64)?;
+    serde_json::to_string(&rec).ok()
+}
+
+/// How many leading bytes to read for [`scan_file_prefix`].
+#[wasm_bindgen]
+pub fn scan_prefix_len() -> usize {
+    crate::scan::SCAN_PREFIX
+}
+
 /// Whether bytes start like a zip.
 #[wasm_bindgen]
 pub fn is_zip(bytes: &[u8]) -> bool {

@@ -214,9 +214,17 @@ fn run(args: Args) -> Result<(), String> {
 
     // Scan (headers only), in parallel.
     let started = std::time::Instant::now();
-    let scans = parallel_map(&inputs.items, threads, |(path, src)| match inputs.read(src) {
-        Ok(b) => dicom_deid::scan::scan(path, &b),
-        Err(r) => dicom_deid::scan::ScanRecord { path: path.clone(), size: 0, result: Err(r) },
+    // Only the first SCAN_PREFIX bytes of a file are read when they hold all its headers.
+    let scans = parallel_map(&inputs.items, threads, |(path, src)| {
+        if let Source::File(p) = src {
+            if let Some(rec) = read_prefix(p).and_then(|(b, size)| dicom_deid::scan::scan_prefix(path, &b, size)) {
+                return rec;
+            }
+        }
+        match inputs.read(src) {
+            Ok(b) => dicom_deid::scan::scan(path, &b),
+            Err(r) => dicom_deid::scan::ScanRecord { path: path.clone(), size: 0, result: Err(r) },
+        }
     });
     for s in scans {
         job.add_scan(s);
@@ -273,6 +281,16 @@ fn run(args: Args) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The first bytes of a file and its size (None on any I/O error: the caller reads it whole).
+fn read_prefix(path: &Path) -> Option<(Vec<u8>, u64)> {
+    use std::io::Read;
+    let f = fs::File::open(path).ok()?;
+    let size = f.metadata().ok()?.len();
+    let mut buf = Vec::with_capacity(dicom_deid::scan::SCAN_PREFIX.min(size as usize));
+    f.take(dicom_deid::scan::SCAN_PREFIX as u64).read_to_end(&mut buf).ok()?;
+    Some((buf, size))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
