@@ -21,6 +21,7 @@ fi
 
 echo "== page end-to-end (headless Chromium)"
 SKIP_SETUP=1 bash scripts/build-web.sh
+bash scripts/bundle.sh
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   node --test --test-concurrency=1 tests/e2e/
 fi
