@@ -2,7 +2,7 @@
 import type { DeidError, DeidOptions, DeidProgress, DeidResult, DeidSummary } from './dicom-deid.js';
 
 /** Events of <dicom-deid>. */
-export interface DicomDeidEventMap extends HTMLElementEventMap {
+export interface DicomDeidEventMap {
   progress: CustomEvent<DeidProgress>;
   done: CustomEvent<DeidSummary>;
   /** Also on cancel (code 'aborted'). */
