@@ -42,6 +42,8 @@ pub enum ArchiveError {
 #[derive(Debug)]
 pub struct ZipInput {
     archive: zip::ZipArchive<Cursor<Vec<u8>>>,
+    /// Uncompressed bytes handed out so far (bounded by [`MAX_TOTAL`]).
+    total: u64,
 }
 
 /// One entry of an input zip.
@@ -110,7 +112,7 @@ impl ZipInput {
                 });
             }
         }
-        Ok(ZipInput { archive })
+        Ok(ZipInput { archive, total: 0 })
     }
 
     /// The file entries (directories left out), in archive order. Names are unique: a name
@@ -157,6 +159,10 @@ impl ZipInput {
         limited.read_to_end(&mut buf).map_err(|e| err(e.to_string()))?;
         if buf.len() as u64 > MAX_MEMBER_SIZE || buf.len() as u64 != declared {
             return Err(err("size differs from the declared size".into()));
+        }
+        self.total += buf.len() as u64;
+        if self.total > MAX_TOTAL {
+            return Err(err(format!("the zip inflates to more than {MAX_TOTAL} bytes in all")));
         }
         Ok(buf)
     }
