@@ -122,16 +122,45 @@ function browserPid(profile) {
   throw new Error('the Chromium process was not found');
 }
 
+/** CPU seconds (user, system) of each process of the tree below `pid`, by Chromium process type. */
+function treeCpu(pid) {
+  const hz = 100;
+  const out = {};
+  for (const p of treeOf(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      const type = (cmd.match(/--type=([\w-]+)/) || [0, p === pid ? 'browser' : 'other'])[1] + (cmd.includes('--utility-sub-type=') ? `:${cmd.match(/--utility-sub-type=([\w.]+)/)[1]}` : '');
+      const o = (out[type] ||= { user: 0, sys: 0 });
+      o.user += Number(f[11]) / hz;
+      o.sys += Number(f[12]) / hz;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function cpuDelta(a, b) {
+  return Object.entries(b)
+    .map(([k, v]) => [k, v.user - (a[k]?.user || 0), v.sys - (a[k]?.sys || 0)])
+    .filter(([, u, s]) => u + s >= 0.05)
+    .map(([k, u, s]) => `${k} ${u.toFixed(1)}+${s.toFixed(1)}`)
+    .join(', ');
+}
+
 function sampler(pid) {
   const peak = { rss: 0, pss: 0 };
   const base = treeMemory(pid);
+  const cpu0 = treeCpu(pid);
   const tick = () => {
     const m = treeMemory(pid);
     peak.rss = Math.max(peak.rss, m.rss);
     peak.pss = Math.max(peak.pss, m.pss);
   };
   const timer = setInterval(tick, 100);
-  return { base, stop: () => (clearInterval(timer), tick(), peak) };
+  return { base, stop: () => (clearInterval(timer), tick(), (peak.cpu = cpuDelta(cpu0, treeCpu(pid))), peak) };
 }
 
 // ---------------------------------------------------------------- runs
@@ -267,7 +296,7 @@ async function main() {
     let best = null;
     for (let i = 0; i < args.repeat; i++) {
       const r = await browserRun(folder, secret, args);
-      if (r.errors.length) console.log(`   page messages: ${r.errors.slice(0, 10).join(' | ')}`);
+      if (r.errors.length) console.log(`   page messages: ${r.errors.slice(0, 40).join(' | ')}`);
       const split = r.stats ? `scan ${r.stats.scanSeconds.toFixed(2)} s, process ${r.stats.processSeconds.toFixed(2)} s` : '';
       console.log(`   run ${i + 1}: ${r.seconds.toFixed(2)} s ${split}`);
       if (!best || r.seconds < best.seconds) best = r;
@@ -275,6 +304,7 @@ async function main() {
     const r = best;
     const mem = `peak tree RSS ${(r.peak.rss / MB).toFixed(0)} MB, PSS ${(r.peak.pss / MB).toFixed(0)} MB (idle page: PSS ${(r.base.pss / MB).toFixed(0)} MB), JS heap ${(r.heap / MB).toFixed(0)} MB${r.uaMemory ? `, UA memory ${(r.uaMemory / MB).toFixed(0)} MB` : ''}`;
     lines.push(fmt(`browser${args.ui ? ' page' : ' API'}, ${args.workers} workers`, files.length, bytes, r.seconds, `${r.written} written; ${mem}`));
+    lines.push(`   CPU seconds (user+sys) by Chromium process: ${r.peak.cpu}`);
     if (r.stats) lines.push(`   scan ${r.stats.scanSeconds.toFixed(2)} s, process ${r.stats.processSeconds.toFixed(2)} s; zip ${r.where}, ${(r.zipSize / MB).toFixed(0)} MB`);
     if (args.native) {
       const n = nativeRun(folder, secretFile, args.workers, tmp);

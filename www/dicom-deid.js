@@ -338,7 +338,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   if (signal && signal.aborted) throw cancelled();
   let sink;
   try {
-    sink = output ? await openPickedSink(output) : await openSpoolSink();
+    sink = output ? await openPickedSink(output, module) : await openSpoolSink(module);
   } catch (e) {
     throw asDeidError(e, 'io', 'the output zip cannot be opened: ');
   }

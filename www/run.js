@@ -1,18 +1,24 @@
 // One de-identification run in the browser, the same steps as the CLI:
 //   1. the workers scan every file's headers; the page's WebJob collects the scans;
 //   2. WebJob.plan() decides every ID, shift and output path; each worker gets the plan;
-//   3. the workers rewrite the files in the order of paths_to_process(); at most two files per
-//      worker are in flight (back-pressure), and results are taken in that order (a reorder
-//      window), so the zip's entries come in the CLI's order and the zip is byte-identical;
+//   3. the workers rewrite the files in the order of paths_to_process(); at most four files per
+//      worker and IN_FLIGHT_BYTES are in flight (back-pressure), and results are taken in that
+//      order (a reorder window), so the zip's entries come in the CLI's order and the zip is
+//      byte-identical; each written file's bytes go, transferred, to the sink worker, which
+//      makes the zip and writes it (the page's thread never copies them);
 //   4. the manifest/notes entries and the central directory close the zip; the key and the log
 //      come from the WebJob.
 // Internal: the public entry is deidentify() in dicom-deid.js, which checks the inputs first.
-import { WebJob, WebZipSink } from './pkg/dicom_deid.js';
+import { WebJob } from './pkg/dicom_deid.js';
 import { DeidError, asDeidError } from './errors.js';
 import { WorkerPool } from './pool.js';
 
-/** Files in flight per worker. */
-const PER_WORKER = 2;
+/** Files in flight per worker (reads wait on the browser: a few in flight keep the cores busy). */
+const PER_WORKER = 4;
+/** Input bytes in flight at most (beyond one file), whatever the number of files: memory stays flat. */
+const IN_FLIGHT_BYTES = 128 << 20;
+/** Scans in flight per worker: a scan reads a few KiB, and each read waits on the browser. */
+const SCANS_PER_WORKER = 8;
 
 /** Marks a promise as handled (it is awaited later, maybe never if the run stops first). */
 function quiet(promise) {
@@ -37,7 +43,6 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     await sink.abort();
     throw asDeidError(e, 'bad-options');
   }
-  const zip = new WebZipSink();
   const pool = new WorkerPool(module, workers);
   const stop = () => pool.terminate();
   signal.addEventListener('abort', stop);
@@ -72,7 +77,7 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     for (const item of items) {
       check();
       scans.push({ item, promise: quiet(pool.run({ op: 'scan', item })) });
-      if (scans.length >= window) await takeScan();
+      if (scans.length >= pool.size * SCANS_PER_WORKER) await takeScan();
     }
     while (scans.length) await takeScan();
     check();
@@ -103,13 +108,18 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       });
     reportProcess();
     const queue = [];
+    let writing = Promise.resolve();
+    let inFlight = 0;
     const takeResult = async () => {
       const { item, promise } = queue.shift();
+      inFlight -= item.size || 0;
       const r = await promise;
       check();
       const outcome = JSON.parse(r.outcome);
       if (r.bytes && outcome.result && outcome.result.Ok) {
-        await sink.write(zip.add(outcome.result.Ok[0].path, r.bytes));
+        // One entry being written while the next result is taken.
+        await writing;
+        writing = quiet(sink.add(outcome.result.Ok[0].path, r.bytes));
         bytesWritten += outcome.bytes_in;
       }
       job.record(r.outcome);
@@ -119,15 +129,17 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     };
     for (const item of todo) {
       check();
+      while (queue.length && (queue.length >= window || inFlight + (item.size || 0) > IN_FLIGHT_BYTES)) await takeResult();
+      inFlight += item.size || 0;
       queue.push({ item, promise: quiet(pool.run({ op: 'process', item })) });
-      if (queue.length >= window) await takeResult();
     }
     while (queue.length) await takeResult();
     pool.terminate();
 
+    await writing;
+
     // 4. Close the zip; the key and the log.
-    for (const [path, entry] of job.final_entries()) await sink.write(zip.add(path, entry));
-    await sink.write(zip.finish());
+    for (const [path, entry] of job.final_entries()) await sink.add(path, entry);
     check();
     const output = await sink.finish();
     const seconds = (performance.now() - started) / 1000;
@@ -151,6 +163,5 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
   } finally {
     signal.removeEventListener('abort', stop);
     job.free();
-    zip.free();
   }
 }

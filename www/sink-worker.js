@@ -1,38 +1,163 @@
-// Writes the spooled output zip into the Origin Private File System through a sync access
-// handle, for browsers whose OPFS file handles have no createWritable (sync access handles
-// exist only in workers). Requests: open {name}, write {chunk}, close.
-let handle = null;
-let at = 0;
+// The output zip in a worker of its own: the engine's WebZipSink (stored entries, CRCs, the
+// central directory) and the writes to disk happen here, so the page's thread never copies
+// file bytes. Requests, answered in order (each after the previous one is done):
+//   open   {module, handle?, writable?} → {where}  starts the zip and opens its output:
+//            handle: the OPFS spool file, written through a sync access handle (direct writes,
+//                    no round trip to the browser), else through a writable stream;
+//            writable: a stream transferred from the page (a file the user picked);
+//            neither: the zip is kept in memory.
+//   add    {path, bytes}  → {}       one entry (bytes transferred here)
+//   finish {}             → {blob?}  the central directory; closes the output (memory: the Blob)
+//   abort  {}             → {}       closes without finishing (a writable stream is discarded)
+import init, { WebZipSink } from './pkg/dicom_deid.js';
 
-self.onmessage = async (ev) => {
-  const { id, op } = ev.data;
-  try {
-    if (op === 'open') {
-      const root = await navigator.storage.getDirectory();
-      const fh = await root.getFileHandle(ev.data.name, { create: true });
-      handle = await fh.createSyncAccessHandle();
-      handle.truncate(0);
-      at = 0;
-    } else if (op === 'write') {
-      const chunk = ev.data.chunk;
-      let done = 0;
-      while (done < chunk.length) {
-        const n = handle.write(chunk.subarray(done), { at: at + done });
-        if (n <= 0) throw new Error('the disk is full or the file cannot grow');
-        done += n;
-      }
-      at += chunk.length;
-    } else if (op === 'close') {
-      if (handle) {
-        handle.flush();
-        handle.close();
-        handle = null;
-      }
-    } else {
-      throw new Error(`unknown request ${op}`);
-    }
-    self.postMessage({ id });
-  } catch (e) {
-    self.postMessage({ id, error: String((e && e.message) || e) });
+/** Bytes gathered before one write to a writable stream (each write is a round trip to the browser). */
+const BATCH = 8 << 20;
+
+/** Writes through a sync access handle (OPFS files, in workers only). */
+class SyncOut {
+  constructor(handle) {
+    this.handle = handle;
+    this.at = 0;
+    handle.truncate(0);
   }
+  async write(chunk) {
+    let done = 0;
+    while (done < chunk.length) {
+      const n = this.handle.write(chunk.subarray(done), { at: this.at + done });
+      if (n <= 0) throw new Error('the disk is full or the file cannot grow');
+      done += n;
+    }
+    this.at += chunk.length;
+  }
+  async close() {
+    this.handle.flush();
+    this.handle.close();
+  }
+  async abort() {
+    this.handle.close();
+  }
+}
+
+/**
+ * Writes to a writable stream, gathering chunks into batches of about BATCH bytes; one write is
+ * in flight while the next batch fills, so memory stays under two batches.
+ */
+class StreamOut {
+  constructor(writable) {
+    this.writer = writable.getWriter();
+    this.parts = [];
+    this.size = 0;
+    this.inflight = Promise.resolve();
+  }
+  async write(chunk) {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= BATCH) await this.flush();
+  }
+  async flush() {
+    await this.inflight;
+    if (this.size === 0) return;
+    let batch = this.parts[0];
+    if (this.parts.length > 1) {
+      batch = new Uint8Array(this.size);
+      let at = 0;
+      for (const p of this.parts) {
+        batch.set(p, at);
+        at += p.length;
+      }
+    }
+    this.parts = [];
+    this.size = 0;
+    this.inflight = this.writer.write(batch);
+    // A failed write is reported by the next flush (or close), never left unhandled.
+    this.inflight.catch(() => {});
+  }
+  async close() {
+    await this.flush();
+    await this.inflight;
+    await this.writer.close();
+  }
+  async abort() {
+    await this.inflight.catch(() => {});
+    await this.writer.abort().catch(() => {});
+  }
+}
+
+/** Keeps the zip in memory (no usable file storage); the Blob is made at the end. */
+class MemoryOut {
+  constructor() {
+    this.parts = [];
+  }
+  async write(chunk) {
+    this.parts.push(chunk);
+  }
+  async close() {
+    const blob = new Blob(this.parts, { type: 'application/zip' });
+    this.parts = [];
+    return blob;
+  }
+  async abort() {
+    this.parts = [];
+  }
+}
+
+let zip = null;
+let out = null;
+
+async function openOut({ handle, writable }) {
+  if (writable) return { out: new StreamOut(writable), where: 'stream' };
+  if (!handle) return { out: new MemoryOut(), where: 'memory' };
+  if (typeof handle.createSyncAccessHandle === 'function') {
+    try {
+      return { out: new SyncOut(await handle.createSyncAccessHandle()), where: 'sync' };
+    } catch {
+      // locked, or refused: a writable stream instead
+    }
+  }
+  return { out: new StreamOut(await handle.createWritable()), where: 'stream' };
+}
+
+async function handle(msg) {
+  switch (msg.op) {
+    case 'open': {
+      await init({ module_or_path: msg.module });
+      const o = await openOut(msg);
+      out = o.out;
+      zip = new WebZipSink();
+      return { where: o.where };
+    }
+    case 'add':
+      await out.write(zip.add(msg.path, msg.bytes));
+      return {};
+    case 'finish': {
+      await out.write(zip.finish());
+      zip.free();
+      zip = null;
+      const blob = await out.close();
+      out = null;
+      return blob ? { blob } : {};
+    }
+    case 'abort':
+      if (zip) zip.free();
+      zip = null;
+      if (out) await out.abort();
+      out = null;
+      return {};
+    default:
+      throw new Error(`unknown request ${msg.op}`);
+  }
+}
+
+let queue = Promise.resolve();
+
+self.onmessage = (ev) => {
+  const msg = ev.data;
+  queue = queue.then(async () => {
+    try {
+      self.postMessage({ id: msg.id, result: await handle(msg) });
+    } catch (e) {
+      self.postMessage({ id: msg.id, error: String((e && e.message) || e) });
+    }
+  });
 };

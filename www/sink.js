@@ -1,11 +1,12 @@
-// Where the output zip goes, chunk by chunk as the engine produces it (never the whole zip in
-// memory, except in the last-resort fallback):
+// Where the output zip goes, entry by entry as the engine produces it (never the whole zip in
+// memory, except in the last-resort fallback). A sink worker (sink-worker.js) makes the zip and
+// writes it, so the page's thread never copies file bytes:
 //   - a file the user picked with showSaveFilePicker (written through a writable stream);
-//   - else a spool file in the Origin Private File System (writable stream, or a sync access
-//     handle in a small worker where writable streams are missing), offered afterwards as an
-//     ordinary download;
+//   - else a spool file in the Origin Private File System (a sync access handle in the worker,
+//     or a writable stream where the browser has none), offered afterwards as an ordinary
+//     download;
 //   - else (no OPFS at all) memory, with a warning shown by the page.
-// Every sink has write(chunk), finish() → {file: File|Blob, name, where, remove()}, abort();
+// Every sink has add(path, bytes), finish() → {file: File|Blob, name, where, remove()}, abort();
 // remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
 
 import { sinkWorker } from './assets.js';
@@ -31,169 +32,103 @@ export function opfsUsable() {
   return opfsRoot;
 }
 
-/** Bytes gathered before one write to disk (each write is a round trip to the browser). */
-const BATCH = 8 << 20;
-
 /**
- * Gathers small chunks into batches of about BATCH bytes and writes each batch with `put`,
- * one write in flight while the next batch fills: memory stays under two batches.
+ * The output zip, made and written by a sink worker (sink-worker.js): add(path, bytes) hands it
+ * one entry (the bytes are transferred, not copied), finish() → {file, name, where, remove()},
+ * abort(). `handle` is the file to write; null keeps the zip in memory. `remove` deletes the
+ * spool file (OPFS), when there is one.
  */
-class Batcher {
-  constructor(put) {
-    this.put = put;
-    this.parts = [];
-    this.size = 0;
-    this.inflight = Promise.resolve();
-    this.bytes = 0;
-  }
-  async write(chunk) {
-    if (chunk.length === 0) return;
-    this.bytes += chunk.length;
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (this.size >= BATCH) await this.flush();
-  }
-  async flush() {
-    await this.inflight;
-    if (this.size === 0) return;
-    let batch = this.parts[0];
-    if (this.parts.length > 1) {
-      batch = new Uint8Array(this.size);
-      let at = 0;
-      for (const p of this.parts) {
-        batch.set(p, at);
-        at += p.length;
-      }
-    }
-    this.parts = [];
-    this.size = 0;
-    this.inflight = this.put(batch);
-    // A failed write is reported by the next flush (or finish), never left unhandled.
-    this.inflight.catch(() => {});
-  }
-  async drain() {
-    await this.flush();
-    await this.inflight;
-  }
-}
-
-class StreamSink {
-  constructor(writable, fileHandle, where, onAbort) {
+class WorkerSink {
+  constructor(handle, writable, where, remove) {
+    this.handle = handle;
     this.writable = writable;
-    this.fileHandle = fileHandle;
     this.where = where;
-    this.onAbort = onAbort;
-    this.batcher = new Batcher((b) => writable.write(b));
-  }
-  get bytes() {
-    return this.batcher.bytes;
-  }
-  write(chunk) {
-    return this.batcher.write(chunk);
-  }
-  async finish() {
-    await this.batcher.drain();
-    await this.writable.close();
-    const remove = this.onAbort || (async () => {});
-    return { file: await this.fileHandle.getFile(), name: this.fileHandle.name, where: this.where, remove };
-  }
-  async abort() {
-    await this.batcher.inflight.catch(() => {});
-    try {
-      await this.writable.abort();
-    } catch {
-      // already closed or errored: nothing left to undo
-    }
-    if (this.onAbort) await this.onAbort().catch(() => {});
-  }
-}
-
-/** A sync access handle in a dedicated worker (browsers whose OPFS lacks createWritable). */
-class SyncHandleSink {
-  constructor(name, root, fileHandle) {
-    this.name = name;
-    this.root = root;
-    this.fileHandle = fileHandle;
-    this.where = 'opfs';
-    this.batcher = new Batcher((chunk) => this.#call({ op: 'write', chunk }, [chunk.buffer]));
+    this.remove = remove;
     this.worker = sinkWorker();
     this.pending = new Map();
     this.nextId = 1;
+    this.failed = null;
     this.worker.onmessage = (ev) => {
       const p = this.pending.get(ev.data.id);
       this.pending.delete(ev.data.id);
       if (!p) return;
       if (ev.data.error !== undefined) p.reject(new Error(ev.data.error));
-      else p.resolve();
+      else p.resolve(ev.data.result);
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.failed = new Error(`the output worker failed: ${ev.message || 'it could not start'}`);
+      for (const p of this.pending.values()) p.reject(this.failed);
+      this.pending.clear();
     };
   }
   #call(msg, transfer = []) {
+    if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
-  open() {
-    return this.#call({ op: 'open', name: this.name });
+  open(module) {
+    const w = this.writable;
+    return this.#call({ op: 'open', module, handle: w ? null : this.handle, writable: w }, w ? [w] : []);
   }
-  get bytes() {
-    return this.batcher.bytes;
-  }
-  write(chunk) {
-    return this.batcher.write(chunk);
+  /** Adds one entry; `bytes` (a Uint8Array owning its whole buffer) is transferred. */
+  add(path, bytes) {
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return this.#call({ op: 'add', path, bytes }, whole ? [bytes.buffer] : []);
   }
   async finish() {
-    await this.batcher.drain();
-    await this.#call({ op: 'close' });
+    const r = await this.#call({ op: 'finish' });
     this.worker.terminate();
-    const remove = () => this.root.removeEntry(this.name);
-    return { file: await this.fileHandle.getFile(), name: this.name, where: this.where, remove };
+    const file = r.blob || (await this.handle.getFile());
+    return { file, name: r.blob ? null : this.handle.name, where: this.where, remove: this.remove || (async () => {}) };
   }
   async abort() {
-    await this.batcher.inflight.catch(() => {});
-    await this.#call({ op: 'close' }).catch(() => {});
+    await this.#call({ op: 'abort' }).catch(() => {});
     this.worker.terminate();
-    await this.root.removeEntry(this.name).catch(() => {});
+    if (this.remove) await this.remove().catch(() => {});
   }
 }
 
-class MemorySink {
-  constructor() {
-    this.parts = [];
-    this.bytes = 0;
-    this.where = 'memory';
+async function openWorkerSink(module, handle, writable, where, remove) {
+  const s = new WorkerSink(handle, writable, where, remove);
+  try {
+    await s.open(module);
+  } catch (e) {
+    s.worker.terminate();
+    throw e;
   }
-  async write(chunk) {
-    this.bytes += chunk.length;
-    this.parts.push(chunk);
-  }
-  async finish() {
-    return { file: new Blob(this.parts, { type: 'application/zip' }), name: null, where: this.where, remove: async () => {} };
-  }
-  async abort() {
-    this.parts = [];
-  }
+  return s;
 }
 
-/** A sink writing to a file the user picked. */
-export async function openPickedSink(handle) {
-  return new StreamSink(await handle.createWritable(), handle, 'picked', null);
+/**
+ * A sink writing to a file the user picked (`module`: the compiled engine). A real file handle
+ * goes to the sink worker, which opens it (a sync access handle for an OPFS file, else a
+ * writable stream); anything else with createWritable() (a stand-in) is opened here and its
+ * stream handed over.
+ */
+export async function openPickedSink(handle, module) {
+  if (typeof FileSystemFileHandle === 'function' && handle instanceof FileSystemFileHandle) {
+    return openWorkerSink(module, handle, null, 'picked', null);
+  }
+  const writable = await handle.createWritable();
+  try {
+    return await openWorkerSink(module, handle, writable, 'picked', null);
+  } catch (e) {
+    await writable.abort().catch(() => {});
+    throw e;
+  }
 }
 
 /** A sink spooling to OPFS (or memory when there is no usable OPFS). */
-export async function openSpoolSink() {
+export async function openSpoolSink(module) {
   const root = await opfsUsable();
-  if (!root) return new MemorySink();
+  if (!root) return openWorkerSink(module, null, null, 'memory', null);
   const name = `${SPOOL_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}.zip`;
   const fh = await root.getFileHandle(name, { create: true });
-  const remove = () => root.removeEntry(name);
-  if (typeof fh.createWritable === 'function') {
-    return new StreamSink(await fh.createWritable(), fh, 'opfs', remove);
-  }
-  const s = new SyncHandleSink(name, root, fh);
-  await s.open();
-  return s;
+  return openWorkerSink(module, fh, null, 'opfs', () => root.removeEntry(name));
 }
 
 /** Deletes spool files of this page, except `keep` (names); old runs' files are no longer needed. */

@@ -8,7 +8,7 @@
 // An item is {path, file, index?, zip?}: a whole file, or member `index` of the zip `file`
 // (whose own source path is `zip`). Errors travel back as {error: message}; nothing here
 // throws across the message boundary.
-import init, { scan_file, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
+import init, { scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
@@ -54,7 +54,34 @@ async function listZip(file) {
   }
 }
 
+/** First read for a scan: enough for the headers of most files (reads cost latency more than bytes). */
+const FIRST_PREFIX = 64 << 10;
+
+/**
+ * The scan record of a whole file from its first bytes (FIRST_PREFIX, then scan_prefix_len()),
+ * or undefined when the headers reach beyond them (or a read fails): then the caller reads it all.
+ */
+async function scanFromPrefix(item) {
+  const size = item.file.size;
+  for (const n of [FIRST_PREFIX, scan_prefix_len()]) {
+    if (n >= size) return undefined;
+    let prefix;
+    try {
+      prefix = new Uint8Array(await item.file.slice(0, n).arrayBuffer());
+    } catch {
+      return undefined;
+    }
+    const rec = scan_file_prefix(item.path, prefix, size);
+    if (rec !== undefined) return rec;
+  }
+  return undefined;
+}
+
 async function scan(item) {
+  if (item.index === undefined || item.index === null) {
+    const rec = await scanFromPrefix(item);
+    if (rec !== undefined) return { scan: rec, size: item.file.size };
+  }
   let bytes;
   try {
     bytes = await readItem(item);
