@@ -201,6 +201,8 @@ async function browserRun(folder, secret, { workers, ui }) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
   });
   try {
+    // The page spools the zip to OPFS: no save dialog in headless Chromium.
+    if (ui) await context.addInitScript(() => delete window.showSaveFilePicker);
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -224,6 +226,7 @@ async function browserRun(folder, secret, { workers, ui }) {
       const state = await s.getAttribute('data-state');
       if (state !== 'done') throw new Error(`the page's run ended ${state}`);
       const d = await page.getByTestId('summary').evaluate((e) => ({ ...e.dataset }));
+      console.log(`   the page's own figures: ${d.seconds} s, ${d.mbps} MB/s`);
       r = { seconds, written: Number(d.written), heap: await page.evaluate(() => performance.memory?.jsHeapSizeLimit && performance.memory.usedJSHeapSize), peak, base: mem.base };
     } else {
       await page.evaluate(() => {
