@@ -132,7 +132,10 @@ impl Config {
     /// Modified Dates + Retain Patient Characteristics + Clean Descriptors, names `ID_CTDATE`),
     /// `keep-list` (Basic with a keep-list of the attributes image analysis needs).
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
-        let mut c = Config { preset: name.to_string(), ..Config::default() };
+        let mut c = Config {
+            preset: name.to_string(),
+            ..Config::default()
+        };
         match name {
             "basic" | "ps3.15-basic" => {}
             "research" | "research-shifted-dates" => {
@@ -157,21 +160,32 @@ impl Config {
         let value: serde_json::Value = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|source| ConfigError::Json { source })?
         } else {
-            let v: toml::Value = toml::from_str(text).map_err(|source| ConfigError::Toml { source })?;
+            let v: toml::Value =
+                toml::from_str(text).map_err(|source| ConfigError::Toml { source })?;
             serde_json::to_value(v).map_err(|source| ConfigError::Json { source })?
         };
-        let preset = value.get("preset").and_then(|p| p.as_str()).unwrap_or("basic");
+        let preset = value
+            .get("preset")
+            .and_then(|p| p.as_str())
+            .unwrap_or("basic");
         let base = Config::preset(preset)?;
-        let mut merged = serde_json::to_value(&base).map_err(|source| ConfigError::Json { source })?;
+        let mut merged =
+            serde_json::to_value(&base).map_err(|source| ConfigError::Json { source })?;
         merge(&mut merged, value);
-        let c: Config = serde_json::from_value(merged).map_err(|source| ConfigError::Json { source })?;
+        let c: Config =
+            serde_json::from_value(merged).map_err(|source| ConfigError::Json { source })?;
         c.validate()?;
         Ok(c)
     }
 
     /// Checks ranges and combinations.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |m: &str| InvalidSnafu { message: m.to_string() }.fail();
+        let bad = |m: &str| {
+            InvalidSnafu {
+                message: m.to_string(),
+            }
+            .fail()
+        };
         if self.profile.retain_long_full_dates && self.profile.retain_long_modified_dates {
             return bad("retain_long_full_dates and retain_long_modified_dates cannot both be on");
         }
@@ -179,7 +193,10 @@ impl Config {
             return bad("id_digits must be between 1 and 9");
         }
         if self.id_prefix.len() > 10
-            || !self.id_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !self
+                .id_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return bad("id_prefix must be at most 10 letters, digits, '_' or '-'");
         }
@@ -212,26 +229,92 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
 /// The keep-list preset: what image analysis needs (geometry, pixel description, series
 /// structure, acquisition physics), nothing about people or places.
 pub const DEFAULT_KEEP_LIST: &[&str] = &[
-    "SpecificCharacterSet", "ImageType", "SOPClassUID", "SOPInstanceUID", "StudyDate", "SeriesDate",
-    "AcquisitionDate", "ContentDate", "StudyTime", "SeriesTime", "AcquisitionTime", "ContentTime",
-    "Modality", "Manufacturer", "ManufacturerModelName", "StudyDescription", "SeriesDescription",
-    "PatientID", "PatientName", "PatientSex", "PatientAge", "BodyPartExamined", "SliceThickness",
-    "KVP", "SpacingBetweenSlices", "ProtocolName", "ConvolutionKernel", "PatientPosition",
-    "RepetitionTime", "EchoTime", "MagneticFieldStrength", "StudyInstanceUID", "SeriesInstanceUID",
-    "StudyID", "SeriesNumber", "AcquisitionNumber", "InstanceNumber", "ImagePositionPatient",
-    "ImageOrientationPatient", "FrameOfReferenceUID", "PositionReferenceIndicator", "SliceLocation",
-    "SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
-    "PixelSpacing", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation",
-    "PlanarConfiguration", "WindowCenter", "WindowWidth", "RescaleIntercept", "RescaleSlope",
-    "RescaleType", "LossyImageCompression", "LossyImageCompressionRatio",
-    "LossyImageCompressionMethod", "AccessionNumber", "PixelData", "SharedFunctionalGroupsSequence",
-    "PerFrameFunctionalGroupsSequence", "ReferencedImageSequence", "SourceImageSequence",
-    "SegmentSequence", "ReferencedSeriesSequence", "StructureSetROISequence",
-    "ROIContourSequence", "RTROIObservationsSequence", "ReferencedFrameOfReferenceSequence",
-    "DimensionOrganizationSequence", "DimensionIndexSequence", "ContentSequence",
-    "ConceptNameCodeSequence", "ValueType", "CompletionFlag", "VerificationFlag",
-    "RedPaletteColorLookupTableDescriptor", "GreenPaletteColorLookupTableDescriptor",
-    "BluePaletteColorLookupTableDescriptor", "RedPaletteColorLookupTableData",
-    "GreenPaletteColorLookupTableData", "BluePaletteColorLookupTableData",
-    "VOILUTSequence", "ModalityLUTSequence",
+    "SpecificCharacterSet",
+    "ImageType",
+    "SOPClassUID",
+    "SOPInstanceUID",
+    "StudyDate",
+    "SeriesDate",
+    "AcquisitionDate",
+    "ContentDate",
+    "StudyTime",
+    "SeriesTime",
+    "AcquisitionTime",
+    "ContentTime",
+    "Modality",
+    "Manufacturer",
+    "ManufacturerModelName",
+    "StudyDescription",
+    "SeriesDescription",
+    "PatientID",
+    "PatientName",
+    "PatientSex",
+    "PatientAge",
+    "BodyPartExamined",
+    "SliceThickness",
+    "KVP",
+    "SpacingBetweenSlices",
+    "ProtocolName",
+    "ConvolutionKernel",
+    "PatientPosition",
+    "RepetitionTime",
+    "EchoTime",
+    "MagneticFieldStrength",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "StudyID",
+    "SeriesNumber",
+    "AcquisitionNumber",
+    "InstanceNumber",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "FrameOfReferenceUID",
+    "PositionReferenceIndicator",
+    "SliceLocation",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+    "PixelSpacing",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
+    "PlanarConfiguration",
+    "WindowCenter",
+    "WindowWidth",
+    "RescaleIntercept",
+    "RescaleSlope",
+    "RescaleType",
+    "LossyImageCompression",
+    "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod",
+    "AccessionNumber",
+    "PixelData",
+    "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence",
+    "ReferencedImageSequence",
+    "SourceImageSequence",
+    "SegmentSequence",
+    "ReferencedSeriesSequence",
+    "StructureSetROISequence",
+    "ROIContourSequence",
+    "RTROIObservationsSequence",
+    "ReferencedFrameOfReferenceSequence",
+    "DimensionOrganizationSequence",
+    "DimensionIndexSequence",
+    "ContentSequence",
+    "ConceptNameCodeSequence",
+    "ValueType",
+    "CompletionFlag",
+    "VerificationFlag",
+    "RedPaletteColorLookupTableDescriptor",
+    "GreenPaletteColorLookupTableDescriptor",
+    "BluePaletteColorLookupTableDescriptor",
+    "RedPaletteColorLookupTableData",
+    "GreenPaletteColorLookupTableData",
+    "BluePaletteColorLookupTableData",
+    "VOILUTSequence",
+    "ModalityLUTSequence",
 ];

@@ -78,8 +78,16 @@ pub fn shift_da(value: &str, days: i64) -> Option<String> {
         return Some(String::new());
     }
     if let Some((a, b)) = v.split_once('-') {
-        let a = if a.is_empty() { String::new() } else { shift_single_da(a, days)? };
-        let b = if b.is_empty() { String::new() } else { shift_single_da(b, days)? };
+        let a = if a.is_empty() {
+            String::new()
+        } else {
+            shift_single_da(a, days)?
+        };
+        let b = if b.is_empty() {
+            String::new()
+        } else {
+            shift_single_da(b, days)?
+        };
         return Some(format!("{a}-{b}"));
     }
     shift_single_da(v, days)
@@ -89,12 +97,17 @@ pub fn shift_da(value: &str, days: i64) -> Option<String> {
 fn shift_single_dt(s: &str, days: i64) -> Option<String> {
     // Split off the time-zone suffix (&ZZXX).
     let (body, tz) = match s.find(['+', '-']) {
-        Some(i) if i >= 4 && s.len() - i == 5 && s[i + 1..].bytes().all(|b| b.is_ascii_digit()) => (&s[..i], &s[i..]),
+        Some(i) if i >= 4 && s.len() - i == 5 && s[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            (&s[..i], &s[i..])
+        }
         Some(_) => return None,
         None => (s, ""),
     };
     // `get`, not indexing: the value may hold non-ASCII characters (no char boundary at 4, 6, 8).
-    if !body.get(..4).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+    if !body
+        .get(..4)
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let digits_end = body.find('.').unwrap_or(body.len());
@@ -102,8 +115,16 @@ fn shift_single_dt(s: &str, days: i64) -> Option<String> {
         return None;
     }
     let y: i64 = body.get(0..4)?.parse().ok()?;
-    let (m, has_m) = if body.len() >= 6 { (body.get(4..6)?.parse::<u32>().ok()?, true) } else { (1, false) };
-    let (d, has_d) = if body.len() >= 8 { (body.get(6..8)?.parse::<u32>().ok()?, true) } else { (1, false) };
+    let (m, has_m) = if body.len() >= 6 {
+        (body.get(4..6)?.parse::<u32>().ok()?, true)
+    } else {
+        (1, false)
+    };
+    let (d, has_d) = if body.len() >= 8 {
+        (body.get(6..8)?.parse::<u32>().ok()?, true)
+    } else {
+        (1, false)
+    };
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
@@ -138,7 +159,11 @@ pub fn shift_dt(value: &str, days: i64) -> Option<String> {
     }
     let (a, b) = v.rsplit_once('-')?;
     let a = shift_single_dt(a, days)?;
-    let b = if b.is_empty() { String::new() } else { shift_single_dt(b, days)? };
+    let b = if b.is_empty() {
+        String::new()
+    } else {
+        shift_single_dt(b, days)?
+    };
     Some(format!("{a}-{b}"))
 }
 
@@ -149,7 +174,9 @@ pub fn date_part(value: &str) -> Option<String> {
     if let Some(d) = v.get(..8).filter(|d| parse_da(d).is_some()) {
         return Some(d.to_string());
     }
-    v.get(..10).filter(|d| d.as_bytes().get(4) == Some(&b'.') && parse_da(d).is_some()).map(|d| d.replace('.', ""))
+    v.get(..10)
+        .filter(|d| d.as_bytes().get(4) == Some(&b'.') && parse_da(d).is_some())
+        .map(|d| d.replace('.', ""))
 }
 
 /// Bins an Age String (`043Y` → `040Y`) to 5-year steps; other units are kept in years when ≥ 1 year.
@@ -180,19 +207,34 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
         }
-        assert_eq!(days_from_civil(2024, 6, 15) - days_from_civil(2024, 3, 1), 106);
+        assert_eq!(
+            days_from_civil(2024, 6, 15) - days_from_civil(2024, 3, 1),
+            106
+        );
     }
 
     #[test]
     fn shifts() {
         assert_eq!(shift_da("20240301", -1).as_deref(), Some("20240229"));
-        assert_eq!(shift_da("20240101-20240131", 31).as_deref(), Some("20240201-20240302"));
+        assert_eq!(
+            shift_da("20240101-20240131", 31).as_deref(),
+            Some("20240201-20240302")
+        );
         assert_eq!(shift_da("2024", 10), None);
-        assert_eq!(shift_dt("20240301120000.5+0100", -1).as_deref(), Some("20240229120000.5+0100"));
-        assert_eq!(shift_dt("20240301120000-0500", 1).as_deref(), Some("20240302120000-0500"));
+        assert_eq!(
+            shift_dt("20240301120000.5+0100", -1).as_deref(),
+            Some("20240229120000.5+0100")
+        );
+        assert_eq!(
+            shift_dt("20240301120000-0500", 1).as_deref(),
+            Some("20240302120000-0500")
+        );
         assert_eq!(shift_dt("202403", 1).as_deref(), Some("202403"));
         assert_eq!(shift_dt("2024", 400).as_deref(), Some("2025"));
-        assert_eq!(shift_dt("20240101-20240102", 1).as_deref(), Some("20240102-20240103"));
+        assert_eq!(
+            shift_dt("20240101-20240102", 1).as_deref(),
+            Some("20240102-20240103")
+        );
         assert_eq!(bin_age("043Y").as_deref(), Some("040Y"));
         assert_eq!(date_part("1995.06.26").as_deref(), Some("19950626"));
         assert_eq!(date_part("20010316101010.5").as_deref(), Some("20010316"));

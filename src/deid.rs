@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use dicom_core::dictionary::DataDictionary;
-use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::header::Header as _;
+use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
 use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::mem::{InMemDicomObject, InMemElement};
@@ -53,7 +53,9 @@ pub enum ContextError {
         source: ProfileError,
     },
     /// Keep-list or forced value names an unknown attribute.
-    #[snafu(display("unknown attribute {name:?} (use a DICOM keyword such as PatientSex, or GGGG,EEEE)"))]
+    #[snafu(display(
+        "unknown attribute {name:?} (use a DICOM keyword such as PatientSex, or GGGG,EEEE)"
+    ))]
     UnknownAttribute {
         /// the name given
         name: String,
@@ -67,7 +69,10 @@ pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
         let g = u16::from_str_radix(g.trim(), 16).ok()?;
         let e = u16::from_str_radix(e.trim(), 16).ok()?;
         let tag = Tag(g, e);
-        let vr = StandardDataDictionary.by_tag(tag).map(|e| e.vr.relaxed()).unwrap_or(VR::LO);
+        let vr = StandardDataDictionary
+            .by_tag(tag)
+            .map(|e| e.vr.relaxed())
+            .unwrap_or(VR::LO);
         return Some((tag, vr));
     }
     let entry = StandardDataDictionary.by_name(n)?;
@@ -77,7 +82,8 @@ pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
 impl Context {
     /// Builds the per-job context.
     pub fn new(config: &Config, secret: &[u8]) -> Result<Context, ContextError> {
-        let profile = Profile::new(&config.profile).map_err(|source| ContextError::Profile { source })?;
+        let profile =
+            Profile::new(&config.profile).map_err(|source| ContextError::Profile { source })?;
         let keep_list = match &config.keep_list {
             None => None,
             Some(list) => {
@@ -92,10 +98,17 @@ impl Context {
         };
         let mut forced = Vec::new();
         for (k, v) in &config.forced {
-            let (tag, vr) = resolve_attribute(k).ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
+            let (tag, vr) = resolve_attribute(k)
+                .ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
             forced.push((tag, vr, v.clone()));
         }
-        Ok(Context { config: config.clone(), profile, keyed: Keyed::new(secret), keep_list, forced })
+        Ok(Context {
+            config: config.clone(),
+            profile,
+            keyed: Keyed::new(secret),
+            keep_list,
+            forced,
+        })
     }
 
     fn shift_dates(&self) -> bool {
@@ -184,8 +197,11 @@ impl Identity {
         let study = plan.studies.get(fp.study).ok_or(Rejection::NotPlanned)?;
         let patient_name = match ctx.config.patient_name {
             PatientNameMode::ResearchId => subject.research_id.clone(),
-            PatientNameMode::ResearchIdCtDate => match plan.study_ct_date(study, ctx.shift_dates()) {
-                Some(d) if ctx.shift_dates() || ctx.full_dates() => format!("{}_{}", subject.research_id, d),
+            PatientNameMode::ResearchIdCtDate => match plan.study_ct_date(study, ctx.shift_dates())
+            {
+                Some(d) if ctx.shift_dates() || ctx.full_dates() => {
+                    format!("{}_{}", subject.research_id, d)
+                }
                 _ => subject.research_id.clone(),
             },
         };
@@ -201,7 +217,12 @@ impl Identity {
 }
 
 /// De-identifies one planned file.
-pub fn rewrite_planned(ctx: &Context, plan: &Plan, path: &str, bytes: &[u8]) -> Result<Rewritten, Rejection> {
+pub fn rewrite_planned(
+    ctx: &Context,
+    plan: &Plan,
+    path: &str,
+    bytes: &[u8],
+) -> Result<Rewritten, Rejection> {
     let fp = match plan.files.get(path) {
         None => return Err(Rejection::NotPlanned),
         Some(Err(r)) => return Err(r.clone()),
@@ -210,18 +231,44 @@ pub fn rewrite_planned(ctx: &Context, plan: &Plan, path: &str, bytes: &[u8]) -> 
     let identity = Identity::from_plan(plan, fp, ctx)?;
     let out = rewrite(ctx, &identity, bytes)?;
     match &fp.duplicate_of {
-        Some(other) => Err(Rejection::Duplicate { other: other.clone() }),
+        Some(other) => Err(Rejection::Duplicate {
+            other: other.clone(),
+        }),
         None => Ok(out),
     }
 }
 
-const TEXT_VRS: [VR; 8] = [VR::LO, VR::SH, VR::LT, VR::ST, VR::UT, VR::UC, VR::PN, VR::AE];
+const TEXT_VRS: [VR; 8] = [
+    VR::LO,
+    VR::SH,
+    VR::LT,
+    VR::ST,
+    VR::UT,
+    VR::UC,
+    VR::PN,
+    VR::AE,
+];
 
 fn is_string_vr(vr: VR) -> bool {
     matches!(
         vr,
-        VR::AE | VR::AS | VR::CS | VR::DA | VR::DS | VR::DT | VR::IS | VR::LO | VR::LT | VR::PN | VR::SH
-            | VR::ST | VR::TM | VR::UC | VR::UI | VR::UR | VR::UT
+        VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UI
+            | VR::UR
+            | VR::UT
     )
 }
 
@@ -250,9 +297,16 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn dataset(&mut self, obj: InMemDicomObject, top: bool, depth: usize) -> Result<InMemDicomObject, Rejection> {
+    fn dataset(
+        &mut self,
+        obj: InMemDicomObject,
+        top: bool,
+        depth: usize,
+    ) -> Result<InMemDicomObject, Rejection> {
         if depth > MAX_DEPTH {
-            return Err(Rejection::RuleFailed { detail: format!("sequences nested deeper than {MAX_DEPTH}") });
+            return Err(Rejection::RuleFailed {
+                detail: format!("sequences nested deeper than {MAX_DEPTH}"),
+            });
         }
         // Private creators of this item: (group, block) → creator.
         let mut creators: HashMap<(u16, u8), String> = HashMap::new();
@@ -271,7 +325,9 @@ impl Walker<'_> {
             let t = e.tag();
             if t.element() == 0
                 || t.group() == 0x0002
-                || t.group() < 0x0008 && t.group() != 0x0000 && self.ctx.profile.action(t).1.is_none()
+                || t.group() < 0x0008
+                    && t.group() != 0x0000
+                    && self.ctx.profile.action(t).1.is_none()
             {
                 // Group lengths are dropped; meta and directory groups never belong in a data
                 // set, except directory attributes Table E.1-1 lists (0004,1511: U).
@@ -338,7 +394,11 @@ impl Walker<'_> {
         Ok(InMemDicomObject::from_element_iter(out))
     }
 
-    fn sequence(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+    fn sequence(
+        &mut self,
+        e: InMemElement,
+        depth: usize,
+    ) -> Result<Option<InMemElement>, Rejection> {
         let (header, value) = e.into_parts();
         match value {
             Value::Sequence(seq) => {
@@ -360,7 +420,12 @@ impl Walker<'_> {
         matches!(e.value(), Value::Sequence(_))
     }
 
-    fn apply(&mut self, action: Action, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+    fn apply(
+        &mut self,
+        action: Action,
+        e: InMemElement,
+        depth: usize,
+    ) -> Result<Option<InMemElement>, Rejection> {
         let t = e.tag();
         match action {
             Action::Remove => {
@@ -373,7 +438,10 @@ impl Walker<'_> {
                     Ok(Some(DataElement::new(
                         t,
                         VR::SQ,
-                        Value::from(DataSetSequence::new(Vec::<InMemDicomObject>::new(), Length::UNDEFINED)),
+                        Value::from(DataSetSequence::new(
+                            Vec::<InMemDicomObject>::new(),
+                            Length::UNDEFINED,
+                        )),
                     )))
                 } else {
                     Ok(Some(DataElement::empty(t, e.vr())))
@@ -409,7 +477,11 @@ impl Walker<'_> {
 
     /// Standard attributes that Table E.1-1 does not list (kept by the Basic Profile), with
     /// dates handled by VR (E.1-1 Note 4) and UIDs remapped when they reference a remapped UID.
-    fn not_listed(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+    fn not_listed(
+        &mut self,
+        e: InMemElement,
+        depth: usize,
+    ) -> Result<Option<InMemElement>, Rejection> {
         if Self::is_seq(&e) {
             return self.sequence(e, depth);
         }
@@ -429,7 +501,11 @@ impl Walker<'_> {
 
     /// Kept private attributes and keep-list attributes: kept, but dates follow the date policy,
     /// UIDs the UID policy, free text is scrubbed and person names replaced.
-    fn keep_with_identity_rules(&mut self, e: InMemElement, depth: usize) -> Result<Option<InMemElement>, Rejection> {
+    fn keep_with_identity_rules(
+        &mut self,
+        e: InMemElement,
+        depth: usize,
+    ) -> Result<Option<InMemElement>, Rejection> {
         if Self::is_seq(&e) {
             return self.sequence(e, depth);
         }
@@ -473,7 +549,10 @@ impl Walker<'_> {
             VR::DA | VR::DT | VR::TM => self.date_by_policy(e),
             VR::AS => {
                 let t = e.tag();
-                let v: Vec<String> = str_values(&e).iter().map(|a| dates::bin_age(a).unwrap_or_default()).collect();
+                let v: Vec<String> = str_values(&e)
+                    .iter()
+                    .map(|a| dates::bin_age(a).unwrap_or_default())
+                    .collect();
                 self.stats.cleaned += 1;
                 Some(DataElement::new(t, vr, strs(v)))
             }
@@ -519,7 +598,10 @@ impl Walker<'_> {
 
     fn map_uids(&mut self, e: InMemElement) -> InMemElement {
         let t = e.tag();
-        let v: Vec<String> = str_values(&e).iter().map(|u| self.ctx.keyed.map_uid(u)).collect();
+        let v: Vec<String> = str_values(&e)
+            .iter()
+            .map(|u| self.ctx.keyed.map_uid(u))
+            .collect();
         self.stats.uids_replaced += 1;
         DataElement::new(t, VR::UI, strs(v))
     }
@@ -535,7 +617,13 @@ impl Walker<'_> {
         let t = e.tag();
         let v: Vec<String> = vals
             .iter()
-            .map(|u| if self.uid_set.contains(u.trim()) { self.ctx.keyed.map_uid(u) } else { u.clone() })
+            .map(|u| {
+                if self.uid_set.contains(u.trim()) {
+                    self.ctx.keyed.map_uid(u)
+                } else {
+                    u.clone()
+                }
+            })
             .collect();
         self.stats.uids_replaced += 1;
         DataElement::new(t, VR::UI, strs(v))
@@ -569,9 +657,16 @@ impl Walker<'_> {
         let vr = e.vr();
         let text = |s: &str| Some(DataElement::new(t, vr, PrimitiveValue::from(s)));
         match vr {
-            VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::PN | VR::UR => {
-                text("DEIDENTIFIED")
-            }
+            VR::AE
+            | VR::CS
+            | VR::LO
+            | VR::LT
+            | VR::SH
+            | VR::ST
+            | VR::UT
+            | VR::UC
+            | VR::PN
+            | VR::UR => text("DEIDENTIFIED"),
             VR::AS => text("000Y"),
             VR::DA => text("19000101"),
             VR::DT => text("19000101000000"),
@@ -584,7 +679,11 @@ impl Walker<'_> {
             VR::SL => Some(DataElement::new(t, vr, PrimitiveValue::from(0i32))),
             VR::FL => Some(DataElement::new(t, vr, PrimitiveValue::from(0f32))),
             VR::FD => Some(DataElement::new(t, vr, PrimitiveValue::from(0f64))),
-            VR::OB | VR::OW | VR::UN => Some(DataElement::new(t, vr, PrimitiveValue::U8([0u8, 0].into_iter().collect()))),
+            VR::OB | VR::OW | VR::UN => Some(DataElement::new(
+                t,
+                vr,
+                PrimitiveValue::U8([0u8, 0].into_iter().collect()),
+            )),
             _ => Some(DataElement::empty(t, vr)),
         }
     }
@@ -614,7 +713,10 @@ fn collect_uids(ctx: &Context, obj: &InMemDicomObject, out: &mut HashSet<String>
             }
             Value::Primitive(_) if e.vr() == VR::UI => {
                 let a = ctx.profile.action(e.tag()).1;
-                if matches!(a, Some(Action::ReplaceUid) | Some(Action::Dummy) | Some(Action::Clean)) {
+                if matches!(
+                    a,
+                    Some(Action::ReplaceUid) | Some(Action::Dummy) | Some(Action::Clean)
+                ) {
                     for v in str_values(e) {
                         let v = v.trim().to_string();
                         if !v.is_empty() {
@@ -635,7 +737,11 @@ fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: VR, value: &str) {
 fn code_item(value: &str, meaning: &str) -> InMemDicomObject {
     InMemDicomObject::from_element_iter([
         DataElement::new(tags::CODE_VALUE, VR::SH, PrimitiveValue::from(value)),
-        DataElement::new(tags::CODING_SCHEME_DESIGNATOR, VR::SH, PrimitiveValue::from("DCM")),
+        DataElement::new(
+            tags::CODING_SCHEME_DESIGNATOR,
+            VR::SH,
+            PrimitiveValue::from("DCM"),
+        ),
         DataElement::new(tags::CODE_MEANING, VR::LO, PrimitiveValue::from(meaning)),
     ])
 }
@@ -646,11 +752,15 @@ fn code_item(value: &str, meaning: &str) -> InMemDicomObject {
 fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
     let ow: Vec<Tag> = obj
         .iter()
-        .filter(|e| e.vr() == VR::OW && matches!(e.value(), Value::Primitive(PrimitiveValue::U16(_))))
+        .filter(|e| {
+            e.vr() == VR::OW && matches!(e.value(), Value::Primitive(PrimitiveValue::U16(_)))
+        })
         .map(|e| e.tag())
         .collect();
     for tag in ow {
-        let Some(e) = obj.take_element(tag).ok() else { continue };
+        let Some(e) = obj.take_element(tag).ok() else {
+            continue;
+        };
         let (header, value) = e.into_parts();
         let bytes: Vec<u8> = match &value {
             Value::Primitive(PrimitiveValue::U16(w)) => {
@@ -666,7 +776,11 @@ fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
             _ => continue,
         };
         drop(value);
-        obj.put(DataElement::new(header.tag, VR::OW, PrimitiveValue::U8(bytes.into())));
+        obj.put(DataElement::new(
+            header.tag,
+            VR::OW,
+            PrimitiveValue::U8(bytes.into()),
+        ));
     }
 }
 
@@ -676,9 +790,21 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
     }
-    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
-    let orig_meta_sop = obj.meta().media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string();
-    let orig_meta_class = obj.meta().media_storage_sop_class_uid().trim_end_matches(['\0', ' ']).to_string();
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
+    let orig_meta_sop = obj
+        .meta()
+        .media_storage_sop_instance_uid()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
+    let orig_meta_class = obj
+        .meta()
+        .media_storage_sop_class_uid()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     let dataset: InMemDicomObject = obj.into_inner();
 
     // Identifiers of the input, for scrubbing and for the self-check.
@@ -690,32 +816,65 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         }
     }
     let mut idents = Identifiers::collect(ctx, &dataset, &uid_set);
-    idents.forget(&[&identity.research_id, &identity.patient_name, &identity.accession]);
+    idents.forget(&[
+        &identity.research_id,
+        &identity.patient_name,
+        &identity.accession,
+    ]);
     let scrub_terms = idents.scrub_terms();
 
     // SOP Class: the data set's, else the meta group's (e.g. worklist items stored by dcmtk).
     let sop_class = string_of(&dataset, tags::SOP_CLASS_UID).unwrap_or(orig_meta_class);
     if sop_class.is_empty() {
-        return Err(Rejection::RuleFailed { detail: "no SOP Class UID".into() });
+        return Err(Rejection::RuleFailed {
+            detail: "no SOP Class UID".into(),
+        });
     }
     let modality = string_of(&dataset, tags::MODALITY).unwrap_or_default();
     let orig_age = string_of(&dataset, tags::PATIENT_AGE);
     let orig_birth = string_of(&dataset, tags::PATIENT_BIRTH_DATE);
 
-    let mut w = Walker { ctx, shift_days: identity.shift_days, uid_set: &uid_set, scrub: &scrub_terms, stats: Stats::default() };
+    let mut w = Walker {
+        ctx,
+        shift_days: identity.shift_days,
+        uid_set: &uid_set,
+        scrub: &scrub_terms,
+        stats: Stats::default(),
+    };
     let mut out = w.dataset(dataset, true, 0)?;
     let stats = w.stats;
 
     // Research identity.
     put_str(&mut out, tags::PATIENT_ID, VR::LO, &identity.research_id);
     put_str(&mut out, tags::PATIENT_NAME, VR::PN, &identity.patient_name);
-    if ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tags::ACCESSION_NUMBER)) {
-        put_str(&mut out, tags::ACCESSION_NUMBER, VR::SH, &identity.accession);
+    if ctx
+        .keep_list
+        .as_ref()
+        .is_none_or(|k| k.contains(&tags::ACCESSION_NUMBER))
+    {
+        put_str(
+            &mut out,
+            tags::ACCESSION_NUMBER,
+            VR::SH,
+            &identity.accession,
+        );
     }
-    match (ctx.config.birth_date, orig_birth.as_deref().and_then(dates::date_part)) {
-        (BirthDateMode::KeepYear, Some(d)) => put_str(&mut out, tags::PATIENT_BIRTH_DATE, VR::DA, &format!("{}0101", &d[..4])),
+    match (
+        ctx.config.birth_date,
+        orig_birth.as_deref().and_then(dates::date_part),
+    ) {
+        (BirthDateMode::KeepYear, Some(d)) => put_str(
+            &mut out,
+            tags::PATIENT_BIRTH_DATE,
+            VR::DA,
+            &format!("{}0101", &d[..4]),
+        ),
         _ => {
-            if ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tags::PATIENT_BIRTH_DATE)) {
+            if ctx
+                .keep_list
+                .as_ref()
+                .is_none_or(|k| k.contains(&tags::PATIENT_BIRTH_DATE))
+            {
                 out.put(DataElement::empty(tags::PATIENT_BIRTH_DATE, VR::DA));
             }
         }
@@ -738,8 +897,15 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
     for o in &enabled {
         method.push(o.cid7050().1.chars().take(64).collect());
     }
-    out.put(DataElement::new(tags::DEIDENTIFICATION_METHOD, VR::LO, strs(method)));
-    let mut codes = vec![code_item("113100", "Basic Application Confidentiality Profile")];
+    out.put(DataElement::new(
+        tags::DEIDENTIFICATION_METHOD,
+        VR::LO,
+        strs(method),
+    ));
+    let mut codes = vec![code_item(
+        "113100",
+        "Basic Application Confidentiality Profile",
+    )];
     for o in &enabled {
         let (v, m) = o.cid7050();
         codes.push(code_item(v, m));
@@ -749,14 +915,23 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         VR::SQ,
         Value::from(DataSetSequence::new(codes, Length::UNDEFINED)),
     ));
-    let longitudinal = if ctx.config.profile.has(ProfileOption::RetainLongModifiedDates) {
+    let longitudinal = if ctx
+        .config
+        .profile
+        .has(ProfileOption::RetainLongModifiedDates)
+    {
         "MODIFIED"
     } else if ctx.config.profile.has(ProfileOption::RetainLongFullDates) {
         "UNMODIFIED"
     } else {
         "REMOVED"
     };
-    put_str(&mut out, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, VR::CS, longitudinal);
+    put_str(
+        &mut out,
+        tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
+        VR::CS,
+        longitudinal,
+    );
 
     // Forced values, last.
     for (tag, vr, value) in &ctx.forced {
@@ -764,16 +939,26 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         if is_string_vr(vr) {
             put_str(&mut out, *tag, vr, value);
         } else {
-            return Err(Rejection::RuleFailed { detail: format!("forced value for {tag} with binary VR {vr:?}") });
+            return Err(Rejection::RuleFailed {
+                detail: format!("forced value for {tag} with binary VR {vr:?}"),
+            });
         }
     }
 
     let sop_instance_uid = match string_of(&out, tags::SOP_INSTANCE_UID) {
         Some(u) => u,
         None if !orig_meta_sop.is_empty() => {
-            if ctx.config.profile.retain_uids { orig_meta_sop.clone() } else { ctx.keyed.map_uid(&orig_meta_sop) }
+            if ctx.config.profile.retain_uids {
+                orig_meta_sop.clone()
+            } else {
+                ctx.keyed.map_uid(&orig_meta_sop)
+            }
         }
-        None => return Err(Rejection::RuleFailed { detail: "no SOP Instance UID".into() }),
+        None => {
+            return Err(Rejection::RuleFailed {
+                detail: "no SOP Instance UID".into(),
+            })
+        }
     };
     let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
     let series_instance_uid = string_of(&out, tags::SERIES_INSTANCE_UID).unwrap_or_default();
@@ -785,11 +970,16 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
         .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
         .build()
-        .map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
+        .map_err(|e| Rejection::WriteFailed {
+            detail: e.to_string(),
+        })?;
     words_as_bytes(&mut out, ts == "1.2.840.10008.1.2.2");
     let file: Object = out.with_exact_meta(meta);
     let mut bytes_out = Vec::with_capacity(bytes.len() + 1024);
-    file.write_all(&mut bytes_out).map_err(|e| Rejection::WriteFailed { detail: e.to_string() })?;
+    file.write_all(&mut bytes_out)
+        .map_err(|e| Rejection::WriteFailed {
+            detail: e.to_string(),
+        })?;
     drop(file);
 
     if ctx.config.verify {

@@ -14,7 +14,9 @@ pub enum Rejection {
         detail: String,
     },
     /// A DICOMDIR: never copied (it holds PHI); the files it references are processed as found.
-    #[snafu(display("DICOMDIR not copied (it lists patient data); its files are processed on their own"))]
+    #[snafu(display(
+        "DICOMDIR not copied (it lists patient data); its files are processed on their own"
+    ))]
     Dicomdir,
     /// The file could not be parsed completely.
     #[snafu(display("cannot be parsed: {detail}"))]

@@ -80,14 +80,24 @@ pub struct EngineSpec {
 impl Engine {
     /// Serialises the engine (without its secret) for a worker.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&EngineSpec { config: self.ctx.config.clone(), plan: self.plan.clone() }).unwrap_or_default()
+        serde_json::to_string(&EngineSpec {
+            config: self.ctx.config.clone(),
+            plan: self.plan.clone(),
+        })
+        .unwrap_or_default()
     }
 
     /// Rebuilds an engine from [`Engine::to_json`] and the secret.
     pub fn from_json(json: &str, secret: &[u8]) -> Result<Engine, JobError> {
-        let spec: EngineSpec = serde_json::from_str(json).map_err(|e| JobError::Spec { detail: e.to_string() })?;
-        let ctx = Context::new(&spec.config, secret).map_err(|source| JobError::Context { source })?;
-        Ok(Engine { ctx, plan: spec.plan })
+        let spec: EngineSpec = serde_json::from_str(json).map_err(|e| JobError::Spec {
+            detail: e.to_string(),
+        })?;
+        let ctx =
+            Context::new(&spec.config, secret).map_err(|source| JobError::Context { source })?;
+        Ok(Engine {
+            ctx,
+            plan: spec.plan,
+        })
     }
 
     /// Rewrites one file: bytes in, bytes out (or a rejection), plus the outcome record.
@@ -106,9 +116,23 @@ impl Engine {
                     sop_instance_uid: r.sop_instance_uid.clone(),
                 };
                 let n = r.bytes.len() as u64;
-                (Some(r.bytes), FileOutcome { source_path: path.to_string(), bytes_in, result: Ok((row, n)) })
+                (
+                    Some(r.bytes),
+                    FileOutcome {
+                        source_path: path.to_string(),
+                        bytes_in,
+                        result: Ok((row, n)),
+                    },
+                )
             }
-            Err(e) => (None, FileOutcome { source_path: path.to_string(), bytes_in, result: Err(e) }),
+            Err(e) => (
+                None,
+                FileOutcome {
+                    source_path: path.to_string(),
+                    bytes_in,
+                    result: Err(e),
+                },
+            ),
         }
     }
 }
@@ -126,7 +150,12 @@ pub struct Job {
 
 impl Job {
     /// Starts a job. `mapping_csv` and `key_csv` are the texts of the optional CSVs.
-    pub fn new(config: &Config, secret: &[u8], mapping_csv: Option<&str>, key_csv: Option<&str>) -> Result<Job, JobError> {
+    pub fn new(
+        config: &Config,
+        secret: &[u8],
+        mapping_csv: Option<&str>,
+        key_csv: Option<&str>,
+    ) -> Result<Job, JobError> {
         if secret.iter().all(|b| b.is_ascii_whitespace()) {
             return EmptySecretSnafu.fail();
         }
@@ -139,7 +168,14 @@ impl Job {
             Some(t) => parse_key(t).map_err(|source| JobError::KeyCsv { source })?,
             None => Vec::new(),
         };
-        Ok(Job { ctx, mapping, key, scans: Vec::new(), outcomes: Vec::new(), plan: None })
+        Ok(Job {
+            ctx,
+            mapping,
+            key,
+            scans: Vec::new(),
+            outcomes: Vec::new(),
+            plan: None,
+        })
     }
 
     /// Scans one file (headers only) and remembers the result.
@@ -157,7 +193,11 @@ impl Job {
 
     /// Records a file that could not even be read (I/O error, bad zip member).
     pub fn add_unreadable(&mut self, path: &str, size: u64, reason: Rejection) {
-        self.add_scan(ScanRecord { path: path.to_string(), size, result: Err(reason) });
+        self.add_scan(ScanRecord {
+            path: path.to_string(),
+            size,
+            result: Err(reason),
+        });
     }
 
     /// Scans so far.
@@ -167,9 +207,18 @@ impl Job {
 
     /// Plans the job (after all scans) and returns the engine for the workers.
     pub fn plan(&mut self) -> Engine {
-        let p = plan::make_plan(&self.scans, &self.ctx.config, self.mapping.as_ref(), &self.key, &self.ctx.keyed);
+        let p = plan::make_plan(
+            &self.scans,
+            &self.ctx.config,
+            self.mapping.as_ref(),
+            &self.key,
+            &self.ctx.keyed,
+        );
         self.plan = Some(p.clone());
-        Engine { ctx: self.ctx.clone(), plan: p }
+        Engine {
+            ctx: self.ctx.clone(),
+            plan: p,
+        }
     }
 
     /// The plan, once made.
@@ -185,7 +234,12 @@ impl Job {
     /// Source paths that will be written, in the order the zip gets them (sorted).
     pub fn paths_to_process(&self) -> Vec<String> {
         let mut v: Vec<String> = match &self.plan {
-            Some(p) => p.files.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect(),
+            Some(p) => p
+                .files
+                .iter()
+                .filter(|(_, r)| r.is_ok())
+                .map(|(k, _)| k.clone())
+                .collect(),
             None => Vec::new(),
         };
         v.sort();
@@ -195,11 +249,18 @@ impl Job {
     /// Log rows: outcomes, plus files that were never processed because the plan excluded them.
     pub fn log_rows(&self) -> Vec<LogRow> {
         let mut rows: BTreeMap<String, LogRow> = BTreeMap::new();
-        let size: BTreeMap<&str, u64> = self.scans.iter().map(|s| (s.path.as_str(), s.size)).collect();
+        let size: BTreeMap<&str, u64> = self
+            .scans
+            .iter()
+            .map(|s| (s.path.as_str(), s.size))
+            .collect();
         if let Some(p) = &self.plan {
             for (path, r) in &p.files {
                 if let Err(rej) = r {
-                    rows.insert(path.clone(), rejection_row(path, size.get(path.as_str()).copied().unwrap_or(0), rej));
+                    rows.insert(
+                        path.clone(),
+                        rejection_row(path, size.get(path.as_str()).copied().unwrap_or(0), rej),
+                    );
                 }
             }
         } else {
@@ -242,7 +303,9 @@ impl Job {
 
     /// The key CSV (PHI).
     pub fn key_csv(&self) -> String {
-        let Some(p) = &self.plan else { return write_key(&[]) };
+        let Some(p) = &self.plan else {
+            return write_key(&[]);
+        };
         let mut per_study: BTreeMap<usize, u64> = BTreeMap::new();
         for o in &self.outcomes {
             if o.result.is_ok() {
@@ -285,8 +348,15 @@ impl Job {
             notes.sort();
             out.extend(notes);
         }
-        let rows: Vec<ManifestRow> = self.outcomes.iter().filter_map(|o| o.result.as_ref().ok().map(|(m, _)| m.clone())).collect();
-        out.push(("manifest.csv".to_string(), report::manifest_csv(&rows).into_bytes()));
+        let rows: Vec<ManifestRow> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok().map(|(m, _)| m.clone()))
+            .collect();
+        out.push((
+            "manifest.csv".to_string(),
+            report::manifest_csv(&rows).into_bytes(),
+        ));
         out
     }
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, IdScheme};
 use crate::dates::{civil_from_days, days_from_civil, format_da, parse_da};
 use crate::error::Rejection;
+use crate::identity::iso_date;
 use crate::identity::key::KeyRow;
 use crate::identity::mapping::{same_id, Mapping};
-use crate::identity::iso_date;
 use crate::scan::{Header, ScanRecord};
 use crate::uid::Keyed;
 
@@ -92,7 +92,13 @@ impl Plan {
 pub fn safe_component(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.chars().all(|c| c == '_' || c == '.') {
         out = "X".into();
@@ -130,7 +136,10 @@ pub fn make_plan(
     //    reported as damaged, but then reported as duplicates.
     let mut primary: HashMap<&str, &ScanRecord> = HashMap::new();
     for s in &scans {
-        if let Ok(Header { sop_uid: Some(sop), .. }) = &s.result {
+        if let Ok(Header {
+            sop_uid: Some(sop), ..
+        }) = &s.result
+        {
             let e = primary.entry(sop.as_str()).or_insert(s);
             if s.size > e.size {
                 *e = s;
@@ -212,7 +221,10 @@ pub fn make_plan(
     }
     for p in protos.values_mut() {
         if let Some(mrn) = &p.mrn {
-            if let Some(k) = existing_key.iter().find(|k| !k.mrn.is_empty() && same_id(&k.mrn, mrn)) {
+            if let Some(k) = existing_key
+                .iter()
+                .find(|k| !k.mrn.is_empty() && same_id(&k.mrn, mrn))
+            {
                 if p.research_id.is_none() {
                     p.research_id = Some(k.research_id.clone());
                 }
@@ -245,10 +257,16 @@ pub fn make_plan(
                     n
                 }
                 IdScheme::Random => {
-                    let mut n = keyed.number("subject-id", k.as_bytes(), modulus.saturating_sub(1).max(1)) + 1;
+                    let mut n =
+                        keyed.number("subject-id", k.as_bytes(), modulus.saturating_sub(1).max(1))
+                            + 1;
                     let mut guard = 0u64;
-                    while used.contains(&format!("{}{:0w$}", config.id_prefix, n, w = config.id_digits as usize))
-                        && guard < modulus
+                    while used.contains(&format!(
+                        "{}{:0w$}",
+                        config.id_prefix,
+                        n,
+                        w = config.id_digits as usize
+                    )) && guard < modulus
                     {
                         n = n % modulus.saturating_sub(1).max(1) + 1;
                         guard += 1;
@@ -256,7 +274,12 @@ pub fn make_plan(
                     n
                 }
             };
-            let id = format!("{}{:0w$}", config.id_prefix, n, w = config.id_digits as usize);
+            let id = format!(
+                "{}{:0w$}",
+                config.id_prefix,
+                n,
+                w = config.id_digits as usize
+            );
             if !used.contains(&id) {
                 break id;
             }
@@ -278,7 +301,9 @@ pub fn make_plan(
             (Some(s), _) => {
                 let anchor = p.anchor.clone().unwrap_or_else(|| anchor_default.clone());
                 let days = match (parse_da(&anchor), parse_da(s)) {
-                    (Some((ay, am, ad)), Some((sy, sm, sd))) => days_from_civil(ay, am, ad) - days_from_civil(sy, sm, sd),
+                    (Some((ay, am, ad)), Some((sy, sm, sd))) => {
+                        days_from_civil(ay, am, ad) - days_from_civil(sy, sm, sd)
+                    }
                     _ => 0,
                 };
                 (days, Some(anchor))
@@ -287,7 +312,11 @@ pub fn make_plan(
             (None, None) => {
                 let span = (config.shift_max_days - config.shift_min_days + 1).max(1) as u64;
                 let basis = p.mrn.clone().unwrap_or_else(|| k.clone());
-                (config.shift_min_days + keyed.number("date-shift", basis.as_bytes(), span) as i64, None)
+                (
+                    config.shift_min_days
+                        + keyed.number("date-shift", basis.as_bytes(), span) as i64,
+                    None,
+                )
             }
         };
         subject_index.insert(k.clone(), plan.subjects.len());
@@ -316,9 +345,11 @@ pub fn make_plan(
             .clone()
             .or_else(|| h.accession.as_ref().map(|a| format!("(accession) {a}")))
             .unwrap_or_else(|| "(no study)".into());
-        let sp = studies
-            .entry((subj, suid))
-            .or_insert(StudyProto { accession: h.accession.clone(), ct_date: None, files: Vec::new() });
+        let sp = studies.entry((subj, suid)).or_insert(StudyProto {
+            accession: h.accession.clone(),
+            ct_date: None,
+            files: Vec::new(),
+        });
         if let Some(d) = h.ct_date() {
             if sp.ct_date.as_ref().is_none_or(|c| &d < c) {
                 sp.ct_date = Some(d);
@@ -335,10 +366,18 @@ pub fn make_plan(
     }
     for (subj, mut list) in by_subject {
         let rid = plan.subjects[subj].research_id.clone();
-        let key_rows: Vec<&KeyRow> = existing_key.iter().filter(|k| k.research_id == rid).collect();
+        let key_rows: Vec<&KeyRow> = existing_key
+            .iter()
+            .filter(|k| k.research_id == rid)
+            .collect();
         let mut next = key_rows
             .iter()
-            .filter_map(|k| k.new_accession.rsplit('_').next().and_then(|n| n.parse::<u32>().ok()))
+            .filter_map(|k| {
+                k.new_accession
+                    .rsplit('_')
+                    .next()
+                    .and_then(|n| n.parse::<u32>().ok())
+            })
             .max()
             .unwrap_or(0)
             + 1;
@@ -347,16 +386,20 @@ pub fn make_plan(
             let known = key_rows.iter().find(|k| {
                 (!k.study_instance_uid.is_empty() && k.study_instance_uid == suid)
                     || (k.study_instance_uid.is_empty()
-                        && sp.accession.as_deref().is_some_and(|a| same_id(a, &k.original_accession)))
+                        && sp
+                            .accession
+                            .as_deref()
+                            .is_some_and(|a| same_id(a, &k.original_accession)))
             });
-            let number = match known.and_then(|k| k.new_accession.rsplit('_').next()?.parse::<u32>().ok()) {
-                Some(n) => n,
-                None => {
-                    let n = next;
-                    next += 1;
-                    n
-                }
-            };
+            let number =
+                match known.and_then(|k| k.new_accession.rsplit('_').next()?.parse::<u32>().ok()) {
+                    Some(n) => n,
+                    None => {
+                        let n = next;
+                        next += 1;
+                        n
+                    }
+                };
             let study_idx = plan.studies.len();
             plan.studies.push(Study {
                 subject: subj,
@@ -365,7 +408,11 @@ pub fn make_plan(
                 number,
                 new_accession: accession_for(&rid, number),
                 ct_date: sp.ct_date.clone(),
-                n_files: sp.files.iter().filter(|fi| !duplicates.contains_key(&usable[**fi].0.path)).count() as u64,
+                n_files: sp
+                    .files
+                    .iter()
+                    .filter(|fi| !duplicates.contains_key(&usable[**fi].0.path))
+                    .count() as u64,
             });
             // 6. Output paths: <RID>/<RID>_<N>/<series>/<rank>.dcm
             let rid_dir = safe_component(&rid);
@@ -373,7 +420,10 @@ pub fn make_plan(
             let mut series: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for fi in &sp.files {
                 let h = usable[*fi].1;
-                series.entry(h.series_uid.clone().unwrap_or_default()).or_default().push(*fi);
+                series
+                    .entry(h.series_uid.clone().unwrap_or_default())
+                    .or_default()
+                    .push(*fi);
             }
             let mut series_list: Vec<(String, Vec<usize>)> = series.into_iter().collect();
             series_list.sort_by_key(|(uid, files)| {
@@ -397,7 +447,11 @@ pub fn make_plan(
                 used_dirs.insert(dir.clone());
                 files.sort_by_key(|fi| {
                     let h = usable[*fi].1;
-                    (h.instance_number.unwrap_or(i64::MAX), h.sop_uid.clone().unwrap_or_default(), usable[*fi].0.path.clone())
+                    (
+                        h.instance_number.unwrap_or(i64::MAX),
+                        h.sop_uid.clone().unwrap_or_default(),
+                        usable[*fi].0.path.clone(),
+                    )
                 });
                 let mut rank = 0;
                 for fi in files.iter() {
@@ -407,7 +461,15 @@ pub fn make_plan(
                         rank += 1;
                     }
                     let out_path = format!("{rid_dir}/{study_dir}/{dir}/{:05}.dcm", rank.max(1));
-                    plan.files.insert(path.clone(), Ok(FilePlan { subject: subj, study: study_idx, out_path, duplicate_of }));
+                    plan.files.insert(
+                        path.clone(),
+                        Ok(FilePlan {
+                            subject: subj,
+                            study: study_idx,
+                            out_path,
+                            duplicate_of,
+                        }),
+                    );
                 }
             }
         }
@@ -433,11 +495,17 @@ pub fn key_rows(plan: &Plan, written_per_study: &BTreeMap<usize, u64>) -> Vec<Ke
                 anchor_date: s.anchor_date.as_deref().map(iso_date).unwrap_or_default(),
                 date_shift_days: s.shift_days,
                 n_files: written_per_study.get(&i).copied().unwrap_or(0),
-                study_instance_uid: if st.study_uid.starts_with('(') { String::new() } else { st.study_uid.clone() },
+                study_instance_uid: if st.study_uid.starts_with('(') {
+                    String::new()
+                } else {
+                    st.study_uid.clone()
+                },
             }
         })
         .collect();
-    rows.sort_by(|a, b| (&a.research_id, &a.new_accession).cmp(&(&b.research_id, &b.new_accession)));
+    rows.sort_by(|a, b| {
+        (&a.research_id, &a.new_accession).cmp(&(&b.research_id, &b.new_accession))
+    });
     rows
 }
 
@@ -457,6 +525,9 @@ mod tests {
         assert_eq!(accession_for("SUBJ0001", 2), "SUBJ0001_2");
         assert_eq!(accession_for("ABCDEFGHIJKLMNOP", 1), "ABCDEFGHIJKLMN_1");
         assert_eq!(accession_for("ABCDEFGHIJKLMNOP", 12), "ABCDEFGHIJKLM_12");
-        assert_ne!(accession_for("ABCDEFGHIJKLMNO", 1), accession_for("ABCDEFGHIJKLMNO", 2));
+        assert_ne!(
+            accession_for("ABCDEFGHIJKLMNO", 1),
+            accession_for("ABCDEFGHIJKLMNO", 2)
+        );
     }
 }

@@ -26,9 +26,16 @@ pub struct Row {
 
 fn keyword(t: dicom_core::Tag) -> String {
     if t.group() % 2 == 1 {
-        return if t.element() <= 0xFF { "PrivateCreator".into() } else { "Private".into() };
+        return if t.element() <= 0xFF {
+            "PrivateCreator".into()
+        } else {
+            "Private".into()
+        };
     }
-    StandardDataDictionary.by_tag(t).map(|e| e.alias.to_string()).unwrap_or_else(|| "Unknown".into())
+    StandardDataDictionary
+        .by_tag(t)
+        .map(|e| e.alias.to_string())
+        .unwrap_or_else(|| "Unknown".into())
 }
 
 fn rows_of(obj: &InMemDicomObject, prefix: &str, out: &mut Vec<Row>, depth: usize) {
@@ -41,27 +48,52 @@ fn rows_of(obj: &InMemDicomObject, prefix: &str, out: &mut Vec<Row>, depth: usiz
         let vr = e.vr().to_string().to_string();
         match e.value() {
             Value::Sequence(seq) => {
-                out.push(Row { path: path.clone(), keyword: keyword(t), vr, value: format!("{} item(s)", seq.items().len()) });
+                out.push(Row {
+                    path: path.clone(),
+                    keyword: keyword(t),
+                    vr,
+                    value: format!("{} item(s)", seq.items().len()),
+                });
                 for (i, item) in seq.items().iter().enumerate() {
                     rows_of(item, &format!("{path}[{}]/", i + 1), out, depth + 1);
                 }
             }
             Value::PixelSequence(ps) => {
-                out.push(Row { path, keyword: keyword(t), vr, value: format!("encapsulated, {} fragment(s)", ps.fragments().len()) });
+                out.push(Row {
+                    path,
+                    keyword: keyword(t),
+                    vr,
+                    value: format!("encapsulated, {} fragment(s)", ps.fragments().len()),
+                });
             }
             Value::Primitive(p) => {
                 let binary = matches!(
                     e.vr(),
-                    dicom_core::VR::OB | dicom_core::VR::OW | dicom_core::VR::OF | dicom_core::VR::OD | dicom_core::VR::OL | dicom_core::VR::OV | dicom_core::VR::UN
+                    dicom_core::VR::OB
+                        | dicom_core::VR::OW
+                        | dicom_core::VR::OF
+                        | dicom_core::VR::OD
+                        | dicom_core::VR::OL
+                        | dicom_core::VR::OV
+                        | dicom_core::VR::UN
                 );
                 let value = if binary {
                     format!("{} bytes", p.calculate_byte_len())
                 } else {
                     let s = p.to_str();
                     let s = s.trim_end_matches(['\0', ' ']);
-                    if s.chars().count() > 200 { format!("{}…", s.chars().take(200).collect::<String>()) } else { s.to_string() }
+                    if s.chars().count() > 200 {
+                        format!("{}…", s.chars().take(200).collect::<String>())
+                    } else {
+                        s.to_string()
+                    }
                 };
-                out.push(Row { path, keyword: keyword(t), vr, value });
+                out.push(Row {
+                    path,
+                    keyword: keyword(t),
+                    vr,
+                    value,
+                });
             }
         }
     }
@@ -72,9 +104,30 @@ pub fn dump(bytes: &[u8]) -> Result<Vec<Row>, Rejection> {
     let (obj, _) = read::parse(bytes, false)?;
     let mut out = Vec::new();
     let meta = obj.meta();
-    out.push(Row { path: "(0002,0002)".into(), keyword: "MediaStorageSOPClassUID".into(), vr: "UI".into(), value: meta.media_storage_sop_class_uid().trim_end_matches('\0').into() });
-    out.push(Row { path: "(0002,0003)".into(), keyword: "MediaStorageSOPInstanceUID".into(), vr: "UI".into(), value: meta.media_storage_sop_instance_uid().trim_end_matches('\0').into() });
-    out.push(Row { path: "(0002,0010)".into(), keyword: "TransferSyntaxUID".into(), vr: "UI".into(), value: meta.transfer_syntax().trim_end_matches('\0').into() });
+    out.push(Row {
+        path: "(0002,0002)".into(),
+        keyword: "MediaStorageSOPClassUID".into(),
+        vr: "UI".into(),
+        value: meta
+            .media_storage_sop_class_uid()
+            .trim_end_matches('\0')
+            .into(),
+    });
+    out.push(Row {
+        path: "(0002,0003)".into(),
+        keyword: "MediaStorageSOPInstanceUID".into(),
+        vr: "UI".into(),
+        value: meta
+            .media_storage_sop_instance_uid()
+            .trim_end_matches('\0')
+            .into(),
+    });
+    out.push(Row {
+        path: "(0002,0010)".into(),
+        keyword: "TransferSyntaxUID".into(),
+        vr: "UI".into(),
+        value: meta.transfer_syntax().trim_end_matches('\0').into(),
+    });
     rows_of(&obj, "", &mut out, 0);
     Ok(out)
 }
@@ -120,13 +173,20 @@ pub fn thumbnail(bytes: &[u8], max: u32) -> Option<Thumbnail> {
             data[i] as f64
         } else {
             let v = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
-            if signed { v as i16 as f64 } else { v as f64 }
+            if signed {
+                v as i16 as f64
+            } else {
+                v as f64
+            }
         }
     };
     let scale = (rows.max(cols) as f64 / max.max(1) as f64).max(1.0);
     let w = ((cols as f64) / scale).floor().max(1.0) as u32;
     let h = ((rows as f64) / scale).floor().max(1.0) as u32;
-    let idx = |x: u32, y: u32| ((y as f64 * scale) as usize).min(rows as usize - 1) * cols as usize + ((x as f64 * scale) as usize).min(cols as usize - 1);
+    let idx = |x: u32, y: u32| {
+        ((y as f64 * scale) as usize).min(rows as usize - 1) * cols as usize
+            + ((x as f64 * scale) as usize).min(cols as usize - 1)
+    };
     let mut rgba = Vec::with_capacity((w * h * 4) as usize);
     if spp == 1 {
         let (mut lo, mut hi) = (f64::MAX, f64::MIN);
@@ -152,12 +212,24 @@ pub fn thumbnail(bytes: &[u8], max: u32) -> Option<Thumbnail> {
             for x in 0..w {
                 let i = idx(x, y);
                 let c = |k: usize| -> u8 {
-                    let s = if planar { sample(k * n + i) } else { sample(i * 3 + k) };
-                    if bpp == 1 { s as u8 } else { (s / 256.0) as u8 }
+                    let s = if planar {
+                        sample(k * n + i)
+                    } else {
+                        sample(i * 3 + k)
+                    };
+                    if bpp == 1 {
+                        s as u8
+                    } else {
+                        (s / 256.0) as u8
+                    }
                 };
                 rgba.extend_from_slice(&[c(0), c(1), c(2), 255]);
             }
         }
     }
-    Some(Thumbnail { width: w, height: h, rgba })
+    Some(Thumbnail {
+        width: w,
+        height: h,
+        rgba,
+    })
 }

@@ -4,12 +4,12 @@
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 use dicom_object::{
     file::ReadPreamble, mem::InMemDicomObject, meta::FileMetaTableBuilder, FileDicomObject,
     OpenFileOptions,
 };
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
-use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 
 use crate::error::Rejection;
 
@@ -42,10 +42,16 @@ pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
     if bytes.len() >= 8 {
         let group = u16::from_le_bytes([bytes[0], bytes[1]]);
         let elem = u16::from_le_bytes([bytes[2], bytes[3]]);
-        if (group == 0x0008 || group == 0x0010 || group == 0x0018 || group == 0x0020) && elem < 0x2000 {
+        if (group == 0x0008 || group == 0x0010 || group == 0x0018 || group == 0x0020)
+            && elem < 0x2000
+        {
             let vr = &bytes[4..6];
             let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
-            return Ok(Framing::RawDataSet(if explicit { EXPLICIT_LE } else { IMPLICIT_LE }));
+            return Ok(Framing::RawDataSet(if explicit {
+                EXPLICIT_LE
+            } else {
+                IMPLICIT_LE
+            }));
         }
     }
     Err(Rejection::NotDicom {
@@ -58,7 +64,9 @@ pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
 }
 
 fn unparseable(e: impl std::fmt::Display) -> Rejection {
-    Rejection::Unparseable { detail: e.to_string() }
+    Rejection::Unparseable {
+        detail: e.to_string(),
+    }
 }
 
 /// Parses the whole file, or only up to (not including) Pixel Data when `headers_only`.
@@ -85,7 +93,10 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
             let ds = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(unparseable)?;
             // Encapsulated pixel data means a compressed transfer syntax, which only the missing
             // meta group could name: the output would claim a native syntax over JPEG bytes.
-            if matches!(ds.get(tags::PIXEL_DATA).map(|e| e.value()), Some(dicom_core::value::Value::PixelSequence(_))) {
+            if matches!(
+                ds.get(tags::PIXEL_DATA).map(|e| e.value()),
+                Some(dicom_core::value::Value::PixelSequence(_))
+            ) {
                 return Err(unparseable("bare data set (no meta group) with encapsulated pixel data: its transfer syntax is unknown"));
             }
             let sop_class = string_of(&ds, tags::SOP_CLASS_UID)
@@ -121,7 +132,10 @@ pub const DICOMDIR_SOP_CLASS: &str = "1.2.840.10008.1.3.10";
 
 /// Whether the object is a DICOMDIR.
 pub fn is_dicomdir(obj: &Object) -> bool {
-    obj.meta().media_storage_sop_class_uid().trim_end_matches(['\0', ' ']) == DICOMDIR_SOP_CLASS
+    obj.meta()
+        .media_storage_sop_class_uid()
+        .trim_end_matches(['\0', ' '])
+        == DICOMDIR_SOP_CLASS
         || string_of(obj, tags::SOP_CLASS_UID).as_deref() == Some(DICOMDIR_SOP_CLASS)
         || obj.get(tags::DIRECTORY_RECORD_SEQUENCE).is_some()
 }

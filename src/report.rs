@@ -5,7 +5,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Log columns, in order.
-pub const LOG_COLUMNS: [&str; 7] = ["source_path", "outcome", "output_path", "reason_code", "reason", "bytes_in", "bytes_out"];
+pub const LOG_COLUMNS: [&str; 7] = [
+    "source_path",
+    "outcome",
+    "output_path",
+    "reason_code",
+    "reason",
+    "bytes_in",
+    "bytes_out",
+];
 /// Manifest columns, in order.
 pub const MANIFEST_COLUMNS: [&str; 7] = [
     "path",
@@ -71,7 +79,15 @@ pub fn log_csv(rows: &[LogRow]) -> String {
     to_csv(
         LOG_COLUMNS,
         rows.into_iter().map(|r| {
-            [r.source_path, r.outcome, r.output_path, r.reason_code, r.reason, r.bytes_in.to_string(), r.bytes_out.to_string()]
+            [
+                r.source_path,
+                r.outcome,
+                r.output_path,
+                r.reason_code,
+                r.reason,
+                r.bytes_in.to_string(),
+                r.bytes_out.to_string(),
+            ]
         }),
     )
 }
@@ -83,7 +99,15 @@ pub fn manifest_csv(rows: &[ManifestRow]) -> String {
     to_csv(
         MANIFEST_COLUMNS,
         rows.into_iter().map(|r| {
-            [r.path, r.modality, r.sop_class_uid, r.series, r.study_instance_uid, r.series_instance_uid, r.sop_instance_uid]
+            [
+                r.path,
+                r.modality,
+                r.sop_class_uid,
+                r.series,
+                r.study_instance_uid,
+                r.series_instance_uid,
+                r.sop_instance_uid,
+            ]
         }),
     )
 }
@@ -129,14 +153,22 @@ impl Summary {
 
     /// One line for a terminal or the log's end.
     pub fn line(&self) -> String {
-        let reasons: Vec<String> = self.by_reason.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let reasons: Vec<String> = self
+            .by_reason
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         format!(
             "files seen {}, written {}, rejected {}, skipped {}{}",
             self.seen,
             self.written,
             self.rejected,
             self.skipped,
-            if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            }
         )
     }
 }

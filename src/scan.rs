@@ -74,7 +74,11 @@ pub struct ScanRecord {
 
 /// Scans one file's headers.
 pub fn scan(path: &str, bytes: &[u8]) -> ScanRecord {
-    ScanRecord { path: path.to_string(), size: bytes.len() as u64, result: scan_header(bytes) }
+    ScanRecord {
+        path: path.to_string(),
+        size: bytes.len() as u64,
+        result: scan_header(bytes),
+    }
 }
 
 /// How many leading bytes of a file the shells read first for the scan.
@@ -92,11 +96,18 @@ pub fn scan_prefix(path: &str, prefix: &[u8], total_size: u64) -> Option<ScanRec
         return None;
     }
     let rec = scan(path, prefix);
-    rec.result.is_ok().then(|| ScanRecord { size: total_size, ..rec })
+    rec.result.is_ok().then(|| ScanRecord {
+        size: total_size,
+        ..rec
+    })
 }
 
 fn int_of(obj: &dicom_object::mem::InMemDicomObject, tag: dicom_core::Tag) -> Option<i64> {
-    string_of(obj, tag)?.trim().parse::<f64>().ok().map(|f| f as i64)
+    string_of(obj, tag)?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|f| f as i64)
 }
 
 fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
@@ -104,8 +115,9 @@ fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
     }
-    let acq = string_of(&obj, tags::ACQUISITION_DATE)
-        .or_else(|| string_of(&obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d)));
+    let acq = string_of(&obj, tags::ACQUISITION_DATE).or_else(|| {
+        string_of(&obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d))
+    });
     Ok(Header {
         patient_id: string_of(&obj, tags::PATIENT_ID),
         patient_name: string_of(&obj, tags::PATIENT_NAME),
@@ -114,7 +126,14 @@ fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
         study_uid: string_of(&obj, tags::STUDY_INSTANCE_UID),
         series_uid: string_of(&obj, tags::SERIES_INSTANCE_UID),
         sop_uid: string_of(&obj, tags::SOP_INSTANCE_UID)
-            .or_else(|| Some(obj.meta().media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string()))
+            .or_else(|| {
+                Some(
+                    obj.meta()
+                        .media_storage_sop_instance_uid()
+                        .trim_end_matches(['\0', ' '])
+                        .to_string(),
+                )
+            })
             .filter(|s| !s.is_empty()),
         sop_class: string_of(&obj, tags::SOP_CLASS_UID),
         modality: string_of(&obj, tags::MODALITY),

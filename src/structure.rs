@@ -32,15 +32,33 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn u16(&mut self, big: bool) -> Result<u16, Rejection> {
-        let s = self.b.get(self.pos..self.pos + 2).ok_or_else(|| bad(format!("file ends inside an element header at byte {}", self.pos)))?;
+        let s = self.b.get(self.pos..self.pos + 2).ok_or_else(|| {
+            bad(format!(
+                "file ends inside an element header at byte {}",
+                self.pos
+            ))
+        })?;
         self.pos += 2;
-        Ok(if big { u16::from_be_bytes([s[0], s[1]]) } else { u16::from_le_bytes([s[0], s[1]]) })
+        Ok(if big {
+            u16::from_be_bytes([s[0], s[1]])
+        } else {
+            u16::from_le_bytes([s[0], s[1]])
+        })
     }
     fn u32(&mut self, big: bool) -> Result<u32, Rejection> {
-        let s = self.b.get(self.pos..self.pos + 4).ok_or_else(|| bad(format!("file ends inside an element header at byte {}", self.pos)))?;
+        let s = self.b.get(self.pos..self.pos + 4).ok_or_else(|| {
+            bad(format!(
+                "file ends inside an element header at byte {}",
+                self.pos
+            ))
+        })?;
         self.pos += 4;
         let a = [s[0], s[1], s[2], s[3]];
-        Ok(if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+        Ok(if big {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
     }
     fn skip(&mut self, n: u32, end: usize, what: (u16, u16)) -> Result<(), Rejection> {
         let n = n as usize;
@@ -88,7 +106,11 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
     let (start, ts) = match framing {
         Framing::RawDataSet(ts) => (0usize, ts.to_string()),
         Framing::Standard | Framing::NoPreamble => {
-            let mut c = Cursor { b: bytes, pos: if framing == Framing::Standard { 132 } else { 4 }, hit_pixel: false };
+            let mut c = Cursor {
+                b: bytes,
+                pos: if framing == Framing::Standard { 132 } else { 4 },
+                hit_pixel: false,
+            };
             let mut ts = String::new();
             loop {
                 if c.pos + 8 > bytes.len() {
@@ -98,18 +120,29 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
                 if group != 0x0002 {
                     break;
                 }
-                let (g, e, len) = element_header(&mut c, Syntax { explicit: true, big: false })?;
+                let (g, e, len) = element_header(
+                    &mut c,
+                    Syntax {
+                        explicit: true,
+                        big: false,
+                    },
+                )?;
                 let begin = c.pos;
                 c.skip(len, bytes.len(), (g, e))?;
                 if e == 0x0010 {
-                    ts = String::from_utf8_lossy(&bytes[begin..c.pos]).trim_end_matches(['\0', ' ']).to_string();
+                    ts = String::from_utf8_lossy(&bytes[begin..c.pos])
+                        .trim_end_matches(['\0', ' '])
+                        .to_string();
                 }
             }
             (c.pos, ts)
         }
     };
     let body = &bytes[start.min(bytes.len())..];
-    let syntax = Syntax { explicit: ts != "1.2.840.10008.1.2", big: ts == "1.2.840.10008.1.2.2" };
+    let syntax = Syntax {
+        explicit: ts != "1.2.840.10008.1.2",
+        big: ts == "1.2.840.10008.1.2.2",
+    };
     if ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95" {
         let limit = inflate_limit(body.len());
         let mut inflated = Vec::new();
@@ -123,11 +156,26 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
                 body.len()
             )));
         }
-        dataset(&mut Cursor { b: &inflated, pos: 0, hit_pixel: false }, inflated.len(), syntax, 0, false, headers_only)?;
+        dataset(
+            &mut Cursor {
+                b: &inflated,
+                pos: 0,
+                hit_pixel: false,
+            },
+            inflated.len(),
+            syntax,
+            0,
+            false,
+            headers_only,
+        )?;
         // A deflated prefix proves nothing about the rest: never "within".
         return Ok(false);
     }
-    let mut c = Cursor { b: body, pos: 0, hit_pixel: false };
+    let mut c = Cursor {
+        b: body,
+        pos: 0,
+        hit_pixel: false,
+    };
     dataset(&mut c, body.len(), syntax, 0, false, headers_only)?;
     Ok(c.hit_pixel)
 }
@@ -154,10 +202,27 @@ fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u3
         let len = c.u32(s.big)?;
         return Ok((g, e, *b"  ", len));
     }
-    let vr = c.b.get(c.pos..c.pos + 2).ok_or_else(|| bad("file ends inside an element header".into()))?;
+    let vr =
+        c.b.get(c.pos..c.pos + 2)
+            .ok_or_else(|| bad("file ends inside an element header".into()))?;
     let vr = [vr[0], vr[1]];
     c.pos += 2;
-    let long = matches!(&vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV");
+    let long = matches!(
+        &vr,
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
+    );
     let len = if long {
         c.pos += 2;
         if c.pos > c.b.len() {
@@ -174,7 +239,14 @@ fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u3
 
 /// Walks a data set until `end` (or an item delimiter when `in_undefined_item`); with
 /// `stop_at_pixel`, stops at a Pixel Data element (the top level of a headers-only check).
-fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_item: bool, stop_at_pixel: bool) -> Result<(), Rejection> {
+fn dataset(
+    c: &mut Cursor,
+    end: usize,
+    s: Syntax,
+    depth: usize,
+    in_undefined_item: bool,
+    stop_at_pixel: bool,
+) -> Result<(), Rejection> {
     if depth > MAX_NESTING {
         return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
     }
@@ -197,12 +269,25 @@ fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_ite
         if len == UNDEFINED {
             let is_pixel = g == 0x7FE0 && e == 0x0010;
             // Undefined-length UN holds implicit VR little endian items (PS3.5 6.2.2).
-            let inner = if &vr == b"UN" { Syntax { explicit: false, big: false } } else { s };
+            let inner = if &vr == b"UN" {
+                Syntax {
+                    explicit: false,
+                    big: false,
+                }
+            } else {
+                s
+            };
             items(c, end, inner, depth + 1, is_pixel, (g, e), false)?;
         } else if &vr == b"SQ" || (!s.explicit && dictionary_sq(g, e)) {
-            let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
-                bad(format!("sequence ({g:04X},{e:04X}) declares {len} bytes, past the end"))
-            })?;
+            let stop = c
+                .pos
+                .checked_add(len as usize)
+                .filter(|x| *x <= end)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "sequence ({g:04X},{e:04X}) declares {len} bytes, past the end"
+                    ))
+                })?;
             items(c, stop, s, depth + 1, false, (g, e), true)?;
             c.pos = stop;
         } else {
@@ -216,7 +301,15 @@ fn dataset(c: &mut Cursor, end: usize, s: Syntax, depth: usize, in_undefined_ite
 }
 
 /// Walks the items of a sequence (or the fragments of encapsulated pixel data).
-fn items(c: &mut Cursor, end: usize, s: Syntax, depth: usize, fragments: bool, owner: (u16, u16), defined: bool) -> Result<(), Rejection> {
+fn items(
+    c: &mut Cursor,
+    end: usize,
+    s: Syntax,
+    depth: usize,
+    fragments: bool,
+    owner: (u16, u16),
+    defined: bool,
+) -> Result<(), Rejection> {
     if depth > MAX_NESTING {
         return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
     }
@@ -235,18 +328,25 @@ fn items(c: &mut Cursor, end: usize, s: Syntax, depth: usize, fragments: bool, o
                 } else if len == UNDEFINED {
                     dataset(c, end, s, depth + 1, true, false)?;
                 } else {
-                    let stop = c.pos.checked_add(len as usize).filter(|x| *x <= end).ok_or_else(|| {
-                        bad(format!("item of ({:04X},{:04X}) declares {len} bytes, past the end", owner.0, owner.1))
-                    })?;
+                    let stop = c
+                        .pos
+                        .checked_add(len as usize)
+                        .filter(|x| *x <= end)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "item of ({:04X},{:04X}) declares {len} bytes, past the end",
+                                owner.0, owner.1
+                            ))
+                        })?;
                     dataset(c, stop, s, depth + 1, false, false)?;
                     c.pos = stop;
                 }
             }
             _ => {
                 return Err(bad(format!(
-                    "unexpected ({g:04X},{e:04X}) inside ({:04X},{:04X}) where an item was expected",
-                    owner.0, owner.1
-                )))
+                "unexpected ({g:04X},{e:04X}) inside ({:04X},{:04X}) where an item was expected",
+                owner.0, owner.1
+            )))
             }
         }
     }

@@ -26,7 +26,9 @@ impl std::fmt::Debug for Keyed {
 impl Keyed {
     /// Wraps a project secret (any length; 32 random bytes recommended).
     pub fn new(secret: &[u8]) -> Self {
-        Keyed { secret: secret.to_vec() }
+        Keyed {
+            secret: secret.to_vec(),
+        }
     }
 
     /// HMAC-SHA-256 of `domain` and `value` under the secret.
@@ -72,7 +74,9 @@ pub fn is_valid_uid(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.split('.').all(|c| {
-            !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0'))
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && (c == "0" || !c.starts_with('0'))
         })
 }
 

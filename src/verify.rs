@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use dicom_core::value::Value;
 use dicom_core::header::Header as _;
+use dicom_core::value::Value;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
@@ -38,7 +38,11 @@ const ID_ATTRIBUTES: [Tag; 14] = [
     tags::STUDY_ID,
     tags::PATIENT_BIRTH_NAME,
 ];
-const INSTITUTION_ATTRIBUTES: [Tag; 3] = [tags::INSTITUTION_NAME, tags::INSTITUTION_ADDRESS, tags::INSTITUTIONAL_DEPARTMENT_NAME];
+const INSTITUTION_ATTRIBUTES: [Tag; 3] = [
+    tags::INSTITUTION_NAME,
+    tags::INSTITUTION_ADDRESS,
+    tags::INSTITUTIONAL_DEPARTMENT_NAME,
+];
 const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_NAME];
 
 /// Values this tool writes itself (dummies), never treated as identifiers of an input.
@@ -87,10 +91,20 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 impl Identifiers {
     /// Collects the identifiers of an input data set, at every depth.
     pub fn collect(ctx: &Context, obj: &InMemDicomObject, uids: &HashSet<String>) -> Identifiers {
-        let mut id = Identifiers { uids: uids.clone(), ..Default::default() };
+        let mut id = Identifiers {
+            uids: uids.clone(),
+            ..Default::default()
+        };
         let user = ctx.user_tags();
         for t in user {
-            if ![tags::PATIENT_ID, tags::PATIENT_NAME, tags::ACCESSION_NUMBER, tags::PATIENT_BIRTH_DATE].contains(&t) {
+            if ![
+                tags::PATIENT_ID,
+                tags::PATIENT_NAME,
+                tags::ACCESSION_NUMBER,
+                tags::PATIENT_BIRTH_DATE,
+            ]
+            .contains(&t)
+            {
                 id.exempt.insert(t);
             }
         }
@@ -100,7 +114,10 @@ impl Identifiers {
         // a leak when it appears there: drop it from the check, not from the data.
         let mut kept = Vec::new();
         kept_values(ctx, obj, &mut kept, 0);
-        let in_kept = |term: &String| kept.iter().any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some());
+        let in_kept = |term: &String| {
+            kept.iter()
+                .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
+        };
         id.ids.retain(|t| !in_kept(t));
         id.names.retain(|t| !in_kept(t));
         id.name_words.retain(|t| !in_kept(t));
@@ -155,7 +172,10 @@ impl Identifiers {
                     for v in values(e) {
                         for part in v.split('-') {
                             if let Some(d) = crate::dates::date_part(part) {
-                                if birth && ctx.config.birth_date == BirthDateMode::KeepYear && d.ends_with("0101") {
+                                if birth
+                                    && ctx.config.birth_date == BirthDateMode::KeepYear
+                                    && d.ends_with("0101")
+                                {
                                     continue;
                                 }
                                 push_unique(&mut self.dates, d);
@@ -193,7 +213,11 @@ impl Identifiers {
     pub fn scrub_terms(&self) -> Vec<String> {
         let mut t: Vec<String> = Vec::new();
         t.extend(self.ids.iter().cloned());
-        t.extend(self.names.iter().map(|n| n.replace('^', " ").trim().to_string()));
+        t.extend(
+            self.names
+                .iter()
+                .map(|n| n.replace('^', " ").trim().to_string()),
+        );
         t.extend(self.names.iter().cloned());
         t.extend(self.name_words.iter().cloned());
         t.extend(self.dates.iter().cloned());
@@ -279,21 +303,37 @@ pub fn scrub(text: &str, terms: &[String]) -> String {
 }
 
 fn leak(kind: &str, tag: Tag, what: &str) -> Rejection {
-    Rejection::Leak { detail: format!("{kind} of the input found in {what} {tag}") }
+    Rejection::Leak {
+        detail: format!("{kind} of the input found in {what} {tag}"),
+    }
 }
 
 /// Checks a de-identified output against its input's identifiers.
 pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
-    let (obj, _) = read::parse(out, false)
-        .map_err(|e| Rejection::WriteFailed { detail: format!("output does not re-read: {e}") })?;
-    let meta_sop = obj.meta().media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string();
+    let (obj, _) = read::parse(out, false).map_err(|e| Rejection::WriteFailed {
+        detail: format!("output does not re-read: {e}"),
+    })?;
+    let meta_sop = obj
+        .meta()
+        .media_storage_sop_instance_uid()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     if id.uids.contains(&meta_sop) {
-        return Err(leak("SOP Instance UID", tags::MEDIA_STORAGE_SOP_INSTANCE_UID, "meta group"));
+        return Err(leak(
+            "SOP Instance UID",
+            tags::MEDIA_STORAGE_SOP_INSTANCE_UID,
+            "meta group",
+        ));
     }
-    if obj.meta().source_application_entity_title.is_some() || obj.meta().sending_application_entity_title.is_some() {
-        return Err(Rejection::Leak { detail: "AE title left in the file meta group".into() });
+    if obj.meta().source_application_entity_title.is_some()
+        || obj.meta().sending_application_entity_title.is_some()
+    {
+        return Err(Rejection::Leak {
+            detail: "AE title left in the file meta group".into(),
+        });
     }
-    let deflated = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == "1.2.840.10008.1.2.1.99";
+    let deflated =
+        obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == "1.2.840.10008.1.2.1.99";
     walk_check(ctx, id, &obj, 0)?;
     if !deflated {
         raw_check(id, out)?;
@@ -301,9 +341,16 @@ pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), R
     Ok(())
 }
 
-fn walk_check(ctx: &Context, id: &Identifiers, obj: &InMemDicomObject, depth: usize) -> Result<(), Rejection> {
+fn walk_check(
+    ctx: &Context,
+    id: &Identifiers,
+    obj: &InMemDicomObject,
+    depth: usize,
+) -> Result<(), Rejection> {
     if depth > MAX_DEPTH {
-        return Err(Rejection::RuleFailed { detail: "nesting too deep to check".into() });
+        return Err(Rejection::RuleFailed {
+            detail: "nesting too deep to check".into(),
+        });
     }
     for e in obj.iter() {
         let t = e.tag();
@@ -336,17 +383,35 @@ fn walk_check(ctx: &Context, id: &Identifiers, obj: &InMemDicomObject, depth: us
                     }
                 }
             }
-            VR::AE | VR::CS | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::PN | VR::UR => {
+            VR::AE
+            | VR::CS
+            | VR::LO
+            | VR::SH
+            | VR::LT
+            | VR::ST
+            | VR::UT
+            | VR::UC
+            | VR::PN
+            | VR::UR => {
                 for v in values(e) {
                     let b = v.as_bytes();
                     if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
                         return Err(leak("an ID, address or institution value", t, "element"));
                     }
                     if vr != VR::CS && vr != VR::AE {
-                        if id.names.iter().chain(id.name_words.iter()).any(|x| find_token(b, x.as_bytes()).is_some()) {
+                        if id
+                            .names
+                            .iter()
+                            .chain(id.name_words.iter())
+                            .any(|x| find_token(b, x.as_bytes()).is_some())
+                        {
                             return Err(leak("a person name", t, "element"));
                         }
-                        if id.dates.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
+                        if id
+                            .dates
+                            .iter()
+                            .any(|x| find_token(b, x.as_bytes()).is_some())
+                        {
                             return Err(leak("an original date", t, "text of element"));
                         }
                     }
@@ -357,8 +422,14 @@ fn walk_check(ctx: &Context, id: &Identifiers, obj: &InMemDicomObject, depth: us
                 if vr == VR::UN {
                     if let Value::Primitive(p) = e.value() {
                         let b = p.to_bytes();
-                        if id.uids.iter().any(|u| find_token(&b, u.as_bytes()).is_some())
-                            || id.ids.iter().any(|x| find_token(&b, x.as_bytes()).is_some())
+                        if id
+                            .uids
+                            .iter()
+                            .any(|u| find_token(&b, u.as_bytes()).is_some())
+                            || id
+                                .ids
+                                .iter()
+                                .any(|x| find_token(&b, x.as_bytes()).is_some())
                         {
                             return Err(leak("an identifier", t, "UN element"));
                         }
@@ -381,12 +452,16 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
     let header = &out[..end];
     for u in &id.uids {
         if u.len() >= 12 && find_token(header, u.as_bytes()).is_some() {
-            return Err(Rejection::Leak { detail: "an original UID found in the raw header bytes".into() });
+            return Err(Rejection::Leak {
+                detail: "an original UID found in the raw header bytes".into(),
+            });
         }
     }
     for x in id.ids.iter().chain(id.names.iter()) {
         if x.len() >= 6 && find_token(header, x.as_bytes()).is_some() {
-            return Err(Rejection::Leak { detail: "an identifier or name found in the raw header bytes".into() });
+            return Err(Rejection::Leak {
+                detail: "an identifier or name found in the raw header bytes".into(),
+            });
         }
     }
     Ok(())
@@ -402,6 +477,9 @@ mod tests {
         assert_eq!(find_token(b"SMITHSON", b"smith"), None);
         assert_eq!(find_token(b"ID 12345-A", b"12345"), Some(3));
         assert_eq!(find_token(b"123456", b"12345"), None);
-        assert_eq!(scrub("Dr Smith reviewed", &["Smith".into()]), "Dr XXXXX reviewed");
+        assert_eq!(
+            scrub("Dr Smith reviewed", &["Smith".into()]),
+            "Dr XXXXX reviewed"
+        );
     }
 }

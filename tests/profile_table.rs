@@ -82,8 +82,14 @@ struct Row {
 }
 
 fn load_profile() -> Vec<Row> {
-    let mut rd = csv::Reader::from_path(csv_path("confidentiality_profile.csv")).expect("profile CSV");
-    let header: Vec<String> = rd.headers().expect("header").iter().map(str::to_string).collect();
+    let mut rd =
+        csv::Reader::from_path(csv_path("confidentiality_profile.csv")).expect("profile CSV");
+    let header: Vec<String> = rd
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
     let mut expected_header = vec!["tag", "keyword", "name", "basic_profile_action"];
     expected_header.extend(OPTION_COLUMNS);
     assert_eq!(header, expected_header, "CSV columns");
@@ -113,14 +119,26 @@ struct SafeRow {
 }
 
 fn load_safe_private() -> Vec<SafeRow> {
-    let mut rd = csv::Reader::from_path(csv_path("safe_private_attributes.csv")).expect("safe private CSV");
-    let header: Vec<String> = rd.headers().expect("header").iter().map(str::to_string).collect();
-    assert_eq!(header, ["tag", "private_creator", "vr", "vm", "meaning"], "safe private CSV columns");
+    let mut rd =
+        csv::Reader::from_path(csv_path("safe_private_attributes.csv")).expect("safe private CSV");
+    let header: Vec<String> = rd
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        ["tag", "private_creator", "vr", "vm", "meaning"],
+        "safe private CSV columns"
+    );
     rd.records()
         .map(|r| {
             let r = r.expect("CSV record");
             let pattern = r[0].to_string();
-            let (g, e) = pattern.split_once(",xx").unwrap_or_else(|| panic!("tag pattern {pattern}"));
+            let (g, e) = pattern
+                .split_once(",xx")
+                .unwrap_or_else(|| panic!("tag pattern {pattern}"));
             SafeRow {
                 group: u16::from_str_radix(g, 16).expect("group"),
                 low: u8::from_str_radix(e, 16).expect("element byte"),
@@ -177,7 +195,10 @@ fn resolve_code(code: &str) -> Expect {
 
 /// The expected action of a row with `columns` enabled, and which cell it comes from.
 fn expected(row: &Row, columns: &[usize]) -> (Expect, String) {
-    let mut out = (resolve_code(&row.basic), format!("Basic Profile {}", row.basic));
+    let mut out = (
+        resolve_code(&row.basic),
+        format!("Basic Profile {}", row.basic),
+    );
     let mut overridden = false;
     for &c in columns {
         let cell = row.options[c].as_str();
@@ -196,7 +217,10 @@ fn expected(row: &Row, columns: &[usize]) -> (Expect, String) {
 
 fn parse_tag(s: &str) -> Option<Tag> {
     let (g, e) = s.split_once(',')?;
-    Some(Tag(u16::from_str_radix(g, 16).ok()?, u16::from_str_radix(e, 16).ok()?))
+    Some(Tag(
+        u16::from_str_radix(g, 16).ok()?,
+        u16::from_str_radix(e, 16).ok()?,
+    ))
 }
 
 fn fmt_tag(t: Tag) -> String {
@@ -223,10 +247,18 @@ fn subjects(row: &Row) -> Vec<Subject> {
             Subject::Public(Tag(0x5000, 0x3000)), // CurveData OB/OW
             Subject::Public(Tag(0x501E, 0x2500)), // CurveLabel LO
         ],
-        "60xx,3000" => vec![Subject::Public(Tag(0x6000, 0x3000)), Subject::Public(Tag(0x601E, 0x3000))],
-        "60xx,4000" => vec![Subject::Public(Tag(0x6000, 0x4000)), Subject::Public(Tag(0x6002, 0x4000))],
+        "60xx,3000" => vec![
+            Subject::Public(Tag(0x6000, 0x3000)),
+            Subject::Public(Tag(0x601E, 0x3000)),
+        ],
+        "60xx,4000" => vec![
+            Subject::Public(Tag(0x6000, 0x4000)),
+            Subject::Public(Tag(0x6002, 0x4000)),
+        ],
         "gggg,eeee" => vec![Subject::PrivateListed, Subject::PrivateUnlisted],
-        t => vec![Subject::Public(parse_tag(t).unwrap_or_else(|| panic!("bad tag {t}")))],
+        t => vec![Subject::Public(
+            parse_tag(t).unwrap_or_else(|| panic!("bad tag {t}")),
+        )],
     }
 }
 
@@ -244,7 +276,9 @@ fn depths(row: &Row) -> &'static [&'static str] {
 
 /// The number of cases one scenario must run, from the CSV alone.
 fn implied_cases(rows: &[Row]) -> usize {
-    rows.iter().map(|r| subjects(r).len() * depths(r).len()).sum()
+    rows.iter()
+        .map(|r| subjects(r).len() * depths(r).len())
+        .sum()
 }
 
 /// Runs cases under one set of options and collects failures.
@@ -279,15 +313,34 @@ fn describe(e: &InMemElement) -> String {
 fn is_string_vr(vr: VR) -> bool {
     matches!(
         vr,
-        VR::AE | VR::AS | VR::CS | VR::DA | VR::DS | VR::DT | VR::IS | VR::LO | VR::LT | VR::PN | VR::SH
-            | VR::ST | VR::TM | VR::UC | VR::UI | VR::UR | VR::UT
+        VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UI
+            | VR::UR
+            | VR::UT
     )
 }
 
 fn is_uid(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.split('.').all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0')))
+        && s.split('.').all(|c| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && (c == "0" || !c.starts_with('0'))
+        })
 }
 
 /// A D value: present, non-empty, not the input's, valid for the VR.
@@ -308,13 +361,20 @@ fn check_dummy(vr: VR, orig: &InMemElement, got: &InMemElement) -> Result<(), St
         VR::TM => digits(s.split('.').next().unwrap_or("")),
         VR::AS => s.len() == 4 && digits(&s[..3]) && matches!(&s[3..], "D" | "W" | "M" | "Y"),
         VR::DS | VR::IS => s.trim().parse::<f64>().is_ok(),
-        VR::CS => s.len() <= 16 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'_'),
+        VR::CS => {
+            s.len() <= 16
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'_')
+        }
         _ => true,
     };
     if ok {
         Ok(())
     } else {
-        Err(format!("dummy value not valid for {vr:?}: {}", describe(got)))
+        Err(format!(
+            "dummy value not valid for {vr:?}: {}",
+            describe(got)
+        ))
     }
 }
 
@@ -333,8 +393,12 @@ fn present(got: Option<&InMemElement>) -> Result<&InMemElement, String> {
 impl Runner {
     fn new(label: &str, columns: &[usize]) -> Runner {
         let opts = options_for(columns);
-        let config = Config { profile: opts.clone(), ..Config::default() };
-        let ctx = Context::new(&config, SECRET).unwrap_or_else(|e| panic!("context for {label}: {e}"));
+        let config = Config {
+            profile: opts.clone(),
+            ..Config::default()
+        };
+        let ctx =
+            Context::new(&config, SECRET).unwrap_or_else(|e| panic!("context for {label}: {e}"));
         Runner {
             label: label.to_string(),
             columns: columns.to_vec(),
@@ -350,21 +414,35 @@ impl Runner {
     }
 
     /// Files one case's outcome against the allow-list.
-    fn record(&mut self, row: &Row, what: &str, depth: &str, expect: &str, result: Result<(), String>) {
+    fn record(
+        &mut self,
+        row: &Row,
+        what: &str,
+        depth: &str,
+        expect: &str,
+        result: Result<(), String>,
+    ) {
         self.ran += 1;
-        let gap = KNOWN_GAPS
-            .iter()
-            .position(|(t, s, d, _)| *t == row.tag && (*s == "*" || *s == self.label) && (*d == "*" || *d == depth));
-        let head = format!("{} {} [{}] depth={depth}: expected {expect}", what, row.name, self.label);
+        let gap = KNOWN_GAPS.iter().position(|(t, s, d, _)| {
+            *t == row.tag && (*s == "*" || *s == self.label) && (*d == "*" || *d == depth)
+        });
+        let head = format!(
+            "{} {} [{}] depth={depth}: expected {expect}",
+            what, row.name, self.label
+        );
         match (result, gap) {
             (Ok(()), None) => {}
-            (Ok(()), Some(i)) => self
-                .failures
-                .push(format!("{head}: passes but is listed as KNOWN ENGINE GAP ({}); remove it", KNOWN_GAPS[i].3)),
+            (Ok(()), Some(i)) => self.failures.push(format!(
+                "{head}: passes but is listed as KNOWN ENGINE GAP ({}); remove it",
+                KNOWN_GAPS[i].3
+            )),
             (Err(e), None) => self.failures.push(format!("{head}: {e}")),
             (Err(e), Some(i)) => {
                 self.listed_gaps_seen[i] = true;
-                self.known.push(format!("{head}: {e} — KNOWN ENGINE GAP: {}", KNOWN_GAPS[i].3));
+                self.known.push(format!(
+                    "{head}: {e} — KNOWN ENGINE GAP: {}",
+                    KNOWN_GAPS[i].3
+                ));
             }
         }
     }
@@ -386,22 +464,39 @@ impl Runner {
             return Err(format!("is not a sequence any more: {}", describe(got)));
         };
         if oi.len() != gi.len() {
-            return Err(format!("has {} item(s), the input had {}", gi.len(), oi.len()));
+            return Err(format!(
+                "has {} item(s), the input had {}",
+                gi.len(),
+                oi.len()
+            ));
         }
         let item = &gi[0];
         let code = item.get(tags::CODE_VALUE).map(str_of);
         if code.as_deref() != Some(ITEM_CODE_VALUE) {
-            return Err(format!("item CodeValue is {code:?}, expected {ITEM_CODE_VALUE:?} (kept)"));
+            return Err(format!(
+                "item CodeValue is {code:?}, expected {ITEM_CODE_VALUE:?} (kept)"
+            ));
         }
-        let want = if self.opts.retain_uids { ITEM_REF_UID.to_string() } else { self.keyed.map_uid(ITEM_REF_UID) };
+        let want = if self.opts.retain_uids {
+            ITEM_REF_UID.to_string()
+        } else {
+            self.keyed.map_uid(ITEM_REF_UID)
+        };
         let got_uid = item.get(tags::REFERENCED_SOP_INSTANCE_UID).map(str_of);
         if got_uid.as_deref() != Some(want.as_str()) {
-            return Err(format!("item ReferencedSOPInstanceUID is {got_uid:?}, expected {want:?}"));
+            return Err(format!(
+                "item ReferencedSOPInstanceUID is {got_uid:?}, expected {want:?}"
+            ));
         }
         Ok(())
     }
 
-    fn check_clean(&self, vr: VR, orig: &InMemElement, got: Option<&InMemElement>) -> Result<(), String> {
+    fn check_clean(
+        &self,
+        vr: VR,
+        orig: &InMemElement,
+        got: Option<&InMemElement>,
+    ) -> Result<(), String> {
         let full = self.opts.retain_long_full_dates;
         let modified = self.opts.retain_long_modified_dates;
         match vr {
@@ -414,19 +509,30 @@ impl Runner {
                 if str_of(g) == want {
                     Ok(())
                 } else {
-                    Err(format!("{} not shifted by {SHIFT_DAYS} days to {want}", describe(g)))
+                    Err(format!(
+                        "{} not shifted by {SHIFT_DAYS} days to {want}",
+                        describe(g)
+                    ))
                 }
             }
             VR::DA | VR::DT | VR::TM => check_dummy(vr, orig, present(got)?),
             VR::AS => {
                 let g = present(got)?;
-                if str_of(g) == AS_BINNED { Ok(()) } else { Err(format!("{} not binned to {AS_BINNED}", describe(g))) }
+                if str_of(g) == AS_BINNED {
+                    Ok(())
+                } else {
+                    Err(format!("{} not binned to {AS_BINNED}", describe(g)))
+                }
             }
             VR::PN => check_dummy(vr, orig, present(got)?),
             VR::UI => {
                 let g = present(got)?;
                 let want = self.keyed.map_uid(&str_of(orig));
-                if str_of(g) == want { Ok(()) } else { Err(format!("{} is not the keyed UID {want}", describe(g))) }
+                if str_of(g) == want {
+                    Ok(())
+                } else {
+                    Err(format!("{} is not the keyed UID {want}", describe(g)))
+                }
             }
             VR::CS | VR::DS | VR::IS => check_identical(orig, present(got)?),
             vr if is_scrubbed_text(vr) => {
@@ -435,16 +541,29 @@ impl Runner {
                 if want == str_of(orig) {
                     return Err("test value carries no identifier to scrub (test bug)".into());
                 }
-                if str_of(g) == want { Ok(()) } else { Err(format!("{} is not the scrubbed {want:?}", describe(g))) }
+                if str_of(g) == want {
+                    Ok(())
+                } else {
+                    Err(format!("{} is not the scrubbed {want:?}", describe(g)))
+                }
             }
             _ => match got {
                 None => Ok(()),
-                Some(g) => Err(format!("binary value cannot be cleaned and must be removed, found {}", describe(g))),
+                Some(g) => Err(format!(
+                    "binary value cannot be cleaned and must be removed, found {}",
+                    describe(g)
+                )),
             },
         }
     }
 
-    fn check_action(&self, exp: Expect, vr: VR, orig: &InMemElement, got: Option<&InMemElement>) -> Result<(), String> {
+    fn check_action(
+        &self,
+        exp: Expect,
+        vr: VR,
+        orig: &InMemElement,
+        got: Option<&InMemElement>,
+    ) -> Result<(), String> {
         match exp {
             Expect::Remove => match got {
                 None => Ok(()),
@@ -453,7 +572,9 @@ impl Runner {
             Expect::Empty => {
                 let g = present(got)?;
                 match (vr, g.items()) {
-                    (VR::SQ, Some(items)) if !items.is_empty() => Err(format!("has {} item(s)", items.len())),
+                    (VR::SQ, Some(items)) if !items.is_empty() => {
+                        Err(format!("has {} item(s)", items.len()))
+                    }
                     (VR::SQ, _) => Ok(()),
                     _ if bytes_of(g).is_empty() => Ok(()),
                     _ => Err(format!("is not zero length: {}", describe(g))),
@@ -468,26 +589,48 @@ impl Runner {
             Expect::Uid if vr == VR::UI => {
                 let g = present(got)?;
                 let want = self.keyed.map_uid(&str_of(orig));
-                if str_of(g) == want { Ok(()) } else { Err(format!("{} is not the keyed UID {want}", describe(g))) }
+                if str_of(g) == want {
+                    Ok(())
+                } else {
+                    Err(format!("{} is not the keyed UID {want}", describe(g)))
+                }
             }
             Expect::Uid => check_dummy(vr, orig, present(got)?),
         }
     }
 
     /// Top-level attributes the research identity writes after the walk.
-    fn check_identity(&self, tag: Tag, exp: Expect, got: Option<&InMemElement>) -> Option<Result<(), String>> {
+    fn check_identity(
+        &self,
+        tag: Tag,
+        exp: Expect,
+        got: Option<&InMemElement>,
+    ) -> Option<Result<(), String>> {
         let id = identity();
         let equals = |want: &str| -> Result<(), String> {
             let g = present(got)?;
-            if str_of(g) == want { Ok(()) } else { Err(format!("identity value {want:?} expected, found {}", describe(g))) }
+            if str_of(g) == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "identity value {want:?} expected, found {}",
+                    describe(g)
+                ))
+            }
         };
         Some(match tag {
             t if t == tags::PATIENT_ID => equals(&id.research_id),
             t if t == tags::PATIENT_NAME => equals(&id.patient_name),
             t if t == tags::ACCESSION_NUMBER => equals(&id.accession),
-            t if t == tags::PATIENT_COMMENTS => equals(&format!("IMPORT_NOTES: {}", id.notes.unwrap_or_default())),
+            t if t == tags::PATIENT_COMMENTS => {
+                equals(&format!("IMPORT_NOTES: {}", id.notes.unwrap_or_default()))
+            }
             t if t == tags::PATIENT_BIRTH_DATE => present(got).and_then(|g| {
-                if bytes_of(g).is_empty() { Ok(()) } else { Err(format!("birth date not emptied: {}", describe(g))) }
+                if bytes_of(g).is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("birth date not emptied: {}", describe(g)))
+                }
             }),
             // PatientAge: removed under X, otherwise binned from the input (identity rule).
             t if t == tags::PATIENT_AGE && exp == Expect::Remove => match got {
@@ -500,10 +643,24 @@ impl Runner {
     }
 
     fn run_public(&mut self, idx: usize, row: &Row, tag: Tag, depth: &str, exp: Expect, why: &str) {
-        let what = format!("{} {}", fmt_tag(tag), if row.keyword.is_empty() { "-" } else { &row.keyword });
+        let what = format!(
+            "{} {}",
+            fmt_tag(tag),
+            if row.keyword.is_empty() {
+                "-"
+            } else {
+                &row.keyword
+            }
+        );
         let expect = format!("{exp:?} ({why})");
         let Some(vr) = dictionary_vr(tag) else {
-            self.record(row, &what, depth, &expect, Err("no dictionary VR (test gap)".into()));
+            self.record(
+                row,
+                &what,
+                depth,
+                &expect,
+                Err("no dictionary VR (test gap)".into()),
+            );
             return;
         };
         let identifying = exp == Expect::Clean && is_scrubbed_text(vr);
@@ -512,18 +669,34 @@ impl Runner {
         self.record(row, &what, depth, &expect, result);
     }
 
-    fn one_public(&self, tag: Tag, vr: VR, depth: &str, exp: Expect, elem: InMemElement) -> Result<(), String> {
+    fn one_public(
+        &self,
+        tag: Tag,
+        vr: VR,
+        depth: &str,
+        exp: Expect,
+        elem: InMemElement,
+    ) -> Result<(), String> {
         let nested = depth == "nested";
-        let bytes = if nested { build_file(vec![], Some(vec![elem])) } else { build_file(vec![elem], None) };
+        let bytes = if nested {
+            build_file(vec![], Some(vec![elem]))
+        } else {
+            build_file(vec![elem], None)
+        };
         let input = parse(&bytes);
-        let out = rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
+        let out =
+            rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
         let output = parse(&out.bytes);
         let (orig, got) = if nested {
             let item = |o: &InMemDicomObject| -> Option<InMemDicomObject> {
-                o.get(WRAPPER).and_then(|w| w.items()).and_then(|i| i.first()).cloned()
+                o.get(WRAPPER)
+                    .and_then(|w| w.items())
+                    .and_then(|i| i.first())
+                    .cloned()
             };
             let oi = item(&input).ok_or("input lost its wrapper item (test bug)")?;
-            let gi = item(&output).ok_or_else(|| format!("wrapper {} lost its item", fmt_tag(WRAPPER)))?;
+            let gi = item(&output)
+                .ok_or_else(|| format!("wrapper {} lost its item", fmt_tag(WRAPPER)))?;
             (oi.get(tag).cloned(), gi.get(tag).cloned())
         } else {
             (input.get(tag).cloned(), output.get(tag).cloned())
@@ -544,21 +717,29 @@ impl Runner {
         let expect = format!("{exp:?} ({why})");
         let result = (|| -> Result<(), String> {
             let bytes = build_file(vec![], None);
-            let out = rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
+            let out = rewrite(&self.ctx, &identity(), &bytes)
+                .map_err(|e| format!("file rejected: {e}"))?;
             let output = parse(&out.bytes);
             let meta = output.meta();
-            let got = meta.media_storage_sop_instance_uid().trim_end_matches(['\0', ' ']).to_string();
+            let got = meta
+                .media_storage_sop_instance_uid()
+                .trim_end_matches(['\0', ' '])
+                .to_string();
             let want = match exp {
                 Expect::Uid => self.keyed.map_uid(SOP_INSTANCE),
                 Expect::Keep => SOP_INSTANCE.to_string(),
                 other => return Err(format!("no meta group check for {other:?} (test gap)")),
             };
             if got != want {
-                return Err(format!("meta MediaStorageSOPInstanceUID is {got:?}, expected {want:?}"));
+                return Err(format!(
+                    "meta MediaStorageSOPInstanceUID is {got:?}, expected {want:?}"
+                ));
             }
             let ds = output.get(tags::SOP_INSTANCE_UID).map(str_of);
             if ds.as_deref() != Some(got.as_str()) {
-                return Err(format!("meta SOP instance {got:?} out of step with SOPInstanceUID {ds:?}"));
+                return Err(format!(
+                    "meta SOP instance {got:?} out of step with SOPInstanceUID {ds:?}"
+                ));
             }
             if meta.source_application_entity_title.is_some()
                 || meta.sending_application_entity_title.is_some()
@@ -566,7 +747,9 @@ impl Runner {
                 || meta.private_information_creator_uid.is_some()
                 || meta.private_information.is_some()
             {
-                return Err(format!("meta group keeps AE titles or private information: {meta:?}"));
+                return Err(format!(
+                    "meta group keeps AE titles or private information: {meta:?}"
+                ));
             }
             Ok(())
         })();
@@ -577,12 +760,25 @@ impl Runner {
     /// C, i.e. under Retain Safe Private) or an unlisted one (always removed).
     fn run_private(&mut self, row: &Row, subject: Subject, depth: &str, exp: Expect, why: &str) {
         let (creator, group, low, vr, keep) = match subject {
-            Subject::PrivateListed => ("Philips PET Private Group", 0x7053u16, 0x00u8, VR::DS, exp == Expect::Clean),
+            Subject::PrivateListed => (
+                "Philips PET Private Group",
+                0x7053u16,
+                0x00u8,
+                VR::DS,
+                exp == Expect::Clean,
+            ),
             _ => ("ACME TEST 1.0", 0x0009u16, 0x01u8, VR::LO, false),
         };
         let what = format!("({group:04X},xx{low:02X}) {creator:?}");
         let expect = format!("{} ({why})", if keep { "kept" } else { "removed" });
-        let case = PrivateCase { group, block: 0x10, low, creator, vr, serial: 0 };
+        let case = PrivateCase {
+            group,
+            block: 0x10,
+            low,
+            creator,
+            vr,
+            serial: 0,
+        };
         let result = self.one_private(&case, depth == "nested", keep);
         self.record(row, &what, depth, &expect, result);
     }
@@ -592,20 +788,30 @@ impl Runner {
         let extras = private_decoys(case);
         let mut elems = vec![creator_elem, elem];
         elems.extend(extras.iter().cloned());
-        let bytes = if nested { build_file(vec![], Some(elems)) } else { build_file(elems, None) };
+        let bytes = if nested {
+            build_file(vec![], Some(elems))
+        } else {
+            build_file(elems, None)
+        };
         let input = parse(&bytes);
-        let out = rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
+        let out =
+            rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
         let output = parse(&out.bytes);
         let pick = |o: &InMemDicomObject| -> Option<InMemDicomObject> {
             if nested {
-                o.get(WRAPPER).and_then(|w| w.items()).and_then(|i| i.first()).cloned()
+                o.get(WRAPPER)
+                    .and_then(|w| w.items())
+                    .and_then(|i| i.first())
+                    .cloned()
             } else {
                 Some(o.clone())
             }
         };
         let oi = pick(&input).ok_or("input lost its wrapper item (test bug)")?;
         let gi = pick(&output).ok_or("wrapper lost its item")?;
-        let orig = oi.get(case.tag()).ok_or("test input lacks the element (test bug)")?;
+        let orig = oi
+            .get(case.tag())
+            .ok_or("test input lacks the element (test bug)")?;
         let got = gi.get(case.tag());
         if keep {
             let g = present(got)?;
@@ -623,14 +829,21 @@ impl Runner {
                 return Err(format!("private element present: {}", describe(g)));
             }
             if let Some(c) = gi.get(case.creator_tag()) {
-                return Err(format!("private creator of a removed element present: {}", describe(c)));
+                return Err(format!(
+                    "private creator of a removed element present: {}",
+                    describe(c)
+                ));
             }
         }
         // Decoys: same element number under another creator, an unlisted element, a creator
         // without elements — all removed, with their creators.
         for d in &extras {
             if let Some(g) = gi.get(d.tag()) {
-                return Err(format!("decoy {} present: {}", fmt_tag(d.tag()), describe(g)));
+                return Err(format!(
+                    "decoy {} present: {}",
+                    fmt_tag(d.tag()),
+                    describe(g)
+                ));
             }
         }
         let odd_left: Vec<String> = gi
@@ -666,7 +879,11 @@ impl PrivateCase<'_> {
     }
     fn elements(&self) -> (InMemElement, InMemElement) {
         (
-            dicom_core::DataElement::new(self.creator_tag(), VR::LO, dicom_core::PrimitiveValue::from(self.creator)),
+            dicom_core::DataElement::new(
+                self.creator_tag(),
+                VR::LO,
+                dicom_core::PrimitiveValue::from(self.creator),
+            ),
             element_for(self.tag(), self.vr, self.serial, false),
         )
     }
@@ -675,12 +892,34 @@ impl PrivateCase<'_> {
 /// The decoy elements that must go in every private case (returned as elements whose tags
 /// the check looks for).
 fn private_decoys(case: &PrivateCase) -> Vec<InMemElement> {
-    let other_block = if case.block == 0xFF { 0x10 } else { case.block + 1 };
-    let same_number = PrivateCase { group: case.group, block: other_block, low: case.low, creator: "NOT A SAFE CREATOR", vr: VR::LO, serial: 0 };
-    let unlisted = PrivateCase { group: 0x0019, block: 0x10, low: 0x01, creator: "ACME UNLISTED 1.0", vr: VR::LO, serial: 0 };
+    let other_block = if case.block == 0xFF {
+        0x10
+    } else {
+        case.block + 1
+    };
+    let same_number = PrivateCase {
+        group: case.group,
+        block: other_block,
+        low: case.low,
+        creator: "NOT A SAFE CREATOR",
+        vr: VR::LO,
+        serial: 0,
+    };
+    let unlisted = PrivateCase {
+        group: 0x0019,
+        block: 0x10,
+        low: 0x01,
+        creator: "ACME UNLISTED 1.0",
+        vr: VR::LO,
+        serial: 0,
+    };
     let (c1, e1) = same_number.elements();
     let (c2, e2) = unlisted.elements();
-    let lonely = dicom_core::DataElement::new(Tag(0x0011, 0x0010), VR::LO, dicom_core::PrimitiveValue::from("LONELY CREATOR"));
+    let lonely = dicom_core::DataElement::new(
+        Tag(0x0011, 0x0010),
+        VR::LO,
+        dicom_core::PrimitiveValue::from("LONELY CREATOR"),
+    );
     vec![c1, e1, c2, e2, lonely]
 }
 
@@ -698,7 +937,9 @@ fn run_scenario(label: &str, columns: &[usize]) {
                 match subject {
                     _ if is_meta_row(row) => r.run_meta(row, exp, &why),
                     Subject::Public(tag) => r.run_public(idx, row, tag, depth, exp, &why),
-                    Subject::PrivateListed | Subject::PrivateUnlisted => r.run_private(row, subject, depth, exp, &why),
+                    Subject::PrivateListed | Subject::PrivateUnlisted => {
+                        r.run_private(row, subject, depth, exp, &why)
+                    }
                 }
                 assert_eq!(r.ran, before + 1, "one case per (row, subject, depth)");
                 if from_option {
@@ -729,20 +970,31 @@ fn run_scenario(label: &str, columns: &[usize]) {
             r.failures.len(),
             r.ran,
             shown.iter().map(|s| format!("  {s}\n")).collect::<String>(),
-            if r.failures.len() > shown.len() { "  …\n" } else { "" }
+            if r.failures.len() > shown.len() {
+                "  …\n"
+            } else {
+                ""
+            }
         );
     }
 }
 
 fn print_allow_list() {
-    println!("KNOWN ENGINE GAP allow-list ({} entr{}):", KNOWN_GAPS.len(), if KNOWN_GAPS.len() == 1 { "y" } else { "ies" });
+    println!(
+        "KNOWN ENGINE GAP allow-list ({} entr{}):",
+        KNOWN_GAPS.len(),
+        if KNOWN_GAPS.len() == 1 { "y" } else { "ies" }
+    );
     for (t, s, d, why) in KNOWN_GAPS {
         println!("  ({t}) scenario={s} depth={d}: {why}");
     }
 }
 
 fn column(name: &str) -> usize {
-    OPTION_COLUMNS.iter().position(|c| *c == name).expect("option column")
+    OPTION_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("option column")
 }
 
 #[test]
@@ -762,27 +1014,42 @@ fn e1_1_retain_uids() {
 
 #[test]
 fn e1_1_retain_device_identity() {
-    run_scenario("retain_device_identity", &[column("retain_device_identity")]);
+    run_scenario(
+        "retain_device_identity",
+        &[column("retain_device_identity")],
+    );
 }
 
 #[test]
 fn e1_1_retain_institution_identity() {
-    run_scenario("retain_institution_identity", &[column("retain_institution_identity")]);
+    run_scenario(
+        "retain_institution_identity",
+        &[column("retain_institution_identity")],
+    );
 }
 
 #[test]
 fn e1_1_retain_patient_characteristics() {
-    run_scenario("retain_patient_characteristics", &[column("retain_patient_characteristics")]);
+    run_scenario(
+        "retain_patient_characteristics",
+        &[column("retain_patient_characteristics")],
+    );
 }
 
 #[test]
 fn e1_1_retain_long_full_dates() {
-    run_scenario("retain_long_full_dates", &[column("retain_long_full_dates")]);
+    run_scenario(
+        "retain_long_full_dates",
+        &[column("retain_long_full_dates")],
+    );
 }
 
 #[test]
 fn e1_1_retain_long_modified_dates() {
-    run_scenario("retain_long_modified_dates", &[column("retain_long_modified_dates")]);
+    run_scenario(
+        "retain_long_modified_dates",
+        &[column("retain_long_modified_dates")],
+    );
 }
 
 #[test]
@@ -792,7 +1059,10 @@ fn e1_1_clean_descriptors() {
 
 #[test]
 fn e1_1_clean_structured_content() {
-    run_scenario("clean_structured_content", &[column("clean_structured_content")]);
+    run_scenario(
+        "clean_structured_content",
+        &[column("clean_structured_content")],
+    );
 }
 
 #[test]
@@ -804,14 +1074,18 @@ fn e1_1_clean_graphics() {
 /// with C over K (e.g. device calibration dates: Device Identity K, Modified Dates C).
 #[test]
 fn e1_1_all_options_modified_dates() {
-    let cols: Vec<usize> = (0..10).filter(|&c| OPTION_COLUMNS[c] != "retain_long_full_dates").collect();
+    let cols: Vec<usize> = (0..10)
+        .filter(|&c| OPTION_COLUMNS[c] != "retain_long_full_dates")
+        .collect();
     run_scenario("all_options_modified_dates", &cols);
 }
 
 /// All ten options at once with Full Dates.
 #[test]
 fn e1_1_all_options_full_dates() {
-    let cols: Vec<usize> = (0..10).filter(|&c| OPTION_COLUMNS[c] != "retain_long_modified_dates").collect();
+    let cols: Vec<usize> = (0..10)
+        .filter(|&c| OPTION_COLUMNS[c] != "retain_long_modified_dates")
+        .collect();
     run_scenario("all_options_full_dates", &cols);
 }
 
@@ -826,7 +1100,15 @@ fn csv_matches_readme_counts_and_engine_table() {
         *basic.entry(r.basic.as_str()).or_default() += 1;
     }
     let want: BTreeMap<&str, usize> = [
-        ("X", 416), ("D", 93), ("U", 55), ("Z", 42), ("X/D", 23), ("X/Z", 11), ("X/Z/D", 8), ("Z/D", 6), ("X/Z/U*", 2),
+        ("X", 416),
+        ("D", 93),
+        ("U", 55),
+        ("Z", 42),
+        ("X/D", 23),
+        ("X/Z", 11),
+        ("X/Z/D", 8),
+        ("Z/D", 6),
+        ("X/Z/U*", 2),
     ]
     .into_iter()
     .collect();
@@ -856,33 +1138,73 @@ fn csv_matches_readme_counts_and_engine_table() {
     ];
     for c in 0..10 {
         let w: BTreeMap<&str, usize> = want_options[c].iter().copied().collect();
-        assert_eq!(option_counts[c], w, "counts of column {}", OPTION_COLUMNS[c]);
+        assert_eq!(
+            option_counts[c], w,
+            "counts of column {}",
+            OPTION_COLUMNS[c]
+        );
     }
-    let groups: Vec<&str> = rows.iter().filter(|r| parse_tag(&r.tag).is_none()).map(|r| r.tag.as_str()).collect();
+    let groups: Vec<&str> = rows
+        .iter()
+        .filter(|r| parse_tag(&r.tag).is_none())
+        .map(|r| r.tag.as_str())
+        .collect();
     let mut sorted = groups.clone();
     sorted.sort();
-    assert_eq!(sorted, ["50xx,xxxx", "60xx,3000", "60xx,4000", "gggg,eeee"], "the four group rows");
+    assert_eq!(
+        sorted,
+        ["50xx,xxxx", "60xx,3000", "60xx,4000", "gggg,eeee"],
+        "the four group rows"
+    );
     assert_eq!(rows.len() - groups.len(), 652, "single-tag rows");
 
     assert_eq!(PROFILE_ROWS.len(), rows.len(), "engine table row count");
     for (i, (e, c)) in PROFILE_ROWS.iter().zip(&rows).enumerate() {
-        let engine = (e.tag, e.keyword, e.name, e.basic, e.options.map(|s| s.to_string()));
-        let csv = (c.tag.as_str(), c.keyword.as_str(), c.name.as_str(), c.basic.as_str(), c.options.clone());
+        let engine = (
+            e.tag,
+            e.keyword,
+            e.name,
+            e.basic,
+            e.options.map(|s| s.to_string()),
+        );
+        let csv = (
+            c.tag.as_str(),
+            c.keyword.as_str(),
+            c.name.as_str(),
+            c.basic.as_str(),
+            c.options.clone(),
+        );
         assert_eq!(engine, csv, "engine row {i} differs from the CSV");
     }
 
     let safe = load_safe_private();
     assert_eq!(safe.len(), 479, "Table E.3.10-1 2026c has 479 rows");
-    assert!(safe.iter().all(|s| s.group % 2 == 1), "all safe private groups are odd");
-    assert_eq!(SAFE_PRIVATE_ROWS.len(), safe.len(), "engine safe private row count");
+    assert!(
+        safe.iter().all(|s| s.group % 2 == 1),
+        "all safe private groups are odd"
+    );
+    assert_eq!(
+        SAFE_PRIVATE_ROWS.len(),
+        safe.len(),
+        "engine safe private row count"
+    );
     for (i, ((t, c, v), s)) in SAFE_PRIVATE_ROWS.iter().zip(&safe).enumerate() {
-        assert_eq!((*t, *c, *v), (s.pattern.as_str(), s.creator.as_str(), s.vr.as_str()), "engine safe row {i}");
+        assert_eq!(
+            (*t, *c, *v),
+            (s.pattern.as_str(), s.creator.as_str(), s.vr.as_str()),
+            "engine safe row {i}"
+        );
     }
 
     // Every single tag has a dictionary VR in dicom-rs 0.10.1 (DisplayURI (0040,E012) included).
     for r in &rows {
         if let Some(t) = parse_tag(&r.tag) {
-            assert!(dictionary_vr(t).is_some(), "no dicom-rs dictionary VR for {} {}", r.tag, r.keyword);
+            assert!(
+                dictionary_vr(t).is_some(),
+                "no dicom-rs dictionary VR for {} {}",
+                r.tag,
+                r.keyword
+            );
         }
     }
 }
@@ -903,9 +1225,17 @@ fn e3_10_1_safe_private_attributes() {
             let vr = match s.vr.as_str() {
                 "" => VR::UN,
                 "OW/OB" => VR::OB,
-                v => VR::from_binary([v.as_bytes()[0], v.as_bytes()[1]]).unwrap_or_else(|| panic!("VR {v}")),
+                v => VR::from_binary([v.as_bytes()[0], v.as_bytes()[1]])
+                    .unwrap_or_else(|| panic!("VR {v}")),
             };
-            let case = PrivateCase { group: s.group, block: 0x10 + (i % 0xF0) as u8, low: s.low, creator: &s.creator, vr, serial: i };
+            let case = PrivateCase {
+                group: s.group,
+                block: 0x10 + (i % 0xF0) as u8,
+                low: s.low,
+                creator: &s.creator,
+                vr,
+                serial: i,
+            };
             for depth in ["top", "nested"] {
                 ran += 1;
                 if let Err(e) = r.one_private(&case, depth == "nested", on) {
@@ -923,7 +1253,17 @@ fn e3_10_1_safe_private_attributes() {
     }
     println!("profile_table [E.3.10-1]: {ran} cases ran (479 rows × 2 depths × option on/off), {} failure(s)", failures.len());
     assert_eq!(ran, safe.len() * 2 * 2);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 /// CID 7050 codes (PS3.16), written here independently of the engine.
@@ -947,29 +1287,63 @@ const CID7050: [(&str, &str); 10] = [
 fn deidentification_method_codes_follow_options() {
     let mut scenarios: Vec<Vec<usize>> = vec![vec![]];
     scenarios.extend((0..10).map(|c| vec![c]));
-    scenarios.push((0..10).filter(|&c| OPTION_COLUMNS[c] != "retain_long_full_dates").collect());
-    scenarios.push((0..10).filter(|&c| OPTION_COLUMNS[c] != "retain_long_modified_dates").collect());
+    scenarios.push(
+        (0..10)
+            .filter(|&c| OPTION_COLUMNS[c] != "retain_long_full_dates")
+            .collect(),
+    );
+    scenarios.push(
+        (0..10)
+            .filter(|&c| OPTION_COLUMNS[c] != "retain_long_modified_dates")
+            .collect(),
+    );
     for cols in &scenarios {
         let label: Vec<&str> = cols.iter().map(|&c| OPTION_COLUMNS[c]).collect();
         let r = Runner::new(&label.join("+"), cols);
-        let out = rewrite(&r.ctx, &identity(), &build_file(vec![], None)).unwrap_or_else(|e| panic!("{label:?}: {e}"));
+        let out = rewrite(&r.ctx, &identity(), &build_file(vec![], None))
+            .unwrap_or_else(|e| panic!("{label:?}: {e}"));
         let obj = parse(&out.bytes);
-        let seq = obj.get(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE).and_then(|e| e.items()).unwrap_or_else(|| panic!("{label:?}: no code sequence"));
+        let seq = obj
+            .get(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
+            .and_then(|e| e.items())
+            .unwrap_or_else(|| panic!("{label:?}: no code sequence"));
         let codes: Vec<(String, String)> = seq
             .iter()
             .map(|i| {
-                (i.get(tags::CODE_VALUE).map(str_of).unwrap_or_default(), i.get(tags::CODING_SCHEME_DESIGNATOR).map(str_of).unwrap_or_default())
+                (
+                    i.get(tags::CODE_VALUE).map(str_of).unwrap_or_default(),
+                    i.get(tags::CODING_SCHEME_DESIGNATOR)
+                        .map(str_of)
+                        .unwrap_or_default(),
+                )
             })
             .collect();
         let mut want = vec![("113100".to_string(), "DCM".to_string())];
         for &c in cols {
-            let code = CID7050.iter().find(|(n, _)| *n == OPTION_COLUMNS[c]).map(|(_, v)| *v).unwrap_or_default();
+            let code = CID7050
+                .iter()
+                .find(|(n, _)| *n == OPTION_COLUMNS[c])
+                .map(|(_, v)| *v)
+                .unwrap_or_default();
             want.push((code.to_string(), "DCM".to_string()));
         }
         assert_eq!(codes, want, "{label:?}: DeidentificationMethodCodeSequence");
-        assert_eq!(obj.get(tags::PATIENT_IDENTITY_REMOVED).map(str_of).as_deref(), Some("YES"), "{label:?}");
-        let method = obj.get(tags::DEIDENTIFICATION_METHOD).map(str_of).unwrap_or_default();
-        assert_eq!(method.split('\\').count(), 1 + cols.len(), "{label:?}: one DeidentificationMethod value per option plus the tool: {method:?}");
+        assert_eq!(
+            obj.get(tags::PATIENT_IDENTITY_REMOVED)
+                .map(str_of)
+                .as_deref(),
+            Some("YES"),
+            "{label:?}"
+        );
+        let method = obj
+            .get(tags::DEIDENTIFICATION_METHOD)
+            .map(str_of)
+            .unwrap_or_default();
+        assert_eq!(
+            method.split('\\').count(),
+            1 + cols.len(),
+            "{label:?}: one DeidentificationMethod value per option plus the tool: {method:?}"
+        );
         let ltim = if r.opts.retain_long_modified_dates {
             "MODIFIED"
         } else if r.opts.retain_long_full_dates {
@@ -977,7 +1351,13 @@ fn deidentification_method_codes_follow_options() {
         } else {
             "REMOVED"
         };
-        assert_eq!(obj.get(tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED).map(str_of).as_deref(), Some(ltim), "{label:?}");
+        assert_eq!(
+            obj.get(tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED)
+                .map(str_of)
+                .as_deref(),
+            Some(ltim),
+            "{label:?}"
+        );
     }
 }
 
@@ -993,5 +1373,8 @@ fn full_and_modified_dates_are_rejected() {
         Ok(_) => panic!("Full and Modified dates together were accepted"),
     }
     config.profile.retain_long_full_dates = false;
-    assert!(Context::new(&config, SECRET).is_ok(), "Modified dates alone are accepted");
+    assert!(
+        Context::new(&config, SECRET).is_ok(),
+        "Modified dates alone are accepted"
+    );
 }

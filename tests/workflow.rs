@@ -59,7 +59,11 @@ fn days(s: &str) -> Option<i64> {
     if d.len() != 8 || !d.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (y, m, dd): (i64, i64, i64) = (d[0..4].parse().ok()?, d[4..6].parse().ok()?, d[6..8].parse().ok()?);
+    let (y, m, dd): (i64, i64, i64) = (
+        d[0..4].parse().ok()?,
+        d[4..6].parse().ok()?,
+        d[6..8].parse().ok()?,
+    );
     if !(1..=12).contains(&m) || !(1..=31).contains(&dd) {
         return None;
     }
@@ -196,7 +200,12 @@ fn lookup<'a>(rows: &'a [Row], pid: Option<&str>, acc: Option<&str>) -> Option<&
 fn mapping_run(label: &str, mapping: PathBuf) -> Run {
     run(
         label,
-        &["--preset", "research", "--mapping", mapping.to_str().unwrap()],
+        &[
+            "--preset",
+            "research",
+            "--mapping",
+            mapping.to_str().unwrap(),
+        ],
         &corpus(),
     )
 }
@@ -237,7 +246,11 @@ fn files(run: &Run) -> Vec<File> {
 }
 
 fn key_rows_of<'a>(run: &'a Run, id: &str) -> Vec<&'a BTreeMap<String, String>> {
-    run.key.rows.iter().filter(|r| r["research_id"] == id).collect()
+    run.key
+        .rows
+        .iter()
+        .filter(|r| r["research_id"] == id)
+        .collect()
 }
 
 /// Checks, for the files of each research ID: every date moved by one shift (returned), the
@@ -249,8 +262,14 @@ fn check_dates(fs: &[File]) -> BTreeMap<String, (i64, usize)> {
         let id = text(&f.output, tags::PATIENT_ID).unwrap();
         let (di, dout) = (dates(&f.input), dates(&f.output));
         for (path, (a, rest)) in &di {
-            let Some((b, rest_out)) = dout.get(path) else { continue };
-            assert_eq!(rest, rest_out, "{}: {path}: time or zone of a DT changed", f.source);
+            let Some((b, rest_out)) = dout.get(path) else {
+                continue;
+            };
+            assert_eq!(
+                rest, rest_out,
+                "{}: {path}: time or zone of a DT changed",
+                f.source
+            );
             per.entry(id.clone())
                 .or_default()
                 .push((format!("{}: {path}", f.source), *a, *b));
@@ -306,7 +325,12 @@ fn mapped_files_carry_research_id_shifted_dates_accession_and_layout() {
         let row = lookup(&rows, pid.as_deref(), acc.as_deref())
             .unwrap_or_else(|| panic!("{} written without a mapping row", f.source));
         let id = &row.id;
-        assert_eq!(text(&f.output, tags::PATIENT_ID).as_ref(), Some(id), "{}", f.source);
+        assert_eq!(
+            text(&f.output, tags::PATIENT_ID).as_ref(),
+            Some(id),
+            "{}",
+            f.source
+        );
         let (shift, n) = shifts.get(id).copied().unwrap_or((0, 0));
         match &row.surgery {
             Some(s) => {
@@ -341,7 +365,12 @@ fn mapped_files_carry_research_id_shifted_dates_accession_and_layout() {
         // <ID>/<ID>_<N>/<SeriesNumber>_<Modality>/<NNNNN>.dcm
         let parts: Vec<&str> = f.out_path.split('/').collect();
         assert_eq!(parts.len(), 4, "{}", f.out_path);
-        assert_eq!((parts[0], parts[1]), (id.as_str(), new_acc.as_str()), "{}", f.out_path);
+        assert_eq!(
+            (parts[0], parts[1]),
+            (id.as_str(), new_acc.as_str()),
+            "{}",
+            f.out_path
+        );
         let modality = text(&f.input, tags::MODALITY).unwrap_or_else(|| "OT".into());
         let series = match text(&f.input, tags::SERIES_NUMBER) {
             Some(n) => format!("{:03}_{modality}", n.parse::<i64>().unwrap()),
@@ -371,7 +400,10 @@ fn mapped_files_carry_research_id_shifted_dates_accession_and_layout() {
         studies["RAD002"].len() == 2 && studies["RAD005"].len() == 2,
         "{studies:?}"
     );
-    assert_eq!(studies["CQ500RESEARCH1"].values().next().unwrap(), "CQ500RESEARCH1_1");
+    assert_eq!(
+        studies["CQ500RESEARCH1"].values().next().unwrap(),
+        "CQ500RESEARCH1_1"
+    );
     // The rows matched only by accession and with swapped columns were used.
     assert!(
         studies.contains_key("RAD003") && studies.contains_key("RAD004"),
@@ -397,7 +429,11 @@ fn patients_keep_their_date_intervals_without_a_mapping() {
             .iter()
             .map(|r| r["date_shift_days"].as_str())
             .collect();
-        assert_eq!(key, BTreeSet::from([shift.to_string().as_str()]), "{id}: key shift");
+        assert_eq!(
+            key,
+            BTreeSet::from([shift.to_string().as_str()]),
+            "{id}: key shift"
+        );
         assert!(*n > 0);
     }
     // Patients are told apart: one research ID per PatientID.
@@ -411,7 +447,8 @@ fn patients_keep_their_date_intervals_without_a_mapping() {
     }
     let all: Vec<&String> = ids.values().flatten().collect();
     assert!(
-        ids.values().all(|s| s.len() == 1) && all.len() == all.iter().collect::<BTreeSet<_>>().len(),
+        ids.values().all(|s| s.len() == 1)
+            && all.len() == all.iter().collect::<BTreeSet<_>>().len(),
         "{ids:?}"
     );
 }
@@ -451,8 +488,15 @@ fn key_and_log_have_the_documented_columns_and_values() {
         let row = lookup(&rows, pid.as_deref(), acc.as_deref()).unwrap();
         assert_eq!(&row.id, id);
         let ct = of_study.iter().filter_map(|f| ct_date(&f.input)).min();
-        assert_eq!(k["ct_date"], ct.map(|d| iso(&d)).unwrap_or_default(), "{k:?}");
-        assert_eq!(k["surgery_date"], row.surgery.as_deref().map(iso).unwrap_or_default());
+        assert_eq!(
+            k["ct_date"],
+            ct.map(|d| iso(&d)).unwrap_or_default(),
+            "{k:?}"
+        );
+        assert_eq!(
+            k["surgery_date"],
+            row.surgery.as_deref().map(iso).unwrap_or_default()
+        );
         let shift: i64 = k["date_shift_days"].parse().unwrap();
         match &row.surgery {
             Some(s) => {
@@ -460,7 +504,10 @@ fn key_and_log_have_the_documented_columns_and_values() {
                 assert_eq!(k["anchor_date"], iso(&anchor));
                 assert_eq!(shift, days(&anchor).unwrap() - days(s).unwrap());
             }
-            None => assert!((-365..=-30).contains(&shift) && k["anchor_date"].is_empty(), "{k:?}"),
+            None => assert!(
+                (-365..=-30).contains(&shift) && k["anchor_date"].is_empty(),
+                "{k:?}"
+            ),
         }
     }
     let outcomes: BTreeSet<&str> = run.log.rows.iter().map(|r| r["outcome"].as_str()).collect();
@@ -475,7 +522,11 @@ fn key_and_log_have_the_documented_columns_and_values() {
         "{outcomes:?}"
     );
     for r in &run.log.rows {
-        assert_eq!(r["output_path"].is_empty(), r["outcome"] != "written", "{r:?}");
+        assert_eq!(
+            r["output_path"].is_empty(),
+            r["outcome"] != "written",
+            "{r:?}"
+        );
         assert_eq!(r["reason"].is_empty(), r["outcome"] == "written", "{r:?}");
         assert!(r["bytes_in"].parse::<u64>().unwrap() > 0, "{r:?}");
     }
@@ -496,10 +547,11 @@ fn files_without_a_mapping_row_are_reported_not_written() {
     for r in &run.log.rows {
         let bytes = input_bytes(&run.inputs, &r["source_path"]);
         let Ok(p) = phi::parse(&bytes) else { continue };
-        let meta_class = p
-            .meta
-            .as_ref()
-            .map(|m| m.media_storage_sop_class_uid().trim_end_matches('\0').to_string());
+        let meta_class = p.meta.as_ref().map(|m| {
+            m.media_storage_sop_class_uid()
+                .trim_end_matches('\0')
+                .to_string()
+        });
         if meta_class.as_deref() == Some("1.2.840.10008.1.3.10") {
             continue; // DICOMDIR
         }
@@ -530,7 +582,12 @@ fn nothing_identifying_in_the_zip_its_paths_manifest_or_notes() {
     let run = mapping_run("wf-phi", data().join("mapping.csv"));
     assert_checker_clean(&run);
     let inputs = phi_check::read_inputs(&run.inputs).unwrap();
-    let report = phi_check::check_zip(&inputs, &fs::read(&run.zip).unwrap(), Some(&run.dir.join("log.csv"))).unwrap();
+    let report = phi_check::check_zip(
+        &inputs,
+        &fs::read(&run.zip).unwrap(),
+        Some(&run.dir.join("log.csv")),
+    )
+    .unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
     assert_eq!(report.texts, run.entries.len());
 }
@@ -557,7 +614,12 @@ fn the_same_secret_gives_the_same_ids_uids_and_shifts_twice() {
     fs::write(&other, "another project secret").unwrap();
     let c = run(
         "wf-repeat-3",
-        &["--preset", "research", "--secret-file", other.to_str().unwrap()],
+        &[
+            "--preset",
+            "research",
+            "--secret-file",
+            other.to_str().unwrap(),
+        ],
         &corpus(),
     );
     for (x, y) in uids(&a).iter().zip(uids(&c)) {
@@ -594,7 +656,12 @@ fn a_second_batch_with_the_first_key_keeps_ids_shifts_and_accessions() {
     let key1 = first.dir.join("key.csv");
     let second = run(
         "wf-batch-2",
-        &["--preset", "research", "--existing-key", key1.to_str().unwrap()],
+        &[
+            "--preset",
+            "research",
+            "--existing-key",
+            key1.to_str().unwrap(),
+        ],
         &[
             img("BRAIN004"),
             img("BRAIN005"),
@@ -628,8 +695,16 @@ fn a_second_batch_with_the_first_key_keeps_ids_shifts_and_accessions() {
     );
     // The brain study continues under the same accession; other studies get the next numbers.
     let acc = |run: &Run, uid_of: &str| -> String {
-        let w = run.written().into_iter().find(|w| w.source.ends_with(uid_of)).unwrap();
-        text(&dicom(&w.output, &w.out_path).dataset, tags::ACCESSION_NUMBER).unwrap()
+        let w = run
+            .written()
+            .into_iter()
+            .find(|w| w.source.ends_with(uid_of))
+            .unwrap();
+        text(
+            &dicom(&w.output, &w.out_path).dataset,
+            tags::ACCESSION_NUMBER,
+        )
+        .unwrap()
     };
     assert_eq!(acc(&first, "BRAIN002"), acc(&second, "BRAIN004"));
     let (ct1, ct2) = (acc(&first, "jpeg_2000.dcm"), acc(&second, "rle.dcm"));
@@ -736,8 +811,16 @@ fn manifest_lists_every_file_with_new_values_only() {
             );
         }
         assert_eq!(r["series"], f.out_path.split('/').nth(2).unwrap());
-        for col in ["sop_instance_uid", "series_instance_uid", "study_instance_uid"] {
-            assert!(r[col].is_empty() || r[col].starts_with("2.25."), "{col} {}", r[col]);
+        for col in [
+            "sop_instance_uid",
+            "series_instance_uid",
+            "study_instance_uid",
+        ] {
+            assert!(
+                r[col].is_empty() || r[col].starts_with("2.25."),
+                "{col} {}",
+                r[col]
+            );
         }
     }
 }
@@ -745,8 +828,14 @@ fn manifest_lists_every_file_with_new_values_only() {
 #[test]
 fn a_semicolon_mapping_with_bom_and_other_date_forms_gives_the_same_result() {
     let a = mapping_run("wf-comma", data().join("mapping.csv"));
-    let b = mapping_run("wf-semicolon", data().join("fixtures/mapping_semicolon_bom.csv"));
+    let b = mapping_run(
+        "wf-semicolon",
+        data().join("fixtures/mapping_semicolon_bom.csv"),
+    );
     assert_eq!(a.key.text, b.key.text);
-    assert!(fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(), "zips differ");
+    assert!(
+        fs::read(&a.zip).unwrap() == fs::read(&b.zip).unwrap(),
+        "zips differ"
+    );
     assert!(a.key.rows.len() >= 10);
 }

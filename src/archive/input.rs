@@ -62,7 +62,11 @@ pub fn normalise_name(raw: &[u8]) -> String {
     let s = String::from_utf8_lossy(raw).replace('\\', "/");
     s.split('/')
         .filter(|c| !c.is_empty() && *c != "." && *c != "..")
-        .map(|c| c.chars().map(|ch| if ch.is_control() { '_' } else { ch }).collect::<String>())
+        .map(|c| {
+            c.chars()
+                .map(|ch| if ch.is_control() { '_' } else { ch })
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -71,9 +75,18 @@ pub fn normalise_name(raw: &[u8]) -> String {
 /// the record is found.
 fn central_directory_entries(b: &[u8]) -> Option<u64> {
     let from = b.len().saturating_sub(22 + 0xFFFF);
-    let eocd = from + b.get(from..)?.windows(4).rposition(|w| w == b"PK\x05\x06")?;
-    let le16 = |at: usize| b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]]) as u64);
-    let le64 = |at: usize| b.get(at..at + 8).map(|s| u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]));
+    let eocd = from
+        + b.get(from..)?
+            .windows(4)
+            .rposition(|w| w == b"PK\x05\x06")?;
+    let le16 = |at: usize| {
+        b.get(at..at + 2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]) as u64)
+    };
+    let le64 = |at: usize| {
+        b.get(at..at + 8)
+            .map(|s| u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
+    };
     let n = le16(eocd + 10)?;
     if n != 0xFFFF {
         return Some(n);
@@ -101,14 +114,19 @@ impl ZipInput {
     /// differs from tool to tool.
     pub fn open(bytes: Vec<u8>) -> Result<Self, ArchiveError> {
         let listed = central_directory_entries(&bytes);
-        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ArchiveError::Open { detail: e.to_string() })?;
+        let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ArchiveError::Open {
+            detail: e.to_string(),
+        })?;
         if archive.len() > MAX_MEMBERS {
             return Err(ArchiveError::TooMany);
         }
         if let Some(n) = listed {
             if n > archive.len() as u64 {
                 return Err(ArchiveError::Open {
-                    detail: format!("{} entries have the same name as another entry (ambiguous archive)", n - archive.len() as u64),
+                    detail: format!(
+                        "{} entries have the same name as another entry (ambiguous archive)",
+                        n - archive.len() as u64
+                    ),
                 });
             }
         }
@@ -134,7 +152,11 @@ impl ZipInput {
                     name = format!("{name}~{i}");
                 }
                 seen.insert(name.clone());
-                out.push(MemberInfo { index: i, name, size: f.size() });
+                out.push(MemberInfo {
+                    index: i,
+                    name,
+                    size: f.size(),
+                });
             }
         }
         out
@@ -142,27 +164,42 @@ impl ZipInput {
 
     /// Reads one entry, enforcing the size and ratio limits while inflating.
     pub fn read(&mut self, m: &MemberInfo) -> Result<Vec<u8>, ArchiveError> {
-        let err = |detail: String| ArchiveError::Member { name: m.name.clone(), detail };
-        let f = self.archive.by_index(m.index).map_err(|e| err(e.to_string()))?;
+        let err = |detail: String| ArchiveError::Member {
+            name: m.name.clone(),
+            detail,
+        };
+        let f = self
+            .archive
+            .by_index(m.index)
+            .map_err(|e| err(e.to_string()))?;
         let declared = f.size();
         let compressed = f.compressed_size().max(1);
         if declared > MAX_MEMBER_SIZE {
-            return Err(err(format!("declares {declared} bytes, more than the limit")));
+            return Err(err(format!(
+                "declares {declared} bytes, more than the limit"
+            )));
         }
         if declared > (1 << 20) && declared / compressed > MAX_RATIO {
-            return Err(err(format!("compression ratio {} suggests a zip bomb", declared / compressed)));
+            return Err(err(format!(
+                "compression ratio {} suggests a zip bomb",
+                declared / compressed
+            )));
         }
         let mut buf = Vec::with_capacity(declared.min(1 << 28) as usize);
         // The deflate decoder does not stop at the declared size: a member that lies about its
         // size would otherwise inflate up to the limit.
         let mut limited = f.take(declared + 1);
-        limited.read_to_end(&mut buf).map_err(|e| err(e.to_string()))?;
+        limited
+            .read_to_end(&mut buf)
+            .map_err(|e| err(e.to_string()))?;
         if buf.len() as u64 > MAX_MEMBER_SIZE || buf.len() as u64 != declared {
             return Err(err("size differs from the declared size".into()));
         }
         self.total += buf.len() as u64;
         if self.total > MAX_TOTAL {
-            return Err(err(format!("the zip inflates to more than {MAX_TOTAL} bytes in all")));
+            return Err(err(format!(
+                "the zip inflates to more than {MAX_TOTAL} bytes in all"
+            )));
         }
         Ok(buf)
     }

@@ -25,13 +25,18 @@ pub struct SinkError {
 }
 
 fn sink_err(e: impl std::fmt::Display) -> SinkError {
-    SinkError { detail: e.to_string() }
+    SinkError {
+        detail: e.to_string(),
+    }
 }
 
 impl<W: Write> ZipSink<W> {
     /// Starts a zip on `inner`.
     pub fn new(inner: W) -> Self {
-        ZipSink { writer: ZipWriter::new_stream(inner).set_auto_large_file(), entries: 0 }
+        ZipSink {
+            writer: ZipWriter::new_stream(inner).set_auto_large_file(),
+            entries: 0,
+        }
     }
 
     /// Adds one entry.

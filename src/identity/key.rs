@@ -76,25 +76,42 @@ pub enum KeyError {
 /// Parses a key CSV written by this tool (columns found by header name).
 pub fn parse_key(text: &str) -> Result<Vec<KeyRow>, KeyError> {
     let rows = read_csv_rows(text).map_err(|source| KeyError::Csv { source })?;
-    let Some(header) = rows.first() else { return Ok(Vec::new()) };
+    let Some(header) = rows.first() else {
+        return Ok(Vec::new());
+    };
     let idx = |c: &'static str| {
         header
             .iter()
             .position(|h| h.eq_ignore_ascii_case(c))
             .ok_or(KeyError::MissingColumn { column: c })
     };
-    let (rid, mrn, oacc, nacc) = (idx("research_id")?, idx("mrn")?, idx("original_accession")?, idx("new_accession")?);
+    let (rid, mrn, oacc, nacc) = (
+        idx("research_id")?,
+        idx("mrn")?,
+        idx("original_accession")?,
+        idx("new_accession")?,
+    );
     let shift = idx("date_shift_days")?;
     let opt = |c: &'static str| header.iter().position(|h| h.eq_ignore_ascii_case(c));
-    let (ct, sur, anc, nf, suid) = (opt("ct_date"), opt("surgery_date"), opt("anchor_date"), opt("n_files"), opt("study_instance_uid"));
-    let get = |r: &Vec<String>, i: Option<usize>| i.and_then(|i| r.get(i)).cloned().unwrap_or_default();
+    let (ct, sur, anc, nf, suid) = (
+        opt("ct_date"),
+        opt("surgery_date"),
+        opt("anchor_date"),
+        opt("n_files"),
+        opt("study_instance_uid"),
+    );
+    let get =
+        |r: &Vec<String>, i: Option<usize>| i.and_then(|i| r.get(i)).cloned().unwrap_or_default();
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate().skip(1) {
         let s = get(r, Some(shift));
         let date_shift_days = if s.is_empty() {
             0
         } else {
-            s.parse().map_err(|_| KeyError::BadShift { line: i + 1, value: s.clone() })?
+            s.parse().map_err(|_| KeyError::BadShift {
+                line: i + 1,
+                value: s.clone(),
+            })?
         };
         out.push(KeyRow {
             research_id: get(r, Some(rid)),

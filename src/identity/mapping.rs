@@ -52,7 +52,9 @@ pub enum MappingError {
         found: usize,
     },
     /// A date that cannot be understood.
-    #[snafu(display("mapping CSV line {line}: {column} {value:?} is not a date (use YYYY-MM-DD)"))]
+    #[snafu(display(
+        "mapping CSV line {line}: {column} {value:?} is not a date (use YYYY-MM-DD)"
+    ))]
     BadDate {
         /// line number
         line: usize,
@@ -93,7 +95,11 @@ pub fn same_id(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         let s = s.trim().to_ascii_uppercase();
         let t = s.trim_start_matches('0');
-        if t.is_empty() { "0".to_string() } else { t.to_string() }
+        if t.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
     };
     norm(a) == norm(b)
 }
@@ -109,14 +115,20 @@ impl Mapping {
         for (i, r) in rows.iter().enumerate().skip(1) {
             let line = i + 1;
             if r.len() < 3 {
-                return ColumnsSnafu { line, found: r.len() }.fail();
+                return ColumnsSnafu {
+                    line,
+                    found: r.len(),
+                }
+                .fail();
             }
             let date = |idx: usize, column: &'static str| -> Result<Option<String>, MappingError> {
                 match given(r.get(idx)) {
                     None => Ok(None),
-                    Some(v) => parse_loose_date(&v)
-                        .map(Some)
-                        .ok_or(MappingError::BadDate { line, column, value: v }),
+                    Some(v) => parse_loose_date(&v).map(Some).ok_or(MappingError::BadDate {
+                        line,
+                        column,
+                        value: v,
+                    }),
                 }
             };
             let row = MappingRow {
@@ -133,7 +145,11 @@ impl Mapping {
             }
             if let Some(id) = &row.new_patient_id {
                 if id.len() > 16 || id.chars().any(|c| c == '\\' || c == '/' || c.is_control()) {
-                    return BadIdSnafu { line, value: id.clone() }.fail();
+                    return BadIdSnafu {
+                        line,
+                        value: id.clone(),
+                    }
+                    .fail();
                 }
             }
             out.push(row);
@@ -148,18 +164,22 @@ impl Mapping {
     pub fn lookup(&self, patient_id: Option<&str>, accession: Option<&str>) -> Option<&MappingRow> {
         let col = |f: fn(&MappingRow) -> Option<&String>, v: Option<&str>| -> Vec<&MappingRow> {
             match v {
-                Some(v) if !v.trim().is_empty() => {
-                    self.rows.iter().filter(|r| f(r).is_some_and(|x| same_id(x, v))).collect()
-                }
+                Some(v) if !v.trim().is_empty() => self
+                    .rows
+                    .iter()
+                    .filter(|r| f(r).is_some_and(|x| same_id(x, v)))
+                    .collect(),
                 _ => Vec::new(),
             }
         };
         let by_mrn = col(|r| r.mrn.as_ref(), patient_id);
         if !by_mrn.is_empty() {
-            let acc_match = by_mrn.iter().find(|r| match (r.accession.as_deref(), accession) {
-                (Some(a), Some(b)) => same_id(a, b),
-                _ => false,
-            });
+            let acc_match = by_mrn
+                .iter()
+                .find(|r| match (r.accession.as_deref(), accession) {
+                    (Some(a), Some(b)) => same_id(a, b),
+                    _ => false,
+                });
             return Some(acc_match.copied().unwrap_or(by_mrn[0]));
         }
         col(|r| r.accession.as_ref(), accession)
@@ -183,11 +203,38 @@ mod tests {
         let m = Mapping::parse(csv).unwrap();
         assert_eq!(m.rows.len(), 3);
         assert_eq!(m.rows[0].notes.as_deref(), Some("left, side"));
-        assert_eq!(m.lookup(Some("123"), None).unwrap().new_patient_id.as_deref(), Some("P001"));
-        assert_eq!(m.lookup(Some("x"), Some("A2")).unwrap().new_patient_id.as_deref(), Some("P002"));
-        assert_eq!(m.lookup(Some("999"), None).unwrap().new_patient_id.as_deref(), Some("P003"));
-        assert_eq!(m.lookup(None, Some("A3")).unwrap().new_patient_id.as_deref(), Some("P003"));
+        assert_eq!(
+            m.lookup(Some("123"), None)
+                .unwrap()
+                .new_patient_id
+                .as_deref(),
+            Some("P001")
+        );
+        assert_eq!(
+            m.lookup(Some("x"), Some("A2"))
+                .unwrap()
+                .new_patient_id
+                .as_deref(),
+            Some("P002")
+        );
+        assert_eq!(
+            m.lookup(Some("999"), None)
+                .unwrap()
+                .new_patient_id
+                .as_deref(),
+            Some("P003")
+        );
+        assert_eq!(
+            m.lookup(None, Some("A3"))
+                .unwrap()
+                .new_patient_id
+                .as_deref(),
+            Some("P003")
+        );
         assert!(m.lookup(Some("nobody"), Some("none")).is_none());
-        assert!(matches!(Mapping::parse("a,b,c\n1,2,3,tomorrow\n"), Err(MappingError::BadDate { .. })));
+        assert!(matches!(
+            Mapping::parse("a,b,c\n1,2,3,tomorrow\n"),
+            Err(MappingError::BadDate { .. })
+        ));
     }
 }

@@ -30,11 +30,19 @@ pub fn parse_loose_date(s: &str) -> Option<String> {
     if parts.len() != 3 {
         return None;
     }
-    let n: Vec<i64> = parts.iter().map(|p| p.trim().parse::<i64>()).collect::<Result<_, _>>().ok()?;
+    let n: Vec<i64> = parts
+        .iter()
+        .map(|p| p.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
     if parts[0].len() == 4 {
         return da(n[0], n[1] as u32, n[2] as u32);
     }
-    let year = if parts[2].len() == 2 { 2000 + n[2] } else { n[2] };
+    let year = if parts[2].len() == 2 {
+        2000 + n[2]
+    } else {
+        n[2]
+    };
     if s.contains('.') || n[0] > 12 {
         da(year, n[1] as u32, n[0] as u32)
     } else {
@@ -88,7 +96,10 @@ mod tests {
         assert_eq!(parse_loose_date("13/1/2024").as_deref(), Some("20240113"));
         assert_eq!(parse_loose_date("01.03.2024").as_deref(), Some("20240301"));
         assert_eq!(parse_loose_date("45352").as_deref(), Some("20240301"));
-        assert_eq!(parse_loose_date("2024-03-01 00:00:00").as_deref(), Some("20240301"));
+        assert_eq!(
+            parse_loose_date("2024-03-01 00:00:00").as_deref(),
+            Some("20240301")
+        );
         assert_eq!(parse_loose_date("2024-02-30"), None);
         assert_eq!(parse_loose_date("soon"), None);
     }

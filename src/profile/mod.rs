@@ -138,10 +138,20 @@ impl ProfileOption {
             ProfileOption::RetainSafePrivate => ("113111", "Retain Safe Private Option"),
             ProfileOption::RetainUids => ("113110", "Retain UIDs Option"),
             ProfileOption::RetainDeviceIdentity => ("113109", "Retain Device Identity Option"),
-            ProfileOption::RetainInstitutionIdentity => ("113112", "Retain Institution Identity Option"),
-            ProfileOption::RetainPatientCharacteristics => ("113108", "Retain Patient Characteristics Option"),
-            ProfileOption::RetainLongFullDates => ("113106", "Retain Longitudinal Temporal Information Full Dates Option"),
-            ProfileOption::RetainLongModifiedDates => ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+            ProfileOption::RetainInstitutionIdentity => {
+                ("113112", "Retain Institution Identity Option")
+            }
+            ProfileOption::RetainPatientCharacteristics => {
+                ("113108", "Retain Patient Characteristics Option")
+            }
+            ProfileOption::RetainLongFullDates => (
+                "113106",
+                "Retain Longitudinal Temporal Information Full Dates Option",
+            ),
+            ProfileOption::RetainLongModifiedDates => (
+                "113107",
+                "Retain Longitudinal Temporal Information Modified Dates Option",
+            ),
             ProfileOption::CleanDescriptors => ("113105", "Clean Descriptors Option"),
             ProfileOption::CleanStructuredContent => ("113104", "Clean Structured Content Option"),
             ProfileOption::CleanGraphics => ("113103", "Clean Graphics Option"),
@@ -150,7 +160,10 @@ impl ProfileOption {
 
     /// Column index in Table E.1-1's option columns.
     pub fn column(self) -> usize {
-        ProfileOption::ALL.iter().position(|o| *o == self).unwrap_or(0)
+        ProfileOption::ALL
+            .iter()
+            .position(|o| *o == self)
+            .unwrap_or(0)
     }
 }
 
@@ -216,7 +229,11 @@ impl ProfileOptions {
 
     /// The enabled options, in column order.
     pub fn enabled(&self) -> Vec<ProfileOption> {
-        ProfileOption::ALL.iter().copied().filter(|o| self.has(*o)).collect()
+        ProfileOption::ALL
+            .iter()
+            .copied()
+            .filter(|o| self.has(*o))
+            .collect()
     }
 }
 
@@ -245,7 +262,9 @@ pub struct Profile {
 #[derive(Debug, snafu::Snafu)]
 pub enum ProfileError {
     /// Full and modified dates cannot both be retained.
-    #[snafu(display("the Retain Longitudinal Full Dates and Modified Dates options cannot be combined"))]
+    #[snafu(display(
+        "the Retain Longitudinal Full Dates and Modified Dates options cannot be combined"
+    ))]
     ConflictingDateOptions,
     /// A code in the table could not be parsed (a bug in the data).
     #[snafu(display("unknown action code {code:?} for {tag} in Table E.1-1"))]
@@ -294,7 +313,9 @@ impl Profile {
         let mut safe_private = HashMap::new();
         for (tag, creator, _vr) in SAFE_PRIVATE_ROWS {
             if let Some((g, e)) = tag.split_once(',') {
-                if let (Ok(g), Ok(lo)) = (u16::from_str_radix(g, 16), u8::from_str_radix(&e[2..], 16)) {
+                if let (Ok(g), Ok(lo)) =
+                    (u16::from_str_radix(g, 16), u8::from_str_radix(&e[2..], 16))
+                {
                     safe_private.insert((creator.trim().to_string(), g, lo), ());
                 }
             }
@@ -317,7 +338,9 @@ impl Profile {
             code: code.to_string(),
             tag: row.tag.to_string(),
         };
-        let mut action = Code::parse(row.basic).ok_or_else(|| bad(row.basic))?.resolve();
+        let mut action = Code::parse(row.basic)
+            .ok_or_else(|| bad(row.basic))?
+            .resolve();
         let mut overridden: Option<Action> = None;
         for opt in ProfileOption::ALL {
             let cell = row.options[opt.column()];
@@ -354,8 +377,18 @@ impl Profile {
         }
         if (0x6000..=0x601E).contains(&g) && g % 2 == 0 {
             match tag.element() {
-                0x3000 => return (Some(&PROFILE_ROWS[self.overlay_data.0]), Some(self.overlay_data.1)),
-                0x4000 => return (Some(&PROFILE_ROWS[self.overlay_comments.0]), Some(self.overlay_comments.1)),
+                0x3000 => {
+                    return (
+                        Some(&PROFILE_ROWS[self.overlay_data.0]),
+                        Some(self.overlay_data.1),
+                    )
+                }
+                0x4000 => {
+                    return (
+                        Some(&PROFILE_ROWS[self.overlay_comments.0]),
+                        Some(self.overlay_comments.1),
+                    )
+                }
                 _ => {}
             }
         }

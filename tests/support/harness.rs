@@ -122,7 +122,11 @@ pub fn parse_csv(text: &str) -> Csv {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            header.iter().cloned().zip(r.iter().map(str::to_string)).collect()
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_string))
+                .collect()
         })
         .collect();
     Csv {
@@ -186,7 +190,12 @@ pub fn run(label: &str, args: &[&str], inputs: &[PathBuf]) -> Run {
 pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
     let zip = dir.join("out.zip");
     let (key, log) = (dir.join("key.csv"), dir.join("log.csv"));
-    let mut full: Vec<OsString> = vec!["--out".into(), zip.clone().into(), "--key".into(), key.clone().into()];
+    let mut full: Vec<OsString> = vec![
+        "--out".into(),
+        zip.clone().into(),
+        "--key".into(),
+        key.clone().into(),
+    ];
     full.extend(["--log".into(), log.clone().into(), "-q".into()]);
     if !args.contains(&"--secret-file") {
         let secret = dir.join("secret");
@@ -197,7 +206,11 @@ pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
     full.extend(inputs.iter().map(|p| p.clone().into_os_string()));
     let out = cli(full);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "dicom-deid failed ({}): {stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "dicom-deid failed ({}): {stderr}",
+        out.status
+    );
     Run {
         entries: read_zip(&zip),
         key: read_csv(&key),
@@ -212,7 +225,10 @@ pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
 impl Run {
     /// The bytes of a zip entry.
     pub fn entry(&self, name: &str) -> Option<&[u8]> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
     }
 
     /// The log row of a source path.
@@ -222,7 +238,11 @@ impl Run {
 
     /// Log rows with this outcome.
     pub fn with_outcome(&self, outcome: &str) -> Vec<&BTreeMap<String, String>> {
-        self.log.rows.iter().filter(|r| r["outcome"] == outcome).collect()
+        self.log
+            .rows
+            .iter()
+            .filter(|r| r["outcome"] == outcome)
+            .collect()
     }
 
     /// Every written file with its input and output bytes.
@@ -235,7 +255,9 @@ impl Run {
                 input: input_bytes(&self.inputs, &r["source_path"]),
                 output: self
                     .entry(&r["output_path"])
-                    .unwrap_or_else(|| panic!("{} logged as written but not in the zip", r["output_path"]))
+                    .unwrap_or_else(|| {
+                        panic!("{} logged as written but not in the zip", r["output_path"])
+                    })
                     .to_vec(),
             })
             .collect()
@@ -275,7 +297,10 @@ pub fn input_bytes(inputs: &[PathBuf], source: &str) -> Vec<u8> {
 /// Every file under a folder (recursively, sorted).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut rd: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut rd: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     rd.sort();
     for p in rd {
         if p.is_dir() {
@@ -326,7 +351,9 @@ pub fn texts(obj: &InMemDicomObject, tag: Tag) -> Vec<String> {
 
 /// Visits every primitive element at every depth with its full path (`(GGGG,EEEE)[i]/…`).
 pub fn walk(obj: &InMemDicomObject, f: &mut dyn FnMut(&str, Tag, VR, &PrimitiveValue)) {
-    phi::visit(obj, &mut |path, tag, vr, v| f(&phi::child(path, tag), tag, vr, v));
+    phi::visit(obj, &mut |path, tag, vr, v| {
+        f(&phi::child(path, tag), tag, vr, v)
+    });
 }
 
 /// Every (path, values) of elements with one of these tags, at every depth.
@@ -353,17 +380,25 @@ pub fn assert_checker_clean(run: &Run) -> usize {
     let mut problems = Vec::new();
     for w in run.written() {
         let ids = phi::identifiers(&w.input).unwrap_or_else(|e| panic!("{}: {e}", w.source));
-        searched += [phi::Kind::Name, phi::Kind::Identifier, phi::Kind::Date, phi::Kind::Uid]
-            .iter()
-            .map(|k| ids.count(*k))
-            .sum::<usize>();
+        searched += [
+            phi::Kind::Name,
+            phi::Kind::Identifier,
+            phi::Kind::Date,
+            phi::Kind::Uid,
+        ]
+        .iter()
+        .map(|k| ids.count(*k))
+        .sum::<usize>();
         match ids.check(&w.output) {
             Ok(f) if f.is_empty() => {}
             Ok(f) => problems.push(format!(
                 "{} → {}: {}",
                 w.source,
                 w.out_path,
-                f.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("; ")
+                f.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )),
             Err(e) => problems.push(format!("{} → {}: {e}", w.source, w.out_path)),
         }
@@ -371,6 +406,10 @@ pub fn assert_checker_clean(run: &Run) -> usize {
             problems.push(format!("{}: {f}", w.source));
         }
     }
-    assert!(problems.is_empty(), "PHI checker findings:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "PHI checker findings:\n{}",
+        problems.join("\n")
+    );
     searched
 }

@@ -17,7 +17,22 @@ fn tag_le(t: (u16, u16)) -> [u8; 4] {
 }
 
 fn is_long_vr(vr: &[u8]) -> bool {
-    matches!(vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV")
+    matches!(
+        vr,
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
+    )
 }
 
 /// An explicit VR little endian element header.
@@ -125,12 +140,20 @@ pub fn find_pixel(b: &[u8]) -> Option<usize> {
 pub fn find_explicit(b: &[u8], t: (u16, u16), vr: &[u8; 2]) -> usize {
     let mut pat = tag_le(t).to_vec();
     pat.extend_from_slice(vr);
-    b.windows(6).skip(128).position(|w| w == pat.as_slice()).map(|p| p + 128).unwrap_or_else(|| panic!("element {t:04X?} {vr:?} not found"))
+    b.windows(6)
+        .skip(128)
+        .position(|w| w == pat.as_slice())
+        .map(|p| p + 128)
+        .unwrap_or_else(|| panic!("element {t:04X?} {vr:?} not found"))
 }
 
 /// Offset of the first implicit VR LE element with this tag (after offset `from`).
 pub fn find_implicit(b: &[u8], t: (u16, u16), from: usize) -> usize {
-    b.windows(4).skip(from).position(|w| w == tag_le(t)).map(|p| p + from).unwrap_or_else(|| panic!("element {t:04X?} not found"))
+    b.windows(4)
+        .skip(from)
+        .position(|w| w == tag_le(t))
+        .map(|p| p + from)
+        .unwrap_or_else(|| panic!("element {t:04X?} not found"))
 }
 
 /// Sets the length field of the explicit VR LE element at `at`.
@@ -167,7 +190,11 @@ pub fn meta_end(b: &[u8]) -> usize {
     assert_eq!(&b[128..132], b"DICM");
     let mut pos = 132;
     while pos + 8 <= b.len() && u16::from_le_bytes([b[pos], b[pos + 1]]) == 0x0002 {
-        pos += if is_long_vr(&b[pos + 4..pos + 6]) { 12 } else { 8 } + len_explicit(b, pos) as usize;
+        pos += if is_long_vr(&b[pos + 4..pos + 6]) {
+            12
+        } else {
+            8
+        } + len_explicit(b, pos) as usize;
     }
     pos
 }
@@ -204,7 +231,13 @@ impl RawMember {
     pub fn stored(name: &[u8], content: &[u8]) -> RawMember {
         let mut crc = flate2::Crc::new();
         crc.update(content);
-        RawMember { name: name.to_vec(), data: content.to_vec(), method: 0, crc: crc.sum(), declared: content.len() as u32 }
+        RawMember {
+            name: name.to_vec(),
+            data: content.to_vec(),
+            method: 0,
+            crc: crc.sum(),
+            declared: content.len() as u32,
+        }
     }
 }
 

@@ -37,14 +37,19 @@ impl Run {
     pub fn row(&self, path: &str) -> &LogRow {
         match self.rows.get(path) {
             Some(r) => r,
-            None => panic!("no log row for {path}; log has {:?}", self.rows.keys().collect::<Vec<_>>()),
+            None => panic!(
+                "no log row for {path}; log has {:?}",
+                self.rows.keys().collect::<Vec<_>>()
+            ),
         }
     }
 }
 
 /// Path of a file under tests/data.
 pub fn data_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 /// Bytes of a file under tests/data.
@@ -61,7 +66,13 @@ pub fn expand(job: &mut Job, inputs: Vec<Input>) -> Vec<(String, Vec<u8>)> {
             Input::Zip(name, b) => {
                 let size = b.len() as u64;
                 if !looks_like_zip(&b) {
-                    job.add_unreadable(&name, size, Rejection::NotDicom { detail: "not a zip".into() });
+                    job.add_unreadable(
+                        &name,
+                        size,
+                        Rejection::NotDicom {
+                            detail: "not a zip".into(),
+                        },
+                    );
                     continue;
                 }
                 match ZipInput::open(b) {
@@ -70,11 +81,23 @@ pub fn expand(job: &mut Job, inputs: Vec<Input>) -> Vec<(String, Vec<u8>)> {
                             let path = format!("{name}/{}", m.name);
                             match z.read(&m) {
                                 Ok(bytes) => items.push((path, bytes)),
-                                Err(e) => job.add_unreadable(&path, m.size, Rejection::Unparseable { detail: e.to_string() }),
+                                Err(e) => job.add_unreadable(
+                                    &path,
+                                    m.size,
+                                    Rejection::Unparseable {
+                                        detail: e.to_string(),
+                                    },
+                                ),
                             }
                         }
                     }
-                    Err(e) => job.add_unreadable(&name, size, Rejection::NotDicom { detail: e.to_string() }),
+                    Err(e) => job.add_unreadable(
+                        &name,
+                        size,
+                        Rejection::NotDicom {
+                            detail: e.to_string(),
+                        },
+                    ),
                 }
             }
         }
@@ -91,7 +114,10 @@ pub fn run_with(config: &Config, inputs: Vec<Input>) -> Run {
     let items = expand(&mut job, inputs);
     let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
     for (i, (p, b)) in items.iter().enumerate() {
-        assert!(by_path.insert(p.clone(), i).is_none(), "two inputs share the source path {p}");
+        assert!(
+            by_path.insert(p.clone(), i).is_none(),
+            "two inputs share the source path {p}"
+        );
         job.scan(p, b);
     }
     let engine = job.plan();
@@ -99,7 +125,9 @@ pub fn run_with(config: &Config, inputs: Vec<Input>) -> Run {
     let mut sink = ZipSink::new(buffer.clone());
     let mut written = BTreeMap::new();
     for path in job.paths_to_process() {
-        let Some(&i) = by_path.get(&path) else { panic!("planned path {path} was never scanned") };
+        let Some(&i) = by_path.get(&path) else {
+            panic!("planned path {path} was never scanned")
+        };
         let (bytes, outcome) = engine.process(&path, &items[i].1);
         if let (Some(b), Ok((m, _))) = (&bytes, &outcome.result) {
             if let Err(e) = sink.add(&m.path, b) {
@@ -117,8 +145,16 @@ pub fn run_with(config: &Config, inputs: Vec<Input>) -> Run {
     if let Err(e) = sink.finish() {
         panic!("zip sink: {e}");
     }
-    let rows = job.log_rows().into_iter().map(|r| (r.source_path.clone(), r)).collect();
-    Run { rows, written, zip: buffer.take() }
+    let rows = job
+        .log_rows()
+        .into_iter()
+        .map(|r| (r.source_path.clone(), r))
+        .collect();
+    Run {
+        rows,
+        written,
+        zip: buffer.take(),
+    }
 }
 
 /// Runs a job with the basic preset.
@@ -127,31 +163,55 @@ pub fn run(inputs: Vec<Input>) -> Run {
 }
 
 /// Good files that go along with every broken one (distinct SOP Instance UIDs).
-pub const COMPANIONS: [&str; 2] = ["dicomscope/reportsi.dcm", "derived/DICOMDIR_SET/IMAGES/BRAIN002"];
+pub const COMPANIONS: [&str; 2] = [
+    "dicomscope/reportsi.dcm",
+    "derived/DICOMDIR_SET/IMAGES/BRAIN002",
+];
 
 /// Runs one broken file among good companions and checks the contract: a clear rejection in
 /// the log, nothing written for it (not in the zip either), the companions written, no panic.
 /// Returns the log row of the broken file.
 pub fn expect_rejected(case: &str, bytes: Vec<u8>) -> LogRow {
     let broken = format!("broken/{case}");
-    let mut inputs: Vec<Input> = COMPANIONS.iter().map(|c| Input::File(format!("good/{c}"), data(c))).collect();
+    let mut inputs: Vec<Input> = COMPANIONS
+        .iter()
+        .map(|c| Input::File(format!("good/{c}"), data(c)))
+        .collect();
     inputs.push(Input::File(broken.clone(), bytes));
     let run = match std::panic::catch_unwind(move || run(inputs)) {
         Ok(r) => r,
         Err(_) => panic!("case {case}: the job panicked"),
     };
     let row = run.row(&broken).clone();
-    assert_ne!(row.outcome, "written", "case {case}: a broken file was written ({row:?})");
-    assert!(!row.reason.trim().is_empty() && !row.reason_code.is_empty(), "case {case}: rejection without a reason ({row:?})");
-    assert!(row.output_path.is_empty() && row.bytes_out == 0, "case {case}: rejected row names an output ({row:?})");
-    assert!(!run.written.contains_key(&broken), "case {case}: output bytes produced for the broken file");
+    assert_ne!(
+        row.outcome, "written",
+        "case {case}: a broken file was written ({row:?})"
+    );
+    assert!(
+        !row.reason.trim().is_empty() && !row.reason_code.is_empty(),
+        "case {case}: rejection without a reason ({row:?})"
+    );
+    assert!(
+        row.output_path.is_empty() && row.bytes_out == 0,
+        "case {case}: rejected row names an output ({row:?})"
+    );
+    assert!(
+        !run.written.contains_key(&broken),
+        "case {case}: output bytes produced for the broken file"
+    );
     for c in COMPANIONS {
         let r = run.row(&format!("good/{c}"));
-        assert_eq!(r.outcome, "written", "case {case}: companion {c} not written ({r:?})");
+        assert_eq!(
+            r.outcome, "written",
+            "case {case}: companion {c} not written ({r:?})"
+        );
     }
     // The zip holds exactly the companions plus the final entries (manifest).
     let names = zip_names(&run.zip);
-    let dcm = names.iter().filter(|n| *n != "manifest.csv" && !n.ends_with("notes.txt")).count();
+    let dcm = names
+        .iter()
+        .filter(|n| *n != "manifest.csv" && !n.ends_with("notes.txt"))
+        .count();
     assert_eq!(dcm, COMPANIONS.len(), "case {case}: zip entries {names:?}");
     row
 }
@@ -162,5 +222,7 @@ pub fn zip_names(zip: &[u8]) -> Vec<String> {
         Ok(a) => a,
         Err(e) => panic!("output zip does not open: {e}"),
     };
-    (0..a.len()).filter_map(|i| a.by_index_raw(i).ok().map(|f| f.name().to_string())).collect()
+    (0..a.len())
+        .filter_map(|i| a.by_index_raw(i).ok().map(|f| f.name().to_string()))
+        .collect()
 }

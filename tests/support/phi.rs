@@ -70,7 +70,11 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} of input {} found at {}", self.kind, self.source, self.path)
+        write!(
+            f,
+            "{:?} of input {} found at {}",
+            self.kind, self.source, self.path
+        )
     }
 }
 
@@ -158,8 +162,13 @@ pub fn u_tags() -> HashSet<Tag> {
         if !action.split('/').any(|a| a.trim_end_matches('*') == "U") {
             continue;
         }
-        let Some((g, e)) = tag.split_once(',') else { continue };
-        if let (Ok(g), Ok(e)) = (u16::from_str_radix(g.trim(), 16), u16::from_str_radix(e.trim(), 16)) {
+        let Some((g, e)) = tag.split_once(',') else {
+            continue;
+        };
+        if let (Ok(g), Ok(e)) = (
+            u16::from_str_radix(g.trim(), 16),
+            u16::from_str_radix(e.trim(), 16),
+        ) {
             out.insert(Tag(g, e));
         }
     }
@@ -219,7 +228,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         .get(ts)
         .ok_or("transfer syntax missing from the registry")?;
     let dataset = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| e.to_string())?;
-    Ok(Parsed { meta: None, dataset })
+    Ok(Parsed {
+        meta: None,
+        dataset,
+    })
 }
 
 fn tag_str(t: Tag) -> String {
@@ -351,7 +363,10 @@ impl Collector {
 
     fn private(&mut self, value: &str, source: &str, tag: Tag) {
         let v = value.trim();
-        if v.len() >= 5 && v.parse::<f64>().is_err() && !v.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        if v.len() >= 5
+            && v.parse::<f64>().is_err()
+            && !v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        {
             self.push(v, Kind::Private, source, tag);
         }
     }
@@ -420,7 +435,12 @@ impl Collector {
 /// Visits every primitive element at every depth (Pixel Data left out) with the path of the
 /// item that holds it (`""` at the top, `(0008,1115)[0]/(0008,114A)[2]` inside items).
 pub fn visit(obj: &InMemDicomObject, f: &mut dyn FnMut(&str, Tag, VR, &PrimitiveValue)) {
-    fn go(obj: &InMemDicomObject, path: &str, depth: usize, f: &mut dyn FnMut(&str, Tag, VR, &PrimitiveValue)) {
+    fn go(
+        obj: &InMemDicomObject,
+        path: &str,
+        depth: usize,
+        f: &mut dyn FnMut(&str, Tag, VR, &PrimitiveValue),
+    ) {
         if depth > 64 {
             return;
         }
@@ -457,10 +477,14 @@ pub fn identifiers(input: &[u8]) -> Result<Identifiers, String> {
         makers: HashSet::new(),
     };
     if let Some(meta) = &parsed.meta {
-        let sop = meta.media_storage_sop_instance_uid().trim_matches(['\0', ' ']);
+        let sop = meta
+            .media_storage_sop_instance_uid()
+            .trim_matches(['\0', ' ']);
         c.push(sop, Kind::Uid, "meta/(0002,0003)", Tag(0x0002, 0x0003));
     }
-    visit(&parsed.dataset, &mut |path, tag, vr, v| c.element(path, tag, vr, v));
+    visit(&parsed.dataset, &mut |path, tag, vr, v| {
+        c.element(path, tag, vr, v)
+    });
     let Collector {
         mut terms,
         short,
@@ -505,7 +529,10 @@ impl Identifiers {
     pub fn check_text(&self, place: &str, text: &str) -> Vec<Finding> {
         let mut out = BTreeSet::new();
         for t in &self.terms {
-            if t.kind == Kind::Identifier && t.text.len() < 6 && t.text.bytes().all(|b| b.is_ascii_digit()) {
+            if t.kind == Kind::Identifier
+                && t.text.len() < 6
+                && t.text.bytes().all(|b| b.is_ascii_digit())
+            {
                 continue;
             }
             if find_token(text.as_bytes(), t.text.as_bytes(), t.kind).is_some() {
@@ -519,7 +546,14 @@ impl Identifiers {
         out.into_iter().collect()
     }
 
-    fn check_element(&self, path: &str, tag: Tag, vr: VR, value: &PrimitiveValue, out: &mut BTreeSet<Finding>) {
+    fn check_element(
+        &self,
+        path: &str,
+        tag: Tag,
+        vr: VR,
+        value: &PrimitiveValue,
+        out: &mut BTreeSet<Finding>,
+    ) {
         let here = child(path, tag);
         let mut hit = |t: &Term| {
             out.insert(Finding {
@@ -540,7 +574,9 @@ impl Identifiers {
                     let found = match (vr, t.kind) {
                         (VR::UI, Kind::Uid) => v == &t.text,
                         (VR::UI, _) => false,
-                        (VR::DA | VR::DT, Kind::Date) => dates_in(v).contains(&t.text) || v == &t.text,
+                        (VR::DA | VR::DT, Kind::Date) => {
+                            dates_in(v).contains(&t.text) || v == &t.text
+                        }
                         _ => find_token(v.as_bytes(), t.text.as_bytes(), t.kind).is_some(),
                     };
                     if found {
@@ -573,7 +609,8 @@ impl Identifiers {
             self.check_element(path, tag, vr, v, &mut out)
         });
         let raw = RawFile::new(output)?;
-        let found_terms: HashSet<(String, Kind)> = out.iter().map(|f| (f.source.clone(), f.kind)).collect();
+        let found_terms: HashSet<(String, Kind)> =
+            out.iter().map(|f| (f.source.clone(), f.kind)).collect();
         for t in &self.terms {
             let long_enough = match t.kind {
                 Kind::NameWord | Kind::Name | Kind::Identifier => t.text.len() >= 4,
@@ -673,7 +710,19 @@ impl Enc {
             let vr = b.get(at + 4..at + 6)?;
             let long = matches!(
                 vr,
-                b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV"
+                b"OB"
+                    | b"OD"
+                    | b"OF"
+                    | b"OL"
+                    | b"OV"
+                    | b"OW"
+                    | b"SQ"
+                    | b"SV"
+                    | b"UC"
+                    | b"UN"
+                    | b"UR"
+                    | b"UT"
+                    | b"UV"
             );
             if long {
                 let len = self.u32(b, at + 8)?;
@@ -788,7 +837,9 @@ impl<'a> RawFile<'a> {
             explicit: true,
             big: false,
         };
-        let (head, ds_start, ts) = if bytes.len() >= 132 && &bytes[128..132] == b"DICM" || bytes.starts_with(b"DICM") {
+        let (head, ds_start, ts) = if bytes.len() >= 132 && &bytes[128..132] == b"DICM"
+            || bytes.starts_with(b"DICM")
+        {
             let mut at = if bytes.starts_with(b"DICM") { 4 } else { 132 };
             let mut ts = String::new();
             while let Some((tag, start, Some(len))) = le.header(bytes, at) {
@@ -797,15 +848,18 @@ impl<'a> RawFile<'a> {
                 }
                 let end = start + len;
                 if tag == Tag(0x0002, 0x0010) {
-                    ts = String::from_utf8_lossy(bytes.get(start..end).ok_or("meta group truncated")?)
-                        .trim_matches(['\0', ' '])
-                        .to_string();
+                    ts = String::from_utf8_lossy(
+                        bytes.get(start..end).ok_or("meta group truncated")?,
+                    )
+                    .trim_matches(['\0', ' '])
+                    .to_string();
                 }
                 at = end;
             }
             (&bytes[..at], at, ts)
         } else {
-            let explicit = bytes.len() >= 6 && bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase();
+            let explicit =
+                bytes.len() >= 6 && bytes[4].is_ascii_uppercase() && bytes[5].is_ascii_uppercase();
             (
                 &bytes[..0],
                 0,
@@ -882,6 +936,9 @@ impl<'a> RawFile<'a> {
         };
         find_token(a, term, t.kind)
             .map(|i| self.head.len() + i)
-            .or_else(|| find_token(b, term, t.kind).map(|i| self.head.len() + self.dataset.len() - b.len() + i))
+            .or_else(|| {
+                find_token(b, term, t.kind)
+                    .map(|i| self.head.len() + self.dataset.len() - b.len() + i)
+            })
     }
 }

@@ -49,7 +49,8 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> 
             return Ok(());
         }
         let bytes = fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) && bytes.starts_with(b"PK") {
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) && bytes.starts_with(b"PK")
+        {
             for (name, b) in zip_entries(&bytes)? {
                 out.push((format!("{shown}/{name}"), b));
             }
@@ -60,7 +61,9 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> 
     }
     let mut out = Vec::new();
     for p in paths {
-        let canon = p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))?;
+        let canon = p
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))?;
         let name = canon
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -72,7 +75,8 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> 
 
 /// The file entries of a zip (name, bytes), in order.
 pub fn zip_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("zip: {e}"))?;
+    let mut z =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("zip: {e}"))?;
     let mut out = Vec::new();
     for i in 0..z.len() {
         let mut f = z.by_index(i).map_err(|e| format!("zip entry {i}: {e}"))?;
@@ -94,7 +98,11 @@ fn log_map(log: &Path) -> Result<HashMap<String, String>, String> {
         .from_path(log)
         .map_err(|e| format!("{}: {e}", log.display()))?;
     let h = rdr.headers().map_err(|e| e.to_string())?.clone();
-    let col = |n: &str| h.iter().position(|c| c == n).ok_or(format!("log lacks the column {n}"));
+    let col = |n: &str| {
+        h.iter()
+            .position(|c| c == n)
+            .ok_or(format!("log lacks the column {n}"))
+    };
     let (src, outcome, out) = (col("source_path")?, col("outcome")?, col("output_path")?);
     let mut m = HashMap::new();
     for r in rdr.records() {
@@ -111,11 +119,17 @@ fn log_map(log: &Path) -> Result<HashMap<String, String>, String> {
 
 fn pixel_key(bytes: &[u8]) -> Option<Vec<u8>> {
     let raw = phi::RawFile::new(bytes).ok()?;
-    raw.pixel_data().filter(|p| p.len() >= 64).map(<[u8]>::to_vec)
+    raw.pixel_data()
+        .filter(|p| p.len() >= 64)
+        .map(<[u8]>::to_vec)
 }
 
 /// Checks every entry of a de-identified zip against its inputs.
-pub fn check_zip(inputs: &[(String, Vec<u8>)], zip: &[u8], log: Option<&Path>) -> Result<Report, String> {
+pub fn check_zip(
+    inputs: &[(String, Vec<u8>)],
+    zip: &[u8],
+    log: Option<&Path>,
+) -> Result<Report, String> {
     let mut ids: BTreeMap<&str, phi::Identifiers> = BTreeMap::new();
     for (name, bytes) in inputs {
         if let Ok(i) = phi::identifiers(bytes) {
@@ -152,9 +166,9 @@ pub fn check_zip(inputs: &[(String, Vec<u8>)], zip: &[u8], log: Option<&Path>) -
         let mut any = false;
         if let Some(m) = &by_log {
             if let Some(src) = m.get(&entry) {
-                let i = ids
-                    .get(src.as_str())
-                    .ok_or(format!("{entry}: its input {src} was not given or is not DICOM"))?;
+                let i = ids.get(src.as_str()).ok_or(format!(
+                    "{entry}: its input {src} was not given or is not DICOM"
+                ))?;
                 matched.merge(i);
                 any = true;
                 r.by_log += 1;
@@ -171,7 +185,9 @@ pub fn check_zip(inputs: &[(String, Vec<u8>)], zip: &[u8], log: Option<&Path>) -
             r.against_all += 1;
         }
         match matched.check(&bytes) {
-            Ok(found) => r.findings.extend(found.into_iter().map(|f| (entry.clone(), f))),
+            Ok(found) => r
+                .findings
+                .extend(found.into_iter().map(|f| (entry.clone(), f))),
             Err(e) => return Err(format!("{entry}: {e}")),
         }
     }

@@ -94,12 +94,19 @@ pub fn code_and_ref_item() -> InMemDicomObject {
 
 /// A sequence element holding `items`.
 pub fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> InMemElement {
-    DataElement::new(tag, VR::SQ, Value::from(DataSetSequence::new(items, Length::UNDEFINED)))
+    DataElement::new(
+        tag,
+        VR::SQ,
+        Value::from(DataSetSequence::new(items, Length::UNDEFINED)),
+    )
 }
 
 /// Whether the engine's Clean action scrubs values of this VR (src/deid.rs `clean`).
 pub fn is_scrubbed_text(vr: VR) -> bool {
-    matches!(vr, VR::AE | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::UR)
+    matches!(
+        vr,
+        VR::AE | VR::LO | VR::LT | VR::SH | VR::ST | VR::UT | VR::UC | VR::UR
+    )
 }
 
 /// A plausible value of the given VR. `serial` makes UIDs unique per row; `identifying` asks
@@ -111,7 +118,9 @@ pub fn element_for(tag: Tag, vr: VR, serial: usize, identifying: bool) -> InMemE
         VR::AE if identifying => text(tag, vr, IDENTIFYING_SHORT),
         VR::SH if identifying => text(tag, vr, IDENTIFYING_SHORT),
         VR::UR if identifying => text(tag, vr, IDENTIFYING_UR),
-        VR::LO | VR::LT | VR::ST | VR::UT | VR::UC if identifying => text(tag, vr, IDENTIFYING_TEXT),
+        VR::LO | VR::LT | VR::ST | VR::UT | VR::UC if identifying => {
+            text(tag, vr, IDENTIFYING_TEXT)
+        }
         VR::AE => text(tag, vr, "NODE7"),
         VR::AS => text(tag, vr, AS_VALUE),
         VR::CS => text(tag, vr, "VALUE_A"),
@@ -132,13 +141,31 @@ pub fn element_for(tag: Tag, vr: VR, serial: usize, identifying: bool) -> InMemE
         VR::SL => DataElement::new(tag, vr, PrimitiveValue::from(-70_000i32)),
         VR::FL | VR::OF => DataElement::new(tag, vr, PrimitiveValue::from(1.5f32)),
         VR::FD | VR::OD => DataElement::new(tag, vr, PrimitiveValue::from(2.5f64)),
-        VR::OL => DataElement::new(tag, vr, PrimitiveValue::U32([7u32, 8].into_iter().collect())),
-        VR::OV | VR::UV => DataElement::new(tag, vr, PrimitiveValue::U64([7u64].into_iter().collect())),
+        VR::OL => DataElement::new(
+            tag,
+            vr,
+            PrimitiveValue::U32([7u32, 8].into_iter().collect()),
+        ),
+        VR::OV | VR::UV => {
+            DataElement::new(tag, vr, PrimitiveValue::U64([7u64].into_iter().collect()))
+        }
         VR::SV => DataElement::new(tag, vr, PrimitiveValue::I64([-7i64].into_iter().collect())),
-        VR::OW => DataElement::new(tag, vr, PrimitiveValue::U16([0x0102u16, 0x0304].into_iter().collect())),
-        VR::AT => DataElement::new(tag, vr, PrimitiveValue::Tags([tags::PATIENT_NAME].into_iter().collect())),
+        VR::OW => DataElement::new(
+            tag,
+            vr,
+            PrimitiveValue::U16([0x0102u16, 0x0304].into_iter().collect()),
+        ),
+        VR::AT => DataElement::new(
+            tag,
+            vr,
+            PrimitiveValue::Tags([tags::PATIENT_NAME].into_iter().collect()),
+        ),
         // OB, UN and anything else: bytes.
-        _ => DataElement::new(tag, vr, PrimitiveValue::U8([1u8, 2, 3, 4].into_iter().collect())),
+        _ => DataElement::new(
+            tag,
+            vr,
+            PrimitiveValue::U8([1u8, 2, 3, 4].into_iter().collect()),
+        ),
     }
 }
 
@@ -164,7 +191,10 @@ pub fn build_file(top: Vec<InMemElement>, nested: Option<Vec<InMemElement>>) -> 
         obj.put(e);
     }
     if let Some(inner) = nested {
-        obj.put(sequence(WRAPPER, vec![InMemDicomObject::from_element_iter(inner)]));
+        obj.put(sequence(
+            WRAPPER,
+            vec![InMemDicomObject::from_element_iter(inner)],
+        ));
     }
     let sop = obj
         .get(tags::SOP_INSTANCE_UID)
@@ -200,7 +230,9 @@ pub fn parse(bytes: &[u8]) -> FileDicomObject<InMemDicomObject> {
 
 /// An element's value as a string, padding trimmed (multi-values joined by `\`).
 pub fn str_of(e: &InMemElement) -> String {
-    e.to_str().map(|s| s.trim_end_matches(['\0', ' ']).to_string()).unwrap_or_default()
+    e.to_str()
+        .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+        .unwrap_or_default()
 }
 
 /// An element's raw value bytes (empty for sequences).
@@ -224,7 +256,8 @@ pub fn scrub_tokens(text: &str, terms: &[&str]) -> String {
         let mut i = 0;
         while !t.is_empty() && i + t.len() <= out.len() {
             let boundary_before = i == 0 || !out[i - 1].is_ascii_alphanumeric();
-            let boundary_after = i + t.len() == out.len() || !out[i + t.len()].is_ascii_alphanumeric();
+            let boundary_after =
+                i + t.len() == out.len() || !out[i + t.len()].is_ascii_alphanumeric();
             if boundary_before && boundary_after && out[i..i + t.len()].eq_ignore_ascii_case(t) {
                 out[i..i + t.len()].fill(b'X');
                 i += t.len();

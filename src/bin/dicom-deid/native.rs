@@ -70,10 +70,16 @@ struct Inputs {
 impl Inputs {
     fn read(&self, src: &Source) -> Result<Vec<u8>, Rejection> {
         match src {
-            Source::File(p) => fs::read(p).map_err(|e| Rejection::Unparseable { detail: format!("cannot read file: {e}") }),
+            Source::File(p) => fs::read(p).map_err(|e| Rejection::Unparseable {
+                detail: format!("cannot read file: {e}"),
+            }),
             Source::Member(z, m) => {
-                let mut zip = self.zips[*z].lock().map_err(|_| Rejection::Unparseable { detail: "zip reader poisoned".into() })?;
-                zip.read(m).map_err(|e| Rejection::Unparseable { detail: e.to_string() })
+                let mut zip = self.zips[*z].lock().map_err(|_| Rejection::Unparseable {
+                    detail: "zip reader poisoned".into(),
+                })?;
+                zip.read(m).map_err(|e| Rejection::Unparseable {
+                    detail: e.to_string(),
+                })
             }
         }
     }
@@ -84,18 +90,29 @@ fn add_path(inputs: &mut Inputs, fs_path: &Path, shown: String) {
         let mut entries: Vec<PathBuf> = match fs::read_dir(fs_path) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
-                inputs.unreadable.push((shown, 0, Rejection::Unparseable { detail: format!("cannot read folder: {e}") }));
+                inputs.unreadable.push((
+                    shown,
+                    0,
+                    Rejection::Unparseable {
+                        detail: format!("cannot read folder: {e}"),
+                    },
+                ));
                 return;
             }
         };
         entries.sort();
         for p in entries {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             add_path(inputs, &p, format!("{shown}/{name}"));
         }
         return;
     }
-    let is_zip_name = fs_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let is_zip_name = fs_path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if is_zip_name {
         match fs::read(fs_path) {
             Ok(bytes) if looks_like_zip(&bytes) => match ZipInput::open(bytes) {
@@ -104,19 +121,29 @@ fn add_path(inputs: &mut Inputs, fs_path: &Path, shown: String) {
                     let zi = inputs.zips.len();
                     inputs.zips.push(Mutex::new(z));
                     for m in members {
-                        inputs.items.push((format!("{shown}/{}", m.name), Source::Member(zi, m)));
+                        inputs
+                            .items
+                            .push((format!("{shown}/{}", m.name), Source::Member(zi, m)));
                     }
                     return;
                 }
                 Err(e) => {
-                    inputs.unreadable.push((shown, 0, Rejection::NotDicom { detail: e.to_string() }));
+                    inputs.unreadable.push((
+                        shown,
+                        0,
+                        Rejection::NotDicom {
+                            detail: e.to_string(),
+                        },
+                    ));
                     return;
                 }
             },
             _ => {}
         }
     }
-    inputs.items.push((shown, Source::File(fs_path.to_path_buf())));
+    inputs
+        .items
+        .push((shown, Source::File(fs_path.to_path_buf())));
 }
 
 fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
@@ -132,7 +159,8 @@ fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
             let mut b = [0u8; 32];
             getrandom::fill(&mut b).map_err(|e| format!("cannot generate a secret: {e}"))?;
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            fs::write(path, format!("{hex}\n")).map_err(|e| format!("cannot create secret file {}: {e}", path.display()))?;
+            fs::write(path, format!("{hex}\n"))
+                .map_err(|e| format!("cannot create secret file {}: {e}", path.display()))?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
@@ -146,21 +174,36 @@ fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 fn with_suffix(out: &Path, suffix: &str) -> PathBuf {
-    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
     out.with_file_name(format!("{stem}{suffix}"))
 }
 
 fn run(args: Args) -> Result<(), String> {
     let config = match &args.config {
         Some(p) => {
-            let text = fs::read_to_string(p).map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
+            let text = fs::read_to_string(p)
+                .map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
             // --preset is the starting point unless the file names one (JSON or TOML syntax).
-            let json = text.trim_start_matches('\u{feff}').trim_start().strip_prefix('{').map(str::to_string);
+            let json = text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .strip_prefix('{')
+                .map(str::to_string);
             let text = match json {
                 _ if text.contains("preset") => text,
                 Some(body) => {
-                    let sep = if body.trim_start().starts_with('}') { "" } else { "," };
-                    format!("{{\"preset\": {}{sep}{body}", serde_json::Value::from(args.preset.as_str()))
+                    let sep = if body.trim_start().starts_with('}') {
+                        ""
+                    } else {
+                        ","
+                    };
+                    format!(
+                        "{{\"preset\": {}{sep}{body}",
+                        serde_json::Value::from(args.preset.as_str())
+                    )
                 }
                 None => format!("preset = \"{}\"\n{text}", args.preset),
             };
@@ -183,17 +226,28 @@ fn run(args: Args) -> Result<(), String> {
     let mapping = read_text(&args.mapping, "mapping CSV")?;
     let existing = read_text(&args.existing_key, "key CSV")?;
     let secret = load_secret(&args.secret_file)?;
-    let mut job = Job::new(&config, &secret, mapping.as_deref(), existing.as_deref()).map_err(|e| e.to_string())?;
+    let mut job = Job::new(&config, &secret, mapping.as_deref(), existing.as_deref())
+        .map_err(|e| e.to_string())?;
 
-    let key_path = args.key.clone().unwrap_or_else(|| with_suffix(&args.out, "-key.csv"));
-    let log_path = args.log.clone().unwrap_or_else(|| with_suffix(&args.out, "-log.csv"));
+    let key_path = args
+        .key
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.out, "-key.csv"));
+    let log_path = args
+        .log
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.out, "-log.csv"));
     for p in [&key_path, &log_path] {
         if p == &args.out {
             return Err("--out, --key and --log must be different files".into());
         }
     }
 
-    let mut inputs = Inputs { items: Vec::new(), zips: Vec::new(), unreadable: Vec::new() };
+    let mut inputs = Inputs {
+        items: Vec::new(),
+        zips: Vec::new(),
+        unreadable: Vec::new(),
+    };
     for inp in &args.inputs {
         if !inp.exists() {
             return Err(format!("input {} does not exist", inp.display()));
@@ -210,20 +264,33 @@ fn run(args: Args) -> Result<(), String> {
     for (p, size, r) in inputs.unreadable.drain(..) {
         job.add_unreadable(&p, size, r);
     }
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
 
     // Scan (headers only), in parallel.
     let started = std::time::Instant::now();
     // Only the first SCAN_PREFIX bytes of a file are read when they hold all its headers.
     let scans = parallel_map(&inputs.items, threads, |(path, src)| {
         if let Source::File(p) = src {
-            if let Some(rec) = read_prefix(p).and_then(|(b, size)| dicom_deid::scan::scan_prefix(path, &b, size)) {
+            if let Some(rec) =
+                read_prefix(p).and_then(|(b, size)| dicom_deid::scan::scan_prefix(path, &b, size))
+            {
                 return rec;
             }
         }
         match inputs.read(src) {
             Ok(b) => dicom_deid::scan::scan(path, &b),
-            Err(r) => dicom_deid::scan::ScanRecord { path: path.clone(), size: 0, result: Err(r) },
+            Err(r) => dicom_deid::scan::ScanRecord {
+                path: path.clone(),
+                size: 0,
+                result: Err(r),
+            },
         }
     });
     for s in scans {
@@ -234,10 +301,15 @@ fn run(args: Args) -> Result<(), String> {
     // Rewrite in parallel batches, writing in sorted source order.
     let todo: Vec<&(String, Source)> = {
         let want: std::collections::BTreeSet<String> = job.paths_to_process().into_iter().collect();
-        inputs.items.iter().filter(|(p, _)| want.contains(p)).collect()
+        inputs
+            .items
+            .iter()
+            .filter(|(p, _)| want.contains(p))
+            .collect()
     };
     let tmp = args.out.with_extension("zip.partial");
-    let file = fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let file =
+        fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(1 << 20, file));
     let total = todo.len();
     let mut done = 0usize;
@@ -245,7 +317,14 @@ fn run(args: Args) -> Result<(), String> {
     for chunk in todo.chunks(threads * 4) {
         let results = parallel_map(chunk, threads, |(path, src)| match inputs.read(src) {
             Ok(b) => engine.process(path, &b),
-            Err(r) => (None, dicom_deid::FileOutcome { source_path: path.clone(), bytes_in: 0, result: Err(r) }),
+            Err(r) => (
+                None,
+                dicom_deid::FileOutcome {
+                    source_path: path.clone(),
+                    bytes_in: 0,
+                    result: Err(r),
+                },
+            ),
         });
         for (bytes, outcome) in results {
             if let (Some(b), Ok((m, _))) = (&bytes, &outcome.result) {
@@ -289,17 +368,25 @@ fn read_prefix(path: &Path) -> Option<(Vec<u8>, u64)> {
     let f = fs::File::open(path).ok()?;
     let size = f.metadata().ok()?.len();
     let mut buf = Vec::with_capacity(dicom_deid::scan::SCAN_PREFIX.min(size as usize));
-    f.take(dicom_deid::scan::SCAN_PREFIX as u64).read_to_end(&mut buf).ok()?;
+    f.take(dicom_deid::scan::SCAN_PREFIX as u64)
+        .read_to_end(&mut buf)
+        .ok()?;
     Some((buf, size))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut f = fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    f.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let mut f =
+        fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Maps `f` over `items` on `threads` threads, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     if threads <= 1 || items.len() <= 1 {
         return items.iter().map(f).collect();
     }
@@ -319,7 +406,10 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) ->
             });
         }
     });
-    results.into_inner().map(|m| m.into_values().collect()).unwrap_or_default()
+    results
+        .into_inner()
+        .map(|m| m.into_values().collect())
+        .unwrap_or_default()
 }
 
 pub fn main() -> ExitCode {
