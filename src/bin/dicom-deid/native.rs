@@ -215,6 +215,9 @@ fn run(args: Args) -> Result<(), String> {
     if args.no_verify {
         config.verify = false;
     }
+    if !config.verify {
+        eprintln!("dicom-deid: WARNING: the self-check is off (benchmarking only); outputs are not re-read for leaks");
+    }
     let read_text = |p: &Option<PathBuf>, what: &str| -> Result<Option<String>, String> {
         match p {
             None => Ok(None),
