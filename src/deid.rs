@@ -131,9 +131,9 @@ impl Context {
 
 /// A de-identified file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rewritten {
-    /// The new file's bytes (preamble, meta group, data set).
-    pub bytes: Vec<u8>,
+pub struct Rewritten<'a> {
+    /// The new file.
+    pub file: Output<'a>,
     /// Path inside the zip.
     pub out_path: String,
     /// SOP Class UID.
@@ -150,6 +150,36 @@ pub struct Rewritten {
     pub transfer_syntax: String,
     /// Counts of actions taken.
     pub stats: Stats,
+}
+
+/// A de-identified file in two parts, written one after the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output<'a> {
+    /// The new file's bytes (preamble, meta group, data set) up to its pixel tail.
+    pub head: Vec<u8>,
+    /// The input's own Pixel Data element, which follows `head` unchanged (empty when the whole
+    /// object was rewritten). Borrowed from the input: not copied until a sink writes it.
+    pub tail: &'a [u8],
+}
+
+impl Output<'_> {
+    /// Size of the new file.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Whether the new file is empty (never, for a written file).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The new file as one buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        v.extend_from_slice(&self.head);
+        v.extend_from_slice(self.tail);
+        v
+    }
 }
 
 /// What was done, counted.
@@ -217,12 +247,12 @@ impl Identity {
 }
 
 /// De-identifies one planned file.
-pub fn rewrite_planned(
+pub fn rewrite_planned<'a>(
     ctx: &Context,
     plan: &Plan,
     path: &str,
-    bytes: &[u8],
-) -> Result<Rewritten, Rejection> {
+    bytes: &'a [u8],
+) -> Result<Rewritten<'a>, Rejection> {
     let fp = match plan.files.get(path) {
         None => return Err(Rejection::NotPlanned),
         Some(Err(r)) => return Err(r.clone()),
@@ -785,8 +815,14 @@ fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
 }
 
 /// De-identifies one file with the given identity.
-pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewritten, Rejection> {
-    let (obj, _framing) = read::parse(bytes, false)?;
+pub fn rewrite<'a>(
+    ctx: &Context,
+    identity: &Identity,
+    bytes: &'a [u8],
+) -> Result<Rewritten<'a>, Rejection> {
+    let read::Split {
+        object: obj, tail, ..
+    } = read::parse_split(bytes)?;
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
     }
@@ -975,19 +1011,25 @@ pub fn rewrite(ctx: &Context, identity: &Identity, bytes: &[u8]) -> Result<Rewri
         })?;
     words_as_bytes(&mut out, ts == "1.2.840.10008.1.2.2");
     let file: Object = out.with_exact_meta(meta);
-    let mut bytes_out = Vec::with_capacity(bytes.len() + 1024);
+    let pixel_tail = tail.and_then(|t| bytes.get(t..)).unwrap_or_default();
+    let mut bytes_out = Vec::with_capacity(bytes.len() - pixel_tail.len() + 1024);
     file.write_all(&mut bytes_out)
         .map_err(|e| Rejection::WriteFailed {
             detail: e.to_string(),
         })?;
     drop(file);
 
+    // The self-check reads what was written before the pixel tail; the tail is the input's own
+    // Pixel Data element, byte for byte, which the structural check has already walked.
     if ctx.config.verify {
         verify::check_output(ctx, &idents, &bytes_out)?;
     }
 
     Ok(Rewritten {
-        bytes: bytes_out,
+        file: Output {
+            head: bytes_out,
+            tail: pixel_tail,
+        },
         out_path: identity.out_path.clone(),
         sop_class,
         sop_instance_uid,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
 use crate::config::Config;
-use crate::deid::{self, Context, ContextError};
+use crate::deid::{self, Context, ContextError, Output};
 use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
@@ -102,6 +102,17 @@ impl Engine {
 
     /// Rewrites one file: bytes in, bytes out (or a rejection), plus the outcome record.
     pub fn process(&self, path: &str, bytes: &[u8]) -> (Option<Vec<u8>>, FileOutcome) {
+        let (out, outcome) = self.process_parts(path, bytes);
+        (out.map(|o| o.to_vec()), outcome)
+    }
+
+    /// Like [`Engine::process`], with the output in two parts (the rewritten header and the
+    /// input's pixel tail) so that a sink can write them without joining them first.
+    pub fn process_parts<'a>(
+        &self,
+        path: &str,
+        bytes: &'a [u8],
+    ) -> (Option<Output<'a>>, FileOutcome) {
         let bytes_in = bytes.len() as u64;
         match deid::rewrite_planned(&self.ctx, &self.plan, path, bytes) {
             Ok(r) => {
@@ -115,9 +126,9 @@ impl Engine {
                     series_instance_uid: r.series_instance_uid.clone(),
                     sop_instance_uid: r.sop_instance_uid.clone(),
                 };
-                let n = r.bytes.len() as u64;
+                let n = r.file.len() as u64;
                 (
-                    Some(r.bytes),
+                    Some(r.file),
                     FileOutcome {
                         source_path: path.to_string(),
                         bytes_in,

@@ -77,6 +77,41 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
     } else {
         crate::structure::check(bytes, framing)?;
     }
+    Ok((parse_checked(bytes, framing, headers_only)?, framing))
+}
+
+/// A file parsed for rewriting: the object, and where its pixel data tail starts when it is
+/// carried over as bytes (then the object holds everything before it, and `bytes[tail..]` is
+/// the top-level Pixel Data element, header included, in the file's transfer syntax).
+pub struct Split {
+    /// Everything dicom-rs read.
+    pub object: Object,
+    /// The framing of the input.
+    pub framing: Framing,
+    /// Offset of the Pixel Data element kept as bytes, if any.
+    pub tail: Option<usize>,
+}
+
+/// Checks the whole file, then parses it for rewriting: when Pixel Data is the last element
+/// (the usual image), dicom-rs reads only what comes before it; the pixel bytes, already
+/// checked, are never decoded or copied into the object (ISSUE 5: keep pixel data out of the
+/// hot path). Otherwise the whole file is parsed.
+pub fn parse_split(bytes: &[u8]) -> Result<Split, Rejection> {
+    let framing = detect(bytes)?;
+    let tail = crate::structure::check_pixel_tail(bytes, framing)?;
+    // A bare data set is parsed whole: the check for encapsulated pixel data under a guessed
+    // transfer syntax needs the Pixel Data element.
+    let tail = tail.filter(|_| !matches!(framing, Framing::RawDataSet(_)));
+    let object = parse_checked(&bytes[..tail.unwrap_or(bytes.len())], framing, false)?;
+    Ok(Split {
+        object,
+        framing,
+        tail,
+    })
+}
+
+/// Builds the object from bytes the structural check has passed.
+fn parse_checked(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Object, Rejection> {
     let obj = match framing {
         Framing::Standard | Framing::NoPreamble => {
             let start = if framing == Framing::Standard { 128 } else { 0 };
@@ -112,7 +147,7 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
             ds.with_exact_meta(meta)
         }
     };
-    Ok((obj, framing))
+    Ok(obj)
 }
 
 /// The first value of an element as a trimmed string.

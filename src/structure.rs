@@ -28,6 +28,8 @@ struct Cursor<'a> {
     pos: usize,
     /// Set when a headers-only walk stopped at the top-level Pixel Data element.
     hit_pixel: bool,
+    /// Where a full walk found the top-level Pixel Data element: (start of its header, end).
+    pixel: Option<(usize, usize)>,
 }
 
 impl Cursor<'_> {
@@ -87,6 +89,17 @@ pub fn check(bytes: &[u8], framing: Framing) -> Result<(), Rejection> {
     check_impl(bytes, framing, false).map(|_| ())
 }
 
+/// Checks the whole file like [`check`] and says where its pixel data can be carried over as
+/// bytes: the offset of the top-level Pixel Data element's header when that element (native or
+/// encapsulated) is the last thing in the file, which is then exactly `bytes[offset..]`. `None`
+/// for a deflated data set, a file without Pixel Data, or one with anything after it (trailing
+/// padding, digital signatures): those take the whole-object path.
+pub fn check_pixel_tail(bytes: &[u8], framing: Framing) -> Result<Option<usize>, Rejection> {
+    let mut tail = None;
+    check_walk(bytes, framing, false, &mut tail)?;
+    Ok(tail)
+}
+
 /// Checks the part of a file a headers-only parse reads: the meta group and the data set up to
 /// the top-level Pixel Data element (run before every dicom-rs parse, so that nesting and
 /// declared lengths are bounded before dicom-rs recurses or allocates).
@@ -103,6 +116,15 @@ pub fn headers_within(prefix: &[u8], framing: Framing) -> bool {
 
 /// Returns whether a headers-only walk reached the top-level Pixel Data element.
 fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool, Rejection> {
+    check_walk(bytes, framing, headers_only, &mut None)
+}
+
+fn check_walk(
+    bytes: &[u8],
+    framing: Framing,
+    headers_only: bool,
+    tail: &mut Option<usize>,
+) -> Result<bool, Rejection> {
     let (start, ts) = match framing {
         Framing::RawDataSet(ts) => (0usize, ts.to_string()),
         Framing::Standard | Framing::NoPreamble => {
@@ -110,6 +132,7 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
                 b: bytes,
                 pos: if framing == Framing::Standard { 132 } else { 4 },
                 hit_pixel: false,
+                pixel: None,
             };
             let mut ts = String::new();
             loop {
@@ -161,6 +184,7 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
                 b: &inflated,
                 pos: 0,
                 hit_pixel: false,
+                pixel: None,
             },
             inflated.len(),
             syntax,
@@ -175,8 +199,14 @@ fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool
         b: body,
         pos: 0,
         hit_pixel: false,
+        pixel: None,
     };
     dataset(&mut c, body.len(), syntax, 0, false, headers_only)?;
+    if let Some((at, end)) = c.pixel {
+        if end == body.len() {
+            *tail = Some(start + at);
+        }
+    }
     Ok(c.hit_pixel)
 }
 
@@ -255,6 +285,7 @@ fn dataset(
         if depth == 0 && c.b[c.pos..end].iter().all(|b| *b == 0) {
             return Ok(());
         }
+        let at = c.pos;
         let (g, e, vr, len) = element_header_vr(c, s)?;
         if stop_at_pixel && g == 0x7FE0 && e == 0x0010 {
             c.hit_pixel = true;
@@ -292,6 +323,9 @@ fn dataset(
             c.pos = stop;
         } else {
             c.skip(len, end, (g, e))?;
+        }
+        if depth == 0 {
+            c.pixel = (g == 0x7FE0 && e == 0x0010).then_some((at, c.pos));
         }
     }
     if in_undefined_item {

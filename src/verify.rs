@@ -264,24 +264,46 @@ fn find_token(text: &[u8], term: &[u8]) -> Option<usize> {
 }
 
 fn find_token_from(text: &[u8], term: &[u8], from: usize) -> Option<usize> {
-    if term.is_empty() || term.len() > text.len() {
+    let (&first, &last) = (term.first()?, term.last()?);
+    if term.len() > text.len() || from > text.len() - term.len() {
         return None;
     }
-    let first = term[0].to_ascii_uppercase();
-    let mut i = from;
-    while i + term.len() <= text.len() {
-        if text[i].to_ascii_uppercase() == first
-            && text[i..i + term.len()].eq_ignore_ascii_case(term)
-            && (i == 0 || !is_word_byte(text[i - 1]) || !is_word_byte(term[0]))
-            && (i + term.len() == text.len()
-                || !is_word_byte(text[i + term.len()])
-                || !is_word_byte(term[term.len() - 1]))
-        {
-            return Some(i);
-        }
-        i += 1;
+    // Candidates are the positions of the first byte in either case (memchr, SIMD).
+    let end = text.len() - term.len() + 1;
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &text[from..end],
+    )
+    .map(|i| i + from)
+    .find(|&i| is_token_at(text, term, i, first, last))
+}
+
+/// Whether `term` is at `i` in `text` as a whole token (ASCII case-insensitive).
+fn is_token_at(text: &[u8], term: &[u8], i: usize, first: u8, last: u8) -> bool {
+    let j = i + term.len();
+    text[i..j].eq_ignore_ascii_case(term)
+        && (i == 0 || !is_word_byte(text[i - 1]) || !is_word_byte(first))
+        && (j == text.len() || !is_word_byte(text[j]) || !is_word_byte(last))
+}
+
+/// A text searched for many terms: folded to ASCII lower case once, then each term is found by
+/// `memmem` (SIMD) and checked for token boundaries. Same answers as [`find_token`].
+struct Folded(Vec<u8>);
+
+impl Folded {
+    fn new(text: &[u8]) -> Folded {
+        Folded(text.to_ascii_lowercase())
     }
-    None
+
+    fn has_token(&self, term: &[u8]) -> bool {
+        let (Some(&first), Some(&last)) = (term.first(), term.last()) else {
+            return false;
+        };
+        let lower = term.to_ascii_lowercase();
+        memchr::memmem::find_iter(&self.0, &lower)
+            .any(|i| is_token_at(&self.0, &lower, i, first, last))
+    }
 }
 
 /// Blanks every whole-token occurrence of each term with `X`s (same length, so VR length
@@ -449,16 +471,16 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
         .windows(4)
         .position(|w| w == le || w == be)
         .unwrap_or(out.len());
-    let header = &out[..end];
+    let header = Folded::new(&out[..end]);
     for u in &id.uids {
-        if u.len() >= 12 && find_token(header, u.as_bytes()).is_some() {
+        if u.len() >= 12 && header.has_token(u.as_bytes()) {
             return Err(Rejection::Leak {
                 detail: "an original UID found in the raw header bytes".into(),
             });
         }
     }
     for x in id.ids.iter().chain(id.names.iter()) {
-        if x.len() >= 6 && find_token(header, x.as_bytes()).is_some() {
+        if x.len() >= 6 && header.has_token(x.as_bytes()) {
             return Err(Rejection::Leak {
                 detail: "an identifier or name found in the raw header bytes".into(),
             });
@@ -480,6 +502,62 @@ mod tests {
         assert_eq!(
             scrub("Dr Smith reviewed", &["Smith".into()]),
             "Dr XXXXX reviewed"
+        );
+    }
+
+    /// The plain definition: every position, case-insensitive, token boundaries.
+    fn reference(text: &[u8], term: &[u8], from: usize) -> Option<usize> {
+        if term.is_empty() {
+            return None;
+        }
+        (from..(text.len() + 1).saturating_sub(term.len())).find(|&i| {
+            let j = i + term.len();
+            text[i..j].eq_ignore_ascii_case(term)
+                && (i == 0 || !is_word_byte(text[i - 1]) || !is_word_byte(term[0]))
+                && (j == text.len()
+                    || !is_word_byte(text[j])
+                    || !is_word_byte(term[term.len() - 1]))
+        })
+    }
+
+    #[test]
+    fn fast_searches_agree_with_the_definition() {
+        // A small alphabet (letters in both cases, digits, separators, a non-ASCII byte) makes
+        // matches, near misses and boundary cases frequent.
+        let alphabet = b"aAbB1 ^.-\xe9";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let text: Vec<u8> = (0..next(40))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let term: Vec<u8> = (0..next(4))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let from = next(8);
+            let want = reference(&text, &term, from);
+            assert_eq!(
+                find_token_from(&text, &term, from),
+                want,
+                "{text:?} {term:?} {from}"
+            );
+            let any = reference(&text, &term, 0).is_some();
+            assert_eq!(
+                Folded::new(&text).has_token(&term),
+                any,
+                "{text:?} {term:?}"
+            );
+            found += usize::from(any);
+        }
+        assert!(
+            found > 2_000,
+            "only {found} matches: the test exercises too little"
         );
     }
 }

@@ -863,7 +863,7 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
     uids.insert("1.3.12.2.1107.5.2.43.67060.2018121813193538934142630".to_string());
     uids.insert("1.3.12.2.1107.5.2.43.67060.2018121813094111692429699".to_string());
     let ids = Identifiers::collect(&ctx, &obj, &uids);
-    (ctx, ids, out.bytes)
+    (ctx, ids, out.file.to_vec())
 }
 
 /// Re-encodes the output with one element added (at the top level, or inside the first item

@@ -686,7 +686,7 @@ impl Runner {
         let input = parse(&bytes);
         let out =
             rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
-        let output = parse(&out.bytes);
+        let output = parse(&out.file.to_vec());
         let (orig, got) = if nested {
             let item = |o: &InMemDicomObject| -> Option<InMemDicomObject> {
                 o.get(WRAPPER)
@@ -719,7 +719,7 @@ impl Runner {
             let bytes = build_file(vec![], None);
             let out = rewrite(&self.ctx, &identity(), &bytes)
                 .map_err(|e| format!("file rejected: {e}"))?;
-            let output = parse(&out.bytes);
+            let output = parse(&out.file.to_vec());
             let meta = output.meta();
             let got = meta
                 .media_storage_sop_instance_uid()
@@ -796,7 +796,7 @@ impl Runner {
         let input = parse(&bytes);
         let out =
             rewrite(&self.ctx, &identity(), &bytes).map_err(|e| format!("file rejected: {e}"))?;
-        let output = parse(&out.bytes);
+        let output = parse(&out.file.to_vec());
         let pick = |o: &InMemDicomObject| -> Option<InMemDicomObject> {
             if nested {
                 o.get(WRAPPER)
@@ -1302,7 +1302,7 @@ fn deidentification_method_codes_follow_options() {
         let r = Runner::new(&label.join("+"), cols);
         let out = rewrite(&r.ctx, &identity(), &build_file(vec![], None))
             .unwrap_or_else(|e| panic!("{label:?}: {e}"));
-        let obj = parse(&out.bytes);
+        let obj = parse(&out.file.to_vec());
         let seq = obj
             .get(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
             .and_then(|e| e.items())

@@ -41,13 +41,22 @@ impl<W: Write> ZipSink<W> {
 
     /// Adds one entry.
     pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), SinkError> {
+        self.add_parts(path, &[bytes])
+    }
+
+    /// Adds one entry whose bytes are the parts one after the other (a rewritten header and
+    /// the input's pixel data), without joining them.
+    pub fn add_parts(&mut self, path: &str, parts: &[&[u8]]) -> Result<(), SinkError> {
+        let size: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let opts = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Stored)
             .last_modified_time(DateTime::default())
             .unix_permissions(0o644)
-            .large_file(bytes.len() as u64 >= 0xFFFF_FFFF);
+            .large_file(size >= 0xFFFF_FFFF);
         self.writer.start_file(path, opts).map_err(sink_err)?;
-        self.writer.write_all(bytes).map_err(sink_err)?;
+        for p in parts {
+            self.writer.write_all(p).map_err(sink_err)?;
+        }
         self.entries += 1;
         Ok(())
     }

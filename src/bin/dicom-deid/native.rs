@@ -69,10 +69,27 @@ struct Inputs {
 
 impl Inputs {
     fn read(&self, src: &Source) -> Result<Vec<u8>, Rejection> {
+        self.read_into(src, Vec::new())
+    }
+
+    /// Reads an input into `buf` (reused from an earlier file: fresh buffers for every file cost
+    /// more in page faults than the copy from the page cache).
+    fn read_into(&self, src: &Source, mut buf: Vec<u8>) -> Result<Vec<u8>, Rejection> {
+        use std::io::Read;
         match src {
-            Source::File(p) => fs::read(p).map_err(|e| Rejection::Unparseable {
-                detail: format!("cannot read file: {e}"),
-            }),
+            Source::File(p) => {
+                buf.clear();
+                fs::File::open(p)
+                    .and_then(|mut f| {
+                        let size = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+                        buf.reserve(size.saturating_add(1));
+                        f.read_to_end(&mut buf)
+                    })
+                    .map(|_| buf)
+                    .map_err(|e| Rejection::Unparseable {
+                        detail: format!("cannot read file: {e}"),
+                    })
+            }
             Source::Member(z, m) => {
                 let mut zip = self.zips[*z].lock().map_err(|_| Rejection::Unparseable {
                     detail: "zip reader poisoned".into(),
@@ -313,26 +330,50 @@ fn run(args: Args) -> Result<(), String> {
     let tmp = args.out.with_extension("zip.partial");
     let file =
         fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    let mut sink = ZipSink::new(BufWriter::with_capacity(1 << 20, file));
+    // Small writes (zip headers, rewritten DICOM headers) are buffered; pixel data, larger than
+    // the buffer, goes from the input buffer to the file in one write.
+    let mut sink = ZipSink::new(BufWriter::with_capacity(64 << 10, file));
     let total = todo.len();
     let mut done = 0usize;
     let mut bytes_total = 0u64;
+    let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     for chunk in todo.chunks(threads * 4) {
-        let results = parallel_map(chunk, threads, |(path, src)| match inputs.read(src) {
-            Ok(b) => engine.process(path, &b),
-            Err(r) => (
-                None,
-                dicom_deid::FileOutcome {
-                    source_path: path.clone(),
-                    bytes_in: 0,
-                    result: Err(r),
-                },
-            ),
+        let results = parallel_map(chunk, threads, |(path, src)| {
+            let buf = spare
+                .lock()
+                .ok()
+                .and_then(|mut v| v.pop())
+                .unwrap_or_default();
+            match inputs.read_into(src, buf) {
+                Ok(b) => {
+                    let (out, outcome) = engine.process_parts(path, &b);
+                    // The tail is always the end of the input: keep its length, return the
+                    // buffer with the header.
+                    let out = out.map(|o| (o.head, o.tail.len()));
+                    (Some(b), out, outcome)
+                }
+                Err(r) => (
+                    None,
+                    None,
+                    dicom_deid::FileOutcome {
+                        source_path: path.clone(),
+                        bytes_in: 0,
+                        result: Err(r),
+                    },
+                ),
+            }
         });
-        for (bytes, outcome) in results {
-            if let (Some(b), Ok((m, _))) = (&bytes, &outcome.result) {
-                sink.add(&m.path, b).map_err(|e| e.to_string())?;
+        for (input, out, outcome) in results {
+            if let (Some(input), Some((head, tail_len)), Ok((m, _))) =
+                (&input, &out, &outcome.result)
+            {
+                let tail = &input[input.len().saturating_sub(*tail_len)..];
+                sink.add_parts(&m.path, &[head, tail])
+                    .map_err(|e| e.to_string())?;
                 bytes_total += outcome.bytes_in;
+            }
+            if let (Some(b), Ok(mut v)) = (input, spare.lock()) {
+                v.push(b);
             }
             job.record(outcome);
             done += 1;
