@@ -1300,8 +1300,8 @@ fn deidentification_method_codes_follow_options() {
     for cols in &scenarios {
         let label: Vec<&str> = cols.iter().map(|&c| OPTION_COLUMNS[c]).collect();
         let r = Runner::new(&label.join("+"), cols);
-        let out = rewrite(&r.ctx, &identity(), &build_file(vec![], None))
-            .unwrap_or_else(|e| panic!("{label:?}: {e}"));
+        let input = build_file(vec![], None);
+        let out = rewrite(&r.ctx, &identity(), &input).unwrap_or_else(|e| panic!("{label:?}: {e}"));
         let obj = parse(&out.file.to_vec());
         let seq = obj
             .get(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
