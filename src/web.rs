@@ -9,7 +9,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::archive::input::ZipInput;
-use crate::archive::output::{SharedBuffer, ZipSink};
+use crate::archive::output::{crc32_of, ZipLayout};
 use crate::config::Config;
 use crate::job::{Engine, FileOutcome, Job};
 use crate::scan::ScanRecord;
@@ -281,38 +281,45 @@ impl WebEngine {
     /// De-identifies one file. Returns `{outcome: string (JSON), bytes: Uint8Array | undefined}`.
     pub fn process(&self, path: &str, bytes: &[u8]) -> JsValue {
         let (out, outcome) = self.engine.process(path, bytes);
-        let o = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(
-            &o,
-            &"outcome".into(),
-            &serde_json::to_string(&outcome).unwrap_or_default().into(),
-        );
-        if let Some(b) = out {
-            let _ = js_sys::Reflect::set(
-                &o,
-                &"bytes".into(),
-                &js_sys::Uint8Array::from(&b[..]).into(),
-            );
-        }
-        o.into()
+        let fields = out.map(|b| vec![("bytes", js_sys::Uint8Array::from(&b[..]).into())]);
+        outcome_object(&outcome, fields.unwrap_or_default())
     }
+
+    /// De-identifies one file for the zip, without copying its pixel data out: returns
+    /// `{outcome: string (JSON), head?: Uint8Array, tail?: number, crc?: number}`. When written,
+    /// the output is `head` followed by the last `tail` bytes of the input (its Pixel Data element,
+    /// unchanged), and `crc` is the CRC-32 of the whole output (computed here, on the worker, for
+    /// [`WebZipSink::entry`]).
+    pub fn process_parts(&self, path: &str, bytes: &[u8]) -> JsValue {
+        let (out, outcome) = self.engine.process_parts(path, bytes);
+        let fields = out.map(|out| {
+            let crc = crc32_of(&[&out.head, out.tail]);
+            vec![
+                ("head", js_sys::Uint8Array::from(&out.head[..]).into()),
+                ("tail", (out.tail.len() as f64).into()),
+                ("crc", f64::from(crc).into()),
+            ]
+        });
+        outcome_object(&outcome, fields.unwrap_or_default())
+    }
+}
+
+/// `{outcome: string (JSON), ...fields}` for a worker's answer.
+fn outcome_object(outcome: &FileOutcome, fields: Vec<(&str, JsValue)>) -> JsValue {
+    let o = js_sys::Object::new();
+    let json = serde_json::to_string(outcome).unwrap_or_default();
+    let _ = js_sys::Reflect::set(&o, &"outcome".into(), &json.into());
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    }
+    o.into()
 }
 
 /// The output zip, streamed: each call returns the bytes to append to the file on disk.
 #[wasm_bindgen]
+#[derive(Default)]
 pub struct WebZipSink {
-    sink: Option<ZipSink<SharedBuffer>>,
-    buf: SharedBuffer,
-}
-
-impl Default for WebZipSink {
-    fn default() -> Self {
-        let buf = SharedBuffer::default();
-        WebZipSink {
-            sink: Some(ZipSink::new(buf.clone())),
-            buf,
-        }
-    }
+    layout: Option<ZipLayout>,
 }
 
 #[wasm_bindgen]
@@ -320,26 +327,47 @@ impl WebZipSink {
     /// Starts an empty zip.
     #[wasm_bindgen(constructor)]
     pub fn new() -> WebZipSink {
-        WebZipSink::default()
+        WebZipSink {
+            layout: Some(ZipLayout::new()),
+        }
     }
 
-    /// Adds an entry; returns the bytes produced so far (to append to the output).
-    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<u8>, JsError> {
-        let s = self
-            .sink
+    fn layout(&mut self) -> Result<&mut ZipLayout, JsError> {
+        self.layout
             .as_mut()
-            .ok_or_else(|| JsError::new("zip already finished"))?;
-        s.add(path, bytes).map_err(js_err)?;
-        Ok(self.buf.take())
+            .ok_or_else(|| JsError::new("zip already finished"))
+    }
+
+    /// Adds an entry; returns the bytes to append to the output (its header and its bytes).
+    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<u8>, JsError> {
+        let mut out = self
+            .layout()?
+            .entry(path, bytes.len() as u64, crc32_of(&[bytes]))
+            .map_err(js_err)?;
+        out.extend_from_slice(bytes);
+        Ok(out)
+    }
+
+    /// Starts an entry of `size` bytes with CRC-32 `crc` (from [`WebEngine::process_parts`]);
+    /// returns its header. The caller appends the header, then exactly `size` bytes.
+    pub fn entry(&mut self, path: &str, size: f64, crc: u32) -> Result<Vec<u8>, JsError> {
+        if !(size >= 0.0 && size.fract() == 0.0 && size < 2f64.powi(53)) {
+            return Err(JsError::new("entry size must be a whole number of bytes"));
+        }
+        self.layout()?.entry(path, size as u64, crc).map_err(js_err)
+    }
+
+    /// Size of the zip so far (headers and entries), in bytes.
+    pub fn written(&self) -> f64 {
+        self.layout.as_ref().map_or(0.0, |l| l.len() as f64)
     }
 
     /// Writes the central directory; returns the last bytes.
     pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
-        let s = self
-            .sink
+        let l = self
+            .layout
             .take()
             .ok_or_else(|| JsError::new("zip already finished"))?;
-        s.finish().map_err(js_err)?;
-        Ok(self.buf.take())
+        Ok(l.finish())
     }
 }

@@ -78,19 +78,28 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
             .find(|(q, _)| q == p)
             .map(|(_, b)| *b)
             .expect("planned file exists");
-        let r = engines[i % 2].process(p, bytes);
+        // As the page's workers do: the output is `head` then the input's last `tail` bytes,
+        // CRC from the engine; the sink only lays out the entry.
+        let r = engines[i % 2].process_parts(p, bytes);
         let outcome = get(&r, "outcome").as_string().expect("outcome string");
-        let out = get(&r, "bytes");
+        let head = get(&r, "head");
         let o = json(&outcome);
-        if !out.is_undefined() {
+        if !head.is_undefined() {
             let path = o["result"]["Ok"][0]["path"]
                 .as_str()
                 .expect("output path")
                 .to_string();
-            zip.extend(
-                sink.add(&path, &js_sys::Uint8Array::new(&out).to_vec())
-                    .expect("add"),
-            );
+            let head = js_sys::Uint8Array::new(&head).to_vec();
+            let tail_len = get(&r, "tail").as_f64().expect("tail length") as usize;
+            let crc = get(&r, "crc").as_f64().expect("crc") as u32;
+            let tail = &bytes[bytes.len() - tail_len..];
+            // The whole output, as process() gives it (the preview uses it), is head + tail.
+            let whole = js_sys::Uint8Array::new(&get(&engines[0].process(p, bytes), "bytes"));
+            assert_eq!(whole.to_vec(), [&head[..], tail].concat(), "{p}");
+            let size = (head.len() + tail.len()) as f64;
+            zip.extend(sink.entry(&path, size, crc).expect("entry"));
+            zip.extend(&head);
+            zip.extend(tail);
         } else {
             assert!(
                 o["result"]["Err"].is_object(),

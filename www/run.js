@@ -116,10 +116,10 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       const r = await promise;
       check();
       const outcome = JSON.parse(r.outcome);
-      if (r.bytes && outcome.result && outcome.result.Ok) {
+      if (r.head && outcome.result && outcome.result.Ok) {
         // One entry being written while the next result is taken.
         await writing;
-        writing = quiet(sink.add(outcome.result.Ok[0].path, r.bytes));
+        writing = quiet(sink.addParts(outcome.result.Ok[0].path, r));
         bytesWritten += outcome.bytes_in;
       }
       job.record(r.outcome);

@@ -7,6 +7,8 @@
 //            writable: a stream transferred from the page (a file the user picked);
 //            neither: the zip is kept in memory.
 //   add    {path, bytes}  → {}       one entry (bytes transferred here)
+//   add-parts {path, head, data, tail, crc} → {}  one entry: head + the last `tail` bytes of data,
+//            CRC-32 crc (from the engine worker; head and data transferred here)
 //   finish {}             → {blob?}  the central directory; closes the output (memory: the Blob)
 //   abort  {}             → {}       closes without finishing (a writable stream is discarded)
 import init, { WebZipSink } from './pkg/dicom_deid.js';
@@ -130,6 +132,14 @@ async function handle(msg) {
     case 'add':
       await out.write(zip.add(msg.path, msg.bytes));
       return {};
+    case 'add-parts': {
+      // The bytes never enter this worker's wasm memory: the engine worker gave their CRC.
+      const tail = msg.data.subarray(msg.data.length - msg.tail);
+      await out.write(zip.entry(msg.path, msg.head.length + tail.length, msg.crc));
+      await out.write(msg.head);
+      await out.write(tail);
+      return {};
+    }
     case 'finish': {
       await out.write(zip.finish());
       zip.free();

@@ -6,7 +6,7 @@
 //     or a writable stream where the browser has none), offered afterwards as an ordinary
 //     download;
 //   - else (no OPFS at all) memory, with a warning shown by the page.
-// Every sink has add(path, bytes), finish() → {file: File|Blob, name, where, remove()}, abort();
+// Every sink has add(path, bytes), addParts(path, {head, data, tail, crc}), finish() → {file: File|Blob, name, where, remove()}, abort();
 // remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
 
 import { sinkWorker } from './assets.js';
@@ -78,6 +78,15 @@ class WorkerSink {
   add(path, bytes) {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     return this.#call({ op: 'add', path, bytes }, whole ? [bytes.buffer] : []);
+  }
+  /**
+   * Adds one entry made by an engine worker: `head` then the last `tail` bytes of `data`, with
+   * CRC-32 `crc`; both buffers are transferred.
+   */
+  addParts(path, { head, data, tail, crc }) {
+    const own = (a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+    const transfer = [head, data].filter(own).map((a) => a.buffer);
+    return this.#call({ op: 'add-parts', path, head, data, tail, crc }, transfer);
   }
   async finish() {
     const r = await this.#call({ op: 'finish' });

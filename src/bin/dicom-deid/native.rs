@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use clap::Parser;
 use dicom_deid::archive::input::{looks_like_zip, MemberInfo, ZipInput};
-use dicom_deid::archive::output::ZipSink;
+use dicom_deid::archive::output::{crc32_of, ZipSink};
 use dicom_deid::{Config, Job, Rejection};
 
 /// De-identify DICOM files (PS3.15 Annex E) into a zip, with a separate key and log.
@@ -352,7 +352,10 @@ fn run(args: Args) -> Result<(), String> {
                     let (out, outcome) = engine.process_parts(path, &b);
                     // The tail is always the end of the input: keep its length, return the
                     // buffer with the header.
-                    let out = out.map(|o| (o.head, o.tail.len()));
+                    let out = out.map(|o| {
+                        let crc = crc32_of(&[&o.head, o.tail]);
+                        (o.head, o.tail.len(), crc)
+                    });
                     (Some(b), out, outcome)
                 }
                 Err(r) => (
@@ -367,11 +370,11 @@ fn run(args: Args) -> Result<(), String> {
             }
         });
         for (input, out, outcome) in results {
-            if let (Some(input), Some((head, tail_len)), Ok((m, _))) =
+            if let (Some(input), Some((head, tail_len, crc)), Ok((m, _))) =
                 (&input, &out, &outcome.result)
             {
                 let tail = &input[input.len().saturating_sub(*tail_len)..];
-                sink.add_parts(&m.path, &[head, tail])
+                sink.add_parts_crc(&m.path, *crc, &[head, tail])
                     .map_err(|e| e.to_string())?;
                 bytes_total += outcome.bytes_in;
             }
