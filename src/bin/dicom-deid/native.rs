@@ -340,36 +340,41 @@ fn run(args: Args) -> Result<(), String> {
     let mut done = 0usize;
     let mut bytes_total = 0u64;
     let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-    for chunk in todo.chunks(threads * 4) {
-        let results = parallel_map(chunk, threads, |(path, src)| {
-            let buf = spare
-                .lock()
-                .ok()
-                .and_then(|mut v| v.pop())
-                .unwrap_or_default();
-            match inputs.read_into(src, buf) {
-                Ok(b) => {
-                    let (out, outcome) = engine.process_parts(path, &b);
-                    // The tail is always the end of the input: keep its length, return the
-                    // buffer with the header.
-                    let out = out.map(|o| {
-                        let crc = crc32_of(&[&o.head, o.tail]);
-                        (o.head, o.tail.len(), crc)
-                    });
-                    (Some(b), out, outcome)
-                }
-                Err(r) => (
-                    None,
-                    None,
-                    dicom_deid::FileOutcome {
-                        source_path: path.clone(),
-                        bytes_in: 0,
-                        result: Err(r),
-                    },
-                ),
+    // Workers read and rewrite; this thread writes the zip in order meanwhile.
+    let rewrite = |(path, src): &&(String, Source)| {
+        let buf = spare
+            .lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default();
+        match inputs.read_into(src, buf) {
+            Ok(b) => {
+                let (out, outcome) = engine.process_parts(path, &b);
+                // The tail is always the end of the input: keep its length, return the
+                // buffer with the header and the CRC of both (computed here, in parallel).
+                let out = out.map(|o| {
+                    let crc = crc32_of(&[&o.head, o.tail]);
+                    (o.head, o.tail.len(), crc)
+                });
+                (Some(b), out, outcome)
             }
-        });
-        for (input, out, outcome) in results {
+            Err(r) => (
+                None,
+                None,
+                dicom_deid::FileOutcome {
+                    source_path: path.clone(),
+                    bytes_in: 0,
+                    result: Err(r),
+                },
+            ),
+        }
+    };
+    ordered_map(
+        &todo,
+        threads,
+        threads * 4,
+        rewrite,
+        |(input, out, outcome)| {
             if let (Some(input), Some((head, tail_len, crc)), Ok((m, _))) =
                 (&input, &out, &outcome.result)
             {
@@ -383,11 +388,12 @@ fn run(args: Args) -> Result<(), String> {
             }
             job.record(outcome);
             done += 1;
-        }
-        if !args.quiet {
-            eprint!("\rde-identified {done}/{total} files");
-        }
-    }
+            if !args.quiet && (done % 64 == 0 || done == total) {
+                eprint!("\rde-identified {done}/{total} files");
+            }
+            Ok(())
+        },
+    )?;
     for (path, bytes) in job.final_entries() {
         sink.add(&path, &bytes).map_err(|e| e.to_string())?;
     }
@@ -428,6 +434,75 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
         fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     f.write_all(bytes)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Maps `f` over `items` on `threads` worker threads and hands the results to `consume` on this
+/// thread in the items' order, as they come (at most `window` results ahead of the one being
+/// consumed, so memory stays bounded). With one thread, everything runs here, in order. Stops at
+/// the first error of `consume`.
+fn ordered_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    window: usize,
+    f: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(R) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Condvar;
+    if threads <= 1 || items.len() <= 1 {
+        return items.iter().try_for_each(|t| consume(f(t)));
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // Number of results consumed so far; workers wait while they would run `window` ahead.
+    let consumed = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(items.len()) {
+            let tx = tx.clone();
+            let (next, stop, consumed, f) = (&next, &stop, &consumed, &f);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let Ok(mut n) = consumed.0.lock() else { break };
+                while i >= *n + window && !stop.load(Ordering::Relaxed) {
+                    let Ok(g) = consumed.1.wait(n) else { return };
+                    n = g;
+                }
+                drop(n);
+                if stop.load(Ordering::Relaxed) || tx.send((i, f(&items[i]))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut ready: BTreeMap<usize, R> = BTreeMap::new();
+        let mut at = 0usize;
+        let mut result = Ok(());
+        for (i, r) in rx.iter() {
+            ready.insert(i, r);
+            while let Some(r) = ready.remove(&at) {
+                if let Err(e) = consume(r) {
+                    result = Err(e);
+                    break;
+                }
+                at += 1;
+            }
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if let Ok(mut n) = consumed.0.lock() {
+                *n = at;
+            }
+            consumed.1.notify_all();
+            if result.is_err() {
+                break;
+            }
+        }
+        result
+    })
 }
 
 /// Maps `f` over `items` on `threads` threads, keeping the order.
