@@ -77,7 +77,17 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
     } else {
         crate::structure::check(bytes, framing)?;
     }
-    Ok((parse_checked(bytes, framing, headers_only)?, framing))
+    let until = headers_only.then_some(tags::PIXEL_DATA);
+    Ok((parse_checked(bytes, framing, until)?, framing))
+}
+
+/// Checks the headers (up to Pixel Data, like a headers-only parse), then builds the object of
+/// the top-level elements before `until` only (nested ones whole): for a scan that needs a few
+/// attributes of the first groups.
+pub fn parse_until(bytes: &[u8], until: Tag) -> Result<(Object, Framing), Rejection> {
+    let framing = detect(bytes)?;
+    crate::structure::check_headers(bytes, framing)?;
+    Ok((parse_checked(bytes, framing, Some(until))?, framing))
 }
 
 /// A file parsed for rewriting: the object, and where its pixel data tail starts when it is
@@ -102,7 +112,7 @@ pub fn parse_split(bytes: &[u8]) -> Result<Split, Rejection> {
     // A bare data set is parsed whole: the check for encapsulated pixel data under a guessed
     // transfer syntax needs the Pixel Data element.
     let tail = tail.filter(|_| !matches!(framing, Framing::RawDataSet(_)));
-    let object = parse_checked(&bytes[..tail.unwrap_or(bytes.len())], framing, false)?;
+    let object = parse_checked(&bytes[..tail.unwrap_or(bytes.len())], framing, None)?;
     Ok(Split {
         object,
         framing,
@@ -111,13 +121,13 @@ pub fn parse_split(bytes: &[u8]) -> Result<Split, Rejection> {
 }
 
 /// Builds the object from bytes the structural check has passed.
-fn parse_checked(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Object, Rejection> {
+fn parse_checked(bytes: &[u8], framing: Framing, until: Option<Tag>) -> Result<Object, Rejection> {
     let obj = match framing {
         Framing::Standard | Framing::NoPreamble => {
             let start = if framing == Framing::Standard { 128 } else { 0 };
             let mut opts = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
-            if headers_only {
-                opts = opts.read_until(tags::PIXEL_DATA);
+            if let Some(t) = until {
+                opts = opts.read_until(t);
             }
             opts.from_reader(&bytes[start..]).map_err(unparseable)?
         }

@@ -114,22 +114,31 @@ fn int_of(obj: &dicom_object::mem::InMemDicomObject, tag: dicom_core::Tag) -> Op
         .map(|f| f as i64)
 }
 
+/// The scan reads top-level attributes before this tag only: every attribute of [`Header`] (and
+/// Specific Character Set, and the DICOMDIR's Directory Record Sequence) comes before it, the
+/// last being Instance Number (0020,0013). The structural check still walks every header.
+const SCAN_UNTIL: dicom_core::Tag = dicom_core::Tag(0x0020, 0x0014);
+
 fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
-    let (obj, _) = read::parse(bytes, true)?;
-    if read::is_dicomdir(&obj) {
+    let (obj, _) = read::parse_until(bytes, SCAN_UNTIL)?;
+    header_of(&obj)
+}
+
+fn header_of(obj: &read::Object) -> Result<Header, Rejection> {
+    if read::is_dicomdir(obj) {
         return Err(Rejection::Dicomdir);
     }
-    let acq = string_of(&obj, tags::ACQUISITION_DATE).or_else(|| {
-        string_of(&obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d))
+    let acq = string_of(obj, tags::ACQUISITION_DATE).or_else(|| {
+        string_of(obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d))
     });
     Ok(Header {
-        patient_id: string_of(&obj, tags::PATIENT_ID),
-        patient_name: string_of(&obj, tags::PATIENT_NAME),
-        birth_date: string_of(&obj, tags::PATIENT_BIRTH_DATE),
-        accession: string_of(&obj, tags::ACCESSION_NUMBER),
-        study_uid: string_of(&obj, tags::STUDY_INSTANCE_UID),
-        series_uid: string_of(&obj, tags::SERIES_INSTANCE_UID),
-        sop_uid: string_of(&obj, tags::SOP_INSTANCE_UID)
+        patient_id: string_of(obj, tags::PATIENT_ID),
+        patient_name: string_of(obj, tags::PATIENT_NAME),
+        birth_date: string_of(obj, tags::PATIENT_BIRTH_DATE),
+        accession: string_of(obj, tags::ACCESSION_NUMBER),
+        study_uid: string_of(obj, tags::STUDY_INSTANCE_UID),
+        series_uid: string_of(obj, tags::SERIES_INSTANCE_UID),
+        sop_uid: string_of(obj, tags::SOP_INSTANCE_UID)
             .or_else(|| {
                 Some(
                     obj.meta()
@@ -139,12 +148,71 @@ fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
                 )
             })
             .filter(|s| !s.is_empty()),
-        sop_class: string_of(&obj, tags::SOP_CLASS_UID),
-        modality: string_of(&obj, tags::MODALITY),
-        series_number: int_of(&obj, tags::SERIES_NUMBER),
-        instance_number: int_of(&obj, tags::INSTANCE_NUMBER),
-        study_date: string_of(&obj, tags::STUDY_DATE),
-        series_date: string_of(&obj, tags::SERIES_DATE),
+        sop_class: string_of(obj, tags::SOP_CLASS_UID),
+        modality: string_of(obj, tags::MODALITY),
+        series_number: int_of(obj, tags::SERIES_NUMBER),
+        instance_number: int_of(obj, tags::INSTANCE_NUMBER),
+        study_date: string_of(obj, tags::STUDY_DATE),
+        series_date: string_of(obj, tags::SERIES_DATE),
         acquisition_date: acq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The header read up to SCAN_UNTIL is the header read up to Pixel Data, for every file of
+    /// the corpus (and the attributes' tags are all before SCAN_UNTIL).
+    #[test]
+    fn stopping_early_reads_the_same_header() {
+        for t in [
+            tags::PATIENT_ID,
+            tags::PATIENT_NAME,
+            tags::PATIENT_BIRTH_DATE,
+            tags::ACCESSION_NUMBER,
+            tags::STUDY_INSTANCE_UID,
+            tags::SERIES_INSTANCE_UID,
+            tags::SOP_INSTANCE_UID,
+            tags::SOP_CLASS_UID,
+            tags::MODALITY,
+            tags::SERIES_NUMBER,
+            tags::INSTANCE_NUMBER,
+            tags::STUDY_DATE,
+            tags::SERIES_DATE,
+            tags::ACQUISITION_DATE,
+            tags::ACQUISITION_DATE_TIME,
+            tags::SPECIFIC_CHARACTER_SET,
+            tags::DIRECTORY_RECORD_SEQUENCE,
+        ] {
+            assert!(t < SCAN_UNTIL, "{t}");
+        }
+        let mut all = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
+            &mut all,
+        );
+        let mut compared = 0;
+        for p in &all {
+            let bytes = std::fs::read(p).unwrap_or_default();
+            let Ok((full, _)) = read::parse(&bytes, true) else {
+                continue;
+            };
+            let (early, _) = read::parse_until(&bytes, SCAN_UNTIL).expect("parses");
+            assert_eq!(header_of(&early), header_of(&full), "{}", p.display());
+            compared += 1;
+        }
+        assert!(compared >= 20, "only {compared} files compared");
+    }
 }
