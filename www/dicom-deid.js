@@ -317,9 +317,11 @@ export function clearSpool() {
  * default {preset: 'basic'}), mapping and existingKey (CSV text, File or Blob), secret (text,
  * a secret File, or bytes), onProgress({phase, done, total, bytes, totalBytes, elapsed}),
  * signal (AbortSignal), output (a FileSystemFileHandle to write the zip to; else the zip is
- * spooled to OPFS, or memory), workers (default: one per core).
+ * spooled to OPFS, or memory), workers (default: one per core), readOnceBytes (bytes of files
+ * the scan reads whole and keeps for the rewrite, so that they are read once; default 256 MiB,
+ * 0 reads every file twice and holds the least memory).
  */
-export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers } = {}) {
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes } = {}) {
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
@@ -333,6 +335,9 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     throw new DeidError('bad-options', 'output must be a FileSystemFileHandle (from showSaveFilePicker or OPFS)');
   }
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
+  if (readOnceBytes != null && !(Number.isFinite(readOnceBytes) && readOnceBytes >= 0)) {
+    throw new DeidError('bad-options', 'readOnceBytes must be a number of bytes (0 or more)');
+  }
   const selection = await listSource(source);
   if (!selection.files) throw new DeidError('bad-options', 'the source holds no files');
   if (signal && signal.aborted) throw cancelled();
@@ -363,6 +368,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     key: k,
     sink,
     workers: size,
+    readOnceBytes,
     onProgress: report,
     signal: signal || new AbortController().signal,
   });

@@ -65,11 +65,18 @@ export class WorkerPool {
     }
   }
 
-  /** Sends a request to the least busy worker. */
-  run(msg, transfer = []) {
-    let best = this.workers[0];
-    for (const s of this.workers) if (s.busy < best.busy) best = s;
-    return this.#send(best, msg, transfer);
+  /** Index of the least busy worker. */
+  leastBusy() {
+    let best = 0;
+    this.workers.forEach((s, i) => {
+      if (s.busy < this.workers[best].busy) best = i;
+    });
+    return best;
+  }
+
+  /** Sends a request to the least busy worker, or to worker `on` when given. */
+  run(msg, transfer = [], on = this.leastBusy()) {
+    return this.#send(this.workers[on], msg, transfer);
   }
 
   /** Sends the same request to every worker. */

@@ -19,6 +19,13 @@ const PER_WORKER = 4;
 const IN_FLIGHT_BYTES = 128 << 20;
 /** Scans in flight per worker: a scan reads a few KiB, and each read waits on the browser. */
 const SCANS_PER_WORKER = 8;
+/**
+ * Default bytes of files read whole by the scan and kept in the workers for the rewrite (files
+ * of at most KEEP_FILE_BYTES, first come first kept): each is read once instead of twice. A study
+ * of up to this size is read once in all.
+ */
+const READ_ONCE_BYTES = 256 << 20;
+const KEEP_FILE_BYTES = 8 << 20;
 
 /** Marks a promise as handled (it is awaited later, maybe never if the run stops first). */
 function quiet(promise) {
@@ -35,7 +42,7 @@ const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing w
  * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with a DeidError:
  * 'aborted' when `signal` aborts, 'unsupported' when the workers cannot start, else 'io'.
  */
-export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, onProgress, signal }) {
+export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, readOnceBytes = READ_ONCE_BYTES, onProgress, signal }) {
   let job;
   try {
     job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
@@ -65,18 +72,26 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     const report = (phase, total, tb) =>
       onProgress({ phase, done, total, bytes, totalBytes: tb, elapsed: (performance.now() - started) / 1000 });
     const scans = [];
+    // Source path → the worker holding its bytes (read whole by the scan).
+    const keptOn = new Map();
+    let keptBytes = 0;
     const takeScan = async () => {
-      const { item, promise } = scans.shift();
+      const { item, promise, on } = scans.shift();
       const r = await promise;
       if (r.unreadable !== undefined) job.add_unreadable(item.path, 0, r.unreadable);
       else job.add_scan(r.scan);
+      if (r.kept) keptOn.set(item.path, on);
       done++;
       bytes += item.size || 0;
       report('scan', items.length, totalBytes);
     };
     for (const item of items) {
       check();
-      scans.push({ item, promise: quiet(pool.run({ op: 'scan', item })) });
+      const size = item.size || 0;
+      const keep = item.index == null && size <= KEEP_FILE_BYTES && keptBytes + size <= readOnceBytes;
+      if (keep) keptBytes += size;
+      const on = pool.leastBusy();
+      scans.push({ item, on, promise: quiet(pool.run({ op: 'scan', item, keep }, [], on)) });
       if (scans.length >= pool.size * SCANS_PER_WORKER) await takeScan();
     }
     while (scans.length) await takeScan();
@@ -131,7 +146,8 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       check();
       while (queue.length && (queue.length >= window || inFlight + (item.size || 0) > IN_FLIGHT_BYTES)) await takeResult();
       inFlight += item.size || 0;
-      queue.push({ item, promise: quiet(pool.run({ op: 'process', item })) });
+      const on = keptOn.has(item.path) ? keptOn.get(item.path) : pool.leastBusy();
+      queue.push({ item, promise: quiet(pool.run({ op: 'process', item }, [], on)) });
     }
     while (queue.length) await takeResult();
     pool.terminate();

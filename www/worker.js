@@ -1,7 +1,8 @@
 // The engine in a Web Worker. Loads the wasm once (from the compiled module the page sends),
 // then answers requests one message at a time:
 //   list-zip  {file}                        → {zip: false} | {zip: true, members: [{name, size}]} | {zip: true, error}
-//   scan      {item}                        → {scan: json} | {unreadable: message}
+//   scan      {item, keep?}                 → {scan: json, kept?} | {unreadable: message}
+//                                             keep: read the whole file and keep it for its 'process'
 //   setup     {spec, secret}                → {}            (builds the WebEngine for this job)
 //   process   {item}                        → {outcome: json, head?, data?, tail?, crc?}: when written,
 //                                             the output is head + the last `tail` bytes of data
@@ -79,8 +80,12 @@ async function scanFromPrefix(item) {
   return undefined;
 }
 
-async function scan(item) {
-  if (item.index === undefined || item.index === null) {
+// Files read whole for the scan and kept for the rewrite (the page picks them, within a byte
+// budget, and sends their 'process' here): such a file is read once instead of twice.
+const kept = new Map();
+
+async function scan(item, keep) {
+  if (!keep && (item.index === undefined || item.index === null)) {
     const rec = await scanFromPrefix(item);
     if (rec !== undefined) return { scan: rec, size: item.file.size };
   }
@@ -90,14 +95,16 @@ async function scan(item) {
   } catch (e) {
     return { unreadable: String(e.message || e) };
   }
-  return { scan: scan_file(item.path, bytes), size: bytes.length };
+  if (keep) kept.set(item.path, bytes);
+  return { scan: scan_file(item.path, bytes), size: bytes.length, kept: keep };
 }
 
 async function processItem(item) {
   if (!engine) throw new Error('the engine is not set up');
-  let bytes;
+  let bytes = kept.get(item.path);
+  kept.delete(item.path);
   try {
-    bytes = await readItem(item);
+    if (bytes === undefined) bytes = await readItem(item);
   } catch (e) {
     return { outcome: unreadable_outcome(item.path, String(e.message || e)) };
   }
@@ -146,7 +153,7 @@ async function handle(msg) {
     case 'list-zip':
       return listZip(msg.file);
     case 'scan':
-      return scan(msg.item);
+      return scan(msg.item, !!msg.keep);
     case 'setup':
       if (engine) engine.free();
       engine = new WebEngine(msg.spec, msg.secret);

@@ -94,6 +94,29 @@ describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
     assert.ok((await opfsNames(page)).some((n) => n.startsWith('dicom-deid-spool-')));
   });
 
+  it('with readOnceBytes 0 (every file read twice) and 1 MiB (some kept, some not), the same CLI output', async () => {
+    await page.locator('#dir').setInputFiles(CORPUS);
+    for (const readOnceBytes of [0, 1 << 20]) {
+      const r = await page.evaluate(
+        async ({ secret, readOnceBytes }) => {
+          const { deidentify } = await window.api();
+          const res = await deidentify({ source: document.getElementById('dir').files, secret, readOnceBytes, workers: 2 });
+          return { zip: await window.b64(res.zip), keyCsv: res.keyCsv, logCsv: res.logCsv };
+        },
+        { secret: SECRET_TEXT, readOnceBytes },
+      );
+      assertSameAsCli(asGot(r), cliBasic, `api-read-once-${readOnceBytes}`);
+    }
+    const bad = await page.evaluate(async (secret) => {
+      const { deidentify } = await window.api();
+      return deidentify({ source: document.getElementById('dir').files, secret, readOnceBytes: -1 }).then(
+        () => 'resolved',
+        (e) => e.code,
+      );
+    }, SECRET_TEXT);
+    assert.equal(bad, 'bad-options');
+  });
+
   it('a directory handle with the zip written to a FileSystemFileHandle, options as TOML text', async () => {
     await copyToOpfs(page, CORPUS, 'data');
     const r = await page.evaluate(async (secret) => {
