@@ -3,6 +3,7 @@
 // against the native CLI on the same folder.
 //
 //   node scripts/bench-browser.mjs [FOLDER] [--workers N] [--repeat R] [--ui] [--no-native]
+//                                  [--read-once BYTES]   (deidentify's readOnceBytes; API runs)
 //
 // FOLDER defaults to bench-data/corpus-1g (scripts/bench.sh's corpus), else a small corpus is
 // generated into bench-data/corpus-small with scripts/make_bench_corpus.py. The folder is given
@@ -29,13 +30,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'target/release/dicom-deid');
 
 function parseArgs(argv) {
-  const a = { folder: null, workers: 2, repeat: 1, ui: false, native: true };
+  const a = { folder: null, workers: 2, repeat: 1, ui: false, native: true, readOnce: undefined };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--workers') a.workers = Number(argv[++i]);
     else if (v === '--repeat') a.repeat = Number(argv[++i]);
     else if (v === '--ui') a.ui = true;
     else if (v === '--no-native') a.native = false;
+    else if (v === '--read-once') a.readOnce = Number(argv[++i]);
     else if (v.startsWith('-')) throw new Error(`unknown option ${v}`);
     else a.folder = resolve(v);
   }
@@ -194,7 +196,7 @@ function largestFile(dir) {
   return best;
 }
 
-async function browserRun(folder, secret, { workers, ui }) {
+async function browserRun(folder, secret, { workers, ui, readOnce }) {
   const profile = mkdtempSync(join(tmpdir(), 'deid-bench-profile-'));
   const server = await startServer(join(ROOT, 'www'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -242,13 +244,13 @@ async function browserRun(folder, secret, { workers, ui }) {
       await page.locator('#bench-dir').setInputFiles(folder);
       const mem = sampler(pid);
       r = await page.evaluate(
-        async ({ secret, workers }) => {
+        async ({ secret, workers, readOnceBytes }) => {
           const api = await import('./dicom-deid.js');
           let heap = 0;
           const timer = setInterval(() => (heap = Math.max(heap, performance.memory ? performance.memory.usedJSHeapSize : 0)), 100);
           const t0 = performance.now();
           const selection = await api.listSource(document.getElementById('bench-dir').files);
-          const res = await api.deidentify({ source: selection, secret, workers });
+          const res = await api.deidentify({ source: selection, secret, workers, readOnceBytes });
           const seconds = (performance.now() - t0) / 1000;
           clearInterval(timer);
           let uaMemory = null;
@@ -257,7 +259,7 @@ async function browserRun(folder, secret, { workers, ui }) {
           }
           return { seconds, stats: res.stats, summary: res.summary, zipSize: res.zip.size, keyCsv: res.keyCsv, heap, uaMemory, where: res.zipLocation };
         },
-        { secret, workers },
+        { secret, workers, readOnceBytes: readOnce },
       );
       r.peak = mem.stop();
       r.base = mem.base;
