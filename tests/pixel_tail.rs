@@ -5,6 +5,9 @@
 //! element (FFFC,FFFC) after Pixel Data: Table E.1-1 removes it (X), so both inputs must come
 //! out identical — for every image of the corpus, native and encapsulated, every syntax.
 
+#[path = "support/harness.rs"]
+mod harness;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -12,17 +15,6 @@ use dicom_deid::read::{self, Framing};
 use dicom_deid::{Config, Job};
 
 const SECRET: &[u8] = b"pixel-tail-test-secret";
-
-fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("tests/data is readable") {
-        let p = e.expect("directory entry").path();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 /// The transfer syntax named in a file's meta group.
 fn syntax_of(bytes: &[u8]) -> String {
@@ -70,12 +62,7 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn pixel_tail_path_equals_whole_object_path() {
-    let mut all = Vec::new();
-    files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
-        &mut all,
-    );
-    all.sort();
+    let all = harness::files_under(&harness::data());
     let mut compared = 0;
     let mut encapsulated = 0;
     let mut syntaxes = BTreeSet::new();

@@ -511,29 +511,13 @@ fn parallel_map<T: Sync, R: Send>(
     threads: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    if threads <= 1 || items.len() <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(items.len()) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() {
-                    break;
-                }
-                let r = f(&items[i]);
-                if let Ok(mut m) = results.lock() {
-                    m.insert(i, r);
-                }
-            });
-        }
+    let mut out = Vec::with_capacity(items.len());
+    // Nothing here fails: every result is kept.
+    let _ = ordered_map(items, threads, items.len().max(1), f, |r| {
+        out.push(r);
+        Ok(())
     });
-    results
-        .into_inner()
-        .map(|m| m.into_values().collect())
-        .unwrap_or_default()
+    out
 }
 
 pub fn main() -> ExitCode {
