@@ -19,6 +19,7 @@ pub mod job;
 pub mod plan;
 pub mod preview;
 pub mod profile;
+pub mod pixels;
 pub mod read;
 pub mod report;
 pub mod scan;

@@ -1,0 +1,1 @@
+//! A dependency-free detector of burned-in text.

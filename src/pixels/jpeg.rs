@@ -1,0 +1,1 @@
+//! Encapsulated JPEG frames: text segments (COM, APPn) stripped, frames decoded.
