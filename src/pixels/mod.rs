@@ -5,8 +5,10 @@
 //! for images that only *may* carry text.
 
 pub mod detect;
+pub mod gate;
 pub mod jpeg;
 pub mod rle;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 use snafu::Snafu;
