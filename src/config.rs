@@ -70,6 +70,12 @@ pub struct Config {
     pub keep_list: Option<Vec<String>>,
     /// Forced values, applied last: keyword or `GGGG,EEEE` → value.
     pub forced: BTreeMap<String, String>,
+    /// Pixel rules (`--pixel-rules`, the page's review): consulted before the default rules.
+    pub pixel_rules: Vec<crate::pixels::rules::Rule>,
+    /// Whether the shipped default pixel rules (`data/pixel_rules.toml`) apply after the user's.
+    pub default_pixel_rules: bool,
+    /// What happens to images that may show text and that no pixel rule covers.
+    pub unreviewed_pixels: crate::pixels::clean::Unreviewed,
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
@@ -90,6 +96,9 @@ impl Default for Config {
             shift_max_days: -30,
             keep_list: None,
             forced: BTreeMap::new(),
+            pixel_rules: Vec::new(),
+            default_pixel_rules: true,
+            unreviewed_pixels: crate::pixels::clean::Unreviewed::Hold,
             verify: true,
         }
     }

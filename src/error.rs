@@ -51,6 +51,25 @@ pub enum Rejection {
         /// the file that was written
         other: String,
     },
+    /// An image that may show identifying text in its pixels and that no pixel rule covers:
+    /// held for review (PS3.15 E.3.1), not written.
+    #[snafu(display("held for pixel review: {detail}"))]
+    PixelReview {
+        /// why the gate flagged it
+        detail: String,
+    },
+    /// Left out by a pixel rule (or by the policy for unreviewed images).
+    #[snafu(display("excluded: {detail}"))]
+    PixelExcluded {
+        /// the rule and the gate's reasons
+        detail: String,
+    },
+    /// The pixels should be cleaned, but cannot be (undecodable syntax, malformed data).
+    #[snafu(display("held: burned-in text cannot be removed: {detail}"))]
+    PixelCannotClean {
+        /// what failed
+        detail: String,
+    },
     /// Not planned (the plan was made without this file).
     #[snafu(display("file was not part of the scanned set"))]
     NotPlanned,
@@ -58,12 +77,15 @@ pub enum Rejection {
 
 impl Rejection {
     /// A short outcome label for the log: `skipped` for non-DICOM and DICOMDIR, `no_mapping`,
-    /// `duplicate`, otherwise `rejected`.
+    /// `duplicate`, `held` (pixels need review or cannot be cleaned), `excluded` (by a pixel
+    /// rule), otherwise `rejected`.
     pub fn outcome(&self) -> &'static str {
         match self {
             Rejection::NotDicom { .. } | Rejection::Dicomdir => "skipped",
             Rejection::NoMapping => "no_mapping",
             Rejection::Duplicate { .. } => "duplicate",
+            Rejection::PixelReview { .. } | Rejection::PixelCannotClean { .. } => "held",
+            Rejection::PixelExcluded { .. } => "excluded",
             _ => "rejected",
         }
     }
@@ -80,6 +102,9 @@ impl Rejection {
             Rejection::NoMapping => "no_mapping",
             Rejection::Duplicate { .. } => "duplicate",
             Rejection::NotPlanned => "not_planned",
+            Rejection::PixelReview { .. } => "pixel_review_needed",
+            Rejection::PixelExcluded { .. } => "pixel_excluded",
+            Rejection::PixelCannotClean { .. } => "pixel_cannot_clean",
         }
     }
 }

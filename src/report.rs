@@ -123,6 +123,12 @@ pub struct Summary {
     pub rejected: u64,
     /// Skipped (not DICOM, DICOMDIR, duplicates, no mapping).
     pub skipped: u64,
+    /// Held: images that may show text in their pixels, not written until reviewed.
+    #[serde(default)]
+    pub held: u64,
+    /// Excluded by a pixel rule or the policy for unreviewed images.
+    #[serde(default)]
+    pub excluded: u64,
     /// Counts by reason code.
     pub by_reason: BTreeMap<String, u64>,
     /// Bytes read.
@@ -142,6 +148,8 @@ impl Summary {
             match r.outcome.as_str() {
                 "written" => s.written += 1,
                 "rejected" => s.rejected += 1,
+                "held" => s.held += 1,
+                "excluded" => s.excluded += 1,
                 _ => s.skipped += 1,
             }
             if !r.reason_code.is_empty() {
@@ -159,11 +167,13 @@ impl Summary {
             .map(|(k, v)| format!("{k}: {v}"))
             .collect();
         format!(
-            "files seen {}, written {}, rejected {}, skipped {}{}",
+            "files seen {}, written {}, rejected {}, skipped {}, held {}, excluded {}{}",
             self.seen,
             self.written,
             self.rejected,
             self.skipped,
+            self.held,
+            self.excluded,
             if reasons.is_empty() {
                 String::new()
             } else {

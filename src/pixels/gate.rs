@@ -101,6 +101,15 @@ fn no(v: &str) -> bool {
 
 /// Decides the class of one file from its header.
 pub fn gate(s: &Signature) -> Gate {
+    let sop = s.sop_class.trim();
+    let is_image = s.rows > 0 || s.columns > 0;
+    if !is_image && !sop.starts_with(ENCAPSULATED_PREFIX) {
+        // No pixels (structured reports, RT structures, presentation states …).
+        return Gate {
+            class: Class::Pass,
+            reasons: Vec::new(),
+        };
+    }
     let mut carrier = Vec::new();
     let image_type: Vec<String> = s
         .image_type
@@ -108,7 +117,6 @@ pub fn gate(s: &Signature) -> Gate {
         .map(|v| v.trim().to_ascii_uppercase())
         .collect();
     let modality = s.modality.trim().to_ascii_uppercase();
-    let sop = s.sop_class.trim();
     let is_sc = SECONDARY_CAPTURE.contains(&sop);
 
     if yes(&s.burned_in_annotation) {
@@ -181,6 +189,8 @@ mod tests {
             image_type: image_type.into(),
             burned_in_annotation: bia.into(),
             transfer_syntax: "1.2.840.10008.1.2.1".into(),
+            rows: 64,
+            columns: 64,
             ..Signature::default()
         }
     }
@@ -209,5 +219,10 @@ mod tests {
         assert!(!is_video_syntax("1.2.840.10008.1.2.4.1"));
         assert!(is_video_syntax("1.2.840.10008.1.2.4.100.1"));
         assert!(!is_video_syntax("1.2.840.10008.1.2.4.91"));
+        // No pixels, no gate (an SR of modality OT).
+        let mut sr = sig("OT", "1.2.840.10008.5.1.4.1.1.88.11", "", "");
+        sr.rows = 0;
+        sr.columns = 0;
+        assert_eq!(g(&sr), Class::Pass);
     }
 }

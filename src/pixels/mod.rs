@@ -4,7 +4,11 @@
 //! ([`blackout`]) and checked again ([`check`]); a dependency-free text detector ([`detect`])
 //! for images that only *may* carry text.
 
+pub mod blackout;
+pub mod check;
+pub mod clean;
 pub mod detect;
+pub mod frames;
 pub mod gate;
 pub mod jpeg;
 pub mod rle;

@@ -1,0 +1,428 @@
+//! What happens to the pixels of one file: the gate's class and the first matching rule decide
+//! ([`decide`]); images that may show text are looked at by the detector; regions are blacked
+//! out in every frame; text segments of JPEG frames are stripped ([`apply`]). Fail closed: a text
+//! carrier that no rule covers is held, one that cannot be decoded is held, and nothing is
+//! written whose cleaning cannot be checked.
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
+use serde::{Deserialize, Serialize};
+
+use super::blackout::{self, effective_regions, fill_values, palette_black};
+use super::frames::{self, syntax, Decoded, Encoding};
+use super::gate::{self, Class, Gate, Signature};
+use super::rules::{Action, RuleSet};
+use super::{detect, jpeg, rle, PixelError, Rect};
+use crate::error::Rejection;
+use crate::read::string_of;
+
+/// What happens to a text carrier that no rule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreviewed {
+    /// Not written; the log says `held` with the reasons (the default: fail closed).
+    #[default]
+    Hold,
+    /// Written as it is; the log says so (an accepted risk).
+    Keep,
+    /// Not written; the log says `excluded`.
+    Exclude,
+}
+
+/// What was done to the pixels, for the log (`reason_code`, `reason` of a written file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PixelNote {
+    /// `pixels_passed`, `no_text_detected`, `pixels_cleaned`, `pixels_kept` or `jpeg_text_removed`.
+    pub code: String,
+    /// In words.
+    pub text: String,
+}
+
+fn note(code: &str, text: impl Into<String>) -> PixelNote {
+    PixelNote {
+        code: code.into(),
+        text: text.into(),
+    }
+}
+
+/// The header values of one file the gate and the rules use.
+pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature {
+    let s = |t: Tag| string_of(obj, t).unwrap_or_default();
+    let n = |t: Tag| {
+        obj.get(t)
+            .and_then(|e| e.to_int::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let image_type = obj
+        .get(tags::IMAGE_TYPE)
+        .and_then(|e| e.to_multi_str().ok())
+        .map(|v| {
+            v.iter()
+                .map(|x| x.trim_end_matches(['\0', ' ']).trim().to_string())
+                .collect::<Vec<_>>()
+                .join("\\")
+        })
+        .unwrap_or_default();
+    Signature {
+        modality: s(tags::MODALITY),
+        manufacturer: s(tags::MANUFACTURER),
+        model: s(tags::MANUFACTURER_MODEL_NAME),
+        rows: n(tags::ROWS),
+        columns: n(tags::COLUMNS),
+        image_type,
+        sop_class: s(tags::SOP_CLASS_UID),
+        photometric: s(tags::PHOTOMETRIC_INTERPRETATION),
+        transfer_syntax: transfer_syntax.trim_end_matches(['\0', ' ']).to_string(),
+        burned_in_annotation: s(tags::BURNED_IN_ANNOTATION),
+        recognizable_visual_features: s(tags::RECOGNIZABLE_VISUAL_FEATURES),
+    }
+}
+
+/// The decision for one file before its pixels are looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Pixels pass (text segments of JPEG frames are still removed).
+    Pass(Option<PixelNote>),
+    /// The detector decides (a possible carrier no rule covers).
+    Detect(Gate),
+    /// Black out these regions.
+    Clean {
+        /// the rule's name
+        rule: String,
+        /// regions
+        regions: Vec<Rect>,
+        /// the gate's reasons
+        why: String,
+    },
+    /// Written as it is, by a rule or by `unreviewed = keep` (accepted risk).
+    Keep(PixelNote),
+    /// Not written.
+    Reject(Rejection),
+}
+
+/// Decides from the header: the gate, then the first rule that matches, then the policy for
+/// carriers no rule covers.
+pub fn decide(sig: &Signature, rules: &RuleSet, unreviewed: Unreviewed) -> Decision {
+    let g = gate::gate(sig);
+    if g.class == Class::Pass {
+        return Decision::Pass(None);
+    }
+    let why = g.reason_text();
+    if let Some(rule) = rules.find(sig) {
+        return match rule.action {
+            Action::Clean => Decision::Clean {
+                rule: rule.name.clone(),
+                regions: rule.regions.clone(),
+                why,
+            },
+            Action::Keep => Decision::Keep(note(
+                "pixels_kept",
+                format!("kept as is by rule {:?} (accepted risk): {why}", rule.name),
+            )),
+            Action::Exclude => Decision::Reject(Rejection::PixelExcluded {
+                detail: format!("rule {:?}: {why}", rule.name),
+            }),
+        };
+    }
+    match g.class {
+        Class::Possible => Decision::Detect(g),
+        _ => unreviewed_decision(unreviewed, why),
+    }
+}
+
+fn unreviewed_decision(unreviewed: Unreviewed, why: String) -> Decision {
+    match unreviewed {
+        Unreviewed::Hold => Decision::Reject(Rejection::PixelReview { detail: why }),
+        Unreviewed::Keep => Decision::Keep(note(
+            "pixels_kept",
+            format!("no rule; kept unreviewed (accepted risk): {why}"),
+        )),
+        Unreviewed::Exclude => Decision::Reject(Rejection::PixelExcluded {
+            detail: format!("no rule; unreviewed images excluded: {why}"),
+        }),
+    }
+}
+
+/// Whether the bytes may hold a JPEG marker of a segment the engine removes (COM, APPn). Cheap,
+/// with false positives (any `FF FE` / `FF Ex` pair); used to skip decoding files that cannot.
+pub fn may_hold_text_segments(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(0xFF, bytes).any(|i| {
+        bytes
+            .get(i + 1)
+            .is_some_and(|&m| m == 0xFE || (0xE0..=0xEF).contains(&m))
+    })
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// For the log.
+    pub note: Option<PixelNote>,
+    /// The new transfer syntax, when the pixels had to be re-encoded.
+    pub transfer_syntax: Option<String>,
+    /// Regions were blacked out (Burned In Annotation becomes NO; CID 7050 113101 added).
+    pub cleaned: bool,
+    /// What the self-check compares the written file with.
+    pub check: Option<CheckInput>,
+    /// JPEG text segments were removed (the self-check looks for them again).
+    pub stripped: bool,
+}
+
+/// The input's decoded pixels and the regions, for [`super::check::check_cleaned`].
+#[derive(Debug)]
+pub struct CheckInput {
+    /// Decoded before cleaning.
+    pub decoded: Decoded,
+    /// Regions blacked out.
+    pub regions: Vec<Rect>,
+    /// Palette index of black.
+    pub palette_black: Option<u32>,
+}
+
+fn cannot(e: PixelError, why: &str) -> Rejection {
+    Rejection::PixelCannotClean {
+        detail: format!("{e} ({why})"),
+    }
+}
+
+/// Applies a decision to a data set that holds its Pixel Data (`ts`: its transfer syntax).
+pub fn apply(
+    obj: &mut InMemDicomObject,
+    ts: &str,
+    decision: Decision,
+    rules_unreviewed: Unreviewed,
+) -> Result<Applied, Rejection> {
+    let has_pixels = obj.get(tags::PIXEL_DATA).is_some();
+    let mut applied = Applied::default();
+    let decision = match decision {
+        Decision::Detect(g) => detect_text(obj, ts, g, rules_unreviewed)?,
+        d => d,
+    };
+    match decision {
+        Decision::Reject(r) => return Err(r),
+        Decision::Pass(n) => {
+            if has_pixels {
+                applied.note = Some(n.unwrap_or_else(|| note("pixels_passed", "")));
+                applied.stripped = strip_jpeg_text(obj, ts)?;
+            } else {
+                applied.note = n;
+            }
+        }
+        Decision::Keep(n) => {
+            applied.note = Some(n);
+            if has_pixels {
+                applied.stripped = strip_jpeg_text(obj, ts)?;
+            }
+        }
+        Decision::Clean { rule, regions, why } => {
+            if !has_pixels {
+                return Err(Rejection::PixelCannotClean {
+                    detail: format!(
+                        "rule {rule:?} names regions, but the file has no pixel data: {why}"
+                    ),
+                });
+            }
+            let check =
+                blackout_regions(obj, ts, &regions, &mut applied).map_err(|e| cannot(e, &why))?;
+            applied.check = Some(check);
+            applied.cleaned = true;
+            applied.note = Some(note(
+                "pixels_cleaned",
+                format!("regions of rule {rule:?} blacked out: {why}"),
+            ));
+        }
+        Decision::Detect(g) => {
+            return Err(Rejection::PixelReview {
+                detail: g.reason_text(),
+            })
+        }
+    }
+    if applied.stripped {
+        if let Some(n) = &mut applied.note {
+            if n.code == "pixels_passed" {
+                n.code = "jpeg_text_removed".into();
+            }
+            n.text = [n.text.as_str(), "comment/application segments removed from JPEG frames"]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+    }
+    Ok(applied)
+}
+
+/// Runs the detector on the first and last frames of a possible carrier.
+fn detect_text(
+    obj: &InMemDicomObject,
+    ts: &str,
+    g: Gate,
+    unreviewed: Unreviewed,
+) -> Result<Decision, Rejection> {
+    if obj.get(tags::PIXEL_DATA).is_none() {
+        return Ok(Decision::Pass(None));
+    }
+    let why = g.reason_text();
+    let decoded = match frames::decode(obj, ts) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(unreviewed_decision(
+                unreviewed,
+                format!("{why}; cannot look for text: {e}"),
+            ))
+        }
+    };
+    let geo = &decoded.geometry;
+    let last = decoded.frames.len().saturating_sub(1);
+    for k in [0, last] {
+        let Some(f) = decoded.frames.get(k) else {
+            continue;
+        };
+        let interleaved = frames::planar_to_interleaved(f, geo.spp, geo.bytes_per_sample());
+        let luma = detect::luminance(
+            &interleaved,
+            geo.cols,
+            geo.rows,
+            geo.spp,
+            geo.bytes_per_sample().min(2),
+            geo.signed,
+            geo.photometric == "MONOCHROME1",
+        );
+        let boxes = detect::text_boxes(&luma, geo.cols, geo.rows);
+        if let Some(b) = boxes.first() {
+            return Ok(unreviewed_decision(
+                unreviewed,
+                format!(
+                    "{why}; text detected in frame {} ({} line(s), first at x {} y {} {}x{})",
+                    k + 1,
+                    boxes.len(),
+                    b.x,
+                    b.y,
+                    b.w,
+                    b.h
+                ),
+            ));
+        }
+        if last == 0 {
+            break;
+        }
+    }
+    Ok(Decision::Pass(Some(note(
+        "no_text_detected",
+        format!("{why}; no text detected"),
+    ))))
+}
+
+/// Removes text segments from every encapsulated JPEG frame; true when any was removed.
+fn strip_jpeg_text(obj: &mut InMemDicomObject, ts: &str) -> Result<bool, Rejection> {
+    if !matches!(
+        frames::encoding_of(ts),
+        Encoding::JpegLossy | Encoding::JpegLossless
+    ) {
+        return Ok(false);
+    }
+    let fail = |e: PixelError| Rejection::PixelCannotClean {
+        detail: format!("{e} (removing text segments from JPEG frames)"),
+    };
+    let g = frames::Geometry::of(obj).map_err(fail)?;
+    let framed = frames::frame_fragments(obj, g.frames).map_err(fail)?;
+    let mut changed = false;
+    let mut out = Vec::with_capacity(framed.len());
+    for f in framed {
+        match jpeg::strip_text_segments(&f).map_err(fail)? {
+            Some(s) => {
+                changed = true;
+                out.push(s);
+            }
+            None => out.push(f),
+        }
+    }
+    if changed {
+        frames::put_fragments(obj, out, true);
+    }
+    Ok(changed)
+}
+
+/// Decodes, blacks out, re-encodes; sets the header attributes the new encoding needs.
+fn blackout_regions(
+    obj: &mut InMemDicomObject,
+    ts: &str,
+    regions: &[Rect],
+    applied: &mut Applied,
+) -> Result<CheckInput, PixelError> {
+    let decoded = frames::decode(obj, ts)?;
+    let g = decoded.geometry.clone();
+    let palette = if g.photometric == "PALETTE COLOR" {
+        palette_black(obj)
+    } else {
+        None
+    };
+    let effective = effective_regions(regions, &g);
+    let fill = fill_values(&g, palette);
+    let mut cleaned = decoded.frames.clone();
+    for f in &mut cleaned {
+        blackout::clear_unused_bits(f, &g);
+        blackout::blackout(f, &g, &effective, &fill);
+    }
+    match decoded.encoding {
+        Encoding::Native => {
+            let vr = frames::pixel_vr(obj);
+            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
+        }
+        Encoding::Rle | Encoding::JpegLossless => {
+            let fragments = cleaned
+                .iter()
+                .map(|f| rle::encode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated))
+                .collect::<Result<Vec<_>, _>>()?;
+            frames::put_fragments(obj, fragments, g.frames > 1);
+            if g.spp == 3 {
+                // PS3.5 G.2: RLE codes colour by plane.
+                put_us(obj, tags::PLANAR_CONFIGURATION, 1);
+            }
+            applied.transfer_syntax = Some(syntax::RLE.into());
+        }
+        Encoding::JpegLossy => {
+            let vr = if g.bits_allocated > 8 {
+                dicom_core::VR::OW
+            } else {
+                dicom_core::VR::OB
+            };
+            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
+            put_str(obj, tags::PHOTOMETRIC_INTERPRETATION, dicom_core::VR::CS, &g.photometric);
+            if g.spp == 3 {
+                put_us(obj, tags::PLANAR_CONFIGURATION, 0);
+            }
+            // The pixels were lossy-compressed once (PS3.3 C.7.6.1.1.5): say so.
+            put_str(obj, tags::LOSSY_IMAGE_COMPRESSION, dicom_core::VR::CS, "01");
+            applied.transfer_syntax = Some(syntax::EXPLICIT_LE.into());
+        }
+        Encoding::Other => {
+            return Err(PixelError::Unsupported {
+                what: format!("pixel data in transfer syntax {ts}"),
+            })
+        }
+    }
+    Ok(CheckInput {
+        decoded,
+        regions: regions.to_vec(),
+        palette_black: palette,
+    })
+}
+
+fn put_us(obj: &mut InMemDicomObject, tag: Tag, v: u16) {
+    obj.put(dicom_core::DataElement::new(
+        tag,
+        dicom_core::VR::US,
+        dicom_core::value::PrimitiveValue::from(v),
+    ));
+}
+
+fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: dicom_core::VR, v: &str) {
+    obj.put(dicom_core::DataElement::new(
+        tag,
+        vr,
+        dicom_core::value::PrimitiveValue::from(v),
+    ));
+}

@@ -1,0 +1,519 @@
+//! Pixel data as frames of samples, whatever its encoding: native (PS3.5 8.1.1, 1 to 32 bits,
+//! colour by pixel or by plane, YBR_FULL_422), RLE Lossless (Annex G) and JPEG (baseline,
+//! extended, lossless). Every frame is decoded to one *canonical* layout — sample planes one after
+//! the other (all pixels of sample 0, then sample 1 …), each sample little-endian in 1, 2 or 4
+//! bytes, 1-bit pixels one per byte — so that blacking out and checking are written once.
+
+use dicom_core::value::{PixelFragmentSequence, PrimitiveValue, Value};
+use dicom_core::{DataElement, Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
+
+use super::{jpeg, rle, PixelError};
+
+/// Transfer syntaxes the engine decodes and writes.
+pub mod syntax {
+    /// Implicit VR Little Endian.
+    pub const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
+    /// Explicit VR Little Endian.
+    pub const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+    /// Deflated Explicit VR Little Endian.
+    pub const DEFLATED_LE: &str = "1.2.840.10008.1.2.1.99";
+    /// Explicit VR Big Endian (retired).
+    pub const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
+    /// RLE Lossless.
+    pub const RLE: &str = "1.2.840.10008.1.2.5";
+    /// JPEG Baseline (Process 1).
+    pub const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+    /// JPEG Extended (Process 2 & 4).
+    pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+    /// JPEG Lossless, Non-Hierarchical (Process 14).
+    pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
+    /// JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, Selection Value 1).
+    pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
+}
+
+/// How a transfer syntax carries pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Uncompressed (deflate applies to the whole data set, not to the pixels).
+    Native,
+    /// RLE Lossless.
+    Rle,
+    /// JPEG, lossy (baseline, extended).
+    JpegLossy,
+    /// JPEG lossless (process 14).
+    JpegLossless,
+    /// Something the engine cannot decode (JPEG-LS, JPEG 2000, video …).
+    Other,
+}
+
+/// The encoding of a transfer syntax.
+pub fn encoding_of(ts: &str) -> Encoding {
+    match ts {
+        syntax::IMPLICIT_LE | syntax::EXPLICIT_LE | syntax::DEFLATED_LE | syntax::EXPLICIT_BE => {
+            Encoding::Native
+        }
+        syntax::RLE => Encoding::Rle,
+        syntax::JPEG_BASELINE | syntax::JPEG_EXTENDED => Encoding::JpegLossy,
+        syntax::JPEG_LOSSLESS | syntax::JPEG_LOSSLESS_SV1 => Encoding::JpegLossless,
+        _ => Encoding::Other,
+    }
+}
+
+/// The largest decoded pixel data the engine cleans in one file (all frames).
+pub const MAX_DECODED: u64 = 1 << 30;
+
+/// The image pixel description (PS3.3 C.7.6.3) of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Geometry {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// Number of Frames (1 when absent).
+    pub frames: usize,
+    /// Samples per Pixel (1 or 3).
+    pub spp: usize,
+    /// Bits Allocated (1, 8, 16 or 32).
+    pub bits_allocated: usize,
+    /// Bits Stored.
+    pub bits_stored: usize,
+    /// High Bit.
+    pub high_bit: usize,
+    /// Pixel Representation 1.
+    pub signed: bool,
+    /// Planar Configuration 1 (native colour by plane).
+    pub planar: bool,
+    /// Photometric Interpretation.
+    pub photometric: String,
+}
+
+fn int(obj: &InMemDicomObject, tag: Tag) -> Option<usize> {
+    obj.get(tag)?.to_int::<u32>().ok().map(|v| v as usize)
+}
+
+fn malformed(detail: impl Into<String>) -> PixelError {
+    PixelError::Malformed {
+        detail: detail.into(),
+    }
+}
+
+impl Geometry {
+    /// Reads the pixel description of a data set.
+    pub fn of(obj: &InMemDicomObject) -> Result<Geometry, PixelError> {
+        let need = |tag: Tag, name: &str| int(obj, tag).ok_or_else(|| malformed(format!("no {name}")));
+        let rows = need(tags::ROWS, "Rows")?;
+        let cols = need(tags::COLUMNS, "Columns")?;
+        let bits_allocated = need(tags::BITS_ALLOCATED, "Bits Allocated")?;
+        let bits_stored = int(obj, tags::BITS_STORED).unwrap_or(bits_allocated);
+        let high_bit = int(obj, tags::HIGH_BIT).unwrap_or(bits_stored.saturating_sub(1));
+        let spp = int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+        let frames = obj
+            .get(tags::NUMBER_OF_FRAMES)
+            .and_then(|e| e.to_str().ok())
+            .and_then(|s| s.trim_end_matches(['\0', ' ']).trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let photometric = crate::read::string_of(obj, tags::PHOTOMETRIC_INTERPRETATION)
+            .unwrap_or_else(|| "MONOCHROME2".into());
+        let g = Geometry {
+            rows,
+            cols,
+            frames,
+            spp,
+            bits_allocated,
+            bits_stored,
+            high_bit,
+            signed: int(obj, tags::PIXEL_REPRESENTATION) == Some(1),
+            planar: int(obj, tags::PLANAR_CONFIGURATION) == Some(1),
+            photometric,
+        };
+        if rows == 0 || cols == 0 || rows > 65535 || cols > 65535 {
+            return Err(malformed(format!("image of {rows} x {cols}")));
+        }
+        if !matches!(bits_allocated, 1 | 8 | 16 | 32) || !(spp == 1 || spp == 3) {
+            return Err(PixelError::Unsupported {
+                what: format!("{bits_allocated}-bit pixels with {spp} samples"),
+            });
+        }
+        if bits_stored == 0 || bits_stored > bits_allocated || high_bit >= bits_allocated || high_bit + 1 < bits_stored {
+            return Err(malformed(format!(
+                "Bits Stored {bits_stored}, High Bit {high_bit} with Bits Allocated {bits_allocated}"
+            )));
+        }
+        if g.decoded_len() > MAX_DECODED {
+            return Err(PixelError::TooLarge {
+                bytes: g.decoded_len(),
+            });
+        }
+        Ok(g)
+    }
+
+    /// Bytes per sample in the canonical layout.
+    pub fn bytes_per_sample(&self) -> usize {
+        self.bits_allocated.div_ceil(8)
+    }
+
+    /// Samples of one frame.
+    pub fn samples_per_frame(&self) -> usize {
+        self.rows * self.cols * self.spp
+    }
+
+    /// Bytes of one canonical frame.
+    pub fn canonical_len(&self) -> usize {
+        self.samples_per_frame() * self.bytes_per_sample()
+    }
+
+    /// Bytes of every canonical frame together.
+    pub fn decoded_len(&self) -> u64 {
+        self.canonical_len() as u64 * self.frames as u64
+    }
+
+    /// Whether native colour data is YBR_FULL_422 (two luma samples share one chroma pair).
+    pub fn is_ybr422(&self) -> bool {
+        self.spp == 3 && self.photometric.starts_with("YBR") && self.photometric.contains("422")
+    }
+
+    /// Bits of one native frame.
+    fn native_frame_bits(&self) -> u64 {
+        let samples = if self.is_ybr422() {
+            self.rows as u64 * self.cols as u64 * 2
+        } else {
+            self.samples_per_frame() as u64
+        };
+        samples * self.bits_allocated as u64
+    }
+}
+
+/// Pixel data decoded to canonical frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The geometry of the frames (after decoding: JPEG colour comes out as RGB).
+    pub geometry: Geometry,
+    /// The encoding it came from.
+    pub encoding: Encoding,
+    /// Canonical frames.
+    pub frames: Vec<Vec<u8>>,
+}
+
+/// The pixel data element's value as bytes (16-bit words as little-endian bytes).
+fn native_bytes(obj: &InMemDicomObject) -> Result<Vec<u8>, PixelError> {
+    let e = obj.get(tags::PIXEL_DATA).ok_or_else(|| malformed("no Pixel Data"))?;
+    match e.value() {
+        Value::Primitive(p) => Ok(p.to_bytes().into_owned()),
+        _ => Err(malformed("native transfer syntax with encapsulated pixel data")),
+    }
+}
+
+/// The fragments of each frame of encapsulated pixel data (PS3.5 A.4): one fragment per frame,
+/// every fragment for a single frame, or frames delimited by the Basic Offset Table.
+pub fn frame_fragments(obj: &InMemDicomObject, frames: usize) -> Result<Vec<Vec<u8>>, PixelError> {
+    let e = obj.get(tags::PIXEL_DATA).ok_or_else(|| malformed("no Pixel Data"))?;
+    let Value::PixelSequence(seq) = e.value() else {
+        return Err(malformed("compressed transfer syntax with native pixel data"));
+    };
+    let fragments = seq.fragments();
+    if fragments.len() == frames {
+        return Ok(fragments.to_vec());
+    }
+    if frames == 1 {
+        return Ok(vec![fragments.concat()]);
+    }
+    let bot = seq.offset_table();
+    if bot.len() != frames {
+        return Err(malformed(format!(
+            "{} fragments for {frames} frames and no usable offset table",
+            fragments.len()
+        )));
+    }
+    let mut out: Vec<Vec<u8>> = vec![Vec::new(); frames];
+    let mut pos: u64 = 0;
+    let mut frame = 0usize;
+    for f in fragments {
+        while frame + 1 < frames && pos >= u64::from(bot[frame + 1]) {
+            frame += 1;
+        }
+        if pos < u64::from(bot[frame]) {
+            return Err(malformed("offset table does not start at a fragment"));
+        }
+        out[frame].extend_from_slice(f);
+        pos += 8 + f.len() as u64;
+    }
+    if out.iter().any(|f| f.is_empty()) {
+        return Err(malformed("a frame has no fragment"));
+    }
+    Ok(out)
+}
+
+/// Decodes the pixel data of a data set in transfer syntax `ts`.
+pub fn decode(obj: &InMemDicomObject, ts: &str) -> Result<Decoded, PixelError> {
+    let mut g = Geometry::of(obj)?;
+    let encoding = encoding_of(ts);
+    let frames = match encoding {
+        Encoding::Native => {
+            let bytes = native_bytes(obj)?;
+            let bits = g.native_frame_bits();
+            if (bytes.len() as u64) * 8 < bits * g.frames as u64 {
+                return Err(malformed(format!(
+                    "{} bytes of pixel data for {} frames of {} bits",
+                    bytes.len(),
+                    g.frames,
+                    bits
+                )));
+            }
+            (0..g.frames)
+                .map(|k| native_to_canonical(&bytes, k as u64 * bits, &g))
+                .collect()
+        }
+        Encoding::Rle => frame_fragments(obj, g.frames)?
+            .iter()
+            .map(|f| rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated))
+            .collect::<Result<Vec<_>, _>>()?,
+        Encoding::JpegLossy | Encoding::JpegLossless => {
+            let mut out = Vec::with_capacity(g.frames);
+            for f in frame_fragments(obj, g.frames)? {
+                let d = jpeg::decode(&f, g.canonical_len().max(1) * 2)?;
+                if d.width != g.cols || d.height != g.rows || d.components != g.spp {
+                    return Err(malformed(format!(
+                        "JPEG frame of {}x{}x{} in an image of {}x{}x{}",
+                        d.width, d.height, d.components, g.cols, g.rows, g.spp
+                    )));
+                }
+                let bps = d.bits.div_ceil(8);
+                if bps != g.bytes_per_sample() {
+                    return Err(malformed(format!(
+                        "{}-bit JPEG samples for Bits Allocated {}",
+                        d.bits, g.bits_allocated
+                    )));
+                }
+                out.push(interleaved_to_planar(&d.samples, g.spp, bps));
+            }
+            if g.spp == 3 {
+                // jpeg-decoder returns RGB for three components.
+                g.photometric = "RGB".into();
+            }
+            g.planar = false;
+            out
+        }
+        Encoding::Other => {
+            return Err(PixelError::Unsupported {
+                what: format!("pixel data in transfer syntax {ts}"),
+            })
+        }
+    };
+    Ok(Decoded {
+        geometry: g,
+        encoding,
+        frames,
+    })
+}
+
+/// Interleaved samples (colour by pixel) to planes.
+pub fn interleaved_to_planar(s: &[u8], spp: usize, bps: usize) -> Vec<u8> {
+    if spp == 1 {
+        return s.to_vec();
+    }
+    let px = s.len() / (spp * bps);
+    let mut out = vec![0u8; px * spp * bps];
+    for (i, pixel) in s.chunks_exact(spp * bps).enumerate() {
+        for k in 0..spp {
+            let d = (k * px + i) * bps;
+            out[d..d + bps].copy_from_slice(&pixel[k * bps..(k + 1) * bps]);
+        }
+    }
+    out
+}
+
+/// Planes to interleaved samples (colour by pixel).
+pub fn planar_to_interleaved(s: &[u8], spp: usize, bps: usize) -> Vec<u8> {
+    if spp == 1 {
+        return s.to_vec();
+    }
+    let px = s.len() / (spp * bps);
+    let mut out = vec![0u8; px * spp * bps];
+    for i in 0..px {
+        for k in 0..spp {
+            let src = (k * px + i) * bps;
+            let d = (i * spp + k) * bps;
+            out[d..d + bps].copy_from_slice(&s[src..src + bps]);
+        }
+    }
+    out
+}
+
+/// One native frame starting at bit `start` of the pixel data, to the canonical layout.
+fn native_to_canonical(bytes: &[u8], start: u64, g: &Geometry) -> Vec<u8> {
+    let n = g.rows * g.cols;
+    if g.bits_allocated == 1 {
+        return (0..g.samples_per_frame() as u64)
+            .map(|i| {
+                let bit = start + i;
+                (bytes[(bit / 8) as usize] >> (bit % 8)) & 1
+            })
+            .collect();
+    }
+    let begin = (start / 8) as usize;
+    let bps = g.bytes_per_sample();
+    if g.is_ybr422() && bps == 1 {
+        let src = &bytes[begin..begin + n * 2];
+        let mut out = vec![0u8; n * 3];
+        for (p, quad) in src.chunks_exact(4).enumerate() {
+            for (j, y) in [quad[0], quad[1]].into_iter().enumerate() {
+                let i = 2 * p + j;
+                out[i] = y;
+                out[n + i] = quad[2];
+                out[2 * n + i] = quad[3];
+            }
+        }
+        return out;
+    }
+    let src = &bytes[begin..begin + g.canonical_len()];
+    if g.planar || g.spp == 1 {
+        src.to_vec()
+    } else {
+        interleaved_to_planar(src, g.spp, bps)
+    }
+}
+
+/// Canonical frames back to native pixel data in the geometry's layout.
+pub fn canonical_to_native(frames: &[Vec<u8>], g: &Geometry) -> Vec<u8> {
+    let n = g.rows * g.cols;
+    if g.bits_allocated == 1 {
+        let total = g.samples_per_frame() * frames.len();
+        let mut out = vec![0u8; total.div_ceil(8)];
+        for (i, v) in frames.iter().flatten().enumerate() {
+            if v & 1 == 1 {
+                out[i / 8] |= 1 << (i % 8);
+            }
+        }
+        return out;
+    }
+    let mut out = Vec::with_capacity(g.canonical_len() * frames.len());
+    for f in frames {
+        if g.is_ybr422() && g.bytes_per_sample() == 1 {
+            for p in 0..n / 2 {
+                let i = 2 * p;
+                out.extend_from_slice(&[f[i], f[i + 1], f[n + i], f[2 * n + i]]);
+            }
+        } else if g.planar || g.spp == 1 {
+            out.extend_from_slice(f);
+        } else {
+            out.extend(planar_to_interleaved(f, g.spp, g.bytes_per_sample()));
+        }
+    }
+    out
+}
+
+/// Little-endian bytes as 16-bit words.
+fn words(b: &[u8]) -> Vec<u16> {
+    b.chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c.get(1).copied().unwrap_or(0)]))
+        .collect()
+}
+
+/// Puts native pixel bytes (canonical little-endian order) as the Pixel Data element: OW values
+/// as words, so that dicom-rs writes them in the file's byte order.
+pub fn put_native(obj: &mut InMemDicomObject, mut bytes: Vec<u8>, vr: VR) {
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    let value = if vr == VR::OW {
+        PrimitiveValue::U16(words(&bytes).into())
+    } else {
+        PrimitiveValue::U8(bytes.into())
+    };
+    obj.put(DataElement::new(tags::PIXEL_DATA, vr, value));
+}
+
+/// Puts encapsulated fragments as the Pixel Data element, with a Basic Offset Table when
+/// `with_offsets` (one fragment per frame), and drops the Extended Offset Table, which no longer
+/// fits the new fragments.
+pub fn put_fragments(obj: &mut InMemDicomObject, fragments: Vec<Vec<u8>>, with_offsets: bool) {
+    let fragments: Vec<Vec<u8>> = fragments
+        .into_iter()
+        .map(|mut f| {
+            if f.len() % 2 == 1 {
+                f.push(0);
+            }
+            f
+        })
+        .collect();
+    let mut offsets = Vec::new();
+    if with_offsets {
+        let mut pos = 0u64;
+        for f in &fragments {
+            offsets.push(pos as u32);
+            pos += 8 + f.len() as u64;
+        }
+        if pos > u64::from(u32::MAX) {
+            offsets.clear();
+        }
+    }
+    obj.remove_element(tags::EXTENDED_OFFSET_TABLE);
+    obj.remove_element(tags::EXTENDED_OFFSET_TABLE_LENGTHS);
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        Value::PixelSequence(PixelFragmentSequence::new(offsets, fragments)),
+    ));
+}
+
+/// The VR of the Pixel Data element as read (OB or OW).
+pub fn pixel_vr(obj: &InMemDicomObject) -> VR {
+    obj.get(tags::PIXEL_DATA).map(|e| e.vr()).unwrap_or(VR::OW)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(spp: usize, bits: usize, photometric: &str, planar: bool) -> Geometry {
+        Geometry {
+            rows: 2,
+            cols: 4,
+            frames: 2,
+            spp,
+            bits_allocated: bits,
+            bits_stored: bits,
+            high_bit: bits - 1,
+            signed: false,
+            planar,
+            photometric: photometric.into(),
+        }
+    }
+
+    #[test]
+    fn native_layouts_round_trip() {
+        for g in [
+            geom(1, 8, "MONOCHROME2", false),
+            geom(1, 16, "MONOCHROME2", false),
+            geom(3, 8, "RGB", false),
+            geom(3, 8, "RGB", true),
+            geom(1, 1, "MONOCHROME2", false),
+        ] {
+            let len = (g.native_frame_bits() * 2).div_ceil(8) as usize;
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let frames: Vec<Vec<u8>> = (0..2)
+                .map(|k| native_to_canonical(&bytes, k * g.native_frame_bits(), &g))
+                .collect();
+            assert_eq!(canonical_to_native(&frames, &g), bytes, "{g:?}");
+        }
+        // YBR_FULL_422: chroma shared by two pixels comes back the same.
+        let g = geom(3, 8, "YBR_FULL_422", false);
+        let bytes: Vec<u8> = (0..32).map(|i| i as u8).collect();
+        let f0 = native_to_canonical(&bytes, 0, &g);
+        assert_eq!(&f0[..4], &[0, 1, 4, 5]);
+        assert_eq!(&f0[8..12], &[2, 2, 6, 6]);
+        let frames = vec![f0, native_to_canonical(&bytes, 128, &g)];
+        assert_eq!(canonical_to_native(&frames, &g), bytes);
+    }
+
+    #[test]
+    fn planes_and_pixels() {
+        let s = [1u8, 2, 3, 4, 5, 6];
+        let p = interleaved_to_planar(&s, 3, 1);
+        assert_eq!(p, vec![1, 4, 2, 5, 3, 6]);
+        assert_eq!(planar_to_interleaved(&p, 3, 1), s.to_vec());
+    }
+}
