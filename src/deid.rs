@@ -15,6 +15,8 @@ use dicom_object::meta::FileMetaTableBuilder;
 use crate::config::{BirthDateMode, Config, PatientNameMode};
 use crate::dates;
 use crate::error::Rejection;
+use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
+use crate::pixels::{self, check as pixel_check, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
 use crate::profile::{Action, Profile, ProfileError, ProfileOption};
 use crate::read::{self, string_of, Object};
@@ -41,6 +43,8 @@ pub struct Context {
     pub keyed: Keyed,
     keep_list: Option<HashSet<Tag>>,
     forced: Vec<(Tag, VR, String)>,
+    /// Pixel rules in force: the user's, then (unless switched off) the shipped defaults.
+    pub pixel_rules: RuleSet,
 }
 
 /// Errors in building a [`Context`].
@@ -51,6 +55,12 @@ pub enum ContextError {
     Profile {
         /// cause
         source: ProfileError,
+    },
+    /// The shipped pixel rules do not parse (a build defect).
+    #[snafu(display("{source}"))]
+    PixelRules {
+        /// cause
+        source: RulesError,
     },
     /// Keep-list or forced value names an unknown attribute.
     #[snafu(display(
@@ -102,12 +112,24 @@ impl Context {
                 .ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
             forced.push((tag, vr, v.clone()));
         }
+        let mut pixel_rules = RuleSet {
+            rules: config.pixel_rules.clone(),
+        };
+        pixel_rules
+            .validate()
+            .map_err(|source| ContextError::PixelRules { source })?;
+        if config.default_pixel_rules {
+            let defaults = RuleSet::parse(DEFAULT_RULES)
+                .map_err(|source| ContextError::PixelRules { source })?;
+            pixel_rules.rules.extend(defaults.rules);
+        }
         Ok(Context {
             config: config.clone(),
             profile,
             keyed: Keyed::new(secret),
             keep_list,
             forced,
+            pixel_rules,
         })
     }
 
@@ -150,6 +172,8 @@ pub struct Rewritten<'a> {
     pub transfer_syntax: String,
     /// Counts of actions taken.
     pub stats: Stats,
+    /// What was done to the pixels (for the log).
+    pub pixels: Option<pixel_clean::PixelNote>,
 }
 
 /// A de-identified file in two parts, written one after the other.
@@ -831,6 +855,31 @@ pub fn rewrite<'a>(
         .transfer_syntax()
         .trim_end_matches(['\0', ' '])
         .to_string();
+
+    // Pixels first (PS3.15 E.3.1): the gate and the rules decide; a file that cannot be
+    // written is refused before anything else is done.
+    let decision = pixel_clean::decide(
+        &pixel_clean::signature_of(&obj, &ts),
+        &ctx.pixel_rules,
+        ctx.config.unreviewed_pixels,
+    );
+    if let pixel_clean::Decision::Reject(r) = decision {
+        return Err(r);
+    }
+    let needs_pixels = match &decision {
+        pixel_clean::Decision::Clean { .. } | pixel_clean::Decision::Detect(_) => true,
+        _ => {
+            pixels::frames::encoding_of(&ts) != pixels::frames::Encoding::Native
+                && tail
+                    .and_then(|t| bytes.get(t..))
+                    .is_some_and(pixel_clean::may_hold_text_segments)
+        }
+    };
+    let (obj, tail) = if needs_pixels && tail.is_some() {
+        (read::parse(bytes, false)?.0, None)
+    } else {
+        (obj, tail)
+    };
     let orig_meta_sop = obj
         .meta()
         .media_storage_sop_instance_uid()
@@ -841,7 +890,23 @@ pub fn rewrite<'a>(
         .media_storage_sop_class_uid()
         .trim_end_matches(['\0', ' '])
         .to_string();
-    let dataset: InMemDicomObject = obj.into_inner();
+    let mut dataset: InMemDicomObject = obj.into_inner();
+    let applied = if tail.is_some() {
+        // Pixel Data carried over byte for byte (a pass, or kept by a rule).
+        pixel_clean::Applied {
+            note: Some(match decision {
+                pixel_clean::Decision::Keep(n) => n,
+                _ => pixel_clean::PixelNote {
+                    code: "pixels_passed".into(),
+                    text: String::new(),
+                },
+            }),
+            ..Default::default()
+        }
+    } else {
+        pixel_clean::apply(&mut dataset, &ts, decision, ctx.config.unreviewed_pixels)?
+    };
+    let ts = applied.transfer_syntax.clone().unwrap_or(ts);
 
     // Identifiers of the input, for scrubbing and for the self-check.
     let mut uid_set = HashSet::new();
@@ -933,6 +998,9 @@ pub fn rewrite<'a>(
     for o in &enabled {
         method.push(o.cid7050().1.chars().take(64).collect());
     }
+    if applied.cleaned {
+        method.push("Clean Pixel Data Option".into());
+    }
     out.put(DataElement::new(
         tags::DEIDENTIFICATION_METHOD,
         VR::LO,
@@ -945,6 +1013,11 @@ pub fn rewrite<'a>(
     for o in &enabled {
         let (v, m) = o.cid7050();
         codes.push(code_item(v, m));
+    }
+    if applied.cleaned {
+        // CID 7050: the regions with burned-in text were blacked out.
+        codes.push(code_item("113101", "Clean Pixel Data Option"));
+        put_str(&mut out, tags::BURNED_IN_ANNOTATION, VR::CS, "NO");
     }
     out.put(DataElement::new(
         tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
@@ -1023,6 +1096,12 @@ pub fn rewrite<'a>(
     // Pixel Data element, byte for byte, which the structural check has already walked.
     if ctx.config.verify {
         verify::check_output(ctx, &idents, &bytes_out)?;
+        if let Some(c) = &applied.check {
+            pixel_check::check_cleaned(&c.decoded, &c.regions, c.palette_black, &bytes_out)?;
+        }
+        if applied.stripped || applied.cleaned {
+            pixel_check::check_no_text_segments(&bytes_out)?;
+        }
     }
 
     Ok(Rewritten {
@@ -1038,5 +1117,6 @@ pub fn rewrite<'a>(
         modality,
         transfer_syntax: ts,
         stats,
+        pixels: applied.note,
     })
 }

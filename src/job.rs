@@ -57,6 +57,9 @@ pub struct FileOutcome {
     pub bytes_in: u64,
     /// Written: its manifest row and size; or the rejection.
     pub result: Result<(ManifestRow, u64), Rejection>,
+    /// What was done to the pixels of a written file (the log's reason for it).
+    #[serde(default)]
+    pub pixels: Option<crate::pixels::clean::PixelNote>,
 }
 
 /// The immutable part of a job after planning: what every worker needs.
@@ -133,6 +136,7 @@ impl Engine {
                         source_path: path.to_string(),
                         bytes_in,
                         result: Ok((row, n)),
+                        pixels: r.pixels,
                     },
                 )
             }
@@ -142,6 +146,7 @@ impl Engine {
                     source_path: path.to_string(),
                     bytes_in,
                     result: Err(e),
+                    pixels: None,
                 },
             ),
         }
@@ -287,8 +292,8 @@ impl Job {
                     source_path: o.source_path.clone(),
                     outcome: "written".into(),
                     output_path: m.path.clone(),
-                    reason_code: String::new(),
-                    reason: String::new(),
+                    reason_code: o.pixels.as_ref().map(|p| p.code.clone()).unwrap_or_default(),
+                    reason: o.pixels.as_ref().map(|p| p.text.clone()).unwrap_or_default(),
                     bytes_in: o.bytes_in,
                     bytes_out: *n,
                 },

@@ -5,6 +5,8 @@ use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
+use crate::pixels::clean::signature_of;
+use crate::pixels::gate::{gate, Gate, Signature};
 use crate::read::{self, string_of};
 
 /// What the scan learnt about one DICOM file (PHI: kept in memory, written only to the key).
@@ -38,6 +40,12 @@ pub struct Header {
     pub series_date: Option<String>,
     /// AcquisitionDate (or the date part of AcquisitionDateTime).
     pub acquisition_date: Option<String>,
+    /// The header values the pixel gate and the pixel rules look at.
+    #[serde(default)]
+    pub pixel_signature: Signature,
+    /// The pixel gate's decision from the header (known before anything is written).
+    #[serde(default)]
+    pub pixel_gate: Gate,
 }
 
 impl Header {
@@ -116,8 +124,9 @@ fn int_of(obj: &dicom_object::mem::InMemDicomObject, tag: dicom_core::Tag) -> Op
 
 /// The scan reads top-level attributes before this tag only: every attribute of [`Header`] (and
 /// Specific Character Set, and the DICOMDIR's Directory Record Sequence) comes before it, the
-/// last being Instance Number (0020,0013). The structural check still walks every header.
-const SCAN_UNTIL: dicom_core::Tag = dicom_core::Tag(0x0020, 0x0014);
+/// last being Recognizable Visual Features (0028,0302) for the pixel gate. The structural check
+/// still walks every header.
+const SCAN_UNTIL: dicom_core::Tag = dicom_core::Tag(0x0028, 0x0303);
 
 fn scan_header(bytes: &[u8]) -> Result<Header, Rejection> {
     let (obj, _) = read::parse_until(bytes, SCAN_UNTIL)?;
@@ -131,7 +140,12 @@ fn header_of(obj: &read::Object) -> Result<Header, Rejection> {
     let acq = string_of(obj, tags::ACQUISITION_DATE).or_else(|| {
         string_of(obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d))
     });
+    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    let pixel_signature = signature_of(obj, ts);
+    let pixel_gate = gate(&pixel_signature);
     Ok(Header {
+        pixel_signature,
+        pixel_gate,
         patient_id: string_of(obj, tags::PATIENT_ID),
         patient_name: string_of(obj, tags::PATIENT_NAME),
         birth_date: string_of(obj, tags::PATIENT_BIRTH_DATE),
@@ -195,6 +209,14 @@ mod tests {
             tags::ACQUISITION_DATE_TIME,
             tags::SPECIFIC_CHARACTER_SET,
             tags::DIRECTORY_RECORD_SEQUENCE,
+            tags::IMAGE_TYPE,
+            tags::MANUFACTURER,
+            tags::MANUFACTURER_MODEL_NAME,
+            tags::ROWS,
+            tags::COLUMNS,
+            tags::PHOTOMETRIC_INTERPRETATION,
+            tags::BURNED_IN_ANNOTATION,
+            tags::RECOGNIZABLE_VISUAL_FEATURES,
         ] {
             assert!(t < SCAN_UNTIL, "{t}");
         }

@@ -258,6 +258,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> String {
         result: Err(crate::Rejection::Unparseable {
             detail: reason.to_string(),
         }),
+        pixels: None,
     };
     serde_json::to_string(&o).unwrap_or_default()
 }

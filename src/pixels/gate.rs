@@ -57,6 +57,16 @@ pub struct Gate {
     pub reasons: Vec<String>,
 }
 
+impl Default for Gate {
+    /// The gate of a file with nothing to flag.
+    fn default() -> Self {
+        Gate {
+            class: Class::Pass,
+            reasons: Vec::new(),
+        }
+    }
+}
+
 impl Gate {
     /// The reasons joined for one log cell.
     pub fn reason_text(&self) -> String {

@@ -47,6 +47,17 @@ struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Pixel rules (TOML or JSON; see README): regions to black out, images to keep or exclude.
+    /// Repeatable; consulted in order, before the shipped default rules.
+    #[arg(long, value_name = "FILE")]
+    pixel_rules: Vec<PathBuf>,
+    /// Images that may show text in their pixels and that no pixel rule covers: hold (not
+    /// written; the default), keep (written as they are, logged as an accepted risk) or exclude.
+    #[arg(long, value_name = "POLICY", value_parser = ["hold", "keep", "exclude"])]
+    unreviewed: Option<String>,
+    /// Do not use the shipped default pixel rules (data/pixel_rules.toml).
+    #[arg(long)]
+    no_default_pixel_rules: bool,
     /// Skip the self-check of each output (benchmarking only).
     #[arg(long)]
     no_verify: bool,
@@ -232,6 +243,26 @@ fn run(args: Args) -> Result<(), String> {
     if args.no_verify {
         config.verify = false;
     }
+    let mut user_rules = Vec::new();
+    for p in &args.pixel_rules {
+        let text = fs::read_to_string(p)
+            .map_err(|e| format!("cannot read pixel rules {}: {e}", p.display()))?;
+        let set = dicom_deid::pixels::rules::RuleSet::parse(&text)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        user_rules.extend(set.rules);
+    }
+    user_rules.append(&mut config.pixel_rules);
+    config.pixel_rules = user_rules;
+    if let Some(u) = &args.unreviewed {
+        config.unreviewed_pixels = match u.as_str() {
+            "keep" => dicom_deid::pixels::clean::Unreviewed::Keep,
+            "exclude" => dicom_deid::pixels::clean::Unreviewed::Exclude,
+            _ => dicom_deid::pixels::clean::Unreviewed::Hold,
+        };
+    }
+    if args.no_default_pixel_rules {
+        config.default_pixel_rules = false;
+    }
     if !config.verify {
         eprintln!("dicom-deid: WARNING: the self-check is off (benchmarking only); outputs are not re-read for leaks");
     }
@@ -365,6 +396,7 @@ fn run(args: Args) -> Result<(), String> {
                     source_path: path.clone(),
                     bytes_in: 0,
                     result: Err(r),
+                    pixels: None,
                 },
             ),
         }
