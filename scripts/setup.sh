@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v dcmdump >/dev/null || need_apt+=(dcmtk)
+# tesseract: the independent OCR oracle of the burned-in text tests (tests/support/ocr.py).
+command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -30,3 +32,6 @@ fi
 
 # pydicom: the independent reader used by the corpus tests.
 python3 -c "import pydicom" 2>/dev/null || pip install -q pydicom
+# numpy + Pillow: pixel decoding for the OCR oracle and scripts/make_pixel_fixtures.py.
+python3 -c "import numpy" 2>/dev/null || pip install -q numpy
+python3 -c "import PIL" 2>/dev/null || pip install -q pillow
