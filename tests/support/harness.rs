@@ -32,12 +32,16 @@ pub fn data() -> PathBuf {
 }
 
 /// The corpus as CLI inputs: every entry of `tests/data` except `fuzz-regressions/` (minimised
-/// crash inputs that other tests own). Files are then logged by their path under `tests/data`.
+/// crash inputs that other tests own) and `pixels/` (synthetic burned-in text that
+/// `tests/pixels.rs` owns). Files are then logged by their path under `tests/data`.
 pub fn corpus() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(data())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "fuzz-regressions"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != "fuzz-regressions" && n != "pixels")
+        })
         .collect();
     v.sort();
     v
