@@ -79,6 +79,43 @@ pub fn preview(bytes: &[u8]) -> Result<String, JsError> {
     serde_json::to_string(&rows).map_err(js_err)
 }
 
+/// One frame of an image for the pixel review, decoded by the engine (native, RLE, JPEG):
+/// `{width, height, frames, frame, rgba: Uint8ClampedArray, info: JSON}` where `info` holds the
+/// signature, the gate (`class`, `reasons`), the matching rule and its regions, and the
+/// detector's boxes (`[x, y, w, h]`). `config_json`: the job's configuration (its pixel rules).
+#[wasm_bindgen]
+pub fn pixel_preview(bytes: &[u8], frame: u32, config_json: &str) -> Result<JsValue, JsError> {
+    let config = Config::parse(config_json).map_err(js_err)?;
+    let ctx = crate::deid::Context::new(&config, b"preview").map_err(js_err)?;
+    let p = crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules).map_err(js_err)?;
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    };
+    set("width", p.width.into());
+    set("height", p.height.into());
+    set("frames", p.frames.into());
+    set("frame", p.frame.into());
+    set("rgba", js_sys::Uint8ClampedArray::from(&p.rgba[..]).into());
+    set("info", serde_json::to_string(&p).map_err(js_err)?.into());
+    Ok(o.into())
+}
+
+/// The pixel rules of a configuration as a rules file (TOML), for the review's download.
+#[wasm_bindgen]
+pub fn pixel_rules_toml(rules_json: &str) -> Result<String, JsError> {
+    let set: crate::pixels::rules::RuleSet = serde_json::from_str(rules_json).map_err(js_err)?;
+    set.validate().map_err(js_err)?;
+    Ok(set.to_toml())
+}
+
+/// Parses a rules file (TOML or JSON) into `{"rule": [...]}` JSON, checked.
+#[wasm_bindgen]
+pub fn parse_pixel_rules(text: &str) -> Result<String, JsError> {
+    let set = crate::pixels::rules::RuleSet::parse(text).map_err(js_err)?;
+    serde_json::to_string(&set).map_err(js_err)
+}
+
 /// A thumbnail of native pixel data: `{width, height, rgba}` or `undefined`.
 #[wasm_bindgen]
 pub fn thumbnail(bytes: &[u8], max: u32) -> JsValue {

@@ -10,6 +10,7 @@ pub mod clean;
 pub mod detect;
 pub mod frames;
 pub mod gate;
+pub mod preview;
 pub mod jpeg;
 pub mod rle;
 pub mod rules;
