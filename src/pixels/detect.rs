@@ -1,21 +1,1114 @@
 //! A dependency-free detector of burned-in text.
+//!
+//! [`text_boxes`] finds lines of text-like marks in an 8-bit luminance image; [`luminance`]
+//! windows a frame of DICOM samples to such an image. The engine uses it to decide whether an
+//! image that only *may* carry text (a derived reformat, a dose screen, a screen save) does.
+//!
+//! How (all integer arithmetic, so native and wasm32 give the same boxes):
+//!
+//! 1. For each polarity (bright marks on darker ground, then dark marks on lighter ground), a
+//!    morphological top-hat: the image minus its opening by an 11×11 square. It keeps what is
+//!    thinner than 11 px (glyph strokes) and drops what is wider (anatomy, ground, gradients).
+//! 2. The top-hat is thresholded per 32×32 tile at `max(40, 3 × tile median + 12)`: noise or
+//!    speckle raise the threshold where they are, text on a clean ground keeps it at 40.
+//! 3. 8-connected components (iterative, no recursion) are kept as glyphs when their height is
+//!    6–64 px, they hold at least one stroke's worth of pixels, and they are not solid blobs;
+//!    a component wider than twice its height (touching letters) counts as several glyphs only
+//!    when its rows cross several strokes.
+//! 4. Glyphs of similar height that share a top or bottom line and lie within 1.5 heights of
+//!    each other are grouped into lines; a line of at least 3 glyphs whose box is not mostly
+//!    "almost foreground" (noise) is text. Boxes are padded by 2 px, clipped, and merged.
 
 use super::Rect;
 
-/// Boxes around text-like lines (stub until the detector lands).
-pub fn text_boxes(_luma: &[u8], _width: usize, _height: usize) -> Vec<Rect> {
-    Vec::new()
+/// Radius of the square opening of the top-hat (strokes up to `2 * RADIUS` px survive).
+const RADIUS: usize = 5;
+/// Lowest top-hat threshold (contrast of a stroke against its ground, 0–255).
+const T_MIN: u32 = 40;
+/// Side of the tiles over which the threshold adapts to noise.
+const TILE: usize = 32;
+/// Glyph heights accepted, in pixels.
+const MIN_H: usize = 6;
+/// See [`MIN_H`].
+const MAX_H: usize = 64;
+/// Glyphs a line needs to count as text.
+const MIN_GLYPHS: usize = 3;
+/// Padding added around each line's box.
+const PAD: u32 = 2;
+/// Upper bound on the neighbours examined per glyph when grouping (keeps grouping linear).
+const MAX_LOOKAHEAD: usize = 512;
+
+/// Boxes around text-like lines found in an 8-bit luminance image (row-major, `width*height`
+/// bytes, 0 = black).
+///
+/// Empty when nothing text-like is found, or when `luma.len() != width * height`, or the image
+/// is smaller than 8×8 or larger than `u32` coordinates. Boxes are sorted by row, then column,
+/// padded by 2 px and clipped to the image; overlapping boxes are merged.
+pub fn text_boxes(luma: &[u8], width: usize, height: usize) -> Vec<Rect> {
+    let n = match width.checked_mul(height) {
+        Some(n) if n == luma.len() => n,
+        _ => return Vec::new(),
+    };
+    if width < 8 || height < 8 || u32::try_from(width).is_err() || u32::try_from(height).is_err() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let mut work = Work::new(n);
+    lines_of(luma, width, height, &mut work, &mut found);
+    let inverted: Vec<u8> = luma.iter().map(|&v| 255 - v).collect();
+    lines_of(&inverted, width, height, &mut work, &mut found);
+    finish(found, width as u32, height as u32)
 }
 
-/// Windows samples to 8-bit luminance (stub until the detector lands).
+/// Windows a frame of samples to 8-bit luminance for [`text_boxes`].
+///
+/// `samples` are little-endian, `bytes_per_sample` 1 or 2, `signed` two's complement,
+/// `components` 1 or 3 (interleaved, planar configuration 0; colour becomes luma by
+/// `(r*77 + g*150 + b*29) >> 8`). The values are windowed to their own min/max over the frame
+/// (a flat frame gives 0), and `invert` (MONOCHROME1) turns 0 into 255. Only the first
+/// `width * height * components * bytes_per_sample` bytes are read (trailing padding or further
+/// frames are ignored); fewer bytes than that, or other parameters, give an empty result.
 pub fn luminance(
-    _samples: &[u8],
+    samples: &[u8],
     width: usize,
     height: usize,
-    _components: usize,
-    _bytes_per_sample: usize,
-    _signed: bool,
-    _invert: bool,
+    components: usize,
+    bytes_per_sample: usize,
+    signed: bool,
+    invert: bool,
 ) -> Vec<u8> {
-    vec![0; width * height]
+    if !(components == 1 || components == 3) || !(bytes_per_sample == 1 || bytes_per_sample == 2) {
+        return Vec::new();
+    }
+    let n = match width.checked_mul(height) {
+        Some(n) if n > 0 => n,
+        _ => return Vec::new(),
+    };
+    let need = n
+        .checked_mul(components)
+        .and_then(|v| v.checked_mul(bytes_per_sample));
+    let data = match need {
+        Some(need) if samples.len() >= need => &samples[..need],
+        _ => return Vec::new(),
+    };
+    let raw: Vec<i32> = match (bytes_per_sample, signed) {
+        (1, false) => data.iter().map(|&b| i32::from(b)).collect(),
+        (1, true) => data.iter().map(|&b| i32::from(b as i8)).collect(),
+        (_, false) => data
+            .chunks_exact(2)
+            .map(|c| i32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        (_, true) => data
+            .chunks_exact(2)
+            .map(|c| i32::from(i16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+    };
+    let values: Vec<i32> = if components == 1 {
+        raw
+    } else {
+        raw.chunks_exact(3)
+            .map(|p| (p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8)
+            .collect()
+    };
+    let lo = values.iter().copied().min().unwrap_or(0);
+    let hi = values.iter().copied().max().unwrap_or(0);
+    let range = i64::from(hi) - i64::from(lo);
+    values
+        .iter()
+        .map(|&v| {
+            let g = if range > 0 {
+                ((i64::from(v) - i64::from(lo)) * 255 / range) as u8
+            } else {
+                0
+            };
+            if invert {
+                255 - g
+            } else {
+                g
+            }
+        })
+        .collect()
+}
+
+/// Buffers reused between the two polarities.
+struct Work {
+    tophat: Vec<u8>,
+    mask: Vec<bool>,
+    labels: Vec<u32>,
+    stack: Vec<usize>,
+}
+
+impl Work {
+    fn new(n: usize) -> Work {
+        Work {
+            tophat: Vec::with_capacity(n),
+            mask: Vec::with_capacity(n),
+            labels: Vec::with_capacity(n),
+            stack: Vec::new(),
+        }
+    }
+}
+
+/// A connected component of the foreground mask.
+#[derive(Debug, Clone, Copy)]
+struct Comp {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    count: usize,
+    interior: usize,
+}
+
+impl Comp {
+    fn w(&self) -> usize {
+        self.x1 - self.x0 + 1
+    }
+    fn h(&self) -> usize {
+        self.y1 - self.y0 + 1
+    }
+}
+
+/// A glyph-like component: its box and how many glyphs it stands for.
+#[derive(Debug, Clone, Copy)]
+struct Glyph {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    weight: usize,
+}
+
+impl Glyph {
+    fn h(&self) -> usize {
+        self.y1 - self.y0 + 1
+    }
+}
+
+/// Text lines of one polarity (bright marks on darker ground) of `img`, appended to `out` as
+/// unpadded boxes `[x0, y0, x1, y1]` (inclusive).
+fn lines_of(img: &[u8], w: usize, h: usize, work: &mut Work, out: &mut Vec<[usize; 4]>) {
+    let open = opening(img, w, h, RADIUS);
+    work.tophat.clear();
+    work.tophat
+        .extend(img.iter().zip(&open).map(|(&a, &b)| a.saturating_sub(b)));
+    drop(open);
+    let thr = tile_thresholds(&work.tophat, w, h);
+    let tiles_x = w.div_ceil(TILE);
+    let threshold_at = |x: usize, y: usize| thr[(y / TILE) * tiles_x + x / TILE];
+    work.mask.clear();
+    for y in 0..h {
+        let row = &work.tophat[y * w..(y + 1) * w];
+        work.mask.extend(
+            row.iter()
+                .enumerate()
+                .map(|(x, &t)| u32::from(t) >= threshold_at(x, y)),
+        );
+    }
+    let comps = components(&work.mask, w, h, &mut work.labels, &mut work.stack);
+    // glyphs are at most a tenth of the image's larger side (at least 16 px, at most 64)
+    let max_h = (w.max(h) / 10).clamp(16, MAX_H);
+    let mut glyphs = Vec::new();
+    for (i, c) in comps.iter().enumerate() {
+        if let Some(weight) = glyph_weight(c, &work.labels, w, i as u32 + 1, max_h) {
+            glyphs.push(Glyph {
+                x0: c.x0,
+                y0: c.y0,
+                x1: c.x1,
+                y1: c.y1,
+                weight,
+            });
+        }
+    }
+    for line in group(&mut glyphs) {
+        if clean_line(&line, &work.tophat, &work.mask, w, &threshold_at) {
+            out.push(line);
+        }
+    }
+}
+
+/// Grey-level opening (erosion then dilation) by a `(2r+1)²` square; outside the image counts
+/// as neutral, so the opening never exceeds the image.
+fn opening(img: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
+    let mut line = Line::new(w.max(h), r);
+    let mut a = img.to_vec();
+    filter_rows(&mut a, w, h, &mut line, true);
+    let mut t = transpose(&a, w, h);
+    filter_rows(&mut t, h, w, &mut line, true);
+    filter_rows(&mut t, h, w, &mut line, false);
+    let mut a = transpose(&t, h, w);
+    filter_rows(&mut a, w, h, &mut line, false);
+    a
+}
+
+/// `w × h` row-major to `h × w` row-major.
+fn transpose(src: &[u8], w: usize, h: usize) -> Vec<u8> {
+    let mut dst = vec![0u8; src.len()];
+    const B: usize = 32;
+    for by in (0..h).step_by(B) {
+        for bx in (0..w).step_by(B) {
+            for y in by..(by + B).min(h) {
+                for x in bx..(bx + B).min(w) {
+                    dst[x * h + y] = src[y * w + x];
+                }
+            }
+        }
+    }
+    dst
+}
+
+/// Scratch for the van Herk / Gil-Werman running min/max over one line.
+struct Line {
+    r: usize,
+    padded: Vec<u8>,
+    fwd: Vec<u8>,
+    bwd: Vec<u8>,
+}
+
+impl Line {
+    fn new(len: usize, r: usize) -> Line {
+        let k = 2 * r + 1;
+        let cap = (len + 2 * r).div_ceil(k) * k;
+        Line {
+            r,
+            padded: vec![0; cap],
+            fwd: vec![0; cap],
+            bwd: vec![0; cap],
+        }
+    }
+
+    /// Replaces `row[i]` by the min (or max) of `row[i-r ..= i+r]` (clipped to the row).
+    fn run(&mut self, row: &mut [u8], is_min: bool) {
+        let (r, k) = (self.r, 2 * self.r + 1);
+        let len = row.len();
+        let total = (len + 2 * r).div_ceil(k) * k;
+        let neutral = if is_min { u8::MAX } else { 0 };
+        let pick = |a: u8, b: u8| if is_min { a.min(b) } else { a.max(b) };
+        let p = &mut self.padded[..total];
+        p.fill(neutral);
+        p[r..r + len].copy_from_slice(row);
+        let (f, b) = (&mut self.fwd[..total], &mut self.bwd[..total]);
+        for start in (0..total).step_by(k) {
+            f[start] = p[start];
+            for i in start + 1..start + k {
+                f[i] = pick(f[i - 1], p[i]);
+            }
+            b[start + k - 1] = p[start + k - 1];
+            for i in (start..start + k - 1).rev() {
+                b[i] = pick(b[i + 1], p[i]);
+            }
+        }
+        // window of padded positions [i, i + k - 1] is centred on row position i
+        for (i, v) in row.iter_mut().enumerate() {
+            *v = pick(b[i], f[i + k - 1]);
+        }
+    }
+}
+
+/// Running min (or max) along every row of a `w × h` image.
+fn filter_rows(img: &mut [u8], w: usize, h: usize, line: &mut Line, is_min: bool) {
+    for y in 0..h {
+        line.run(&mut img[y * w..(y + 1) * w], is_min);
+    }
+}
+
+/// Per-tile thresholds on the top-hat: `max(T_MIN, 3 × median + 12)`, row-major over tiles.
+fn tile_thresholds(tophat: &[u8], w: usize, h: usize) -> Vec<u32> {
+    let (tx, ty) = (w.div_ceil(TILE), h.div_ceil(TILE));
+    let mut thr = Vec::with_capacity(tx * ty);
+    let mut hist = [0u32; 256];
+    for j in 0..ty {
+        for i in 0..tx {
+            hist.fill(0);
+            let (x0, x1) = (i * TILE, ((i + 1) * TILE).min(w));
+            let (y0, y1) = (j * TILE, ((j + 1) * TILE).min(h));
+            for y in y0..y1 {
+                for &v in &tophat[y * w + x0..y * w + x1] {
+                    hist[usize::from(v)] += 1;
+                }
+            }
+            let half = ((x1 - x0) * (y1 - y0)).div_ceil(2) as u32;
+            let mut seen = 0;
+            let mut median = 0u32;
+            for (v, &c) in hist.iter().enumerate() {
+                seen += c;
+                if seen >= half {
+                    median = v as u32;
+                    break;
+                }
+            }
+            thr.push(T_MIN.max(3 * median + 12));
+        }
+    }
+    thr
+}
+
+/// 8-connected components of `mask`; `labels` gets 1-based component numbers (0 = ground).
+fn components(
+    mask: &[bool],
+    w: usize,
+    h: usize,
+    labels: &mut Vec<u32>,
+    stack: &mut Vec<usize>,
+) -> Vec<Comp> {
+    labels.clear();
+    labels.resize(mask.len(), 0);
+    let mut comps = Vec::new();
+    let fg = |x: usize, y: usize| mask[y * w + x];
+    for start in 0..mask.len() {
+        if !mask[start] || labels[start] != 0 {
+            continue;
+        }
+        let Ok(label) = u32::try_from(comps.len() + 1) else {
+            break;
+        };
+        let (sx, sy) = (start % w, start / w);
+        let mut c = Comp {
+            x0: sx,
+            y0: sy,
+            x1: sx,
+            y1: sy,
+            count: 0,
+            interior: 0,
+        };
+        labels[start] = label;
+        stack.clear();
+        stack.push(start);
+        while let Some(p) = stack.pop() {
+            let (x, y) = (p % w, p / w);
+            c.count += 1;
+            c.x0 = c.x0.min(x);
+            c.x1 = c.x1.max(x);
+            c.y0 = c.y0.min(y);
+            c.y1 = c.y1.max(y);
+            if x > 0
+                && x + 1 < w
+                && y > 0
+                && y + 1 < h
+                && fg(x - 1, y)
+                && fg(x + 1, y)
+                && fg(x, y - 1)
+                && fg(x, y + 1)
+            {
+                c.interior += 1;
+            }
+            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
+                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                    let q = ny * w + nx;
+                    if mask[q] && labels[q] == 0 {
+                        labels[q] = label;
+                        stack.push(q);
+                    }
+                }
+            }
+        }
+        comps.push(c);
+    }
+    comps
+}
+
+/// How many glyphs component `c` (label `label`) stands for, or `None` when it is not glyph-like.
+fn glyph_weight(c: &Comp, labels: &[u32], w: usize, label: u32, max_h: usize) -> Option<usize> {
+    let (cw, ch) = (c.w(), c.h());
+    if !(MIN_H..=max_h).contains(&ch) || c.count < ch {
+        return None;
+    }
+    let area = cw * ch;
+    // solid blobs: more than 3/4 of the box filled, unless a thin bar (l, I, 1)
+    if c.count * 4 > area * 3 && cw * 3 > ch {
+        return None;
+    }
+    // thick strokes: more than 4/5 of the pixels are interior, or the stroke width estimated as
+    // 2 × pixels / boundary pixels is over 0.4 × the height (discs, blobs)
+    let boundary = c.count - c.interior;
+    if c.interior * 5 > c.count * 4 || c.count * 5 > ch * boundary {
+        return None;
+    }
+    if cw <= 2 * ch {
+        return Some(1);
+    }
+    if cw > 20 * ch {
+        return None;
+    }
+    // touching letters: count the strokes crossed by rows at 1/3, 1/2 and 2/3 of the height
+    let crossings = [ch / 3, ch / 2, 2 * ch / 3]
+        .iter()
+        .map(|&dy| {
+            let row = &labels[(c.y0 + dy) * w + c.x0..=(c.y0 + dy) * w + c.x1];
+            let mut runs = 0;
+            let mut inside = false;
+            for &l in row {
+                let on = l == label;
+                if on && !inside {
+                    runs += 1;
+                }
+                inside = on;
+            }
+            runs
+        })
+        .max()
+        .unwrap_or(0);
+    // a word has about two strokes per letter, a letter is about 0.6 heights wide
+    let letters = cw * 10 / (ch * 6);
+    if crossings * 2 >= letters && crossings >= 4 {
+        Some(letters.min(crossings).max(2))
+    } else {
+        None
+    }
+}
+
+/// Union-find root with path halving.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Groups glyphs into lines; returns the boxes `[x0, y0, x1, y1]` of lines of at least
+/// [`MIN_GLYPHS`] glyphs.
+fn group(glyphs: &mut [Glyph]) -> Vec<[usize; 4]> {
+    glyphs.sort_by_key(|g| (g.x0, g.y0, g.x1, g.y1));
+    let n = glyphs.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    let max_reach = 2 * MAX_H + 1;
+    // whether a group holds two glyphs as close as letters of a word (or a run of touching ones)
+    let mut tight: Vec<bool> = glyphs.iter().map(|g| g.weight >= 2).collect();
+    for i in 0..n {
+        let a = glyphs[i];
+        for (j, b) in glyphs.iter().enumerate().skip(i + 1).take(MAX_LOOKAHEAD) {
+            if b.x0 > a.x1 + max_reach {
+                break;
+            }
+            let (ha, hb) = (a.h(), b.h());
+            let (hmin, hmax) = (ha.min(hb), ha.max(hb));
+            if hmax > 2 * hmin {
+                continue;
+            }
+            let gap = b.x0.saturating_sub(a.x1 + 1);
+            if gap > 2 * hmax + 1 {
+                continue;
+            }
+            let tol = hmax / 6 + 1;
+            let tops = a.y0.abs_diff(b.y0) <= tol;
+            let bottoms = a.y1.abs_diff(b.y1) <= tol;
+            let overlap = a.y1.min(b.y1) as isize - a.y0.max(b.y0) as isize + 1;
+            if !(tops || bottoms) || overlap * 2 < hmin as isize {
+                continue;
+            }
+            // stacked rather than side by side
+            let xover = a.x1.min(b.x1) as isize - b.x0 as isize + 1;
+            let wmin = (a.x1 - a.x0 + 1).min(b.x1 - b.x0 + 1) as isize;
+            if xover * 2 > wmin {
+                continue;
+            }
+            let (ra, rb) = (root(&mut parent, i), root(&mut parent, j));
+            let (lo, hi) = (ra.min(rb), ra.max(rb));
+            parent[hi] = lo;
+            tight[lo] |= tight[hi] || gap <= hmax / 2 + 1;
+        }
+    }
+    // per group: box, glyph count, tallest glyph
+    let mut acc: Vec<Option<([usize; 4], usize, usize)>> = vec![None; n];
+    for (i, &g) in glyphs.iter().enumerate() {
+        let r = root(&mut parent, i);
+        acc[r] = Some(match acc[r] {
+            None => ([g.x0, g.y0, g.x1, g.y1], g.weight, g.h()),
+            Some((b, k, hmax)) => (
+                [
+                    b[0].min(g.x0),
+                    b[1].min(g.y0),
+                    b[2].max(g.x1),
+                    b[3].max(g.y1),
+                ],
+                k + g.weight,
+                hmax.max(g.h()),
+            ),
+        });
+    }
+    // a line is about as tall as its tallest glyph (a chain drifting along a curve is not)
+    acc.into_iter()
+        .zip(tight)
+        .filter_map(|(a, tight)| {
+            let (b, k, hmax) = a?;
+            let straight = b[3] - b[1] < hmax + hmax / 2;
+            (tight && straight && k >= MIN_GLYPHS).then_some(b)
+        })
+        .collect()
+}
+
+/// Whether a candidate line stands out from its ground: within its box, pixels that are almost
+/// foreground (top-hat at least half the threshold, but under it) must not outnumber the
+/// foreground, as they do in noise, and the foreground must not fill most of the box.
+fn clean_line(
+    b: &[usize; 4],
+    tophat: &[u8],
+    mask: &[bool],
+    w: usize,
+    threshold_at: &impl Fn(usize, usize) -> u32,
+) -> bool {
+    let (mut fg, mut almost, mut all) = (0usize, 0usize, 0usize);
+    for y in b[1]..=b[3] {
+        for x in b[0]..=b[2] {
+            let i = y * w + x;
+            all += 1;
+            if mask[i] {
+                fg += 1;
+            } else if 2 * u32::from(tophat[i]) >= threshold_at(x, y) {
+                almost += 1;
+            }
+        }
+    }
+    3 * almost <= fg && fg * 4 <= all * 3
+}
+
+/// Pads, clips, merges overlapping boxes and sorts them.
+fn finish(found: Vec<[usize; 4]>, w: u32, h: u32) -> Vec<Rect> {
+    let mut boxes: Vec<[u32; 4]> = found
+        .iter()
+        .map(|b| {
+            let x0 = (b[0] as u32).saturating_sub(PAD);
+            let y0 = (b[1] as u32).saturating_sub(PAD);
+            let x1 = (b[2] as u32).saturating_add(PAD).min(w - 1);
+            let y1 = (b[3] as u32).saturating_add(PAD).min(h - 1);
+            [x0, y0, x1, y1]
+        })
+        .collect();
+    // merge overlapping boxes until stable (a pass absorbs all it can into each box)
+    let mut merged = true;
+    while merged {
+        merged = false;
+        let mut i = 0;
+        while i < boxes.len() {
+            let mut j = i + 1;
+            while j < boxes.len() {
+                let (a, b) = (boxes[i], boxes[j]);
+                if a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3] {
+                    boxes[i] = [
+                        a[0].min(b[0]),
+                        a[1].min(b[1]),
+                        a[2].max(b[2]),
+                        a[3].max(b[3]),
+                    ];
+                    boxes.swap_remove(j);
+                    merged = true;
+                } else {
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut out: Vec<Rect> = boxes
+        .iter()
+        .map(|b| Rect {
+            x: b[0],
+            y: b[1],
+            w: b[2] - b[0] + 1,
+            h: b[3] - b[1] + 1,
+        })
+        .collect();
+    out.sort_by_key(|r| (r.y, r.x, r.h, r.w));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 5×7 bitmap font (rows top to bottom, bit 4 = leftmost column).
+    fn glyph(c: char) -> [u8; 7] {
+        match c {
+            'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+            'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
+            'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
+            'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
+            'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
+            'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
+            'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
+            'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+            'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+            'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
+            'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
+            'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
+            'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
+            'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
+            'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+            'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
+            'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
+            'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
+            'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+            'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
+            'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+            'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
+            'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
+            'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
+            'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
+            'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
+            '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+            '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+            '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+            '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+            '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+            '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+            '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+            '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+            '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+            '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+            '^' => [0x04, 0x0A, 0x11, 0x00, 0x00, 0x00, 0x00],
+            '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
+            '/' => [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
+            ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+            '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
+            _ => [0; 7],
+        }
+    }
+
+    /// A grey image.
+    struct Img {
+        w: usize,
+        h: usize,
+        px: Vec<u8>,
+    }
+
+    impl Img {
+        fn new(w: usize, h: usize, v: u8) -> Img {
+            Img {
+                w,
+                h,
+                px: vec![v; w * h],
+            }
+        }
+
+        /// Draws `text` at (x, y) with `scale`; returns the positions of its lit pixels.
+        fn text(
+            &mut self,
+            text: &str,
+            x: usize,
+            y: usize,
+            scale: usize,
+            v: u8,
+        ) -> Vec<(usize, usize)> {
+            let mut lit = Vec::new();
+            for (k, c) in text.chars().enumerate() {
+                let g = glyph(c);
+                for (row, bits) in g.iter().enumerate() {
+                    for col in 0..5 {
+                        if bits & (0x10 >> col) == 0 {
+                            continue;
+                        }
+                        for dy in 0..scale {
+                            for dx in 0..scale {
+                                let px = x + (k * 6 + col) * scale + dx;
+                                let py = y + row * scale + dy;
+                                if px < self.w && py < self.h {
+                                    self.px[py * self.w + px] = v;
+                                    lit.push((px, py));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            lit
+        }
+
+        /// Adds uniform noise in `[-amp, amp]`.
+        fn noise(&mut self, amp: i32, rng: &mut Rng) {
+            if amp == 0 {
+                return;
+            }
+            for p in &mut self.px {
+                let d = (rng.next() % (2 * amp as u32 + 1)) as i32 - amp;
+                *p = (i32::from(*p) + d).clamp(0, 255) as u8;
+            }
+        }
+
+        /// 3×3 box blur (anti-aliased look).
+        fn blur(&mut self) {
+            let src = self.px.clone();
+            for y in 1..self.h - 1 {
+                for x in 1..self.w - 1 {
+                    let mut s = 0u32;
+                    for dy in 0..3 {
+                        for dx in 0..3 {
+                            s += u32::from(src[(y + dy - 1) * self.w + x + dx - 1]);
+                        }
+                    }
+                    self.px[y * self.w + x] = (s / 9) as u8;
+                }
+            }
+        }
+
+        fn boxes(&self) -> Vec<Rect> {
+            text_boxes(&self.px, self.w, self.h)
+        }
+    }
+
+    /// xorshift32.
+    struct Rng(u32);
+
+    impl Rng {
+        fn next(&mut self) -> u32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 17;
+            self.0 ^= self.0 << 5;
+            self.0
+        }
+    }
+
+    fn assert_covered(boxes: &[Rect], lit: &[(usize, usize)], what: &str) {
+        let missed = lit
+            .iter()
+            .filter(|&&(x, y)| !boxes.iter().any(|b| b.contains(x as u32, y as u32)))
+            .count();
+        assert!(
+            missed == 0,
+            "{what}: {missed} of {} text pixels outside {boxes:?}",
+            lit.len()
+        );
+    }
+
+    const SAMPLES: [&str; 3] = [
+        "DOE^JOHN 12345678 19700101",
+        "ID: 0042-7781/B",
+        "ACC.NO 987 W",
+    ];
+
+    #[test]
+    fn white_on_black_at_several_scales() {
+        for scale in 1..=4 {
+            for text in SAMPLES {
+                let mut img = Img::new(40 + 30 * 6 * scale, 40 + 8 * scale, 0);
+                let lit = img.text(text, 20, 20, scale, 255);
+                let boxes = img.boxes();
+                assert_covered(&boxes, &lit, &format!("{text} ×{scale}"));
+                assert!(boxes.len() <= 2, "{text} ×{scale}: {boxes:?}");
+                for b in &boxes {
+                    assert!(b.h as usize <= 7 * scale + 2 * PAD as usize + 2, "{b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn several_lines_on_an_image_corner() {
+        let mut rng = Rng(7);
+        let mut img = Img::new(512, 512, 0);
+        // anatomy: a bright noisy disc in the middle
+        for y in 0..512 {
+            for x in 0..512 {
+                let (dx, dy) = (x as i64 - 300, y as i64 - 300);
+                if dx * dx + dy * dy < 180 * 180 {
+                    img.px[y * 512 + x] = 140;
+                }
+            }
+        }
+        img.noise(12, &mut rng);
+        let mut lit = img.text("DOE^JOHN", 8, 8, 2, 230);
+        lit.extend(img.text("MRN 12345678", 8, 26, 2, 230));
+        lit.extend(img.text("DOB 1970/01/01", 8, 44, 2, 230));
+        let boxes = img.boxes();
+        assert_covered(&boxes, &lit, "corner");
+        for b in &boxes {
+            assert!(b.y < 70 && b.x < 200, "stray box {b:?}");
+        }
+    }
+
+    #[test]
+    fn grey_on_noisy_grey() {
+        for (scale, amp) in [(1, 6), (2, 10), (3, 15), (4, 20)] {
+            let mut rng = Rng(99 + scale as u32);
+            let mut img = Img::new(60 + 27 * 6 * scale, 60 + 8 * scale, 110);
+            let lit = img.text(SAMPLES[0], 30, 30, scale, 200);
+            img.noise(amp, &mut rng);
+            let boxes = img.boxes();
+            assert_covered(&boxes, &lit, &format!("grey ×{scale} ±{amp}"));
+        }
+    }
+
+    #[test]
+    fn dark_on_white_and_antialiased() {
+        for scale in 1..=4 {
+            let mut img = Img::new(40 + 27 * 6 * scale, 40 + 8 * scale, 255);
+            let lit = img.text(SAMPLES[0], 20, 20, scale, 0);
+            assert_covered(&img.boxes(), &lit, &format!("dark ×{scale}"));
+        }
+        for scale in 2..=4 {
+            let mut img = Img::new(40 + 27 * 6 * scale, 40 + 8 * scale, 20);
+            let lit = img.text(SAMPLES[0], 20, 20, scale, 240);
+            img.blur();
+            assert_covered(&img.boxes(), &lit, &format!("blurred ×{scale}"));
+        }
+    }
+
+    fn assert_none(img: &Img, what: &str) {
+        let boxes = img.boxes();
+        assert!(boxes.is_empty(), "{what}: {boxes:?}");
+    }
+
+    #[test]
+    fn anatomy_like_images_give_nothing() {
+        let (w, h) = (384usize, 320usize);
+        assert_none(&Img::new(w, h, 0), "black");
+        assert_none(&Img::new(w, h, 255), "white");
+        // smooth radial gradient
+        let mut img = Img::new(w, h, 0);
+        for y in 0..h {
+            for x in 0..w {
+                let d2 = (x as i64 - 190).pow(2) + (y as i64 - 150).pow(2);
+                img.px[y * w + x] = (255 - (d2 / 160).min(255)) as u8;
+            }
+        }
+        assert_none(&img, "radial gradient");
+        for amp in [4, 10, 25] {
+            let mut g = Img {
+                w,
+                h,
+                px: img.px.clone(),
+            };
+            g.noise(amp, &mut Rng(3 + amp as u32));
+            assert_none(&g, &format!("radial gradient ±{amp}"));
+        }
+        // large bright ellipse with noise; a thin ring; a thick ring
+        for (what, inner, outer) in [
+            ("ellipse", -1i64, 1000i64),
+            ("ring", 900, 1000),
+            ("thick ring", 600, 1000),
+        ] {
+            for amp in [0, 8, 30] {
+                let mut img = Img::new(w, h, 30);
+                for y in 0..h {
+                    for x in 0..w {
+                        let (dx, dy) = (x as i64 - 190, y as i64 - 160);
+                        let r = dx * dx * 1000 / (150 * 150) + dy * dy * 1000 / (120 * 120);
+                        if r > inner && r <= outer {
+                            img.px[y * w + x] = 210;
+                        }
+                    }
+                }
+                img.noise(amp, &mut Rng(11 + amp as u32));
+                assert_none(&img, &format!("{what} ±{amp}"));
+            }
+        }
+        // noise at several amplitudes on mid-grey, and full-range random bytes
+        for amp in [2, 8, 20, 50, 100, 127] {
+            let mut img = Img::new(w, h, 128);
+            img.noise(amp, &mut Rng(1234 + amp as u32));
+            assert_none(&img, &format!("noise ±{amp}"));
+        }
+        let mut rng = Rng(42);
+        let img = Img {
+            w,
+            h,
+            px: (0..w * h).map(|_| rng.next() as u8).collect(),
+        };
+        assert_none(&img, "random bytes");
+        // sparse bright specks and small round blobs (vessels, calcifications)
+        let mut img = Img::new(w, h, 40);
+        let mut rng = Rng(5);
+        for _ in 0..120 {
+            let (cx, cy, r) = (
+                rng.next() as usize % w,
+                rng.next() as usize % h,
+                2 + rng.next() as usize % 6,
+            );
+            for y in cy.saturating_sub(r)..(cy + r + 1).min(h) {
+                for x in cx.saturating_sub(r)..(cx + r + 1).min(w) {
+                    if (x.abs_diff(cx)).pow(2) + (y.abs_diff(cy)).pow(2) <= r * r {
+                        img.px[y * w + x] = 220;
+                    }
+                }
+            }
+        }
+        assert_none(&img, "blobs");
+    }
+
+    #[test]
+    fn bad_inputs_give_nothing() {
+        assert!(text_boxes(&[], 0, 0).is_empty());
+        assert!(text_boxes(&[0; 10], 5, 3).is_empty());
+        assert!(text_boxes(&[0; 16], 4, 4).is_empty());
+        assert!(text_boxes(&[0; 64], usize::MAX, 2).is_empty());
+        assert!(luminance(&[0; 10], 5, 3, 1, 1, false, false).is_empty());
+        assert!(luminance(&[0; 10], usize::MAX, 3, 1, 1, false, false).is_empty());
+        assert!(luminance(&[0; 12], 2, 2, 2, 1, false, false).is_empty());
+        assert!(luminance(&[0; 12], 2, 2, 1, 4, false, false).is_empty());
+        assert!(luminance(&[0; 12], 0, 2, 1, 1, false, false).is_empty());
+        // odd shapes and tiny images do not panic
+        for (w, h) in [(8, 8), (9, 1000), (1000, 9), (1, 64), (64, 1)] {
+            let px: Vec<u8> = (0..w * h).map(|i| (i * 37 % 256) as u8).collect();
+            let _ = text_boxes(&px, w, h);
+        }
+    }
+
+    #[test]
+    fn luminance_windows_and_converts() {
+        // 16-bit signed, little-endian: -100, 0, 100, 300
+        let s: Vec<u8> = [-100i16, 0, 100, 300]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert_eq!(
+            luminance(&s, 2, 2, 1, 2, true, false),
+            vec![0, 63, 127, 255]
+        );
+        assert_eq!(
+            luminance(&s, 2, 2, 1, 2, true, true),
+            vec![255, 192, 128, 0]
+        );
+        // unsigned reading of the same bytes: -100 is 65436, the largest
+        assert_eq!(luminance(&s, 2, 2, 1, 2, false, false)[0], 255);
+        // colour: black, white, pure green, pure blue
+        let rgb = [0, 0, 0, 255, 255, 255, 0, 255, 0, 0, 0, 255];
+        assert_eq!(
+            luminance(&rgb, 4, 1, 3, 1, false, false),
+            vec![0, 255, 149, 28]
+        );
+        // flat frame; trailing bytes ignored
+        assert_eq!(
+            luminance(&[7, 7, 7, 7, 9], 2, 2, 1, 1, false, false),
+            vec![0; 4]
+        );
+        assert_eq!(
+            luminance(&[0x80, 0x7f], 2, 1, 1, 1, true, false),
+            vec![0, 255]
+        );
+    }
+
+    #[test]
+    fn a_1024_image_is_fast_enough() {
+        let mut rng = Rng(77);
+        let mut img = Img::new(1024, 1024, 0);
+        for y in 0..1024 {
+            for x in 0..1024 {
+                let (dx, dy) = (x as i64 - 512, y as i64 - 540);
+                if dx * dx + dy * dy < 420 * 420 {
+                    img.px[y * 1024 + x] = (100 + (dx * dx + dy * dy) / 3000) as u8;
+                }
+            }
+        }
+        img.noise(10, &mut rng);
+        let lit = img.text("DOE^JOHN 12345678 19700101", 10, 10, 2, 255);
+        let t = std::time::Instant::now();
+        let boxes = img.boxes();
+        let took = t.elapsed();
+        eprintln!("1024x1024: {} boxes in {took:?}", boxes.len());
+        assert_covered(&boxes, &lit, "1024");
+    }
+
+    /// Every native 8/16-bit, 1- or 3-sample image of `tests/data`: ORIGINAL CT/MR give no
+    /// boxes; the others are printed.
+    #[test]
+    fn corpus_originals_give_nothing() {
+        use dicom_core::value::Value;
+        use dicom_dictionary_std::tags;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut dirs = vec![root.clone()];
+        let mut files = Vec::new();
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let mut failures = Vec::new();
+        let mut seen = 0;
+        for path in files {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok((obj, _)) = crate::read::parse(&bytes, false) else {
+                continue;
+            };
+            let get = |t| obj.get(t).and_then(|e| e.to_int::<u32>().ok());
+            let text = |t| {
+                obj.get(t)
+                    .and_then(|e| e.to_str().ok())
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let (Some(rows), Some(cols), Some(bits)) = (
+                get(tags::ROWS),
+                get(tags::COLUMNS),
+                get(tags::BITS_ALLOCATED),
+            ) else {
+                continue;
+            };
+            let spp = get(tags::SAMPLES_PER_PIXEL).unwrap_or(1) as usize;
+            let Some(pixel) = obj.get(tags::PIXEL_DATA) else {
+                continue;
+            };
+            let Value::Primitive(p) = pixel.value() else {
+                continue;
+            };
+            if !(bits == 8 || bits == 16) || !(spp == 1 || spp == 3) {
+                continue;
+            }
+            let (w, h, bps) = (cols as usize, rows as usize, bits as usize / 8);
+            let mut data = p.to_bytes().into_owned();
+            if spp == 3
+                && get(tags::PLANAR_CONFIGURATION) == Some(1)
+                && data.len() >= w * h * 3 * bps
+            {
+                let n = w * h;
+                let mut il = vec![0u8; n * 3 * bps];
+                for i in 0..n {
+                    for k in 0..3 {
+                        for b in 0..bps {
+                            il[(i * 3 + k) * bps + b] = data[(k * n + i) * bps + b];
+                        }
+                    }
+                }
+                data = il;
+            }
+            let signed = get(tags::PIXEL_REPRESENTATION) == Some(1);
+            let invert = text(tags::PHOTOMETRIC_INTERPRETATION) == "MONOCHROME1";
+            let luma = luminance(&data, w, h, spp, bps, signed, invert);
+            let boxes = text_boxes(&luma, w, h);
+            let image_type = text(tags::IMAGE_TYPE);
+            let modality = text(tags::MODALITY);
+            let rel = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            eprintln!(
+                "{rel}: {modality} {image_type} {w}x{h}x{spp} {bits}b: {} boxes {boxes:?}",
+                boxes.len()
+            );
+            seen += 1;
+            if let Some(dir) = std::env::var_os("DETECT_DUMP") {
+                // a PPM of the luminance with the boxes in red, for inspection
+                let mut ppm = format!("P6 {w} {h} 255\n").into_bytes();
+                for (i, &g) in luma.iter().enumerate() {
+                    let (x, y) = ((i % w) as u32, (i / w) as u32);
+                    let edge = boxes.iter().any(|b| {
+                        b.contains(x, y)
+                            && (x == b.x || y == b.y || x + 1 == b.x + b.w || y + 1 == b.y + b.h)
+                    });
+                    ppm.extend_from_slice(&if edge { [255, 0, 0] } else { [g, g, g] });
+                }
+                let name = rel.replace('/', "_");
+                let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.ppm")), ppm);
+            }
+            if image_type.starts_with("ORIGINAL")
+                && (modality == "CT" || modality == "MR")
+                && !boxes.is_empty()
+            {
+                failures.push(format!("{rel}: {boxes:?}"));
+            }
+        }
+        assert!(seen > 0, "no native images found under {}", root.display());
+        assert!(
+            failures.is_empty(),
+            "text found on original CT/MR: {failures:#?}"
+        );
+    }
 }
