@@ -12,12 +12,18 @@
 //! 2. The top-hat is thresholded per 32×32 tile at `max(40, 3 × tile median + 12)`: noise or
 //!    speckle raise the threshold where they are, text on a clean ground keeps it at 40.
 //! 3. 8-connected components (iterative, no recursion) are kept as glyphs when their height is
-//!    6–64 px, they hold at least one stroke's worth of pixels, and they are not solid blobs;
-//!    a component wider than twice its height (touching letters) counts as several glyphs only
-//!    when its rows cross several strokes.
-//! 4. Glyphs of similar height that share a top or bottom line and lie within 1.5 heights of
-//!    each other are grouped into lines; a line of at least 3 glyphs whose box is not mostly
-//!    "almost foreground" (noise) is text. Boxes are padded by 2 px, clipped, and merged.
+//!    6 px to a tenth of the image's larger side (16–64 px), they hold at least one stroke's
+//!    worth of pixels, and they are stroke-like rather than blobs (at most 3/4 of their box
+//!    filled unless a thin bar, at most 4/5 of their pixels interior, stroke width estimated as
+//!    2 × pixels / boundary pixels at most 0.4 × height). A component wider than twice its
+//!    height (touching letters) counts as several glyphs only when a row crosses ≥ 4 strokes.
+//! 4. Glyphs whose heights are within a factor 2, that share a top or a bottom line (± height/6)
+//!    and lie within 2 heights of each other are grouped into lines. A line is text when it has
+//!    at least 3 glyphs, two of them as close as letters of a word (gap ≤ height/2), it is not
+//!    much taller than its tallest glyph (not a chain along a curve), and its box is not noisy:
+//!    pixels just under the threshold (top-hat ≥ threshold/2) are at most a third of the
+//!    foreground, and the foreground fills at most 3/4 of the box. Boxes are padded by 2 px,
+//!    clipped, and overlapping ones merged.
 
 use super::Rect;
 
@@ -523,8 +529,9 @@ fn group(glyphs: &mut [Glyph]) -> Vec<[usize; 4]> {
 }
 
 /// Whether a candidate line stands out from its ground: within its box, pixels that are almost
-/// foreground (top-hat at least half the threshold, but under it) must not outnumber the
-/// foreground, as they do in noise, and the foreground must not fill most of the box.
+/// foreground (top-hat at least half the threshold, but under it) must be at most a third of the
+/// foreground (in noise and anatomy they are about as many), and the foreground must not fill
+/// more than 3/4 of the box.
 fn clean_line(
     b: &[usize; 4],
     tophat: &[u8],
@@ -825,6 +832,41 @@ mod tests {
             img.blur();
             assert_covered(&img.boxes(), &lit, &format!("blurred ×{scale}"));
         }
+    }
+
+    #[test]
+    fn colour_text_through_luminance_and_text_over_anatomy() {
+        // yellow text on black, RGB interleaved, next to a grey "sector"
+        let (w, h) = (320usize, 200usize);
+        let mut grey = Img::new(w, h, 0);
+        let lit = grey.text("DOE^JOHN 19700101", 10, 10, 2, 1);
+        let mut rgb = vec![0u8; w * h * 3];
+        for (i, &v) in grey.px.iter().enumerate() {
+            let (x, y) = (i % w, i / w);
+            let px = if v == 1 {
+                [255, 255, 0]
+            } else if y > 60 && x.abs_diff(160) < (y - 60) {
+                [90, 90, 90]
+            } else {
+                [0, 0, 0]
+            };
+            rgb[i * 3..i * 3 + 3].copy_from_slice(&px);
+        }
+        let luma = luminance(&rgb, w, h, 3, 1, false, false);
+        let boxes = text_boxes(&luma, w, h);
+        assert_covered(&boxes, &lit, "yellow");
+        assert_eq!(boxes.len(), 1, "{boxes:?}");
+        // white annotation over a noisy, smoothly varying tissue
+        let mut rng = Rng(21);
+        let mut img = Img::new(w, h, 0);
+        for y in 0..h {
+            for x in 0..w {
+                img.px[y * w + x] = (60 + x / 4 + y / 5) as u8;
+            }
+        }
+        let lit = img.text("R 12/03 L4-5", 40, 90, 2, 250);
+        img.noise(8, &mut rng);
+        assert_covered(&img.boxes(), &lit, "annotation");
     }
 
     fn assert_none(img: &Img, what: &str) {
