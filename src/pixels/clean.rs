@@ -280,16 +280,7 @@ fn detect_text(
         let Some(f) = decoded.frames.get(k) else {
             continue;
         };
-        let interleaved = frames::planar_to_interleaved(f, geo.spp, geo.bytes_per_sample());
-        let luma = detect::luminance(
-            &interleaved,
-            geo.cols,
-            geo.rows,
-            geo.spp,
-            geo.bytes_per_sample().min(2),
-            geo.signed,
-            geo.photometric == "MONOCHROME1",
-        );
+        let luma = frames::luma_of(f, geo);
         let boxes = detect::text_boxes(&luma, geo.cols, geo.rows);
         if let Some(b) = boxes.first() {
             return Ok(unreviewed_decision(

@@ -69,8 +69,8 @@ pub fn text_boxes(luma: &[u8], width: usize, height: usize) -> Vec<Rect> {
 /// Windows a frame of samples to 8-bit luminance for [`text_boxes`].
 ///
 /// `samples` are little-endian, `bytes_per_sample` 1 or 2, `signed` two's complement,
-/// `components` 1 or 3 (interleaved, planar configuration 0; colour becomes luma by
-/// `(r*77 + g*150 + b*29) >> 8`). The values are windowed to their own min/max over the frame
+/// `components` 1 or 3 (interleaved, planar configuration 0; colour becomes its brightest
+/// channel, so that saturated blue or red text stands out as much as white text). The values are windowed to their own min/max over the frame
 /// (a flat frame gives 0), and `invert` (MONOCHROME1) turns 0 into 255. Only the first
 /// `width * height * components * bytes_per_sample` bytes are read (trailing padding or further
 /// frames are ignored); fewer bytes than that, or other parameters, give an empty result.
@@ -113,7 +113,7 @@ pub fn luminance(
         raw
     } else {
         raw.chunks_exact(3)
-            .map(|p| (p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8)
+            .map(|p| p[0].max(p[1]).max(p[2]))
             .collect()
     };
     let lo = values.iter().copied().min().unwrap_or(0);

@@ -309,6 +309,30 @@ pub fn decode(obj: &InMemDicomObject, ts: &str) -> Result<Decoded, PixelError> {
     })
 }
 
+/// The 8-bit luminance of a canonical frame for the text detector and the review (YBR: the Y
+/// plane; RGB: the brightest channel; MONOCHROME1 inverted).
+pub fn luma_of(frame: &[u8], g: &Geometry) -> Vec<u8> {
+    let bps = g.bytes_per_sample().min(2);
+    if g.bytes_per_sample() > 2 {
+        return vec![0; g.rows * g.cols];
+    }
+    let n = g.rows * g.cols;
+    if g.spp == 3 && g.photometric.starts_with("YBR") {
+        let y = frame.get(..n * bps).unwrap_or_default();
+        return super::detect::luminance(y, g.cols, g.rows, 1, bps, false, false);
+    }
+    let interleaved = planar_to_interleaved(frame, g.spp, bps);
+    super::detect::luminance(
+        &interleaved,
+        g.cols,
+        g.rows,
+        g.spp,
+        bps,
+        g.signed,
+        g.photometric == "MONOCHROME1",
+    )
+}
+
 /// Interleaved samples (colour by pixel) to planes.
 pub fn interleaved_to_planar(s: &[u8], spp: usize, bps: usize) -> Vec<u8> {
     if spp == 1 {

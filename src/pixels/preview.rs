@@ -58,15 +58,7 @@ pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FrameP
         detail: "no frame".into(),
     })?;
     let interleaved = frames::planar_to_interleaved(f, geo.spp, geo.bytes_per_sample());
-    let luma = detect::luminance(
-        &interleaved,
-        geo.cols,
-        geo.rows,
-        geo.spp,
-        geo.bytes_per_sample().min(2),
-        geo.signed,
-        geo.photometric == "MONOCHROME1",
-    );
+    let luma = frames::luma_of(f, geo);
     let detected = detect::text_boxes(&luma, geo.cols, geo.rows);
     let rgba = if geo.spp == 3 && geo.bytes_per_sample() == 1 && !geo.photometric.starts_with("YBR")
     {
