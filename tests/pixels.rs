@@ -78,7 +78,11 @@ fn output_of(run: &Run, name: &str) -> (PathBuf, Vec<u8>) {
 
 #[test]
 fn text_carriers_without_a_rule_are_held_and_ordinary_images_pass_untouched() {
-    let run = run("pixels-held", &["--preset", "research"], &[fixtures()]);
+    let run = run(
+        "pixels-held",
+        &["--preset", "research", "--hold-unreviewed"],
+        &[fixtures()],
+    );
     for name in CARRIERS {
         assert_eq!(
             outcome(&run, name),
@@ -121,7 +125,7 @@ fn rules_black_out_the_text_and_nothing_else() {
     let rules = rules();
     let run = run(
         "pixels-clean",
-        &["--preset", "research", "--pixel-rules", &rules],
+        &["--preset", "research", "--hold-unreviewed", "--pixel-rules", &rules],
         &[fixtures()],
     );
     let mut outputs = Vec::new();

@@ -417,3 +417,176 @@ fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: dicom_core::VR, v: &str) {
         dicom_core::value::PrimitiveValue::from(v),
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pixels::check::check_cleaned;
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::{DataElement, VR};
+    use dicom_object::meta::FileMetaTableBuilder;
+
+    /// A synthetic image: `frames` frames of `rows` x `cols`, pixel value from a formula.
+    fn image(
+        photometric: &str,
+        spp: u16,
+        bits: u16,
+        stored: u16,
+        signed: bool,
+        planar: bool,
+        frames: usize,
+        data: Vec<u8>,
+    ) -> InMemDicomObject {
+        let us = |t, v: u16| DataElement::new(t, VR::US, PrimitiveValue::from(v));
+        let mut o = InMemDicomObject::from_element_iter([
+            DataElement::new(tags::SOP_CLASS_UID, VR::UI, PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.7")),
+            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from("1.2.3.4")),
+            DataElement::new(tags::MODALITY, VR::CS, PrimitiveValue::from("OT")),
+            DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, PrimitiveValue::from(photometric)),
+            DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, PrimitiveValue::from(frames.to_string())),
+            us(tags::SAMPLES_PER_PIXEL, spp),
+            us(tags::ROWS, 6),
+            us(tags::COLUMNS, 10),
+            us(tags::BITS_ALLOCATED, bits),
+            us(tags::BITS_STORED, stored),
+            us(tags::HIGH_BIT, stored - 1),
+            us(tags::PIXEL_REPRESENTATION, u16::from(signed)),
+        ]);
+        if spp == 3 {
+            o.put(us(tags::PLANAR_CONFIGURATION, u16::from(planar)));
+        }
+        frames::put_native(&mut o, data, if bits > 8 { VR::OW } else { VR::OB });
+        o
+    }
+
+    fn write(o: &InMemDicomObject, ts: &str) -> Vec<u8> {
+        let meta = FileMetaTableBuilder::new()
+            .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.7")
+            .media_storage_sop_instance_uid("1.2.3.4")
+            .transfer_syntax(ts)
+            .build()
+            .expect("meta");
+        let mut out = Vec::new();
+        o.clone().with_exact_meta(meta).write_all(&mut out).expect("writes");
+        out
+    }
+
+    fn clean_and_check(mut o: InMemDicomObject, ts: &str, regions: Vec<Rect>) -> Vec<u8> {
+        let d = Decision::Clean {
+            rule: "test".into(),
+            regions,
+            why: "test".into(),
+        };
+        let a = apply(&mut o, ts, d, Unreviewed::Hold).expect("cleans");
+        assert!(a.cleaned);
+        let out_ts = a.transfer_syntax.clone().unwrap_or(ts.to_string());
+        let bytes = write(&o, &out_ts);
+        let c = a.check.expect("check input");
+        check_cleaned(&c.decoded, &c.regions, c.palette_black, &bytes).expect("self-check passes");
+        bytes
+    }
+
+    const R: Rect = Rect { x: 3, y: 1, w: 3, h: 2 };
+
+    #[test]
+    fn every_layout_is_cleaned_and_checked() {
+        let pattern = |n: usize| (0..n).map(|i| (i * 7 + 3) as u8).collect::<Vec<u8>>();
+        let cases: Vec<(&str, u16, u16, u16, bool, bool, usize, usize)> = vec![
+            // photometric, spp, bits, stored, signed, planar, frames, bytes
+            ("MONOCHROME2", 1, 8, 8, false, false, 2, 120),
+            ("MONOCHROME1", 1, 16, 12, false, false, 1, 120),
+            ("MONOCHROME2", 1, 16, 12, true, false, 3, 360),
+            ("RGB", 3, 8, 8, false, false, 2, 360),
+            ("RGB", 3, 8, 8, false, true, 1, 180),
+            ("YBR_FULL_422", 3, 8, 8, false, false, 2, 240),
+            ("MONOCHROME2", 1, 1, 1, false, false, 3, 23),
+        ];
+        for ts in [syntax::EXPLICIT_LE, syntax::IMPLICIT_LE, syntax::EXPLICIT_BE] {
+            for &(p, spp, bits, stored, signed, planar, frames, n) in &cases {
+                let o = image(p, spp, bits, stored, signed, planar, frames, pattern(n));
+                let bytes = clean_and_check(o, ts, vec![R]);
+                assert!(!bytes.is_empty(), "{ts} {p} {bits}");
+            }
+        }
+    }
+
+    #[test]
+    fn rle_is_re_encoded_and_checked() {
+        let o = image("RGB", 3, 8, 8, false, false, 2, (0..360).map(|i| (i % 251) as u8).collect());
+        // Encode as RLE first.
+        let d = frames::decode(&o, syntax::EXPLICIT_LE).expect("decodes");
+        let frags: Vec<Vec<u8>> = d
+            .frames
+            .iter()
+            .map(|f| rle::encode_frame(f, 6, 10, 3, 8).expect("encodes"))
+            .collect();
+        let mut o = o;
+        frames::put_fragments(&mut o, frags, true);
+        o.put(DataElement::new(tags::PLANAR_CONFIGURATION, VR::US, PrimitiveValue::from(1u16)));
+        clean_and_check(o, syntax::RLE, vec![R]);
+    }
+
+    #[test]
+    fn the_check_catches_a_change_outside_and_text_left_inside() {
+        let mut o = image("MONOCHROME2", 1, 8, 8, false, false, 1, vec![100; 60]);
+        let d = Decision::Clean {
+            rule: "t".into(),
+            regions: vec![R],
+            why: "t".into(),
+        };
+        let a = apply(&mut o, syntax::EXPLICIT_LE, d, Unreviewed::Hold).expect("cleans");
+        let c = a.check.expect("check");
+        // Outside changed.
+        let mut bad = o.clone();
+        let mut px = vec![100u8; 60];
+        for y in 1..3 {
+            for x in 3..6 {
+                px[y * 10 + x] = 0;
+            }
+        }
+        px[0] = 99;
+        frames::put_native(&mut bad, px.clone(), VR::OB);
+        assert!(check_cleaned(&c.decoded, &c.regions, None, &write(&bad, syntax::EXPLICIT_LE)).is_err());
+        // Inside not black.
+        px[0] = 100;
+        px[13] = 100;
+        frames::put_native(&mut bad, px, VR::OB);
+        assert!(check_cleaned(&c.decoded, &c.regions, None, &write(&bad, syntax::EXPLICIT_LE)).is_err());
+    }
+
+    #[test]
+    fn decisions() {
+        let rules = RuleSet::parse(
+            "[[rule]]\nname = \"us\"\naction = \"clean\"\nregions = [[0, 0, 10, 2]]\n[rule.match]\nModality = \"US\"\n",
+        )
+        .expect("rules");
+        let sig = |m: &str, it: &str| Signature {
+            modality: m.into(),
+            image_type: it.into(),
+            rows: 6,
+            columns: 10,
+            ..Signature::default()
+        };
+        assert!(matches!(decide(&sig("US", ""), &rules, Unreviewed::Hold), Decision::Clean { .. }));
+        assert!(matches!(
+            decide(&sig("XA", ""), &rules, Unreviewed::Hold),
+            Decision::Reject(Rejection::PixelReview { .. })
+        ));
+        assert!(matches!(decide(&sig("XA", ""), &rules, Unreviewed::Keep), Decision::Keep(_)));
+        assert!(matches!(
+            decide(&sig("XA", ""), &rules, Unreviewed::Exclude),
+            Decision::Reject(Rejection::PixelExcluded { .. })
+        ));
+        assert!(matches!(
+            decide(&sig("CT", "DERIVED\\SECONDARY"), &rules, Unreviewed::Hold),
+            Decision::Detect(_)
+        ));
+        assert_eq!(decide(&sig("CT", "ORIGINAL\\PRIMARY"), &rules, Unreviewed::Hold), Decision::Pass(None));
+    }
+
+    #[test]
+    fn text_segment_hint() {
+        assert!(may_hold_text_segments(&[1, 0xFF, 0xFE, 0]));
+        assert!(!may_hold_text_segments(&[0xFF, 0xD8, 0xFF, 0xDB, 0xFF]));
+    }
+}

@@ -986,11 +986,11 @@ mod tests {
         );
         // unsigned reading of the same bytes: -100 is 65436, the largest
         assert_eq!(luminance(&s, 2, 2, 1, 2, false, false)[0], 255);
-        // colour: black, white, pure green, pure blue
-        let rgb = [0, 0, 0, 255, 255, 255, 0, 255, 0, 0, 0, 255];
+        // colour by its brightest channel: black, white, pure green, pure blue, dark red
+        let rgb = [0, 0, 0, 255, 255, 255, 0, 255, 0, 0, 0, 255, 51, 0, 0];
         assert_eq!(
-            luminance(&rgb, 4, 1, 3, 1, false, false),
-            vec![0, 255, 149, 28]
+            luminance(&rgb, 5, 1, 3, 1, false, false),
+            vec![0, 255, 255, 255, 51]
         );
         // flat frame; trailing bytes ignored
         assert_eq!(
