@@ -65,7 +65,12 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn pixel_tail_path_equals_whole_object_path() {
-    let all = harness::files_under(&harness::data());
+    // The synthetic burned-in text images (tests/data/pixels) are not carried over byte for
+    // byte on purpose (their JPEG comment is removed): tests/pixels.rs owns them.
+    let all: Vec<_> = harness::files_under(&harness::data())
+        .into_iter()
+        .filter(|p| !p.starts_with(harness::data().join("pixels")))
+        .collect();
     let mut compared = 0;
     let mut encapsulated = 0;
     let mut syntaxes = BTreeSet::new();

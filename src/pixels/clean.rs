@@ -419,6 +419,7 @@ fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: dicom_core::VR, v: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 mod tests {
     use super::*;
     use crate::pixels::check::check_cleaned;
