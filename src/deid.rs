@@ -23,8 +23,9 @@ use crate::read::{self, string_of, Object};
 use crate::uid::Keyed;
 use crate::verify::{self, Identifiers};
 
-/// Implementation Class UID of this tool (PS3.7 D.3.3.2), a fixed UUID-derived UID.
-pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.170236946398627497187357374128640163215";
+/// Implementation Class UID of this tool (PS3.7 D.3.3.2): the decimal of a fixed random
+/// (version 4) UUID, PS3.5 B.2.
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.65358359233945988813780104416427153783";
 /// Implementation Version Name (SH, ≤ 16).
 pub const IMPLEMENTATION_VERSION_NAME: &str = "DICOM_DEID_010";
 /// Text written to DeidentificationMethod (first value).

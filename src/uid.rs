@@ -1,7 +1,10 @@
 //! Keyed, deterministic UID replacement (PS3.15 E.1-1 action U).
 //!
-//! A new UID is `2.25.` followed by the decimal value of the first 128 bits of
-//! HMAC-SHA-256(project secret, "uid:" + original UID) (PS3.5 B.2: UUID-derived UIDs under `2.25`).
+//! A new UID is `2.25.` followed by the decimal value of a UUID (PS3.5 B.2, ITU-T X.667): a
+//! version-8 (custom) UUID, RFC 9562, whose 122 free bits are the first bits of
+//! HMAC-SHA-256(project secret, "uid" + original UID); the `uuid` crate sets the version nibble
+//! and the variant bits. (Batches made before this derivation used the 128 hash bits as they
+//! were, which are not valid UUIDs: their UIDs differ from this version's for the same secret.)
 //! The same secret gives the same UID on every run and machine, so references between objects
 //! (SEG, RTSTRUCT, SR → images) survive; without the secret the mapping cannot be reversed by
 //! guessing candidate UIDs.
@@ -65,7 +68,8 @@ impl Keyed {
         let h = self.mac("uid", uid.as_bytes());
         let mut b = [0u8; 16];
         b.copy_from_slice(&h[..16]);
-        format!("2.25.{}", u128::from_be_bytes(b))
+        let uuid = uuid::Builder::from_custom_bytes(b).into_uuid();
+        format!("2.25.{}", uuid.as_u128())
     }
 }
 
@@ -94,5 +98,18 @@ mod tests {
         assert!(a.map_uid(u).starts_with("2.25."));
         assert!(is_valid_uid(&a.map_uid(u)));
         assert_eq!(a.map_uid(&format!("{u}\0")), a.map_uid(u));
+    }
+
+    #[test]
+    fn every_uid_is_a_uuid() {
+        let k = Keyed::new(b"secret");
+        for i in 0..1000 {
+            let m = k.map_uid(&format!("1.2.3.{i}"));
+            let n: u128 = m["2.25.".len()..].parse().expect("decimal");
+            let u = uuid::Uuid::from_u128(n);
+            assert_eq!(u.get_version_num(), 8, "{m}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{m}");
+            assert!(is_valid_uid(&m) && m.len() <= 64, "{m}");
+        }
     }
 }

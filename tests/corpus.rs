@@ -833,3 +833,40 @@ fn images_that_may_show_text_are_held_by_default() {
     let summary = held_run.log.text.lines().last().unwrap();
     assert!(summary.contains(", held 5,"), "{summary}");
 }
+
+/// PS3.5 B.2: a UID under `2.25.` is the decimal of a UUID (ITU-T X.667: RFC 4122 variant, a
+/// known version). Every such UID of every output, meta group included, is one.
+#[test]
+fn every_uid_under_2_25_is_a_uuid() {
+    let run = research();
+    let mut checked = 0;
+    for w in run.written() {
+        let p = dicom(&w.output, &w.out_path);
+        let mut uids: Vec<String> = Vec::new();
+        if let Some(m) = &p.meta {
+            uids.push(m.media_storage_sop_instance_uid().to_string());
+            uids.push(m.implementation_class_uid().to_string());
+        }
+        walk(&p.dataset, &mut |_, _, vr, v| {
+            if vr == VR::UI {
+                uids.extend(v.to_multi_str().iter().map(|s| s.to_string()));
+            }
+        });
+        for u in uids {
+            let u = u.trim_end_matches(['\0', ' ']);
+            let Some(d) = u.strip_prefix("2.25.") else {
+                continue;
+            };
+            let n: u128 = d.parse().unwrap_or_else(|_| panic!("{u}: not a 128-bit decimal"));
+            let version = (n >> 76) & 0xF;
+            let variant = (n >> 62) & 0b11;
+            assert!(
+                variant == 0b10 && (1..=8).contains(&version),
+                "{}: {u} is not a UUID (variant {variant:b}, version {version})",
+                w.out_path
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} UIDs checked");
+}
