@@ -20,7 +20,7 @@
 // memory; nothing leaves the machine.
 //
 // Test hooks (data-testid): pixel-review (the container), pixel-group (data-count,
-// data-decision), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
+// data-decision, data-preview, data-detected: the detector's boxes in the shown frame), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
 // pixel-rules-download, pixel-rules-input.
 import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from './dicom-deid.js';
 import { el, plural, saveBlob } from './ui.js';
@@ -594,6 +594,7 @@ export class PixelReview {
     ruleCell.textContent = p.info.rule ? `${p.info.rule}${p.info.rule_regions.length ? ` (regions ${p.info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ')})` : ''}` : 'none: held unless you decide';
     g.node.dataset.preview = 'drawn';
     g.node.dataset.frames = String(p.frames);
+    g.node.dataset.detected = String(p.info.detected.length);
     this.#draw(g);
     this.#updateGroup(g);
   }
