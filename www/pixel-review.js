@@ -591,7 +591,7 @@ export class PixelReview {
       g.canvas.width = p.width;
       g.canvas.height = p.height;
     }
-    ruleCell.textContent = p.info.rule ? `${p.info.rule}${p.info.rule_regions.length ? ` (regions ${p.info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ')})` : ''}` : 'none: held unless you decide';
+    ruleCell.textContent = p.info.rule ? `${p.info.rule}${p.info.rule_regions.length ? ` (regions ${p.info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ')})` : ''}` : 'none (see "If undecided")';
     g.node.dataset.preview = 'drawn';
     g.node.dataset.frames = String(p.frames);
     g.node.dataset.detected = String(p.info.detected.length);
