@@ -6,6 +6,7 @@ import {
   checkLists, checkOptions, clearSpool, deidentify, entriesFromDrop, generateSecret, listSource, loadEngine, messageOf,
   outputSupport, PRESETS, pickOutputFile, presetOptions, previewFile, readSecretFile, secretFingerprint,
 } from './dicom-deid.js';
+import { PixelReview } from './pixel-review.js';
 import { countsList, el, fmtBytes, plural, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -42,6 +43,7 @@ const state = {
   previewSeq: 0,
   controller: null,
   urls: [],
+  review: null, // the burned-in text review (pixel-review.js)
 };
 
 // ---------------------------------------------------------------- messages
@@ -192,6 +194,19 @@ async function refreshSelection() {
   renderSelection();
   state.previewFrom = 0;
   schedulePreview(0);
+  startReview();
+}
+
+// ---------------------------------------------------------------- burned-in text review
+
+/** Reads the selection's headers and lists the images that may show burned-in text. */
+async function startReview() {
+  if (!state.expanded.items.length) {
+    state.review.clear();
+    return;
+  }
+  const config = await validConfig();
+  state.review.review(state.expanded, { options: config || undefined }).catch((e) => console.warn('pixel review failed', e));
 }
 
 function renderSelection() {
@@ -377,6 +392,7 @@ function setRunning(on) {
   for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear-selection', 'secret-input', 'secret-generate', 'mapping-input', 'key-input', 'config-input', 'preset'])
     $(id).disabled = on;
   for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
+  state.review.setDisabled(on);
   updateStart();
 }
 
@@ -417,8 +433,10 @@ async function start() {
       return;
     }
   }
-  const config = await validConfig();
-  if (!config) return;
+  const checked = await validConfig();
+  if (!checked) return;
+  // The review's decisions as pixel rules, in front of the configuration's own.
+  const config = state.review.withRules(checked);
   clearResults();
   if (state.expanding) await state.expanding;
   if (!state.secret) await setSecret(generateSecret(), 'New secret generated for this run: save it now, you need it for later batches');
@@ -474,7 +492,7 @@ function showResult(r, handle) {
   const t = r.stats;
   const summary = $('summary');
   const mbps = t.bytesIn / 1e6 / Math.max(t.seconds, 1e-9);
-  setSummaryData(summary, s);
+  setSummaryData(summary, s, r.cleaned.length);
   summary.dataset.mbps = mbps.toFixed(2);
   summary.dataset.seconds = t.seconds.toFixed(3);
   summary.dataset.scanSeconds = t.scanSeconds.toFixed(3);
@@ -483,7 +501,7 @@ function showResult(r, handle) {
   const stem = handle ? handle.name.replace(/\.zip$/i, '') : 'deidentified';
   summary.replaceChildren(
     el('p', { class: 'done', text: `Finished: ${plural(s.seen, 'file')} seen.` }),
-    countsList(s),
+    countsList(s, r.cleaned.length),
     el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(t.bytesIn)} de-identified in ${t.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(t.workers, 'worker')}: headers read in ${t.scanSeconds.toFixed(1)} s, files rewritten in ${t.processSeconds.toFixed(1)} s).` }),
   );
   if (r.zipLocation === 'picked') {
@@ -497,6 +515,7 @@ function showResult(r, handle) {
   $('downloads-note').hidden = false;
   $('problems').querySelector('tbody').replaceChildren(...problemRows(r.problems));
   $('problems').hidden = r.problems.length === 0;
+  state.review.showResult(r);
   $('progress').value = 1;
   $('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${t.seconds.toFixed(1)} s.`;
   summary.dataset.state = 'done';
@@ -529,6 +548,7 @@ function wire() {
     state.expanded = NOTHING;
     renderSelection();
     $('preview').hidden = true;
+    state.review.clear();
   });
 
   const zone = $('drop-zone');
@@ -662,6 +682,7 @@ async function main() {
   }
   $('version').textContent = version;
   fillForm(state.presets.basic);
+  state.review = new PixelReview($('pixel-review'));
   wire();
   document.body.dataset.state = 'idle';
   updateStart();

@@ -19,11 +19,14 @@
 // data-testid hooks inside the shadow root, as on the page: folder-input, zip-input, pick-folder,
 // drop-zone, counts, preset, id-prefix, mapping-input, key-input, secret-input, secret-generate,
 // secret-save, secret-status, start, cancel, progress, error, summary, download-zip,
-// download-key, download-log, problems.
+// download-key, download-log, problems; the burned-in text review (pixel-review.js, shared with
+// the page): pixel-review, pixel-group, pixel-preview, pixel-clean, pixel-keep, pixel-exclude,
+// pixel-rules-download, pixel-rules-input.
 import {
   PRESETS, checkLists, deidentify, entriesFromDrop, generateSecret, listSource, loadEngine, messageOf, outputSupport,
   pickOutputFile, readSecretFile, secretFingerprint, DeidError,
 } from './dicom-deid.js';
+import { PixelReview } from './pixel-review.js';
 import { countsList, el, fmtBytes, plural, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
 
 /** The custom properties the element reads, with their defaults (documented in README.md). */
@@ -74,7 +77,7 @@ button:focus-visible, .vh:focus-visible + .btn, a:focus-visible, select:focus-vi
 progress { width: 100%; height: 14px; accent-color: var(--_accent); }
 .error { color: var(--_error); font-weight: 600; }
 .warn { color: var(--_error); }
-dl.counts { display: flex; gap: 28px; margin: 8px 0; }
+dl.counts { display: flex; flex-wrap: wrap; gap: 8px 28px; margin: 8px 0; }
 dl.counts dt { font-size: 0.85em; color: var(--_muted); }
 dl.counts dd { margin: 0; font-size: 1.4em; font-weight: 650; }
 .downloads { display: flex; flex-wrap: wrap; gap: 8px; margin: 10px 0 4px; }
@@ -136,6 +139,9 @@ function template() {
         t('input', 'secret-input', { type: 'file', id: 'secret-input', class: 'vh' }),
         el('label', { class: 'btn', for: 'secret-input' }, 'Load secret file…'),
         t('button', 'secret-save', { type: 'button', disabled: '' }, 'Save secret file…'))),
+    el('section', { part: 'section', id: 'pixel-review', 'aria-labelledby': 'h-pixels' },
+      el('h3', { id: 'h-pixels', text: 'Burned-in text' }),
+      el('p', { class: 'hint', text: 'Images that may show names in the pixels (ultrasound, screen and secondary captures…) are held unless you decide here: draw rectangles over the text and clean them, keep them as they are, or leave them out. The decisions download as a rules file for the next batch or the command line.' })),
     el('section', { part: 'section' },
       el('h3', { text: 'De-identify' }),
       el('label', { class: 'row hint', id: 'ask-label', hidden: '' }, el('input', { type: 'checkbox', id: 'ask', checked: '' }), 'Ask where to save the zip (written straight to disk)'),
@@ -176,6 +182,7 @@ export class DicomDeidElement extends HTMLElement {
   #timer = null;
   #support = { savePicker: false, opfs: false };
   #started = false;
+  #review;
 
   /** Extra configuration keys (as for the CLI's --config), under preset and id-prefix. */
   options = {};
@@ -188,6 +195,8 @@ export class DicomDeidElement extends HTMLElement {
     this.#root = this.attachShadow({ mode: 'open' });
     styles(this.#root);
     this.#root.append(template());
+    // The burned-in text review: the same module as the page's, rendered into this shadow tree.
+    this.#review = new PixelReview(this.#root.getElementById('pixel-review'));
   }
 
   /** 'loading', 'idle', 'running', 'unsupported' (also on the host as data-state). */
@@ -289,6 +298,7 @@ export class DicomDeidElement extends HTMLElement {
       this.#entries = [];
       this.#selection = null;
       this.#showSelection();
+      this.#review.clear();
     });
     const zone = this.#q('drop-zone');
     zone.addEventListener('dragover', (e) => {
@@ -353,7 +363,10 @@ export class DicomDeidElement extends HTMLElement {
     this.#listing = run;
     try {
       const selection = await run;
-      if (this.#listing === run) this.#selection = selection;
+      if (this.#listing === run) {
+        this.#selection = selection;
+        this.#review.review(selection, { options: this.#config() }).catch(() => {});
+      }
     } catch (e) {
       this.#fail(e);
     } finally {
@@ -404,6 +417,7 @@ export class DicomDeidElement extends HTMLElement {
     for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear', 'preset', 'id-prefix', 'mapping-input', 'key-input', 'secret-input', 'secret-generate']) {
       this.#q(id).disabled = !ready || running;
     }
+    this.#review.setDisabled(!ready || running);
   }
 
   // ------------------------------------------------------------ the run
@@ -475,7 +489,8 @@ export class DicomDeidElement extends HTMLElement {
     try {
       const result = await deidentify({
         source: this.#selection,
-        options: this.#config(),
+        // The review's decisions as pixel rules, in front of the options' own.
+        options: this.#review.withRules(this.#config()),
         secret: this.#secret,
         mapping: this.#mapping,
         existingKey: this.#key,
@@ -519,11 +534,11 @@ export class DicomDeidElement extends HTMLElement {
   #showResult(r, output) {
     const s = r.summary;
     const summary = this.#q('summary');
-    setSummaryData(summary, s);
+    setSummaryData(summary, s, r.cleaned.length);
     const reasons = reasonsText(s);
     summary.replaceChildren(
       el('p', { text: `Finished: ${plural(s.seen, 'file')} seen.` }),
-      countsList(s),
+      countsList(s, r.cleaned.length),
       ...(reasons ? [el('p', { class: 'hint', text: `Reasons: ${reasons}.` })] : []),
       ...(output ? [el('p', { text: `The zip was saved as ${output.name}.` })] : []),
     );
@@ -535,6 +550,7 @@ export class DicomDeidElement extends HTMLElement {
     const problems = this.#q('problems');
     problems.tBodies[0].replaceChildren(...problemRows(r.problems));
     problems.hidden = r.problems.length === 0;
+    this.#review.showResult(r);
     this.#q('progress').value = 1;
     this.#id('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${r.stats.seconds.toFixed(1)} s.`;
     summary.dataset.state = 'done';

@@ -59,6 +59,12 @@ export interface DeidOptions {
   forced?: Record<string, string>;
   /** Self-check every output (default true). */
   verify?: boolean;
+  /** Pixel rules for burned-in text, consulted first (as the CLI's --pixel-rules). */
+  pixel_rules?: PixelRule[];
+  /** What happens to images that may show text and that no rule covers (default hold). */
+  unreviewed_pixels?: 'hold' | 'keep' | 'exclude';
+  /** Whether the shipped default pixel rules apply after the user's (default true). */
+  default_pixel_rules?: boolean;
   [key: string]: unknown;
 }
 
@@ -126,6 +132,10 @@ export interface DeidSummary {
   written: number;
   rejected: number;
   skipped: number;
+  /** Images that may show burned-in text and that no pixel rule covers (not written). */
+  held: number;
+  /** Images left out by a pixel rule (action exclude) or `unreviewed_pixels: "exclude"`. */
+  excluded: number;
   /** Counts by reason code (e.g. not_dicom, truncated, duplicate). */
   by_reason: Record<string, number>;
   bytes_in: number;
@@ -182,8 +192,10 @@ export interface DeidResult {
   /** The log: one row per input file, then a summary line. */
   logCsv: string;
   summary: DeidSummary;
-  /** The log rows of the files not written. */
+  /** The log rows of the files not written (rejected, skipped, held, excluded…). */
   problems: DeidProblem[];
+  /** The log rows of the files written with regions of burned-in text blacked out (reason_code pixels_cleaned). */
+  cleaned: DeidProblem[];
   stats: { seconds: number; scanSeconds: number; processSeconds: number; bytesIn: number; workers: number };
   /** Deletes a zip spooled in OPFS (the `zip` Blob stops working). */
   discard(): Promise<void>;
@@ -252,3 +264,69 @@ export declare function clearSpool(): Promise<void>;
 
 /** The message of anything thrown, for display. */
 export declare function messageOf(error: unknown): string;
+
+/** A condition of a pixel rule: an exact value (trimmed), a number (Rows, Columns) or a case-insensitive substring. */
+export type PixelCondition = string | number | { contains: string };
+
+/** A pixel rule (a `[[rule]]` of a rules file): the first rule that matches an image decides. */
+export interface PixelRule {
+  name: string;
+  source?: string;
+  action: 'clean' | 'keep' | 'exclude';
+  /** Regions to black out (clean): [x, y, width, height] in image pixels. */
+  regions?: [number, number, number, number][];
+  match: Partial<Record<'Modality' | 'Manufacturer' | 'ManufacturerModelName' | 'Rows' | 'Columns' | 'ImageType' | 'SOPClassUID' | 'PhotometricInterpretation', PixelCondition>>;
+}
+
+/** The header values pixel rules match on. */
+export interface PixelSignature {
+  modality: string;
+  manufacturer: string;
+  model: string;
+  rows: number;
+  columns: number;
+  image_type: string;
+  sop_class: string;
+  photometric: string;
+  transfer_syntax: string;
+  burned_in_annotation: string;
+  recognizable_visual_features: string;
+}
+
+/** The pixel gate's decision from the header. */
+export interface PixelGate {
+  class: 'pass' | 'possible' | 'carrier';
+  reasons: string[];
+}
+
+/** The images of a selection the pixel gate flags (headers only). */
+export declare function scanPixelGate(
+  source: DeidSource,
+  options?: { signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void; workers?: number },
+): Promise<{ item: SelectionItem; signature: PixelSignature; gate: PixelGate }[]>;
+
+/** One frame decoded by the engine for the pixel review. */
+export interface PixelPreview {
+  width: number;
+  height: number;
+  frames: number;
+  frame: number;
+  rgba: Uint8ClampedArray;
+  info: {
+    signature: PixelSignature;
+    gate: PixelGate;
+    /** The name of the rule that matches (the options' rules, then the defaults), or null. */
+    rule: string | null;
+    rule_regions: [number, number, number, number][];
+    /** Text-like boxes the engine's detector finds. */
+    detected: [number, number, number, number][];
+  };
+}
+
+export declare function pixelPreview(item: SelectionItem, options?: { frame?: number; options?: DeidOptions | string }): Promise<PixelPreview>;
+
+/** Pixel rules as a rules file (TOML) for the CLI's --pixel-rules. */
+export declare function pixelRulesToml(rules: PixelRule[]): Promise<string>;
+
+/** The rules of a rules file (TOML or JSON), checked. */
+export declare function parsePixelRules(text: string | Blob): Promise<PixelRule[]>;

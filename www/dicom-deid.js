@@ -7,7 +7,7 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, parse_config, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, { WebJob, parse_config, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
 import { compileEngine } from './assets.js';
 import { DeidError, asDeidError, messageOf } from './errors.js';
 import { WorkerPool } from './pool.js';
@@ -281,6 +281,110 @@ export async function previewFile(item, { options, secret, mapping, existingKey 
   }
 }
 
+// ---------------------------------------------------------------- burned-in text (pixel review)
+
+/** Scans in flight per worker for scanPixelGate (each reads a few KiB). */
+const GATE_SCANS_PER_WORKER = 8;
+
+/**
+ * Reads the headers of every file of a selection (as a run's scan does, the first KiB of each
+ * file where they suffice) and returns the images the pixel gate flags as possibly showing
+ * burned-in text (PS3.15 E.3.1): [{item, signature, gate}] in selection order, where
+ * signature is {modality, manufacturer, model, rows, columns, image_type, sop_class,
+ * photometric, transfer_syntax, burned_in_annotation, recognizable_visual_features} and gate is
+ * {class: 'possible' | 'carrier', reasons}. Options: signal (AbortSignal), onProgress({done,
+ * total}), workers (default: up to 4). Files that are not DICOM are left out (the run logs them).
+ */
+export async function scanPixelGate(source, { signal, onProgress, workers } = {}) {
+  const { module } = await loadEngineOnce();
+  const selection = await listSource(source);
+  const items = selection.items;
+  const flagged = [];
+  if (!items.length) return flagged;
+  const cores = (globalThis.navigator && navigator.hardwareConcurrency) || 1;
+  const pool = new WorkerPool(module, Math.max(1, Math.min(items.length, Math.floor(workers || Math.min(4, cores)))));
+  const stop = () => pool.terminate();
+  if (signal) signal.addEventListener('abort', stop);
+  const aborted = () => new DeidError('aborted', 'the scan was cancelled');
+  try {
+    await pool.ready;
+    const results = new Array(items.length);
+    let next = 0;
+    let done = 0;
+    const one = async () => {
+      while (next < items.length) {
+        if (signal && signal.aborted) throw aborted();
+        const i = next++;
+        const r = await pool.run({ op: 'scan', item: items[i], keep: false });
+        results[i] = r;
+        done++;
+        if (onProgress) onProgress({ done, total: items.length });
+      }
+    };
+    await Promise.all(Array.from({ length: pool.size * GATE_SCANS_PER_WORKER }, one));
+    items.forEach((item, i) => {
+      const r = results[i];
+      if (!r || r.scan === undefined) return;
+      let rec;
+      try {
+        rec = JSON.parse(r.scan);
+      } catch {
+        return;
+      }
+      const ok = rec && rec.result && rec.result.Ok;
+      if (!ok || !ok.pixel_gate || !ok.pixel_signature || ok.pixel_gate.class === 'pass') return;
+      flagged.push({ item, signature: ok.pixel_signature, gate: ok.pixel_gate });
+    });
+    return flagged;
+  } catch (e) {
+    if (signal && signal.aborted) throw aborted();
+    throw asDeidError(e, 'io', 'the headers cannot be read: ');
+  } finally {
+    if (signal) signal.removeEventListener('abort', stop);
+    pool.terminate();
+  }
+}
+
+/**
+ * One frame of an image decoded by the engine for the pixel review (in the helper worker; the
+ * pixels stay in memory): {width, height, frames, frame, rgba (Uint8ClampedArray, width ×
+ * height × 4), info: {signature, gate, rule, rule_regions, detected}} where rule is the name
+ * of the pixel rule of `options` (the user's, then the shipped defaults) that matches, and
+ * rule_regions / detected are [x, y, width, height] rectangles in image pixels.
+ */
+export async function pixelPreview(item, { frame = 0, options } = {}) {
+  const { helper } = await loadEngineOnce();
+  const config = configJson(options);
+  let r;
+  try {
+    r = await helper.run({ op: 'pixel-preview', item, frame, config });
+  } catch (e) {
+    throw asDeidError(e, 'io', `${item.path} cannot be shown: `);
+  }
+  return { ...r, info: JSON.parse(r.info) };
+}
+
+/** Pixel rules (an array of {name, action, regions, match}) as a rules file (TOML), as the CLI's --pixel-rules reads. */
+export async function pixelRulesToml(rules) {
+  await loadEngineOnce();
+  try {
+    return pixel_rules_toml(JSON.stringify({ rule: rules }));
+  } catch (e) {
+    throw asDeidError(e, 'bad-options', 'the pixel rules cannot be written: ');
+  }
+}
+
+/** The rules of a pixel rules file (TOML or JSON text, a File or a Blob), checked: an array of {name, action, regions, match}. */
+export async function parsePixelRules(text) {
+  await loadEngineOnce();
+  const t = typeof text === 'string' ? text : await textOf(text, 'rules file');
+  try {
+    return JSON.parse(parse_pixel_rules(t)).rule || [];
+  } catch (e) {
+    throw asDeidError(e, 'bad-options');
+  }
+}
+
 // ---------------------------------------------------------------- output
 
 /**
@@ -379,6 +483,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     logCsv: r.log,
     summary: r.summary,
     problems: r.problems,
+    cleaned: r.cleaned,
     stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
     discard: () => r.output.remove().catch(() => {}),
   };

@@ -53,15 +53,25 @@ export function progressView(p) {
   return { value: 0.1 + 0.9 * frac, text, mbps: rate / 1e6 };
 }
 
-/** Puts a run's counts on `node.dataset` (written, rejected, skipped, seen) for tests and styles. */
-export function setSummaryData(node, summary) {
-  for (const k of ['written', 'rejected', 'skipped', 'seen']) node.dataset[k] = String(summary[k]);
+/**
+ * Puts a run's counts on `node.dataset` (written, rejected, skipped, seen, held, excluded, and
+ * cleaned: written with regions blacked out) for tests and styles.
+ */
+export function setSummaryData(node, summary, cleaned = 0) {
+  for (const k of ['written', 'rejected', 'skipped', 'seen', 'held', 'excluded']) node.dataset[k] = String(summary[k] ?? 0);
+  node.dataset.cleaned = String(cleaned);
 }
 
-/** Written / Rejected / Skipped as a <dl>. */
-export function countsList(summary) {
-  const item = (label, n) => el('div', {}, el('dt', { text: label }), el('dd', { text: n.toLocaleString('en') }));
-  return el('dl', { class: 'counts' }, item('Written', summary.written), item('Rejected', summary.rejected), item('Skipped', summary.skipped));
+/** Written (of which cleaned) / Held / Excluded / Rejected / Skipped as a <dl>. */
+export function countsList(summary, cleaned = 0) {
+  const item = (label, n, testid) => el('div', testid ? { 'data-count': testid } : {}, el('dt', { text: label }), el('dd', { text: (n ?? 0).toLocaleString('en') }));
+  return el('dl', { class: 'counts' },
+    item('Written', summary.written, 'written'),
+    item('Pixels cleaned', cleaned, 'cleaned'),
+    item('Held for review', summary.held, 'held'),
+    item('Excluded', summary.excluded, 'excluded'),
+    item('Rejected', summary.rejected, 'rejected'),
+    item('Skipped', summary.skipped, 'skipped'));
 }
 
 /** The reasons of a summary in words ("not dicom: 2, truncated: 1"), or ''. */

@@ -8,10 +8,13 @@
 //                                             the output is head + the last `tail` bytes of data
 //                                             (the input; both transferred), CRC-32 crc
 //   preview   {item, config, secret, mapping, key} → {before, after, outcome, thumb}
+//   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info: json}
+//                                             one frame decoded by the engine for the pixel
+//                                             review (rgba transferred; nothing is kept)
 // An item is {path, file, index?, zip?}: a whole file, or member `index` of the zip `file`
 // (whose own source path is `zip`). Errors travel back as {error: message}; nothing here
 // throws across the message boundary.
-import init, { scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
+import init, { pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
@@ -144,6 +147,13 @@ async function previewItem({ item, config, secret, mapping, key }) {
   return out;
 }
 
+/** One frame of an image for the pixel review (pixel_preview); `info` stays JSON text. */
+async function pixelPreviewItem({ item, frame, config }) {
+  const bytes = await readItem(item);
+  const p = pixel_preview(bytes, frame || 0, config);
+  return { width: p.width, height: p.height, frames: p.frames, frame: p.frame, rgba: p.rgba, info: p.info };
+}
+
 async function handle(msg) {
   switch (msg.op) {
     case 'init':
@@ -162,6 +172,8 @@ async function handle(msg) {
       return processItem(msg.item);
     case 'preview':
       return previewItem(msg);
+    case 'pixel-preview':
+      return pixelPreviewItem(msg);
     default:
       throw new Error(`unknown request ${msg.op}`);
   }
@@ -175,6 +187,7 @@ self.onmessage = async (ev) => {
     const own = (a) => a && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
     const transfer = result ? [result.head, result.data].filter(own).map((a) => a.buffer) : [];
     if (result && result.thumb && result.thumb.rgba) transfer.push(result.thumb.rgba.buffer);
+    if (result && msg.op === 'pixel-preview' && own(result.rgba)) transfer.push(result.rgba.buffer);
     self.postMessage({ id: msg.id, result }, transfer);
   } catch (e) {
     self.postMessage({ id: msg.id, error: String((e && e.message) || e) });

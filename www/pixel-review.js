@@ -1,0 +1,781 @@
+// The review of burned-in text (PS3.15 E.3.1), shared by the page (app.js) and the <dicom-deid>
+// element: one implementation rendered into a container the host gives (a <section> of the
+// page, or one inside the element's shadow root). It is built on the public API only.
+//
+//   const review = new PixelReview(container, { onChange });
+//   review.review(selection, { options })   // reads the headers, groups what the gate flags
+//   review.withRules(options)                // the options with the decisions as pixel_rules
+//   review.showResult(result)                // after a run: what happened to each group
+//   review.clear(); review.setDisabled(true|false);
+//
+// After the selection is scanned (headers only), the images the engine's pixel gate flags
+// (class carrier or possible) are grouped by signature (Modality, Manufacturer, Manufacturer's
+// Model Name, Rows × Columns, Photometric Interpretation, SOP class, Image Type). Each group
+// shows its count, the gate's reasons, the rule that matches, and a preview of the first frame
+// decoded by the engine in a worker (rule regions translucent, detector boxes outlined), where
+// the user draws, moves and resizes rectangles with the pointer or the keyboard, and decides:
+// clean these regions, keep as is (accepted risk) or exclude. Decisions become pixel rules
+// matching the group's signature exactly; undecided groups stay with the engine's default
+// (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
+// memory; nothing leaves the machine.
+//
+// Test hooks (data-testid): pixel-review (the container), pixel-group (data-count,
+// data-decision, data-preview, data-detected: the detector's boxes in the shown frame), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
+// pixel-rules-download, pixel-rules-input.
+import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from './dicom-deid.js';
+import { el, plural, saveBlob } from './ui.js';
+
+/** The review's styles: host colours through the page's (--accent…) or the element's (--_accent…) properties. */
+export const REVIEW_CSS = `
+.px-review { --px-accent: var(--_accent, var(--accent, #1f5f99)); --px-line: var(--_border, var(--line, #cfd6dd)); --px-muted: var(--_muted, var(--muted, #56626e)); }
+.px-review .px-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
+.px-review .px-groups { display: grid; gap: 14px; margin-top: 10px; }
+.px-review .px-group { border: 1px solid var(--px-line); border-radius: 8px; padding: 12px; }
+.px-review .px-group[data-decision="clean"] { border-left: 6px solid #1e6b3a; }
+.px-review .px-group[data-decision="keep"] { border-left: 6px solid #b26a00; }
+.px-review .px-group[data-decision="exclude"] { border-left: 6px solid #8a1c1c; }
+.px-review .px-group h4 { margin: 0 0 6px; font-size: 1em; }
+.px-review dl.px-facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; font-size: 0.9em; }
+.px-review dl.px-facts dt { color: var(--px-muted); }
+.px-review dl.px-facts dd { margin: 0; overflow-wrap: anywhere; }
+.px-review .px-stage { margin: 8px 0; }
+.px-review canvas { display: block; max-width: 100%; height: auto; background: #000; touch-action: none; cursor: crosshair; border: 1px solid var(--px-line); }
+.px-review canvas:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
+.px-review .px-row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 6px 0; }
+.px-review .px-legend { font-size: 0.85em; color: var(--px-muted); margin: 4px 0; }
+.px-review .px-legend span { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em; margin: 0 4px 0 10px; border: 2px solid; }
+.px-review .px-legend .k-mine { background: rgba(230, 40, 40, 0.35); border-color: #e62828; }
+.px-review .px-legend .k-rule { background: rgba(40, 140, 255, 0.35); border-color: transparent; }
+.px-review .px-legend .k-det { border-color: #ffd000; border-style: dashed; }
+.px-review .px-status { font-weight: 600; margin: 6px 0 0; }
+.px-review .px-error { color: var(--_error, #b3261e); font-weight: 600; }
+.px-review .px-file { font-size: 0.88em; overflow-wrap: anywhere; }
+.px-review .px-result { font-size: 0.9em; margin: 6px 0 0; }
+.px-review .px-vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
+
+let sheet = null;
+
+/** Adds the review's styles to a Document or a ShadowRoot (a constructed sheet: no inline style, fine under a strict CSP). */
+export function adoptReviewStyles(root) {
+  if (!('adoptedStyleSheets' in root) || typeof CSSStyleSheet !== 'function' || !('replaceSync' in CSSStyleSheet.prototype)) {
+    if (root !== document && !root.querySelector('style[data-px]')) root.append(el('style', { 'data-px': '', text: REVIEW_CSS }));
+    return;
+  }
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(REVIEW_CSS);
+  }
+  if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+}
+
+// ---------------------------------------------------------------- signatures and rules
+
+/** Names of common SOP classes (PS3.4 B.5), for display. */
+const SOP_NAMES = {
+  '1.2.840.10008.5.1.4.1.1.6.1': 'US Image',
+  '1.2.840.10008.5.1.4.1.1.3.1': 'US Multi-frame Image',
+  '1.2.840.10008.5.1.4.1.1.7': 'Secondary Capture Image',
+  '1.2.840.10008.5.1.4.1.1.7.1': 'Multi-frame Single Bit SC',
+  '1.2.840.10008.5.1.4.1.1.7.2': 'Multi-frame Grayscale Byte SC',
+  '1.2.840.10008.5.1.4.1.1.7.3': 'Multi-frame Grayscale Word SC',
+  '1.2.840.10008.5.1.4.1.1.7.4': 'Multi-frame True Color SC',
+  '1.2.840.10008.5.1.4.1.1.2': 'CT Image',
+  '1.2.840.10008.5.1.4.1.1.2.1': 'Enhanced CT Image',
+  '1.2.840.10008.5.1.4.1.1.4': 'MR Image',
+  '1.2.840.10008.5.1.4.1.1.4.1': 'Enhanced MR Image',
+  '1.2.840.10008.5.1.4.1.1.1': 'CR Image',
+  '1.2.840.10008.5.1.4.1.1.1.1': 'Digital X-Ray Image',
+  '1.2.840.10008.5.1.4.1.1.12.1': 'X-Ray Angiographic Image',
+  '1.2.840.10008.5.1.4.1.1.12.2': 'X-Ray Radiofluoroscopic Image',
+  '1.2.840.10008.5.1.4.1.1.77.1.1': 'VL Endoscopic Image',
+  '1.2.840.10008.5.1.4.1.1.77.1.4': 'VL Photographic Image',
+  '1.2.840.10008.5.1.4.1.1.104.1': 'Encapsulated PDF',
+};
+
+const sopName = (uid) => SOP_NAMES[uid] || uid || '(none)';
+const trimmed = (v) => String(v ?? '').trim();
+
+/** The group a signature belongs to. */
+function groupKey(s) {
+  return JSON.stringify([s.modality, s.manufacturer, s.model, s.rows, s.columns, s.photometric, s.sop_class, s.image_type].map((v) => (typeof v === 'number' ? v : trimmed(v))));
+}
+
+/** The exact match on a group's signature (the keys of a pixel rule's [rule.match]). */
+function exactMatch(s, withImageType) {
+  const m = {
+    Modality: trimmed(s.modality),
+    Manufacturer: trimmed(s.manufacturer),
+    ManufacturerModelName: trimmed(s.model),
+    Rows: s.rows,
+    Columns: s.columns,
+    PhotometricInterpretation: trimmed(s.photometric),
+    SOPClassUID: trimmed(s.sop_class),
+  };
+  if (withImageType) m.ImageType = trimmed(s.image_type);
+  return m;
+}
+
+/** Rust's u32 parse of a trimmed text (digits, an optional '+'), or null. */
+const u32 = (t) => (/^\+?\d+$/.test(t) && Number(t) <= 0xffffffff ? Number(t) : null);
+
+/** Whether one condition of a rule holds for a text value (as the engine's Cond::holds_text). */
+function holdsText(c, v) {
+  v = trimmed(v);
+  if (typeof c === 'number') return u32(v) === c;
+  if (typeof c === 'string') return v === c.trim();
+  if (c && typeof c.contains === 'string') return v.toLowerCase().includes(c.contains.trim().toLowerCase());
+  return false;
+}
+
+/** Whether one condition holds for a number (Rows, Columns), as Cond::holds_number. */
+function holdsNumber(c, v) {
+  if (typeof c === 'number') return v === c;
+  if (typeof c === 'string') return u32(c.trim()) === v;
+  if (c && typeof c.contains === 'string') return String(v).includes(c.contains.trim());
+  return false;
+}
+
+const MATCH_KEYS = [
+  ['Modality', 'modality', holdsText], ['Manufacturer', 'manufacturer', holdsText], ['ManufacturerModelName', 'model', holdsText],
+  ['Rows', 'rows', holdsNumber], ['Columns', 'columns', holdsNumber], ['ImageType', 'image_type', holdsText],
+  ['SOPClassUID', 'sop_class', holdsText], ['PhotometricInterpretation', 'photometric', holdsText],
+];
+
+/** Whether a rule matches a signature (every condition holds; the engine's Match::matches). */
+export function ruleMatches(rule, s) {
+  const m = rule.match || {};
+  return MATCH_KEYS.every(([k, f, holds]) => m[k] === undefined || m[k] === null || holds(m[k], s[f]));
+}
+
+/** Rectangles [x, y, w, h] clipped to a w × h image; empty ones dropped. */
+function clipRects(rects, width, height) {
+  const out = [];
+  for (const [x0, y0, w0, h0] of rects) {
+    const x = Math.max(0, Math.min(width, Math.round(x0)));
+    const y = Math.max(0, Math.min(height, Math.round(y0)));
+    const x1 = Math.max(x, Math.min(width, Math.round(x0 + w0)));
+    const y1 = Math.max(y, Math.min(height, Math.round(y0 + h0)));
+    if (x1 > x && y1 > y) out.push([x, y, x1 - x, y1 - y]);
+  }
+  return out;
+}
+
+const DECISION_TEXT = {
+  clean: 'Decided: clean, the regions drawn are blacked out in every frame of these files.',
+  keep: 'Decided: keep as is (accepted risk: the pixels are written unchanged).',
+  exclude: 'Decided: exclude, these files are left out of the zip.',
+};
+
+// ---------------------------------------------------------------- the review
+
+let uid = 0;
+
+export class PixelReview {
+  /**
+   * Renders the review into `container` (an element of the page or of a shadow root; its
+   * heading is the host's). `onChange()` is called when decisions change.
+   */
+  constructor(container, { onChange } = {}) {
+    this.container = container;
+    this.onChange = onChange || (() => {});
+    this.id = `px${++uid}`;
+    this.groups = [];
+    this.loaded = []; // rules loaded from a file, kept after the groups' own
+    this.controller = null;
+    this.options = null;
+    this.disabled = false;
+    this.seq = 0;
+    const root = container.getRootNode();
+    adoptReviewStyles(root instanceof ShadowRoot ? root : document);
+    container.classList.add('px-review');
+    container.dataset.testid = 'pixel-review';
+    container.dataset.state = 'idle';
+    const inputId = `${this.id}-rules-input`;
+    this.status = el('p', { class: 'px-summary', 'aria-live': 'polite', text: 'Choose images: those that may show burned-in names (ultrasound, screen captures, secondary captures…) are listed here for review before you start.' });
+    this.download = el('button', { type: 'button', 'data-testid': 'pixel-rules-download', disabled: '' }, 'Download the decisions as a rules file');
+    this.input = el('input', { type: 'file', id: inputId, 'data-testid': 'pixel-rules-input', accept: '.toml,.json,application/json,application/toml,text/plain' });
+    this.message = el('p', { class: 'px-message', role: 'status' });
+    this.list = el('div', { class: 'px-groups' });
+    container.append(
+      this.status,
+      el('div', { class: 'px-tools' },
+        this.download,
+        el('label', { for: inputId, text: 'Load a rules file (TOML or JSON): ' }),
+        this.input),
+      this.message,
+      this.list,
+    );
+    this.download.addEventListener('click', () => this.#downloadRules());
+    this.input.addEventListener('change', () => this.#loadRules());
+  }
+
+  // ------------------------------------------------------------ public
+
+  /** Forgets the selection (decisions of loaded rules are kept for the next one). */
+  clear() {
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+    this.groups = [];
+    this.list.replaceChildren();
+    this.container.dataset.state = 'idle';
+    this.status.textContent = 'No images chosen yet.';
+    this.#changed();
+  }
+
+  /**
+   * Reads the headers of the selection and lists what the gate flags. `options`: the job's
+   * options without the review's rules (to name the rule that already matches each group).
+   * Decisions of groups with the same signature as before are kept.
+   */
+  async review(selection, { options } = {}) {
+    if (this.controller) this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.options = options;
+    const seq = ++this.seq;
+    const previous = new Map(this.groups.map((g) => [g.key, g]));
+    this.container.dataset.state = 'scanning';
+    this.status.textContent = 'Reading the headers to find images that may show burned-in text…';
+    let flagged;
+    try {
+      flagged = await scanPixelGate(selection, {
+        signal: controller.signal,
+        onProgress: ({ done, total }) => {
+          if (seq === this.seq && (done % 50 === 0 || done === total)) this.status.textContent = `Reading the headers: ${done.toLocaleString('en')} of ${plural(total, 'file')}…`;
+        },
+      });
+    } catch (e) {
+      if (seq !== this.seq || controller.signal.aborted) return;
+      this.container.dataset.state = 'error';
+      this.status.textContent = `The headers could not be read for the review: ${messageOf(e)}`;
+      return;
+    }
+    if (seq !== this.seq) return;
+    this.controller = null;
+    const byKey = new Map();
+    for (const f of flagged) {
+      const key = groupKey(f.signature);
+      if (!byKey.has(key)) byKey.set(key, { key, signature: f.signature, files: [], classes: new Set(), reasons: new Set() });
+      const g = byKey.get(key);
+      g.files.push(f.item);
+      g.classes.add(f.gate.class);
+      for (const r of f.gate.reasons) g.reasons.add(r);
+    }
+    const groups = [...byKey.values()].sort((a, b) => b.files.length - a.files.length || (a.key < b.key ? -1 : 1));
+    // Groups that differ only in Image Type need it in their rules' match.
+    const sameButType = new Map();
+    for (const g of groups) {
+      const k = JSON.stringify(exactMatch(g.signature, false));
+      sameButType.set(k, (sameButType.get(k) || 0) + 1);
+    }
+    this.groups = groups.map((g, i) => {
+      const old = previous.get(g.key);
+      const group = {
+        ...g,
+        index: i,
+        withImageType: sameButType.get(JSON.stringify(exactMatch(g.signature, false))) > 1,
+        decision: old ? old.decision : null,
+        decisionFrom: old ? old.decisionFrom : null,
+        rects: old ? old.rects.map((r) => [...r]) : [],
+        selected: old ? old.selected : -1,
+        shown: 0,
+        preview: null,
+        rule: null,
+      };
+      if (!old) this.#applyLoaded(group);
+      return group;
+    });
+    this.#render();
+    this.container.dataset.state = 'ready';
+    this.#changed();
+    // Previews, one group after the other (the helper worker decodes one frame at a time).
+    for (const g of this.groups) {
+      if (seq !== this.seq) return;
+      await this.#loadPreview(g, seq);
+    }
+    if (seq === this.seq) this.container.dataset.state = 'previewed';
+  }
+
+  /** The decisions as pixel rules (each group's own, then the rules loaded from a file). */
+  rules() {
+    const out = [];
+    const names = new Set();
+    for (const g of this.groups) {
+      const rule = this.#groupRule(g);
+      if (!rule) continue;
+      let name = rule.name;
+      for (let n = 2; names.has(name); n++) name = `${rule.name} #${n}`;
+      names.add(name);
+      out.push({ ...rule, name });
+    }
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    for (const r of this.loaded) if (!out.some((o) => same(o, r))) out.push(r);
+    return out;
+  }
+
+  /** `options` (an object) with the review's rules in front of its own pixel_rules. */
+  withRules(options) {
+    const rules = this.rules();
+    if (!rules.length) return options;
+    return { ...options, pixel_rules: [...rules, ...((options && options.pixel_rules) || [])] };
+  }
+
+  /** Disables the controls (while a run goes on). */
+  setDisabled(on) {
+    this.disabled = on;
+    for (const b of this.container.querySelectorAll('button, input')) b.disabled = on || (b === this.download && !this.rules().length) || b.dataset.off === '1';
+  }
+
+  /**
+   * After a run: per group, how many files were cleaned, kept, held or excluded (from the
+   * result's log rows), and the held files with their reasons.
+   */
+  showResult(result) {
+    const byPath = new Map();
+    for (const r of result.problems || []) byPath.set(r.source_path, r);
+    for (const r of result.cleaned || []) byPath.set(r.source_path, r);
+    for (const g of this.groups) {
+      const counts = { cleaned: 0, held: 0, excluded: 0, other: 0 };
+      const held = [];
+      for (const f of g.files) {
+        const r = byPath.get(f.path);
+        if (!r) counts.other++;
+        else if (r.outcome === 'written') counts.cleaned++;
+        else if (r.outcome === 'held') {
+          counts.held++;
+          held.push(r);
+        } else if (r.outcome === 'excluded') counts.excluded++;
+        else counts.other++;
+      }
+      const box = g.node.querySelector('.px-result');
+      const parts = [`${counts.cleaned} cleaned`, `${counts.held} held`, `${counts.excluded} excluded`, `${counts.other} written or not written otherwise`];
+      box.replaceChildren(el('span', { text: `Last run: ${parts.join(', ')}.` }));
+      for (const [k, v] of Object.entries(counts)) box.dataset[k] = String(v);
+      if (held.length) {
+        box.append(el('ul', {}, ...held.slice(0, 50).map((r) => el('li', {}, el('code', { text: r.source_path }), ` held: ${r.reason}`))));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ decisions and rules
+
+  #groupRule(g) {
+    if (!g.decision) return null;
+    const s = g.signature;
+    const what = [trimmed(s.modality) || 'no modality', trimmed(s.manufacturer), trimmed(s.model), `${s.columns}x${s.rows}`, trimmed(s.photometric), sopName(trimmed(s.sop_class))];
+    if (g.withImageType) what.push(trimmed(s.image_type));
+    const name = g.decisionFrom || `Review: ${what.filter(Boolean).join(' ')}`;
+    const rule = { name, action: g.decision };
+    if (g.decision === 'clean') {
+      const regions = clipRects(g.rects, s.columns || 65535, s.rows || 65535);
+      if (!regions.length) return null;
+      rule.regions = regions;
+    }
+    rule.match = exactMatch(s, g.withImageType);
+    return rule;
+  }
+
+  /** Takes a group's decision from the loaded rules (the first that matches). */
+  #applyLoaded(g) {
+    const rule = this.loaded.find((r) => ruleMatches(r, g.signature));
+    if (!rule) return false;
+    g.decision = rule.action;
+    g.decisionFrom = rule.name;
+    g.rects = rule.action === 'clean' ? (rule.regions || []).map((r) => [...r]) : [];
+    g.selected = g.rects.length ? 0 : -1;
+    return true;
+  }
+
+  #decide(g, decision) {
+    this.message.textContent = '';
+    if (decision === 'clean' && !clipRects(g.rects, g.signature.columns || 65535, g.signature.rows || 65535).length) {
+      this.#groupMessage(g, 'Draw at least one rectangle over the text first (drag on the image, or focus it and press N).', true);
+      return;
+    }
+    g.decision = decision;
+    g.decisionFrom = null;
+    this.#groupMessage(g, '');
+    this.#updateGroup(g);
+    this.#changed();
+  }
+
+  #changed() {
+    const decided = this.groups.filter((g) => this.#groupRule(g)).length;
+    this.download.disabled = this.disabled || !this.rules().length;
+    this.container.dataset.decided = String(decided);
+    if (['ready', 'previewed'].includes(this.container.dataset.state)) {
+      const n = this.groups.length;
+      const files = this.groups.reduce((s, g) => s + g.files.length, 0);
+      this.status.textContent = n
+        ? `${plural(files, 'image')} in ${plural(n, 'group')} may show burned-in text; ${decided} decided. Undecided images are held: not written, listed in the log.`
+        : 'No image of the selection is flagged as possibly showing burned-in text.';
+    }
+    this.onChange();
+  }
+
+  async #downloadRules() {
+    this.message.textContent = '';
+    try {
+      const toml = await pixelRulesToml(this.rules());
+      saveBlob(new Blob([toml], { type: 'application/toml' }), 'pixel-rules.toml');
+    } catch (e) {
+      this.message.textContent = messageOf(e);
+    }
+  }
+
+  async #loadRules() {
+    const file = this.input.files[0];
+    this.input.value = '';
+    if (!file) return;
+    let rules;
+    try {
+      rules = await parsePixelRules(file);
+    } catch (e) {
+      this.message.textContent = `${file.name} cannot be used: ${messageOf(e)}`;
+      return;
+    }
+    this.loaded = rules;
+    let applied = 0;
+    for (const g of this.groups) {
+      if (this.#applyLoaded(g)) {
+        applied++;
+        this.#updateGroup(g);
+        this.#draw(g);
+      }
+    }
+    this.message.textContent = `${file.name}: ${plural(rules.length, 'rule')} loaded; ${plural(applied, 'group')} of this selection decided by them. The rules apply to the run and stay in the downloaded file.`;
+    this.#changed();
+  }
+
+  // ------------------------------------------------------------ rendering
+
+  #render() {
+    this.list.replaceChildren(...this.groups.map((g) => this.#groupNode(g)));
+    this.setDisabled(this.disabled);
+  }
+
+  #groupNode(g) {
+    const s = g.signature;
+    const gid = `${this.id}-g${g.index}`;
+    const title = `${trimmed(s.modality) || 'No modality'} · ${trimmed(s.manufacturer) || 'no manufacturer'}${trimmed(s.model) ? ` ${trimmed(s.model)}` : ''} · ${s.columns}×${s.rows} · ${trimmed(s.photometric) || '?'}`;
+    const fact = (k, v) => [el('dt', { text: k }), el('dd', { text: v })];
+    const canvas = el('canvas', {
+      'data-testid': 'pixel-preview', width: String(s.columns || 1), height: String(s.rows || 1), tabindex: '0', role: 'application',
+      'aria-roledescription': 'region editor',
+      'aria-label': `Preview of ${title}: draw rectangles over burned-in text`,
+      'aria-describedby': `${gid}-help ${gid}-rects`,
+    });
+    const btn = (label, testid, attrs = {}) => el('button', { type: 'button', ...(testid ? { 'data-testid': testid } : {}), ...attrs }, label);
+    const prev = btn('Previous file', null, { class: 'px-prev' });
+    const next = btn('Next file', null, { class: 'px-next' });
+    const node = el('article', { class: 'px-group', 'data-testid': 'pixel-group', 'data-count': String(g.files.length), 'data-key': g.key, 'aria-labelledby': `${gid}-h` },
+      el('h4', { id: `${gid}-h`, text: `${title} (${plural(g.files.length, 'file')})` }),
+      el('dl', { class: 'px-facts' },
+        ...fact('SOP class', `${sopName(trimmed(s.sop_class))}${SOP_NAMES[trimmed(s.sop_class)] ? ` (${trimmed(s.sop_class)})` : ''}`),
+        ...fact('Image Type', trimmed(s.image_type) || '(none)'),
+        ...fact('Why flagged', [...g.reasons].join('; ') || (g.classes.has('carrier') ? 'text carrier' : 'may show text')),
+        ...fact('If undecided', g.classes.has('carrier') ? 'held (not written)' : 'the engine looks for text in each image: held where it finds some, else written'),
+        el('dt', { text: 'Matching rule' }), el('dd', { class: 'px-rule', text: '…' })),
+      el('div', { class: 'px-stage' }, canvas),
+      el('p', { class: 'px-legend' }, el('span', { class: 'k-mine', 'aria-hidden': 'true' }), 'your rectangles', el('span', { class: 'k-rule', 'aria-hidden': 'true' }), "the matching rule's regions", el('span', { class: 'k-det', 'aria-hidden': 'true' }), 'text found by the detector'),
+      el('p', { class: 'px-file' }),
+      el('div', { class: 'px-row' }, prev, next,
+        btn('Add a rectangle', null, { class: 'px-add' }),
+        btn('Use the detected boxes', null, { class: 'px-detected' }),
+        btn('Remove the selected rectangle', null, { class: 'px-remove' })),
+      el('p', { id: `${gid}-help`, class: 'px-legend', text: 'Drag on the image to draw a rectangle; drag one to move it, or its corner to resize it. Keyboard: focus the image; N adds a rectangle, S selects the next one, arrow keys move it, Shift+arrows resize it (Alt: by 1 pixel), Delete removes it.' }),
+      el('p', { id: `${gid}-rects`, class: 'px-legend px-rects', 'aria-live': 'polite' }),
+      el('div', { class: 'px-row', role: 'group', 'aria-label': `Decision for ${title}` },
+        btn('Clean with these regions', 'pixel-clean', { class: 'primary' }),
+        btn('Keep as is (accepted risk)', 'pixel-keep'),
+        btn('Exclude these files', 'pixel-exclude'),
+        btn('Undecide', null, { class: 'px-undo link' })),
+      el('p', { class: 'px-status', 'aria-live': 'polite' }),
+      el('p', { class: 'px-error', role: 'alert', hidden: '' }),
+      el('div', { class: 'px-result', 'aria-live': 'polite' }));
+    g.node = node;
+    g.canvas = canvas;
+    node.querySelector('[data-testid=pixel-clean]').addEventListener('click', () => this.#decide(g, 'clean'));
+    node.querySelector('[data-testid=pixel-keep]').addEventListener('click', () => this.#decide(g, 'keep'));
+    node.querySelector('[data-testid=pixel-exclude]').addEventListener('click', () => this.#decide(g, 'exclude'));
+    node.querySelector('.px-undo').addEventListener('click', () => {
+      g.decision = null;
+      g.decisionFrom = null;
+      this.#updateGroup(g);
+      this.#changed();
+    });
+    prev.addEventListener('click', () => this.#page(g, -1));
+    next.addEventListener('click', () => this.#page(g, 1));
+    node.querySelector('.px-add').addEventListener('click', () => {
+      this.#addDefault(g);
+      canvas.focus();
+    });
+    node.querySelector('.px-detected').addEventListener('click', () => {
+      const det = (g.preview && g.preview.info.detected) || [];
+      for (const [x, y, w, h] of det) g.rects.push([x - 4, y - 4, w + 8, h + 8]);
+      g.rects = clipRects(g.rects, s.columns, s.rows);
+      g.selected = g.rects.length - 1;
+      this.#edited(g);
+    });
+    node.querySelector('.px-remove').addEventListener('click', () => this.#removeSelected(g));
+    this.#wireCanvas(g);
+    this.#updateGroup(g);
+    return node;
+  }
+
+  #groupMessage(g, text, isError = false) {
+    const box = g.node.querySelector('.px-error');
+    box.textContent = isError ? text : '';
+    box.hidden = !isError || !text;
+  }
+
+  #updateGroup(g) {
+    const node = g.node;
+    if (!node) return;
+    node.dataset.decision = g.decision || 'none';
+    const status = node.querySelector('.px-status');
+    status.textContent = g.decision
+      ? `${DECISION_TEXT[g.decision]}${g.decisionFrom ? ` (rule ${g.decisionFrom} of the loaded file)` : ''}`
+      : 'Undecided: these images are held unless a rule covers them.';
+    for (const [testid, d] of [['pixel-clean', 'clean'], ['pixel-keep', 'keep'], ['pixel-exclude', 'exclude']]) {
+      node.querySelector(`[data-testid=${testid}]`).setAttribute('aria-pressed', String(g.decision === d));
+    }
+    const file = g.files[g.shown];
+    const fileLine = node.querySelector('.px-file');
+    fileLine.replaceChildren(`File ${g.shown + 1} of ${g.files.length}: `, el('code', { text: file.path }));
+    for (const [cls, off] of [['.px-prev', g.shown === 0], ['.px-next', g.shown >= g.files.length - 1], ['.px-remove', g.selected < 0], ['.px-detected', !(g.preview && g.preview.info.detected.length)]]) {
+      const b = node.querySelector(cls);
+      b.dataset.off = off ? '1' : '0';
+      b.disabled = this.disabled || off;
+    }
+    node.querySelector('.px-rects').textContent = g.rects.length
+      ? `${plural(g.rects.length, 'rectangle')}; selected: ${g.selected >= 0 ? `number ${g.selected + 1}, x ${g.rects[g.selected][0]}, y ${g.rects[g.selected][1]}, ${g.rects[g.selected][2]} × ${g.rects[g.selected][3]} pixels` : 'none'}.`
+      : 'No rectangle drawn.';
+  }
+
+  async #page(g, step) {
+    const k = Math.max(0, Math.min(g.files.length - 1, g.shown + step));
+    if (k === g.shown) return;
+    g.shown = k;
+    this.#updateGroup(g);
+    await this.#loadPreview(g, this.seq);
+  }
+
+  async #loadPreview(g, seq) {
+    const item = g.files[g.shown];
+    const ruleCell = g.node.querySelector('.px-rule');
+    let p;
+    try {
+      p = await pixelPreview(item, { frame: 0, options: this.options });
+    } catch (e) {
+      if (seq !== this.seq) return;
+      g.preview = null;
+      g.node.dataset.preview = 'error';
+      this.#groupMessage(g, `The image cannot be shown: ${messageOf(e)}`, true);
+      ruleCell.textContent = '(unknown: the image cannot be decoded)';
+      this.#draw(g);
+      return;
+    }
+    if (seq !== this.seq || g.files[g.shown] !== item) return;
+    this.#groupMessage(g, '');
+    g.preview = p;
+    g.image = null;
+    const data = new ImageData(p.rgba, p.width, p.height);
+    try {
+      g.image = await createImageBitmap(data);
+    } catch {
+      g.image = data;
+    }
+    if (g.canvas.width !== p.width || g.canvas.height !== p.height) {
+      g.canvas.width = p.width;
+      g.canvas.height = p.height;
+    }
+    ruleCell.textContent = p.info.rule ? `${p.info.rule}${p.info.rule_regions.length ? ` (regions ${p.info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ')})` : ''}` : 'none (see "If undecided")';
+    g.node.dataset.preview = 'drawn';
+    g.node.dataset.frames = String(p.frames);
+    g.node.dataset.detected = String(p.info.detected.length);
+    this.#draw(g);
+    this.#updateGroup(g);
+  }
+
+  // ------------------------------------------------------------ drawing and editing
+
+  #draw(g) {
+    const c = g.canvas;
+    const ctx = c.getContext('2d');
+    ctx.clearRect(0, 0, c.width, c.height);
+    if (g.image instanceof ImageData) ctx.putImageData(g.image, 0, 0);
+    else if (g.image) ctx.drawImage(g.image, 0, 0);
+    const line = Math.max(1, Math.round(Math.max(c.width, c.height) / 400));
+    const info = g.preview && g.preview.info;
+    if (info) {
+      ctx.fillStyle = 'rgba(40, 140, 255, 0.35)';
+      for (const [x, y, w, h] of info.rule_regions) ctx.fillRect(x, y, w, h);
+      ctx.strokeStyle = '#ffd000';
+      ctx.lineWidth = line;
+      ctx.setLineDash([4 * line, 3 * line]);
+      for (const [x, y, w, h] of info.detected) ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+      ctx.setLineDash([]);
+    }
+    g.rects.forEach(([x, y, w, h], i) => {
+      ctx.fillStyle = 'rgba(230, 40, 40, 0.35)';
+      ctx.fillRect(x, y, w, h);
+      ctx.strokeStyle = i === g.selected ? '#ffffff' : '#e62828';
+      ctx.lineWidth = (i === g.selected ? 2 : 1) * line;
+      ctx.strokeRect(x + 0.5, y + 0.5, Math.max(0, w - 1), Math.max(0, h - 1));
+      if (i === g.selected) {
+        const k = 6 * line;
+        ctx.fillStyle = '#ffffff';
+        ctx.fillRect(x + w - k, y + h - k, k, k);
+      }
+    });
+  }
+
+  #edited(g) {
+    this.#draw(g);
+    this.#updateGroup(g);
+    this.#changed();
+  }
+
+  #addDefault(g) {
+    const { columns: w, rows: h } = g.signature;
+    const size = [Math.max(1, Math.round(w)), Math.max(1, Math.round(h / 8))];
+    g.rects.push([0, 0, size[0], size[1]]);
+    g.selected = g.rects.length - 1;
+    this.#edited(g);
+  }
+
+  #removeSelected(g) {
+    if (g.selected < 0) return;
+    g.rects.splice(g.selected, 1);
+    g.selected = Math.min(g.selected, g.rects.length - 1);
+    if (!g.rects.length && g.decision === 'clean') {
+      g.decision = null;
+      this.#groupMessage(g, 'The last rectangle was removed: the group is undecided again.', true);
+    }
+    this.#edited(g);
+  }
+
+  /** Image coordinates of a pointer event (snapped to the edges within 4 CSS pixels). */
+  #point(g, e) {
+    const r = g.canvas.getBoundingClientRect();
+    const sx = g.canvas.width / r.width;
+    const sy = g.canvas.height / r.height;
+    let cx = e.clientX - r.left;
+    let cy = e.clientY - r.top;
+    if (cx < 4) cx = 0;
+    if (cy < 4) cy = 0;
+    if (cx > r.width - 4) cx = r.width;
+    if (cy > r.height - 4) cy = r.height;
+    return { x: Math.max(0, Math.min(g.canvas.width, Math.round(cx * sx))), y: Math.max(0, Math.min(g.canvas.height, Math.round(cy * sy))), tol: 8 * sx };
+  }
+
+  #wireCanvas(g) {
+    const c = g.canvas;
+    let drag = null;
+    c.addEventListener('pointerdown', (e) => {
+      if (this.disabled || e.button !== 0) return;
+      e.preventDefault();
+      c.focus();
+      const p = this.#point(g, e);
+      // A selected rectangle's bottom-right corner: resize; inside a rectangle: move; else draw.
+      let hit = -1;
+      let mode = 'draw';
+      for (let i = g.rects.length - 1; i >= 0; i--) {
+        const [x, y, w, h] = g.rects[i];
+        if (Math.abs(p.x - (x + w)) <= p.tol && Math.abs(p.y - (y + h)) <= p.tol) {
+          hit = i;
+          mode = 'resize';
+          break;
+        }
+        if (p.x >= x && p.x <= x + w && p.y >= y && p.y <= y + h) {
+          hit = i;
+          mode = 'move';
+          break;
+        }
+      }
+      if (mode === 'draw') {
+        g.rects.push([p.x, p.y, 0, 0]);
+        hit = g.rects.length - 1;
+      }
+      g.selected = hit;
+      drag = { mode, start: p, orig: [...g.rects[hit]], index: hit };
+      c.setPointerCapture(e.pointerId);
+      this.#draw(g);
+    });
+    c.addEventListener('pointermove', (e) => {
+      if (!drag) {
+        if (!this.disabled) {
+          const p = this.#point(g, e);
+          const over = g.rects.findIndex(([x, y, w, h]) => p.x >= x && p.x <= x + w && p.y >= y && p.y <= y + h);
+          const corner = g.rects.some(([x, y, w, h]) => Math.abs(p.x - (x + w)) <= p.tol && Math.abs(p.y - (y + h)) <= p.tol);
+          c.style.cursor = corner ? 'nwse-resize' : over >= 0 ? 'move' : 'crosshair';
+        }
+        return;
+      }
+      const p = this.#point(g, e);
+      const [x, y, w, h] = drag.orig;
+      const W = c.width;
+      const H = c.height;
+      let r;
+      if (drag.mode === 'draw') {
+        r = [Math.min(drag.start.x, p.x), Math.min(drag.start.y, p.y), Math.abs(p.x - drag.start.x), Math.abs(p.y - drag.start.y)];
+      } else if (drag.mode === 'move') {
+        const nx = Math.max(0, Math.min(W - w, x + p.x - drag.start.x));
+        const ny = Math.max(0, Math.min(H - h, y + p.y - drag.start.y));
+        r = [nx, ny, w, h];
+      } else {
+        r = [x, y, Math.max(1, Math.min(W - x, w + p.x - drag.start.x)), Math.max(1, Math.min(H - y, h + p.y - drag.start.y))];
+      }
+      g.rects[drag.index] = r;
+      this.#draw(g);
+    });
+    const end = (e) => {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      if (c.hasPointerCapture(e.pointerId)) c.releasePointerCapture(e.pointerId);
+      const [, , w, h] = g.rects[d.index];
+      if (d.mode === 'draw' && (w < 2 || h < 2)) {
+        // A click, not a drag: select what is under it instead.
+        g.rects.splice(d.index, 1);
+        g.selected = -1;
+      }
+      this.#edited(g);
+    };
+    c.addEventListener('pointerup', end);
+    c.addEventListener('pointercancel', end);
+    c.addEventListener('keydown', (e) => {
+      if (this.disabled) return;
+      const key = e.key;
+      const W = c.width;
+      const H = c.height;
+      if (key === 'n' || key === 'N') {
+        this.#addDefault(g);
+      } else if ((key === 's' || key === 'S') && g.rects.length) {
+        g.selected = (g.selected + 1) % g.rects.length;
+        this.#edited(g);
+      } else if ((key === 'Delete' || key === 'Backspace') && g.selected >= 0) {
+        this.#removeSelected(g);
+      } else if (key.startsWith('Arrow') && g.selected >= 0) {
+        const step = e.altKey ? 1 : Math.max(2, Math.round(Math.max(W, H) / 100));
+        const dx = key === 'ArrowLeft' ? -step : key === 'ArrowRight' ? step : 0;
+        const dy = key === 'ArrowUp' ? -step : key === 'ArrowDown' ? step : 0;
+        let [x, y, w, h] = g.rects[g.selected];
+        if (e.shiftKey) {
+          w = Math.max(1, Math.min(W - x, w + dx));
+          h = Math.max(1, Math.min(H - y, h + dy));
+        } else {
+          x = Math.max(0, Math.min(W - w, x + dx));
+          y = Math.max(0, Math.min(H - h, y + dy));
+        }
+        g.rects[g.selected] = [x, y, w, h];
+        this.#edited(g);
+      } else {
+        return;
+      }
+      e.preventDefault();
+    });
+  }
+}
