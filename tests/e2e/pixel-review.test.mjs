@@ -115,9 +115,6 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
   let undecided;
   let decided;
   let rulesToml;
-  // Whether the engine has its text detector (pixels::detect): on a branch where it is still a
-  // stub, monochrome previews are black and 'possible' images are written unexamined.
-  let detector;
 
   before(async () => {
     tmp = tempDir('deid-e2e-pixels-');
@@ -133,8 +130,9 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
     await loadSecret(page);
     const t0 = Date.now();
     await chooseFolder(page, folder);
-    detector = (await page.getByTestId('pixel-group').evaluateAll((gs) => gs.map((g) => Number(g.dataset.detected)))).some((n) => n > 0);
-    if (!detector) console.log('the engine has no text detector (pixels::detect is a stub): the tests that need it are skipped');
+    // The engine's text detector outlines the burned-in lines of the previews.
+    const detected = await page.getByTestId('pixel-group').evaluateAll((gs) => gs.map((g) => Number(g.dataset.detected)));
+    assert.ok(detected.some((n) => n > 0), `detector boxes per group: ${detected}`);
     console.log(`review ready (headers read, ${await page.getByTestId('pixel-group').count()} groups previewed) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
@@ -160,7 +158,7 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
     for (const p of previews) assert.ok(p.label && p.tabindex === 0, 'the canvas is labelled and focusable');
     // Colour is drawn as it is; monochrome goes through the detector's luminance windowing.
     const lit = previews.filter((p) => p.lit > 100).length;
-    assert.ok(detector ? lit === previews.length : lit >= 2, `${lit} of ${previews.length} previews drawn: ${previews.map((p) => `${p.w}x${p.h} ${p.lit}`).join(', ')}`);
+    assert.ok(lit === previews.length, `${lit} of ${previews.length} previews drawn: ${previews.map((p) => `${p.w}x${p.h} ${p.lit}`).join(', ')}`);
     const us = await groupOf(page, (k) => k[0] === 'US' && k[5] === 'MONOCHROME2' && k[6] === '1.2.840.10008.5.1.4.1.1.6.1');
     assert.match(await us.textContent(), /modality US often shows burned-in text/);
     // The detector's boxes are known for the banner images.
@@ -177,8 +175,8 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
     }
     assert.equal(byName['ct_original.dcm'].outcome, 'written');
     // The CT reformat with text is 'possible': the detector finds its band and holds it.
-    if (detector) assert.equal(byName['ct_reformat_text.dcm'].outcome, 'held');
-    assert.equal(undecided.counts.held, detector ? 7 : 6);
+    assert.equal(byName['ct_reformat_text.dcm'].outcome, 'held');
+    assert.equal(undecided.counts.held, 7);
     // The held files are listed with their reasons, in the summary's table and in their groups.
     assert.match(await page.getByTestId('problems').textContent(), /us_mono8\.dcm.*held.*pixel review/s);
     assert.match(await page.getByTestId('pixel-review').textContent(), /held for pixel review/);
@@ -187,13 +185,8 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
   });
 
   // The 'possible' images (DERIVED\SECONDARY CT reformats) go to the engine's text detector when
-  // no rule covers them: without it (a stub) ct_reformat_text.dcm is written with its name, in
-  // the page and the CLI alike.
-  it('with nothing decided, no written image shows the names (OCR oracle)', (t) => {
-    if (!detector) {
-      t.skip('the engine has no text detector (pixels::detect is a stub)');
-      return;
-    }
+  // no rule covers them: the one with text is held, the one without is written.
+  it('with nothing decided, no written image shows the names (OCR oracle)', () => {
     const rows = logRows(undecided.log.bytes);
     const written = rows.filter((r) => r.outcome === 'written');
     const text = ocr(extract(undecided.zip.bytes, written, join(tmp.dir, 'undecided')));
