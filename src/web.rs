@@ -45,6 +45,14 @@ pub fn parse_config(text: &str) -> Result<String, JsError> {
     serde_json::to_string(&c).map_err(js_err)
 }
 
+/// Like [`parse_config`], starting from `preset` when the text names none (the page's preset
+/// menu under a loaded configuration file): merged as a value, never spliced into the text.
+#[wasm_bindgen]
+pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<String, JsError> {
+    let c = Config::parse_with_preset(text, preset).map_err(js_err)?;
+    serde_json::to_string(&c).map_err(js_err)
+}
+
 /// Scans one file's headers; returns the scan record as JSON.
 #[wasm_bindgen]
 pub fn scan_file(path: &str, bytes: &[u8]) -> String {

@@ -225,28 +225,10 @@ fn run(args: Args) -> Result<(), String> {
         Some(p) => {
             let text = fs::read_to_string(p)
                 .map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
-            // --preset is the starting point unless the file names one (JSON or TOML syntax).
-            let json = text
-                .trim_start_matches('\u{feff}')
-                .trim_start()
-                .strip_prefix('{')
-                .map(str::to_string);
-            let text = match json {
-                _ if text.contains("preset") => text,
-                Some(body) => {
-                    let sep = if body.trim_start().starts_with('}') {
-                        ""
-                    } else {
-                        ","
-                    };
-                    format!(
-                        "{{\"preset\": {}{sep}{body}",
-                        serde_json::Value::from(args.preset.as_str())
-                    )
-                }
-                None => format!("preset = \"{}\"\n{text}", args.preset),
-            };
-            Config::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            // --preset is the starting point unless the file names one: merged as a value
+            // after parsing (never spliced into the text).
+            Config::parse_with_preset(&text, &args.preset)
+                .map_err(|e| format!("{}: {e}", p.display()))?
         }
         None => Config::preset(&args.preset).map_err(|e| e.to_string())?,
     };
