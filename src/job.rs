@@ -12,7 +12,7 @@ use crate::deid::{self, Context, ContextError, Output};
 use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Plan, PlanError};
 use crate::report::{self, LogRow, ManifestRow, Summary};
 use crate::scan::{self, ScanRecord};
 
@@ -62,11 +62,17 @@ pub enum JobError {
         /// what the options do with dates instead
         what: &'static str,
     },
+    /// The plan cannot be made (e.g. random research IDs do not fit in `id_digits`).
+    #[snafu(display("{source}"))]
+    Plan {
+        /// cause
+        source: PlanError,
+    },
 }
 
 impl JobError {
     /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
-    /// `empty_secret`, `bad_spec`, `mapping_dates_not_shifted`.
+    /// `empty_secret`, `bad_spec`, `mapping_dates_not_shifted`, `id_space_too_small`.
     pub fn code(&self) -> &'static str {
         match self {
             JobError::Context { .. } => "bad_options",
@@ -75,6 +81,9 @@ impl JobError {
             JobError::EmptySecret => "empty_secret",
             JobError::Spec { .. } => "bad_spec",
             JobError::MappingDatesNotShifted { .. } => "mapping_dates_not_shifted",
+            JobError::Plan {
+                source: PlanError::IdSpaceTooSmall { .. },
+            } => "id_space_too_small",
         }
     }
 }
@@ -284,20 +293,23 @@ impl Job {
         &self.scans
     }
 
-    /// Plans the job (after all scans) and returns the engine for the workers.
-    pub fn plan(&mut self) -> Engine {
+    /// Plans the job (after all scans) and returns the engine for the workers. Fails, before
+    /// anything is written, when the plan cannot be made (random IDs that do not fit).
+    pub fn plan(&mut self) -> Result<Engine, JobError> {
+        self.plan = None;
         let p = plan::make_plan(
             &self.scans,
             &self.ctx.config,
             self.mapping.as_ref(),
             &self.key,
             &self.ctx.keyed,
-        );
+        )
+        .map_err(|source| JobError::Plan { source })?;
         self.plan = Some(p.clone());
-        Engine {
+        Ok(Engine {
             ctx: self.ctx.clone(),
             plan: p,
-        }
+        })
     }
 
     /// The plan, once made.

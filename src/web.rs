@@ -243,9 +243,10 @@ impl WebJob {
         );
     }
 
-    /// Plans the job; returns the engine specification (JSON) for the workers.
-    pub fn plan(&mut self) -> String {
-        self.job.plan().to_json()
+    /// Plans the job; returns the engine specification (JSON) for the workers, or an error
+    /// (e.g. random research IDs that do not fit in `id_digits`) before anything is written.
+    pub fn plan(&mut self) -> Result<String, JsError> {
+        Ok(self.job.plan().map_err(js_err)?.to_json())
     }
 
     /// Source paths to process, in zip order (JSON array).

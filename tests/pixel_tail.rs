@@ -52,7 +52,7 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
     let config = Config::preset("basic").expect("preset");
     let mut job = Job::new(&config, SECRET, None, None).expect("job");
     job.scan(path, scanned);
-    let engine = job.plan();
+    let engine = job.plan().expect("plan");
     let (out, outcome) = engine.process(path, processed);
     match &outcome.result {
         Ok(_) => out,

@@ -343,7 +343,7 @@ fn run(args: Args) -> Result<(), String> {
     for s in scans {
         job.add_scan(s);
     }
-    let engine = job.plan();
+    let engine = job.plan().map_err(|e| e.to_string())?;
 
     // Rewrite in parallel batches, writing in sorted source order.
     let todo: Vec<&(String, Source)> = {
