@@ -75,6 +75,79 @@ pub struct Plan {
     pub studies: Vec<Study>,
     /// Per source path: the file's plan, or why it will not be written.
     pub files: BTreeMap<String, Result<FilePlan, Rejection>>,
+    /// Identifiers of the whole batch (every scanned header), cleaned out of every file's free
+    /// text and searched for by every file's self-check, besides the file's own.
+    #[serde(default)]
+    pub batch: BatchIdentifiers,
+}
+
+/// The identifiers of every scanned header of a job (PHI: in memory and in the plan handed to
+/// workers, never written): person names and their words, patient and visit IDs, issuers,
+/// institutions (unless Retain Institution Identity) and devices (unless Retain Device
+/// Identity). Only terms that cannot be common words: 3 characters or more, and not numbers
+/// of 4 digits or fewer. Sorted, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchIdentifiers {
+    /// Whole person names (as written, `^` separated), 4 characters or more.
+    pub names: Vec<String>,
+    /// Words of person names (3 letters or more, with a letter).
+    pub name_words: Vec<String>,
+    /// IDs, issuers, accession numbers, addresses, institutions, devices.
+    pub ids: Vec<String>,
+}
+
+/// Whether a value is specific enough to be cleaned out of every file of a batch.
+fn batch_term(v: &str) -> bool {
+    let n = v.chars().count();
+    n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
+}
+
+impl BatchIdentifiers {
+    /// Gathers the identifiers of the headers (the same for any order of the headers).
+    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
+        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for h in headers {
+            let hi = &h.identifiers;
+            for n in &hi.names {
+                // As the file's own names are taken (verify::Identifiers).
+                for w in n.split(['^', '=', ' ', ',', '.']) {
+                    let w = w.trim();
+                    if w.chars().count() >= 3 && w.chars().any(|c| c.is_alphabetic()) {
+                        words.insert(w.to_string());
+                    }
+                }
+                let full = n.trim_end_matches('^');
+                if full.chars().count() >= 4 {
+                    names.insert(full.to_string());
+                }
+            }
+            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
+            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
+            for v in hi.ids.iter().chain(inst.into_iter().flatten()).chain(dev.into_iter().flatten()) {
+                if batch_term(v) {
+                    ids.insert(v.clone());
+                }
+            }
+        }
+        BatchIdentifiers {
+            names: names.into_iter().collect(),
+            name_words: words.into_iter().collect(),
+            ids: ids.into_iter().collect(),
+        }
+    }
+}
+
+impl Plan {
+    /// The shifted CT date of a study (YYYYMMDD), when dates are shifted; else the original.
+    pub fn study_ct_date(&self, study: &Study, shift: bool) -> Option<String> {
+        let d = study.ct_date.as_deref()?;
+        if !shift {
+            return Some(d.to_string());
+        }
+        let s = self.subjects.get(study.subject)?.shift_days;
+        crate::dates::shift_da(d, s)
+    }
 }
 
 /// Makes a path component safe: letters, digits, `_`, `-`, `.`; nothing else.
@@ -147,7 +220,13 @@ pub fn make_plan(
 ) -> Result<Plan, PlanError> {
     let mut scans: Vec<&ScanRecord> = scans.iter().collect();
     scans.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        batch: BatchIdentifiers::gather(
+            scans.iter().filter_map(|s| s.result.as_ref().ok()),
+            config,
+        ),
+        ..Plan::default()
+    };
 
     // 1. Usable files. Of several files with one SOP Instance UID, the largest (then the first
     //    by path) is written; the others are still rewritten, so that a damaged copy is

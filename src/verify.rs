@@ -16,6 +16,7 @@ use dicom_object::mem::InMemDicomObject;
 use crate::config::BirthDateMode;
 use crate::deid::{Context, MAX_DEPTH};
 use crate::error::Rejection;
+use crate::plan::BatchIdentifiers;
 use crate::profile::Action;
 use crate::read;
 
@@ -106,6 +107,10 @@ pub struct Identifiers {
     pub dates: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
+    /// Terms that came only from other files of the batch ([`crate::plan::BatchIdentifiers`]):
+    /// searched in every element, not in the raw header bytes (where a number of another file
+    /// may stand for something else).
+    pub batch_only: HashSet<String>,
     /// Values this run writes itself (research ID, PatientName, AccessionNumber), set by
     /// [`Identifiers::forget`]: an output value equal to one of them is not an identifier.
     pub own: Vec<String>,
@@ -132,6 +137,18 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 impl Identifiers {
     /// Collects the identifiers of an input data set, at every depth.
     pub fn collect(ctx: &Context, obj: &InMemDicomObject, uids: &HashSet<String>) -> Identifiers {
+        Identifiers::collect_with_batch(ctx, obj, uids, &BatchIdentifiers::default())
+    }
+
+    /// Collects the identifiers of an input data set, at every depth, and adds those of the
+    /// whole batch (other files' names, IDs, institutions…), so that free text is cleaned of
+    /// them too and the self-check looks for them.
+    pub fn collect_with_batch(
+        ctx: &Context,
+        obj: &InMemDicomObject,
+        uids: &HashSet<String>,
+        batch: &BatchIdentifiers,
+    ) -> Identifiers {
         let mut id = Identifiers {
             uids: uids.clone(),
             ..Default::default()
@@ -150,6 +167,19 @@ impl Identifiers {
             }
         }
         id.walk(ctx, obj, 0);
+        for (list, from) in [
+            (&mut id.ids, &batch.ids),
+            (&mut id.names, &batch.names),
+            (&mut id.name_words, &batch.name_words),
+        ] {
+            let have: HashSet<String> = list.iter().cloned().collect();
+            for t in from {
+                if !have.contains(t) {
+                    list.push(t.clone());
+                    id.batch_only.insert(t.clone());
+                }
+            }
+        }
         // A value that the profile itself keeps elsewhere in the file (e.g. an institution also
         // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
         // a leak when it appears there: drop it from the check, not from the data.
@@ -558,7 +588,7 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
         }
     }
     for x in id.ids.iter().chain(id.names.iter()) {
-        if x.len() >= 6 && header.has_token(x.as_bytes()) {
+        if x.len() >= 6 && !id.batch_only.contains(x) && header.has_token(x.as_bytes()) {
             return Err(Rejection::Leak {
                 detail: "an identifier or name found in the raw header bytes".into(),
             });

