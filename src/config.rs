@@ -235,32 +235,6 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_preset_is_merged_as_a_value() {
-        let research = Config::preset("research").unwrap();
-        for text in ["{}", "{ }", " {\n}\n", "", "# comment\n", "\u{feff}{}"] {
-            assert_eq!(
-                Config::parse_with_preset(text, "research").unwrap(),
-                research,
-                "{text:?}"
-            );
-            assert_eq!(Config::parse(text).unwrap(), Config::default(), "{text:?}");
-        }
-        let c = Config::parse_with_preset(r#"{"id_prefix": "P", "preset": "basic"}"#, "research")
-            .unwrap();
-        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("basic", "P"));
-        let c = Config::parse_with_preset("id_prefix = \"P\" # preset?\n", "keep-list").unwrap();
-        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("keep-list", "P"));
-        assert!(Config::parse_with_preset("[]", "basic").is_err());
-        assert!(Config::parse_with_preset("{", "basic").is_err());
-        assert!(Config::parse_with_preset("{}", "nonsense").is_err());
-    }
-}
-
 fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     match (base, over) {
         (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
@@ -369,3 +343,29 @@ pub const DEFAULT_KEEP_LIST: &[&str] = &[
     "VOILUTSequence",
     "ModalityLUTSequence",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_preset_is_merged_as_a_value() {
+        let research = Config::preset("research").unwrap();
+        for text in ["{}", "{ }", " {\n}\n", "", "# comment\n", "\u{feff}{}"] {
+            assert_eq!(
+                Config::parse_with_preset(text, "research").unwrap(),
+                research,
+                "{text:?}"
+            );
+            assert_eq!(Config::parse(text).unwrap(), Config::default(), "{text:?}");
+        }
+        let c = Config::parse_with_preset(r#"{"id_prefix": "P", "preset": "basic"}"#, "research")
+            .unwrap();
+        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("basic", "P"));
+        let c = Config::parse_with_preset("id_prefix = \"P\" # preset?\n", "keep-list").unwrap();
+        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("keep-list", "P"));
+        assert!(Config::parse_with_preset("[]", "basic").is_err());
+        assert!(Config::parse_with_preset("{", "basic").is_err());
+        assert!(Config::parse_with_preset("{}", "nonsense").is_err());
+    }
+}

@@ -346,7 +346,7 @@ pub fn make_plan(
         .filter(|(_, p)| p.research_id.is_none())
         .map(|(k, _)| (k.clone(), keyed.mac("subject-order", k.as_bytes())))
         .collect();
-    new_keys.sort_by(|a, b| a.1.cmp(&b.1));
+    new_keys.sort_by_key(|k| k.1);
     if config.id_scheme == IdScheme::Random && !new_keys.is_empty() {
         // Before anything is drawn: the numbers of this form already taken, plus the new
         // patients, must fit in the space, so that the probe below always ends.
