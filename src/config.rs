@@ -163,20 +163,36 @@ impl Config {
     }
 
     /// Parses JSON or TOML (detected by the first non-blank character: `{` means JSON).
-    /// A `preset` key selects the starting preset; other keys override it.
+    /// A `preset` key selects the starting preset (`basic` when absent); other keys override it.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with_preset(text, "basic")
+    }
+
+    /// Like [`Config::parse`], starting from `default_preset` when the text names no `preset`
+    /// (the CLI's `--preset`, the page's preset menu). The text is parsed first and the preset
+    /// set as a value, so any valid text works (`{}`, `{ }`, an empty TOML file, comments).
+    pub fn parse_with_preset(text: &str, default_preset: &str) -> Result<Config, ConfigError> {
         let text = text.trim_start_matches('\u{feff}');
-        let value: serde_json::Value = if text.trim_start().starts_with('{') {
+        let mut value: serde_json::Value = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|source| ConfigError::Json { source })?
         } else {
             let v: toml::Value =
                 toml::from_str(text).map_err(|source| ConfigError::Toml { source })?;
             serde_json::to_value(v).map_err(|source| ConfigError::Json { source })?
         };
+        let Some(fields) = value.as_object_mut() else {
+            return InvalidSnafu {
+                message: "the configuration must be a JSON object or a TOML table".to_string(),
+            }
+            .fail();
+        };
+        if fields.get("preset").is_none_or(|p| p.is_null()) {
+            fields.insert("preset".into(), default_preset.into());
+        }
         let preset = value
             .get("preset")
             .and_then(|p| p.as_str())
-            .unwrap_or("basic");
+            .unwrap_or(default_preset);
         let base = Config::preset(preset)?;
         let mut merged =
             serde_json::to_value(&base).map_err(|source| ConfigError::Json { source })?;
@@ -327,3 +343,29 @@ pub const DEFAULT_KEEP_LIST: &[&str] = &[
     "VOILUTSequence",
     "ModalityLUTSequence",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_preset_is_merged_as_a_value() {
+        let research = Config::preset("research").unwrap();
+        for text in ["{}", "{ }", " {\n}\n", "", "# comment\n", "\u{feff}{}"] {
+            assert_eq!(
+                Config::parse_with_preset(text, "research").unwrap(),
+                research,
+                "{text:?}"
+            );
+            assert_eq!(Config::parse(text).unwrap(), Config::default(), "{text:?}");
+        }
+        let c = Config::parse_with_preset(r#"{"id_prefix": "P", "preset": "basic"}"#, "research")
+            .unwrap();
+        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("basic", "P"));
+        let c = Config::parse_with_preset("id_prefix = \"P\" # preset?\n", "keep-list").unwrap();
+        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("keep-list", "P"));
+        assert!(Config::parse_with_preset("[]", "basic").is_err());
+        assert!(Config::parse_with_preset("{", "basic").is_err());
+        assert!(Config::parse_with_preset("{}", "nonsense").is_err());
+    }
+}

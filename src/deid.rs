@@ -284,7 +284,7 @@ pub fn rewrite_planned<'a>(
         Some(Ok(fp)) => fp,
     };
     let identity = Identity::from_plan(plan, fp, ctx)?;
-    let out = rewrite(ctx, &identity, bytes)?;
+    let out = rewrite_with_batch(ctx, &identity, &plan.batch, bytes)?;
     match &fp.duplicate_of {
         Some(other) => Err(Rejection::Duplicate {
             other: other.clone(),
@@ -845,6 +845,17 @@ pub fn rewrite<'a>(
     identity: &Identity,
     bytes: &'a [u8],
 ) -> Result<Rewritten<'a>, Rejection> {
+    rewrite_with_batch(ctx, identity, &crate::plan::BatchIdentifiers::default(), bytes)
+}
+
+/// De-identifies one file with the given identity, cleaning its free text of the batch's
+/// identifiers as well as its own (and self-checking for both).
+pub fn rewrite_with_batch<'a>(
+    ctx: &Context,
+    identity: &Identity,
+    batch: &crate::plan::BatchIdentifiers,
+    bytes: &'a [u8],
+) -> Result<Rewritten<'a>, Rejection> {
     let read::Split {
         object: obj, tail, ..
     } = read::parse_split(bytes)?;
@@ -917,7 +928,7 @@ pub fn rewrite<'a>(
             uid_set.insert(orig_meta_sop.clone());
         }
     }
-    let mut idents = Identifiers::collect(ctx, &dataset, &uid_set);
+    let mut idents = Identifiers::collect_with_batch(ctx, &dataset, &uid_set, batch);
     idents.forget(&[
         &identity.research_id,
         &identity.patient_name,

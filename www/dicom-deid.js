@@ -7,7 +7,7 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, parse_config, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, { WebJob, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
 import { compileEngine } from './assets.js';
 import { DeidError, asDeidError, messageOf } from './errors.js';
 import { WorkerPool } from './pool.js';
@@ -73,10 +73,14 @@ function configText(options) {
   throw new DeidError('bad-options', 'options must be an object or JSON/TOML text');
 }
 
-/** The configuration JSON the engine takes, or DeidError 'bad-options'. Needs the engine loaded. */
-function configJson(options) {
+/**
+ * The configuration JSON the engine takes, or DeidError 'bad-options'. Needs the engine loaded.
+ * `preset` (optional) is the starting preset when the options name none; the engine merges it
+ * as a value (any valid text works: `{}`, comments), never spliced into the text.
+ */
+function configJson(options, preset) {
   try {
-    return parse_config(configText(options));
+    return preset ? parse_config_with_preset(configText(options), preset) : parse_config(configText(options));
   } catch (e) {
     throw asDeidError(e, 'bad-options');
   }
@@ -97,9 +101,9 @@ export async function presetOptions(name) {
  * text of a CLI configuration file) and returns the full configuration: the preset with the
  * given keys on top. Rejects with DeidError 'bad-options' saying what is wrong.
  */
-export async function checkOptions(options) {
+export async function checkOptions(options, preset) {
   await loadEngineOnce();
-  return JSON.parse(configJson(options));
+  return JSON.parse(configJson(options, preset));
 }
 
 async function textOf(blob, what) {

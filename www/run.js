@@ -99,8 +99,14 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
 
     const scanned = performance.now();
 
-    // 2. Plan, and give every worker the plan.
-    const spec = job.plan();
+    // 2. Plan, and give every worker the plan. A plan that cannot be made (random IDs that do
+    // not fit in the digits) is an options error, found before anything is written.
+    let spec;
+    try {
+      spec = job.plan();
+    } catch (e) {
+      throw asDeidError(e, 'bad-options');
+    }
     await pool.broadcast({ op: 'setup', spec, secret });
     check();
 

@@ -10,7 +10,7 @@ use dicom_deid::{Config, Job};
 fn one(config: &Config, data: &[u8]) {
     let Ok(mut job) = Job::new(config, b"fuzzing secret", None, None) else { return };
     job.scan("in/fuzz.dcm", data);
-    let engine = job.plan();
+    let Ok(engine) = job.plan() else { return };
     let (bytes, outcome) = engine.process("in/fuzz.dcm", data);
     match (&bytes, &outcome.result) {
         (Some(out), Ok(_)) => {

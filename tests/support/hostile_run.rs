@@ -120,7 +120,7 @@ pub fn run_with(config: &Config, inputs: Vec<Input>) -> Run {
         );
         job.scan(p, b);
     }
-    let engine = job.plan();
+    let engine = job.plan().expect("plan");
     let buffer = SharedBuffer::default();
     let mut sink = ZipSink::new(buffer.clone());
     let mut written = BTreeMap::new();

@@ -187,18 +187,29 @@ fn load_secret(path: &Path) -> Result<Vec<u8>, String> {
             let mut b = [0u8; 32];
             getrandom::fill(&mut b).map_err(|e| format!("cannot generate a secret: {e}"))?;
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            fs::write(path, format!("{hex}\n"))
+            create_secret_file(path, format!("{hex}\n").as_bytes())
                 .map_err(|e| format!("cannot create secret file {}: {e}", path.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-            }
             eprintln!("created a new project secret in {} (keep it: the same secret gives the same IDs and UIDs)", path.display());
             Ok(hex.into_bytes())
         }
         Err(e) => Err(format!("cannot read secret file {}: {e}", path.display())),
     }
+}
+
+/// Creates the secret file readable by its owner only from the start (mode 0600 on unix, set
+/// when the file is created, never a chmod after the secret is written), and never over an
+/// existing file.
+fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 fn with_suffix(out: &Path, suffix: &str) -> PathBuf {
@@ -214,28 +225,10 @@ fn run(args: Args) -> Result<(), String> {
         Some(p) => {
             let text = fs::read_to_string(p)
                 .map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
-            // --preset is the starting point unless the file names one (JSON or TOML syntax).
-            let json = text
-                .trim_start_matches('\u{feff}')
-                .trim_start()
-                .strip_prefix('{')
-                .map(str::to_string);
-            let text = match json {
-                _ if text.contains("preset") => text,
-                Some(body) => {
-                    let sep = if body.trim_start().starts_with('}') {
-                        ""
-                    } else {
-                        ","
-                    };
-                    format!(
-                        "{{\"preset\": {}{sep}{body}",
-                        serde_json::Value::from(args.preset.as_str())
-                    )
-                }
-                None => format!("preset = \"{}\"\n{text}", args.preset),
-            };
-            Config::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            // --preset is the starting point unless the file names one: merged as a value
+            // after parsing (never spliced into the text).
+            Config::parse_with_preset(&text, &args.preset)
+                .map_err(|e| format!("{}: {e}", p.display()))?
         }
         None => Config::preset(&args.preset).map_err(|e| e.to_string())?,
     };
@@ -350,7 +343,7 @@ fn run(args: Args) -> Result<(), String> {
     for s in scans {
         job.add_scan(s);
     }
-    let engine = job.plan();
+    let engine = job.plan().map_err(|e| e.to_string())?;
 
     // Rewrite in parallel batches, writing in sorted source order.
     let todo: Vec<&(String, Source)> = {
