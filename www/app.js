@@ -44,7 +44,16 @@ const state = {
   controller: null,
   urls: [],
   review: null, // the burned-in text review (pixel-review.js)
+  ready: false, // the engine and the presets are loaded (body data-state left 'loading')
+  touched: new Set(), // settings fields the user changed while the page was starting
 };
+
+// The handlers are wired when this module is evaluated, before the engine has loaded (issue 18):
+// what the user does meanwhile (files chosen or dropped, lists, settings) waits for `ready`.
+let markReady;
+const ready = new Promise((resolve) => {
+  markReady = resolve;
+});
 
 // ---------------------------------------------------------------- messages
 
@@ -102,9 +111,11 @@ function buildProfileChecks() {
   }
 }
 
-function fillForm(cfg) {
+/** Fills the form from a configuration; `keep` (a Set of inputs) keeps those fields' values. */
+function fillForm(cfg, keep = new Set()) {
   $('preset').value = cfg.preset;
   for (const input of document.querySelectorAll('[data-config]')) {
+    if (keep.has(input)) continue;
     const path = input.dataset.config.split('.');
     let v = cfg;
     for (const p of path) v = v == null ? undefined : v[p];
@@ -162,9 +173,13 @@ async function setSecret(text, how) {
 
 /** Adds files (a FileList copy, a directory handle, drop entries) to the selection. */
 async function addSource(source) {
+  if (!state.ready) {
+    $('selection-text').textContent = 'Starting the de-identifier… the chosen files are read as soon as it is ready.';
+    await ready;
+  }
   let entries;
   try {
-    entries = (await listSource(source)).entries;
+    entries = (await listSource(await source)).entries;
   } catch (e) {
     $('selection-text').textContent = `The files cannot be read: ${messageOf(e)}`;
     return;
@@ -239,7 +254,7 @@ function renderSelection() {
 
 function updateStart() {
   const busy = document.body.dataset.state === 'running';
-  $('start').disabled = busy || state.expanded.files === 0;
+  $('start').disabled = !state.ready || busy || state.expanded.files === 0;
 }
 
 // ---------------------------------------------------------------- preview
@@ -247,6 +262,7 @@ function updateStart() {
 let previewTimer = null;
 function schedulePreview(from) {
   if (from !== undefined) state.previewFrom = from;
+  if (!state.ready) return; // the selection is read (and previewed) once the engine is ready
   clearTimeout(previewTimer);
   previewTimer = setTimeout(() => renderPreview().catch((e) => console.warn('preview failed', e)), 250);
 }
@@ -529,7 +545,7 @@ function wire() {
     $(id).addEventListener('change', async (e) => {
       const files = Array.from(e.target.files);
       e.target.value = '';
-      await addSource(files);
+      if (files.length) await addSource(files);
     });
   }
   $('pick-folder').addEventListener('click', async () => {
@@ -571,10 +587,10 @@ function wire() {
     depth = 0;
     zone.classList.remove('over');
     if (document.body.dataset.state === 'running' || !e.dataTransfer) return;
-    const pending = entriesFromDrop(e.dataTransfer);
+    const pending = entriesFromDrop(e.dataTransfer); // before any await: the browser empties the DataTransfer
     $('selection-text').textContent = 'Reading the dropped files…';
     try {
-      await addSource(await pending);
+      await addSource(pending);
     } catch (err) {
       $('selection-text').textContent = messageOf(err);
     }
@@ -601,6 +617,7 @@ function wire() {
   for (const [id, field, what] of [['mapping-input', 'mapping', 'mapping CSV'], ['key-input', 'key', 'key CSV']]) {
     $(id).addEventListener('change', async (e) => {
       const f = e.target.files[0];
+      await ready;
       state[field] = f ? await readText(f) : null;
       // The engine reads the list now, so a malformed file is reported before the run.
       const config = await validConfig();
@@ -619,6 +636,7 @@ function wire() {
   }
   $('config-input').addEventListener('change', async (e) => {
     const f = e.target.files[0];
+    await ready;
     if (!f) {
       state.baseConfig = null;
       schedulePreview();
@@ -638,14 +656,29 @@ function wire() {
     schedulePreview();
   });
   $('preset').addEventListener('change', () => {
+    if (!state.ready) {
+      // The preset is applied when it is loaded; fields changed before this choice follow it.
+      state.touched.clear();
+      return;
+    }
     state.baseConfig = null;
     $('config-input').value = '';
     fillForm(state.presets[$('preset').value]);
     schedulePreview();
   });
-  for (const input of document.querySelectorAll('[data-config]')) input.addEventListener('change', async () => {
-    if (await validConfig()) schedulePreview();
-  });
+  for (const input of document.querySelectorAll('[data-config]')) {
+    // While the page starts, a changed field is remembered so that the preset does not overwrite it.
+    input.addEventListener('input', () => {
+      if (!state.ready) state.touched.add(input);
+    });
+    input.addEventListener('change', async () => {
+      if (!state.ready) {
+        state.touched.add(input);
+        return;
+      }
+      if (await validConfig()) schedulePreview();
+    });
+  }
   $('preview-changes-only').addEventListener('change', () => {
     if (state.lastPreview) showPreview(state.lastPreview.item, state.lastPreview.r);
   });
@@ -662,11 +695,24 @@ function wire() {
   });
 }
 
+/**
+ * Files set on an input whose change event came before the handlers (the module still loading):
+ * handled as if the event came now. The folder and zip inputs are emptied by their handler, so
+ * files still on them were never read; `all` also takes the inputs that keep their file.
+ */
+function catchUp(all) {
+  const ids = all ? ['folder-input', 'zip-input', 'secret-input', 'mapping-input', 'key-input', 'config-input'] : ['folder-input', 'zip-input'];
+  for (const id of ids) {
+    const input = $(id);
+    if (input.files && input.files.length > 0) input.dispatchEvent(new Event('change'));
+  }
+}
+
 async function main() {
-  buildProfileChecks();
   state.output = await outputSupport();
   if (!checkCapabilities(state.output)) {
     document.body.dataset.state = 'unsupported';
+    $('startup').hidden = true;
     return;
   }
   let version;
@@ -679,14 +725,24 @@ async function main() {
     box.classList.add('error');
     box.textContent = messageOf(e).replace(/^./, (c) => c.toUpperCase());
     document.body.dataset.state = 'unsupported';
+    $('startup').hidden = true;
     return;
   }
   $('version').textContent = version;
-  fillForm(state.presets.basic);
-  state.review = new PixelReview($('pixel-review'));
-  wire();
+  // The chosen preset (maybe changed while starting), without the fields the user has changed.
+  fillForm(state.presets[$('preset').value] || state.presets.basic, state.touched);
+  state.touched.clear();
+  state.ready = true;
+  $('startup').hidden = true;
   document.body.dataset.state = 'idle';
   updateStart();
+  markReady(); // what the user did while the page was starting runs now, in order
+  catchUp(false);
 }
 
+// At once, before the engine: the form, the review and every handler.
+buildProfileChecks();
+state.review = new PixelReview($('pixel-review'));
+wire();
+catchUp(true);
 main();

@@ -173,6 +173,7 @@ export class DicomDeidElement extends HTMLElement {
   #entries = [];
   #selection = null;
   #listing = null;
+  #adding = new Set(); // selections being read (start() waits for them)
   #secret = null;
   #mapping = null;
   #key = null;
@@ -228,7 +229,15 @@ export class DicomDeidElement extends HTMLElement {
     this.dataset.state = 'loading';
     this.#q('preset').value = PRESETS.includes(this.getAttribute('preset')) ? this.getAttribute('preset') : 'basic';
     this.#q('id-prefix').value = this.getAttribute('id-prefix') ?? '';
+    this.#id('progress-text').textContent = 'Starting the de-identifier… files and settings chosen now are used as soon as it is ready.';
+    this.#update();
+    // Wired at once, before the engine has loaded (issue 18): what the user does meanwhile waits
+    // for the engine inside the API. Files already on an input (set before the handlers) are read.
     this.#wire();
+    for (const id of ['folder-input', 'zip-input', 'secret-input', 'mapping-input', 'key-input']) {
+      const input = this.#q(id);
+      if (input.files && input.files.length > 0) input.dispatchEvent(new Event('change'));
+    }
     this.#load();
   }
 
@@ -242,6 +251,8 @@ export class DicomDeidElement extends HTMLElement {
       this.#support = await outputSupport();
     } catch (e) {
       this.dataset.state = 'unsupported';
+      this.#id('progress-text').textContent = 'Cannot start in this browser.';
+      this.#update();
       this.#fail(e);
       return;
     }
@@ -250,6 +261,7 @@ export class DicomDeidElement extends HTMLElement {
     this.#id('folder-label').hidden = picker;
     this.#id('ask-label').hidden = !this.#support.savePicker;
     this.dataset.state = 'idle';
+    this.#id('progress-text').textContent = 'Not started.';
     this.#update();
   }
 
@@ -281,7 +293,7 @@ export class DicomDeidElement extends HTMLElement {
       this.#q(id).addEventListener('change', (e) => {
         const files = Array.from(e.target.files);
         e.target.value = '';
-        this.#add(files);
+        if (files.length) this.#add(files);
       });
     }
     this.#q('pick-folder').addEventListener('click', async () => {
@@ -310,7 +322,8 @@ export class DicomDeidElement extends HTMLElement {
     zone.addEventListener('drop', (e) => {
       e.preventDefault();
       zone.classList.remove('over');
-      if (this.state !== 'idle' || !e.dataTransfer) return;
+      // While loading too: the drop is read once the engine is ready.
+      if ((this.state !== 'idle' && this.state !== 'loading') || !e.dataTransfer) return;
       this.#add(entriesFromDrop(e.dataTransfer));
     });
 
@@ -354,23 +367,28 @@ export class DicomDeidElement extends HTMLElement {
 
   async #add(source) {
     this.#clearError();
-    this.#q('counts').textContent = 'Reading the selection…';
+    this.#q('counts').textContent = this.state === 'loading' ? 'Starting the de-identifier… the chosen files are read as soon as it is ready.' : 'Reading the selection…';
+    // Whole selections are listed after each addition; the latest listing (which has every
+    // entry added so far) wins, whatever the order in which the additions are read.
     const run = (async () => {
       const added = await listSource(await source);
       this.#entries.push(...added.entries);
-      return listSource(this.#entries);
-    })();
-    this.#listing = run;
-    try {
-      const selection = await run;
-      if (this.#listing === run) {
+      const listing = listSource([...this.#entries]);
+      this.#listing = listing;
+      const selection = await listing;
+      if (this.#listing === listing) {
         this.#selection = selection;
         this.#review.review(selection, { options: this.#config() }).catch(() => {});
       }
+    })();
+    this.#adding.add(run);
+    try {
+      await run;
     } catch (e) {
       this.#fail(e);
     } finally {
-      if (this.#listing === run) this.#listing = null;
+      this.#adding.delete(run);
+      if (!this.#adding.size) this.#listing = null;
       this.#showSelection();
     }
   }
@@ -411,13 +429,15 @@ export class DicomDeidElement extends HTMLElement {
 
   #update() {
     const running = this.state === 'running';
-    const ready = this.state === 'idle' || running;
-    this.#q('start').disabled = !ready || running || !this.#selection || !this.#selection.files;
+    // While loading the inputs stay usable (what is chosen is read once the engine is ready);
+    // Start waits for the engine.
+    const usable = this.state !== 'unsupported' && !running;
+    this.#q('start').disabled = this.state !== 'idle' || !this.#selection || !this.#selection.files;
     this.#q('cancel').disabled = !running;
     for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear', 'preset', 'id-prefix', 'mapping-input', 'key-input', 'secret-input', 'secret-generate']) {
-      this.#q(id).disabled = !ready || running;
+      this.#q(id).disabled = !usable;
     }
-    this.#review.setDisabled(!ready || running);
+    this.#review.setDisabled(!usable);
   }
 
   // ------------------------------------------------------------ the run
@@ -474,7 +494,7 @@ export class DicomDeidElement extends HTMLElement {
     }
     this.#clearError();
     this.#clearResults();
-    if (this.#listing) await this.#listing.catch(() => {});
+    if (this.#adding.size) await Promise.allSettled([...this.#adding]);
     if (!this.#secret) await this.#setSecret(generateSecret(), 'New secret generated for this run: save it now, you need it for later batches');
     const controller = new AbortController();
     this.#controller = controller;

@@ -5,6 +5,8 @@
   if (location.protocol !== 'file:') return;
   var box = document.getElementById('capabilities');
   if (!box) return;
+  var starting = document.getElementById('startup');
+  if (starting) starting.hidden = true;
   box.hidden = false;
   box.className = 'notice error';
   box.setAttribute('data-testid', 'file-notice');

@@ -2,6 +2,8 @@
 (function () {
   var box = document.getElementById('capabilities');
   if (!box) return;
+  var starting = document.getElementById('startup');
+  if (starting) starting.hidden = true;
   box.hidden = false;
   box.className = 'notice error';
   box.textContent = 'This browser is too old for this page (it lacks JavaScript modules, Web Workers or WebAssembly). ' +
