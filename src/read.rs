@@ -1,6 +1,7 @@
 //! Turning bytes into a DICOM object with dicom-rs, whatever the framing: with or without the
-//! 128-byte preamble, with or without a file meta group (raw data sets in implicit or explicit
-//! VR little endian), any transfer syntax dicom-rs knows (deflate included).
+//! 128-byte preamble, with or without a file meta group (bare data sets in implicit VR little
+//! endian, explicit VR little endian or explicit VR big endian), any transfer syntax dicom-rs
+//! knows (deflate included).
 
 use std::borrow::Cow;
 
@@ -31,6 +32,7 @@ pub enum Framing {
 
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 
 /// Finds how the bytes are framed, or says why they are not DICOM.
 pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
@@ -40,20 +42,25 @@ pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
     if bytes.len() >= 4 && &bytes[0..4] == b"DICM" {
         return Ok(Framing::NoPreamble);
     }
-    // A bare data set starts with a low even group (0008 is typical), little endian.
+    // A bare data set starts with a low even group (0008 is typical): little endian (implicit
+    // or explicit VR) or explicit VR big endian (implicit VR big endian does not exist).
     if bytes.len() >= 8 {
+        let low_group = |g: u16| matches!(g, 0x0008 | 0x0010 | 0x0018 | 0x0020);
+        let vr = &bytes[4..6];
+        let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
         let group = u16::from_le_bytes([bytes[0], bytes[1]]);
         let elem = u16::from_le_bytes([bytes[2], bytes[3]]);
-        if (group == 0x0008 || group == 0x0010 || group == 0x0018 || group == 0x0020)
-            && elem < 0x2000
-        {
-            let vr = &bytes[4..6];
-            let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
+        if low_group(group) && elem < 0x2000 {
             return Ok(Framing::RawDataSet(if explicit {
                 EXPLICIT_LE
             } else {
                 IMPLICIT_LE
             }));
+        }
+        let group = u16::from_be_bytes([bytes[0], bytes[1]]);
+        let elem = u16::from_be_bytes([bytes[2], bytes[3]]);
+        if low_group(group) && elem < 0x2000 && explicit {
+            return Ok(Framing::RawDataSet(EXPLICIT_BE));
         }
     }
     Err(Rejection::NotDicom {
