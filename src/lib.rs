@@ -16,6 +16,7 @@ pub mod deid;
 pub mod error;
 pub mod identity;
 pub mod job;
+pub mod normalise;
 pub mod plan;
 pub mod preview;
 pub mod profile;

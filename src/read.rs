@@ -1,6 +1,9 @@
 //! Turning bytes into a DICOM object with dicom-rs, whatever the framing: with or without the
-//! 128-byte preamble, with or without a file meta group (raw data sets in implicit or explicit
-//! VR little endian), any transfer syntax dicom-rs knows (deflate included).
+//! 128-byte preamble, with or without a file meta group (bare data sets in implicit VR little
+//! endian, explicit VR little endian or explicit VR big endian), any transfer syntax dicom-rs
+//! knows (deflate included).
+
+use std::borrow::Cow;
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
@@ -29,6 +32,7 @@ pub enum Framing {
 
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 
 /// Finds how the bytes are framed, or says why they are not DICOM.
 pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
@@ -38,20 +42,25 @@ pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
     if bytes.len() >= 4 && &bytes[0..4] == b"DICM" {
         return Ok(Framing::NoPreamble);
     }
-    // A bare data set starts with a low even group (0008 is typical), little endian.
+    // A bare data set starts with a low even group (0008 is typical): little endian (implicit
+    // or explicit VR) or explicit VR big endian (implicit VR big endian does not exist).
     if bytes.len() >= 8 {
+        let low_group = |g: u16| matches!(g, 0x0008 | 0x0010 | 0x0018 | 0x0020);
+        let vr = &bytes[4..6];
+        let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
         let group = u16::from_le_bytes([bytes[0], bytes[1]]);
         let elem = u16::from_le_bytes([bytes[2], bytes[3]]);
-        if (group == 0x0008 || group == 0x0010 || group == 0x0018 || group == 0x0020)
-            && elem < 0x2000
-        {
-            let vr = &bytes[4..6];
-            let explicit = vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase();
+        if low_group(group) && elem < 0x2000 {
             return Ok(Framing::RawDataSet(if explicit {
                 EXPLICIT_LE
             } else {
                 IMPLICIT_LE
             }));
+        }
+        let group = u16::from_be_bytes([bytes[0], bytes[1]]);
+        let elem = u16::from_be_bytes([bytes[2], bytes[3]]);
+        if low_group(group) && elem < 0x2000 && explicit {
+            return Ok(Framing::RawDataSet(EXPLICIT_BE));
         }
     }
     Err(Rejection::NotDicom {
@@ -69,16 +78,45 @@ fn unparseable(e: impl std::fmt::Display) -> Rejection {
     }
 }
 
+/// The bytes dicom-rs may read after the structural check `walk` passed: the input, or its
+/// normalised copy when an element of VR UN must be rewritten ([`crate::normalise`]: UN
+/// sequences, standard attributes sent as UN), checked again. dicom-rs reads a UN of
+/// undefined length as a sequence in the file's own syntax, not the implicit VR little endian
+/// it is in: it would read lengths from value bytes that the check never saw as lengths (and
+/// allocate what they declare), so such a file is refused when it cannot be normalised.
+fn normalised<'b>(
+    bytes: &'b [u8],
+    framing: Framing,
+    walk: crate::structure::Walk,
+    headers_only: bool,
+) -> Result<Cow<'b, [u8]>, Rejection> {
+    if !walk.un {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    if walk.deflated || !crate::normalise::supported(bytes, framing) {
+        return Err(unparseable(
+            "elements of VR UN that must be re-encoded, in a big endian or deflated data set",
+        ));
+    }
+    match crate::normalise::normalise(bytes, framing)? {
+        None => Ok(Cow::Borrowed(bytes)),
+        Some(n) => {
+            let again = crate::structure::walk(&n, framing, headers_only)?;
+            if again.un {
+                return Err(unparseable("elements of VR UN that cannot be re-encoded"));
+            }
+            Ok(Cow::Owned(n))
+        }
+    }
+}
+
 /// Parses the whole file, or only up to (not including) Pixel Data when `headers_only`.
 pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Rejection> {
     let framing = detect(bytes)?;
-    if headers_only {
-        crate::structure::check_headers(bytes, framing)?;
-    } else {
-        crate::structure::check(bytes, framing)?;
-    }
+    let walk = crate::structure::walk(bytes, framing, headers_only)?;
+    let bytes = normalised(bytes, framing, walk, headers_only)?;
     let until = headers_only.then_some(tags::PIXEL_DATA);
-    Ok((parse_checked(bytes, framing, until)?, framing))
+    Ok((parse_checked(&bytes, framing, until)?, framing))
 }
 
 /// Checks the headers (up to Pixel Data, like a headers-only parse), then builds the object of
@@ -86,8 +124,9 @@ pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Reje
 /// attributes of the first groups.
 pub fn parse_until(bytes: &[u8], until: Tag) -> Result<(Object, Framing), Rejection> {
     let framing = detect(bytes)?;
-    crate::structure::check_headers(bytes, framing)?;
-    Ok((parse_checked(bytes, framing, Some(until))?, framing))
+    let walk = crate::structure::walk(bytes, framing, true)?;
+    let bytes = normalised(bytes, framing, walk, true)?;
+    Ok((parse_checked(&bytes, framing, Some(until))?, framing))
 }
 
 /// A file parsed for rewriting: the object, and where its pixel data tail starts when it is
@@ -108,11 +147,28 @@ pub struct Split {
 /// hot path). Otherwise the whole file is parsed.
 pub fn parse_split(bytes: &[u8]) -> Result<Split, Rejection> {
     let framing = detect(bytes)?;
-    let tail = crate::structure::check_pixel_tail(bytes, framing)?;
+    let walk = crate::structure::walk(bytes, framing, false)?;
+    let norm = normalised(bytes, framing, walk, false)?;
+    // The tail of a normalised copy is carried over only when it is the input's tail, byte for
+    // byte (a Pixel Data element re-typed from UN is not).
+    let tail = match &norm {
+        Cow::Borrowed(_) => walk.tail,
+        Cow::Owned(n) => crate::structure::walk(n, framing, false)?
+            .tail
+            .and_then(|t| {
+                let at = bytes.len().checked_sub(n.len() - t)?;
+                (bytes.get(at..) == n.get(t..)).then_some(at)
+            }),
+    };
     // A bare data set is parsed whole: the check for encapsulated pixel data under a guessed
     // transfer syntax needs the Pixel Data element.
     let tail = tail.filter(|_| !matches!(framing, Framing::RawDataSet(_)));
-    let object = parse_checked(&bytes[..tail.unwrap_or(bytes.len())], framing, None)?;
+    let head = match tail {
+        // The header part of the normalised copy: everything before its tail.
+        Some(at) => &norm[..norm.len() - (bytes.len() - at)],
+        None => &norm[..],
+    };
+    let object = parse_checked(head, framing, None)?;
     Ok(Split {
         object,
         framing,

