@@ -82,7 +82,7 @@ fn peak_of(name: &str, bytes: &[u8]) -> usize {
     {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
         job.scan(name, bytes);
-        let engine = job.plan();
+        let engine = job.plan().expect("plan");
         let _ = engine.process(name, bytes);
     }
     PEAK.load(Ordering::SeqCst).saturating_sub(base)
