@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/data/real/*.dcm: encodings seen in files from real archives, made from a real
+"""Writes tests/real-archive/*.dcm: encodings seen in files from real archives, made from a real
 corpus file (tests/data/dicom3tools/0051.dcm, BSD-3-Clause, dicom3tools) with pydicom.
 
 - un_private_sequence.dcm: a private sequence sent as VR UN with undefined length (PS3.5 6.2.2,
@@ -29,7 +29,7 @@ from pydicom.sequence import Sequence
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SRC = os.path.join(ROOT, "tests/data/dicom3tools/0051.dcm")
-OUT = os.path.join(ROOT, "tests/data/real")
+OUT = os.path.join(ROOT, "tests/real-archive")
 
 ITEM = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
 ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)

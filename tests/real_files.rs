@@ -1,5 +1,5 @@
 //! Issue 12: encodings of files from real archives that dicom-rs 0.10 cannot read as they are
-//! (`tests/data/real`, made from a corpus file by `scripts/make_real_fixtures.py`): a private
+//! (`tests/real-archive`, made from a corpus file by `scripts/make_real_fixtures.py`): a private
 //! sequence and standard (also nested) sequences sent as UN with undefined length (PS3.5 6.2.2,
 //! CP-246), a file whose every standard attribute arrives as UN, and a bare big-endian data set.
 //! Each is written; its output is re-read by dicom-rs, dcmtk and pydicom, has no element left
@@ -25,7 +25,7 @@ const FILES: [&str; 4] = [
 
 #[test]
 fn real_encodings_are_written_reread_and_clean() {
-    let dir = data().join("real");
+    let dir = root().join("tests/real-archive");
     let inputs: Vec<_> = FILES.iter().map(|f| dir.join(f)).collect();
     for p in &inputs {
         assert!(
@@ -41,7 +41,7 @@ fn real_encodings_are_written_reread_and_clean() {
     );
     for f in FILES {
         let row = run
-            .log_row(&format!("real/{f}"))
+            .log_row(&format!("real-archive/{f}"))
             .unwrap_or_else(|| panic!("{f}: no log row"));
         assert_eq!(row["outcome"], "written", "{f}: {row:?}");
     }
@@ -147,7 +147,7 @@ fn pixels_of_every_variant_are_the_source_files() {
         .to_multi_int::<u16>()
         .unwrap();
     for f in FILES {
-        let bytes = fs::read(data().join("real").join(f)).unwrap();
+        let bytes = fs::read(root().join("tests/real-archive").join(f)).unwrap();
         let (obj, _) =
             dicom_deid::read::parse(&bytes, false).unwrap_or_else(|e| panic!("{f}: {e}"));
         let got = obj

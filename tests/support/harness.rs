@@ -33,16 +33,16 @@ pub fn data() -> PathBuf {
 
 /// The corpus as CLI inputs: every entry of `tests/data` except `fuzz-regressions/` (minimised
 /// crash inputs that other tests own), `pixels/` (synthetic burned-in text that
-/// `tests/pixels.rs` owns) and `real/` (encodings the independent checker's dicom-rs cannot
-/// read as they are, owned by `tests/real_files.rs`). Files are then logged by their path under
-/// `tests/data`.
+/// `tests/pixels.rs` owns). Encodings the independent checker's dicom-rs cannot read as they
+/// are live apart, in `tests/real-archive` (`tests/real_files.rs`). Files are then logged by
+/// their path under `tests/data`.
 pub fn corpus() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(data())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n != "fuzz-regressions" && n != "pixels" && n != "real")
+                .is_some_and(|n| n != "fuzz-regressions" && n != "pixels")
         })
         .collect();
     v.sort();
