@@ -363,7 +363,10 @@ mod tests {
             .unwrap();
         assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("basic", "P"));
         let c = Config::parse_with_preset("id_prefix = \"P\" # preset?\n", "keep-list").unwrap();
-        assert_eq!((c.preset.as_str(), c.id_prefix.as_str()), ("keep-list", "P"));
+        assert_eq!(
+            (c.preset.as_str(), c.id_prefix.as_str()),
+            ("keep-list", "P")
+        );
         assert!(Config::parse_with_preset("[]", "basic").is_err());
         assert!(Config::parse_with_preset("{", "basic").is_err());
         assert!(Config::parse_with_preset("{}", "nonsense").is_err());

@@ -845,7 +845,12 @@ pub fn rewrite<'a>(
     identity: &Identity,
     bytes: &'a [u8],
 ) -> Result<Rewritten<'a>, Rejection> {
-    rewrite_with_batch(ctx, identity, &crate::plan::BatchIdentifiers::default(), bytes)
+    rewrite_with_batch(
+        ctx,
+        identity,
+        &crate::plan::BatchIdentifiers::default(),
+        bytes,
+    )
 }
 
 /// De-identifies one file with the given identity, cleaning its free text of the batch's

@@ -367,8 +367,16 @@ impl Job {
                     source_path: o.source_path.clone(),
                     outcome: "written".into(),
                     output_path: m.path.clone(),
-                    reason_code: o.pixels.as_ref().map(|p| p.code.clone()).unwrap_or_default(),
-                    reason: o.pixels.as_ref().map(|p| p.text.clone()).unwrap_or_default(),
+                    reason_code: o
+                        .pixels
+                        .as_ref()
+                        .map(|p| p.code.clone())
+                        .unwrap_or_default(),
+                    reason: o
+                        .pixels
+                        .as_ref()
+                        .map(|p| p.text.clone())
+                        .unwrap_or_default(),
                     bytes_in: o.bytes_in,
                     bytes_out: *n,
                 },
@@ -473,7 +481,10 @@ mod tests {
         let csv = "MRN,Acc,ID,Surgery\n1,,P1,\n2,,P2,2024-01-01\n3,,P3,2024-02-01\n";
         let basic = Config::preset("basic").unwrap_or_default();
         let e = Job::new(&basic, b"s", Some(csv), None).err();
-        assert_eq!(e.as_ref().map(JobError::code), Some("mapping_dates_not_shifted"));
+        assert_eq!(
+            e.as_ref().map(JobError::code),
+            Some("mapping_dates_not_shifted")
+        );
         let text = e.map(|e| e.to_string()).unwrap_or_default();
         assert!(text.contains("(line 3, and 1 more row)"), "{text}");
         let mut full = basic.clone();

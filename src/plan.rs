@@ -124,7 +124,12 @@ impl BatchIdentifiers {
             }
             let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
             let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
-            for v in hi.ids.iter().chain(inst.into_iter().flatten()).chain(dev.into_iter().flatten()) {
+            for v in hi
+                .ids
+                .iter()
+                .chain(inst.into_iter().flatten())
+                .chain(dev.into_iter().flatten())
+            {
                 if batch_term(v) {
                     ids.insert(v.clone());
                 }
@@ -678,7 +683,10 @@ mod tests {
                 needed: 2
             }
         );
-        assert!(err.to_string().contains("set id_digits to at least 2"), "{err}");
+        assert!(
+            err.to_string().contains("set id_digits to at least 2"),
+            "{err}"
+        );
         // IDs of the existing key count against the space: 8 taken + 2 new > 9.
         let key: Vec<KeyRow> = (1..=8)
             .map(|n| KeyRow {
@@ -688,7 +696,10 @@ mod tests {
             })
             .collect();
         let err = make_plan(&patients(2), &random(1), None, &key, &keyed).unwrap_err();
-        assert!(matches!(err, PlanError::IdSpaceTooSmall { taken: 8, .. }), "{err}");
+        assert!(
+            matches!(err, PlanError::IdSpaceTooSmall { taken: 8, .. }),
+            "{err}"
+        );
         // 1 new patient fits next to them: it gets the ninth number.
         let plan = make_plan(&patients(1), &random(1), None, &key, &keyed).expect("fits");
         assert_eq!(plan.subjects[0].research_id, "SUBJ9");
@@ -698,7 +709,11 @@ mod tests {
     fn random_ids_fill_a_small_space_with_distinct_ids() {
         let keyed = Keyed::new(b"secret");
         let plan = make_plan(&patients(9), &random(1), None, &[], &keyed).expect("fits");
-        let ids: BTreeSet<&str> = plan.subjects.iter().map(|s| s.research_id.as_str()).collect();
+        let ids: BTreeSet<&str> = plan
+            .subjects
+            .iter()
+            .map(|s| s.research_id.as_str())
+            .collect();
         let want: BTreeSet<String> = (1..=9).map(|n| format!("SUBJ{n}")).collect();
         assert_eq!(ids, want.iter().map(String::as_str).collect());
         // Deterministic: the same input and secret give the same IDs.
@@ -706,7 +721,11 @@ mod tests {
         assert_eq!(plan, again);
         // Many patients in a large space: distinct, of the right form.
         let plan = make_plan(&patients(500), &random(4), None, &[], &keyed).expect("fits");
-        let ids: BTreeSet<&str> = plan.subjects.iter().map(|s| s.research_id.as_str()).collect();
+        let ids: BTreeSet<&str> = plan
+            .subjects
+            .iter()
+            .map(|s| s.research_id.as_str())
+            .collect();
         assert_eq!(ids.len(), 500);
         assert!(ids.iter().all(|id| id.len() == 8 && id != &"SUBJ0000"));
     }

@@ -116,7 +116,11 @@ fn identifiers_of(obj: &read::Object) -> HeaderIdentifiers {
             continue;
         };
         for v in p.to_multi_str().iter().take(MAX_VALUES) {
-            let v: String = v.trim_matches(['\0', ' ']).chars().take(MAX_CHARS).collect();
+            let v: String = v
+                .trim_matches(['\0', ' '])
+                .chars()
+                .take(MAX_CHARS)
+                .collect();
             if !v.is_empty() && !list.contains(&v) {
                 list.push(v);
             }

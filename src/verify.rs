@@ -579,7 +579,11 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
     let mut header = Folded::new(&out[..end]);
     // The engine's own texts and research identity values are blanked first: a patient named
     // like one of their words is not "found" in them (the walk above checked every value).
-    header.mask(own_texts().into_iter().chain(id.own.iter().map(String::as_str)));
+    header.mask(
+        own_texts()
+            .into_iter()
+            .chain(id.own.iter().map(String::as_str)),
+    );
     for u in &id.uids {
         if u.len() >= 12 && header.has_token(u.as_bytes()) {
             return Err(Rejection::Leak {

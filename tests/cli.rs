@@ -569,7 +569,10 @@ fn empty_and_minimal_configurations_start_from_the_preset_option() {
                     .filter(|(p, _, _)| p.starts_with("(0012,0064)"))
                     .flat_map(|(_, _, v)| v)
                     .collect();
-                assert!(codes.iter().any(|c| c == code), "{name} {preset}: {codes:?}");
+                assert!(
+                    codes.iter().any(|c| c == code),
+                    "{name} {preset}: {codes:?}"
+                );
                 assert_eq!(
                     codes.iter().any(|c| c == "113107"),
                     shifted,
@@ -589,7 +592,11 @@ fn empty_and_minimal_configurations_start_from_the_preset_option() {
     for w in run.written() {
         let ds = dicom(&w.output, &w.out_path).dataset;
         let codes = values_of(&ds, &[tags::CODE_VALUE]);
-        assert!(codes.iter().any(|(_, _, v)| v[0] == "113107"), "{}", w.source);
+        assert!(
+            codes.iter().any(|(_, _, v)| v[0] == "113107"),
+            "{}",
+            w.source
+        );
     }
     // Not a table: a clear error, nothing written.
     let list = dir.join("list.json");

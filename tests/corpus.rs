@@ -857,7 +857,9 @@ fn every_uid_under_2_25_is_a_uuid() {
             let Some(d) = u.strip_prefix("2.25.") else {
                 continue;
             };
-            let n: u128 = d.parse().unwrap_or_else(|_| panic!("{u}: not a 128-bit decimal"));
+            let n: u128 = d
+                .parse()
+                .unwrap_or_else(|_| panic!("{u}: not a 128-bit decimal"));
             let version = (n >> 76) & 0xF;
             let variant = (n >> 62) & 0b11;
             assert!(

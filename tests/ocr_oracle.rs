@@ -27,19 +27,27 @@ fn oracle_reads_the_text_bearing_fixtures_and_nothing_on_the_clean_ones() {
         "ct_reformat_text.dcm",
     ];
     let without = ["ct_original.dcm", "ct_reformat_clean.dcm"];
-    let paths: Vec<PathBuf> = with_text.iter().chain(&without).map(|n| pixels(n)).collect();
+    let paths: Vec<PathBuf> = with_text
+        .iter()
+        .chain(&without)
+        .map(|n| pixels(n))
+        .collect();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let texts = ocr::ocr_text(&refs);
     for (name, text) in with_text.iter().zip(&texts) {
         let found = ocr::mentions_any(text, NEEDLES);
         assert!(
-            found.iter().any(|n| n == "DOE" || n == "JOHN") && found.iter().any(|n| n == "12345678"),
+            found.iter().any(|n| n == "DOE" || n == "JOHN")
+                && found.iter().any(|n| n == "12345678"),
             "{name}: OCR read {text:?}, found {found:?}"
         );
     }
     for (name, text) in without.iter().zip(&texts[with_text.len()..]) {
         let found = ocr::mentions_any(text, NEEDLES);
-        assert!(found.is_empty(), "{name}: OCR read {text:?}, found {found:?}");
+        assert!(
+            found.is_empty(),
+            "{name}: OCR read {text:?}, found {found:?}"
+        );
     }
 }
 

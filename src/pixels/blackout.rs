@@ -46,7 +46,12 @@ pub fn fill_values(g: &Geometry, palette_black: Option<u32>) -> Vec<u32> {
 pub fn palette_black(obj: &InMemDicomObject) -> Option<u32> {
     let desc = |t: Tag| -> Option<Vec<u32>> {
         let e = obj.get(t)?;
-        let v: Vec<u32> = e.to_multi_int::<i64>().ok()?.into_iter().map(|x| (x & 0xFFFF) as u32).collect();
+        let v: Vec<u32> = e
+            .to_multi_int::<i64>()
+            .ok()?
+            .into_iter()
+            .map(|x| (x & 0xFFFF) as u32)
+            .collect();
         (v.len() == 3).then_some(v)
     };
     let d = desc(tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR)?;
@@ -55,7 +60,9 @@ pub fn palette_black(obj: &InMemDicomObject) -> Option<u32> {
     let table = |t: Tag| -> Option<Vec<u32>> {
         let b = obj.get(t)?.to_bytes().ok()?;
         let v: Vec<u32> = if d[2] > 8 {
-            b.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))).collect()
+            b.chunks_exact(2)
+                .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+                .collect()
         } else {
             b.iter().map(|&x| u32::from(x)).collect()
         };
@@ -181,27 +188,66 @@ mod tests {
 
     #[test]
     fn black_per_photometric() {
-        assert_eq!(fill_values(&g("MONOCHROME2", 1, 16, 12, false), None), vec![0]);
-        assert_eq!(fill_values(&g("MONOCHROME2", 1, 16, 12, true), None), vec![0xF800]);
-        assert_eq!(fill_values(&g("MONOCHROME1", 1, 16, 12, false), None), vec![0x0FFF]);
-        assert_eq!(fill_values(&g("MONOCHROME1", 1, 16, 16, true), None), vec![0x7FFF]);
-        assert_eq!(fill_values(&g("MONOCHROME1", 1, 1, 1, false), None), vec![1]);
+        assert_eq!(
+            fill_values(&g("MONOCHROME2", 1, 16, 12, false), None),
+            vec![0]
+        );
+        assert_eq!(
+            fill_values(&g("MONOCHROME2", 1, 16, 12, true), None),
+            vec![0xF800]
+        );
+        assert_eq!(
+            fill_values(&g("MONOCHROME1", 1, 16, 12, false), None),
+            vec![0x0FFF]
+        );
+        assert_eq!(
+            fill_values(&g("MONOCHROME1", 1, 16, 16, true), None),
+            vec![0x7FFF]
+        );
+        assert_eq!(
+            fill_values(&g("MONOCHROME1", 1, 1, 1, false), None),
+            vec![1]
+        );
         assert_eq!(fill_values(&g("RGB", 3, 8, 8, false), None), vec![0, 0, 0]);
-        assert_eq!(fill_values(&g("YBR_FULL_422", 3, 8, 8, false), None), vec![0, 128, 128]);
-        assert_eq!(fill_values(&g("YBR_PARTIAL_420", 3, 8, 8, false), None), vec![16, 128, 128]);
-        assert_eq!(fill_values(&g("PALETTE COLOR", 1, 8, 8, false), Some(7)), vec![7]);
+        assert_eq!(
+            fill_values(&g("YBR_FULL_422", 3, 8, 8, false), None),
+            vec![0, 128, 128]
+        );
+        assert_eq!(
+            fill_values(&g("YBR_PARTIAL_420", 3, 8, 8, false), None),
+            vec![16, 128, 128]
+        );
+        assert_eq!(
+            fill_values(&g("PALETTE COLOR", 1, 8, 8, false), Some(7)),
+            vec![7]
+        );
     }
 
     #[test]
     fn regions_clip_and_widen_for_422() {
-        let r = [Rect { x: 1, y: 1, w: 2, h: 9 }];
+        let r = [Rect {
+            x: 1,
+            y: 1,
+            w: 2,
+            h: 9,
+        }];
         assert_eq!(
             effective_regions(&r, &g("MONOCHROME2", 1, 8, 8, false)),
-            vec![Rect { x: 1, y: 1, w: 2, h: 3 }]
+            vec![Rect {
+                x: 1,
+                y: 1,
+                w: 2,
+                h: 3
+            }]
         );
         assert_eq!(
             effective_regions(&r, &g("YBR_FULL_422", 3, 8, 8, false)),
-            vec![Rect { x: 0, y: 1, w: 4, h: 3 }]
+            vec![Rect {
+                x: 0,
+                y: 1,
+                w: 4,
+                h: 3
+            }]
         );
     }
 
@@ -209,7 +255,17 @@ mod tests {
     fn blackout_touches_only_the_region() {
         let geo = g("RGB", 3, 8, 8, false);
         let mut f = vec![200u8; geo.canonical_len()];
-        blackout(&mut f, &geo, &[Rect { x: 2, y: 1, w: 1, h: 1 }], &[0, 0, 0]);
+        blackout(
+            &mut f,
+            &geo,
+            &[Rect {
+                x: 2,
+                y: 1,
+                w: 1,
+                h: 1,
+            }],
+            &[0, 0, 0],
+        );
         let n = 24;
         for k in 0..3 {
             for i in 0..n {

@@ -23,13 +23,29 @@ pub fn check_cleaned(
     written: &[u8],
 ) -> Result<(), Rejection> {
     let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
-    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     let out = frames::decode(&obj, &ts).map_err(|e| fail(e.to_string()))?;
     let (gi, go) = (&input.geometry, &out.geometry);
-    if (gi.rows, gi.cols, gi.spp, gi.bits_allocated, input.frames.len())
-        != (go.rows, go.cols, go.spp, go.bits_allocated, out.frames.len())
-    {
-        return Err(fail("the written image has another size or sample layout".into()));
+    if (
+        gi.rows,
+        gi.cols,
+        gi.spp,
+        gi.bits_allocated,
+        input.frames.len(),
+    ) != (
+        go.rows,
+        go.cols,
+        go.spp,
+        go.bits_allocated,
+        out.frames.len(),
+    ) {
+        return Err(fail(
+            "the written image has another size or sample layout".into(),
+        ));
     }
     let regions = effective_regions(regions, go);
     let black = fill_values(go, palette_black);
@@ -53,7 +69,11 @@ pub fn check_cleaned(
                             k + 1,
                             got,
                             want,
-                            if inside { "inside a cleaned region" } else { "outside the cleaned regions" }
+                            if inside {
+                                "inside a cleaned region"
+                            } else {
+                                "outside the cleaned regions"
+                            }
                         )));
                     }
                 }
@@ -66,7 +86,11 @@ pub fn check_cleaned(
 /// Checks that no encapsulated JPEG frame of the written file still holds a text segment.
 pub fn check_no_text_segments(written: &[u8]) -> Result<(), Rejection> {
     let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
-    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     if !matches!(
         frames::encoding_of(&ts),
         frames::Encoding::JpegLossy | frames::Encoding::JpegLossless

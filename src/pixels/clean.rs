@@ -49,11 +49,7 @@ fn note(code: &str, text: impl Into<String>) -> PixelNote {
 /// The header values of one file the gate and the rules use.
 pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature {
     let s = |t: Tag| string_of(obj, t).unwrap_or_default();
-    let n = |t: Tag| {
-        obj.get(t)
-            .and_then(|e| e.to_int::<u32>().ok())
-            .unwrap_or(0)
-    };
+    let n = |t: Tag| obj.get(t).and_then(|e| e.to_int::<u32>().ok()).unwrap_or(0);
     let image_type = obj
         .get(tags::IMAGE_TYPE)
         .and_then(|e| e.to_multi_str().ok())
@@ -243,12 +239,15 @@ pub fn apply(
             if n.code == "pixels_passed" {
                 n.code = "jpeg_text_removed".into();
             }
-            n.text = [n.text.as_str(), "comment/application segments removed from JPEG frames"]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join("; ");
+            n.text = [
+                n.text.as_str(),
+                "comment/application segments removed from JPEG frames",
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("; ");
         }
     }
     Ok(applied)
@@ -381,7 +380,12 @@ fn blackout_regions(
                 dicom_core::VR::OB
             };
             frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
-            put_str(obj, tags::PHOTOMETRIC_INTERPRETATION, dicom_core::VR::CS, &g.photometric);
+            put_str(
+                obj,
+                tags::PHOTOMETRIC_INTERPRETATION,
+                dicom_core::VR::CS,
+                &g.photometric,
+            );
             if g.spp == 3 {
                 put_us(obj, tags::PLANAR_CONFIGURATION, 0);
             }
@@ -440,11 +444,27 @@ mod tests {
     ) -> InMemDicomObject {
         let us = |t, v: u16| DataElement::new(t, VR::US, PrimitiveValue::from(v));
         let mut o = InMemDicomObject::from_element_iter([
-            DataElement::new(tags::SOP_CLASS_UID, VR::UI, PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.7")),
-            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from("1.2.3.4")),
+            DataElement::new(
+                tags::SOP_CLASS_UID,
+                VR::UI,
+                PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.7"),
+            ),
+            DataElement::new(
+                tags::SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from("1.2.3.4"),
+            ),
             DataElement::new(tags::MODALITY, VR::CS, PrimitiveValue::from("OT")),
-            DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, PrimitiveValue::from(photometric)),
-            DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, PrimitiveValue::from(frames.to_string())),
+            DataElement::new(
+                tags::PHOTOMETRIC_INTERPRETATION,
+                VR::CS,
+                PrimitiveValue::from(photometric),
+            ),
+            DataElement::new(
+                tags::NUMBER_OF_FRAMES,
+                VR::IS,
+                PrimitiveValue::from(frames.to_string()),
+            ),
             us(tags::SAMPLES_PER_PIXEL, spp),
             us(tags::ROWS, 6),
             us(tags::COLUMNS, 10),
@@ -468,7 +488,10 @@ mod tests {
             .build()
             .expect("meta");
         let mut out = Vec::new();
-        o.clone().with_exact_meta(meta).write_all(&mut out).expect("writes");
+        o.clone()
+            .with_exact_meta(meta)
+            .write_all(&mut out)
+            .expect("writes");
         out
     }
 
@@ -487,7 +510,12 @@ mod tests {
         bytes
     }
 
-    const R: Rect = Rect { x: 3, y: 1, w: 3, h: 2 };
+    const R: Rect = Rect {
+        x: 3,
+        y: 1,
+        w: 3,
+        h: 2,
+    };
 
     #[test]
     fn every_layout_is_cleaned_and_checked() {
@@ -502,7 +530,11 @@ mod tests {
             ("YBR_FULL_422", 3, 8, 8, false, false, 2, 240),
             ("MONOCHROME2", 1, 1, 1, false, false, 3, 23),
         ];
-        for ts in [syntax::EXPLICIT_LE, syntax::IMPLICIT_LE, syntax::EXPLICIT_BE] {
+        for ts in [
+            syntax::EXPLICIT_LE,
+            syntax::IMPLICIT_LE,
+            syntax::EXPLICIT_BE,
+        ] {
             for &(p, spp, bits, stored, signed, planar, frames, n) in &cases {
                 let o = image(p, spp, bits, stored, signed, planar, frames, pattern(n));
                 let bytes = clean_and_check(o, ts, vec![R]);
@@ -513,7 +545,16 @@ mod tests {
 
     #[test]
     fn rle_is_re_encoded_and_checked() {
-        let o = image("RGB", 3, 8, 8, false, false, 2, (0..360).map(|i| (i % 251) as u8).collect());
+        let o = image(
+            "RGB",
+            3,
+            8,
+            8,
+            false,
+            false,
+            2,
+            (0..360).map(|i| (i % 251) as u8).collect(),
+        );
         // Encode as RLE first.
         let d = frames::decode(&o, syntax::EXPLICIT_LE).expect("decodes");
         let frags: Vec<Vec<u8>> = d
@@ -523,7 +564,11 @@ mod tests {
             .collect();
         let mut o = o;
         frames::put_fragments(&mut o, frags, true);
-        o.put(DataElement::new(tags::PLANAR_CONFIGURATION, VR::US, PrimitiveValue::from(1u16)));
+        o.put(DataElement::new(
+            tags::PLANAR_CONFIGURATION,
+            VR::US,
+            PrimitiveValue::from(1u16),
+        ));
         clean_and_check(o, syntax::RLE, vec![R]);
     }
 
@@ -547,12 +592,24 @@ mod tests {
         }
         px[0] = 99;
         frames::put_native(&mut bad, px.clone(), VR::OB);
-        assert!(check_cleaned(&c.decoded, &c.regions, None, &write(&bad, syntax::EXPLICIT_LE)).is_err());
+        assert!(check_cleaned(
+            &c.decoded,
+            &c.regions,
+            None,
+            &write(&bad, syntax::EXPLICIT_LE)
+        )
+        .is_err());
         // Inside not black.
         px[0] = 100;
         px[13] = 100;
         frames::put_native(&mut bad, px, VR::OB);
-        assert!(check_cleaned(&c.decoded, &c.regions, None, &write(&bad, syntax::EXPLICIT_LE)).is_err());
+        assert!(check_cleaned(
+            &c.decoded,
+            &c.regions,
+            None,
+            &write(&bad, syntax::EXPLICIT_LE)
+        )
+        .is_err());
     }
 
     #[test]
@@ -568,12 +625,18 @@ mod tests {
             columns: 10,
             ..Signature::default()
         };
-        assert!(matches!(decide(&sig("US", ""), &rules, Unreviewed::Hold), Decision::Clean { .. }));
+        assert!(matches!(
+            decide(&sig("US", ""), &rules, Unreviewed::Hold),
+            Decision::Clean { .. }
+        ));
         assert!(matches!(
             decide(&sig("XA", ""), &rules, Unreviewed::Hold),
             Decision::Reject(Rejection::PixelReview { .. })
         ));
-        assert!(matches!(decide(&sig("XA", ""), &rules, Unreviewed::Keep), Decision::Keep(_)));
+        assert!(matches!(
+            decide(&sig("XA", ""), &rules, Unreviewed::Keep),
+            Decision::Keep(_)
+        ));
         assert!(matches!(
             decide(&sig("XA", ""), &rules, Unreviewed::Exclude),
             Decision::Reject(Rejection::PixelExcluded { .. })
@@ -582,7 +645,10 @@ mod tests {
             decide(&sig("CT", "DERIVED\\SECONDARY"), &rules, Unreviewed::Hold),
             Decision::Detect(_)
         ));
-        assert_eq!(decide(&sig("CT", "ORIGINAL\\PRIMARY"), &rules, Unreviewed::Hold), Decision::Pass(None));
+        assert_eq!(
+            decide(&sig("CT", "ORIGINAL\\PRIMARY"), &rules, Unreviewed::Hold),
+            Decision::Pass(None)
+        );
     }
 
     #[test]

@@ -102,7 +102,8 @@ fn malformed(detail: impl Into<String>) -> PixelError {
 impl Geometry {
     /// Reads the pixel description of a data set.
     pub fn of(obj: &InMemDicomObject) -> Result<Geometry, PixelError> {
-        let need = |tag: Tag, name: &str| int(obj, tag).ok_or_else(|| malformed(format!("no {name}")));
+        let need =
+            |tag: Tag, name: &str| int(obj, tag).ok_or_else(|| malformed(format!("no {name}")));
         let rows = need(tags::ROWS, "Rows")?;
         let cols = need(tags::COLUMNS, "Columns")?;
         let bits_allocated = need(tags::BITS_ALLOCATED, "Bits Allocated")?;
@@ -137,7 +138,11 @@ impl Geometry {
                 what: format!("{bits_allocated}-bit pixels with {spp} samples"),
             });
         }
-        if bits_stored == 0 || bits_stored > bits_allocated || high_bit >= bits_allocated || high_bit + 1 < bits_stored {
+        if bits_stored == 0
+            || bits_stored > bits_allocated
+            || high_bit >= bits_allocated
+            || high_bit + 1 < bits_stored
+        {
             return Err(malformed(format!(
                 "Bits Stored {bits_stored}, High Bit {high_bit} with Bits Allocated {bits_allocated}"
             )));
@@ -199,19 +204,27 @@ pub struct Decoded {
 
 /// The pixel data element's value as bytes (16-bit words as little-endian bytes).
 fn native_bytes(obj: &InMemDicomObject) -> Result<Vec<u8>, PixelError> {
-    let e = obj.get(tags::PIXEL_DATA).ok_or_else(|| malformed("no Pixel Data"))?;
+    let e = obj
+        .get(tags::PIXEL_DATA)
+        .ok_or_else(|| malformed("no Pixel Data"))?;
     match e.value() {
         Value::Primitive(p) => Ok(p.to_bytes().into_owned()),
-        _ => Err(malformed("native transfer syntax with encapsulated pixel data")),
+        _ => Err(malformed(
+            "native transfer syntax with encapsulated pixel data",
+        )),
     }
 }
 
 /// The fragments of each frame of encapsulated pixel data (PS3.5 A.4): one fragment per frame,
 /// every fragment for a single frame, or frames delimited by the Basic Offset Table.
 pub fn frame_fragments(obj: &InMemDicomObject, frames: usize) -> Result<Vec<Vec<u8>>, PixelError> {
-    let e = obj.get(tags::PIXEL_DATA).ok_or_else(|| malformed("no Pixel Data"))?;
+    let e = obj
+        .get(tags::PIXEL_DATA)
+        .ok_or_else(|| malformed("no Pixel Data"))?;
     let Value::PixelSequence(seq) = e.value() else {
-        return Err(malformed("compressed transfer syntax with native pixel data"));
+        return Err(malformed(
+            "compressed transfer syntax with native pixel data",
+        ));
     };
     let fragments = seq.fragments();
     if fragments.len() == frames {

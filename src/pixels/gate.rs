@@ -138,8 +138,7 @@ pub fn gate(s: &Signature) -> Gate {
     if TEXT_MODALITIES.contains(&modality.as_str()) {
         carrier.push(format!("modality {modality} often shows burned-in text"));
     }
-    if is_sc && (!no(&s.burned_in_annotation) || ["OT", "DOC", "US"].contains(&modality.as_str()))
-    {
+    if is_sc && (!no(&s.burned_in_annotation) || ["OT", "DOC", "US"].contains(&modality.as_str())) {
         carrier.push(if no(&s.burned_in_annotation) {
             format!("secondary capture of modality {modality}")
         } else {
@@ -212,17 +211,38 @@ mod tests {
     #[test]
     fn classes() {
         let g = |s: &Signature| gate(s).class;
-        assert_eq!(g(&sig("CT", CT, "ORIGINAL\\PRIMARY\\AXIAL", "")), Class::Pass);
-        assert_eq!(g(&sig("CT", CT, "ORIGINAL\\PRIMARY\\AXIAL", "YES")), Class::Carrier);
+        assert_eq!(
+            g(&sig("CT", CT, "ORIGINAL\\PRIMARY\\AXIAL", "")),
+            Class::Pass
+        );
+        assert_eq!(
+            g(&sig("CT", CT, "ORIGINAL\\PRIMARY\\AXIAL", "YES")),
+            Class::Carrier
+        );
         // US is a carrier even when it says NO.
         assert_eq!(g(&sig("US", US, "ORIGINAL\\PRIMARY", "NO")), Class::Carrier);
-        assert_eq!(g(&sig("CT", CT, "DERIVED\\SECONDARY\\REFORMATTED", "")), Class::Possible);
-        assert_eq!(g(&sig("CT", CT, "DERIVED\\SECONDARY\\SCREEN SAVE", "NO")), Class::Carrier);
+        assert_eq!(
+            g(&sig("CT", CT, "DERIVED\\SECONDARY\\REFORMATTED", "")),
+            Class::Possible
+        );
+        assert_eq!(
+            g(&sig("CT", CT, "DERIVED\\SECONDARY\\SCREEN SAVE", "NO")),
+            Class::Carrier
+        );
         assert_eq!(g(&sig("CT", SC, "DERIVED\\SECONDARY", "")), Class::Carrier);
-        assert_eq!(g(&sig("CT", SC, "DERIVED\\SECONDARY", "NO")), Class::Possible);
+        assert_eq!(
+            g(&sig("CT", SC, "DERIVED\\SECONDARY", "NO")),
+            Class::Possible
+        );
         assert_eq!(g(&sig("OT", SC, "", "NO")), Class::Carrier);
-        assert_eq!(g(&sig("MR", "1.2.840.10008.5.1.4.1.1.77.1.4", "", "NO")), Class::Carrier);
-        assert_eq!(g(&sig("OT", "1.2.840.10008.5.1.4.1.1.104.1", "", "")), Class::Carrier);
+        assert_eq!(
+            g(&sig("MR", "1.2.840.10008.5.1.4.1.1.77.1.4", "", "NO")),
+            Class::Carrier
+        );
+        assert_eq!(
+            g(&sig("OT", "1.2.840.10008.5.1.4.1.1.104.1", "", "")),
+            Class::Carrier
+        );
         let mut v = sig("ES", "1.2.840.10008.5.1.4.1.1.77.1.1.1", "", "");
         v.transfer_syntax = "1.2.840.10008.1.2.4.102".into();
         assert!(gate(&v).reasons.iter().any(|r| r.contains("video")));

@@ -10,8 +10,8 @@ pub mod clean;
 pub mod detect;
 pub mod frames;
 pub mod gate;
-pub mod preview;
 pub mod jpeg;
+pub mod preview;
 pub mod rle;
 pub mod rules;
 
@@ -52,10 +52,7 @@ impl From<Rect> for [u32; 4] {
 impl Rect {
     /// Whether the pixel at column `x`, row `y` lies inside.
     pub fn contains(&self, x: u32, y: u32) -> bool {
-        x >= self.x
-            && y >= self.y
-            && (x - self.x) < self.w
-            && (y - self.y) < self.h
+        x >= self.x && y >= self.y && (x - self.x) < self.w && (y - self.y) < self.h
     }
 
     /// The part of the rectangle inside an image of `cols` × `rows` (`None` when empty).

@@ -54,9 +54,12 @@ pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FrameP
     })?;
     let geo = &decoded.geometry;
     let k = (frame as usize).min(decoded.frames.len().saturating_sub(1));
-    let f = decoded.frames.get(k).ok_or_else(|| Rejection::PixelCannotClean {
-        detail: "no frame".into(),
-    })?;
+    let f = decoded
+        .frames
+        .get(k)
+        .ok_or_else(|| Rejection::PixelCannotClean {
+            detail: "no frame".into(),
+        })?;
     let interleaved = frames::planar_to_interleaved(f, geo.spp, geo.bytes_per_sample());
     let luma = frames::luma_of(f, geo);
     let detected = detect::text_boxes(&luma, geo.cols, geo.rows);

@@ -54,9 +54,9 @@ impl Cond {
         match self {
             Cond::Number(n) => v.parse::<u32>().is_ok_and(|x| x == *n),
             Cond::Exact(s) => v == s.trim(),
-            Cond::Contains { contains } => v
-                .to_lowercase()
-                .contains(&contains.trim().to_lowercase()),
+            Cond::Contains { contains } => {
+                v.to_lowercase().contains(&contains.trim().to_lowercase())
+            }
         }
     }
 
@@ -77,7 +77,11 @@ pub struct Match {
     #[serde(rename = "Modality", default, skip_serializing_if = "Option::is_none")]
     pub modality: Option<Cond>,
     /// Manufacturer (0008,0070).
-    #[serde(rename = "Manufacturer", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Manufacturer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub manufacturer: Option<Cond>,
     /// Manufacturer's Model Name (0008,1090).
     #[serde(
@@ -96,7 +100,11 @@ pub struct Match {
     #[serde(rename = "ImageType", default, skip_serializing_if = "Option::is_none")]
     pub image_type: Option<Cond>,
     /// SOP Class UID (0008,0016).
-    #[serde(rename = "SOPClassUID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SOPClassUID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sop_class: Option<Cond>,
     /// Photometric Interpretation (0028,0004).
     #[serde(
@@ -210,8 +218,7 @@ impl RuleSet {
             if r.action != Action::Clean && !r.regions.is_empty() {
                 return bad("regions are only used with action clean");
             }
-            if r
-                .regions
+            if r.regions
                 .iter()
                 .any(|g| g.w == 0 || g.h == 0 || g.x >= MAX_SIDE || g.y >= MAX_SIDE)
             {
@@ -273,7 +280,15 @@ Modality = "OT"
         let set = RuleSet::parse(EXAMPLE).expect("parses");
         assert_eq!(set.rules.len(), 2);
         let r = set.find(&sig()).expect("matches");
-        assert_eq!(r.regions, vec![Rect { x: 0, y: 0, w: 640, h: 60 }]);
+        assert_eq!(
+            r.regions,
+            vec![Rect {
+                x: 0,
+                y: 0,
+                w: 640,
+                h: 60
+            }]
+        );
         let mut other = sig();
         other.columns = 800;
         assert!(set.find(&other).is_none());

@@ -216,7 +216,11 @@ pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
     if !args.contains(&"--unreviewed") && !args.contains(&"--hold-unreviewed") {
         full.extend(["--unreviewed".into(), "keep".into()]);
     }
-    full.extend(args.iter().filter(|a| **a != "--hold-unreviewed").map(OsString::from));
+    full.extend(
+        args.iter()
+            .filter(|a| **a != "--hold-unreviewed")
+            .map(OsString::from),
+    );
     full.extend(inputs.iter().map(|p| p.clone().into_os_string()));
     let out = cli(full);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
