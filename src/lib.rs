@@ -14,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod deid;
 pub mod error;
+pub mod framing;
 pub mod identity;
 pub mod job;
 pub mod normalise;

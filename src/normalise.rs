@@ -21,7 +21,7 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 
 use crate::error::Rejection;
-use crate::read::Framing;
+use crate::framing::Framing;
 
 /// Maximum nesting of sequences and items (as the structural check).
 pub const MAX_NESTING: usize = 64;

@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use crate::error::Rejection;
-use crate::read::Framing;
+use crate::framing::Framing;
 
 /// Maximum nesting of sequences and items.
 const MAX_NESTING: usize = 64;
