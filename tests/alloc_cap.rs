@@ -5,56 +5,16 @@
 //! and `tests/fuzz-regressions` and for hostile files made here (a 440-byte UN sequence that
 //! made dicom-rs allocate 1.5 GB when read in the file's own syntax, and its variants).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dicom_deid::{Config, Job};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(n: usize) {
-    let now = LIVE.fetch_add(n, Ordering::SeqCst) + n;
-    PEAK.fetch_max(now, Ordering::SeqCst);
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            grew(l.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(l) };
-        if !p.is_null() {
-            grew(l.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Ordering::SeqCst);
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new >= l.size() {
-                grew(new - l.size());
-            } else {
-                LIVE.fetch_sub(l.size() - new, Ordering::SeqCst);
-            }
-        }
-        q
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{peak_since, start_peak};
 
 #[global_allocator]
-static A: Counting = Counting;
+static A: counting_alloc::Counting = counting_alloc::Counting;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -77,15 +37,14 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn peak_of(name: &str, bytes: &[u8]) -> usize {
     let mut config = Config::preset("basic").expect("preset");
     config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = start_peak();
     {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
         job.scan(name, bytes);
         let engine = job.plan().expect("plan");
         let _ = engine.process(name, bytes);
     }
-    PEAK.load(Ordering::SeqCst).saturating_sub(base)
+    peak_since(base)
 }
 
 fn explicit_meta() -> Vec<u8> {
@@ -184,7 +143,7 @@ fn peak_allocation_is_bounded_by_the_input_size() {
     let mut over = Vec::new();
     for (name, bytes) in &inputs {
         let peak = peak_of(name, bytes);
-        let cap = (64usize << 20) + 4 * bytes.len();
+        let cap = counting_alloc::cap_for(bytes.len());
         if peak > cap {
             over.push(format!("{name}: {peak} bytes at peak, cap {cap}"));
         }

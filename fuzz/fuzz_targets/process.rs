@@ -1,7 +1,15 @@
 //! The whole per-file path of a job: scan → plan → Engine::process (rewrite, self-check), with
 //! the basic and the research presets. A file is either written (and then re-reads) or
-//! rejected with a reason.
+//! rejected with a reason. The counting allocator of tests/alloc_cap.rs asserts bounded
+//! memory: the peak of live heap bytes while one input goes through the job stays within
+//! 64 MiB + 4 × its size (issue 12).
 #![no_main]
+
+#[path = "../../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+
+#[global_allocator]
+static A: counting_alloc::Counting = counting_alloc::Counting;
 
 use libfuzzer_sys::fuzz_target;
 
@@ -29,7 +37,11 @@ fn one(config: &Config, data: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     for preset in ["basic", "research"] {
         if let Ok(c) = Config::preset(preset) {
+            let base = counting_alloc::start_peak();
             one(&c, data);
+            let peak = counting_alloc::peak_since(base);
+            let cap = counting_alloc::cap_for(data.len());
+            assert!(peak <= cap, "{peak} bytes at peak for a {}-byte input (cap {cap})", data.len());
         }
     }
 });
