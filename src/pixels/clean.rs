@@ -140,13 +140,22 @@ fn unreviewed_decision(unreviewed: Unreviewed, why: String) -> Decision {
     }
 }
 
-/// Whether the bytes may hold a JPEG marker of a segment the engine removes (COM, APPn). Cheap,
-/// with false positives (any `FF FE` / `FF Ex` pair); used to skip decoding files that cannot.
+/// Whether the bytes (an encapsulated Pixel Data element) may hold what the engine removes from
+/// JPEG frames: a COM or APPn marker, or bytes after an EOI marker other than zero padding
+/// before the next item. Cheap, with false positives (any `FF FE` / `FF Ex` pair, an `FF D9` in
+/// a table); used to skip decoding files that cannot.
 pub fn may_hold_text_segments(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(0xFF, bytes).any(|i| {
-        bytes
-            .get(i + 1)
-            .is_some_and(|&m| m == 0xFE || (0xE0..=0xEF).contains(&m))
+    memchr::memchr_iter(0xFF, bytes).any(|i| match bytes.get(i + 1) {
+        Some(&m) if m == 0xFE || (0xE0..=0xEF).contains(&m) => true,
+        Some(0xD9) => {
+            let rest = bytes.get(i + 2..).unwrap_or(&[]);
+            let next = rest.iter().position(|&b| b != 0).unwrap_or(rest.len());
+            let after = rest.get(next..).unwrap_or(&[]);
+            !(after.is_empty()
+                || after.starts_with(&[0xFE, 0xFF, 0x00, 0xE0])
+                || after.starts_with(&[0xFE, 0xFF, 0xDD, 0xE0]))
+        }
+        _ => false,
     })
 }
 
@@ -655,5 +664,15 @@ mod tests {
     fn text_segment_hint() {
         assert!(may_hold_text_segments(&[1, 0xFF, 0xFE, 0]));
         assert!(!may_hold_text_segments(&[0xFF, 0xD8, 0xFF, 0xDB, 0xFF]));
+        // EOI, padding, the next item or the delimiter: nothing after EOI
+        let item = [0xFF, 0xD9, 0, 0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0];
+        assert!(!may_hold_text_segments(&item));
+        assert!(!may_hold_text_segments(&[
+            0xFF, 0xD9, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0
+        ]));
+        assert!(!may_hold_text_segments(&[0xFF, 0xD9, 0]));
+        // anything else after EOI
+        assert!(may_hold_text_segments(&[0xFF, 0xD9, b'D', b'O', b'E', 0]));
+        assert!(may_hold_text_segments(&[0xFF, 0xD9, 0, 0xFF, 0xD8]));
     }
 }

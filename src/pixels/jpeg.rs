@@ -34,9 +34,10 @@ struct Segment {
     payload: Range<usize>,
 }
 
-/// The marker segments of a codestream, in order; bytes between them (fill bytes, standalone
-/// markers, entropy-coded data, the EOI marker and what follows it) are not listed.
-fn segments(data: &[u8]) -> Result<Vec<Segment>, PixelError> {
+/// The marker segments of a codestream, in order, and where its EOI marker ends; bytes between
+/// segments (fill bytes, standalone markers, entropy-coded data, the EOI marker and what follows
+/// it) are not listed.
+fn segments(data: &[u8]) -> Result<(Vec<Segment>, usize), PixelError> {
     if data.get(0..2) != Some(&[0xFF, SOI]) {
         return Err(malformed("JPEG codestream does not start with SOI"));
     }
@@ -64,7 +65,7 @@ fn segments(data: &[u8]) -> Result<Vec<Segment>, PixelError> {
         match marker {
             0x00 => return Err(malformed(format!("JPEG: stray 0xFF00 at {start}"))),
             SOI => return Err(malformed(format!("JPEG: second SOI at {start}"))),
-            EOI => return Ok(out),
+            EOI => return Ok((out, p + 1)),
             0xD0..=0xD7 | TEM => {
                 pos = p + 1;
                 continue;
@@ -159,8 +160,10 @@ fn rewrite(data: &[u8], seg: &Segment) -> Option<Option<Vec<u8>>> {
 /// (also between scans of progressive/multi-scan JPEGs; entropy-coded data skipped correctly:
 /// 0xFF00 stuffing, RSTn, fill bytes 0xFF 0xFF…). Returns Ok(None) when nothing was removed (so
 /// callers keep the input byte for byte), Ok(Some(new_bytes)) otherwise. Malformed codestream (no
-/// SOI, segment length past the end) → Err(Malformed). Bytes after EOI (DICOM pads fragments to
-/// even length with a trailing 0x00) are kept unchanged.
+/// SOI, segment length past the end) → Err(Malformed). Bytes after EOI are dropped unless they
+/// are all zero (DICOM pads fragments to an even length with 0x00): some writers append a second
+/// image (a thumbnail, which may show the same text) or vendor data after EOI, which decoders
+/// ignore and a reviewer never sees.
 ///
 /// Also `Malformed`: a codestream that ends before its EOI marker, a second SOI, bytes other
 /// than a marker between segments, a stuffed 0xFF00 outside entropy-coded data, a segment
@@ -169,7 +172,7 @@ fn rewrite(data: &[u8], seg: &Segment) -> Option<Option<Vec<u8>>> {
 /// thumbnails), Exif/XMP (APP1), and any APPn not named above are removed whole. The output's
 /// length may be odd: callers re-pad the fragment to an even length.
 pub fn strip_text_segments(frame: &[u8]) -> Result<Option<Vec<u8>>, PixelError> {
-    let segs = segments(frame)?;
+    let (segs, eoi_end) = segments(frame)?;
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0usize; // bytes of `frame` before this position are in `out`
     for seg in &segs {
@@ -183,10 +186,16 @@ pub fn strip_text_segments(frame: &[u8]) -> Result<Option<Vec<u8>>, PixelError> 
         }
         copied = seg.payload.end;
     }
-    Ok(out.map(|mut buf| {
-        buf.extend_from_slice(frame.get(copied..).unwrap_or(&[]));
-        buf
-    }))
+    let trailer = frame.get(eoi_end..).unwrap_or(&[]);
+    if trailer.iter().all(|&b| b == 0) {
+        return Ok(out.map(|mut buf| {
+            buf.extend_from_slice(frame.get(copied..).unwrap_or(&[]));
+            buf
+        }));
+    }
+    let mut buf = out.unwrap_or_else(|| Vec::with_capacity(eoi_end));
+    buf.extend_from_slice(frame.get(copied..eoi_end).unwrap_or(&[]));
+    Ok(Some(buf))
 }
 
 /// A decoded frame.
@@ -215,7 +224,7 @@ struct FrameHeader {
 }
 
 fn frame_header(data: &[u8]) -> Result<FrameHeader, PixelError> {
-    for seg in segments(data)? {
+    for seg in segments(data)?.0 {
         // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC)
         if matches!(seg.marker, 0xC0..=0xCF) && !matches!(seg.marker, 0xC4 | 0xC8 | 0xCC) {
             let p = data.get(seg.payload).unwrap_or(&[]);
@@ -418,6 +427,30 @@ mod tests {
         want.extend(seg(APP0, jfif));
         want.extend([0xFF, EOI]);
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn bytes_after_eoi_are_dropped_unless_zero_padding() {
+        let mut s = vec![0xFF, SOI];
+        s.extend(seg(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+        s.extend(seg(SOS, &[1, 1, 0, 0, 63, 0]));
+        s.extend([0x12, 0xFF, EOI]);
+        let clean = s.clone();
+        // one or more zero bytes: padding, kept as it is
+        s.push(0);
+        assert_eq!(strip_text_segments(&s).unwrap(), None);
+        // an appended thumbnail (a second JPEG) or vendor text: dropped
+        let mut t = clean.clone();
+        t.extend([0xFF, SOI, b'D', b'O', b'E', 0xFF, EOI]);
+        assert_eq!(strip_text_segments(&t).unwrap(), Some(clean.clone()));
+        // with a COM removed too
+        let mut u = vec![0xFF, SOI];
+        u.extend(seg(COM, b"DOE^JOHN"));
+        u.extend_from_slice(&clean[2..]);
+        u.extend(b"MRN12345\0");
+        assert_eq!(strip_text_segments(&u).unwrap(), Some(clean.clone()));
+        // idempotent
+        assert_eq!(strip_text_segments(&clean).unwrap(), None);
     }
 
     #[test]
