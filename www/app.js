@@ -526,6 +526,8 @@ function showResult(r, handle) {
   } else {
     link('download-zip', r.zip, `${stem}.zip`, `Download the zip (${fmtBytes(r.zip.size)})`);
   }
+  // The browser's private storage could not be used (none, or it failed in the output worker).
+  if (r.zipLocation === 'memory') summary.append(el('p', { class: 'hint', 'data-testid': 'memory-note', text: 'The zip is held in memory (this browser’s private file storage could not be used): download it before leaving the page.' }));
   link('download-key', new Blob([r.keyCsv], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
   link('download-log', new Blob([r.logCsv], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
   $('downloads-note').hidden = false;

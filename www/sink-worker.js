@@ -1,11 +1,16 @@
 // The output zip in a worker of its own: the engine's WebZipSink (stored entries, CRCs, the
 // central directory) and the writes to disk happen here, so the page's thread never copies
 // file bytes. Requests, answered in order (each after the previous one is done):
-//   open   {module, handle?, writable?} → {where}  starts the zip and opens its output:
-//            handle: the OPFS spool file, written through a sync access handle (direct writes,
-//                    no round trip to the browser), else through a writable stream;
+//   open   {module, spool?, handle?, writable?} → {where: 'sync'|'stream'|'memory'}  starts the
+//            zip and opens its output:
+//            spool: the name of the OPFS spool file, which this worker creates and opens itself
+//                   (navigator.storage.getDirectory() here: no handle crosses threads, which
+//                   WebKit cannot do), written through a sync access handle (direct writes, no
+//                   round trip to the browser), else through a writable stream; if OPFS fails
+//                   here in any way, memory instead (where: 'memory', the page says so);
+//            handle: a file the user picked (Chromium posts its handle), opened the same way;
 //            writable: a stream transferred from the page (a file the user picked);
-//            neither: the zip is kept in memory.
+//            none: the zip is kept in memory.
 //   add    {path, bytes}  → {}       one entry (bytes transferred here)
 //   add-parts {path, head, data, tail, crc} → {}  one entry: head + the last `tail` bytes of data,
 //            CRC-32 crc (from the engine worker; head and data transferred here)
@@ -107,9 +112,25 @@ class MemoryOut {
 let zip = null;
 let out = null;
 
-async function openOut({ handle, writable }) {
+async function openOut({ spool, handle, writable }) {
   if (writable) return { out: new StreamOut(writable), where: 'stream' };
+  if (spool) return openSpool(spool);
   if (!handle) return { out: new MemoryOut(), where: 'memory' };
+  return openHandle(handle);
+}
+
+/** The OPFS spool file `name`, opened here; memory when OPFS fails in this worker in any way. */
+async function openSpool(name) {
+  try {
+    const root = await self.navigator.storage.getDirectory();
+    return await openHandle(await root.getFileHandle(name, { create: true }));
+  } catch {
+    return { out: new MemoryOut(), where: 'memory' };
+  }
+}
+
+/** A file handle, written through a sync access handle where possible, else a writable stream. */
+async function openHandle(handle) {
   if (typeof handle.createSyncAccessHandle === 'function') {
     try {
       return { out: new SyncOut(await handle.createSyncAccessHandle()), where: 'sync' };

@@ -2,10 +2,12 @@
 // memory, except in the last-resort fallback). A sink worker (sink-worker.js) makes the zip and
 // writes it, so the page's thread never copies file bytes:
 //   - a file the user picked with showSaveFilePicker (written through a writable stream);
-//   - else a spool file in the Origin Private File System (a sync access handle in the worker,
-//     or a writable stream where the browser has none), offered afterwards as an ordinary
-//     download;
-//   - else (no OPFS at all) memory, with a warning shown by the page.
+//   - else a spool file in the Origin Private File System, which the worker opens itself by name
+//     (a sync access handle, or a writable stream where the browser has none) and the page reads
+//     back afterwards as an ordinary download; no file handle crosses threads (WebKit cannot
+//     clone one: "The object can not be cloned");
+//   - else (no OPFS at all, or the worker cannot open its file) memory, with a notice shown by
+//     the page (where: 'memory').
 // Every sink has add(path, bytes), addParts(path, {head, data, tail, crc}), finish() → {file: File|Blob, name, where, remove()}, abort();
 // remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
 
@@ -35,15 +37,17 @@ export function opfsUsable() {
 /**
  * The output zip, made and written by a sink worker (sink-worker.js): add(path, bytes) hands it
  * one entry (the bytes are transferred, not copied), finish() → {file, name, where, remove()},
- * abort(). `handle` is the file to write; null keeps the zip in memory. `remove` deletes the
- * spool file (OPFS), when there is one.
+ * abort(). `out` says where the zip goes: {handle} a file the user picked (posted to the worker),
+ * {handle, writable} a stream of it opened here, {spool: {root, name}} an OPFS file the worker
+ * opens by name, {} memory.
  */
 class WorkerSink {
-  constructor(handle, writable, where, remove) {
+  constructor({ handle = null, writable = null, spool = null }, where) {
     this.handle = handle;
     this.writable = writable;
+    this.spool = spool;
     this.where = where;
-    this.remove = remove;
+    this.remove = spool ? () => spool.root.removeEntry(spool.name) : null;
     this.worker = sinkWorker();
     this.pending = new Map();
     this.nextId = 1;
@@ -70,9 +74,13 @@ class WorkerSink {
       this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
-  open(module) {
+  async open(module) {
     const w = this.writable;
-    return this.#call({ op: 'open', module, handle: w ? null : this.handle, writable: w }, w ? [w] : []);
+    const msg = { op: 'open', module, spool: this.spool ? this.spool.name : null, handle: w ? null : this.handle, writable: w };
+    const r = await this.#call(msg, w ? [w] : []);
+    // The worker could not open its OPFS file: the zip is in memory (the page says so).
+    if (this.spool && r.where === 'memory') this.where = 'memory';
+    return r;
   }
   /** Adds one entry; `bytes` (a Uint8Array owning its whole buffer) is transferred. */
   add(path, bytes) {
@@ -91,8 +99,9 @@ class WorkerSink {
   async finish() {
     const r = await this.#call({ op: 'finish' });
     this.worker.terminate();
-    const file = r.blob || (await this.handle.getFile());
-    return { file, name: r.blob ? null : this.handle.name, where: this.where, remove: this.remove || (async () => {}) };
+    if (r.blob) return { file: r.blob, name: null, where: this.where, remove: this.remove || (async () => {}) };
+    const handle = this.handle || (await this.spool.root.getFileHandle(this.spool.name));
+    return { file: await handle.getFile(), name: handle.name, where: this.where, remove: this.remove || (async () => {}) };
   }
   async abort() {
     await this.#call({ op: 'abort' }).catch(() => {});
@@ -101,8 +110,8 @@ class WorkerSink {
   }
 }
 
-async function openWorkerSink(module, handle, writable, where, remove) {
-  const s = new WorkerSink(handle, writable, where, remove);
+async function openWorkerSink(module, out, where) {
+  const s = new WorkerSink(out, where);
   try {
     await s.open(module);
   } catch (e) {
@@ -115,29 +124,35 @@ async function openWorkerSink(module, handle, writable, where, remove) {
 /**
  * A sink writing to a file the user picked (`module`: the compiled engine). A real file handle
  * goes to the sink worker, which opens it (a sync access handle for an OPFS file, else a
- * writable stream); anything else with createWritable() (a stand-in) is opened here and its
- * stream handed over.
+ * writable stream); anything else with createWritable() (a stand-in), or a handle this browser
+ * cannot post to a worker (DataCloneError), is opened here and its stream handed over.
  */
 export async function openPickedSink(handle, module) {
   if (typeof FileSystemFileHandle === 'function' && handle instanceof FileSystemFileHandle) {
-    return openWorkerSink(module, handle, null, 'picked', null);
+    try {
+      return await openWorkerSink(module, { handle }, 'picked');
+    } catch (e) {
+      if (!(e && e.name === 'DataCloneError')) throw e;
+    }
   }
   const writable = await handle.createWritable();
   try {
-    return await openWorkerSink(module, handle, writable, 'picked', null);
+    return await openWorkerSink(module, { handle, writable }, 'picked');
   } catch (e) {
     await writable.abort().catch(() => {});
     throw e;
   }
 }
 
-/** A sink spooling to OPFS (or memory when there is no usable OPFS). */
+/**
+ * A sink spooling to OPFS: the worker creates and opens the file `name` itself (only the name
+ * crosses threads). Memory when there is no usable OPFS, or when the worker cannot open it.
+ */
 export async function openSpoolSink(module) {
   const root = await opfsUsable();
-  if (!root) return openWorkerSink(module, null, null, 'memory', null);
+  if (!root) return openWorkerSink(module, {}, 'memory');
   const name = `${SPOOL_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}.zip`;
-  const fh = await root.getFileHandle(name, { create: true });
-  return openWorkerSink(module, fh, null, 'opfs', () => root.removeEntry(name));
+  return openWorkerSink(module, { spool: { root, name } }, 'opfs');
 }
 
 /** Deletes spool files of this page, except `keep` (names); old runs' files are no longer needed. */
