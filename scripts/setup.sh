@@ -9,6 +9,12 @@ command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v dcmdump >/dev/null || need_apt+=(dcmtk)
 # tesseract: the independent OCR oracle of the burned-in text tests (tests/support/ocr.py).
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
+# The cross-browser e2e tests: Firefox ESR (WebDriver BiDi), WebKitGTK (WebKitWebDriver drives
+# Debian's MiniBrowser, on a virtual display), and WebKitGTK's GObject API for the Safari-like run.
+command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || need_apt+=(xvfb)
+/usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null || need_apt+=(python3-gi gir1.2-webkit2-4.1)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -25,8 +31,11 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
-# npm packages (binaryen's wasm-opt, playwright-core); never downloads a browser.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+# npm packages (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver, axe-core);
+# never downloads a browser.
+npm_missing=0
+for p in playwright-core puppeteer-core selenium-webdriver axe-core; do [ -d "node_modules/$p" ] || npm_missing=1; done
+if [ ! -x node_modules/.bin/wasm-opt ] || [ "$npm_missing" = 1 ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
 fi
 
