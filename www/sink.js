@@ -47,7 +47,7 @@ class WorkerSink {
     this.writable = writable;
     this.spool = spool;
     this.where = where;
-    this.remove = spool ? () => spool.root.removeEntry(spool.name) : null;
+    this.remove = spool ? () => spool.root.removeEntry(this.spool.name) : null;
     this.worker = sinkWorker();
     this.pending = new Map();
     this.nextId = 1;
@@ -80,6 +80,8 @@ class WorkerSink {
     const r = await this.#call(msg, w ? [w] : []);
     // The worker could not open its OPFS file: the zip is in memory (the page says so).
     if (this.spool && r.where === 'memory') this.where = 'memory';
+    // The worker wrote to another spool file (WebKitGTK: see sink-worker.js).
+    if (this.spool && r.name) this.spool.name = r.name;
     return r;
   }
   /** Adds one entry; `bytes` (a Uint8Array owning its whole buffer) is transferred. */
