@@ -403,6 +403,8 @@ function drawProgress() {
 }
 
 function setRunning(on) {
+  // Keyboard users keep their place: the focus moves between Start and Cancel as they swap.
+  const runFocus = [$('start'), $('cancel')].includes(document.activeElement);
   document.body.dataset.state = on ? 'running' : 'idle';
   $('cancel').disabled = !on;
   for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear-selection', 'secret-input', 'secret-generate', 'mapping-input', 'key-input', 'config-input', 'preset'])
@@ -410,6 +412,7 @@ function setRunning(on) {
   for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
   state.review.setDisabled(on);
   updateStart();
+  if (runFocus) (on ? $('cancel') : $('start')).focus();
 }
 
 function clearResults() {
