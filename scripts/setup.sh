@@ -9,17 +9,27 @@ command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v dcmdump >/dev/null || need_apt+=(dcmtk)
 # tesseract: the independent OCR oracle of the burned-in text tests (tests/support/ocr.py).
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
-# The cross-browser e2e tests: Firefox ESR (WebDriver BiDi), WebKitGTK (WebKitWebDriver drives
-# Debian's MiniBrowser, on a virtual display), and WebKitGTK's GObject API for the Safari-like run.
-command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
-command -v WebKitWebDriver >/dev/null || need_apt+=(webkit2gtk-driver)
-command -v xvfb-run >/dev/null || need_apt+=(xvfb)
-/usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null || need_apt+=(python3-gi gir1.2-webkit2-4.1)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The cross-browser e2e tests: Firefox ESR (WebDriver BiDi), WebKitGTK (WebKitWebDriver drives
+# Debian's MiniBrowser, on a virtual display), and WebKitGTK's GObject API for the Safari-like run.
+# Without recommends (ffmpeg, GStreamer's extra plugins, video drivers: about 100 packages the
+# tests never use), but with what a virtual display needs: xauth (xvfb-run), Mesa's software GL.
+need_browsers=()
+command -v firefox-esr >/dev/null || need_browsers+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || need_browsers+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || need_browsers+=(xvfb xauth libgl1-mesa-dri gstreamer1.0-plugins-base gstreamer1.0-gl)
+/usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null || need_browsers+=(python3-gi gir1.2-webkit2-4.1)
+if [ "${#need_browsers[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
+  echo "setup: apt-get install --no-install-recommends ${need_browsers[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  [ "${#need_apt[@]}" -gt 0 ] || $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_browsers[@]}" >/dev/null
 fi
 
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
