@@ -126,8 +126,9 @@ async function openOut({ spool, handle, writable }) {
  * (`name` with `-w` before `.zip`), whose name the page is told.
  */
 async function openSpool(name) {
+  let root = null;
   try {
-    const root = await self.navigator.storage.getDirectory();
+    root = await self.navigator.storage.getDirectory();
     const fh = await root.getFileHandle(name, { create: true });
     const sync = await syncOut(fh);
     if (sync) return { out: sync, where: 'sync', name };
@@ -136,6 +137,8 @@ async function openSpool(name) {
     await root.removeEntry(name).catch(() => {});
     return { out, where: 'stream', name: other };
   } catch {
+    // Whatever was created stays empty: remove it (best effort).
+    if (root) for (const n of [name, name.replace(/\.zip$/, '-w.zip')]) await root.removeEntry(n).catch(() => {});
     return { out: new MemoryOut(), where: 'memory' };
   }
 }
