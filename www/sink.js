@@ -38,13 +38,15 @@ export function opfsUsable() {
  * The output zip, made and written by a sink worker (sink-worker.js): add(path, bytes) hands it
  * one entry (the bytes are transferred, not copied), finish() → {file, name, where, remove()},
  * abort(). `out` says where the zip goes: {handle} a file the user picked (posted to the worker),
- * {handle, writable} a stream of it opened here, {spool: {root, name}} an OPFS file the worker
- * opens by name, {} memory.
+ * {handle, writable} a stream of it opened here (transferred to the worker), {handle, pageWritable}
+ * the same stream kept here (the zip is made in the worker's memory and written at the end),
+ * {spool: {root, name}} an OPFS file the worker opens by name, {} memory.
  */
 class WorkerSink {
-  constructor({ handle = null, writable = null, spool = null }, where) {
+  constructor({ handle = null, writable = null, pageWritable = null, spool = null }, where) {
     this.handle = handle;
     this.writable = writable;
+    this.pageWritable = pageWritable;
     this.spool = spool;
     this.where = where;
     this.remove = spool ? () => spool.root.removeEntry(this.spool.name) : null;
@@ -76,7 +78,9 @@ class WorkerSink {
   }
   async open(module) {
     const w = this.writable;
-    const msg = { op: 'open', module, spool: this.spool ? this.spool.name : null, handle: w ? null : this.handle, writable: w };
+    // The handle itself goes only when the worker is to open it.
+    const handle = w || this.pageWritable ? null : this.handle;
+    const msg = { op: 'open', module, spool: this.spool ? this.spool.name : null, handle, writable: w };
     const r = await this.#call(msg, w ? [w] : []);
     // The worker could not open its OPFS file: the zip is in memory (the page says so).
     if (this.spool && r.where === 'memory') this.where = 'memory';
@@ -101,13 +105,17 @@ class WorkerSink {
   async finish() {
     const r = await this.#call({ op: 'finish' });
     this.worker.terminate();
-    if (r.blob) return { file: r.blob, name: null, where: this.where, remove: this.remove || (async () => {}) };
+    if (r.blob && this.pageWritable) {
+      await this.pageWritable.write(r.blob);
+      await this.pageWritable.close();
+    } else if (r.blob) return { file: r.blob, name: null, where: this.where, remove: this.remove || (async () => {}) };
     const handle = this.handle || (await this.spool.root.getFileHandle(this.spool.name));
     return { file: await handle.getFile(), name: handle.name, where: this.where, remove: this.remove || (async () => {}) };
   }
   async abort() {
     await this.#call({ op: 'abort' }).catch(() => {});
     this.worker.terminate();
+    if (this.pageWritable) await this.pageWritable.abort().catch(() => {});
     if (this.remove) await this.remove().catch(() => {});
   }
 }
@@ -123,23 +131,33 @@ async function openWorkerSink(module, out, where) {
   return s;
 }
 
+/** Whether `e` is the error of a value the browser cannot post to a worker. */
+const cannotClone = (e) => !!e && e.name === 'DataCloneError';
+
 /**
- * A sink writing to a file the user picked (`module`: the compiled engine). A real file handle
- * goes to the sink worker, which opens it (a sync access handle for an OPFS file, else a
- * writable stream); anything else with createWritable() (a stand-in), or a handle this browser
- * cannot post to a worker (DataCloneError), is opened here and its stream handed over.
+ * A sink writing to a file the user picked, or an OPFS file given to the API (`module`: the
+ * compiled engine). A real file handle goes to the sink worker, which opens it (a sync access
+ * handle for an OPFS file, else a writable stream); anything else with createWritable() (a
+ * stand-in), or a handle this browser cannot post to a worker (WebKit: DataCloneError), is
+ * opened here and its stream handed over; where the stream cannot be posted either, the worker
+ * makes the zip in memory and the page writes it to the stream at the end.
  */
 export async function openPickedSink(handle, module) {
   if (typeof FileSystemFileHandle === 'function' && handle instanceof FileSystemFileHandle) {
     try {
       return await openWorkerSink(module, { handle }, 'picked');
     } catch (e) {
-      if (!(e && e.name === 'DataCloneError')) throw e;
+      if (!cannotClone(e)) throw e;
     }
   }
   const writable = await handle.createWritable();
   try {
-    return await openWorkerSink(module, { handle, writable }, 'picked');
+    try {
+      return await openWorkerSink(module, { handle, writable }, 'picked');
+    } catch (e) {
+      if (!cannotClone(e)) throw e;
+    }
+    return await openWorkerSink(module, { handle, pageWritable: writable }, 'picked');
   } catch (e) {
     await writable.abort().catch(() => {});
     throw e;

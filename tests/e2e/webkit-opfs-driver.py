@@ -8,8 +8,9 @@ xvfb-run).
 Usage: webkit-opfs-driver.py URL DATA_DIR OUT_DIR SECRET_FILE FILE...
 The files are handed to the page's file inputs as a script-made FileList (the page names each by
 its file name, as the CLI names files given one by one). Writes OUT_DIR/webkit-opfs.zip, -key.csv
-and -log.csv, read back from the page's download links, and prints one JSON line:
-{"state", "error", "inMemory", "spooled" (spool files in OPFS), "webkit" (version)}.
+and -log.csv, read back from the page's download links, then runs the JavaScript API on the same
+files with an OPFS file as its output (OUT_DIR/webkit-opfs-api.zip), and prints one JSON line:
+{"state", "error", "inMemory", "spooled" (spool files in OPFS), "api": {where | error}, "webkit"}.
 """
 import base64
 import json
@@ -44,6 +45,15 @@ if (state !== 'done') return JSON.stringify(out);
 const b64 = (u8) => { let s = ''; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
 for (const kind of ['zip', 'key', 'log']) out[kind] = b64(new Uint8Array(await (await fetch(document.querySelector(`[data-testid=download-${kind}]`).href)).arrayBuffer()));
 for await (const n of (await navigator.storage.getDirectory()).keys()) out.spooled.push(n);
+// The JavaScript API with an OPFS file as its output (a handle WebKit cannot post to a worker).
+const { deidentify } = await import(new URL('dicom-deid.js', location.href).href);
+const fh = await (await navigator.storage.getDirectory()).getFileHandle('api-output.zip', { create: true });
+try {
+  const r = await deidentify({ source: files.map((f) => new File([bytes(f.b64)], f.name)), secret, output: fh });
+  out.api = { where: r.zipLocation, zip: b64(new Uint8Array(await (await fh.getFile()).arrayBuffer())) };
+} catch (e) {
+  out.api = { error: String(e.message) };
+}
 return JSON.stringify(out);
 """
 
@@ -108,6 +118,9 @@ def main():
     GLib.timeout_add_seconds(TIMEOUT_S, timeout)
     view.load_uri(url)
     Gtk.main()
+    if "zip" in result.get("api", {}):
+        with open(os.path.join(out_dir, "webkit-opfs-api.zip"), "wb") as f:
+            f.write(base64.b64decode(result["api"].pop("zip")))
     for kind, name in (("zip", "webkit-opfs.zip"), ("key", "webkit-opfs-key.csv"), ("log", "webkit-opfs-log.csv")):
         if kind in result:
             with open(os.path.join(out_dir, name), "wb") as f:

@@ -2,7 +2,8 @@
 // (tests/e2e/webkit-opfs-driver.py drives a WebKitGTK WebView through its GObject API). Before
 // the sink worker opened its spool file by name, every run failed here with "The object can not
 // be cloned" (WebKit cannot post a file handle to a worker). Now the zip is spooled in OPFS and
-// equals the CLI's, as do the key and the log.
+// equals the CLI's, as do the key and the log; and the JavaScript API given an OPFS file as its
+// output writes the same zip there.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -62,5 +63,11 @@ describe('WebKit with OPFS and a persistent profile (as Safari)', { skip: missin
 
   it('zip, key and log are byte-identical to the CLI output', () => {
     assertSameAsCli(run.got, setup.cli, 'webkit-opfs');
+  });
+
+  it('the JavaScript API writes to an OPFS file given as its output (a handle WebKit cannot post to a worker)', () => {
+    assert.equal(run.api.error, undefined, run.api.error);
+    assert.equal(run.api.where, 'picked');
+    assertSameAsCli({ zip: { bytes: readFileSync(join(setup.tmp.dir, 'page/webkit-opfs-api.zip')) } }, setup.cli, 'webkit-opfs-api');
   });
 });
