@@ -16,6 +16,22 @@ if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The cross-browser e2e tests: Firefox ESR (WebDriver BiDi), WebKitGTK (WebKitWebDriver drives
+# Debian's MiniBrowser, on a virtual display), and WebKitGTK's GObject API for the Safari-like run.
+# Without recommends (ffmpeg, GStreamer's extra plugins, video drivers: about 100 packages the
+# tests never use), but with what a virtual display needs: xauth (xvfb-run), Mesa's software GL.
+need_browsers=()
+command -v firefox-esr >/dev/null || need_browsers+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || need_browsers+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || need_browsers+=(xvfb xauth libgl1-mesa-dri gstreamer1.0-plugins-base gstreamer1.0-gl)
+/usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null || need_browsers+=(python3-gi gir1.2-webkit2-4.1)
+if [ "${#need_browsers[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
+  echo "setup: apt-get install --no-install-recommends ${need_browsers[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  [ "${#need_apt[@]}" -gt 0 ] || $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_browsers[@]}" >/dev/null
+fi
+
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 # wasm-bindgen CLI at exactly the version in Cargo.lock.
@@ -25,8 +41,11 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
-# npm packages (binaryen's wasm-opt, playwright-core); never downloads a browser.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+# npm packages (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver, axe-core);
+# never downloads a browser.
+npm_missing=0
+for p in playwright-core puppeteer-core selenium-webdriver axe-core; do [ -d "node_modules/$p" ] || npm_missing=1; done
+if [ ! -x node_modules/.bin/wasm-opt ] || [ "$npm_missing" = 1 ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
 fi
 

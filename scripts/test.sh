@@ -19,10 +19,12 @@ if ls tests/wasm*.rs >/dev/null 2>&1; then
     cargo test --release --target wasm32-unknown-unknown --test 'wasm*' 2>&1 | tail -n 20
 fi
 
-echo "== page end-to-end (headless Chromium)"
+echo "== page end-to-end (headless Chromium; Firefox ESR and WebKitGTK on a few files; axe-core checks)"
 SKIP_SETUP=1 bash scripts/build-web.sh
 bash scripts/bundle.sh
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
-  node --test --test-concurrency=1 tests/e2e/
+  # WebKitGTK's MiniBrowser needs a display: a virtual one (xvfb-run) when there is none.
+  XVFB=(); [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null && XVFB=(xvfb-run -a)
+  "${XVFB[@]}" node --test --test-concurrency=1 tests/e2e/
 fi
 echo "== all tests passed"

@@ -403,6 +403,8 @@ function drawProgress() {
 }
 
 function setRunning(on) {
+  // Keyboard users keep their place: the focus moves between Start and Cancel as they swap.
+  const runFocus = [$('start'), $('cancel')].includes(document.activeElement);
   document.body.dataset.state = on ? 'running' : 'idle';
   $('cancel').disabled = !on;
   for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear-selection', 'secret-input', 'secret-generate', 'mapping-input', 'key-input', 'config-input', 'preset'])
@@ -410,6 +412,7 @@ function setRunning(on) {
   for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
   state.review.setDisabled(on);
   updateStart();
+  if (runFocus) (on ? $('cancel') : $('start')).focus();
 }
 
 function clearResults() {
@@ -526,6 +529,8 @@ function showResult(r, handle) {
   } else {
     link('download-zip', r.zip, `${stem}.zip`, `Download the zip (${fmtBytes(r.zip.size)})`);
   }
+  // The browser's private storage could not be used (none, or it failed in the output worker).
+  if (r.zipLocation === 'memory') summary.append(el('p', { class: 'hint', 'data-testid': 'memory-note', text: 'The zip is held in memory (this browser’s private file storage could not be used): download it before leaving the page.' }));
   link('download-key', new Blob([r.keyCsv], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
   link('download-log', new Blob([r.logCsv], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
   $('downloads-note').hidden = false;

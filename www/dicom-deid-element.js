@@ -118,7 +118,7 @@ function template() {
         el('p', { text: 'Drop a folder or zip files here, or' }),
         el('div', { class: 'row' },
           t('button', 'pick-folder', { type: 'button', class: 'primary', hidden: '' }, 'Choose a folder…'),
-          t('input', 'folder-input', { type: 'file', id: 'folder-input', webkitdirectory: '', multiple: '', class: 'vh' }),
+          t('input', 'folder-input', { type: 'file', id: 'folder-input', webkitdirectory: '', multiple: '', class: 'vh', 'aria-label': 'Choose a folder' }),
           el('label', { class: 'btn primary', for: 'folder-input', id: 'folder-label' }, 'Choose a folder…'),
           t('input', 'zip-input', { type: 'file', id: 'zip-input', multiple: '', accept: '.zip,application/zip', class: 'vh' }),
           el('label', { class: 'btn', for: 'zip-input' }, 'Add zip files…'))),

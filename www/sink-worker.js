@@ -1,11 +1,16 @@
 // The output zip in a worker of its own: the engine's WebZipSink (stored entries, CRCs, the
 // central directory) and the writes to disk happen here, so the page's thread never copies
 // file bytes. Requests, answered in order (each after the previous one is done):
-//   open   {module, handle?, writable?} → {where}  starts the zip and opens its output:
-//            handle: the OPFS spool file, written through a sync access handle (direct writes,
-//                    no round trip to the browser), else through a writable stream;
+//   open   {module, spool?, handle?, writable?} → {where: 'sync'|'stream'|'memory', name?}  starts
+//            the zip and opens its output (name: the spool file's name, when it is another):
+//            spool: the name of the OPFS spool file, which this worker creates and opens itself
+//                   (navigator.storage.getDirectory() here: no handle crosses threads, which
+//                   WebKit cannot do), written through a sync access handle (direct writes, no
+//                   round trip to the browser), else through a writable stream; if OPFS fails
+//                   here in any way, memory instead (where: 'memory', the page says so);
+//            handle: a file the user picked (Chromium posts its handle), opened the same way;
 //            writable: a stream transferred from the page (a file the user picked);
-//            neither: the zip is kept in memory.
+//            none: the zip is kept in memory.
 //   add    {path, bytes}  → {}       one entry (bytes transferred here)
 //   add-parts {path, head, data, tail, crc} → {}  one entry: head + the last `tail` bytes of data,
 //            CRC-32 crc (from the engine worker; head and data transferred here)
@@ -107,16 +112,51 @@ class MemoryOut {
 let zip = null;
 let out = null;
 
-async function openOut({ handle, writable }) {
+async function openOut({ spool, handle, writable }) {
   if (writable) return { out: new StreamOut(writable), where: 'stream' };
+  if (spool) return openSpool(spool);
   if (!handle) return { out: new MemoryOut(), where: 'memory' };
-  if (typeof handle.createSyncAccessHandle === 'function') {
-    try {
-      return { out: new SyncOut(await handle.createSyncAccessHandle()), where: 'sync' };
-    } catch {
-      // locked, or refused: a writable stream instead
-    }
+  return openHandle(handle);
+}
+
+/**
+ * The OPFS spool file `name`, opened here → {out, where, name}; memory when OPFS fails in this
+ * worker in any way. WebKitGTK refuses sync access handles ("Backend does not support this
+ * operation") and then refuses a writable stream of that file: the stream goes to a second file
+ * (`name` with `-w` before `.zip`), whose name the page is told.
+ */
+async function openSpool(name) {
+  let root = null;
+  try {
+    root = await self.navigator.storage.getDirectory();
+    const fh = await root.getFileHandle(name, { create: true });
+    const sync = await syncOut(fh);
+    if (sync) return { out: sync, where: 'sync', name };
+    const other = name.replace(/\.zip$/, '-w.zip');
+    const out = new StreamOut(await (await root.getFileHandle(other, { create: true })).createWritable());
+    await root.removeEntry(name).catch(() => {});
+    return { out, where: 'stream', name: other };
+  } catch {
+    // Whatever was created stays empty: remove it (best effort).
+    if (root) for (const n of [name, name.replace(/\.zip$/, '-w.zip')]) await root.removeEntry(n).catch(() => {});
+    return { out: new MemoryOut(), where: 'memory' };
   }
+}
+
+/** A sync access handle's output for `handle`, or null where the browser refuses one. */
+async function syncOut(handle) {
+  if (typeof handle.createSyncAccessHandle !== 'function') return null;
+  try {
+    return new SyncOut(await handle.createSyncAccessHandle());
+  } catch {
+    return null; // locked, or refused: a writable stream instead
+  }
+}
+
+/** A file handle, written through a sync access handle where possible, else a writable stream. */
+async function openHandle(handle) {
+  const sync = await syncOut(handle);
+  if (sync) return { out: sync, where: 'sync' };
   return { out: new StreamOut(await handle.createWritable()), where: 'stream' };
 }
 
@@ -127,7 +167,7 @@ async function handle(msg) {
       const o = await openOut(msg);
       out = o.out;
       zip = new WebZipSink();
-      return { where: o.where };
+      return o.name ? { where: o.where, name: o.name } : { where: o.where };
     }
     case 'add':
       await out.write(zip.add(msg.path, msg.bytes));

@@ -2,10 +2,12 @@
 // memory, except in the last-resort fallback). A sink worker (sink-worker.js) makes the zip and
 // writes it, so the page's thread never copies file bytes:
 //   - a file the user picked with showSaveFilePicker (written through a writable stream);
-//   - else a spool file in the Origin Private File System (a sync access handle in the worker,
-//     or a writable stream where the browser has none), offered afterwards as an ordinary
-//     download;
-//   - else (no OPFS at all) memory, with a warning shown by the page.
+//   - else a spool file in the Origin Private File System, which the worker opens itself by name
+//     (a sync access handle, or a writable stream where the browser has none) and the page reads
+//     back afterwards as an ordinary download; no file handle crosses threads (WebKit cannot
+//     clone one: "The object can not be cloned");
+//   - else (no OPFS at all, or the worker cannot open its file) memory, with a notice shown by
+//     the page (where: 'memory').
 // Every sink has add(path, bytes), addParts(path, {head, data, tail, crc}), finish() → {file: File|Blob, name, where, remove()}, abort();
 // remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
 
@@ -35,15 +37,19 @@ export function opfsUsable() {
 /**
  * The output zip, made and written by a sink worker (sink-worker.js): add(path, bytes) hands it
  * one entry (the bytes are transferred, not copied), finish() → {file, name, where, remove()},
- * abort(). `handle` is the file to write; null keeps the zip in memory. `remove` deletes the
- * spool file (OPFS), when there is one.
+ * abort(). `out` says where the zip goes: {handle} a file the user picked (posted to the worker),
+ * {handle, writable} a stream of it opened here (transferred to the worker), {handle, pageWritable}
+ * the same stream kept here (the zip is made in the worker's memory and written at the end),
+ * {spool: {root, name}} an OPFS file the worker opens by name, {} memory.
  */
 class WorkerSink {
-  constructor(handle, writable, where, remove) {
+  constructor({ handle = null, writable = null, pageWritable = null, spool = null }, where) {
     this.handle = handle;
     this.writable = writable;
+    this.pageWritable = pageWritable;
+    this.spool = spool;
     this.where = where;
-    this.remove = remove;
+    this.remove = spool ? () => spool.root.removeEntry(this.spool.name) : null;
     this.worker = sinkWorker();
     this.pending = new Map();
     this.nextId = 1;
@@ -70,9 +76,17 @@ class WorkerSink {
       this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
-  open(module) {
+  async open(module) {
     const w = this.writable;
-    return this.#call({ op: 'open', module, handle: w ? null : this.handle, writable: w }, w ? [w] : []);
+    // The handle itself goes only when the worker is to open it.
+    const handle = w || this.pageWritable ? null : this.handle;
+    const msg = { op: 'open', module, spool: this.spool ? this.spool.name : null, handle, writable: w };
+    const r = await this.#call(msg, w ? [w] : []);
+    // The worker could not open its OPFS file: the zip is in memory (the page says so).
+    if (this.spool && r.where === 'memory') this.where = 'memory';
+    // The worker wrote to another spool file (WebKitGTK: see sink-worker.js).
+    if (this.spool && r.name) this.spool.name = r.name;
+    return r;
   }
   /** Adds one entry; `bytes` (a Uint8Array owning its whole buffer) is transferred. */
   add(path, bytes) {
@@ -91,18 +105,23 @@ class WorkerSink {
   async finish() {
     const r = await this.#call({ op: 'finish' });
     this.worker.terminate();
-    const file = r.blob || (await this.handle.getFile());
-    return { file, name: r.blob ? null : this.handle.name, where: this.where, remove: this.remove || (async () => {}) };
+    if (r.blob && this.pageWritable) {
+      await this.pageWritable.write(r.blob);
+      await this.pageWritable.close();
+    } else if (r.blob) return { file: r.blob, name: null, where: this.where, remove: this.remove || (async () => {}) };
+    const handle = this.handle || (await this.spool.root.getFileHandle(this.spool.name));
+    return { file: await handle.getFile(), name: handle.name, where: this.where, remove: this.remove || (async () => {}) };
   }
   async abort() {
     await this.#call({ op: 'abort' }).catch(() => {});
     this.worker.terminate();
+    if (this.pageWritable) await this.pageWritable.abort().catch(() => {});
     if (this.remove) await this.remove().catch(() => {});
   }
 }
 
-async function openWorkerSink(module, handle, writable, where, remove) {
-  const s = new WorkerSink(handle, writable, where, remove);
+async function openWorkerSink(module, out, where) {
+  const s = new WorkerSink(out, where);
   try {
     await s.open(module);
   } catch (e) {
@@ -112,32 +131,48 @@ async function openWorkerSink(module, handle, writable, where, remove) {
   return s;
 }
 
+/** Whether `e` is the error of a value the browser cannot post to a worker. */
+const cannotClone = (e) => !!e && e.name === 'DataCloneError';
+
 /**
- * A sink writing to a file the user picked (`module`: the compiled engine). A real file handle
- * goes to the sink worker, which opens it (a sync access handle for an OPFS file, else a
- * writable stream); anything else with createWritable() (a stand-in) is opened here and its
- * stream handed over.
+ * A sink writing to a file the user picked, or an OPFS file given to the API (`module`: the
+ * compiled engine). A real file handle goes to the sink worker, which opens it (a sync access
+ * handle for an OPFS file, else a writable stream); anything else with createWritable() (a
+ * stand-in), or a handle this browser cannot post to a worker (WebKit: DataCloneError), is
+ * opened here and its stream handed over; where the stream cannot be posted either, the worker
+ * makes the zip in memory and the page writes it to the stream at the end.
  */
 export async function openPickedSink(handle, module) {
   if (typeof FileSystemFileHandle === 'function' && handle instanceof FileSystemFileHandle) {
-    return openWorkerSink(module, handle, null, 'picked', null);
+    try {
+      return await openWorkerSink(module, { handle }, 'picked');
+    } catch (e) {
+      if (!cannotClone(e)) throw e;
+    }
   }
   const writable = await handle.createWritable();
   try {
-    return await openWorkerSink(module, handle, writable, 'picked', null);
+    try {
+      return await openWorkerSink(module, { handle, writable }, 'picked');
+    } catch (e) {
+      if (!cannotClone(e)) throw e;
+    }
+    return await openWorkerSink(module, { handle, pageWritable: writable }, 'picked');
   } catch (e) {
     await writable.abort().catch(() => {});
     throw e;
   }
 }
 
-/** A sink spooling to OPFS (or memory when there is no usable OPFS). */
+/**
+ * A sink spooling to OPFS: the worker creates and opens the file `name` itself (only the name
+ * crosses threads). Memory when there is no usable OPFS, or when the worker cannot open it.
+ */
 export async function openSpoolSink(module) {
   const root = await opfsUsable();
-  if (!root) return openWorkerSink(module, null, null, 'memory', null);
+  if (!root) return openWorkerSink(module, {}, 'memory');
   const name = `${SPOOL_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}.zip`;
-  const fh = await root.getFileHandle(name, { create: true });
-  return openWorkerSink(module, fh, null, 'opfs', () => root.removeEntry(name));
+  return openWorkerSink(module, { spool: { root, name } }, 'opfs');
 }
 
 /** Deletes spool files of this page, except `keep` (names); old runs' files are no longer needed. */

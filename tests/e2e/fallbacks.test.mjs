@@ -1,6 +1,8 @@
 // The output fallbacks of browsers with less than Chromium: OPFS without writable streams
-// (older Safari: a sync access handle in a worker) and no OPFS at all (memory, with a notice).
-// Both must still give the CLI's zip byte for byte.
+// (older Safari: a sync access handle in a worker) and no file handle that can be posted to a
+// worker (WebKit: "The object can not be cloned"), no OPFS at all (memory, with a notice), and
+// OPFS failing inside the output worker (memory, with a notice, never an error). All must still
+// give the CLI's zip byte for byte.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,11 +33,20 @@ describe('output fallbacks', { timeout: 10 * 60_000 }, () => {
     tmp?.cleanup();
   });
 
-  /** Opens the page with `strip` run first (removing browser features), runs the corpus. */
-  async function runWithout(strip) {
+  /**
+   * Opens the page with `strip` run first (removing browser features; `workerPrefix`: code run
+   * first in the output worker), runs the corpus.
+   */
+  async function runWithout(strip, workerPrefix = '') {
     const page = await browser.context.newPage();
     const errors = watchErrors(page);
     await page.addInitScript(strip);
+    if (workerPrefix) {
+      await page.route('**/sink-worker.js', async (route) => {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, body: `${workerPrefix}\n${await res.text()}` });
+      });
+    }
     await page.goto(server.url);
     await page.waitForSelector('body[data-state="idle"]', { timeout: LONG });
     await loadSecret(page);
@@ -47,10 +58,16 @@ describe('output fallbacks', { timeout: 10 * 60_000 }, () => {
     return { page, errors, got };
   }
 
-  it('spools through a sync access handle when OPFS files have no createWritable', async () => {
+  it('spools through a sync access handle when OPFS files have no createWritable nor can be posted to a worker', async () => {
     const { page, errors, got } = await runWithout(() => {
       delete window.showSaveFilePicker;
       delete FileSystemFileHandle.prototype.createWritable;
+      // As WebKit: a file handle cannot be cloned into a worker.
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (msg, transfer) {
+        if (msg && Object.values(msg).some((v) => v instanceof FileSystemHandle)) throw new DOMException('The object can not be cloned.', 'DataCloneError');
+        return post.call(this, msg, transfer);
+      };
     });
     assertSameAsCli(got, cli, 'sync-handle');
     assert.ok((await opfsNames(page)).some((n) => n.startsWith('dicom-deid-spool-')), 'the zip was spooled in OPFS');
@@ -65,6 +82,17 @@ describe('output fallbacks', { timeout: 10 * 60_000 }, () => {
     });
     assert.match(await page.locator('#capabilities').textContent(), /no private file storage/);
     assertSameAsCli(got, cli, 'memory');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('keeps the zip in memory, and says so, when OPFS fails in the output worker', async () => {
+    const { page, errors, got } = await runWithout(() => {
+      delete window.showSaveFilePicker;
+    }, 'navigator.storage.getDirectory = () => Promise.reject(new DOMException("refused", "SecurityError"));');
+    assert.equal(await page.getByTestId('memory-note').isVisible(), true);
+    assertSameAsCli(got, cli, 'worker-opfs-fails');
+    assert.ok(!(await opfsNames(page)).some((n) => n.startsWith('dicom-deid-spool-')), 'nothing spooled');
     assert.deepEqual(errors, []);
     await page.close();
   });
