@@ -25,8 +25,8 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
-# npm packages (binaryen's wasm-opt, playwright-core); never downloads a browser.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+# npm packages (binaryen's wasm-opt, playwright-core, typescript's tsc); never downloads a browser.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/tsc ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
 fi
 
