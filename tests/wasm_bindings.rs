@@ -186,8 +186,16 @@ fn scan_file_reads_the_header_of_a_real_file() {
     assert_eq!(s["result"]["Ok"]["modality"], "CT");
     // The pixel gate for the page's review, without reading the record.
     let pixel = json(&get(&scan, "pixel"));
-    assert_eq!(pixel["gate"]["class"], "pass", "{pixel}");
+    // (This CT slice is a DERIVED\SECONDARY image: the gate calls it a possible text carrier.)
+    assert_eq!(pixel["gate"]["class"], "possible", "{pixel}");
+    assert!(
+        pixel["gate"]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("DERIVED")),
+        "{pixel}"
+    );
     assert_eq!(pixel["signature"]["modality"], "CT", "{pixel}");
+    assert_eq!(pixel["signature"]["rows"], 512, "{pixel}");
     let n = scan_file("x.icc", file("data/pydicom/crayons.icc")).expect("scan");
     assert_eq!(
         json(&get(&n, "record"))["result"]["Err"]["kind"],
