@@ -17,8 +17,10 @@ const PAGE_TEXT = [
   ['#pick-folder', '', 'page.pick-folder'],
   ['#folder-input-label', '', 'page.folder-label'],
   ['label[for=zip-input]', '', 'page.zip-label'],
+  ['#selection-text', '', 'sel.none'],
   ['#clear-selection', '', 'page.clear-selection'],
   ['#h-settings', 'lead', 'page.h-settings'],
+  ['fieldset > p.hint', '', 'page.secret-hint'],
   ['#secret-status', '', 'secret.none'],
   ['#secret-generate', '', 'page.secret-generate'],
   ['label[for=secret-input]', '', 'page.secret-load'],
@@ -128,7 +130,11 @@ export function setUpPageLanguage(doc, rerender) {
   mark(doc);
   const box = doc.createElement('div');
   box.className = 'language';
-  box.append(languageSelect(doc, 'language'));
+  const select = languageSelect(doc, 'language');
+  // (Set through the CSSOM, which the page's CSP allows: style.css is the page's own.)
+  Object.assign(box.style, { display: 'flex', justifyContent: 'flex-end' });
+  Object.assign(select.style, { width: 'auto' });
+  box.append(select);
   const wrap = doc.querySelector('.masthead .wrap');
   if (wrap) wrap.prepend(box);
   const apply = () => {

