@@ -41,10 +41,10 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
-# npm packages (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver, axe-core);
-# never downloads a browser.
+# npm packages (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver, axe-core,
+# typescript's tsc); never downloads a browser.
 npm_missing=0
-for p in playwright-core puppeteer-core selenium-webdriver axe-core; do [ -d "node_modules/$p" ] || npm_missing=1; done
+for p in playwright-core puppeteer-core selenium-webdriver axe-core typescript; do [ -d "node_modules/$p" ] || npm_missing=1; done
 if [ ! -x node_modules/.bin/wasm-opt ] || [ "$npm_missing" = 1 ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
 fi

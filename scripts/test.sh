@@ -2,7 +2,8 @@
 # Runs every test: installs what it needs (scripts/setup.sh), then
 #  1. native unit + integration tests (cargo test: Table E.1-1 rows, corpus, CLI, hostile inputs),
 #  2. the wasm32 build and the wasm-bindgen tests (Node),
-#  3. the page end-to-end in headless Chromium (playwright-core), CLI vs page comparison.
+#  3. the JS type check (tsc --checkJs against the .d.ts), the page end-to-end in headless
+#     Chromium (playwright-core), CLI vs page comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,6 +21,8 @@ if ls tests/wasm*.rs >/dev/null 2>&1; then
 fi
 
 echo "== page end-to-end (headless Chromium; Firefox ESR and WebKitGTK on a few files; axe-core checks)"
+# The page, the element and the API type-checked against their .d.ts (TypeScript's tsc, npm).
+node_modules/.bin/tsc -p . && node_modules/.bin/tsc -p tsconfig.workers.json
 SKIP_SETUP=1 bash scripts/build-web.sh
 bash scripts/bundle.sh
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then

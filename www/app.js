@@ -1,66 +1,69 @@
-// The page: inputs, settings, preview, run, results. It is built on the public API
-// (dicom-deid.js), like the <dicom-deid> element: the engine work happens there, in workers;
-// this file only wires the interface. Every value shown comes from the engine; nothing is
-// sent anywhere.
-import {
-  checkLists, checkOptions, clearSpool, deidentify, entriesFromDrop, generateSecret, listSource, loadEngine, messageOf,
-  outputSupport, PRESETS, pickOutputFile, presetOptions, previewFile, readSecretFile, secretFingerprint,
-} from './dicom-deid.js';
+// The page: it renders the workflow's controller (session.js, shared with the <dicom-deid>
+// element: sources, secret, lists, start/cancel, progress, result, the pixel review) and adds
+// what only the page has: the settings form and configuration file, the preview of one file
+// before and after, the notes about the browser. Every value shown comes from the engine;
+// nothing is sent anywhere.
+import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from './dicom-deid.js';
 import { PixelReview } from './pixel-review.js';
-import { countsList, el, fmtBytes, plural, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
+import { fmtDateTime, fmtNumber, fmtSeconds, t } from './i18n.js';
+import { setUpPageLanguage } from './page-text.js';
+import { DeidSession, Downloads } from './session.js';
+import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
 
-const $ = (id) => document.getElementById(id);
+/** An element of the page by id (typed loosely: inputs, selects, tables, canvases). */
+const $ = /** @type {(id: string) => any} */ ((id) => document.getElementById(id));
+/** The page's settings inputs. */
+const configInputs = () => /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('[data-config]'));
 
-/** Profile options (Config JSON `profile.*`), with their PS3.15 names. */
+/** Profile options (Config JSON `profile.*`); their PS3.15 names are the messages `opt.<name>`. */
 const PROFILE_OPTIONS = [
-  ['retain_safe_private', 'Retain Safe Private'],
-  ['retain_uids', 'Retain UIDs'],
-  ['retain_device_identity', 'Retain Device Identity'],
-  ['retain_institution_identity', 'Retain Institution Identity'],
-  ['retain_patient_characteristics', 'Retain Patient Characteristics'],
-  ['retain_long_full_dates', 'Retain Longitudinal Temporal Information with Full Dates'],
-  ['retain_long_modified_dates', 'Retain Longitudinal Temporal Information with Modified Dates'],
-  ['clean_descriptors', 'Clean Descriptors'],
-  ['clean_structured_content', 'Clean Structured Content'],
-  ['clean_graphics', 'Clean Graphics'],
+  'retain_safe_private', 'retain_uids', 'retain_device_identity', 'retain_institution_identity', 'retain_patient_characteristics',
+  'retain_long_full_dates', 'retain_long_modified_dates', 'clean_descriptors', 'clean_structured_content', 'clean_graphics',
 ];
 
-/** An empty selection (what listSource gives for no files). */
-const NOTHING = { entries: [], items: [], badZips: [], zips: 0, files: 0, bytes: 0 };
-
+/** The page's own state; the workflow's is the session's. */
 const state = {
   output: { savePicker: false, opfs: false }, // outputSupport()
-  presets: {}, // preset name → full configuration
-  entries: [],
-  expanded: NOTHING, // the selection of `entries` (listSource)
-  expanding: null,
-  secret: null, // trimmed secret text
   previewSecret: null,
-  mapping: null,
-  key: null,
   baseConfig: null, // a loaded configuration file (object), or null: the preset
   previewFrom: 0,
   previewSeq: 0,
-  controller: null,
-  urls: [],
-  review: null, // the burned-in text review (pixel-review.js)
   ready: false, // the engine and the presets are loaded (body data-state left 'loading')
   touched: new Set(), // settings fields the user changed while the page was starting
+  // What the scripts last wrote, drawn again after a language switch:
+  line: { key: 'run.not-started', params: {}, p: null }, // the progress line
+  selectionLine: null, // [key, params] of a selection message, or null: the counts
+  secret: null, // the session's last 'secret' event
+  run: null, // the session's last 'run' event (but 'cancelling')
+  errors: {}, // box id → () => message
 };
 
 // The handlers are wired when this module is evaluated, before the engine has loaded (issue 18):
-// what the user does meanwhile (files chosen or dropped, lists, settings) waits for `ready`.
-let markReady;
-const ready = new Promise((resolve) => {
-  markReady = resolve;
-});
+// what the user does meanwhile (files chosen or dropped, lists, settings) waits in the session.
+const session = new DeidSession({ options: () => validConfig(), review: new PixelReview($('pixel-review')) });
+const downloads = new Downloads();
 
 // ---------------------------------------------------------------- messages
 
-function showError(id, message) {
+/** Shows the message `say()` gives in box `id` (again after a language switch); null clears it. */
+function showError(id, say) {
   const box = $(id);
-  box.textContent = message || '';
-  box.hidden = !message;
+  if (say) state.errors[id] = say;
+  else delete state.errors[id];
+  box.textContent = say ? say() : '';
+  box.hidden = !say;
+}
+
+/** The progress line: message `key` with `params`, or a progress report `p`. */
+function sayProgress(key, params = {}, p = null) {
+  state.line = { key, params, p };
+  $('progress-text').textContent = p ? progressView(p).text : t(key, params);
+}
+
+/** The selection line: message `key` with `params` (null: the counts of the selection). */
+function saySelection(key, params = {}) {
+  state.selectionLine = key ? [key, params] : null;
+  if (key) $('selection-text').textContent = t(key, params);
 }
 
 // ---------------------------------------------------------------- capabilities
@@ -69,20 +72,20 @@ function checkCapabilities(out) {
   const problems = [];
   const notes = [];
   const fatal = typeof WebAssembly !== 'object' || typeof Worker !== 'function';
-  if (fatal) problems.push('This browser lacks WebAssembly or Web Workers, which this page needs. Use a current Chrome, Edge, Firefox or Safari, or the dicom-deid command-line tool.');
-  if (!window.isSecureContext) notes.push('The page is not served from a secure address (https or localhost); some browser features are switched off.');
-  if (!out.savePicker && out.opfs) notes.push('This browser cannot write straight to a file you choose: the zip is kept in the browser’s private storage on disk and offered as a download when finished.');
-  if (!out.opfs) notes.push(`This browser has no private file storage (OPFS) here: ${out.savePicker ? 'unless you choose where to save it, ' : ''}the zip is held in memory until you download it, so keep batches to a few hundred megabytes.`);
-  if (typeof window.showDirectoryPicker !== 'function' && !('webkitdirectory' in document.createElement('input'))) notes.push('This browser cannot select folders: drop the folder onto the page, or add zip files.');
-  if (!(window.crypto && crypto.getRandomValues)) problems.push('This browser cannot generate a secret: load an existing secret file.');
+  if (fatal) problems.push('cap.fatal');
+  if (!window.isSecureContext) notes.push('cap.insecure');
+  if (!out.savePicker && out.opfs) notes.push('cap.opfs-only');
+  if (!out.opfs) notes.push(out.savePicker ? 'cap.no-opfs-picker' : 'cap.no-opfs');
+  if (typeof window.showDirectoryPicker !== 'function' && !('webkitdirectory' in document.createElement('input'))) notes.push('cap.no-folders');
+  if (!(window.crypto && crypto.getRandomValues)) problems.push('cap.no-random');
   const box = $('capabilities');
   box.replaceChildren();
   if (problems.length || notes.length) {
     box.hidden = false;
     box.classList.toggle('error', problems.length > 0);
-    box.append(el('p', { class: 'notice-title', text: problems.length ? 'This browser cannot run everything' : 'About this browser' }));
+    box.append(el('p', { class: 'notice-title', text: t(problems.length ? 'cap.title-problems' : 'cap.title-notes') }));
     const ul = el('ul');
-    for (const t of [...problems, ...notes]) ul.append(el('li', { text: t }));
+    for (const key of [...problems, ...notes]) ul.append(el('li', { text: t(key) }));
     box.append(ul);
   }
   // One folder button: the File System Access picker where it exists, else the input's own.
@@ -101,12 +104,12 @@ function checkCapabilities(out) {
 
 function buildProfileChecks() {
   const box = $('profile-options');
-  for (const [name, label] of PROFILE_OPTIONS) {
+  for (const name of PROFILE_OPTIONS) {
     const id = `opt-profile-${name}`;
     box.append(
       el('div', { class: 'field check' },
         el('input', { type: 'checkbox', id, 'data-config': `profile.${name}` }),
-        el('label', { for: id }, `${label} `, el('code', { text: name }))),
+        el('label', { for: id, 'data-i18n-lead': `opt.${name}` }, `${t(`opt.${name}`)} `, el('code', { text: name }))),
     );
   }
 }
@@ -114,7 +117,7 @@ function buildProfileChecks() {
 /** Fills the form from a configuration; `keep` (a Set of inputs) keeps those fields' values. */
 function fillForm(cfg, keep = new Set()) {
   $('preset').value = cfg.preset;
-  for (const input of document.querySelectorAll('[data-config]')) {
+  for (const input of configInputs()) {
     if (keep.has(input)) continue;
     const path = input.dataset.config.split('.');
     let v = cfg;
@@ -126,8 +129,8 @@ function fillForm(cfg, keep = new Set()) {
 
 /** The configuration: the preset (or loaded file) with the form's values on top. */
 function currentConfig() {
-  const cfg = structuredClone(state.baseConfig || state.presets[$('preset').value]);
-  for (const input of document.querySelectorAll('[data-config]')) {
+  const cfg = structuredClone(state.baseConfig || session.presets[$('preset').value]);
+  for (const input of configInputs()) {
     const path = input.dataset.config.split('.');
     let target = cfg;
     for (const p of path.slice(0, -1)) target = target[p];
@@ -143,10 +146,10 @@ function currentConfig() {
 async function validConfig() {
   try {
     const cfg = await checkOptions(currentConfig());
-    showError('settings-error', '');
+    showError('settings-error', null);
     return cfg;
   } catch (e) {
-    showError('settings-error', `Settings: ${messageOf(e)}`);
+    showError('settings-error', () => t('set.error', { message: messageOf(e) }));
     return null;
   }
 }
@@ -158,103 +161,65 @@ async function readText(file) {
 
 // ---------------------------------------------------------------- secret
 
-async function setSecret(text, how) {
-  state.secret = text;
-  const fp = await secretFingerprint(text);
+function showSecret(secret) {
+  const { how, name, fingerprint } = secret;
+  state.secret = secret;
   const status = $('secret-status');
-  status.textContent = `${how}. Fingerprint ${fp || '(not available)'}: the same fingerprint means the same secret.`;
-  status.dataset.fingerprint = fp;
-  status.classList.toggle('warn', how.startsWith('New'));
+  status.removeAttribute('data-i18n');
+  status.textContent = t('secret.status-page', { how: t(`secret.${how}`, { name }), fingerprint: fingerprint || t('secret.no-fingerprint') });
+  status.dataset.fingerprint = fingerprint;
+  status.classList.toggle('warn', how === 'generated' || how === 'run');
   $('secret-save').disabled = false;
   schedulePreview();
 }
 
 // ---------------------------------------------------------------- selection
 
-/** Adds files (a FileList copy, a directory handle, drop entries) to the selection. */
-async function addSource(source) {
-  if (!state.ready) {
-    $('selection-text').textContent = 'Starting the de-identifier… the chosen files are read as soon as it is ready.';
-    await ready;
+/** What the session says of the selection, shown. */
+function showSelection({ status, error }) {
+  if (status === 'waiting') saySelection('sel.waiting');
+  else if (status === 'reading') saySelection('sel.reading');
+  else if (status === 'error') saySelection('sel.error', { message: messageOf(error) });
+  else {
+    saySelection(null);
+    renderSelection();
+    if (!session.selection.items.length) $('preview').hidden = true;
+    state.previewFrom = 0;
+    schedulePreview(0);
   }
-  let entries;
-  try {
-    entries = (await listSource(await source)).entries;
-  } catch (e) {
-    $('selection-text').textContent = `The files cannot be read: ${messageOf(e)}`;
-    return;
-  }
-  if (!entries.length) return;
-  state.entries.push(...entries);
-  await refreshSelection();
-}
-
-async function refreshSelection() {
-  const text = $('selection-text');
-  text.textContent = 'Reading the selection…';
-  // Each zip is listed once (by the API), however often the selection changes.
-  const run = listSource(state.entries);
-  state.expanding = run;
-  let expanded;
-  try {
-    expanded = await run;
-  } catch (e) {
-    if (state.expanding === run) state.expanding = null;
-    text.textContent = `The selection cannot be read: ${messageOf(e)}`;
-    return;
-  }
-  if (state.expanding !== run) return;
-  state.expanding = null;
-  state.expanded = expanded;
-  renderSelection();
-  state.previewFrom = 0;
-  schedulePreview(0);
-  startReview();
-}
-
-// ---------------------------------------------------------------- burned-in text review
-
-/** Reads the selection's headers and lists the images that may show burned-in text. */
-async function startReview() {
-  if (!state.expanded.items.length) {
-    state.review.clear();
-    return;
-  }
-  const config = await validConfig();
-  state.review.review(state.expanded, { options: config || undefined }).catch((e) => console.warn('pixel review failed', e));
 }
 
 function renderSelection() {
-  const { items, badZips, zips, bytes: total } = state.expanded;
+  const { items, badZips, zips, bytes: total } = session.selection;
   const tops = new Map();
-  for (const e of state.entries) {
+  for (const e of session.entries) {
     const top = e.path.split('/')[0];
     tops.set(top, (tops.get(top) || 0) + 1);
   }
   const list = $('selection-list');
-  list.replaceChildren(...[...tops].map(([name, n]) => el('li', { text: `${name} (${plural(n, 'file')})` })));
-  $('clear-selection').hidden = state.entries.length === 0;
+  list.replaceChildren(...[...tops].map(([name, n]) => el('li', { text: t('sel.chip', { name, files: count(n, 'n.files') }) })));
+  $('clear-selection').hidden = session.entries.length === 0;
   const inZips = items.filter((it) => it.zip).length;
-  if (!state.entries.length) {
-    $('selection-text').textContent = 'No files chosen yet.';
-    $('counts').textContent = 'Choose a folder or zip files to see what will be processed.';
-  } else {
-    $('selection-text').textContent = `${plural(items.length + badZips.length, 'file')} chosen.`;
-    let t = `${plural(items.length, 'file')}, ${fmtBytes(total)} in total`;
-    if (zips) t += ` (${plural(inZips, 'file')} inside ${plural(zips, 'zip')})`;
-    t += '.';
-    if (badZips.length) t += ` ${plural(badZips.length, 'zip')} cannot be opened and will be listed in the log.`;
-    $('counts').textContent = t;
-  }
   const counts = $('counts');
+  counts.removeAttribute('data-i18n');
+  if (!session.entries.length) {
+    if (!state.selectionLine) $('selection-text').textContent = t('sel.none');
+    counts.textContent = t('page.counts-none');
+  } else {
+    if (!state.selectionLine) $('selection-text').textContent = t('sel.chosen', { files: count(items.length + badZips.length, 'n.files') });
+    let text = t('sel.counts', { files: count(items.length, 'n.files'), size: fmtBytes(total) });
+    if (zips) text += t('sel.in-zips', { files: count(inZips, 'n.files'), zips: count(zips, 'n.zips') });
+    text += '.';
+    if (badZips.length) text += t('sel.bad-zips', { zips: count(badZips.length, 'n.zips') });
+    counts.textContent = text;
+  }
   counts.dataset.files = String(items.length);
   counts.dataset.bytes = String(total);
   updateStart();
 }
 
 function updateStart() {
-  const busy = document.body.dataset.state === 'running';
-  $('start').disabled = !state.ready || busy || state.expanded.files === 0;
+  $('start').disabled = !session.canStart;
 }
 
 // ---------------------------------------------------------------- preview
@@ -291,7 +256,7 @@ function diffRows(before, after) {
 
 async function renderPreview() {
   const seq = ++state.previewSeq;
-  const items = state.expanded.items;
+  const items = session.selection.items;
   const box = $('preview');
   if (!items.length) {
     box.hidden = true;
@@ -302,8 +267,8 @@ async function renderPreview() {
   // Likely DICOM files first (by name), then the rest; at most 25 files are tried.
   const likely = items.map((it) => looksLikeDicomName(it.path));
   const order = [...items.keys()].filter((i) => likely[i]).concat([...items.keys()].filter((i) => !likely[i]));
-  if (!state.secret && !state.previewSecret) state.previewSecret = generateSecret();
-  const secret = state.secret || state.previewSecret;
+  if (!session.secret && !state.previewSecret) state.previewSecret = generateSecret();
+  const secret = session.secret || state.previewSecret;
   let tries = 0;
   for (let k = 0; k < order.length && tries < 25; k++) {
     const idx = order[(state.previewFrom + k) % order.length];
@@ -311,7 +276,7 @@ async function renderPreview() {
     tries++;
     let r;
     try {
-      r = await previewFile(item, { options: config, secret, mapping: state.mapping, existingKey: state.key });
+      r = await previewFile(item, { options: config, secret, mapping: session.mapping, existingKey: session.existingKey });
     } catch {
       continue;
     }
@@ -324,14 +289,15 @@ async function renderPreview() {
   }
   if (seq !== state.previewSeq) return;
   box.hidden = false;
-  $('preview-title').textContent = 'No DICOM file found to preview among the first files tried.';
+  state.lastPreview = null;
+  $('preview-title').textContent = t('prev.none');
   $('preview-table').tBodies[0].replaceChildren();
   $('thumb-figure').hidden = true;
 }
 
 function afterCell(row) {
-  if (row.status === 'removed') return el('td', { class: 'after', text: 'removed' });
-  if (row.after === '' && row.before) return el('td', { class: 'after empty', text: '(empty)' });
+  if (row.status === 'removed') return el('td', { class: 'after', text: t('prev.removed') });
+  if (row.after === '' && row.before) return el('td', { class: 'after empty', text: t('prev.empty') });
   return el('td', { class: 'after', text: row.after ?? '' });
 }
 
@@ -339,16 +305,14 @@ function showPreview(item, r) {
   const box = $('preview');
   box.hidden = false;
   box.dataset.path = item.path;
-  $('preview-title').replaceChildren('Preview of ', el('code', { text: item.path }));
+  $('preview-title').replaceChildren(t('prev.of'), el('code', { text: item.path }));
   const notes = [];
-  const outcome = r.outcome;
-  if (outcome && outcome.result && outcome.result.Err) {
-    const err = outcome.result.Err;
-    notes.push(`This file would not be written (${err.kind.replace(/_/g, ' ')}${err.detail ? `: ${typeof err.detail === 'string' ? err.detail : Object.values(err.detail).join(', ')}` : ''}).`);
+  if (r.rejection) {
+    notes.push(t('prev.not-written', { message: r.rejection.message }));
   } else {
-    notes.push('Research IDs and accession numbers here are numbered as if this were the only file; the run numbers every patient of the selection.');
+    notes.push(t('prev.numbered'));
   }
-  if (!state.secret) notes.push('No project secret yet: new UIDs and date shifts in this preview use a temporary one.');
+  if (!session.secret) notes.push(t('prev.temp-secret'));
   $('preview-note').textContent = notes.join(' ');
   const rows = diffRows(r.before, r.after);
   const changed = rows.filter((x) => x.status !== 'same').length;
@@ -363,7 +327,7 @@ function showPreview(item, r) {
       el('td', { text: row.keyword }),
       el('td', { class: 'before', text: row.before ?? '' }),
       afterCell(row));
-    if (row.status !== 'same') tr.setAttribute('aria-label', `${row.keyword}: ${row.status}`);
+    if (row.status !== 'same') tr.setAttribute('aria-label', t('prev.row', { keyword: row.keyword, status: t(`prev.status-${row.status}`) }));
     frag.append(tr);
   }
   tbody.replaceChildren(frag);
@@ -381,17 +345,7 @@ function showPreview(item, r) {
 
 // ---------------------------------------------------------------- run
 
-let progressTimer = null;
-let lastProgress = null;
-function onProgress(p) {
-  lastProgress = p;
-  if (!progressTimer) progressTimer = setTimeout(drawProgress, 100);
-}
-
-function drawProgress() {
-  progressTimer = null;
-  const p = lastProgress;
-  if (!p) return;
+function drawProgress(p) {
   const bar = $('progress');
   bar.dataset.phase = p.phase;
   bar.dataset.done = String(p.done);
@@ -399,25 +353,25 @@ function drawProgress() {
   const view = progressView(p);
   bar.value = view.value;
   if (p.phase !== 'scan') bar.dataset.mbps = view.mbps.toFixed(2);
-  $('progress-text').textContent = view.text;
+  sayProgress('', {}, p);
 }
 
-function setRunning(on) {
+/** The session's state on the page: body data-state and what may be used. */
+function showState() {
+  const on = session.state === 'running';
   // Keyboard users keep their place: the focus moves between Start and Cancel as they swap.
   const runFocus = [$('start'), $('cancel')].includes(document.activeElement);
-  document.body.dataset.state = on ? 'running' : 'idle';
+  if (session.state !== 'loading' && session.state !== 'unsupported') document.body.dataset.state = session.state;
   $('cancel').disabled = !on;
   for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear-selection', 'secret-input', 'secret-generate', 'mapping-input', 'key-input', 'config-input', 'preset'])
     $(id).disabled = on;
-  for (const input of document.querySelectorAll('[data-config], input[name=dest]')) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
-  state.review.setDisabled(on);
+  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('[data-config], input[name=dest]'))) input.disabled = on || (input.id === 'dest-save' && !state.output.savePicker);
   updateStart();
   if (runFocus) (on ? $('cancel') : $('start')).focus();
 }
 
 function clearResults() {
-  for (const u of state.urls) URL.revokeObjectURL(u);
-  state.urls = [];
+  downloads.revoke();
   for (const id of ['download-zip', 'download-key', 'download-log']) {
     const a = $(id);
     a.hidden = true;
@@ -425,13 +379,11 @@ function clearResults() {
   }
   $('downloads-note').hidden = true;
   $('problems').hidden = true;
-  showError('run-error', '');
+  showError('run-error', null);
 }
 
-function link(id, blob, name, label) {
+function link(id, { url, name }, label) {
   const a = $(id);
-  const url = URL.createObjectURL(blob);
-  state.urls.push(url);
   a.href = url;
   a.download = name;
   a.textContent = label;
@@ -439,7 +391,7 @@ function link(id, blob, name, label) {
 }
 
 async function start() {
-  if (document.body.dataset.state === 'running') return;
+  if (!session.canStart) return;
   // The save dialog needs the click's user activation: it comes first.
   let handle = null;
   const useSave = $('dest-save').checked && state.output.savePicker;
@@ -448,99 +400,100 @@ async function start() {
       handle = await pickOutputFile('deidentified.zip');
     } catch (e) {
       if (e && e.name === 'AbortError') return; // the user closed the dialog
-      showError('run-error', `Cannot open the file to write: ${messageOf(e)}`);
+      showError('run-error', () => t('run.open-error', { message: messageOf(e) }));
       return;
     }
   }
-  const checked = await validConfig();
-  if (!checked) return;
-  // The review's decisions as pixel rules, in front of the configuration's own.
-  const config = state.review.withRules(checked);
+  if (!(await validConfig())) return;
   clearResults();
-  if (state.expanding) await state.expanding;
-  if (!state.secret) await setSecret(generateSecret(), 'New secret generated for this run: save it now, you need it for later batches');
-  const controller = new AbortController();
-  state.controller = controller;
-  setRunning(true);
+  // One run's zip at a time is kept in OPFS: the earlier ones go.
+  await session.start({ output: handle, clearSpool: true });
+}
+
+/** A 'run' event of the session shown; `again` when only the language changed. */
+function showRun(run, again = run === state.run) {
+  const { outcome, result, output, error, finishedAt } = run;
   const summary = $('summary');
-  summary.dataset.state = 'running';
-  for (const k of Object.keys(summary.dataset)) if (k !== 'state' && k !== 'testid') delete summary.dataset[k];
-  summary.replaceChildren(el('p', { text: 'Working… the page stays usable; you can cancel at any time.' }));
-  lastProgress = null;
-  $('progress').value = 0;
-  $('progress-text').textContent = 'Starting the workers…';
-  try {
-    // One run's zip at a time is kept in OPFS: the earlier ones go.
-    if (!handle) await clearSpool();
-    const result = await deidentify({
-      source: state.expanded,
-      options: config,
-      secret: state.secret,
-      mapping: state.mapping,
-      existingKey: state.key,
-      output: handle,
-      onProgress,
-      signal: controller.signal,
-    });
-    clearTimeout(progressTimer);
-    drawProgress();
-    showResult(result, handle);
-  } catch (e) {
-    clearTimeout(progressTimer);
-    progressTimer = null;
-    if (e.code === 'aborted' || controller.signal.aborted) {
-      summary.dataset.state = 'cancelled';
-      summary.replaceChildren(el('p', { text: 'Cancelled. The partial zip was discarded; nothing was written.' }));
-      $('progress').value = 0;
-      $('progress-text').textContent = 'Cancelled.';
-    } else {
-      summary.dataset.state = 'error';
-      summary.replaceChildren(el('p', { text: 'The run stopped with an error; nothing usable was written.' }));
-      showError('run-error', messageOf(e));
-      $('progress-text').textContent = 'Stopped.';
-      console.error(e);
-    }
-  } finally {
-    state.controller = null;
-    setRunning(false);
+  if (outcome !== 'cancelling') state.run = run;
+  if (outcome === 'started') {
+    if (again) return;
+    summary.dataset.state = 'running';
+    for (const k of Object.keys(summary.dataset)) if (k !== 'state' && k !== 'testid') delete summary.dataset[k];
+    summary.replaceChildren(el('p', { text: t('run.working-page') }));
+    $('progress').value = 0;
+    sayProgress('run.starting');
+  } else if (outcome === 'cancelling') {
+    sayProgress('run.cancelling');
+  } else if (outcome === 'done') {
+    showResult(result, output, finishedAt, again);
+  } else if (outcome === 'cancelled') {
+    summary.dataset.state = 'cancelled';
+    summary.replaceChildren(el('p', { text: t('run.cancelled-page') }));
+    $('progress').value = 0;
+    sayProgress('run.cancelled');
+  } else {
+    summary.dataset.state = 'error';
+    summary.replaceChildren(el('p', { text: t('run.failed') }));
+    showError('run-error', () => messageOf(error));
+    sayProgress('run.stopped');
+    if (!again) console.error(error);
   }
 }
 
-function showResult(r, handle) {
+function showResult(r, handle, finishedAt, again) {
   const s = r.summary;
-  const t = r.stats;
+  const st = r.stats;
   const summary = $('summary');
-  const mbps = t.bytesIn / 1e6 / Math.max(t.seconds, 1e-9);
+  const mbps = st.bytesIn / 1e6 / Math.max(st.seconds, 1e-9);
   setSummaryData(summary, s, r.cleaned.length);
   summary.dataset.mbps = mbps.toFixed(2);
-  summary.dataset.seconds = t.seconds.toFixed(3);
-  summary.dataset.scanSeconds = t.scanSeconds.toFixed(3);
-  summary.dataset.processSeconds = t.processSeconds.toFixed(3);
+  summary.dataset.seconds = st.seconds.toFixed(3);
+  summary.dataset.scanSeconds = st.scanSeconds.toFixed(3);
+  summary.dataset.processSeconds = st.processSeconds.toFixed(3);
   const reasons = reasonsText(s);
   const stem = handle ? handle.name.replace(/\.zip$/i, '') : 'deidentified';
+  const stats = t('res.stats', {
+    size: fmtBytes(st.bytesIn), seconds: fmtSeconds(st.seconds), mbps: fmtNumber(mbps, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+    workers: count(st.workers, 'n.workers'), scan: fmtSeconds(st.scanSeconds), process: fmtSeconds(st.processSeconds),
+  });
   summary.replaceChildren(
-    el('p', { class: 'done', text: `Finished: ${plural(s.seen, 'file')} seen.` }),
+    el('p', { class: 'done', text: t('res.finished-at', { when: fmtDateTime(finishedAt), files: count(s.seen, 'n.files') }) }),
     countsList(s, r.cleaned.length),
-    el('p', { class: 'hint', text: `${reasons ? `Reasons: ${reasons}. ` : ''}${fmtBytes(t.bytesIn)} de-identified in ${t.seconds.toFixed(1)} s (${mbps.toFixed(1)} MB/s with ${plural(t.workers, 'worker')}: headers read in ${t.scanSeconds.toFixed(1)} s, files rewritten in ${t.processSeconds.toFixed(1)} s).` }),
+    el('p', { class: 'hint', text: `${reasons ? `${t('res.reasons', { reasons })} ` : ''}${stats}` }),
   );
+  const links = downloads.of(r, stem);
   if (r.zipLocation === 'picked') {
-    summary.append(el('p', { text: `The zip was saved as ${handle.name}.` }));
-    link('download-zip', r.zip, `${stem}.zip`, 'Download another copy of the zip');
+    summary.append(el('p', { text: t('res.saved', { name: handle.name }) }));
+    link('download-zip', links.zip, t('res.zip-again'));
   } else {
-    link('download-zip', r.zip, `${stem}.zip`, `Download the zip (${fmtBytes(r.zip.size)})`);
+    link('download-zip', links.zip, t('res.zip', { size: fmtBytes(r.zip.size) }));
   }
   // The browser's private storage could not be used (none, or it failed in the output worker).
-  if (r.zipLocation === 'memory') summary.append(el('p', { class: 'hint', 'data-testid': 'memory-note', text: 'The zip is held in memory (this browser’s private file storage could not be used): download it before leaving the page.' }));
-  link('download-key', new Blob([r.keyCsv], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
-  link('download-log', new Blob([r.logCsv], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
+  if (r.zipLocation === 'memory') summary.append(el('p', { class: 'hint', 'data-testid': 'memory-note', text: t('res.memory') }));
+  link('download-key', links.key, t('res.key'));
+  link('download-log', links.log, t('res.log'));
   $('downloads-note').hidden = false;
   $('problems').querySelector('tbody').replaceChildren(...problemRows(r.problems));
   $('problems').hidden = r.problems.length === 0;
-  state.review.showResult(r);
   $('progress').value = 1;
-  $('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${t.seconds.toFixed(1)} s.`;
+  sayProgress('res.done', { files: count(s.seen, 'n.files'), seconds: fmtSeconds(st.seconds) });
   summary.dataset.state = 'done';
-  $('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
+  if (!again) $('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
+}
+
+/** Everything the scripts wrote, again in the language just chosen (the fixed text is page-text.js's). */
+function relabel() {
+  checkCapabilities(state.output);
+  const { key, params, p } = state.line;
+  sayProgress(key, params, p);
+  renderSelection();
+  if (state.selectionLine) saySelection(...state.selectionLine);
+  if (state.secret) showSecret(state.secret);
+  for (const [id, say] of Object.entries(state.errors)) showError(id, say);
+  if (state.run) showRun(state.run);
+  if (state.lastPreview) showPreview(state.lastPreview.item, state.lastPreview.r);
+  else if (!$('preview').hidden) $('preview-title').textContent = t('prev.none');
+  session.review.relabel();
 }
 
 // ---------------------------------------------------------------- wiring
@@ -550,7 +503,7 @@ function wire() {
     $(id).addEventListener('change', async (e) => {
       const files = Array.from(e.target.files);
       e.target.value = '';
-      if (files.length) await addSource(files);
+      if (files.length) await session.add(files);
     });
   }
   $('pick-folder').addEventListener('click', async () => {
@@ -558,19 +511,13 @@ function wire() {
     try {
       dir = await window.showDirectoryPicker({ mode: 'read' });
     } catch (e) {
-      if (e && e.name !== 'AbortError') $('selection-text').textContent = `The folder cannot be opened: ${messageOf(e)}`;
+      if (e && e.name !== 'AbortError') saySelection('sel.folder-error', { message: messageOf(e) });
       return;
     }
-    $('selection-text').textContent = `Reading ${dir.name}…`;
-    await addSource(dir);
+    saySelection('sel.reading-dir', { name: dir.name });
+    await session.add(dir);
   });
-  $('clear-selection').addEventListener('click', () => {
-    state.entries = [];
-    state.expanded = NOTHING;
-    renderSelection();
-    $('preview').hidden = true;
-    state.review.clear();
-  });
+  $('clear-selection').addEventListener('click', () => session.clear());
 
   const zone = $('drop-zone');
   let depth = 0;
@@ -593,55 +540,45 @@ function wire() {
     zone.classList.remove('over');
     if (document.body.dataset.state === 'running' || !e.dataTransfer) return;
     const pending = entriesFromDrop(e.dataTransfer); // before any await: the browser empties the DataTransfer
-    $('selection-text').textContent = 'Reading the dropped files…';
-    try {
-      await addSource(pending);
-    } catch (err) {
-      $('selection-text').textContent = messageOf(err);
-    }
+    saySelection('sel.reading-drop');
+    await session.add(pending);
   });
 
-  $('secret-generate').addEventListener('click', () => setSecret(generateSecret(), 'New secret generated: save it now, you need it for later batches'));
+  $('secret-generate').addEventListener('click', () => session.generateSecret());
   $('secret-input').addEventListener('change', async (e) => {
     const file = e.target.files[0];
     e.target.value = '';
     if (!file) return;
-    let text;
     try {
-      text = await readSecretFile(file);
+      await session.loadSecretFile(file);
     } catch (err) {
-      $('secret-status').textContent = `${messageOf(err)}; the secret was not changed.`;
-      return;
+      $('secret-status').removeAttribute('data-i18n');
+      $('secret-status').textContent = t('secret.not-changed', { message: messageOf(err) });
     }
-    await setSecret(text, `Secret loaded from ${file.name}`);
   });
   $('secret-save').addEventListener('click', () => {
-    if (state.secret) saveBlob(new Blob([`${state.secret}\n`], { type: 'text/plain' }), 'dicom-deid.secret');
+    const blob = session.secretBlob();
+    if (blob) saveBlob(blob, 'dicom-deid.secret');
   });
 
-  for (const [id, field, what] of [['mapping-input', 'mapping', 'mapping CSV'], ['key-input', 'key', 'key CSV']]) {
+  for (const [id, kind, what] of [['mapping-input', 'mapping', 'set.mapping'], ['key-input', 'existingKey', 'set.key']]) {
     $(id).addEventListener('change', async (e) => {
-      const f = e.target.files[0];
-      await ready;
-      state[field] = f ? await readText(f) : null;
+      const input = /** @type {HTMLInputElement} */ (e.target);
+      const f = input.files[0];
       // The engine reads the list now, so a malformed file is reported before the run.
-      const config = await validConfig();
-      if (config && state[field] !== null) {
-        try {
-          await checkLists({ options: config, [field === 'key' ? 'existingKey' : 'mapping']: state[field] });
-        } catch (err) {
-          state[field] = null;
-          e.target.value = '';
-          showError('settings-error', `The ${what} ${f.name} cannot be used: ${messageOf(err)}`);
-          return;
-        }
+      try {
+        await session.setList(kind, f ? await readText(f) : null);
+      } catch (err) {
+        input.value = '';
+        showError('settings-error', () => t('set.list-error', { what: t(what), name: f.name, message: messageOf(err) }));
+        return;
       }
       schedulePreview();
     });
   }
   $('config-input').addEventListener('change', async (e) => {
     const f = e.target.files[0];
-    await ready;
+    await session.ready;
     if (!f) {
       state.baseConfig = null;
       schedulePreview();
@@ -653,10 +590,10 @@ function wire() {
       const text = await readText(f);
       state.baseConfig = await checkOptions(text, $('preset').value);
       fillForm(state.baseConfig);
-      showError('settings-error', '');
+      showError('settings-error', null);
     } catch (err) {
       state.baseConfig = null;
-      showError('settings-error', `${f.name}: ${messageOf(err)}`);
+      showError('settings-error', () => t('set.file-error', { name: f.name, message: messageOf(err) }));
     }
     schedulePreview();
   });
@@ -668,10 +605,10 @@ function wire() {
     }
     state.baseConfig = null;
     $('config-input').value = '';
-    fillForm(state.presets[$('preset').value]);
+    fillForm(session.presets[$('preset').value]);
     schedulePreview();
   });
-  for (const input of document.querySelectorAll('[data-config]')) {
+  for (const input of configInputs()) {
     // While the page starts, a changed field is remembered so that the preset does not overwrite it.
     input.addEventListener('input', () => {
       if (!state.ready) state.touched.add(input);
@@ -689,12 +626,7 @@ function wire() {
   });
   $('preview-next').addEventListener('click', () => schedulePreview((state.previewShown ?? -1) + 1));
   $('start').addEventListener('click', start);
-  $('cancel').addEventListener('click', () => {
-    if (state.controller) {
-      $('progress-text').textContent = 'Cancelling…';
-      state.controller.abort();
-    }
-  });
+  $('cancel').addEventListener('click', () => session.cancel());
   window.addEventListener('beforeunload', (e) => {
     if (document.body.dataset.state === 'running') e.preventDefault();
   });
@@ -713,6 +645,15 @@ function catchUp(all) {
   }
 }
 
+function listen() {
+  const on = (type, show) => session.addEventListener(type, (e) => show(/** @type {CustomEvent} */ (e).detail));
+  on('state', showState);
+  on('selection', showSelection);
+  on('secret', showSecret);
+  on('draw', drawProgress);
+  on('run', showRun);
+}
+
 async function main() {
   state.output = await outputSupport();
   if (!checkCapabilities(state.output)) {
@@ -720,34 +661,30 @@ async function main() {
     $('startup').hidden = true;
     return;
   }
-  let version;
-  try {
-    ({ version } = await loadEngine());
-    state.presets = Object.fromEntries(await Promise.all(PRESETS.map(async (p) => [p, await presetOptions(p)])));
-  } catch (e) {
+  const started = await session.load(() => {
+    $('version').textContent = session.version;
+    // The chosen preset (maybe changed while starting), without the fields the user has changed.
+    fillForm(session.presets[$('preset').value] || session.presets.basic, state.touched);
+    state.touched.clear();
+    state.ready = true;
+    $('startup').hidden = true;
+  });
+  if (!started) {
     const box = $('capabilities');
     box.hidden = false;
     box.classList.add('error');
-    box.textContent = messageOf(e).replace(/^./, (c) => c.toUpperCase());
+    box.textContent = messageOf(session.error).replace(/^./, (c) => c.toUpperCase());
     document.body.dataset.state = 'unsupported';
     $('startup').hidden = true;
     return;
   }
-  $('version').textContent = version;
-  // The chosen preset (maybe changed while starting), without the fields the user has changed.
-  fillForm(state.presets[$('preset').value] || state.presets.basic, state.touched);
-  state.touched.clear();
-  state.ready = true;
-  $('startup').hidden = true;
-  document.body.dataset.state = 'idle';
-  updateStart();
-  markReady(); // what the user did while the page was starting runs now, in order
   catchUp(false);
 }
 
-// At once, before the engine: the form, the review and every handler.
+// At once, before the engine: the language, the form, the handlers; the session says what happens.
+setUpPageLanguage(document, relabel);
 buildProfileChecks();
-state.review = new PixelReview($('pixel-review'));
+listen();
 wire();
 catchUp(true);
 main();

@@ -19,7 +19,7 @@ export declare class DicomDeidElement extends HTMLElement {
   /** More configuration keys, under the preset and id-prefix attributes. */
   options: DeidOptions;
   /** The last run's result, or null. */
-  result: DeidResult | null;
+  readonly result: DeidResult | null;
   readonly state: 'loading' | 'idle' | 'running' | 'unsupported';
   /** Sets the project secret (text, as in a secret file). */
   set secret(text: string);

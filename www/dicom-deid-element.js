@@ -22,12 +22,11 @@
 // download-key, download-log, problems; the burned-in text review (pixel-review.js, shared with
 // the page): pixel-review, pixel-group, pixel-preview, pixel-clean, pixel-keep, pixel-exclude,
 // pixel-rules-download, pixel-rules-input.
-import {
-  PRESETS, checkLists, deidentify, entriesFromDrop, generateSecret, listSource, loadEngine, messageOf, outputSupport,
-  pickOutputFile, readSecretFile, secretFingerprint, DeidError,
-} from './dicom-deid.js';
+import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
 import { PixelReview } from './pixel-review.js';
-import { countsList, el, fmtBytes, plural, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
+import { fmtDateTime, fmtSeconds, languageSelect, onLanguage, t, translate } from './i18n.js';
+import { DeidSession, Downloads, toDeidError } from './session.js';
+import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
 
 /** The custom properties the element reads, with their defaults (documented in README.md). */
 const CSS = `
@@ -74,6 +73,8 @@ button:focus-visible, .vh:focus-visible + .btn, a:focus-visible, select:focus-vi
 .drop { border: 2px dashed var(--_border); border-radius: var(--_radius); padding: var(--_gap); text-align: center; }
 .drop.over { border-color: var(--_accent); }
 .drop .row { justify-content: center; }
+.lang { display: flex; justify-content: flex-end; }
+.lang select { width: auto; }
 progress { width: 100%; height: 14px; accent-color: var(--_accent); }
 .error { color: var(--_error); font-weight: 600; }
 .warn { color: var(--_error); }
@@ -102,65 +103,68 @@ function styles(root) {
   }
 }
 
-const PRESET_LABELS = {
-  basic: 'basic: PS3.15 Basic Profile',
-  research: 'research: shifted dates, patient characteristics',
-  'keep-list': 'keep-list: only what image analysis needs',
-};
+/** The preset menu's message keys. */
+const PRESET_LABELS = { basic: 'preset.basic', research: 'el.preset-research', 'keep-list': 'preset.keep-list' };
 
-/** The shadow tree; every control carries the data-testid named after it. */
+/**
+ * The shadow tree; every control carries the data-testid named after it, every fixed text the
+ * message key it shows (data-i18n…: translated by i18n.translate, again on each switch).
+ */
 function template() {
   const t = (tag, testid, attrs = {}, ...children) => el(tag, { ...attrs, 'data-testid': testid }, ...children);
+  const k = (key) => ({ 'data-i18n': key });
+  const lead = (key) => ({ 'data-i18n-lead': key });
   return el('div', { class: 'root', part: 'root' },
+    el('div', { class: 'lang' }, languageSelect(document, 'language')),
     el('section', { part: 'section' },
-      el('h3', { text: 'Images' }),
+      el('h3', k('el.h-images')),
       t('div', 'drop-zone', { class: 'drop' },
-        el('p', { text: 'Drop a folder or zip files here, or' }),
+        el('p', k('el.drop')),
         el('div', { class: 'row' },
-          t('button', 'pick-folder', { type: 'button', class: 'primary', hidden: '' }, 'Choose a folder…'),
-          t('input', 'folder-input', { type: 'file', id: 'folder-input', webkitdirectory: '', multiple: '', class: 'vh', 'aria-label': 'Choose a folder' }),
-          el('label', { class: 'btn primary', for: 'folder-input', id: 'folder-label' }, 'Choose a folder…'),
+          t('button', 'pick-folder', { type: 'button', class: 'primary', hidden: '', ...k('page.pick-folder') }),
+          t('input', 'folder-input', { type: 'file', id: 'folder-input', webkitdirectory: '', multiple: '', class: 'vh', 'data-i18n-attr': 'aria-label:page.pick-folder' }),
+          el('label', { class: 'btn primary', for: 'folder-input', id: 'folder-label', ...k('page.pick-folder') }),
           t('input', 'zip-input', { type: 'file', id: 'zip-input', multiple: '', accept: '.zip,application/zip', class: 'vh' }),
-          el('label', { class: 'btn', for: 'zip-input' }, 'Add zip files…'))),
+          el('label', { class: 'btn', for: 'zip-input', ...k('page.zip-label') }))),
       el('div', { class: 'row' },
-        t('p', 'counts', { 'aria-live': 'polite' }, 'No files chosen yet.'),
-        t('button', 'clear', { type: 'button', class: 'link', hidden: '' }, 'Clear'))),
+        t('p', 'counts', { 'aria-live': 'polite' }),
+        t('button', 'clear', { type: 'button', class: 'link', hidden: '', ...k('sel.clear') }))),
     el('section', { part: 'section' },
-      el('h3', { text: 'Settings' }),
+      el('h3', k('el.h-settings')),
       el('div', { class: 'grid' },
-        el('label', { class: 'field' }, 'Preset', t('select', 'preset', {}, ...PRESETS.map((p) => el('option', { value: p, text: PRESET_LABELS[p] || p })))),
-        el('label', { class: 'field' }, 'Research ID prefix', t('input', 'id-prefix', { type: 'text', maxlength: '10', autocomplete: 'off', spellcheck: 'false' })),
-        el('label', { class: 'field' }, 'Mapping CSV (optional)', t('input', 'mapping-input', { type: 'file', accept: '.csv,text/csv' })),
-        el('label', { class: 'field' }, 'Key CSV of an earlier batch (optional)', t('input', 'key-input', { type: 'file', accept: '.csv,text/csv' }))),
-      el('p', { class: 'hint', text: 'The project secret makes research IDs, date shifts and new UIDs repeatable across batches. Keep it with the key, never with the shared data.' }),
-      t('p', 'secret-status', { 'aria-live': 'polite' }, 'No secret loaded: one will be generated when you start.'),
+        el('label', { class: 'field', ...lead('el.preset') }, t('select', 'preset', {}, ...PRESETS.map((p) => el('option', { value: p, ...k(PRESET_LABELS[p]) })))),
+        el('label', { class: 'field', ...lead('el.id-prefix') }, t('input', 'id-prefix', { type: 'text', maxlength: '10', autocomplete: 'off', spellcheck: 'false' })),
+        el('label', { class: 'field', ...lead('el.mapping') }, t('input', 'mapping-input', { type: 'file', accept: '.csv,text/csv' })),
+        el('label', { class: 'field', ...lead('el.key') }, t('input', 'key-input', { type: 'file', accept: '.csv,text/csv' }))),
+      el('p', { class: 'hint', ...k('el.secret-hint') }),
+      t('p', 'secret-status', { 'aria-live': 'polite', ...k('secret.none') }),
       el('div', { class: 'row' },
-        t('button', 'secret-generate', { type: 'button' }, 'Generate a secret'),
+        t('button', 'secret-generate', { type: 'button', ...k('el.secret-generate') }),
         t('input', 'secret-input', { type: 'file', id: 'secret-input', class: 'vh' }),
-        el('label', { class: 'btn', for: 'secret-input' }, 'Load secret file…'),
-        t('button', 'secret-save', { type: 'button', disabled: '' }, 'Save secret file…'))),
+        el('label', { class: 'btn', for: 'secret-input', ...k('page.secret-load') }),
+        t('button', 'secret-save', { type: 'button', disabled: '', ...k('page.secret-save') }))),
     el('section', { part: 'section', id: 'pixel-review', 'aria-labelledby': 'h-pixels' },
-      el('h3', { id: 'h-pixels', text: 'Burned-in text' }),
-      el('p', { class: 'hint', text: 'Images that may show names in the pixels (ultrasound, screen and secondary captures…) are held unless you decide here: draw rectangles over the text and clean them, keep them as they are, or leave them out. The decisions download as a rules file for the next batch or the command line.' })),
+      el('h3', { id: 'h-pixels', ...k('page.h-pixels') }),
+      el('p', { class: 'hint', ...k('el.pixels-hint') })),
     el('section', { part: 'section' },
-      el('h3', { text: 'De-identify' }),
-      el('label', { class: 'row hint', id: 'ask-label', hidden: '' }, el('input', { type: 'checkbox', id: 'ask', checked: '' }), 'Ask where to save the zip (written straight to disk)'),
+      el('h3', k('el.h-run')),
+      el('label', { class: 'row hint', id: 'ask-label', hidden: '' }, el('input', { type: 'checkbox', id: 'ask', checked: '' }), el('span', k('run.ask'))),
       el('div', { class: 'row' },
-        t('button', 'start', { type: 'button', class: 'primary', disabled: '' }, 'Start'),
-        t('button', 'cancel', { type: 'button', disabled: '' }, 'Cancel')),
+        t('button', 'start', { type: 'button', class: 'primary', disabled: '', ...k('run.start') }),
+        t('button', 'cancel', { type: 'button', disabled: '', ...k('run.cancel') })),
       t('progress', 'progress', { max: '1', value: '0', part: 'progress' }),
-      el('p', { class: 'progress-text', id: 'progress-text', 'aria-live': 'polite', text: 'Not started.' }),
+      el('p', { class: 'progress-text', id: 'progress-text', 'aria-live': 'polite' }),
       t('p', 'error', { class: 'error', role: 'alert', hidden: '' })),
     el('section', { part: 'section' },
-      el('h3', { text: 'Results' }),
-      t('div', 'summary', { 'data-state': 'idle', 'aria-live': 'polite' }, el('p', { text: 'Nothing has been processed yet.' })),
+      el('h3', k('el.h-results')),
+      t('div', 'summary', { 'data-state': 'idle', 'aria-live': 'polite' }, el('p', k('res.nothing'))),
       el('div', { class: 'downloads' },
         t('a', 'download-zip', { class: 'btn primary', hidden: '' }),
         t('a', 'download-key', { class: 'btn', hidden: '' }),
         t('a', 'download-log', { class: 'btn', hidden: '' })),
-      el('p', { class: 'hint', id: 'downloads-note', hidden: '', text: 'The key and the log contain patient data (MRNs, original paths): store them apart from the zip.' }),
+      el('p', { class: 'hint', id: 'downloads-note', hidden: '', ...k('res.note') }),
       t('table', 'problems', { hidden: '' },
-        el('thead', {}, el('tr', {}, el('th', { text: 'File' }), el('th', { text: 'Outcome' }), el('th', { text: 'Reason' }))),
+        el('thead', {}, el('tr', {}, el('th', k('res.col-file')), el('th', k('res.col-outcome')), el('th', k('res.col-reason')))),
         el('tbody'))));
 }
 
@@ -170,34 +174,36 @@ export class DicomDeidElement extends HTMLElement {
   }
 
   #root;
-  #entries = [];
-  #selection = null;
-  #listing = null;
-  #adding = new Set(); // selections being read (start() waits for them)
-  #secret = null;
-  #mapping = null;
-  #key = null;
-  #controller = null;
-  #urls = [];
-  #progress = null;
-  #timer = null;
-  #support = { savePicker: false, opfs: false };
+  #session;
+  #downloads = new Downloads();
   #started = false;
-  #review;
+  /** What the progress line says: a message key and its parameters, or a progress report. */
+  #line = { key: 'run.not-started', params: {} };
+  #lastSecret = null;
+  #lastRun = null;
+  #stopLanguage = null;
 
   /** Extra configuration keys (as for the CLI's --config), under preset and id-prefix. */
   options = {};
-
-  /** The result of the last run (deidentify()'s), or null. */
-  result = null;
 
   constructor() {
     super();
     this.#root = this.attachShadow({ mode: 'open' });
     styles(this.#root);
     this.#root.append(template());
+    translate(this.#root);
+    // The workflow is the session's (session.js, shared with the page); this element renders it.
     // The burned-in text review: the same module as the page's, rendered into this shadow tree.
-    this.#review = new PixelReview(this.#root.getElementById('pixel-review'));
+    this.#session = new DeidSession({
+      options: () => this.#config(),
+      review: new PixelReview(this.#root.getElementById('pixel-review')),
+    });
+    this.#listen();
+  }
+
+  /** The result of the last run (deidentify()'s), or null. */
+  get result() {
+    return this.#session.result;
   }
 
   /** 'loading', 'idle', 'running', 'unsupported' (also on the host as data-state). */
@@ -207,7 +213,7 @@ export class DicomDeidElement extends HTMLElement {
 
   /** Sets the project secret (text, as in a secret file). */
   set secret(text) {
-    this.#setSecret(String(text), 'Secret set by the page').catch((e) => this.#fail(e));
+    this.#session.setSecret(String(text), 'host').catch((e) => this.#fail(e));
   }
 
   #q(testid) {
@@ -224,45 +230,45 @@ export class DicomDeidElement extends HTMLElement {
   }
 
   connectedCallback() {
+    if (!this.#stopLanguage) this.#stopLanguage = onLanguage(() => this.#relabel());
     if (this.#started) return;
     this.#started = true;
     this.dataset.state = 'loading';
     this.#q('preset').value = PRESETS.includes(this.getAttribute('preset')) ? this.getAttribute('preset') : 'basic';
     this.#q('id-prefix').value = this.getAttribute('id-prefix') ?? '';
-    this.#id('progress-text').textContent = 'Starting the de-identifier… files and settings chosen now are used as soon as it is ready.';
-    this.#update();
+    this.#say('run.loading');
+    this.#showSelection({ status: 'ready' });
     // Wired at once, before the engine has loaded (issue 18): what the user does meanwhile waits
-    // for the engine inside the API. Files already on an input (set before the handlers) are read.
+    // for the engine in the session. Files already on an input (set before the handlers) are read.
     this.#wire();
     for (const id of ['folder-input', 'zip-input', 'secret-input', 'mapping-input', 'key-input']) {
       const input = this.#q(id);
       if (input.files && input.files.length > 0) input.dispatchEvent(new Event('change'));
     }
-    this.#load();
+    this.#session.load();
   }
 
   disconnectedCallback() {
-    if (this.#controller) this.#controller.abort();
+    this.#session.dispose();
+    if (this.#stopLanguage) this.#stopLanguage();
+    this.#stopLanguage = null;
   }
 
-  async #load() {
-    try {
-      await loadEngine();
-      this.#support = await outputSupport();
-    } catch (e) {
-      this.dataset.state = 'unsupported';
-      this.#id('progress-text').textContent = 'Cannot start in this browser.';
-      this.#update();
-      this.#fail(e);
-      return;
-    }
-    const picker = typeof window.showDirectoryPicker === 'function';
-    this.#q('pick-folder').hidden = !picker;
-    this.#id('folder-label').hidden = picker;
-    this.#id('ask-label').hidden = !this.#support.savePicker;
-    this.dataset.state = 'idle';
-    this.#id('progress-text').textContent = 'Not started.';
-    this.#update();
+  /** The progress line: message `key` with `params`, or a progress report `p`. */
+  #say(key, params = {}, p = null) {
+    this.#line = { key, params, p };
+    this.#id('progress-text').textContent = p ? progressView(p).text : t(key, params);
+  }
+
+  /** Every text again, in the language just chosen. */
+  #relabel() {
+    translate(this.#root);
+    const { key, params, p } = this.#line;
+    this.#say(key, params, p);
+    this.#showSelection({ status: 'ready' });
+    if (this.#lastSecret) this.#showSecret(this.#lastSecret);
+    if (this.#lastRun) this.#showRun(this.#lastRun);
+    this.#session.review.relabel();
   }
 
   // ------------------------------------------------------------ events and messages
@@ -273,7 +279,7 @@ export class DicomDeidElement extends HTMLElement {
 
   /** Shows an error and raises the `error` event with it (as a DeidError). */
   #fail(e) {
-    const err = e instanceof DeidError ? e : new DeidError('io', messageOf(e), { cause: e });
+    const err = toDeidError(e);
     const box = this.#q('error');
     box.textContent = err.message.replace(/^./, (c) => c.toUpperCase());
     box.hidden = false;
@@ -286,9 +292,36 @@ export class DicomDeidElement extends HTMLElement {
     box.textContent = '';
   }
 
+  /** The session's events, rendered. */
+  #listen() {
+    const s = this.#session;
+    s.addEventListener('state', () => this.#showState());
+    s.addEventListener('error', (e) => this.#fail(e.detail));
+    s.addEventListener('selection', (e) => this.#showSelection(e.detail));
+    s.addEventListener('secret', (e) => this.#showSecret(e.detail));
+    s.addEventListener('progress', (e) => this.#emit('progress', e.detail));
+    s.addEventListener('draw', (e) => this.#drawProgress(e.detail));
+    s.addEventListener('run', (e) => this.#showRun(e.detail));
+  }
+
+  #showState() {
+    const s = this.#session;
+    if (s.state === 'unsupported') this.#say('run.unsupported');
+    if (this.state === 'loading' && s.state === 'idle') {
+      const picker = typeof window.showDirectoryPicker === 'function';
+      this.#q('pick-folder').hidden = !picker;
+      this.#id('folder-label').hidden = picker;
+      this.#id('ask-label').hidden = !s.support.savePicker;
+      this.#say('run.not-started');
+    }
+    this.dataset.state = s.state;
+    this.#update();
+  }
+
   // ------------------------------------------------------------ inputs
 
   #wire() {
+    const s = this.#session;
     for (const id of ['folder-input', 'zip-input']) {
       this.#q(id).addEventListener('change', (e) => {
         const files = Array.from(e.target.files);
@@ -301,17 +334,12 @@ export class DicomDeidElement extends HTMLElement {
       try {
         dir = await window.showDirectoryPicker({ mode: 'read' });
       } catch (e) {
-        if (e && e.name !== 'AbortError') this.#fail(new DeidError('io', `the folder cannot be opened: ${messageOf(e)}`));
+        if (e && e.name !== 'AbortError') this.#fail(toDeidError(e, `${t('sel.folder-error', { message: '' })}`));
         return;
       }
       this.#add(dir);
     });
-    this.#q('clear').addEventListener('click', () => {
-      this.#entries = [];
-      this.#selection = null;
-      this.#showSelection();
-      this.#review.clear();
-    });
+    this.#q('clear').addEventListener('click', () => s.clear());
     const zone = this.#q('drop-zone');
     zone.addEventListener('dragover', (e) => {
       e.preventDefault();
@@ -327,96 +355,74 @@ export class DicomDeidElement extends HTMLElement {
       this.#add(entriesFromDrop(e.dataTransfer));
     });
 
-    this.#q('secret-generate').addEventListener('click', () => this.#setSecret(generateSecret(), 'New secret generated: save it now, you need it for later batches'));
+    this.#q('secret-generate').addEventListener('click', () => s.generateSecret());
     this.#q('secret-input').addEventListener('change', async (e) => {
       const file = e.target.files[0];
       e.target.value = '';
       if (!file) return;
       try {
-        await this.#setSecret(await readSecretFile(file), `Secret loaded from ${file.name}`);
+        await s.loadSecretFile(file);
       } catch (err) {
         this.#fail(err);
       }
     });
     this.#q('secret-save').addEventListener('click', () => {
-      if (this.#secret) saveBlob(new Blob([`${this.#secret}\n`], { type: 'text/plain' }), 'dicom-deid.secret');
+      const blob = s.secretBlob();
+      if (blob) saveBlob(blob, 'dicom-deid.secret');
     });
-    for (const [id, field] of [['mapping-input', 'mapping'], ['key-input', 'existingKey']]) {
+    for (const [id, kind] of [['mapping-input', 'mapping'], ['key-input', 'existingKey']]) {
       const input = this.#q(id);
       // (e.target is cleared once the event has been dispatched: shadow trees hide it.)
       input.addEventListener('change', async () => {
         const file = input.files[0] || null;
-        if (field === 'mapping') this.#mapping = null;
-        else this.#key = null;
-        if (!file) return;
         this.#clearError();
         try {
-          await checkLists({ options: this.#config(), [field]: file });
+          await s.setList(kind, file);
         } catch (err) {
           input.value = '';
           this.#fail(err);
-          return;
         }
-        if (field === 'mapping') this.#mapping = file;
-        else this.#key = file;
       });
     }
     this.#q('start').addEventListener('click', () => this.start());
     this.#q('cancel').addEventListener('click', () => this.cancel());
   }
 
-  async #add(source) {
+  #add(source) {
     this.#clearError();
-    this.#q('counts').textContent = this.state === 'loading' ? 'Starting the de-identifier… the chosen files are read as soon as it is ready.' : 'Reading the selection…';
-    // Whole selections are listed after each addition; the latest listing (which has every
-    // entry added so far) wins, whatever the order in which the additions are read.
-    const run = (async () => {
-      const added = await listSource(await source);
-      this.#entries.push(...added.entries);
-      const listing = listSource([...this.#entries]);
-      this.#listing = listing;
-      const selection = await listing;
-      if (this.#listing === listing) {
-        this.#selection = selection;
-        this.#review.review(selection, { options: this.#config() }).catch(() => {});
-      }
-    })();
-    this.#adding.add(run);
-    try {
-      await run;
-    } catch (e) {
-      this.#fail(e);
-    } finally {
-      this.#adding.delete(run);
-      if (!this.#adding.size) this.#listing = null;
-      this.#showSelection();
-    }
+    this.#session.add(source);
   }
 
-  #showSelection() {
-    const s = this.#selection;
+  #showSelection({ status, error }) {
     const counts = this.#q('counts');
-    if (!s || !s.files) {
-      counts.textContent = 'No files chosen yet.';
-      counts.dataset.files = '0';
-    } else {
-      let text = `${plural(s.items.length, 'file')}, ${fmtBytes(s.bytes)} in total`;
-      if (s.zips) text += ` (with the members of ${plural(s.zips, 'zip')})`;
-      if (s.badZips.length) text += `; ${plural(s.badZips.length, 'zip')} cannot be opened and will be listed in the log`;
-      counts.textContent = `${text}.`;
-      counts.dataset.files = String(s.items.length);
+    if (status === 'waiting') counts.textContent = t('sel.waiting');
+    else if (status === 'reading') counts.textContent = t('sel.reading');
+    if (status === 'error') this.#fail(error);
+    if (status === 'ready' || status === 'error') {
+      const sel = this.#session.selection;
+      if (!sel.files) {
+        counts.textContent = t('sel.none');
+        counts.dataset.files = '0';
+      } else {
+        let text = t('sel.counts', { files: count(sel.items.length, 'n.files'), size: fmtBytes(sel.bytes) });
+        if (sel.zips) text += t('sel.with-zips', { zips: count(sel.zips, 'n.zips') });
+        if (sel.badZips.length) text += t('sel.bad-zips-short', { zips: count(sel.badZips.length, 'n.zips') });
+        counts.textContent = `${text}.`;
+        counts.dataset.files = String(sel.items.length);
+      }
     }
-    this.#q('clear').hidden = !this.#entries.length;
+    this.#q('clear').hidden = !this.#session.entries.length;
     this.#update();
   }
 
-  async #setSecret(text, how) {
-    const fp = await secretFingerprint(text);
-    this.#secret = text;
+  #showSecret(secret) {
+    const { how, name, fingerprint } = secret;
+    this.#lastSecret = secret;
     const status = this.#q('secret-status');
-    status.textContent = `${how}. Fingerprint ${fp || '(not available)'}.`;
-    status.dataset.fingerprint = fp;
-    status.classList.toggle('warn', how.startsWith('New'));
+    status.removeAttribute('data-i18n');
+    status.textContent = t('secret.status', { how: t(`secret.${how}`, { name }), fingerprint: fingerprint || t('secret.no-fingerprint') });
+    status.dataset.fingerprint = fingerprint;
+    status.classList.toggle('warn', how === 'generated' || how === 'run');
     this.#q('secret-save').disabled = false;
   }
 
@@ -432,29 +438,25 @@ export class DicomDeidElement extends HTMLElement {
     // While loading the inputs stay usable (what is chosen is read once the engine is ready);
     // Start waits for the engine.
     const usable = this.state !== 'unsupported' && !running;
-    this.#q('start').disabled = this.state !== 'idle' || !this.#selection || !this.#selection.files;
+    this.#q('start').disabled = !this.#session.canStart;
     this.#q('cancel').disabled = !running;
     for (const id of ['folder-input', 'zip-input', 'pick-folder', 'clear', 'preset', 'id-prefix', 'mapping-input', 'key-input', 'secret-input', 'secret-generate']) {
       this.#q(id).disabled = !usable;
     }
-    this.#review.setDisabled(!usable);
   }
 
   // ------------------------------------------------------------ the run
 
-  #link(a, blob, name, label) {
-    const url = URL.createObjectURL(blob);
-    this.#urls.push(url);
+  #link(testid, { url, name }, label) {
+    const a = this.#q(testid);
     a.href = url;
     a.download = name;
     a.textContent = label;
     a.hidden = false;
-    return a;
   }
 
   #clearResults() {
-    for (const u of this.#urls) URL.revokeObjectURL(u);
-    this.#urls = [];
+    this.#downloads.revoke();
     for (const id of ['download-zip', 'download-key', 'download-log']) {
       const a = this.#q(id);
       a.hidden = true;
@@ -462,29 +464,23 @@ export class DicomDeidElement extends HTMLElement {
     }
     this.#id('downloads-note').hidden = true;
     this.#q('problems').hidden = true;
-    if (this.result) this.result.discard();
-    this.result = null;
   }
 
-  #drawProgress() {
-    this.#timer = null;
-    const p = this.#progress;
-    if (!p) return;
+  #drawProgress(p) {
     const bar = this.#q('progress');
     bar.dataset.phase = p.phase;
     bar.dataset.done = String(p.done);
     bar.dataset.total = String(p.total);
-    const view = progressView(p);
-    bar.value = view.value;
-    this.#id('progress-text').textContent = view.text;
+    bar.value = progressView(p).value;
+    this.#say('', {}, p);
   }
 
   /** Starts a run on the chosen files (what the Start button does). Resolves when it ends. */
   async start() {
-    if (this.state !== 'idle' || !this.#selection || !this.#selection.files) return;
+    if (!this.#session.canStart) return;
     // The save dialog needs the click's user activation: it comes first.
     let output = null;
-    if (this.#support.savePicker && this.#id('ask').checked) {
+    if (this.#session.support.savePicker && this.#id('ask').checked) {
       try {
         output = await pickOutputFile('deidentified.zip');
       } catch (e) {
@@ -494,85 +490,63 @@ export class DicomDeidElement extends HTMLElement {
     }
     this.#clearError();
     this.#clearResults();
-    if (this.#adding.size) await Promise.allSettled([...this.#adding]);
-    if (!this.#secret) await this.#setSecret(generateSecret(), 'New secret generated for this run: save it now, you need it for later batches');
-    const controller = new AbortController();
-    this.#controller = controller;
-    this.dataset.state = 'running';
-    this.#update();
-    const summary = this.#q('summary');
-    summary.dataset.state = 'running';
-    summary.replaceChildren(el('p', { text: 'Working… you can cancel at any time.' }));
-    this.#progress = null;
-    this.#q('progress').value = 0;
-    this.#id('progress-text').textContent = 'Starting the workers…';
-    try {
-      const result = await deidentify({
-        source: this.#selection,
-        // The review's decisions as pixel rules, in front of the options' own.
-        options: this.#review.withRules(this.#config()),
-        secret: this.#secret,
-        mapping: this.#mapping,
-        existingKey: this.#key,
-        output,
-        signal: controller.signal,
-        onProgress: (p) => {
-          this.#progress = p;
-          if (!this.#timer) this.#timer = setTimeout(() => this.#drawProgress(), 100);
-          this.#emit('progress', p);
-        },
-      });
-      clearTimeout(this.#timer);
-      this.#drawProgress();
-      this.#showResult(result, output);
-      this.result = result;
-      this.#emit('done', result.summary);
-    } catch (e) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-      const cancelled = e.code === 'aborted';
-      summary.dataset.state = cancelled ? 'cancelled' : 'error';
-      summary.replaceChildren(el('p', { text: cancelled ? 'Cancelled: nothing was kept.' : 'The run stopped with an error; nothing usable was written.' }));
-      this.#q('progress').value = 0;
-      this.#id('progress-text').textContent = cancelled ? 'Cancelled.' : 'Stopped.';
-      if (cancelled) this.#emit('error', e, false);
-      else this.#fail(e);
-    } finally {
-      this.#controller = null;
-      this.dataset.state = 'idle';
-      this.#update();
-    }
+    await this.#session.start({ output });
   }
 
   /** Cancels the running run, if any (what the Cancel button does). */
   cancel() {
-    if (!this.#controller) return;
-    this.#id('progress-text').textContent = 'Cancelling…';
-    this.#controller.abort();
+    this.#session.cancel();
   }
 
-  #showResult(r, output) {
+  /** A 'run' event of the session shown; `again` when only the language changed. */
+  #showRun(run, again = !!this.#lastRun && run === this.#lastRun) {
+    const { outcome, result, output, error, finishedAt } = run;
+    const summary = this.#q('summary');
+    if (outcome === 'started') {
+      if (again) return;
+      summary.dataset.state = 'running';
+      summary.replaceChildren(el('p', { text: t('run.working') }));
+      this.#q('progress').value = 0;
+      this.#say('run.starting');
+    } else if (outcome === 'cancelling') {
+      this.#say('run.cancelling');
+    } else if (outcome === 'done') {
+      this.#showResult(result, output, finishedAt);
+      if (!again) this.#emit('done', result.summary);
+    } else {
+      const cancelled = outcome === 'cancelled';
+      summary.dataset.state = cancelled ? 'cancelled' : 'error';
+      summary.replaceChildren(el('p', { text: t(cancelled ? 'run.cancelled-element' : 'run.failed') }));
+      this.#q('progress').value = 0;
+      this.#say(cancelled ? 'run.cancelled' : 'run.stopped');
+      if (again) return;
+      if (cancelled) this.#emit('error', error, false);
+      else this.#fail(error);
+    }
+    if (outcome !== 'cancelling') this.#lastRun = run;
+  }
+
+  #showResult(r, output, finishedAt) {
     const s = r.summary;
     const summary = this.#q('summary');
     setSummaryData(summary, s, r.cleaned.length);
     const reasons = reasonsText(s);
     summary.replaceChildren(
-      el('p', { text: `Finished: ${plural(s.seen, 'file')} seen.` }),
+      el('p', { text: t('res.finished-at', { when: fmtDateTime(finishedAt), files: count(s.seen, 'n.files') }) }),
       countsList(s, r.cleaned.length),
-      ...(reasons ? [el('p', { class: 'hint', text: `Reasons: ${reasons}.` })] : []),
-      ...(output ? [el('p', { text: `The zip was saved as ${output.name}.` })] : []),
+      ...(reasons ? [el('p', { class: 'hint', text: t('res.reasons', { reasons }) })] : []),
+      ...(output ? [el('p', { text: t('res.saved', { name: output.name }) })] : []),
     );
-    const stem = output ? output.name.replace(/\.zip$/i, '') : 'deidentified';
-    this.#link(this.#q('download-zip'), r.zip, `${stem}.zip`, output ? 'Download another copy of the zip' : `Download the zip (${fmtBytes(r.zip.size)})`);
-    this.#link(this.#q('download-key'), new Blob([r.keyCsv], { type: 'text/csv' }), `${stem}-key.csv`, 'Download the key (CSV)');
-    this.#link(this.#q('download-log'), new Blob([r.logCsv], { type: 'text/csv' }), `${stem}-log.csv`, 'Download the log (CSV)');
+    const links = this.#downloads.of(r, output ? output.name.replace(/\.zip$/i, '') : 'deidentified');
+    this.#link('download-zip', links.zip, output ? t('res.zip-again') : t('res.zip', { size: fmtBytes(r.zip.size) }));
+    this.#link('download-key', links.key, t('res.key'));
+    this.#link('download-log', links.log, t('res.log'));
     this.#id('downloads-note').hidden = false;
     const problems = this.#q('problems');
     problems.tBodies[0].replaceChildren(...problemRows(r.problems));
     problems.hidden = r.problems.length === 0;
-    this.#review.showResult(r);
     this.#q('progress').value = 1;
-    this.#id('progress-text').textContent = `Done: ${plural(s.seen, 'file')} in ${r.stats.seconds.toFixed(1)} s.`;
+    this.#say('res.done', { files: count(s.seen, 'n.files'), seconds: fmtSeconds(r.stats.seconds) });
     summary.dataset.state = 'done';
   }
 }

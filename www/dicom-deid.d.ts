@@ -246,7 +246,8 @@ export interface PreviewRow {
 export interface DeidPreview {
   before: PreviewRow[] | null;
   after: PreviewRow[] | null;
-  outcome: unknown;
+  /** Why the file would not be written (null when it would be): the log's reason code, outcome and words. */
+  rejection: { code: string; outcome: string; message: string } | null;
   thumb: { width: number; height: number; rgba: Uint8Array } | null;
   error: string | null;
 }

@@ -74,7 +74,7 @@ function configText(options) {
 }
 
 /**
- * The configuration JSON the engine takes, or DeidError 'bad-options'. Needs the engine loaded.
+ * The full configuration the engine takes (an object), or DeidError 'bad-options'. Needs the engine loaded.
  * `preset` (optional) is the starting preset when the options name none; the engine merges it
  * as a value (any valid text works: `{}`, comments), never spliced into the text.
  */
@@ -90,7 +90,7 @@ function configJson(options, preset) {
 export async function presetOptions(name) {
   await loadEngineOnce();
   try {
-    return JSON.parse(preset_config(name));
+    return preset_config(name);
   } catch (e) {
     throw asDeidError(e, 'bad-options');
   }
@@ -103,7 +103,7 @@ export async function presetOptions(name) {
  */
 export async function checkOptions(options, preset) {
   await loadEngineOnce();
-  return JSON.parse(configJson(options, preset));
+  return configJson(options, preset);
 }
 
 async function textOf(blob, what) {
@@ -123,11 +123,16 @@ async function listText(value, what, code) {
   throw new DeidError(code, `the ${what} must be CSV text, a File or a Blob`);
 }
 
-function tryJob(config, secret, mapping, key, code) {
+/**
+ * The engine's job for these inputs: the engine reads the options, the secret, the mapping and
+ * the key once, and its error's code says which of them is at fault ('bad-options',
+ * 'bad-mapping', 'bad-key').
+ */
+function newJob(config, secret, mapping, key) {
   try {
-    new WebJob(config, secret, mapping, key).free();
+    return new WebJob(config, secret, mapping, key);
   } catch (e) {
-    throw asDeidError(e, code);
+    throw asDeidError(e, 'bad-options');
   }
 }
 
@@ -142,8 +147,7 @@ export async function checkLists({ options, mapping, existingKey } = {}) {
   const probe = new TextEncoder().encode('check');
   const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
   const k = await listText(existingKey, 'key CSV', 'bad-key');
-  if (m !== undefined) tryJob(config, probe, m, undefined, 'bad-mapping');
-  if (k !== undefined) tryJob(config, probe, undefined, k, 'bad-key');
+  newJob(config, probe, m, k).free();
 }
 
 // ---------------------------------------------------------------- the project secret
@@ -268,8 +272,9 @@ export function entriesFromDrop(dataTransfer) {
 
 /**
  * One file of a selection before and after de-identification, planned as if it were the whole
- * job (research IDs are illustrative): {before, after, outcome, thumb}, where before/after are
- * element rows {path, keyword, vr, value} (after is null when the file would not be written)
+ * job (research IDs are illustrative): {before, after, rejection, thumb}, where before/after are
+ * element rows {path, keyword, vr, value} (after is null when the file would not be written,
+ * and rejection {code, outcome, message} says why)
  * and thumb is {width, height, rgba} for uncompressed pixel data, else null.
  */
 export async function previewFile(item, { options, secret, mapping, existingKey } = {}) {
@@ -327,17 +332,9 @@ export async function scanPixelGate(source, { signal, onProgress, workers } = {}
     };
     await Promise.all(Array.from({ length: pool.size * GATE_SCANS_PER_WORKER }, one));
     items.forEach((item, i) => {
-      const r = results[i];
-      if (!r || r.scan === undefined) return;
-      let rec;
-      try {
-        rec = JSON.parse(r.scan);
-      } catch {
-        return;
-      }
-      const ok = rec && rec.result && rec.result.Ok;
-      if (!ok || !ok.pixel_gate || !ok.pixel_signature || ok.pixel_gate.class === 'pass') return;
-      flagged.push({ item, signature: ok.pixel_signature, gate: ok.pixel_gate });
+      const pixel = results[i] && results[i].scan && results[i].scan.pixel;
+      if (!pixel || pixel.gate.class === 'pass') return;
+      flagged.push({ item, signature: pixel.signature, gate: pixel.gate });
     });
     return flagged;
   } catch (e) {
@@ -365,14 +362,14 @@ export async function pixelPreview(item, { frame = 0, options } = {}) {
   } catch (e) {
     throw asDeidError(e, 'io', `${item.path} cannot be shown: `);
   }
-  return { ...r, info: JSON.parse(r.info) };
+  return r;
 }
 
 /** Pixel rules (an array of {name, action, regions, match}) as a rules file (TOML), as the CLI's --pixel-rules reads. */
 export async function pixelRulesToml(rules) {
   await loadEngineOnce();
   try {
-    return pixel_rules_toml(JSON.stringify({ rule: rules }));
+    return pixel_rules_toml(rules);
   } catch (e) {
     throw asDeidError(e, 'bad-options', 'the pixel rules cannot be written: ');
   }
@@ -383,7 +380,7 @@ export async function parsePixelRules(text) {
   await loadEngineOnce();
   const t = typeof text === 'string' ? text : await textOf(text, 'rules file');
   try {
-    return JSON.parse(parse_pixel_rules(t)).rule || [];
+    return parse_pixel_rules(t);
   } catch (e) {
     throw asDeidError(e, 'bad-options');
   }
@@ -437,8 +434,6 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   const secretB = await secretBytes(secret);
   const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
   const k = await listText(existingKey, 'key CSV', 'bad-key');
-  tryJob(config, secretB, m, undefined, 'bad-mapping');
-  tryJob(config, secretB, undefined, k, 'bad-key');
   if (output != null && typeof output.createWritable !== 'function') {
     throw new DeidError('bad-options', 'output must be a FileSystemFileHandle (from showSaveFilePicker or OPFS)');
   }
@@ -446,14 +441,22 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   if (readOnceBytes != null && !(Number.isFinite(readOnceBytes) && readOnceBytes >= 0)) {
     throw new DeidError('bad-options', 'readOnceBytes must be a number of bytes (0 or more)');
   }
-  const selection = await listSource(source);
-  if (!selection.files) throw new DeidError('bad-options', 'the source holds no files');
-  if (signal && signal.aborted) throw cancelled();
+  // The one job of the run: its inputs are checked here, before anything is listed or opened.
+  const job = newJob(config, secretB, m, k);
+  let selection;
   let sink;
   try {
-    sink = output ? await openPickedSink(output, module) : await openSpoolSink(module);
+    selection = await listSource(source);
+    if (!selection.files) throw new DeidError('bad-options', 'the source holds no files');
+    if (signal && signal.aborted) throw cancelled();
+    try {
+      sink = output ? await openPickedSink(output, module) : await openSpoolSink(module);
+    } catch (e) {
+      throw asDeidError(e, 'io', 'the output zip cannot be opened: ');
+    }
   } catch (e) {
-    throw asDeidError(e, 'io', 'the output zip cannot be opened: ');
+    job.free();
+    throw e;
   }
   const size = Math.max(1, Math.floor(workers || (globalThis.navigator && navigator.hardwareConcurrency) || 1));
   const report = (p) => {
@@ -468,12 +471,10 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   };
   const r = await runJob({
     module,
+    job,
     items: selection.items,
     badZips: selection.badZips,
-    config,
     secret: secretB,
-    mapping: m,
-    key: k,
     sink,
     workers: size,
     readOnceBytes,

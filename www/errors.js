@@ -21,8 +21,29 @@ export function messageOf(e) {
   return String((e && e.message) || e);
 }
 
-/** `e` as a DeidError: kept when it already is one, else given `code` and `prefix`. */
+/**
+ * The API's code of an engine error: the engine throws an Error whose `code` says which input is
+ * at fault (src/web.rs: JobError::code and web::codes); anything else has none.
+ */
+const ENGINE_CODES = {
+  bad_options: 'bad-options',
+  empty_secret: 'bad-options',
+  id_space_too_small: 'bad-options',
+  bad_mapping: 'bad-mapping',
+  mapping_dates_not_shifted: 'bad-mapping',
+  bad_key: 'bad-key',
+};
+
+/** The DeidError code of an engine error, or undefined (not from the engine, or no input at fault). */
+export function engineCode(e) {
+  return e && typeof e.code === 'string' ? ENGINE_CODES[e.code] : undefined;
+}
+
+/**
+ * `e` as a DeidError: kept when it already is one; an engine error whose code names the input
+ * at fault gets that code; anything else gets `code`; the message is prefixed with `prefix`.
+ */
 export function asDeidError(e, code, prefix = '') {
   if (e instanceof DeidError) return e;
-  return new DeidError(code, `${prefix}${messageOf(e)}`, { cause: e });
+  return new DeidError(engineCode(e) || code, `${prefix}${messageOf(e)}`, { cause: e });
 }

@@ -23,7 +23,8 @@
 // data-decision, data-preview, data-detected: the detector's boxes in the shown frame), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
 // pixel-rules-download, pixel-rules-input.
 import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from './dicom-deid.js';
-import { el, plural, saveBlob } from './ui.js';
+import { t, translate } from './i18n.js';
+import { count, el, saveBlob } from './ui.js';
 
 /** The review's styles: host colours through the page's (--accent…) or the element's (--_accent…) properties. */
 export const REVIEW_CSS = `
@@ -93,7 +94,7 @@ const SOP_NAMES = {
   '1.2.840.10008.5.1.4.1.1.104.1': 'Encapsulated PDF',
 };
 
-const sopName = (uid) => SOP_NAMES[uid] || uid || '(none)';
+const sopName = (uid) => SOP_NAMES[uid] || uid || t('px.none');
 const trimmed = (v) => String(v ?? '').trim();
 
 /** The group a signature belongs to. */
@@ -136,6 +137,7 @@ function holdsNumber(c, v) {
   return false;
 }
 
+/** @type {[string, string, (c: any, v: any) => boolean][]} */
 const MATCH_KEYS = [
   ['Modality', 'modality', holdsText], ['Manufacturer', 'manufacturer', holdsText], ['ManufacturerModelName', 'model', holdsText],
   ['Rows', 'rows', holdsNumber], ['Columns', 'columns', holdsNumber], ['ImageType', 'image_type', holdsText],
@@ -161,11 +163,6 @@ function clipRects(rects, width, height) {
   return out;
 }
 
-const DECISION_TEXT = {
-  clean: 'Decided: clean, the regions drawn are blacked out in every frame of these files.',
-  keep: 'Decided: keep as is (accepted risk: the pixels are written unchanged).',
-  exclude: 'Decided: exclude, these files are left out of the zip.',
-};
 
 // ---------------------------------------------------------------- the review
 
@@ -176,6 +173,7 @@ export class PixelReview {
    * Renders the review into `container` (an element of the page or of a shadow root; its
    * heading is the host's). `onChange()` is called when decisions change.
    */
+  /** @param {HTMLElement} container @param {{ onChange?: () => void }} [hooks] */
   constructor(container, { onChange } = {}) {
     this.container = container;
     this.onChange = onChange || (() => {});
@@ -192,8 +190,11 @@ export class PixelReview {
     container.dataset.testid = 'pixel-review';
     container.dataset.state = 'idle';
     const inputId = `${this.id}-rules-input`;
-    this.status = el('p', { class: 'px-summary', 'aria-live': 'polite', text: 'Choose images: those that may show burned-in names (ultrasound, screen captures, secondary captures…) are listed here for review before you start.' });
-    this.download = el('button', { type: 'button', 'data-testid': 'pixel-rules-download', disabled: '' }, 'Download the decisions as a rules file');
+    this.status = el('p', { class: 'px-summary', 'aria-live': 'polite' });
+    this.statusLine = ['px.intro', {}];
+    this.messageLine = null;
+    this.lastResult = null;
+    this.download = el('button', { type: 'button', 'data-testid': 'pixel-rules-download', disabled: '', 'data-i18n': 'px.download' });
     this.input = el('input', { type: 'file', id: inputId, 'data-testid': 'pixel-rules-input', accept: '.toml,.json,application/json,application/toml,text/plain' });
     this.message = el('p', { class: 'px-message', role: 'status' });
     this.list = el('div', { class: 'px-groups' });
@@ -201,16 +202,48 @@ export class PixelReview {
       this.status,
       el('div', { class: 'px-tools' },
         this.download,
-        el('label', { for: inputId, text: 'Load a rules file (TOML or JSON): ' }),
+        el('label', { for: inputId, 'data-i18n': 'px.load' }),
         this.input),
       this.message,
       this.list,
     );
+    translate(container);
+    this.#say('px.intro');
     this.download.addEventListener('click', () => this.#downloadRules());
     this.input.addEventListener('change', () => this.#loadRules());
   }
 
   // ------------------------------------------------------------ public
+
+  /** The status line: message `key` with `params` (kept for a language switch). */
+  #say(key, params = {}) {
+    this.statusLine = [key, params];
+    this.status.textContent = t(key, params);
+  }
+
+  /** The message line under the tools: message `key` with `params`, or nothing. */
+  #tell(key, params = {}) {
+    this.messageLine = key ? [key, params] : null;
+    this.message.textContent = key ? t(key, params) : '';
+  }
+
+  /** Every text again, in the language just chosen (decisions, rectangles and previews kept). */
+  relabel() {
+    translate(this.container);
+    this.#say(...this.statusLine);
+    if (this.messageLine) this.#tell(...this.messageLine);
+    this.#render();
+    for (const g of this.groups) {
+      if (g.preview) {
+        g.canvas.width = g.preview.width;
+        g.canvas.height = g.preview.height;
+      }
+      this.#showRule(g);
+      this.#draw(g);
+    }
+    this.#changed();
+    if (this.lastResult) this.showResult(this.lastResult);
+  }
 
   /** Forgets the selection (decisions of loaded rules are kept for the next one). */
   clear() {
@@ -219,7 +252,7 @@ export class PixelReview {
     this.groups = [];
     this.list.replaceChildren();
     this.container.dataset.state = 'idle';
-    this.status.textContent = 'No images chosen yet.';
+    this.#say('px.none-chosen');
     this.#changed();
   }
 
@@ -228,6 +261,7 @@ export class PixelReview {
    * options without the review's rules (to name the rule that already matches each group).
    * Decisions of groups with the same signature as before are kept.
    */
+  /** @param {import('./dicom-deid.js').Selection} selection @param {{ options?: import('./dicom-deid.js').DeidOptions }} [opts] */
   async review(selection, { options } = {}) {
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
@@ -236,19 +270,19 @@ export class PixelReview {
     const seq = ++this.seq;
     const previous = new Map(this.groups.map((g) => [g.key, g]));
     this.container.dataset.state = 'scanning';
-    this.status.textContent = 'Reading the headers to find images that may show burned-in text…';
+    this.#say('px.scanning');
     let flagged;
     try {
       flagged = await scanPixelGate(selection, {
         signal: controller.signal,
         onProgress: ({ done, total }) => {
-          if (seq === this.seq && (done % 50 === 0 || done === total)) this.status.textContent = `Reading the headers: ${done.toLocaleString('en')} of ${plural(total, 'file')}…`;
+          if (seq === this.seq && (done % 50 === 0 || done === total)) this.#say('px.scanning-n', { done, files: count(total, 'n.files') });
         },
       });
     } catch (e) {
       if (seq !== this.seq || controller.signal.aborted) return;
       this.container.dataset.state = 'error';
-      this.status.textContent = `The headers could not be read for the review: ${messageOf(e)}`;
+      this.#say('px.scan-error', { message: messageOf(e) });
       return;
     }
     if (seq !== this.seq) return;
@@ -324,7 +358,7 @@ export class PixelReview {
   /** Disables the controls (while a run goes on). */
   setDisabled(on) {
     this.disabled = on;
-    for (const b of this.container.querySelectorAll('button, input')) b.disabled = on || (b === this.download && !this.rules().length) || b.dataset.off === '1';
+    for (const b of /** @type {NodeListOf<HTMLButtonElement | HTMLInputElement>} */ (this.container.querySelectorAll('button, input'))) b.disabled = on || (b === this.download && !this.rules().length) || b.dataset.off === '1';
   }
 
   /**
@@ -332,6 +366,7 @@ export class PixelReview {
    * result's log rows), and the held files with their reasons.
    */
   showResult(result) {
+    this.lastResult = result;
     const byPath = new Map();
     for (const r of result.problems || []) byPath.set(r.source_path, r);
     for (const r of result.cleaned || []) byPath.set(r.source_path, r);
@@ -349,11 +384,10 @@ export class PixelReview {
         else counts.other++;
       }
       const box = g.node.querySelector('.px-result');
-      const parts = [`${counts.cleaned} cleaned`, `${counts.held} held`, `${counts.excluded} excluded`, `${counts.other} written or not written otherwise`];
-      box.replaceChildren(el('span', { text: `Last run: ${parts.join(', ')}.` }));
+      box.replaceChildren(el('span', { text: t('px.last-run', counts) }));
       for (const [k, v] of Object.entries(counts)) box.dataset[k] = String(v);
       if (held.length) {
-        box.append(el('ul', {}, ...held.slice(0, 50).map((r) => el('li', {}, el('code', { text: r.source_path }), ` held: ${r.reason}`))));
+        box.append(el('ul', {}, ...held.slice(0, 50).map((r) => el('li', {}, el('code', { text: r.source_path }), t('px.held', { reason: r.reason })))));
       }
     }
   }
@@ -388,9 +422,9 @@ export class PixelReview {
   }
 
   #decide(g, decision) {
-    this.message.textContent = '';
+    this.#tell(null);
     if (decision === 'clean' && !clipRects(g.rects, g.signature.columns || 65535, g.signature.rows || 65535).length) {
-      this.#groupMessage(g, 'Draw at least one rectangle over the text first (drag on the image, or focus it and press N).', true);
+      this.#groupMessage(g, t('px.need-rect'), true);
       return;
     }
     g.decision = decision;
@@ -407,20 +441,19 @@ export class PixelReview {
     if (['ready', 'previewed'].includes(this.container.dataset.state)) {
       const n = this.groups.length;
       const files = this.groups.reduce((s, g) => s + g.files.length, 0);
-      this.status.textContent = n
-        ? `${plural(files, 'image')} in ${plural(n, 'group')} may show burned-in text; ${decided} decided. Undecided images are held: not written, listed in the log.`
-        : 'No image of the selection is flagged as possibly showing burned-in text.';
+      if (n) this.#say('px.summary', { images: count(files, 'n.images'), groups: count(n, 'n.groups'), decided });
+      else this.#say('px.summary-none');
     }
     this.onChange();
   }
 
   async #downloadRules() {
-    this.message.textContent = '';
+    this.#tell(null);
     try {
       const toml = await pixelRulesToml(this.rules());
       saveBlob(new Blob([toml], { type: 'application/toml' }), 'pixel-rules.toml');
     } catch (e) {
-      this.message.textContent = messageOf(e);
+      this.#tell('set.file-error', { name: 'pixel-rules.toml', message: messageOf(e) });
     }
   }
 
@@ -432,7 +465,7 @@ export class PixelReview {
     try {
       rules = await parsePixelRules(file);
     } catch (e) {
-      this.message.textContent = `${file.name} cannot be used: ${messageOf(e)}`;
+      this.#tell('px.rules-error', { name: file.name, message: messageOf(e) });
       return;
     }
     this.loaded = rules;
@@ -444,7 +477,7 @@ export class PixelReview {
         this.#draw(g);
       }
     }
-    this.message.textContent = `${file.name}: ${plural(rules.length, 'rule')} loaded; ${plural(applied, 'group')} of this selection decided by them. The rules apply to the run and stay in the downloaded file.`;
+    this.#tell('px.rules-loaded', { name: file.name, rules: count(rules.length, 'n.rules'), groups: count(applied, 'n.groups') });
     this.#changed();
   }
 
@@ -458,39 +491,39 @@ export class PixelReview {
   #groupNode(g) {
     const s = g.signature;
     const gid = `${this.id}-g${g.index}`;
-    const title = `${trimmed(s.modality) || 'No modality'} · ${trimmed(s.manufacturer) || 'no manufacturer'}${trimmed(s.model) ? ` ${trimmed(s.model)}` : ''} · ${s.columns}×${s.rows} · ${trimmed(s.photometric) || '?'}`;
+    const title = `${trimmed(s.modality) || t('px.no-modality')} · ${trimmed(s.manufacturer) || t('px.no-manufacturer')}${trimmed(s.model) ? ` ${trimmed(s.model)}` : ''} · ${s.columns}×${s.rows} · ${trimmed(s.photometric) || '?'}`;
     const fact = (k, v) => [el('dt', { text: k }), el('dd', { text: v })];
     const canvas = el('canvas', {
       'data-testid': 'pixel-preview', width: String(s.columns || 1), height: String(s.rows || 1), tabindex: '0', role: 'application',
-      'aria-roledescription': 'region editor',
-      'aria-label': `Preview of ${title}: draw rectangles over burned-in text`,
+      'aria-roledescription': t('px.canvas-role'),
+      'aria-label': t('px.canvas', { title }),
       'aria-describedby': `${gid}-help ${gid}-rects`,
     });
     const btn = (label, testid, attrs = {}) => el('button', { type: 'button', ...(testid ? { 'data-testid': testid } : {}), ...attrs }, label);
-    const prev = btn('Previous file', null, { class: 'px-prev' });
-    const next = btn('Next file', null, { class: 'px-next' });
+    const prev = btn(t('px.prev-file'), null, { class: 'px-prev' });
+    const next = btn(t('px.next-file'), null, { class: 'px-next' });
     const node = el('article', { class: 'px-group', 'data-testid': 'pixel-group', 'data-count': String(g.files.length), 'data-key': g.key, 'aria-labelledby': `${gid}-h` },
-      el('h4', { id: `${gid}-h`, text: `${title} (${plural(g.files.length, 'file')})` }),
+      el('h4', { id: `${gid}-h`, text: `${title} (${count(g.files.length, 'n.files')})` }),
       el('dl', { class: 'px-facts' },
-        ...fact('SOP class', `${sopName(trimmed(s.sop_class))}${SOP_NAMES[trimmed(s.sop_class)] ? ` (${trimmed(s.sop_class)})` : ''}`),
-        ...fact('Image Type', trimmed(s.image_type) || '(none)'),
-        ...fact('Why flagged', [...g.reasons].join('; ') || (g.classes.has('carrier') ? 'text carrier' : 'may show text')),
-        ...fact('If undecided', g.classes.has('carrier') ? 'held (not written)' : 'the engine looks for text in each image: held where it finds some, else written'),
-        el('dt', { text: 'Matching rule' }), el('dd', { class: 'px-rule', text: '…' })),
+        ...fact(t('px.fact-sop'), `${sopName(trimmed(s.sop_class))}${SOP_NAMES[trimmed(s.sop_class)] ? ` (${trimmed(s.sop_class)})` : ''}`),
+        ...fact(t('px.fact-type'), trimmed(s.image_type) || t('px.none')),
+        ...fact(t('px.fact-why'), [...g.reasons].join('; ') || t(g.classes.has('carrier') ? 'px.carrier' : 'px.may-show')),
+        ...fact(t('px.fact-undecided'), t(g.classes.has('carrier') ? 'px.undecided-carrier' : 'px.undecided-possible')),
+        el('dt', { text: t('px.fact-rule') }), el('dd', { class: 'px-rule', text: '…' })),
       el('div', { class: 'px-stage' }, canvas),
-      el('p', { class: 'px-legend' }, el('span', { class: 'k-mine', 'aria-hidden': 'true' }), 'your rectangles', el('span', { class: 'k-rule', 'aria-hidden': 'true' }), "the matching rule's regions", el('span', { class: 'k-det', 'aria-hidden': 'true' }), 'text found by the detector'),
+      el('p', { class: 'px-legend' }, el('span', { class: 'k-mine', 'aria-hidden': 'true' }), t('px.legend-mine'), el('span', { class: 'k-rule', 'aria-hidden': 'true' }), t('px.legend-rule'), el('span', { class: 'k-det', 'aria-hidden': 'true' }), t('px.legend-det')),
       el('p', { class: 'px-file' }),
       el('div', { class: 'px-row' }, prev, next,
-        btn('Add a rectangle', null, { class: 'px-add' }),
-        btn('Use the detected boxes', null, { class: 'px-detected' }),
-        btn('Remove the selected rectangle', null, { class: 'px-remove' })),
-      el('p', { id: `${gid}-help`, class: 'px-legend', text: 'Drag on the image to draw a rectangle; drag one to move it, or its corner to resize it. Keyboard: focus the image; N adds a rectangle, S selects the next one, arrow keys move it, Shift+arrows resize it (Alt: by 1 pixel), Delete removes it.' }),
+        btn(t('px.add'), null, { class: 'px-add' }),
+        btn(t('px.use-detected'), null, { class: 'px-detected' }),
+        btn(t('px.remove'), null, { class: 'px-remove' })),
+      el('p', { id: `${gid}-help`, class: 'px-legend', text: t('px.help') }),
       el('p', { id: `${gid}-rects`, class: 'px-legend px-rects', 'aria-live': 'polite' }),
-      el('div', { class: 'px-row', role: 'group', 'aria-label': `Decision for ${title}` },
-        btn('Clean with these regions', 'pixel-clean', { class: 'primary' }),
-        btn('Keep as is (accepted risk)', 'pixel-keep'),
-        btn('Exclude these files', 'pixel-exclude'),
-        btn('Undecide', null, { class: 'px-undo link' })),
+      el('div', { class: 'px-row', role: 'group', 'aria-label': t('px.decision-for', { title }) },
+        btn(t('px.clean'), 'pixel-clean', { class: 'primary' }),
+        btn(t('px.keep'), 'pixel-keep'),
+        btn(t('px.exclude'), 'pixel-exclude'),
+        btn(t('px.undo'), null, { class: 'px-undo link' })),
       el('p', { class: 'px-status', 'aria-live': 'polite' }),
       el('p', { class: 'px-error', role: 'alert', hidden: '' }),
       el('div', { class: 'px-result', 'aria-live': 'polite' }));
@@ -536,22 +569,23 @@ export class PixelReview {
     node.dataset.decision = g.decision || 'none';
     const status = node.querySelector('.px-status');
     status.textContent = g.decision
-      ? `${DECISION_TEXT[g.decision]}${g.decisionFrom ? ` (rule ${g.decisionFrom} of the loaded file)` : ''}`
-      : 'Undecided: these images are held unless a rule covers them.';
+      ? `${t(`px.decided-${g.decision}`)}${g.decisionFrom ? t('px.from-rule', { name: g.decisionFrom }) : ''}`
+      : t('px.undecided');
     for (const [testid, d] of [['pixel-clean', 'clean'], ['pixel-keep', 'keep'], ['pixel-exclude', 'exclude']]) {
       node.querySelector(`[data-testid=${testid}]`).setAttribute('aria-pressed', String(g.decision === d));
     }
     const file = g.files[g.shown];
     const fileLine = node.querySelector('.px-file');
-    fileLine.replaceChildren(`File ${g.shown + 1} of ${g.files.length}: `, el('code', { text: file.path }));
+    fileLine.replaceChildren(t('px.file-of', { k: g.shown + 1, n: g.files.length }), el('code', { text: file.path }));
     for (const [cls, off] of [['.px-prev', g.shown === 0], ['.px-next', g.shown >= g.files.length - 1], ['.px-remove', g.selected < 0], ['.px-detected', !(g.preview && g.preview.info.detected.length)]]) {
       const b = node.querySelector(cls);
       b.dataset.off = off ? '1' : '0';
       b.disabled = this.disabled || off;
     }
+    const sel = g.rects[g.selected];
     node.querySelector('.px-rects').textContent = g.rects.length
-      ? `${plural(g.rects.length, 'rectangle')}; selected: ${g.selected >= 0 ? `number ${g.selected + 1}, x ${g.rects[g.selected][0]}, y ${g.rects[g.selected][1]}, ${g.rects[g.selected][2]} × ${g.rects[g.selected][3]} pixels` : 'none'}.`
-      : 'No rectangle drawn.';
+      ? t('px.rects', { rects: count(g.rects.length, 'n.rectangles'), selected: sel ? t('px.rect-selected', { k: g.selected + 1, x: sel[0], y: sel[1], w: sel[2], h: sel[3] }) : t('px.rect-none') })
+      : t('px.no-rect');
   }
 
   async #page(g, step) {
@@ -564,21 +598,21 @@ export class PixelReview {
 
   async #loadPreview(g, seq) {
     const item = g.files[g.shown];
-    const ruleCell = g.node.querySelector('.px-rule');
     let p;
     try {
       p = await pixelPreview(item, { frame: 0, options: this.options });
     } catch (e) {
       if (seq !== this.seq) return;
       g.preview = null;
+      g.previewError = messageOf(e);
       g.node.dataset.preview = 'error';
-      this.#groupMessage(g, `The image cannot be shown: ${messageOf(e)}`, true);
-      ruleCell.textContent = '(unknown: the image cannot be decoded)';
+      this.#showRule(g);
       this.#draw(g);
       return;
     }
     if (seq !== this.seq || g.files[g.shown] !== item) return;
     this.#groupMessage(g, '');
+    g.previewError = null;
     g.preview = p;
     g.image = null;
     const data = new ImageData(p.rgba, p.width, p.height);
@@ -591,12 +625,30 @@ export class PixelReview {
       g.canvas.width = p.width;
       g.canvas.height = p.height;
     }
-    ruleCell.textContent = p.info.rule ? `${p.info.rule}${p.info.rule_regions.length ? ` (regions ${p.info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ')})` : ''}` : 'none (see "If undecided")';
+    this.#showRule(g);
     g.node.dataset.preview = 'drawn';
     g.node.dataset.frames = String(p.frames);
     g.node.dataset.detected = String(p.info.detected.length);
     this.#draw(g);
     this.#updateGroup(g);
+  }
+
+  /** The group's matching rule (from its preview), or why the image cannot be shown. */
+  #showRule(g) {
+    const ruleCell = g.node.querySelector('.px-rule');
+    if (g.previewError) {
+      g.node.dataset.preview = 'error';
+      this.#groupMessage(g, t('px.cannot-show', { message: g.previewError }), true);
+      ruleCell.textContent = t('px.rule-unknown');
+      return;
+    }
+    const info = g.preview && g.preview.info;
+    if (!info) return;
+    g.node.dataset.preview = 'drawn';
+    g.node.dataset.frames = String(g.preview.frames);
+    g.node.dataset.detected = String(info.detected.length);
+    const regions = info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ');
+    ruleCell.textContent = info.rule ? (regions ? t('px.rule-regions', { rule: info.rule, regions }) : info.rule) : t('px.rule-none');
   }
 
   // ------------------------------------------------------------ drawing and editing

@@ -54,7 +54,7 @@ export class WorkerPool {
     if (!p) return;
     this.pending.delete(data.id);
     slot.busy--;
-    if (data.error !== undefined) p.reject(new Error(data.error));
+    if (data.error !== undefined) p.reject(Object.assign(new Error(data.error), data.code ? { code: data.code } : {}));
     else p.resolve(data.result);
   }
 

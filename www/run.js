@@ -9,7 +9,6 @@
 //   4. the manifest/notes entries and the central directory close the zip; the key and the log
 //      come from the WebJob.
 // Internal: the public entry is deidentify() in dicom-deid.js, which checks the inputs first.
-import { WebJob } from './pkg/dicom_deid.js';
 import { DeidError, asDeidError } from './errors.js';
 import { WorkerPool } from './pool.js';
 
@@ -36,20 +35,14 @@ function quiet(promise) {
 const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
 
 /**
- * Runs a job. `items` come from sources.expand(); `sink` from sink.js; `secret` is the bytes
- * of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
+ * Runs a job: `job` is the engine's WebJob for the run's options, secret, mapping and key
+ * (this function frees it). `items` come from sources.expand(); `sink` from sink.js; `secret`
+ * is the bytes of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
  * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
  * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with a DeidError:
  * 'aborted' when `signal` aborts, 'unsupported' when the workers cannot start, else 'io'.
  */
-export async function runJob({ module, items, badZips, config, secret, mapping, key, sink, workers, readOnceBytes = READ_ONCE_BYTES, onProgress, signal }) {
-  let job;
-  try {
-    job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
-  } catch (e) {
-    await sink.abort();
-    throw asDeidError(e, 'bad-options');
-  }
+export async function runJob({ module, job, items, badZips, secret, sink, workers, readOnceBytes = READ_ONCE_BYTES, onProgress, signal }) {
   const pool = new WorkerPool(module, workers);
   const stop = () => pool.terminate();
   signal.addEventListener('abort', stop);
@@ -79,7 +72,7 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       const { item, promise, on } = scans.shift();
       const r = await promise;
       if (r.unreadable !== undefined) job.add_unreadable(item.path, 0, r.unreadable);
-      else job.add_scan(r.scan);
+      else job.add_scan(r.scan.record);
       if (r.kept) keptOn.set(item.path, on);
       done++;
       bytes += item.size || 0;
@@ -112,7 +105,7 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
 
     // 3. Rewrite, writing in the planned order.
     const byPath = new Map(items.map((it) => [it.path, it]));
-    const todo = JSON.parse(job.paths_to_process()).map((p) => byPath.get(p)).filter(Boolean);
+    const todo = job.paths_to_process().map((p) => byPath.get(p)).filter(Boolean);
     const todoBytes = todo.reduce((s, it) => s + (it.size || 0), 0);
     const processStart = performance.now();
     done = 0;
@@ -136,12 +129,11 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
       inFlight -= item.size || 0;
       const r = await promise;
       check();
-      const outcome = JSON.parse(r.outcome);
-      if (r.head && outcome.result && outcome.result.Ok) {
+      if (r.head && r.path !== undefined) {
         // One entry being written while the next result is taken.
         await writing;
-        writing = quiet(sink.addParts(outcome.result.Ok[0].path, r));
-        bytesWritten += outcome.bytes_in;
+        writing = quiet(sink.addParts(r.path, r));
+        bytesWritten += r.outcome.bytes_in;
       }
       job.record(r.outcome);
       done++;
@@ -166,12 +158,12 @@ export async function runJob({ module, items, badZips, config, secret, mapping, 
     const output = await sink.finish();
     const seconds = (performance.now() - started) / 1000;
     const phases = { scan: (scanned - started) / 1000, process: (performance.now() - processStart) / 1000 };
-    const rows = JSON.parse(job.log_rows());
+    const rows = job.log_rows();
     return {
       output,
       key: job.key_csv(),
       log: job.log_csv(),
-      summary: JSON.parse(job.summary()),
+      summary: job.summary(),
       problems: rows.filter((r) => r.outcome !== 'written'),
       cleaned: rows.filter((r) => r.outcome === 'written' && r.reason_code === 'pixels_cleaned'),
       seconds,

@@ -1,27 +1,11 @@
-// Small pieces shared by the page (app.js) and the <dicom-deid> element: number formatting,
-// element building, the progress line and the summary line of a finished run.
+// Small pieces shared by the page (app.js) and the <dicom-deid> element: element building, the
+// progress line and the summary of a finished run, in the user's language (i18n.js).
+import { fmtBytes, fmtDuration, fmtNumber, t } from './i18n.js';
 
-export function fmtBytes(n) {
-  if (n < 1e3) return `${n} bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1e3;
-  let i = 0;
-  while (v >= 1e3 && i < units.length - 1) {
-    v /= 1e3;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { fmtBytes };
 
-export function fmtSeconds(s) {
-  if (!isFinite(s)) return '…';
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-export const plural = (n, one, many = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+/** `n` things in words: `what` is a plural message key of the catalogue ('n.files'). */
+export const count = (n, what) => t(what, { n });
 
 /** An HTML element with attributes (`class`, `text`, others as is) and children. */
 export function el(tag, attrs = {}, ...children) {
@@ -42,14 +26,14 @@ export function el(tag, attrs = {}, ...children) {
 export function progressView(p) {
   const frac = p.totalBytes > 0 ? p.bytes / p.totalBytes : p.total ? p.done / p.total : 1;
   if (p.phase === 'scan') {
-    return { value: 0.1 * frac, text: `Reading headers: ${p.done.toLocaleString('en')} of ${plural(p.total, 'file')}`, mbps: 0 };
+    return { value: 0.1 * frac, text: t('progress.scan', { done: p.done, files: count(p.total, 'n.files') }), mbps: 0 };
   }
   const rate = p.elapsed > 0 ? p.bytes / p.elapsed : 0;
   const left = rate > 0 ? (p.totalBytes - p.bytes) / rate : Infinity;
-  let text = `De-identifying: ${p.done.toLocaleString('en')} of ${plural(p.total, 'file')}`;
-  if (p.done > 0) text += ` · ${(rate / 1e6).toFixed(1)} MB/s`;
-  if (p.done > 0 && p.done < p.total) text += ` · about ${fmtSeconds(left)} left`;
-  if (p.done === p.total) text += ' · writing the key and the log';
+  let text = t('progress.process', { done: p.done, files: count(p.total, 'n.files') });
+  if (p.done > 0) text += t('progress.rate', { mbps: fmtNumber(rate / 1e6, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
+  if (p.done > 0 && p.done < p.total) text += t('progress.left', { time: fmtDuration(left) });
+  if (p.done === p.total) text += t('progress.closing');
   return { value: 0.1 + 0.9 * frac, text, mbps: rate / 1e6 };
 }
 
@@ -64,26 +48,29 @@ export function setSummaryData(node, summary, cleaned = 0) {
 
 /** Written (of which cleaned) / Held / Excluded / Rejected / Skipped as a <dl>. */
 export function countsList(summary, cleaned = 0) {
-  const item = (label, n, testid) => el('div', testid ? { 'data-count': testid } : {}, el('dt', { text: label }), el('dd', { text: (n ?? 0).toLocaleString('en') }));
+  const item = (n, testid) => el('div', { 'data-count': testid }, el('dt', { text: t(`count.${testid}`) }), el('dd', { text: fmtNumber(n ?? 0) }));
   return el('dl', { class: 'counts' },
-    item('Written', summary.written, 'written'),
-    item('Pixels cleaned', cleaned, 'cleaned'),
-    item('Held for review', summary.held, 'held'),
-    item('Excluded', summary.excluded, 'excluded'),
-    item('Rejected', summary.rejected, 'rejected'),
-    item('Skipped', summary.skipped, 'skipped'));
+    item(summary.written, 'written'),
+    item(cleaned, 'cleaned'),
+    item(summary.held, 'held'),
+    item(summary.excluded, 'excluded'),
+    item(summary.rejected, 'rejected'),
+    item(summary.skipped, 'skipped'));
 }
 
-/** The reasons of a summary in words ("not dicom: 2, truncated: 1"), or ''. */
+/** The reasons of a summary ("not dicom: 2, truncated: 1": the log's codes), or ''. */
 export function reasonsText(summary) {
-  return Object.entries(summary.by_reason || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${v}`).join(', ');
+  return Object.entries(summary.by_reason || {}).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${fmtNumber(Number(v))}`).join(', ');
 }
+
+/** An outcome of the log in words (the log itself keeps its codes). */
+export const outcomeText = (outcome) => t(`outcome.${outcome}`) === `outcome.${outcome}` ? outcome.replace(/_/g, ' ') : t(`outcome.${outcome}`);
 
 /** Table rows (File, Outcome, Reason) of the files not written, at most `max`. */
 export function problemRows(problems, max = 2000) {
   const rows = problems.slice(0, max).map((p) =>
-    el('tr', { class: `oc-${p.outcome}` }, el('td', {}, el('code', { text: p.source_path })), el('td', { text: p.outcome.replace(/_/g, ' ') }), el('td', { text: p.reason })));
-  if (problems.length > max) rows.push(el('tr', {}, el('td', { colspan: '3', text: `… and ${problems.length - max} more: see the log.` })));
+    el('tr', { class: `oc-${p.outcome}` }, el('td', {}, el('code', { text: p.source_path })), el('td', { text: outcomeText(p.outcome) }), el('td', { text: p.reason })));
+  if (problems.length > max) rows.push(el('tr', {}, el('td', { colspan: '3', text: t('res.more', { n: problems.length - max }) })));
   return rows;
 }
 

@@ -1,19 +1,20 @@
 // The engine in a Web Worker. Loads the wasm once (from the compiled module the page sends),
 // then answers requests one message at a time:
 //   list-zip  {file}                        → {zip: false} | {zip: true, members: [{name, size}]} | {zip: true, error}
-//   scan      {item, keep?}                 → {scan: json, kept?} | {unreadable: message}
+//   scan      {item, keep?}                 → {scan: {record, pixel}, kept?} | {unreadable: message}
 //                                             keep: read the whole file and keep it for its 'process'
 //   setup     {spec, secret}                → {}            (builds the WebEngine for this job)
-//   process   {item}                        → {outcome: json, head?, data?, tail?, crc?}: when written,
+//   process   {item}                        → {outcome, path?, head?, data?, tail?, crc?}: when written,
 //                                             the output is head + the last `tail` bytes of data
 //                                             (the input; both transferred), CRC-32 crc
-//   preview   {item, config, secret, mapping, key} → {before, after, outcome, thumb}
-//   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info: json}
+//   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb}
+//   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info}
 //                                             one frame decoded by the engine for the pixel
 //                                             review (rgba transferred; nothing is kept)
 // An item is {path, file, index?, zip?}: a whole file, or member `index` of the zip `file`
-// (whose own source path is `zip`). Errors travel back as {error: message}; nothing here
-// throws across the message boundary.
+// (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
+// Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
+// the message boundary.
 import init, { pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
 
 let ready = null;
@@ -115,15 +116,15 @@ async function processItem(item) {
   // itself goes to the zip, transferred, so the pixel data is never copied out of the engine.
   const r = engine.process_parts(item.path, bytes);
   if (r.head === undefined) return { outcome: r.outcome };
-  return { outcome: r.outcome, head: r.head, data: bytes, tail: r.tail, crc: r.crc };
+  return { outcome: r.outcome, path: r.path, head: r.head, data: bytes, tail: r.tail, crc: r.crc };
 }
 
 /** Before/after rows of one file, planned as if it were the whole job (illustrative IDs). */
 async function previewItem({ item, config, secret, mapping, key }) {
   const bytes = await readItem(item);
-  const out = { before: null, after: null, outcome: null, thumb: null, error: null };
+  const out = { before: null, after: null, rejection: null, thumb: null, error: null };
   try {
-    out.before = JSON.parse(preview(bytes));
+    out.before = preview(bytes);
   } catch (e) {
     out.error = String(e.message || e);
     return out;
@@ -131,13 +132,13 @@ async function previewItem({ item, config, secret, mapping, key }) {
   out.thumb = thumbnail(bytes, 256) || null;
   const job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
   try {
-    job.add_scan(scan_file(item.path, bytes));
+    job.add_scan(scan_file(item.path, bytes).record);
     const spec = job.plan();
     const eng = new WebEngine(spec, secret);
     try {
       const r = eng.process(item.path, bytes);
-      out.outcome = JSON.parse(r.outcome);
-      if (r.bytes) out.after = JSON.parse(preview(r.bytes));
+      out.rejection = r.rejection ?? null;
+      if (r.bytes) out.after = preview(r.bytes);
     } finally {
       eng.free();
     }
@@ -147,7 +148,7 @@ async function previewItem({ item, config, secret, mapping, key }) {
   return out;
 }
 
-/** One frame of an image for the pixel review (pixel_preview); `info` stays JSON text. */
+/** One frame of an image for the pixel review (pixel_preview). */
 async function pixelPreviewItem({ item, frame, config }) {
   const bytes = await readItem(item);
   const p = pixel_preview(bytes, frame || 0, config);
@@ -190,6 +191,6 @@ self.onmessage = async (ev) => {
     if (result && msg.op === 'pixel-preview' && own(result.rgba)) transfer.push(result.rgba.buffer);
     self.postMessage({ id: msg.id, result }, transfer);
   } catch (e) {
-    self.postMessage({ id: msg.id, error: String((e && e.message) || e) });
+    self.postMessage({ id: msg.id, error: String((e && e.message) || e), code: e && typeof e.code === 'string' ? e.code : undefined });
   }
 };
