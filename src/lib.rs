@@ -11,9 +11,11 @@
 
 pub mod archive;
 pub mod config;
+pub mod context;
 pub mod dates;
 pub mod deid;
 pub mod error;
+pub mod identifiers;
 pub mod identity;
 pub mod job;
 pub mod normalise;

@@ -94,7 +94,7 @@ pub fn preview(bytes: &[u8]) -> Result<String, JsError> {
 #[wasm_bindgen]
 pub fn pixel_preview(bytes: &[u8], frame: u32, config_json: &str) -> Result<JsValue, JsError> {
     let config = Config::parse(config_json).map_err(js_err)?;
-    let ctx = crate::deid::Context::new(&config, b"preview").map_err(js_err)?;
+    let ctx = crate::context::Context::new(&config, b"preview").map_err(js_err)?;
     let p =
         crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules).map_err(js_err)?;
     let o = js_sys::Object::new();
