@@ -12,6 +12,7 @@ use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::mem::{InMemDicomObject, InMemElement};
 use dicom_object::meta::FileMetaTableBuilder;
 
+use crate::charset::Charset;
 use crate::config::{BirthDateMode, PatientNameMode};
 use crate::dates;
 use crate::error::Rejection;
@@ -225,6 +226,8 @@ struct Walker<'a> {
     shift_days: i64,
     uid_set: &'a HashSet<String>,
     scrub: &'a [String],
+    /// The data set's character set: free text is searched and blanked in its decoded text.
+    charset: Charset,
     stats: Stats,
 }
 
@@ -569,7 +572,7 @@ impl Walker<'_> {
         let out: Vec<String> = vals
             .iter()
             .map(|v| {
-                let s = identifiers::scrub(v, self.scrub);
+                let s = identifiers::scrub_value(&self.charset, vr, v, self.scrub);
                 if &s != v {
                     changed = true;
                 }
@@ -834,6 +837,7 @@ pub fn rewrite_with_batch<'a>(
         shift_days: identity.shift_days,
         uid_set: &uid_set,
         scrub: &scrub_terms,
+        charset: Charset::of(&dataset),
         stats: Stats::default(),
     };
     let mut out = w.dataset(dataset, true, 0)?;

@@ -9,6 +9,7 @@ use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
+use crate::charset::Charset;
 use crate::context::{Context, MAX_DEPTH};
 use crate::error::Rejection;
 use crate::identifiers::{find_token, own_texts, values, Folded};
@@ -53,7 +54,7 @@ pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), R
     }
     let deflated =
         obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == "1.2.840.10008.1.2.1.99";
-    walk_check(ctx, id, &obj, 0)?;
+    walk_check(ctx, id, &Charset::of(&obj), &obj, 0)?;
     if !deflated {
         raw_check(id, out)?;
     }
@@ -63,6 +64,7 @@ pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), R
 fn walk_check(
     ctx: &Context,
     id: &Identifiers,
+    cs: &Charset,
     obj: &InMemDicomObject,
     depth: usize,
 ) -> Result<(), Rejection> {
@@ -75,7 +77,7 @@ fn walk_check(
         let t = e.tag();
         if let Value::Sequence(seq) = e.value() {
             for item in seq.items() {
-                walk_check(ctx, id, item, depth + 1)?;
+                walk_check(ctx, id, cs, item, depth + 1)?;
             }
             continue;
         }
@@ -116,6 +118,8 @@ fn walk_check(
                     if id.is_own(t, &v) {
                         continue;
                     }
+                    // Searched in the decoded text (ISO 2022 code extensions read).
+                    let v = cs.text(vr, &v);
                     let b = v.as_bytes();
                     if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
                         return Err(leak("an ID, address or institution value", t, "element"));

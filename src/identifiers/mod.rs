@@ -13,12 +13,13 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 use serde::{Deserialize, Serialize};
 
+use crate::charset::Charset;
 use crate::config::{BirthDateMode, Config};
 use crate::context::{Context, MAX_DEPTH};
 use crate::profile::Action;
 use crate::scan::Header;
 
-pub use search::{find_token, scrub, Folded};
+pub use search::{find_token, is_cjk, scrub, scrub_value, Folded};
 
 /// Attributes whose values identify the patient, the visit or the place (besides names,
 /// dates and UIDs). Institution and device ones only count when their option is off.
@@ -162,7 +163,8 @@ impl Identifiers {
                 id.exempt.insert(t);
             }
         }
-        id.walk(ctx, obj, 0);
+        let cs = Charset::of(obj);
+        id.walk(ctx, &cs, obj, 0);
         for (list, from) in [
             (&mut id.ids, &batch.ids),
             (&mut id.names, &batch.names),
@@ -180,7 +182,7 @@ impl Identifiers {
         // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
         // a leak when it appears there: drop it from the check, not from the data.
         let mut kept = Vec::new();
-        kept_values(ctx, obj, &mut kept, 0);
+        kept_values(ctx, &cs, obj, &mut kept, 0);
         let in_kept = |term: &String| {
             kept.iter()
                 .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
@@ -198,7 +200,7 @@ impl Identifiers {
         id
     }
 
-    fn walk(&mut self, ctx: &Context, obj: &InMemDicomObject, depth: usize) {
+    fn walk(&mut self, ctx: &Context, cs: &Charset, obj: &InMemDicomObject, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -208,7 +210,7 @@ impl Identifiers {
             let t = e.tag();
             if let Value::Sequence(seq) = e.value() {
                 for item in seq.items() {
-                    self.walk(ctx, item, depth + 1);
+                    self.walk(ctx, cs, item, depth + 1);
                 }
                 continue;
             }
@@ -219,15 +221,12 @@ impl Identifiers {
             match e.vr() {
                 VR::PN => {
                     for v in values(e) {
-                        for w in v.split(['^', '=', ' ', ',', '.']) {
-                            let w = w.trim();
-                            if w.chars().count() >= 3 && w.chars().any(|c| c.is_alphabetic()) {
-                                push_unique(&mut self.name_words, w.to_string());
-                            }
+                        let (names, words) = name_terms(&cs.text(VR::PN, &v));
+                        for n in names {
+                            push_unique(&mut self.names, n);
                         }
-                        let full = v.trim_end_matches('^').to_string();
-                        if full.chars().count() >= 4 {
-                            push_unique(&mut self.names, full);
+                        for w in words {
+                            push_unique(&mut self.name_words, w);
                         }
                     }
                 }
@@ -256,6 +255,7 @@ impl Identifiers {
                         || (dev && DEVICE_ATTRIBUTES.contains(&t));
                     if is_id {
                         for v in values(e) {
+                            let v = cs.text(e.vr(), &v);
                             if v.chars().count() >= 3 {
                                 push_unique(&mut self.ids, v);
                             }
@@ -311,9 +311,49 @@ impl Identifiers {
     }
 }
 
+/// The terms of one person name (decoded text): the whole value when 4 characters or more
+/// (`^` separated, as written), and per component group (alphabetic, ideographic, phonetic:
+/// PS3.5 6.2.1) written in a CJK script, family and given name joined without a separator and
+/// with a space (2 characters or more: `홍길동`, `洪吉洞`, `山田 太郎`), as CJK text writes
+/// them; and its words: 3 characters or more with a letter, or 2 or more CJK characters (a
+/// single CJK character is too common to be searched alone).
+pub fn name_terms(value: &str) -> (Vec<String>, Vec<String>) {
+    let (mut names, mut words) = (Vec::new(), Vec::new());
+    for w in value.split(['^', '=', ' ', ',', '.']) {
+        let w = w.trim();
+        let n = w.chars().count();
+        let cjk = w.chars().any(is_cjk);
+        if (n >= 3 && w.chars().any(|c| c.is_alphabetic())) || (cjk && n >= 2) {
+            push_unique(&mut words, w.to_string());
+        }
+    }
+    let full = value.trim_end_matches('^');
+    if full.chars().count() >= 4 {
+        push_unique(&mut names, full.to_string());
+    }
+    for group in value.split('=') {
+        let mut parts = group.split('^').map(str::trim);
+        let (family, given) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let joined = format!("{family}{given}");
+        if joined.chars().any(is_cjk) && joined.chars().count() >= 2 {
+            push_unique(&mut names, joined);
+            if !family.is_empty() && !given.is_empty() {
+                push_unique(&mut names, format!("{family} {given}"));
+            }
+        }
+    }
+    (names, words)
+}
+
 /// Values of short-string attributes that the profile keeps as they are (not listed in
 /// E.1-1, or K), at every depth.
-fn kept_values(ctx: &Context, obj: &InMemDicomObject, out: &mut Vec<String>, depth: usize) {
+fn kept_values(
+    ctx: &Context,
+    cs: &Charset,
+    obj: &InMemDicomObject,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -321,7 +361,7 @@ fn kept_values(ctx: &Context, obj: &InMemDicomObject, out: &mut Vec<String>, dep
         let t = e.tag();
         if let Value::Sequence(seq) = e.value() {
             for item in seq.items() {
-                kept_values(ctx, item, out, depth + 1);
+                kept_values(ctx, cs, item, out, depth + 1);
             }
             continue;
         }
@@ -329,7 +369,7 @@ fn kept_values(ctx: &Context, obj: &InMemDicomObject, out: &mut Vec<String>, dep
             continue;
         }
         match ctx.profile.action(t).1 {
-            None | Some(Action::Keep) => out.extend(values(e)),
+            None | Some(Action::Keep) => out.extend(values(e).iter().map(|v| cs.text(e.vr(), v))),
             _ => {}
         }
     }
@@ -365,16 +405,9 @@ impl BatchIdentifiers {
             let hi = &h.identifiers;
             for n in &hi.names {
                 // As the file's own names are taken ([`Identifiers`]).
-                for w in n.split(['^', '=', ' ', ',', '.']) {
-                    let w = w.trim();
-                    if w.chars().count() >= 3 && w.chars().any(|c| c.is_alphabetic()) {
-                        words.insert(w.to_string());
-                    }
-                }
-                let full = n.trim_end_matches('^');
-                if full.chars().count() >= 4 {
-                    names.insert(full.to_string());
-                }
+                let (full, parts) = name_terms(n);
+                names.extend(full);
+                words.extend(parts);
             }
             let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
             let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
