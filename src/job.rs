@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
 use crate::config::Config;
-use crate::deid::{self, Context, ContextError, Output};
+use crate::context::{Context, ContextError};
+use crate::deid::{self, Output};
 use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};

@@ -10,11 +10,14 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod charset;
 pub mod config;
+pub mod context;
 pub mod dates;
 pub mod deid;
 pub mod error;
 pub mod framing;
+pub mod identifiers;
 pub mod identity;
 pub mod job;
 pub mod normalise;

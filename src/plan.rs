@@ -17,6 +17,8 @@ use crate::identity::mapping::{same_id, Mapping};
 use crate::scan::{Header, ScanRecord};
 use crate::uid::Keyed;
 
+pub use crate::identifiers::BatchIdentifiers;
+
 /// One research subject (patient).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subject {
@@ -79,68 +81,6 @@ pub struct Plan {
     /// text and searched for by every file's self-check, besides the file's own.
     #[serde(default)]
     pub batch: BatchIdentifiers,
-}
-
-/// The identifiers of every scanned header of a job (PHI: in memory and in the plan handed to
-/// workers, never written): person names and their words, patient and visit IDs, issuers,
-/// institutions (unless Retain Institution Identity) and devices (unless Retain Device
-/// Identity). Only terms that cannot be common words: 3 characters or more, and not numbers
-/// of 4 digits or fewer. Sorted, without repeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct BatchIdentifiers {
-    /// Whole person names (as written, `^` separated), 4 characters or more.
-    pub names: Vec<String>,
-    /// Words of person names (3 letters or more, with a letter).
-    pub name_words: Vec<String>,
-    /// IDs, issuers, accession numbers, addresses, institutions, devices.
-    pub ids: Vec<String>,
-}
-
-/// Whether a value is specific enough to be cleaned out of every file of a batch.
-fn batch_term(v: &str) -> bool {
-    let n = v.chars().count();
-    n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
-}
-
-impl BatchIdentifiers {
-    /// Gathers the identifiers of the headers (the same for any order of the headers).
-    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
-        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        for h in headers {
-            let hi = &h.identifiers;
-            for n in &hi.names {
-                // As the file's own names are taken (verify::Identifiers).
-                for w in n.split(['^', '=', ' ', ',', '.']) {
-                    let w = w.trim();
-                    if w.chars().count() >= 3 && w.chars().any(|c| c.is_alphabetic()) {
-                        words.insert(w.to_string());
-                    }
-                }
-                let full = n.trim_end_matches('^');
-                if full.chars().count() >= 4 {
-                    names.insert(full.to_string());
-                }
-            }
-            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
-            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
-            for v in hi
-                .ids
-                .iter()
-                .chain(inst.into_iter().flatten())
-                .chain(dev.into_iter().flatten())
-            {
-                if batch_term(v) {
-                    ids.insert(v.clone());
-                }
-            }
-        }
-        BatchIdentifiers {
-            names: names.into_iter().collect(),
-            name_words: words.into_iter().collect(),
-            ids: ids.into_iter().collect(),
-        }
-    }
 }
 
 impl Plan {

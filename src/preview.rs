@@ -39,7 +39,7 @@ fn keyword(t: dicom_core::Tag) -> String {
 }
 
 fn rows_of(obj: &InMemDicomObject, prefix: &str, out: &mut Vec<Row>, depth: usize) {
-    if depth > crate::deid::MAX_DEPTH {
+    if depth > crate::context::MAX_DEPTH {
         return;
     }
     for e in obj.iter() {

@@ -96,6 +96,7 @@ const MAX_CHARS: usize = 1024;
 fn identifiers_of(obj: &read::Object) -> HeaderIdentifiers {
     use dicom_core::header::Header as _;
     let mut h = HeaderIdentifiers::default();
+    let cs = crate::charset::Charset::of(obj);
     for e in obj.iter() {
         let t = e.tag();
         if t.group() % 2 == 1 || t >= SCAN_UNTIL {
@@ -116,7 +117,8 @@ fn identifiers_of(obj: &read::Object) -> HeaderIdentifiers {
             continue;
         };
         for v in p.to_multi_str().iter().take(MAX_VALUES) {
-            let v: String = v
+            let v: String = cs
+                .text(e.vr(), v)
                 .trim_matches(['\0', ' '])
                 .chars()
                 .take(MAX_CHARS)

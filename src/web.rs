@@ -163,7 +163,7 @@ pub fn preview(bytes: &[u8]) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn pixel_preview(bytes: &[u8], frame: u32, config: JsValue) -> Result<JsValue, JsValue> {
     let config = config_of(config)?;
-    let ctx = crate::deid::Context::new(&config, b"preview").map_err(options_err)?;
+    let ctx = crate::context::Context::new(&config, b"preview").map_err(options_err)?;
     let p = crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules)
         .map_err(|e| fail(e.code(), e))?;
     Ok(object(vec![

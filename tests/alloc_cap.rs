@@ -133,6 +133,7 @@ fn peak_allocation_is_bounded_by_the_input_size() {
     files(&root.join("tests/data"), &mut all);
     files(&root.join("tests/fuzz-regressions"), &mut all);
     files(&root.join("tests/real-archive"), &mut all);
+    files(&root.join("tests/cjk-names"), &mut all);
     let mut inputs: Vec<(String, Vec<u8>)> = all
         .iter()
         .map(|p| (p.display().to_string(), std::fs::read(p).unwrap()))

@@ -271,6 +271,100 @@ fn printable_runs(b: &[u8], min: usize) -> Vec<String> {
     out
 }
 
+/// Han, Hangul, kana and Bopomofo: scripts without spaces between words, where a name is found
+/// inside running text (`홍길동씨`, `患者张三丰再次`).
+fn is_cjk(c: char) -> bool {
+    ('\u{1100}'..='\u{11FF}').contains(&c)
+        || ('\u{3040}'..='\u{31FF}').contains(&c)
+        || ('\u{3400}'..='\u{9FFF}').contains(&c)
+        || ('\u{AC00}'..='\u{D7A3}').contains(&c)
+        || ('\u{F900}'..='\u{FAFF}').contains(&c)
+        || ('\u{FF66}'..='\u{FF9F}').contains(&c)
+        || ('\u{20000}'..='\u{2FFFF}').contains(&c)
+}
+
+/// Whether a Specific Character Set uses ISO 2022 code extensions, which dicom-rs 0.10 does
+/// not read (it decodes by the first value only).
+fn is_iso2022(scs: &[String]) -> bool {
+    scs.len() > 1 || scs.iter().any(|v| v.contains("2022"))
+}
+
+/// The text of one ISO 2022 value from its bytes, decoded here without the engine's code:
+/// runs of 8-bit bytes with the G1 set the character set names (KS X 1001 as CP949, GB 2312
+/// as GBK, JIS X 0201 katakana as Shift-JIS, else Latin-1); runs of 7-bit bytes with the
+/// ISO-2022-JP decoder when JIS X 0208 is named (G1 designations taken out first), else as
+/// ASCII without escape sequences.
+fn decode_iso2022(bytes: &[u8], scs: &[String]) -> String {
+    use encoding::{all, DecoderTrap, Encoding};
+    let has = |ir: &str| scs.iter().any(|v| v.trim() == format!("ISO 2022 IR {ir}"));
+    let g1: &dyn Encoding = if has("149") {
+        all::WINDOWS_949
+    } else if has("58") {
+        all::GBK
+    } else if has("13") {
+        all::WINDOWS_31J
+    } else {
+        all::ISO_8859_1
+    };
+    let jis = has("87") || has("159");
+    let mut out = String::new();
+    for run in bytes.chunk_by(|a, b| (*a >= 0x80) == (*b >= 0x80)) {
+        if run[0] >= 0x80 {
+            out += &g1.decode(run, DecoderTrap::Replace).unwrap_or_default();
+            continue;
+        }
+        let mut seven = run.to_vec();
+        for esc in [&b"\x1b$)C"[..], b"\x1b$)A", b"\x1b)I", b"\x1b-A"] {
+            while let Some(i) = seven.windows(esc.len()).position(|w| w == esc) {
+                seven.drain(i..i + esc.len());
+            }
+        }
+        if jis {
+            out += &all::ISO_2022_JP
+                .decode(&seven, DecoderTrap::Replace)
+                .unwrap_or_default();
+        } else {
+            seven.retain(|b| *b != 0x1b);
+            out += &String::from_utf8_lossy(&seven);
+        }
+    }
+    out
+}
+
+/// The string values of an element: dicom-rs's, or for text in ISO 2022 character sets the
+/// values decoded here from the element's bytes.
+fn decoded(
+    raw: Option<&RawFile>,
+    scs: &[String],
+    path: &str,
+    vr: VR,
+    value: &PrimitiveValue,
+) -> Vec<String> {
+    let text_vr = matches!(
+        vr,
+        VR::SH | VR::LO | VR::ST | VR::LT | VR::UC | VR::UT | VR::PN
+    );
+    match raw
+        .filter(|_| text_vr && is_iso2022(scs))
+        .and_then(|r| r.value(path))
+    {
+        Some(b) => b
+            .split(|c| *c == b'\\')
+            .map(|v| decode_iso2022(v, scs).trim_matches(['\0', ' ']).to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        _ => strings(value),
+    }
+}
+
+/// The values of Specific Character Set of a data set (empty values kept).
+fn charset_of(obj: &InMemDicomObject) -> Vec<String> {
+    obj.get(Tag(0x0008, 0x0005))
+        .and_then(|e| e.to_multi_str().ok())
+        .map(|v| v.iter().map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
 fn has_letter(s: &str) -> bool {
     s.chars().any(|c| c.is_alphabetic())
 }
@@ -353,8 +447,19 @@ impl Collector {
                     self.push(spaced.trim(), Kind::Name, source, tag);
                 }
             }
+            // CJK names are written with family and given name joined (or spaced).
+            let mut comps = group.split('^').map(str::trim);
+            let (family, given) = (comps.next().unwrap_or(""), comps.next().unwrap_or(""));
+            if format!("{family}{given}").chars().any(is_cjk) {
+                for form in [format!("{family}{given}"), format!("{family} {given}")] {
+                    if form.trim().chars().count() >= 2 {
+                        self.push(form.trim(), Kind::Name, source, tag);
+                    }
+                }
+            }
             for word in group.split(['^', ' ', ',', '.', '-', '(', ')']) {
-                if word.chars().count() >= 3 && has_letter(word) {
+                let cjk = word.chars().count() >= 2 && word.chars().all(is_cjk);
+                if cjk || (word.chars().count() >= 3 && has_letter(word)) {
                     self.push(word, Kind::NameWord, source, tag);
                 }
             }
@@ -371,9 +476,8 @@ impl Collector {
         }
     }
 
-    fn element(&mut self, path: &str, tag: Tag, vr: VR, value: &PrimitiveValue) {
+    fn element(&mut self, path: &str, tag: Tag, vr: VR, value: &PrimitiveValue, vals: Vec<String>) {
         let source = child(path, tag);
-        let vals = strings(value);
         if tag.group() % 2 == 1 {
             if (0x0010..=0x00FF).contains(&tag.element()) {
                 return; // private creator
@@ -482,8 +586,12 @@ pub fn identifiers(input: &[u8]) -> Result<Identifiers, String> {
             .trim_matches(['\0', ' ']);
         c.push(sop, Kind::Uid, "meta/(0002,0003)", Tag(0x0002, 0x0003));
     }
+    // Inputs whose bytes cannot be walked here are read through dicom-rs only.
+    let raw = RawFile::new(input).ok();
+    let scs = charset_of(&parsed.dataset);
     visit(&parsed.dataset, &mut |path, tag, vr, v| {
-        c.element(path, tag, vr, v)
+        let vals = decoded(raw.as_ref(), &scs, &child(path, tag), vr, v);
+        c.element(path, tag, vr, v, vals)
     });
     let Collector {
         mut terms,
@@ -552,6 +660,7 @@ impl Identifiers {
         tag: Tag,
         vr: VR,
         value: &PrimitiveValue,
+        vals: Vec<String>,
         out: &mut BTreeSet<Finding>,
     ) {
         let here = child(path, tag);
@@ -562,7 +671,6 @@ impl Identifiers {
                 source: t.source.clone(),
             });
         };
-        let vals = strings(value);
         if !vals.is_empty() || TEXT_VRS.contains(&vr) || vr == VR::UI {
             for v in &vals {
                 for t in &self.short {
@@ -577,6 +685,8 @@ impl Identifiers {
                         (VR::DA | VR::DT, Kind::Date) => {
                             dates_in(v).contains(&t.text) || v == &t.text
                         }
+                        // A CJK term is found anywhere: those scripts have no word boundaries.
+                        _ if t.text.chars().any(is_cjk) => v.contains(&t.text),
                         _ => find_token(v.as_bytes(), t.text.as_bytes(), t.kind).is_some(),
                     };
                     if found {
@@ -601,14 +711,16 @@ impl Identifiers {
         if let Some(meta) = &parsed.meta {
             for e in meta.to_element_iter() {
                 if let Value::Primitive(p) = e.value() {
-                    self.check_element("meta", e.tag(), e.vr(), p, &mut out);
+                    self.check_element("meta", e.tag(), e.vr(), p, strings(p), &mut out);
                 }
             }
         }
-        visit(&parsed.dataset, &mut |path, tag, vr, v| {
-            self.check_element(path, tag, vr, v, &mut out)
-        });
         let raw = RawFile::new(output)?;
+        let scs = charset_of(&parsed.dataset);
+        visit(&parsed.dataset, &mut |path, tag, vr, v| {
+            let vals = decoded(Some(&raw), &scs, &child(path, tag), vr, v);
+            self.check_element(path, tag, vr, v, vals, &mut out)
+        });
         let found_terms: HashSet<(String, Kind)> =
             out.iter().map(|f| (f.source.clone(), f.kind)).collect();
         for t in &self.terms {

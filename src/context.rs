@@ -1,0 +1,139 @@
+//! What every step of a job shares and that is the same for every file: the configuration,
+//! the resolved profile, the keyed functions, the keep-list and forced values, the pixel rules,
+//! and the depth limit of every walk over a data set. The rewrite (`deid`), the identifier
+//! search (`identifiers`) and the self-check (`verify`) all read it; it depends on none of them.
+
+use std::collections::HashSet;
+
+use dicom_core::dictionary::DataDictionary;
+use dicom_core::{Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+
+use crate::config::Config;
+use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
+use crate::profile::{Profile, ProfileError};
+use crate::uid::Keyed;
+
+/// Text written to DeidentificationMethod (first value).
+pub const METHOD_NAME: &str = "dicom-deid 0.1 PS3.15 E.1-1 2026c";
+/// Maximum sequence nesting accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// Everything the rewrite step needs that is the same for every file of a job.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The configuration.
+    pub config: Config,
+    /// Table E.1-1 resolved for the configured options.
+    pub profile: Profile,
+    /// Keyed functions of the project secret.
+    pub keyed: Keyed,
+    pub(crate) keep_list: Option<HashSet<Tag>>,
+    pub(crate) forced: Vec<(Tag, VR, String)>,
+    /// Pixel rules in force: the user's, then (unless switched off) the shipped defaults.
+    pub pixel_rules: RuleSet,
+}
+
+/// Errors in building a [`Context`].
+#[derive(Debug, snafu::Snafu)]
+pub enum ContextError {
+    /// Profile options.
+    #[snafu(display("{source}"))]
+    Profile {
+        /// cause
+        source: ProfileError,
+    },
+    /// The shipped pixel rules do not parse (a build defect).
+    #[snafu(display("{source}"))]
+    PixelRules {
+        /// cause
+        source: RulesError,
+    },
+    /// Keep-list or forced value names an unknown attribute.
+    #[snafu(display(
+        "unknown attribute {name:?} (use a DICOM keyword such as PatientSex, or GGGG,EEEE)"
+    ))]
+    UnknownAttribute {
+        /// the name given
+        name: String,
+    },
+}
+
+/// Resolves a keyword or `GGGG,EEEE` / `(GGGG,EEEE)` to a tag and its dictionary VR.
+pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
+    let n = name.trim().trim_start_matches('(').trim_end_matches(')');
+    if let Some((g, e)) = n.split_once(',') {
+        let g = u16::from_str_radix(g.trim(), 16).ok()?;
+        let e = u16::from_str_radix(e.trim(), 16).ok()?;
+        let tag = Tag(g, e);
+        let vr = StandardDataDictionary
+            .by_tag(tag)
+            .map(|e| e.vr.relaxed())
+            .unwrap_or(VR::LO);
+        return Some((tag, vr));
+    }
+    let entry = StandardDataDictionary.by_name(n)?;
+    Some((entry.tag.inner(), entry.vr.relaxed()))
+}
+
+impl Context {
+    /// Builds the per-job context.
+    pub fn new(config: &Config, secret: &[u8]) -> Result<Context, ContextError> {
+        let profile =
+            Profile::new(&config.profile).map_err(|source| ContextError::Profile { source })?;
+        let keep_list = match &config.keep_list {
+            None => None,
+            Some(list) => {
+                let mut set = HashSet::new();
+                for k in list {
+                    let (tag, _) = resolve_attribute(k)
+                        .ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
+                    set.insert(tag);
+                }
+                Some(set)
+            }
+        };
+        let mut forced = Vec::new();
+        for (k, v) in &config.forced {
+            let (tag, vr) = resolve_attribute(k)
+                .ok_or_else(|| ContextError::UnknownAttribute { name: k.clone() })?;
+            forced.push((tag, vr, v.clone()));
+        }
+        let mut pixel_rules = RuleSet {
+            rules: config.pixel_rules.clone(),
+        };
+        pixel_rules
+            .validate()
+            .map_err(|source| ContextError::PixelRules { source })?;
+        if config.default_pixel_rules {
+            let defaults = RuleSet::parse(DEFAULT_RULES)
+                .map_err(|source| ContextError::PixelRules { source })?;
+            pixel_rules.rules.extend(defaults.rules);
+        }
+        Ok(Context {
+            config: config.clone(),
+            profile,
+            keyed: Keyed::new(secret),
+            keep_list,
+            forced,
+            pixel_rules,
+        })
+    }
+
+    pub(crate) fn shift_dates(&self) -> bool {
+        self.config.profile.retain_long_modified_dates
+    }
+
+    pub(crate) fn full_dates(&self) -> bool {
+        self.config.profile.retain_long_full_dates
+    }
+
+    /// Tags whose values the user forced or explicitly listed (exempt from the self-check).
+    pub fn user_tags(&self) -> HashSet<Tag> {
+        let mut s: HashSet<Tag> = self.forced.iter().map(|f| f.0).collect();
+        if let Some(k) = &self.keep_list {
+            s.extend(k.iter().copied());
+        }
+        s
+    }
+}

@@ -1,0 +1,431 @@
+//! The identifying values of an input file and of its batch, and their search in text: what
+//! the free-text scrubber of the rewrite blanks out and what the self-check looks for. It
+//! depends on the shared context only, not on the rewrite (`deid`) nor on the check (`verify`).
+
+mod search;
+
+use std::collections::{BTreeSet, HashSet};
+
+use dicom_core::header::Header as _;
+use dicom_core::value::Value;
+use dicom_core::{Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
+use serde::{Deserialize, Serialize};
+
+use crate::charset::Charset;
+use crate::config::{BirthDateMode, Config};
+use crate::context::{Context, MAX_DEPTH};
+use crate::profile::Action;
+use crate::scan::Header;
+
+pub use search::{find_token, is_cjk, scrub, scrub_value, Folded};
+
+/// Attributes whose values identify the patient, the visit or the place (besides names,
+/// dates and UIDs). Institution and device ones only count when their option is off.
+#[allow(deprecated)]
+const ID_ATTRIBUTES: [Tag; 14] = [
+    tags::PATIENT_ID,
+    tags::OTHER_PATIENT_I_DS,
+    tags::ACCESSION_NUMBER,
+    tags::ADMISSION_ID,
+    tags::MEDICAL_RECORD_LOCATOR,
+    tags::PATIENT_ADDRESS,
+    tags::PATIENT_TELEPHONE_NUMBERS,
+    tags::REQUESTED_PROCEDURE_ID,
+    tags::PERFORMED_PROCEDURE_STEP_ID,
+    tags::SCHEDULED_PROCEDURE_STEP_ID,
+    tags::FILLER_ORDER_NUMBER_IMAGING_SERVICE_REQUEST,
+    tags::PLACER_ORDER_NUMBER_IMAGING_SERVICE_REQUEST,
+    tags::STUDY_ID,
+    tags::PATIENT_BIRTH_NAME,
+];
+const INSTITUTION_ATTRIBUTES: [Tag; 3] = [
+    tags::INSTITUTION_NAME,
+    tags::INSTITUTION_ADDRESS,
+    tags::INSTITUTIONAL_DEPARTMENT_NAME,
+];
+const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_NAME];
+
+/// Values this tool writes itself (dummies), never treated as identifiers of an input.
+const OWN_VALUES: [&str; 4] = ["DEIDENTIFIED", "19000101", "19000101000000", "000Y"];
+
+/// Attributes where the engine writes its own constant texts: DeidentificationMethod, and the
+/// code items of DeidentificationMethodCodeSequence (CID 7050). A value of these attributes
+/// that is exactly one of [`own_texts`] is the engine's, never an identifier of the input.
+const OWN_TEXT_TAGS: [Tag; 4] = [
+    tags::DEIDENTIFICATION_METHOD,
+    tags::CODE_VALUE,
+    tags::CODING_SCHEME_DESIGNATOR,
+    tags::CODE_MEANING,
+];
+
+/// The constant texts the engine writes into every output: the DeidentificationMethod values
+/// (this tool's name, one per enabled option, the pixel cleaning) and the CID 7050 code items
+/// (values, scheme, meanings) of DeidentificationMethodCodeSequence. A patient named like a
+/// word of these ("Patient", "Basic", "Profile", "Clean"…) is not found in them.
+pub fn own_texts() -> Vec<&'static str> {
+    let mut v = vec![
+        crate::context::METHOD_NAME,
+        "113100",
+        "Basic Application Confidentiality Profile",
+        "113101",
+        "Clean Pixel Data Option",
+        "DCM",
+    ];
+    for o in crate::profile::ProfileOption::ALL {
+        let (code, meaning) = o.cid7050();
+        v.extend([code, meaning]);
+    }
+    v
+}
+
+pub(crate) fn is_own_text(v: &str) -> bool {
+    own_texts().iter().any(|o| {
+        // DeidentificationMethod values are written cut to 64 characters (LO).
+        let cut: String = o.chars().take(64).collect();
+        v == *o || v == cut
+    })
+}
+
+/// The identifying values of one input file.
+#[derive(Debug, Clone, Default)]
+pub struct Identifiers {
+    /// Original UIDs that were replaced.
+    pub uids: HashSet<String>,
+    /// Whole person names (as written, `^` separated), and their words of 3+ letters.
+    pub names: Vec<String>,
+    /// Name words.
+    pub name_words: Vec<String>,
+    /// IDs, accession, addresses, institution and device identifiers.
+    pub ids: Vec<String>,
+    /// Original dates (`YYYYMMDD`).
+    pub dates: Vec<String>,
+    /// Tags exempt from the check (forced or explicitly kept by the user).
+    pub exempt: HashSet<Tag>,
+    /// Terms that came only from other files of the batch ([`BatchIdentifiers`]):
+    /// searched in every element, not in the raw header bytes (where a number of another file
+    /// may stand for something else).
+    pub batch_only: HashSet<String>,
+    /// Values this run writes itself (research ID, PatientName, AccessionNumber), set by
+    /// [`Identifiers::forget`]: an output value equal to one of them is not an identifier.
+    pub own: Vec<String>,
+}
+
+/// The trimmed, non-empty string values of an element.
+pub fn values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
+    match e.value() {
+        Value::Primitive(p) => p
+            .to_multi_str()
+            .iter()
+            .map(|s| s.trim_matches(['\0', ' ']).to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+impl Identifiers {
+    /// Collects the identifiers of an input data set, at every depth.
+    pub fn collect(ctx: &Context, obj: &InMemDicomObject, uids: &HashSet<String>) -> Identifiers {
+        Identifiers::collect_with_batch(ctx, obj, uids, &BatchIdentifiers::default())
+    }
+
+    /// Collects the identifiers of an input data set, at every depth, and adds those of the
+    /// whole batch (other files' names, IDs, institutions…), so that free text is cleaned of
+    /// them too and the self-check looks for them.
+    pub fn collect_with_batch(
+        ctx: &Context,
+        obj: &InMemDicomObject,
+        uids: &HashSet<String>,
+        batch: &BatchIdentifiers,
+    ) -> Identifiers {
+        let mut id = Identifiers {
+            uids: uids.clone(),
+            ..Default::default()
+        };
+        let user = ctx.user_tags();
+        for t in user {
+            if ![
+                tags::PATIENT_ID,
+                tags::PATIENT_NAME,
+                tags::ACCESSION_NUMBER,
+                tags::PATIENT_BIRTH_DATE,
+            ]
+            .contains(&t)
+            {
+                id.exempt.insert(t);
+            }
+        }
+        let cs = Charset::of(obj);
+        id.walk(ctx, &cs, obj, 0);
+        for (list, from) in [
+            (&mut id.ids, &batch.ids),
+            (&mut id.names, &batch.names),
+            (&mut id.name_words, &batch.name_words),
+        ] {
+            let have: HashSet<String> = list.iter().cloned().collect();
+            for t in from {
+                if !have.contains(t) {
+                    list.push(t.clone());
+                    id.batch_only.insert(t.clone());
+                }
+            }
+        }
+        // A value that the profile itself keeps elsewhere in the file (e.g. an institution also
+        // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
+        // a leak when it appears there: drop it from the check, not from the data.
+        let mut kept = Vec::new();
+        kept_values(ctx, &cs, obj, &mut kept, 0);
+        let in_kept = |term: &String| {
+            kept.iter()
+                .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
+        };
+        id.ids.retain(|t| !in_kept(t));
+        id.names.retain(|t| !in_kept(t));
+        id.name_words.retain(|t| !in_kept(t));
+        // Inputs that were de-identified before carry this tool's own dummy values: those are
+        // not identifiers.
+        let ours = |t: &String| OWN_VALUES.iter().any(|o| t.eq_ignore_ascii_case(o));
+        id.ids.retain(|t| !ours(t));
+        id.names.retain(|t| !ours(t));
+        id.name_words.retain(|t| !ours(t));
+        id.dates.retain(|t| !ours(t));
+        id
+    }
+
+    fn walk(&mut self, ctx: &Context, cs: &Charset, obj: &InMemDicomObject, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let inst = !ctx.config.profile.retain_institution_identity;
+        let dev = !ctx.config.profile.retain_device_identity;
+        for e in obj.iter() {
+            let t = e.tag();
+            if let Value::Sequence(seq) = e.value() {
+                for item in seq.items() {
+                    self.walk(ctx, cs, item, depth + 1);
+                }
+                continue;
+            }
+            if self.exempt.contains(&t) {
+                continue;
+            }
+            let action = ctx.profile.action(t).1;
+            match e.vr() {
+                VR::PN => {
+                    for v in values(e) {
+                        let (names, words) = name_terms(&cs.text(VR::PN, &v));
+                        for n in names {
+                            push_unique(&mut self.names, n);
+                        }
+                        for w in words {
+                            push_unique(&mut self.name_words, w);
+                        }
+                    }
+                }
+                VR::DA | VR::DT if action != Some(Action::Keep) && t.group() % 2 == 0 => {
+                    let birth = t == tags::PATIENT_BIRTH_DATE;
+                    if ctx.config.profile.retain_long_full_dates && !birth {
+                        continue;
+                    }
+                    for v in values(e) {
+                        for part in v.split('-') {
+                            if let Some(d) = crate::dates::date_part(part) {
+                                if birth
+                                    && ctx.config.birth_date == BirthDateMode::KeepYear
+                                    && d.ends_with("0101")
+                                {
+                                    continue;
+                                }
+                                push_unique(&mut self.dates, d);
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    let is_id = ID_ATTRIBUTES.contains(&t)
+                        || (inst && INSTITUTION_ATTRIBUTES.contains(&t))
+                        || (dev && DEVICE_ATTRIBUTES.contains(&t));
+                    if is_id {
+                        for v in values(e) {
+                            let v = cs.text(e.vr(), &v);
+                            if v.chars().count() >= 3 {
+                                push_unique(&mut self.ids, v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets values that this run itself writes (the research ID, the new PatientName and
+    /// AccessionNumber): on inputs that were de-identified before, the old research ID is the
+    /// input's PatientID and may be handed out again.
+    pub fn forget(&mut self, own: &[&str]) {
+        let mine = |t: &String| own.iter().any(|o| t.eq_ignore_ascii_case(o));
+        self.ids.retain(|t| !mine(t));
+        self.names.retain(|t| !mine(t));
+        self.name_words.retain(|t| !mine(t));
+        for o in own {
+            let o = o.trim();
+            if !o.is_empty() {
+                push_unique(&mut self.own, o.to_string());
+            }
+        }
+    }
+
+    /// Whether an output value is one the engine wrote itself: a constant text in its place
+    /// ([`own_texts`] in DeidentificationMethod or a code item), or exactly a research identity
+    /// value of this run. Only whole values count: an identifier anywhere else, or next to
+    /// these words in the same value, is still found.
+    pub fn is_own(&self, tag: Tag, v: &str) -> bool {
+        (OWN_TEXT_TAGS.contains(&tag) && is_own_text(v))
+            || self.own.iter().any(|o| v.eq_ignore_ascii_case(o))
+    }
+
+    /// Terms blanked out of cleaned free text: IDs, whole names, name words, dates.
+    pub fn scrub_terms(&self) -> Vec<String> {
+        let mut t: Vec<String> = Vec::new();
+        t.extend(self.ids.iter().cloned());
+        t.extend(
+            self.names
+                .iter()
+                .map(|n| n.replace('^', " ").trim().to_string()),
+        );
+        t.extend(self.names.iter().cloned());
+        t.extend(self.name_words.iter().cloned());
+        t.extend(self.dates.iter().cloned());
+        t.retain(|s| !s.is_empty());
+        // Longest first, so that a whole name goes before its words.
+        t.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        t.dedup();
+        t
+    }
+}
+
+/// The terms of one person name (decoded text): the whole value when 4 characters or more
+/// (`^` separated, as written), and per component group (alphabetic, ideographic, phonetic:
+/// PS3.5 6.2.1) written in a CJK script, family and given name joined without a separator and
+/// with a space (2 characters or more: `홍길동`, `洪吉洞`, `山田 太郎`), as CJK text writes
+/// them; and its words: 3 characters or more with a letter, or 2 or more CJK characters (a
+/// single CJK character is too common to be searched alone).
+pub fn name_terms(value: &str) -> (Vec<String>, Vec<String>) {
+    let (mut names, mut words) = (Vec::new(), Vec::new());
+    for w in value.split(['^', '=', ' ', ',', '.']) {
+        let w = w.trim();
+        let n = w.chars().count();
+        let cjk = w.chars().any(is_cjk);
+        if (n >= 3 && w.chars().any(|c| c.is_alphabetic())) || (cjk && n >= 2) {
+            push_unique(&mut words, w.to_string());
+        }
+    }
+    let full = value.trim_end_matches('^');
+    if full.chars().count() >= 4 {
+        push_unique(&mut names, full.to_string());
+    }
+    for group in value.split('=') {
+        let mut parts = group.split('^').map(str::trim);
+        let (family, given) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let joined = format!("{family}{given}");
+        if joined.chars().any(is_cjk) && joined.chars().count() >= 2 {
+            push_unique(&mut names, joined);
+            if !family.is_empty() && !given.is_empty() {
+                push_unique(&mut names, format!("{family} {given}"));
+            }
+        }
+    }
+    (names, words)
+}
+
+/// Values of short-string attributes that the profile keeps as they are (not listed in
+/// E.1-1, or K), at every depth.
+fn kept_values(
+    ctx: &Context,
+    cs: &Charset,
+    obj: &InMemDicomObject,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for e in obj.iter() {
+        let t = e.tag();
+        if let Value::Sequence(seq) = e.value() {
+            for item in seq.items() {
+                kept_values(ctx, cs, item, out, depth + 1);
+            }
+            continue;
+        }
+        if t.group() % 2 == 1 || !matches!(e.vr(), VR::CS | VR::LO | VR::SH) {
+            continue;
+        }
+        match ctx.profile.action(t).1 {
+            None | Some(Action::Keep) => out.extend(values(e).iter().map(|v| cs.text(e.vr(), v))),
+            _ => {}
+        }
+    }
+}
+
+/// The identifiers of every scanned header of a job (PHI: in memory and in the plan handed to
+/// workers, never written): person names and their words, patient and visit IDs, issuers,
+/// institutions (unless Retain Institution Identity) and devices (unless Retain Device
+/// Identity). Only terms that cannot be common words: 3 characters or more, and not numbers
+/// of 4 digits or fewer. Sorted, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchIdentifiers {
+    /// Whole person names (as written, `^` separated), 4 characters or more.
+    pub names: Vec<String>,
+    /// Words of person names (3 letters or more, with a letter).
+    pub name_words: Vec<String>,
+    /// IDs, issuers, accession numbers, addresses, institutions, devices.
+    pub ids: Vec<String>,
+}
+
+/// Whether a value is specific enough to be cleaned out of every file of a batch.
+fn batch_term(v: &str) -> bool {
+    let n = v.chars().count();
+    n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
+}
+
+impl BatchIdentifiers {
+    /// Gathers the identifiers of the headers (the same for any order of the headers).
+    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
+        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for h in headers {
+            let hi = &h.identifiers;
+            for n in &hi.names {
+                // As the file's own names are taken ([`Identifiers`]).
+                let (full, parts) = name_terms(n);
+                names.extend(full);
+                words.extend(parts);
+            }
+            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
+            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
+            for v in hi
+                .ids
+                .iter()
+                .chain(inst.into_iter().flatten())
+                .chain(dev.into_iter().flatten())
+            {
+                if batch_term(v) {
+                    ids.insert(v.clone());
+                }
+            }
+        }
+        BatchIdentifiers {
+            names: names.into_iter().collect(),
+            name_words: words.into_iter().collect(),
+            ids: ids.into_iter().collect(),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The search of identifying terms in text: whole tokens, ASCII case-insensitive, one
+//! folded copy per text and a SIMD `memmem` per term; and the scrubber that blanks them.
+//! Terms of CJK scripts are found inside words (those scripts have no spaces between words).
+
+use dicom_core::VR;
+
+use crate::charset::Charset;
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// Whether a character is of a script written without spaces between words: Han, Hangul,
+/// kana (full and half width), Bopomofo. A term of these characters is found anywhere in a
+/// text; a word of other scripts ends at such a character.
+pub fn is_cjk(c: char) -> bool {
+    matches!(u32::from(c),
+        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F | 0x31A0..=0x31FF
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF
+        | 0xF900..=0xFAFF | 0xFF66..=0xFF9F | 0x20000..=0x3134F)
+}
+
+/// The UTF-8 character that starts at `i`, if any.
+fn char_at(text: &[u8], i: usize) -> Option<char> {
+    let end = text.len().min(i + 4);
+    (i + 1..=end).find_map(|j| std::str::from_utf8(text.get(i..j)?).ok()?.chars().next())
+}
+
+/// The UTF-8 character that ends just before `i`, if any.
+fn char_before(text: &[u8], i: usize) -> Option<char> {
+    (i.saturating_sub(4)..i)
+        .rev()
+        .find_map(|j| std::str::from_utf8(text.get(j..i)?).ok()?.chars().next())
+}
+
+/// Whether a token may begin or end next to this character of the text (or term): an ASCII
+/// byte that is not a letter or digit, a CJK character, a non-ASCII character that is not
+/// a letter or digit. Other non-ASCII bytes (a letter, or not UTF-8) continue a word.
+fn is_edge(b: u8, c: Option<char>) -> bool {
+    if b < 0x80 {
+        return !is_word_byte(b);
+    }
+    c.is_some_and(|c| is_cjk(c) || !c.is_alphanumeric())
+}
+
+/// Positions of `term` in `text` as a whole token (ASCII case-insensitive, bounded by
+/// non-alphanumeric characters or the ends).
+pub fn find_token(text: &[u8], term: &[u8]) -> Option<usize> {
+    find_token_from(text, term, 0)
+}
+
+fn find_token_from(text: &[u8], term: &[u8], from: usize) -> Option<usize> {
+    let (&first, &last) = (term.first()?, term.last()?);
+    if term.len() > text.len() || from > text.len() - term.len() {
+        return None;
+    }
+    // Candidates are the positions of the first byte in either case (memchr, SIMD).
+    let end = text.len() - term.len() + 1;
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &text[from..end],
+    )
+    .map(|i| i + from)
+    .find(|&i| is_token_at(text, term, i, first, last))
+}
+
+/// Whether `term` is at `i` in `text` as a whole token (ASCII case-insensitive). A term that
+/// begins (ends) with a CJK character needs no boundary on that side: those scripts put no
+/// spaces between words.
+fn is_token_at(text: &[u8], term: &[u8], i: usize, first: u8, last: u8) -> bool {
+    let j = i + term.len();
+    text[i..j].eq_ignore_ascii_case(term)
+        && (i == 0
+            || is_edge(first, char_at(term, 0))
+            || is_edge(text[i - 1], char_before(text, i)))
+        && (j == text.len()
+            || is_edge(last, char_before(term, term.len()))
+            || is_edge(text[j], char_at(text, j)))
+}
+
+/// A text searched for many terms: folded to ASCII lower case once, then each term is found by
+/// `memmem` (SIMD) and checked for token boundaries. Same answers as [`find_token`].
+pub struct Folded(Vec<u8>);
+
+impl Folded {
+    /// The text, folded to ASCII lower case.
+    pub fn new(text: &[u8]) -> Folded {
+        Folded(text.to_ascii_lowercase())
+    }
+
+    /// Blanks (with spaces) every whole-token occurrence of each text.
+    pub fn mask<'t>(&mut self, texts: impl Iterator<Item = &'t str>) {
+        for t in texts {
+            let lower = t.as_bytes().to_ascii_lowercase();
+            let (Some(&first), Some(&last)) = (lower.first(), lower.last()) else {
+                continue;
+            };
+            let hits: Vec<usize> = memchr::memmem::find_iter(&self.0, &lower)
+                .filter(|&i| is_token_at(&self.0, &lower, i, first, last))
+                .collect();
+            for i in hits {
+                self.0[i..i + lower.len()].fill(b' ');
+            }
+        }
+    }
+
+    /// Whether `term` occurs in the text as a whole token.
+    pub fn has_token(&self, term: &[u8]) -> bool {
+        let (Some(&first), Some(&last)) = (term.first(), term.last()) else {
+            return false;
+        };
+        let lower = term.to_ascii_lowercase();
+        memchr::memmem::find_iter(&self.0, &lower)
+            .any(|i| is_token_at(&self.0, &lower, i, first, last))
+    }
+}
+
+/// Blanks every whole-token occurrence of each term in a UTF-8 text with `X`s, one per
+/// character.
+pub fn scrub(text: &str, terms: &[String]) -> String {
+    scrub_value(&Charset::default(), VR::LT, text, terms)
+}
+
+/// Blanks every whole-token occurrence of each term in one value (as dicom-rs holds it), in
+/// its decoded text ([`Charset`]), with one `X` per character, written in the value's own
+/// character set. A value without any returns unchanged (kept text keeps its bytes).
+pub fn scrub_value(cs: &Charset, vr: VR, value: &str, terms: &[String]) -> String {
+    let decoded = cs.decode(vr, value);
+    let text = decoded.text.as_bytes();
+    let mut marked = vec![false; text.len()];
+    for term in terms {
+        let tb = term.as_bytes();
+        let mut from = 0;
+        while let Some(i) = find_token_from(text, tb, from) {
+            marked[i..i + tb.len()].fill(true);
+            from = i + tb.len();
+        }
+    }
+    if !marked.contains(&true) {
+        return value.to_string();
+    }
+    let blank: Vec<bool> = decoded
+        .text
+        .char_indices()
+        .map(|(i, _)| marked[i])
+        .collect();
+    cs.blank(&decoded, &blank)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens() {
+        assert_eq!(find_token(b"CT HEAD SMITH", b"smith"), Some(8));
+        assert_eq!(find_token(b"SMITHSON", b"smith"), None);
+        assert_eq!(find_token(b"ID 12345-A", b"12345"), Some(3));
+        assert_eq!(find_token(b"123456", b"12345"), None);
+        assert_eq!(
+            scrub("Dr Smith reviewed", &["Smith".into()]),
+            "Dr XXXXX reviewed"
+        );
+    }
+
+    #[test]
+    fn cjk_terms_are_found_inside_words() {
+        let find = |t: &str, w: &str| find_token(t.as_bytes(), w.as_bytes());
+        assert!(find("흉부 CT 조영 홍길동 추적", "홍길동").is_some());
+        assert!(find("보호자 연락 홍길동씨", "홍길동").is_some());
+        assert!(find("患者张三丰再次扫描", "张三丰").is_some());
+        assert!(find("家族連絡 ヤマダタロウ", "ヤマダタロウ").is_some());
+        // Latin words keep their boundaries, and end at a CJK character.
+        assert_eq!(find("ANNUAL REVIEW", "ANN"), None);
+        assert!(find("Hong씨 Gildong", "hong").is_some());
+        assert_eq!(find("Müller", "Mül"), None);
+        assert_eq!(
+            scrub("환자 홍길동 재촬영", &["홍길동".into()]),
+            "환자 XXX 재촬영"
+        );
+        assert_eq!(
+            scrub("胸部CT 山田太郎様", &["山田太郎".into(), "山田".into()]),
+            "胸部CT XXXX様"
+        );
+    }
+
+    /// The plain definition: every position, case-insensitive, token boundaries.
+    fn reference(text: &[u8], term: &[u8], from: usize) -> Option<usize> {
+        if term.is_empty() {
+            return None;
+        }
+        (from..(text.len() + 1).saturating_sub(term.len())).find(|&i| {
+            let j = i + term.len();
+            text[i..j].eq_ignore_ascii_case(term)
+                && (i == 0 || !is_word_byte(text[i - 1]) || !is_word_byte(term[0]))
+                && (j == text.len()
+                    || !is_word_byte(text[j])
+                    || !is_word_byte(term[term.len() - 1]))
+        })
+    }
+
+    #[test]
+    fn fast_searches_agree_with_the_definition() {
+        // A small alphabet (letters in both cases, digits, separators, a non-ASCII byte) makes
+        // matches, near misses and boundary cases frequent.
+        let alphabet = b"aAbB1 ^.-\xe9";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let text: Vec<u8> = (0..next(40))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let term: Vec<u8> = (0..next(4))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let from = next(8);
+            let want = reference(&text, &term, from);
+            assert_eq!(
+                find_token_from(&text, &term, from),
+                want,
+                "{text:?} {term:?} {from}"
+            );
+            let any = reference(&text, &term, 0).is_some();
+            assert_eq!(
+                Folded::new(&text).has_token(&term),
+                any,
+                "{text:?} {term:?}"
+            );
+            found += usize::from(any);
+        }
+        assert!(
+            found > 2_000,
+            "only {found} matches: the test exercises too little"
+        );
+    }
+}
