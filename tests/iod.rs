@@ -39,6 +39,20 @@ fn dciodvfy_present() -> bool {
     ok
 }
 
+#[test]
+fn normalise_takes_values_out_and_keeps_the_rest() {
+    assert_eq!(
+        normalise("Error - Value invalid for this VR - (0x0008,0x0020) DA Study Date  DA [1] = <1999.05.24> - Character invalid"),
+        "Error - Value invalid for this VR - (0x0008,0x0020) DA Study Date  DA [1] = <> - Character invalid"
+    );
+    assert_eq!(
+        normalise("Error - x but have IMAGE ReferencedSOPInstanceUID 0"),
+        normalise("Error - x but have IMAGE ReferencedSOPInstanceUID 2.25.1234567")
+    );
+    let items = "Error - Bad Sequence number of Items 0 (1-n Required by Module definition)";
+    assert_eq!(normalise(items), items);
+}
+
 /// One dciodvfy error line with the values it quotes taken out.
 fn normalise(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -54,11 +68,16 @@ fn normalise(line: &str) -> String {
         };
     }
     out.push_str(rest);
-    // UIDs quoted bare or in angle brackets (e.g. "same value as StudyInstanceUID <2.25.…>").
+    // UIDs quoted bare or in angle brackets (e.g. "same value as StudyInstanceUID <2.25.…>",
+    // "ReferencedSOPInstanceUID 0"); short numbers elsewhere ("number of Items 0") stay.
+    let mut prev_uid_name = false;
     out.split(' ')
         .map(|w| {
             let core = w.trim_matches(['<', '>']);
-            if core.len() >= 5 && core.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            let numeric = !core.is_empty() && core.chars().all(|c| c.is_ascii_digit() || c == '.');
+            let uid = numeric && (core.len() >= 5 || prev_uid_name);
+            prev_uid_name = w.ends_with("UID");
+            if uid {
                 "<uid>"
             } else {
                 w
