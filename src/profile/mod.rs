@@ -1,11 +1,16 @@
 //! PS3.15 Annex E: the Attribute Confidentiality Profile (Table E.1-1, 2026c) and its options,
 //! turned into one [`Action`] per attribute.
 //!
-//! Compound codes are resolved conservatively, so that nothing identifying survives and the
-//! attribute stays present where an IOD may require it (we do not carry IOD module tables):
-//! `X/Z` → Z, `X/D`, `Z/D`, `X/Z/D` → D, `X/Z/U*` → U (keep the sequence, replace the UIDs inside).
-//! When several enabled options name the same attribute, C (clean) wins over K (keep).
+//! Compound codes are resolved by the attribute's Type in the IOD of the file's SOP class
+//! ([`iod`], [`Code::for_placement`]): Type 3 → X, Type 2 (and 2C, the attribute being present)
+//! → Z, Type 1 (and 1C) → D. Where the Type is not known (a SOP class the table does not hold, a
+//! path inside a sequence it does not list) they are resolved conservatively, so that nothing
+//! identifying survives and the attribute stays present where an IOD may require it
+//! ([`Code::resolve`]): `X/Z` → Z, `X/D`, `Z/D`, `X/Z/D` → D, `X/Z/U*` → U (keep the sequence,
+//! replace the UIDs inside). When several enabled options name the same attribute, C (clean) wins
+//! over K (keep).
 
+pub mod iod;
 pub mod table;
 
 use std::collections::HashMap;
@@ -13,6 +18,7 @@ use std::collections::HashMap;
 use dicom_core::Tag;
 use serde::{Deserialize, Serialize};
 
+pub use iod::{IodType, IodTypes, Placement};
 pub use table::{ProfileRow, PROFILE_ROWS, SAFE_PRIVATE_ROWS};
 
 /// An action code of Table E.1-1a.
@@ -70,6 +76,32 @@ impl Code {
             Code::K => Action::Keep,
             Code::C => Action::Clean,
             Code::U | Code::XZU => Action::ReplaceUid,
+        }
+    }
+
+    /// Whether this is a compound code (a choice by the attribute's Type).
+    pub fn is_compound(self) -> bool {
+        matches!(self, Code::XZ | Code::XD | Code::XZD | Code::ZD | Code::XZU)
+    }
+
+    /// The action for an attribute placed so in its file's IOD: Type 3 (or not part of the
+    /// IOD) → removed; Type 2/2C → empty (X/D, which has no Z: a dummy); Type 1/1C → a dummy
+    /// (X/Z/U*: the sequence kept with its UIDs replaced). Conditional Types count as required:
+    /// the attribute is present, so its condition is taken to hold. Unknown placement, and
+    /// codes that are not compound: [`Code::resolve`].
+    pub fn for_placement(self, placement: Placement) -> Action {
+        let ty = match placement {
+            _ if !self.is_compound() => return self.resolve(),
+            Placement::Unknown => return self.resolve(),
+            Placement::NotInIod => IodType::T3,
+            Placement::Typed(t) => t,
+        };
+        match (ty, self) {
+            (IodType::T3, _) => Action::Remove,
+            (IodType::T2 | IodType::T2C, Code::XD) => Action::Dummy,
+            (IodType::T2 | IodType::T2C, _) => Action::Empty,
+            (IodType::T1 | IodType::T1C, Code::XZU) => Action::ReplaceUid,
+            (IodType::T1 | IodType::T1C, _) => Action::Dummy,
         }
     }
 }
@@ -256,6 +288,8 @@ pub struct Profile {
     overlay_comments: (usize, Action),
     private: (usize, Action),
     safe_private: HashMap<(String, u16, u8), ()>,
+    /// Tags whose code under these options is compound (resolved per file by IOD Type).
+    compound: HashMap<u32, Code>,
 }
 
 /// Errors in the profile options.
@@ -294,8 +328,10 @@ impl Profile {
         let mut overlay_data = (0, Action::Remove);
         let mut overlay_comments = (0, Action::Remove);
         let mut private = (0, Action::Remove);
+        let mut compound = HashMap::new();
         for (i, row) in PROFILE_ROWS.iter().enumerate() {
-            let action = Self::row_action(row, options)?;
+            let code = Self::row_code(row, options)?;
+            let action = code.resolve();
             match row.tag {
                 "50xx,xxxx" => curve = (i, action),
                 "60xx,3000" => overlay_data = (i, action),
@@ -307,6 +343,9 @@ impl Profile {
                         tag: t.to_string(),
                     })?;
                     by_tag.insert(tag, (i, action));
+                    if code.is_compound() {
+                        compound.insert(tag, code);
+                    }
                 }
             }
         }
@@ -328,35 +367,47 @@ impl Profile {
             overlay_comments,
             private,
             safe_private,
+            compound,
         })
     }
 
     /// The action of one row under `options`: the Basic Profile code, overridden by the enabled
     /// options' codes (C wins over K when several apply).
+    /// Compound codes resolved conservatively ([`Code::resolve`]).
     pub fn row_action(row: &ProfileRow, options: &ProfileOptions) -> Result<Action, ProfileError> {
+        Ok(Self::row_code(row, options)?.resolve())
+    }
+
+    /// The code of one row under `options`: the Basic Profile code, overridden by the enabled
+    /// options' codes (C wins over K when several apply).
+    pub fn row_code(row: &ProfileRow, options: &ProfileOptions) -> Result<Code, ProfileError> {
         let bad = |code: &str| ProfileError::BadCode {
             code: code.to_string(),
             tag: row.tag.to_string(),
         };
-        let mut action = Code::parse(row.basic)
-            .ok_or_else(|| bad(row.basic))?
-            .resolve();
-        let mut overridden: Option<Action> = None;
+        let mut code = Code::parse(row.basic).ok_or_else(|| bad(row.basic))?;
+        let mut overridden: Option<Code> = None;
         for opt in ProfileOption::ALL {
             let cell = row.options[opt.column()];
             if cell.is_empty() || !options.has(opt) {
                 continue;
             }
-            let a = Code::parse(cell).ok_or_else(|| bad(cell))?.resolve();
-            overridden = Some(match (overridden, a) {
-                (Some(Action::Clean), _) | (_, Action::Clean) => Action::Clean,
-                (_, a) => a,
+            let c = Code::parse(cell).ok_or_else(|| bad(cell))?;
+            overridden = Some(match (overridden, c) {
+                (Some(Code::C), _) | (_, Code::C) => Code::C,
+                (_, c) => c,
             });
         }
-        if let Some(a) = overridden {
-            action = a;
+        if let Some(c) = overridden {
+            code = c;
         }
-        Ok(action)
+        Ok(code)
+    }
+
+    /// The compound code of a public tag under these options, if its row has one.
+    pub fn compound(&self, tag: Tag) -> Option<Code> {
+        let key = ((tag.group() as u32) << 16) | tag.element() as u32;
+        self.compound.get(&key).copied()
     }
 
     /// The options this profile was built with.
