@@ -9,6 +9,8 @@ command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v dcmdump >/dev/null || need_apt+=(dcmtk)
 # tesseract: the independent OCR oracle of the burned-in text tests (tests/support/ocr.py).
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
+# GNU parallel: runs the shards of tests/shards.rs side by side.
+parallel --version 2>/dev/null | grep -q "GNU parallel" || need_apt+=(parallel)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
