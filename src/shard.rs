@@ -9,7 +9,7 @@ use snafu::{ensure, ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::plan::Plan;
-use crate::report::{LogRow, Summary};
+use crate::report::{LogRow, Summary, LOG_COLUMNS};
 use crate::scan::ScanRecord;
 use crate::uid::Keyed;
 
@@ -343,18 +343,7 @@ pub fn merge_reports(keys: &[&str], logs: &[&str]) -> Result<Merged, ShardError>
     krows.sort_by(|a, b| (a.get(rid), a.get(acc)).cmp(&(b.get(rid), b.get(acc))));
     let (lh, lrows) = read_records(logs, "a part's log")?;
     let col = |c| column(&lh, "a part's log", c);
-    let idx: Vec<usize> = [
-        "source_path",
-        "outcome",
-        "output_path",
-        "reason_code",
-        "reason",
-        "bytes_in",
-        "bytes_out",
-    ]
-    .into_iter()
-    .map(col)
-    .collect::<Result<_, _>>()?;
+    let idx: Vec<usize> = LOG_COLUMNS.into_iter().map(col).collect::<Result<_, _>>()?;
     let mut by_source: BTreeMap<String, csv::StringRecord> = BTreeMap::new();
     for r in lrows {
         by_source.insert(r.get(idx[0]).unwrap_or("").to_string(), r);
@@ -394,4 +383,78 @@ pub fn merge_manifests(manifests: &[&str]) -> Result<String, ShardError> {
     let path = column(&h, what, "path")?;
     rows.sort_by(|a, b| a.get(path).cmp(&b.get(path)));
     Ok(write_records(&h, &rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{FilePlan, Subject};
+
+    #[test]
+    fn shard_k_of_n_is_parsed_and_checked() {
+        assert_eq!(Shard::parse("2/3").ok(), Some(Shard { index: 2, count: 3 }));
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A plan of patients with the given numbers of files.
+    fn plan_of(files_per_patient: &[usize]) -> Plan {
+        let mut plan = Plan::default();
+        for (s, n) in files_per_patient.iter().enumerate() {
+            plan.subjects.push(Subject {
+                research_id: format!("S{s}"),
+                mrn: None,
+                shift_days: 0,
+                surgery_date: None,
+                anchor_date: None,
+                notes: None,
+            });
+            for f in 0..*n {
+                let fp = FilePlan {
+                    subject: s,
+                    study: 0,
+                    out_path: format!("S{s}/{f}.dcm"),
+                    duplicate_of: None,
+                };
+                plan.files.insert(format!("in/{s}/{f}"), Ok(fp));
+            }
+        }
+        plan
+    }
+
+    #[test]
+    fn patients_stay_together_and_shards_get_about_as_many_files() {
+        let plan = plan_of(&[10, 1, 1, 1, 4, 4, 2, 7]);
+        let a = Assignment::new(&plan, 3);
+        let mut load = [0usize; 3];
+        for (path, fp) in &plan.files {
+            let k = a.shard_of(&plan, path) as usize;
+            load[k] += 1;
+            let first = format!("in/{}/0", fp.as_ref().map(|f| f.subject).unwrap_or(0));
+            assert_eq!(a.shard_of(&plan, &first) as usize, k, "{path}");
+        }
+        // 30 files: the largest patient alone, the others spread (10, 10, 10).
+        assert_eq!(load, [10, 10, 10]);
+        // An unknown path goes to one shard, always the same.
+        let k = a.shard_of(&plan, "late/file.dcm");
+        assert!(k < 3);
+        assert_eq!(
+            Assignment::new(&plan, 3).shard_of(&plan, "late/file.dcm"),
+            k
+        );
+    }
+
+    #[test]
+    fn options_that_differ_are_named() {
+        let a = Config::default();
+        let mut b = a.clone();
+        b.verify = !b.verify;
+        b.profile.retain_device_identity = !b.profile.retain_device_identity;
+        assert_eq!(
+            differing_fields(&a, &b),
+            ["profile.retain_device_identity", "verify"]
+        );
+        assert!(differing_fields(&a, &a.clone()).is_empty());
+    }
 }
