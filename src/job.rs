@@ -313,6 +313,17 @@ impl Job {
         })
     }
 
+    /// Takes a plan made elsewhere (one shard of a plan made once for the whole batch,
+    /// [`crate::shard`]) instead of planning the scans; scans recorded before only give the sizes
+    /// of files the plan does not write.
+    pub fn adopt_plan(&mut self, plan: Plan) -> Engine {
+        self.plan = Some(plan.clone());
+        Engine {
+            ctx: self.ctx.clone(),
+            plan,
+        }
+    }
+
     /// The plan, once made.
     pub fn current_plan(&self) -> Option<&Plan> {
         self.plan.as_ref()

@@ -28,6 +28,7 @@ pub mod profile;
 pub mod read;
 pub mod report;
 pub mod scan;
+pub mod shard;
 pub mod structure;
 pub mod uid;
 pub mod verify;

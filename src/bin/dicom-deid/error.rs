@@ -1,0 +1,101 @@
+//! Why the command-line program stops (before or while writing its outputs).
+
+use std::path::PathBuf;
+
+use dicom_deid::archive::output::SinkError;
+use dicom_deid::config::ConfigError;
+use dicom_deid::job::JobError;
+use dicom_deid::pixels::rules::RulesError;
+use dicom_deid::shard::ShardError;
+use snafu::Snafu;
+
+/// An error of the command-line program, shown as `dicom-deid: <message>` (exit status 1).
+#[derive(Debug, Snafu)]
+#[snafu(visibility(pub(crate)))]
+pub enum CliError {
+    /// A file given on the command line cannot be read.
+    #[snafu(display("cannot read {what} {}: {source}", path.display()))]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid.
+    #[snafu(display("{}: {source}", path.display()))]
+    ConfigFile { path: PathBuf, source: ConfigError },
+    /// `--preset` names no preset.
+    #[snafu(display("{source}"))]
+    Preset { source: ConfigError },
+    /// A pixel rules file is not valid.
+    #[snafu(display("{}: {source}", path.display()))]
+    PixelRules { path: PathBuf, source: RulesError },
+    /// The secret file is empty.
+    #[snafu(display("secret file {} is empty", path.display()))]
+    EmptySecret { path: PathBuf },
+    /// No random secret can be drawn.
+    #[snafu(display("cannot generate a secret: {detail}"))]
+    Random { detail: String },
+    /// The new secret file cannot be created.
+    #[snafu(display("cannot create secret file {}: {source}", path.display()))]
+    CreateSecret {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The secret file cannot be read.
+    #[snafu(display("cannot read secret file {}: {source}", path.display()))]
+    ReadSecret {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The job cannot start or cannot be planned.
+    #[snafu(display("{source}"))]
+    Job { source: JobError },
+    /// `--out`, `--key` and `--log` name the same file.
+    #[snafu(display("--out, --key and --log must be different files"))]
+    SameOutputs,
+    /// An input does not exist.
+    #[snafu(display("input {} does not exist", path.display()))]
+    MissingInput { path: PathBuf },
+    /// An output file cannot be created.
+    #[snafu(display("cannot create {}: {source}", path.display()))]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An output file cannot be written.
+    #[snafu(display("cannot write {}: {source}", path.display()))]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The output zip cannot be written.
+    #[snafu(display("{source}"))]
+    Sink { source: SinkError },
+    /// A plan, a shard or the parts of a merge cannot be used.
+    #[snafu(display("{source}"))]
+    Shard { source: ShardError },
+    /// A merge input is neither a part's zip, key nor log.
+    #[snafu(display(
+        "{} is not a part of a sharded run (a .zip, or a key or log CSV written by a shard)",
+        path.display()
+    ))]
+    NotAPart { path: PathBuf },
+    /// A merge lacks some part's key or log.
+    #[snafu(display(
+        "--merge needs every part's zip, key and log (given: {zips} zips, {keys} keys, {logs} logs)"
+    ))]
+    PartsMissing {
+        zips: usize,
+        keys: usize,
+        logs: usize,
+    },
+    /// A part's zip cannot be read.
+    #[snafu(display("part {}: {detail}", path.display()))]
+    PartZip { path: PathBuf, detail: String },
+    /// A file the parts' logs list as written is in no part's zip.
+    #[snafu(display("{name} is written according to the logs but is in no part's zip"))]
+    MissingEntry { name: String },
+    /// A part's zip holds an entry its log does not list.
+    #[snafu(display("part {}: entry {name} is not listed as written in any part's log", path.display()))]
+    UnexpectedEntry { path: PathBuf, name: String },
+}

@@ -1,0 +1,49 @@
+//! The project secret file: read, or created with a random secret on first use.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use snafu::{ensure, ResultExt};
+
+use crate::error::{CliError, CreateSecretSnafu, EmptySecretSnafu, ReadSecretSnafu};
+
+/// The secret in `path` (trimmed); a new random one, written there, if the file is missing and
+/// `create` is set.
+pub fn load_secret(path: &Path, create: bool) -> Result<Vec<u8>, CliError> {
+    match fs::read_to_string(path) {
+        Ok(s) => {
+            let s = s.trim().to_string();
+            ensure!(!s.is_empty(), EmptySecretSnafu { path });
+            Ok(s.into_bytes())
+        }
+        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
+            let mut b = [0u8; 32];
+            getrandom::fill(&mut b).map_err(|e| CliError::Random {
+                detail: e.to_string(),
+            })?;
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            create_secret_file(path, format!("{hex}\n").as_bytes())
+                .context(CreateSecretSnafu { path })?;
+            eprintln!("created a new project secret in {} (keep it: the same secret gives the same IDs and UIDs)", path.display());
+            Ok(hex.into_bytes())
+        }
+        Err(e) => Err(e).context(ReadSecretSnafu { path }),
+    }
+}
+
+/// Creates the secret file readable by its owner only from the start (mode 0600 on unix, set
+/// when the file is created, never a chmod after the secret is written), and never over an
+/// existing file.
+fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
