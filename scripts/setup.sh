@@ -37,6 +37,7 @@ if [ "${#need_browsers[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
 fi
 
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
 # wasm-bindgen CLI at exactly the version in Cargo.lock.
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)

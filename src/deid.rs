@@ -17,7 +17,7 @@ use crate::config::{BirthDateMode, PatientNameMode};
 use crate::dates;
 use crate::error::Rejection;
 use crate::identifiers::{self, Identifiers};
-use crate::pixels::{self, check as pixel_check, clean as pixel_clean};
+use crate::pixels::{self, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
 use crate::profile::{Action, IodTypes, ProfileOption};
 use crate::read::{self, string_of, Object};
@@ -31,7 +31,7 @@ pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.6535835923394598881378010441642
 /// Implementation Version Name (SH, ≤ 16).
 pub const IMPLEMENTATION_VERSION_NAME: &str = "DICOM_DEID_010";
 /// A de-identified file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Rewritten<'a> {
     /// The new file.
     pub file: Output<'a>,
@@ -53,6 +53,8 @@ pub struct Rewritten<'a> {
     pub stats: Stats,
     /// What was done to the pixels (for the log).
     pub pixels: Option<pixel_clean::PixelNote>,
+    /// What the self-check needs to know of the input ([`verify::self_check`]).
+    pub evidence: verify::Evidence,
 }
 
 /// A de-identified file in two parts, written one after the other.
@@ -235,6 +237,34 @@ struct Walker<'a> {
     path: Vec<u32>,
 }
 
+/// The private creators of a data set: (group, block) → creator.
+fn private_creators(obj: &InMemDicomObject) -> HashMap<(u16, u8), String> {
+    let mut creators = HashMap::new();
+    for e in obj.iter() {
+        let t = e.tag();
+        if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
+            if let Some(v) = str_values(e).into_iter().next() {
+                creators.insert((t.group(), t.element() as u8), v.trim().to_string());
+            }
+        }
+    }
+    creators
+}
+
+/// The Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
+fn overlay_curve_groups(obj: &InMemDicomObject) -> Vec<u16> {
+    obj.iter()
+        .map(|e| e.tag())
+        .filter(|t| {
+            t.element() == 0x3000
+                && t.group() % 2 == 0
+                && ((0x5000..=0x501E).contains(&t.group())
+                    || (0x6000..=0x601E).contains(&t.group()))
+        })
+        .map(|t| t.group())
+        .collect()
+}
+
 impl Walker<'_> {
     fn dataset(
         &mut self,
@@ -247,28 +277,8 @@ impl Walker<'_> {
                 detail: format!("sequences nested deeper than {MAX_DEPTH}"),
             });
         }
-        // Private creators of this item: (group, block) → creator.
-        let mut creators: HashMap<(u16, u8), String> = HashMap::new();
-        for e in obj.iter() {
-            let t = e.tag();
-            if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
-                if let Some(v) = str_values(e).into_iter().next() {
-                    creators.insert((t.group(), t.element() as u8), v.trim().to_string());
-                }
-            }
-        }
-        // Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
-        let data_groups: Vec<u16> = obj
-            .iter()
-            .map(|e| e.tag())
-            .filter(|t| {
-                t.element() == 0x3000
-                    && t.group() % 2 == 0
-                    && ((0x5000..=0x501E).contains(&t.group())
-                        || (0x6000..=0x601E).contains(&t.group()))
-            })
-            .map(|t| t.group())
-            .collect();
+        let creators = private_creators(&obj);
+        let data_groups = overlay_curve_groups(&obj);
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();
         let mut creator_elems: Vec<InMemElement> = Vec::new();
@@ -305,31 +315,7 @@ impl Walker<'_> {
                 }
                 continue;
             }
-            if let (true, Some(keep)) = (top, &self.ctx.keep_list) {
-                if !keep.contains(&t) && !ESSENTIAL.contains(&t) {
-                    self.stats.removed += 1;
-                    continue;
-                }
-                if keep.contains(&t) && self.ctx.profile.action(t).1 != Some(Action::ReplaceUid) {
-                    if let Some(kept) = self.keep_with_identity_rules(e, depth)? {
-                        out.push(kept);
-                    }
-                    continue;
-                }
-            }
-            let res = match self.action_of(t) {
-                Some(a) => self.apply(a, e, depth)?,
-                None => {
-                    let known = StandardDataDictionary.by_tag(t).is_some();
-                    if known {
-                        self.not_listed(e, depth)?
-                    } else {
-                        self.stats.removed += 1;
-                        None
-                    }
-                }
-            };
-            if let Some(e) = res {
+            if let Some(e) = self.public(e, top, depth)? {
                 out.push(e);
             }
         }
@@ -343,6 +329,34 @@ impl Walker<'_> {
         }
         self.drop_orphan_groups(&mut out, &data_groups);
         Ok(InMemDicomObject::from_element_iter(out))
+    }
+
+    /// A public element: the keep-list (top level), else its action in the profile; a standard
+    /// attribute the profile does not list goes by [`Walker::not_listed`], an unknown one goes.
+    fn public(
+        &mut self,
+        e: InMemElement,
+        top: bool,
+        depth: usize,
+    ) -> Result<Option<InMemElement>, Rejection> {
+        let t = e.tag();
+        if let (true, Some(keep)) = (top, &self.ctx.keep_list) {
+            if !keep.contains(&t) && !ESSENTIAL.contains(&t) {
+                self.stats.removed += 1;
+                return Ok(None);
+            }
+            if keep.contains(&t) && self.ctx.profile.action(t).1 != Some(Action::ReplaceUid) {
+                return self.keep_with_identity_rules(e, depth);
+            }
+        }
+        match self.action_of(t) {
+            Some(a) => self.apply(a, e, depth),
+            None if StandardDataDictionary.by_tag(t).is_some() => self.not_listed(e, depth),
+            None => {
+                self.stats.removed += 1;
+                Ok(None)
+            }
+        }
     }
 
     /// The action of a public tag: its compound code resolved by the attribute's Type in the
@@ -684,34 +698,24 @@ const ESSENTIAL: [Tag; 6] = [
 ];
 
 /// Collects, at every depth, the original values of UIDs that action U replaces.
-fn collect_uids(ctx: &Context, obj: &InMemDicomObject, out: &mut HashSet<String>, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    for e in obj.iter() {
-        match e.value() {
-            Value::Sequence(seq) => {
-                for item in seq.items() {
-                    collect_uids(ctx, item, out, depth + 1);
-                }
-            }
-            Value::Primitive(_) if e.vr() == VR::UI => {
-                let a = ctx.profile.action(e.tag()).1;
-                if matches!(
-                    a,
-                    Some(Action::ReplaceUid) | Some(Action::Dummy) | Some(Action::Clean)
-                ) {
-                    for v in str_values(e) {
-                        let v = v.trim().to_string();
-                        if !v.is_empty() {
-                            out.insert(v);
-                        }
-                    }
-                }
-            }
-            _ => {}
+fn collect_uids(ctx: &Context, obj: &InMemDicomObject, out: &mut HashSet<String>) {
+    crate::visit::visit(obj, &mut |_, e| {
+        if e.vr() != VR::UI || !matches!(e.value(), Value::Primitive(_)) {
+            return;
         }
-    }
+        let a = ctx.profile.action(e.tag()).1;
+        if matches!(
+            a,
+            Some(Action::ReplaceUid) | Some(Action::Dummy) | Some(Action::Clean)
+        ) {
+            for v in str_values(e) {
+                let v = v.trim().to_string();
+                if !v.is_empty() {
+                    out.insert(v);
+                }
+            }
+        }
+    });
 }
 
 /// Patient module (PS3.3 C.7.1.1): for an animal patient (species given), Responsible Person
@@ -794,42 +798,29 @@ fn words_as_bytes(obj: &mut InMemDicomObject, big_endian: bool) {
     }
 }
 
-/// De-identifies one file with the given identity.
-pub fn rewrite<'a>(
-    ctx: &Context,
-    identity: &Identity,
-    bytes: &'a [u8],
-) -> Result<Rewritten<'a>, Rejection> {
-    rewrite_with_batch(
-        ctx,
-        identity,
-        &crate::plan::BatchIdentifiers::default(),
-        bytes,
-    )
+/// An input parsed for rewriting, with the pixel decision taken.
+struct Opened {
+    dataset: InMemDicomObject,
+    /// Where the input's Pixel Data element starts when it is carried over as bytes.
+    tail: Option<usize>,
+    ts: String,
+    decision: pixel_clean::Decision,
+    /// Media Storage SOP Instance and Class UIDs of the meta group.
+    meta_sop: String,
+    meta_class: String,
 }
 
-/// De-identifies one file with the given identity, cleaning its free text of the batch's
-/// identifiers as well as its own (and self-checking for both).
-pub fn rewrite_with_batch<'a>(
-    ctx: &Context,
-    identity: &Identity,
-    batch: &crate::plan::BatchIdentifiers,
-    bytes: &'a [u8],
-) -> Result<Rewritten<'a>, Rejection> {
+/// Parses the input and takes the pixel decision first (PS3.15 E.3.1): a file that cannot be
+/// written is refused before anything else is done. The pixels are parsed too when they must
+/// be decoded or may hold JPEG text segments.
+fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     let read::Split {
         object: obj, tail, ..
     } = read::parse_split(bytes)?;
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
     }
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
-
-    // Pixels first (PS3.15 E.3.1): the gate and the rules decide; a file that cannot be
-    // written is refused before anything else is done.
+    let ts = trimmed(obj.meta().transfer_syntax());
     let decision = pixel_clean::decide(
         &pixel_clean::signature_of(&obj, &ts),
         &ctx.pixel_rules,
@@ -852,64 +843,125 @@ pub fn rewrite_with_batch<'a>(
     } else {
         (obj, tail)
     };
-    let orig_meta_sop = obj
-        .meta()
-        .media_storage_sop_instance_uid()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
-    let orig_meta_class = obj
-        .meta()
-        .media_storage_sop_class_uid()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
-    let mut dataset: InMemDicomObject = obj.into_inner();
-    let applied = if tail.is_some() {
-        // Pixel Data carried over byte for byte (a pass, or kept by a rule).
-        pixel_clean::Applied {
-            note: Some(match decision {
-                pixel_clean::Decision::Keep(n) => n,
-                _ => pixel_clean::PixelNote {
-                    code: "pixels_passed".into(),
-                    text: String::new(),
-                },
-            }),
-            ..Default::default()
-        }
-    } else {
-        pixel_clean::apply(&mut dataset, &ts, decision, ctx.config.unreviewed_pixels)?
-    };
-    let ts = applied.transfer_syntax.clone().unwrap_or(ts);
+    let meta_sop = trimmed(obj.meta().media_storage_sop_instance_uid());
+    let meta_class = trimmed(obj.meta().media_storage_sop_class_uid());
+    Ok(Opened {
+        dataset: obj.into_inner(),
+        tail,
+        ts,
+        decision,
+        meta_sop,
+        meta_class,
+    })
+}
 
-    // Identifiers of the input, for scrubbing and for the self-check.
+fn trimmed(v: &str) -> String {
+    v.trim_end_matches(['\0', ' ']).to_string()
+}
+
+/// The pixels: carried over byte for byte (a pass, or kept by a rule), or decoded and cleaned
+/// as the decision says.
+fn apply_pixels(
+    ctx: &Context,
+    dataset: &mut InMemDicomObject,
+    ts: &str,
+    tail: Option<usize>,
+    decision: pixel_clean::Decision,
+) -> Result<pixel_clean::Applied, Rejection> {
+    if tail.is_none() {
+        return pixel_clean::apply(dataset, ts, decision, ctx.config.unreviewed_pixels);
+    }
+    Ok(pixel_clean::Applied {
+        note: Some(match decision {
+            pixel_clean::Decision::Keep(n) => n,
+            _ => pixel_clean::PixelNote {
+                code: "pixels_passed".into(),
+                text: String::new(),
+            },
+        }),
+        ..Default::default()
+    })
+}
+
+/// The input's identifiers, for scrubbing and for the self-check, and the UIDs action U
+/// replaces (the meta group's SOP Instance UID among them).
+fn input_identifiers(
+    ctx: &Context,
+    identity: &Identity,
+    batch: &crate::plan::BatchIdentifiers,
+    dataset: &InMemDicomObject,
+    meta_sop: &str,
+) -> (HashSet<String>, Identifiers) {
     let mut uid_set = HashSet::new();
     if !ctx.config.profile.retain_uids {
-        collect_uids(ctx, &dataset, &mut uid_set, 0);
-        if !orig_meta_sop.is_empty() {
-            uid_set.insert(orig_meta_sop.clone());
+        collect_uids(ctx, dataset, &mut uid_set);
+        if !meta_sop.is_empty() {
+            uid_set.insert(meta_sop.to_string());
         }
     }
-    let mut idents = Identifiers::collect_with_batch(ctx, &dataset, &uid_set, batch);
+    let mut idents = Identifiers::collect_with_batch(ctx, dataset, &uid_set, batch);
     idents.forget(&[
         &identity.research_id,
         &identity.patient_name,
         &identity.accession,
     ]);
-    let scrub_terms = idents.scrub_terms();
+    (uid_set, idents)
+}
 
-    // SOP Class: the data set's, else the meta group's (e.g. worklist items stored by dcmtk).
-    let sop_class = string_of(&dataset, tags::SOP_CLASS_UID).unwrap_or(orig_meta_class);
-    if sop_class.is_empty() {
-        return Err(Rejection::RuleFailed {
-            detail: "no SOP Class UID".into(),
-        });
+/// Values of the input read before the walk consumes it.
+struct Before {
+    sop_class: String,
+    modality: String,
+    age: Option<String>,
+    birth: Option<String>,
+    /// Responsible Person / Organization present (the veterinary condition).
+    responsible: (bool, bool),
+}
+
+impl Before {
+    fn of(dataset: &InMemDicomObject, meta_class: String) -> Result<Self, Rejection> {
+        // SOP Class: the data set's, else the meta group's (worklist items stored by dcmtk).
+        let sop_class = string_of(dataset, tags::SOP_CLASS_UID).unwrap_or(meta_class);
+        if sop_class.is_empty() {
+            return Err(Rejection::RuleFailed {
+                detail: "no SOP Class UID".into(),
+            });
+        }
+        Ok(Before {
+            sop_class,
+            modality: string_of(dataset, tags::MODALITY).unwrap_or_default(),
+            age: string_of(dataset, tags::PATIENT_AGE),
+            birth: string_of(dataset, tags::PATIENT_BIRTH_DATE),
+            responsible: (
+                dataset.get(tags::RESPONSIBLE_PERSON).is_some(),
+                dataset.get(tags::RESPONSIBLE_ORGANIZATION).is_some(),
+            ),
+        })
     }
-    let modality = string_of(&dataset, tags::MODALITY).unwrap_or_default();
-    let orig_age = string_of(&dataset, tags::PATIENT_AGE);
-    let orig_birth = string_of(&dataset, tags::PATIENT_BIRTH_DATE);
-    let had_responsible = (
-        dataset.get(tags::RESPONSIBLE_PERSON).is_some(),
-        dataset.get(tags::RESPONSIBLE_ORGANIZATION).is_some(),
-    );
+}
+
+/// De-identifies one file with the given identity, cleaning its free text of the batch's
+/// identifiers as well as its own. The self-check is not done here: the caller runs
+/// [`verify::self_check`] on the result's `evidence` (as the job's engine does).
+pub fn rewrite_with_batch<'a>(
+    ctx: &Context,
+    identity: &Identity,
+    batch: &crate::plan::BatchIdentifiers,
+    bytes: &'a [u8],
+) -> Result<Rewritten<'a>, Rejection> {
+    let Opened {
+        mut dataset,
+        tail,
+        ts,
+        decision,
+        meta_sop,
+        meta_class,
+    } = open(ctx, bytes)?;
+    let mut applied = apply_pixels(ctx, &mut dataset, &ts, tail, decision)?;
+    let ts = applied.transfer_syntax.clone().unwrap_or(ts);
+    let (uid_set, idents) = input_identifiers(ctx, identity, batch, &dataset, &meta_sop);
+    let scrub_terms = idents.scrub_terms();
+    let before = Before::of(&dataset, meta_class)?;
 
     let mut w = Walker {
         ctx,
@@ -918,51 +970,77 @@ pub fn rewrite_with_batch<'a>(
         scrub: &scrub_terms,
         charset: Charset::of(&dataset),
         stats: Stats::default(),
-        iod: IodTypes::for_sop_class(&sop_class),
+        iod: IodTypes::for_sop_class(&before.sop_class),
         path: Vec::new(),
     };
     let mut out = w.dataset(dataset, true, 0)?;
     let stats = w.stats;
-    keep_responsible_party(&mut out, had_responsible);
+    keep_responsible_party(&mut out, before.responsible);
+    put_identity(ctx, &mut out, identity, &before);
+    put_method(ctx, &mut out, applied.cleaned);
+    put_forced(ctx, &mut out)?;
 
-    // Research identity.
-    put_str(&mut out, tags::PATIENT_ID, VR::LO, &identity.research_id);
-    put_str(&mut out, tags::PATIENT_NAME, VR::PN, &identity.patient_name);
-    if ctx
-        .keep_list
-        .as_ref()
-        .is_none_or(|k| k.contains(&tags::ACCESSION_NUMBER))
-    {
-        put_str(
-            &mut out,
-            tags::ACCESSION_NUMBER,
-            VR::SH,
-            &identity.accession,
-        );
+    let sop_instance_uid = sop_instance_uid_of(ctx, &out, &meta_sop)?;
+    let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
+    let series_instance_uid = string_of(&out, tags::SERIES_INSTANCE_UID).unwrap_or_default();
+    let pixel_tail = tail.and_then(|t| bytes.get(t..)).unwrap_or_default();
+    let head = write_head(
+        out,
+        &before.sop_class,
+        &sop_instance_uid,
+        &ts,
+        bytes.len() - pixel_tail.len(),
+    )?;
+    Ok(Rewritten {
+        file: Output {
+            head,
+            tail: pixel_tail,
+        },
+        out_path: identity.out_path.clone(),
+        sop_class: before.sop_class,
+        sop_instance_uid,
+        study_instance_uid,
+        series_instance_uid,
+        modality: before.modality,
+        transfer_syntax: ts,
+        stats,
+        pixels: applied.note.take(),
+        evidence: verify::Evidence {
+            identifiers: idents,
+            pixels: applied.check.take(),
+            jpeg_segments_removed: applied.stripped,
+        },
+    })
+}
+
+/// The research identity: Patient ID, Patient's Name, Accession Number, birth date (removed or
+/// its year), age (binned), the mapping's notes.
+fn put_identity(ctx: &Context, out: &mut InMemDicomObject, identity: &Identity, before: &Before) {
+    put_str(out, tags::PATIENT_ID, VR::LO, &identity.research_id);
+    put_str(out, tags::PATIENT_NAME, VR::PN, &identity.patient_name);
+    let kept = |tag: Tag| ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tag));
+    if kept(tags::ACCESSION_NUMBER) {
+        put_str(out, tags::ACCESSION_NUMBER, VR::SH, &identity.accession);
     }
     match (
         ctx.config.birth_date,
-        orig_birth.as_deref().and_then(dates::date_part),
+        before.birth.as_deref().and_then(dates::date_part),
     ) {
         (BirthDateMode::KeepYear, Some(d)) => put_str(
-            &mut out,
+            out,
             tags::PATIENT_BIRTH_DATE,
             VR::DA,
             &format!("{}0101", &d[..4]),
         ),
         _ => {
-            if ctx
-                .keep_list
-                .as_ref()
-                .is_none_or(|k| k.contains(&tags::PATIENT_BIRTH_DATE))
-            {
+            if kept(tags::PATIENT_BIRTH_DATE) {
                 out.put(DataElement::empty(tags::PATIENT_BIRTH_DATE, VR::DA));
             }
         }
     }
     if out.get(tags::PATIENT_AGE).is_some() {
-        match orig_age.as_deref().and_then(dates::bin_age) {
-            Some(a) => put_str(&mut out, tags::PATIENT_AGE, VR::AS, &a),
+        match before.age.as_deref().and_then(dates::bin_age) {
+            Some(a) => put_str(out, tags::PATIENT_AGE, VR::AS, &a),
             None => {
                 out.remove_element(tags::PATIENT_AGE);
             }
@@ -970,15 +1048,21 @@ pub fn rewrite_with_batch<'a>(
     }
     if let Some(n) = &identity.notes {
         let text: String = format!("IMPORT_NOTES: {n}").chars().take(10240).collect();
-        put_str(&mut out, tags::PATIENT_COMMENTS, VR::LT, &text);
+        put_str(out, tags::PATIENT_COMMENTS, VR::LT, &text);
     }
-    put_str(&mut out, tags::PATIENT_IDENTITY_REMOVED, VR::CS, "YES");
+}
+
+/// PS3.15 E.1.1: Patient Identity Removed, De-identification Method and its code sequence (CID
+/// 7050, one code per option), Longitudinal Temporal Information Modified; with cleaned pixels,
+/// Burned In Annotation NO and the Clean Pixel Data Option.
+fn put_method(ctx: &Context, out: &mut InMemDicomObject, cleaned: bool) {
+    put_str(out, tags::PATIENT_IDENTITY_REMOVED, VR::CS, "YES");
     let enabled = ctx.config.profile.enabled();
     let mut method = vec![METHOD_NAME.to_string()];
     for o in &enabled {
         method.push(o.cid7050().1.chars().take(64).collect());
     }
-    if applied.cleaned {
+    if cleaned {
         method.push("Clean Pixel Data Option".into());
     }
     out.put(DataElement::new(
@@ -994,109 +1078,86 @@ pub fn rewrite_with_batch<'a>(
         let (v, m) = o.cid7050();
         codes.push(code_item(v, m));
     }
-    if applied.cleaned {
-        // CID 7050: the regions with burned-in text were blacked out.
+    if cleaned {
         codes.push(code_item("113101", "Clean Pixel Data Option"));
-        put_str(&mut out, tags::BURNED_IN_ANNOTATION, VR::CS, "NO");
+        put_str(out, tags::BURNED_IN_ANNOTATION, VR::CS, "NO");
     }
     out.put(DataElement::new(
         tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
         VR::SQ,
         Value::from(DataSetSequence::new(codes, Length::UNDEFINED)),
     ));
-    let longitudinal = if ctx
-        .config
-        .profile
-        .has(ProfileOption::RetainLongModifiedDates)
-    {
+    let profile = &ctx.config.profile;
+    let longitudinal = if profile.has(ProfileOption::RetainLongModifiedDates) {
         "MODIFIED"
-    } else if ctx.config.profile.has(ProfileOption::RetainLongFullDates) {
+    } else if profile.has(ProfileOption::RetainLongFullDates) {
         "UNMODIFIED"
     } else {
         "REMOVED"
     };
     put_str(
-        &mut out,
+        out,
         tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
         VR::CS,
         longitudinal,
     );
+}
 
-    // Forced values, last.
+/// The configuration's forced values, last (string VRs only).
+fn put_forced(ctx: &Context, out: &mut InMemDicomObject) -> Result<(), Rejection> {
     for (tag, vr, value) in &ctx.forced {
         let vr = out.get(*tag).map(|e| e.vr()).unwrap_or(*vr);
-        if is_string_vr(vr) {
-            put_str(&mut out, *tag, vr, value);
-        } else {
+        if !is_string_vr(vr) {
             return Err(Rejection::RuleFailed {
                 detail: format!("forced value for {tag} with binary VR {vr:?}"),
             });
         }
+        put_str(out, *tag, vr, value);
     }
+    Ok(())
+}
 
-    let sop_instance_uid = match string_of(&out, tags::SOP_INSTANCE_UID) {
-        Some(u) => u,
-        None if !orig_meta_sop.is_empty() => {
-            if ctx.config.profile.retain_uids {
-                orig_meta_sop.clone()
-            } else {
-                ctx.keyed.map_uid(&orig_meta_sop)
-            }
-        }
-        None => {
-            return Err(Rejection::RuleFailed {
-                detail: "no SOP Instance UID".into(),
-            })
-        }
+/// The new SOP Instance UID: the data set's, else the meta group's (mapped like any UID).
+fn sop_instance_uid_of(
+    ctx: &Context,
+    out: &InMemDicomObject,
+    meta_sop: &str,
+) -> Result<String, Rejection> {
+    match string_of(out, tags::SOP_INSTANCE_UID) {
+        Some(u) => Ok(u),
+        None if !meta_sop.is_empty() => Ok(if ctx.config.profile.retain_uids {
+            meta_sop.to_string()
+        } else {
+            ctx.keyed.map_uid(meta_sop)
+        }),
+        None => Err(Rejection::RuleFailed {
+            detail: "no SOP Instance UID".into(),
+        }),
+    }
+}
+
+/// Writes the file (preamble, a new meta group, the data set) up to a pixel tail carried over.
+fn write_head(
+    mut out: InMemDicomObject,
+    sop_class: &str,
+    sop_instance_uid: &str,
+    ts: &str,
+    size_hint: usize,
+) -> Result<Vec<u8>, Rejection> {
+    let failed = |e: &dyn std::fmt::Display| Rejection::WriteFailed {
+        detail: e.to_string(),
     };
-    let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
-    let series_instance_uid = string_of(&out, tags::SERIES_INSTANCE_UID).unwrap_or_default();
-
     let meta = FileMetaTableBuilder::new()
-        .media_storage_sop_class_uid(sop_class.as_str())
-        .media_storage_sop_instance_uid(sop_instance_uid.as_str())
-        .transfer_syntax(ts.as_str())
+        .media_storage_sop_class_uid(sop_class)
+        .media_storage_sop_instance_uid(sop_instance_uid)
+        .transfer_syntax(ts)
         .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
         .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
         .build()
-        .map_err(|e| Rejection::WriteFailed {
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| failed(&e))?;
     words_as_bytes(&mut out, ts == "1.2.840.10008.1.2.2");
     let file: Object = out.with_exact_meta(meta);
-    let pixel_tail = tail.and_then(|t| bytes.get(t..)).unwrap_or_default();
-    let mut bytes_out = Vec::with_capacity(bytes.len() - pixel_tail.len() + 1024);
-    file.write_all(&mut bytes_out)
-        .map_err(|e| Rejection::WriteFailed {
-            detail: e.to_string(),
-        })?;
-    drop(file);
-
-    // The self-check reads what was written before the pixel tail; the tail is the input's own
-    // Pixel Data element, byte for byte, which the structural check has already walked.
-    if ctx.config.verify {
-        verify::check_output(ctx, &idents, &bytes_out)?;
-        if let Some(c) = &applied.check {
-            pixel_check::check_cleaned(&c.decoded, &c.regions, c.palette_black, &bytes_out)?;
-        }
-        if applied.stripped || applied.cleaned {
-            pixel_check::check_no_text_segments(&bytes_out)?;
-        }
-    }
-
-    Ok(Rewritten {
-        file: Output {
-            head: bytes_out,
-            tail: pixel_tail,
-        },
-        out_path: identity.out_path.clone(),
-        sop_class,
-        sop_instance_uid,
-        study_instance_uid,
-        series_instance_uid,
-        modality,
-        transfer_syntax: ts,
-        stats,
-        pixels: applied.note,
-    })
+    let mut head = Vec::with_capacity(size_hint + 1024);
+    file.write_all(&mut head).map_err(|e| failed(&e))?;
+    Ok(head)
 }

@@ -9,13 +9,14 @@ use snafu::Snafu;
 
 use crate::config::Config;
 use crate::context::{Context, ContextError};
-use crate::deid::{self, Output};
+use crate::deid::{self, Identity, Output, Rewritten};
 use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
 use crate::plan::{self, Plan, PlanError};
 use crate::report::{self, LogRow, ManifestRow, Summary};
 use crate::scan::{self, ScanRecord};
+use crate::verify;
 
 /// Why a job cannot start.
 #[derive(Debug, Snafu)]
@@ -158,7 +159,9 @@ impl Engine {
         bytes: &'a [u8],
     ) -> (Option<Output<'a>>, FileOutcome) {
         let bytes_in = bytes.len() as u64;
-        match deid::rewrite_planned(&self.ctx, &self.plan, path, bytes) {
+        let checked = deid::rewrite_planned(&self.ctx, &self.plan, path, bytes)
+            .and_then(|r| verify::self_check(&self.ctx, &r.evidence, &r.file.head).map(|()| r));
+        match checked {
             Ok(r) => {
                 let series = r.out_path.rsplit('/').nth(1).unwrap_or("").to_string();
                 let row = ManifestRow {
@@ -192,6 +195,18 @@ impl Engine {
             ),
         }
     }
+}
+
+/// Rewrites one file with a given identity, then self-checks it: what an [`Engine`] does to a
+/// planned file, for callers that bring their own identity (the profile and hostile-input tests).
+pub fn rewrite<'a>(
+    ctx: &Context,
+    identity: &Identity,
+    bytes: &'a [u8],
+) -> Result<Rewritten<'a>, Rejection> {
+    let r = deid::rewrite_with_batch(ctx, identity, &Default::default(), bytes)?;
+    verify::self_check(ctx, &r.evidence, &r.file.head)?;
+    Ok(r)
 }
 
 /// A job: collects scans, plans, collects outcomes, writes the reports.

@@ -32,6 +32,7 @@ pub mod shard;
 pub mod structure;
 pub mod uid;
 pub mod verify;
+pub mod visit;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

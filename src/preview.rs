@@ -4,8 +4,9 @@
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::header::Header as _;
 use dicom_core::value::Value;
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::{tags, StandardDataDictionary};
-use dicom_object::mem::InMemDicomObject;
+use dicom_object::mem::{InMemDicomObject, InMemElement};
 use serde::Serialize;
 
 use crate::error::Rejection;
@@ -38,65 +39,56 @@ fn keyword(t: dicom_core::Tag) -> String {
         .unwrap_or_else(|| "Unknown".into())
 }
 
-fn rows_of(obj: &InMemDicomObject, prefix: &str, out: &mut Vec<Row>, depth: usize) {
-    if depth > crate::context::MAX_DEPTH {
-        return;
+/// `(gggg,eeee)[i]/…(gggg,eeee)`: the sequences above, 1-based item numbers, then the tag.
+fn path_of(at: crate::visit::At<'_>, t: Tag) -> String {
+    let mut path = String::new();
+    for (s, i) in at.path {
+        path.push_str(&format!(
+            "({:04X},{:04X})[{}]/",
+            s.group(),
+            s.element(),
+            i + 1
+        ));
     }
-    for e in obj.iter() {
-        let t = e.tag();
-        let path = format!("{prefix}({:04X},{:04X})", t.group(), t.element());
-        let vr = e.vr().to_string().to_string();
-        match e.value() {
-            Value::Sequence(seq) => {
-                out.push(Row {
-                    path: path.clone(),
-                    keyword: keyword(t),
-                    vr,
-                    value: format!("{} item(s)", seq.items().len()),
-                });
-                for (i, item) in seq.items().iter().enumerate() {
-                    rows_of(item, &format!("{path}[{}]/", i + 1), out, depth + 1);
-                }
+    path.push_str(&format!("({:04X},{:04X})", t.group(), t.element()));
+    path
+}
+
+/// What the preview shows of a value: item and fragment counts, byte counts of binary values,
+/// text cut at 200 characters.
+fn shown(e: &InMemElement) -> String {
+    match e.value() {
+        Value::Sequence(seq) => format!("{} item(s)", seq.items().len()),
+        Value::PixelSequence(ps) => format!("encapsulated, {} fragment(s)", ps.fragments().len()),
+        Value::Primitive(p) => {
+            let binary = matches!(
+                e.vr(),
+                VR::OB | VR::OW | VR::OF | VR::OD | VR::OL | VR::OV | VR::UN
+            );
+            if binary {
+                return format!("{} bytes", p.calculate_byte_len());
             }
-            Value::PixelSequence(ps) => {
-                out.push(Row {
-                    path,
-                    keyword: keyword(t),
-                    vr,
-                    value: format!("encapsulated, {} fragment(s)", ps.fragments().len()),
-                });
-            }
-            Value::Primitive(p) => {
-                let binary = matches!(
-                    e.vr(),
-                    dicom_core::VR::OB
-                        | dicom_core::VR::OW
-                        | dicom_core::VR::OF
-                        | dicom_core::VR::OD
-                        | dicom_core::VR::OL
-                        | dicom_core::VR::OV
-                        | dicom_core::VR::UN
-                );
-                let value = if binary {
-                    format!("{} bytes", p.calculate_byte_len())
-                } else {
-                    let s = p.to_str();
-                    let s = s.trim_end_matches(['\0', ' ']);
-                    if s.chars().count() > 200 {
-                        format!("{}…", s.chars().take(200).collect::<String>())
-                    } else {
-                        s.to_string()
-                    }
-                };
-                out.push(Row {
-                    path,
-                    keyword: keyword(t),
-                    vr,
-                    value,
-                });
+            let s = p.to_str();
+            let s = s.trim_end_matches(['\0', ' ']);
+            if s.chars().count() > 200 {
+                format!("{}…", s.chars().take(200).collect::<String>())
+            } else {
+                s.to_string()
             }
         }
     }
+}
+
+fn rows_of(obj: &InMemDicomObject, out: &mut Vec<Row>) {
+    crate::visit::visit(obj, &mut |at, e| {
+        let t = e.tag();
+        out.push(Row {
+            path: path_of(at, t),
+            keyword: keyword(t),
+            vr: e.vr().to_string().to_string(),
+            value: shown(e),
+        });
+    });
 }
 
 /// All elements of a file, in order, at every depth.
@@ -128,7 +120,7 @@ pub fn dump(bytes: &[u8]) -> Result<Vec<Row>, Rejection> {
         vr: "UI".into(),
         value: meta.transfer_syntax().trim_end_matches('\0').into(),
     });
-    rows_of(&obj, "", &mut out, 0);
+    rows_of(&obj, &mut out);
     Ok(out)
 }
 

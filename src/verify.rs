@@ -7,13 +7,15 @@ use dicom_core::header::Header as _;
 use dicom_core::value::Value;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
-use dicom_object::mem::InMemDicomObject;
+use dicom_object::mem::{InMemDicomObject, InMemElement};
 
 use crate::charset::Charset;
-use crate::context::{Context, MAX_DEPTH};
+use crate::context::Context;
 use crate::error::Rejection;
 use crate::identifiers::{find_token, own_texts, values, Folded};
+use crate::pixels::{check as pixel_check, clean::CheckInput};
 use crate::read;
+use crate::visit::Stop;
 
 pub use crate::identifiers::{scrub, Identifiers};
 
@@ -28,8 +30,38 @@ fn leak(kind: &str, tag: Tag, what: &str) -> Rejection {
     }
 }
 
+/// What the rewrite hands the self-check about its input: the identifiers found in it, and what
+/// was done to the pixels.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// The input's identifying values (and the batch's).
+    pub identifiers: Identifiers,
+    /// The input's decoded pixels and the regions blacked out, when they were.
+    pub pixels: Option<CheckInput>,
+    /// JPEG comment/application segments or bytes after EOI were removed.
+    pub jpeg_segments_removed: bool,
+}
+
+/// The self-check of one written file (`head`: the bytes before an unchanged pixel tail, which
+/// the structural check has walked already), unless the configuration turns it off: no
+/// identifier of the input in any element or in the raw header bytes; regions black and every
+/// other sample unchanged; no JPEG text segment left.
+pub fn self_check(ctx: &Context, evidence: &Evidence, head: &[u8]) -> Result<(), Rejection> {
+    if !ctx.config.verify {
+        return Ok(());
+    }
+    check_output(&evidence.identifiers, head)?;
+    if let Some(c) = &evidence.pixels {
+        pixel_check::check_cleaned(&c.decoded, &c.regions, c.palette_black, head)?;
+    }
+    if evidence.pixels.is_some() || evidence.jpeg_segments_removed {
+        pixel_check::check_no_text_segments(head)?;
+    }
+    Ok(())
+}
+
 /// Checks a de-identified output against its input's identifiers.
-pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
+pub fn check_output(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
     let (obj, _) = read::parse(out, false).map_err(|e| Rejection::WriteFailed {
         detail: format!("output does not re-read: {e}"),
     })?;
@@ -54,111 +86,103 @@ pub fn check_output(ctx: &Context, id: &Identifiers, out: &[u8]) -> Result<(), R
     }
     let deflated =
         obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == "1.2.840.10008.1.2.1.99";
-    walk_check(ctx, id, &Charset::of(&obj), &obj, 0)?;
+    walk_check(id, &Charset::of(&obj), &obj)?;
     if !deflated {
         raw_check(id, out)?;
     }
     Ok(())
 }
 
-fn walk_check(
-    ctx: &Context,
-    id: &Identifiers,
-    cs: &Charset,
-    obj: &InMemDicomObject,
-    depth: usize,
-) -> Result<(), Rejection> {
-    if depth > MAX_DEPTH {
-        return Err(Rejection::RuleFailed {
-            detail: "nesting too deep to check".into(),
-        });
-    }
-    for e in obj.iter() {
+/// Every element at every depth ([`crate::visit`]); the research identity written at the top
+/// level and the values exempt for this input are not searched.
+fn walk_check(id: &Identifiers, cs: &Charset, obj: &InMemDicomObject) -> Result<(), Rejection> {
+    let r = crate::visit::try_visit(obj, &mut |at, e| {
         let t = e.tag();
-        if let Value::Sequence(seq) = e.value() {
-            for item in seq.items() {
-                walk_check(ctx, id, cs, item, depth + 1)?;
-            }
-            continue;
+        if matches!(e.value(), Value::Sequence(_))
+            || id.exempt.contains(&t)
+            || (at.depth() == 0 && IDENTITY_TAGS.contains(&t))
+        {
+            return Ok(());
         }
-        if id.exempt.contains(&t) || (depth == 0 && IDENTITY_TAGS.contains(&t)) {
-            continue;
+        check_element(id, cs, e)
+    });
+    r.map_err(|stop| match stop {
+        Stop::TooDeep => Rejection::RuleFailed {
+            detail: "nesting too deep to check".into(),
+        },
+        Stop::Found(r) => r,
+    })
+}
+
+/// Searches one element's values for the input's identifiers: UIDs in UI, dates in DA/DT,
+/// IDs, names and dates in the decoded text of the string VRs, IDs and UIDs in UN bytes.
+fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(), Rejection> {
+    let t = e.tag();
+    let vr = e.vr();
+    match vr {
+        VR::UI => {
+            for v in values(e) {
+                if id.uids.contains(&v) {
+                    return Err(leak("an original UID", t, "element"));
+                }
+            }
         }
-        let vr = e.vr();
-        match vr {
-            VR::UI => {
-                for v in values(e) {
-                    if id.uids.contains(&v) {
-                        return Err(leak("an original UID", t, "element"));
-                    }
-                }
-            }
-            VR::DA | VR::DT => {
-                for v in values(e) {
-                    for part in v.split('-') {
-                        if let Some(d) = crate::dates::date_part(part) {
-                            if id.dates.contains(&d) {
-                                return Err(leak("an original date", t, "element"));
-                            }
+        VR::DA | VR::DT => {
+            for v in values(e) {
+                for part in v.split('-') {
+                    if let Some(d) = crate::dates::date_part(part) {
+                        if id.dates.contains(&d) {
+                            return Err(leak("an original date", t, "element"));
                         }
                     }
                 }
             }
-            VR::AE
-            | VR::CS
-            | VR::LO
-            | VR::SH
-            | VR::LT
-            | VR::ST
-            | VR::UT
-            | VR::UC
-            | VR::PN
-            | VR::UR => {
-                for v in values(e) {
-                    if id.is_own(t, &v) {
-                        continue;
+        }
+        VR::AE | VR::CS | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::PN | VR::UR => {
+            for v in values(e) {
+                if id.is_own(t, &v) {
+                    continue;
+                }
+                // Searched in the decoded text (ISO 2022 code extensions read).
+                let v = cs.text(vr, &v);
+                let b = v.as_bytes();
+                if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
+                    return Err(leak("an ID, address or institution value", t, "element"));
+                }
+                if vr != VR::CS && vr != VR::AE {
+                    if id
+                        .names
+                        .iter()
+                        .chain(id.name_words.iter())
+                        .any(|x| find_token(b, x.as_bytes()).is_some())
+                    {
+                        return Err(leak("a person name", t, "element"));
                     }
-                    // Searched in the decoded text (ISO 2022 code extensions read).
-                    let v = cs.text(vr, &v);
-                    let b = v.as_bytes();
-                    if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
-                        return Err(leak("an ID, address or institution value", t, "element"));
-                    }
-                    if vr != VR::CS && vr != VR::AE {
-                        if id
-                            .names
-                            .iter()
-                            .chain(id.name_words.iter())
-                            .any(|x| find_token(b, x.as_bytes()).is_some())
-                        {
-                            return Err(leak("a person name", t, "element"));
-                        }
-                        if id
-                            .dates
-                            .iter()
-                            .any(|x| find_token(b, x.as_bytes()).is_some())
-                        {
-                            return Err(leak("an original date", t, "text of element"));
-                        }
+                    if id
+                        .dates
+                        .iter()
+                        .any(|x| find_token(b, x.as_bytes()).is_some())
+                    {
+                        return Err(leak("an original date", t, "text of element"));
                     }
                 }
             }
-            _ => {
-                // Unknown-VR private values kept as bytes: search them as text.
-                if vr == VR::UN {
-                    if let Value::Primitive(p) = e.value() {
-                        let b = p.to_bytes();
-                        if id
-                            .uids
+        }
+        _ => {
+            // Unknown-VR private values kept as bytes: search them as text.
+            if vr == VR::UN {
+                if let Value::Primitive(p) = e.value() {
+                    let b = p.to_bytes();
+                    if id
+                        .uids
+                        .iter()
+                        .any(|u| find_token(&b, u.as_bytes()).is_some())
+                        || id
+                            .ids
                             .iter()
-                            .any(|u| find_token(&b, u.as_bytes()).is_some())
-                            || id
-                                .ids
-                                .iter()
-                                .any(|x| find_token(&b, x.as_bytes()).is_some())
-                        {
-                            return Err(leak("an identifier", t, "UN element"));
-                        }
+                            .any(|x| find_token(&b, x.as_bytes()).is_some())
+                    {
+                        return Err(leak("an identifier", t, "UN element"));
                     }
                 }
             }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use build::*;
 use dicom_core::header::Header as _;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
-use dicom_deid::deid::{self, Context, Identity};
+use dicom_deid::deid::{Context, Identity};
 use dicom_deid::verify::{self, Identifiers};
 use dicom_deid::{Config, Rejection};
 use harness::*;
@@ -875,7 +875,7 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
         notes: None,
         out_path: "SUBJ0001/x.dcm".into(),
     };
-    let out = deid::rewrite(&ctx, &identity, &input).unwrap_or_else(|e| panic!("{e}"));
+    let out = dicom_deid::job::rewrite(&ctx, &identity, &input).unwrap_or_else(|e| panic!("{e}"));
     let (obj, _) = dicom_deid::read::parse(&input, false).unwrap_or_else(|e| panic!("{e}"));
     let mut uids = HashSet::new();
     uids.insert("1.3.12.2.1107.5.2.43.67060.2018121813193538934142630".to_string());
@@ -915,9 +915,9 @@ fn plant(
 
 #[test]
 fn self_check_catches_planted_leaks() {
-    let (ctx, ids, out) = rewrite_0051(&Config::default());
+    let (_, ids, out) = rewrite_0051(&Config::default());
     // The clean output passes.
-    verify::check_output(&ctx, &ids, &out).unwrap_or_else(|e| panic!("clean output rejected: {e}"));
+    verify::check_output(&ids, &out).unwrap_or_else(|e| panic!("clean output rejected: {e}"));
     let orig_sop = "1.3.12.2.1107.5.2.43.67060.2018121813193538934142630";
     let orig_ref = "1.3.12.2.1107.5.2.43.67060.2018121813094111692429699";
     let lo = |t: Tag, v: &str| DataElement::new(t, VR::LO, PrimitiveValue::from(v));
@@ -1012,7 +1012,7 @@ fn self_check_catches_planted_leaks() {
         ),
     ];
     for (name, planted) in cases {
-        match verify::check_output(&ctx, &ids, &planted) {
+        match verify::check_output(&ids, &planted) {
             Err(Rejection::Leak { detail }) => assert!(
                 !detail.contains("crlab") && !detail.contains("20181218"),
                 "{name}: {detail}"

@@ -5,7 +5,7 @@
 //! Each case builds a real DICOM file with dicom-rs (preamble, meta group, explicit VR little
 //! endian) holding the attribute with a plausible value for its dictionary VR, either at top
 //! level or inside the item of ReferencedSeriesSequence (0008,1115) (not in the table), runs
-//! `dicom_deid::deid::rewrite`, re-reads the output with dicom-rs and asserts the action taken.
+//! `dicom_deid::job::rewrite`, re-reads the output with dicom-rs and asserts the action taken.
 //!
 //! How a cell becomes the expected action (the engine documents the same choice in
 //! src/profile/mod.rs):
@@ -44,7 +44,8 @@ use std::sync::OnceLock;
 use dicom_core::header::Header as _;
 use dicom_core::{Tag, VR};
 use dicom_deid::config::Config;
-use dicom_deid::deid::{rewrite, Context, ContextError};
+use dicom_deid::deid::{Context, ContextError};
+use dicom_deid::job::rewrite;
 use dicom_deid::profile::{ProfileOptions, PROFILE_ROWS, SAFE_PRIVATE_ROWS};
 use dicom_deid::uid::Keyed;
 use dicom_dictionary_std::tags;

@@ -10,12 +10,12 @@ use dicom_core::header::Header as _;
 use dicom_core::value::Value;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
-use dicom_object::mem::InMemDicomObject;
+use dicom_object::mem::{InMemDicomObject, InMemElement};
 use serde::{Deserialize, Serialize};
 
 use crate::charset::Charset;
 use crate::config::{BirthDateMode, Config};
-use crate::context::{Context, MAX_DEPTH};
+use crate::context::Context;
 use crate::profile::Action;
 use crate::scan::Header;
 
@@ -164,7 +164,7 @@ impl Identifiers {
             }
         }
         let cs = Charset::of(obj);
-        id.walk(ctx, &cs, obj, 0);
+        id.walk(ctx, &cs, obj);
         for (list, from) in [
             (&mut id.ids, &batch.ids),
             (&mut id.names, &batch.names),
@@ -182,7 +182,7 @@ impl Identifiers {
         // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
         // a leak when it appears there: drop it from the check, not from the data.
         let mut kept = Vec::new();
-        kept_values(ctx, &cs, obj, &mut kept, 0);
+        kept_values(ctx, &cs, obj, &mut kept);
         let in_kept = |term: &String| {
             kept.iter()
                 .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
@@ -200,65 +200,60 @@ impl Identifiers {
         id
     }
 
-    fn walk(&mut self, ctx: &Context, cs: &Charset, obj: &InMemDicomObject, depth: usize) {
-        if depth > MAX_DEPTH {
+    /// Every element at every depth ([`crate::visit`]).
+    fn walk(&mut self, ctx: &Context, cs: &Charset, obj: &InMemDicomObject) {
+        crate::visit::visit(obj, &mut |_, e| self.element(ctx, cs, e));
+    }
+
+    /// The identifying values of one element (not a sequence: its items are visited).
+    fn element(&mut self, ctx: &Context, cs: &Charset, e: &InMemElement) {
+        let t = e.tag();
+        if matches!(e.value(), Value::Sequence(_)) || self.exempt.contains(&t) {
             return;
         }
         let inst = !ctx.config.profile.retain_institution_identity;
         let dev = !ctx.config.profile.retain_device_identity;
-        for e in obj.iter() {
-            let t = e.tag();
-            if let Value::Sequence(seq) = e.value() {
-                for item in seq.items() {
-                    self.walk(ctx, cs, item, depth + 1);
+        let action = ctx.profile.action(t).1;
+        match e.vr() {
+            VR::PN => {
+                for v in values(e) {
+                    let (names, words) = name_terms(&cs.text(VR::PN, &v));
+                    for n in names {
+                        push_unique(&mut self.names, n);
+                    }
+                    for w in words {
+                        push_unique(&mut self.name_words, w);
+                    }
                 }
-                continue;
             }
-            if self.exempt.contains(&t) {
-                continue;
+            VR::DA | VR::DT if action != Some(Action::Keep) && t.group() % 2 == 0 => {
+                let birth = t == tags::PATIENT_BIRTH_DATE;
+                if ctx.config.profile.retain_long_full_dates && !birth {
+                    return;
+                }
+                for v in values(e) {
+                    for part in v.split('-') {
+                        if let Some(d) = crate::dates::date_part(part) {
+                            if birth
+                                && ctx.config.birth_date == BirthDateMode::KeepYear
+                                && d.ends_with("0101")
+                            {
+                                continue;
+                            }
+                            push_unique(&mut self.dates, d);
+                        }
+                    }
+                }
             }
-            let action = ctx.profile.action(t).1;
-            match e.vr() {
-                VR::PN => {
+            _ => {
+                let is_id = ID_ATTRIBUTES.contains(&t)
+                    || (inst && INSTITUTION_ATTRIBUTES.contains(&t))
+                    || (dev && DEVICE_ATTRIBUTES.contains(&t));
+                if is_id {
                     for v in values(e) {
-                        let (names, words) = name_terms(&cs.text(VR::PN, &v));
-                        for n in names {
-                            push_unique(&mut self.names, n);
-                        }
-                        for w in words {
-                            push_unique(&mut self.name_words, w);
-                        }
-                    }
-                }
-                VR::DA | VR::DT if action != Some(Action::Keep) && t.group() % 2 == 0 => {
-                    let birth = t == tags::PATIENT_BIRTH_DATE;
-                    if ctx.config.profile.retain_long_full_dates && !birth {
-                        continue;
-                    }
-                    for v in values(e) {
-                        for part in v.split('-') {
-                            if let Some(d) = crate::dates::date_part(part) {
-                                if birth
-                                    && ctx.config.birth_date == BirthDateMode::KeepYear
-                                    && d.ends_with("0101")
-                                {
-                                    continue;
-                                }
-                                push_unique(&mut self.dates, d);
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    let is_id = ID_ATTRIBUTES.contains(&t)
-                        || (inst && INSTITUTION_ATTRIBUTES.contains(&t))
-                        || (dev && DEVICE_ATTRIBUTES.contains(&t));
-                    if is_id {
-                        for v in values(e) {
-                            let v = cs.text(e.vr(), &v);
-                            if v.chars().count() >= 3 {
-                                push_unique(&mut self.ids, v);
-                            }
+                        let v = cs.text(e.vr(), &v);
+                        if v.chars().count() >= 3 {
+                            push_unique(&mut self.ids, v);
                         }
                     }
                 }
@@ -347,32 +342,16 @@ pub fn name_terms(value: &str) -> (Vec<String>, Vec<String>) {
 
 /// Values of short-string attributes that the profile keeps as they are (not listed in
 /// E.1-1, or K), at every depth.
-fn kept_values(
-    ctx: &Context,
-    cs: &Charset,
-    obj: &InMemDicomObject,
-    out: &mut Vec<String>,
-    depth: usize,
-) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    for e in obj.iter() {
+fn kept_values(ctx: &Context, cs: &Charset, obj: &InMemDicomObject, out: &mut Vec<String>) {
+    crate::visit::visit(obj, &mut |_, e| {
         let t = e.tag();
-        if let Value::Sequence(seq) = e.value() {
-            for item in seq.items() {
-                kept_values(ctx, cs, item, out, depth + 1);
-            }
-            continue;
-        }
         if t.group() % 2 == 1 || !matches!(e.vr(), VR::CS | VR::LO | VR::SH) {
-            continue;
+            return;
         }
-        match ctx.profile.action(t).1 {
-            None | Some(Action::Keep) => out.extend(values(e).iter().map(|v| cs.text(e.vr(), v))),
-            _ => {}
+        if matches!(ctx.profile.action(t).1, None | Some(Action::Keep)) {
+            out.extend(values(e).iter().map(|v| cs.text(e.vr(), v)));
         }
-    }
+    });
 }
 
 /// The identifiers of every scanned header of a job (PHI: in memory and in the plan handed to

@@ -1064,14 +1064,9 @@ mod tests {
         }
     }
 
-    /// Every native 8/16-bit, 1- or 3-sample image of `tests/data`: ORIGINAL CT/MR give no
-    /// boxes; the others are printed.
-    #[test]
-    fn corpus_originals_give_nothing() {
-        use dicom_core::value::Value;
-        use dicom_dictionary_std::tags;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-        let mut dirs = vec![root.clone()];
+    /// Every file under `root`, sorted.
+    fn files_under(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut dirs = vec![root.to_path_buf()];
         let mut files = Vec::new();
         while let Some(d) = dirs.pop() {
             for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -1084,62 +1079,88 @@ mod tests {
             }
         }
         files.sort();
+        files
+    }
+
+    /// The luminance of a native 8/16-bit, 1- or 3-sample image: (luma, width, height, samples
+    /// per pixel, bits allocated).
+    fn native_luma(obj: &crate::read::Object) -> Option<(Vec<u8>, usize, usize, usize, u32)> {
+        use dicom_core::value::Value;
+        use dicom_dictionary_std::tags;
+        let get = |t| obj.get(t).and_then(|e| e.to_int::<u32>().ok());
+        let rows = get(tags::ROWS)?;
+        let cols = get(tags::COLUMNS)?;
+        let bits = get(tags::BITS_ALLOCATED)?;
+        let spp = get(tags::SAMPLES_PER_PIXEL).unwrap_or(1) as usize;
+        let Value::Primitive(p) = obj.get(tags::PIXEL_DATA)?.value() else {
+            return None;
+        };
+        if !(bits == 8 || bits == 16) || !(spp == 1 || spp == 3) {
+            return None;
+        }
+        let (w, h, bps) = (cols as usize, rows as usize, bits as usize / 8);
+        let mut data = p.to_bytes().into_owned();
+        if spp == 3 && get(tags::PLANAR_CONFIGURATION) == Some(1) && data.len() >= w * h * 3 * bps {
+            let n = w * h;
+            let mut il = vec![0u8; n * 3 * bps];
+            for i in 0..n {
+                for k in 0..3 {
+                    for b in 0..bps {
+                        il[(i * 3 + k) * bps + b] = data[(k * n + i) * bps + b];
+                    }
+                }
+            }
+            data = il;
+        }
+        let signed = get(tags::PIXEL_REPRESENTATION) == Some(1);
+        let invert = text_of(obj, tags::PHOTOMETRIC_INTERPRETATION) == "MONOCHROME1";
+        let luma = luminance(&data, w, h, spp, bps, signed, invert);
+        Some((luma, w, h, spp, bits))
+    }
+
+    fn text_of(obj: &crate::read::Object, t: dicom_core::Tag) -> String {
+        obj.get(t)
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// A PPM of the luminance with the boxes in red, for inspection (`DETECT_DUMP=dir`).
+    fn dump_ppm(dir: &std::ffi::OsStr, rel: &str, luma: &[u8], w: usize, h: usize, boxes: &[Rect]) {
+        let mut ppm = format!("P6 {w} {h} 255\n").into_bytes();
+        for (i, &g) in luma.iter().enumerate() {
+            let (x, y) = ((i % w) as u32, (i / w) as u32);
+            let edge = boxes.iter().any(|b| {
+                b.contains(x, y)
+                    && (x == b.x || y == b.y || x + 1 == b.x + b.w || y + 1 == b.y + b.h)
+            });
+            ppm.extend_from_slice(&if edge { [255, 0, 0] } else { [g, g, g] });
+        }
+        let name = rel.replace('/', "_");
+        let _ = std::fs::write(std::path::Path::new(dir).join(format!("{name}.ppm")), ppm);
+    }
+
+    /// Every native 8/16-bit, 1- or 3-sample image of `tests/data`: ORIGINAL CT/MR give no
+    /// boxes; the others are printed.
+    #[test]
+    fn corpus_originals_give_nothing() {
+        use dicom_dictionary_std::tags;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
         let mut failures = Vec::new();
         let mut seen = 0;
-        for path in files {
+        for path in files_under(&root) {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
             let Ok((obj, _)) = crate::read::parse(&bytes, false) else {
                 continue;
             };
-            let get = |t| obj.get(t).and_then(|e| e.to_int::<u32>().ok());
-            let text = |t| {
-                obj.get(t)
-                    .and_then(|e| e.to_str().ok())
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default()
-            };
-            let (Some(rows), Some(cols), Some(bits)) = (
-                get(tags::ROWS),
-                get(tags::COLUMNS),
-                get(tags::BITS_ALLOCATED),
-            ) else {
+            let Some((luma, w, h, spp, bits)) = native_luma(&obj) else {
                 continue;
             };
-            let spp = get(tags::SAMPLES_PER_PIXEL).unwrap_or(1) as usize;
-            let Some(pixel) = obj.get(tags::PIXEL_DATA) else {
-                continue;
-            };
-            let Value::Primitive(p) = pixel.value() else {
-                continue;
-            };
-            if !(bits == 8 || bits == 16) || !(spp == 1 || spp == 3) {
-                continue;
-            }
-            let (w, h, bps) = (cols as usize, rows as usize, bits as usize / 8);
-            let mut data = p.to_bytes().into_owned();
-            if spp == 3
-                && get(tags::PLANAR_CONFIGURATION) == Some(1)
-                && data.len() >= w * h * 3 * bps
-            {
-                let n = w * h;
-                let mut il = vec![0u8; n * 3 * bps];
-                for i in 0..n {
-                    for k in 0..3 {
-                        for b in 0..bps {
-                            il[(i * 3 + k) * bps + b] = data[(k * n + i) * bps + b];
-                        }
-                    }
-                }
-                data = il;
-            }
-            let signed = get(tags::PIXEL_REPRESENTATION) == Some(1);
-            let invert = text(tags::PHOTOMETRIC_INTERPRETATION) == "MONOCHROME1";
-            let luma = luminance(&data, w, h, spp, bps, signed, invert);
             let boxes = text_boxes(&luma, w, h);
-            let image_type = text(tags::IMAGE_TYPE);
-            let modality = text(tags::MODALITY);
+            let image_type = text_of(&obj, tags::IMAGE_TYPE);
+            let modality = text_of(&obj, tags::MODALITY);
             let rel = path
                 .strip_prefix(&root)
                 .unwrap_or(&path)
@@ -1151,18 +1172,7 @@ mod tests {
             );
             seen += 1;
             if let Some(dir) = std::env::var_os("DETECT_DUMP") {
-                // a PPM of the luminance with the boxes in red, for inspection
-                let mut ppm = format!("P6 {w} {h} 255\n").into_bytes();
-                for (i, &g) in luma.iter().enumerate() {
-                    let (x, y) = ((i % w) as u32, (i / w) as u32);
-                    let edge = boxes.iter().any(|b| {
-                        b.contains(x, y)
-                            && (x == b.x || y == b.y || x + 1 == b.x + b.w || y + 1 == b.y + b.h)
-                    });
-                    ppm.extend_from_slice(&if edge { [255, 0, 0] } else { [g, g, g] });
-                }
-                let name = rel.replace('/', "_");
-                let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.ppm")), ppm);
+                dump_ppm(&dir, &rel, &luma, w, h, &boxes);
             }
             if image_type.starts_with("ORIGINAL")
                 && (modality == "CT" || modality == "MR")
