@@ -4,6 +4,8 @@
 //! (shifted by the same days from its first day), a DT keeps its time part and its `&ZZXX`
 //! time-zone suffix. Range matching forms (`A-B`) shift both ends.
 
+use crate::padding::Unpadded as _;
+
 /// Days from 1970-01-01 to the civil date (proleptic Gregorian).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -73,7 +75,7 @@ fn shift_single_da(s: &str, days: i64) -> Option<String> {
 /// Shifts a DA value (possibly a range `A-B`, `-B`, `A-`) by `days`.
 /// Returns None when the value cannot be understood (the caller then replaces it).
 pub fn shift_da(value: &str, days: i64) -> Option<String> {
-    let v = value.trim_end_matches(['\0', ' ']).trim_start();
+    let v = value.unpadded().trim_start();
     if v.is_empty() {
         return Some(String::new());
     }
@@ -145,7 +147,7 @@ fn shift_single_dt(s: &str, days: i64) -> Option<String> {
 
 /// Shifts a DT value (possibly a range) by `days`.
 pub fn shift_dt(value: &str, days: i64) -> Option<String> {
-    let v = value.trim_end_matches(['\0', ' ']).trim_start();
+    let v = value.unpadded().trim_start();
     if v.is_empty() {
         return Some(String::new());
     }
@@ -181,7 +183,7 @@ pub fn date_part(value: &str) -> Option<String> {
 
 /// Bins an Age String (`043Y` → `040Y`) to 5-year steps; other units are kept in years when ≥ 1 year.
 pub fn bin_age(value: &str) -> Option<String> {
-    let v = value.trim_end_matches(['\0', ' ']).trim();
+    let v = value.unpadded().trim();
     if v.len() != 4 {
         return None;
     }

@@ -24,6 +24,7 @@ use crate::read::{self, string_of, Object};
 use crate::verify;
 
 pub use crate::context::{resolve_attribute, Context, ContextError, MAX_DEPTH, METHOD_NAME};
+use crate::padding::Unpadded as _;
 
 /// Implementation Class UID of this tool (PS3.7 D.3.3.2): the decimal of a fixed random
 /// (version 4) UUID, PS3.5 B.2.
@@ -216,7 +217,7 @@ fn str_values(e: &InMemElement) -> Vec<String> {
         Value::Primitive(p) => p
             .to_multi_str()
             .iter()
-            .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+            .map(|s| s.unpadded().to_string())
             .collect(),
         _ => Vec::new(),
     }
@@ -856,7 +857,7 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
 }
 
 fn trimmed(v: &str) -> String {
-    v.trim_end_matches(['\0', ' ']).to_string()
+    v.unpadded().to_string()
 }
 
 /// The pixels: carried over byte for byte (a pass, or kept by a rule), or decoded and cleaned

@@ -21,6 +21,7 @@ pub mod identifiers;
 pub mod identity;
 pub mod job;
 pub mod normalise;
+pub mod padding;
 pub mod pixels;
 pub mod plan;
 pub mod preview;

@@ -22,6 +22,7 @@ use dicom_core::{Tag, VR};
 
 use crate::error::Rejection;
 use crate::framing::Framing;
+use crate::padding::Unpadded as _;
 
 /// Maximum nesting of sequences and items (as the structural check).
 pub const MAX_NESTING: usize = 64;
@@ -447,7 +448,7 @@ fn data_set_start(bytes: &[u8], framing: Framing) -> Result<(usize, String), Rej
         let stop = n.value_end(pos + h.size, h.len, bytes.len(), &h)?;
         if h.e == 0x0010 {
             ts = String::from_utf8_lossy(&bytes[pos + h.size..stop])
-                .trim_end_matches(['\0', ' '])
+                .unpadded()
                 .to_string();
         }
         pos = stop;

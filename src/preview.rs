@@ -10,6 +10,7 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use serde::Serialize;
 
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 use crate::read;
 
 /// One element of the preview.
@@ -69,7 +70,7 @@ fn shown(e: &InMemElement) -> String {
                 return format!("{} bytes", p.calculate_byte_len());
             }
             let s = p.to_str();
-            let s = s.trim_end_matches(['\0', ' ']);
+            let s = s.unpadded();
             if s.chars().count() > 200 {
                 format!("{}…", s.chars().take(200).collect::<String>())
             } else {
@@ -100,25 +101,19 @@ pub fn dump(bytes: &[u8]) -> Result<Vec<Row>, Rejection> {
         path: "(0002,0002)".into(),
         keyword: "MediaStorageSOPClassUID".into(),
         vr: "UI".into(),
-        value: meta
-            .media_storage_sop_class_uid()
-            .trim_end_matches('\0')
-            .into(),
+        value: meta.media_storage_sop_class_uid().unpadded().into(),
     });
     out.push(Row {
         path: "(0002,0003)".into(),
         keyword: "MediaStorageSOPInstanceUID".into(),
         vr: "UI".into(),
-        value: meta
-            .media_storage_sop_instance_uid()
-            .trim_end_matches('\0')
-            .into(),
+        value: meta.media_storage_sop_instance_uid().unpadded().into(),
     });
     out.push(Row {
         path: "(0002,0010)".into(),
         keyword: "TransferSyntaxUID".into(),
         vr: "UI".into(),
-        value: meta.transfer_syntax().trim_end_matches('\0').into(),
+        value: meta.transfer_syntax().unpadded().into(),
     });
     rows_of(&obj, &mut out);
     Ok(out)

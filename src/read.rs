@@ -20,6 +20,7 @@ use crate::error::Rejection;
 pub type Object = FileDicomObject<InMemDicomObject>;
 
 pub use crate::framing::{detect, Framing};
+use crate::padding::Unpadded as _;
 
 fn unparseable(e: impl std::fmt::Display) -> Rejection {
     Rejection::Unparseable {
@@ -169,7 +170,7 @@ fn parse_checked(bytes: &[u8], framing: Framing, until: Option<Tag>) -> Result<O
 pub fn string_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let e = obj.get(tag)?;
     let s = e.to_str().ok()?;
-    let s = s.trim_end_matches(['\0', ' ']).trim_start();
+    let s = s.unpadded().trim_start();
     if s.is_empty() {
         None
     } else {
@@ -182,10 +183,7 @@ pub const DICOMDIR_SOP_CLASS: &str = "1.2.840.10008.1.3.10";
 
 /// Whether the object is a DICOMDIR.
 pub fn is_dicomdir(obj: &Object) -> bool {
-    obj.meta()
-        .media_storage_sop_class_uid()
-        .trim_end_matches(['\0', ' '])
-        == DICOMDIR_SOP_CLASS
+    obj.meta().media_storage_sop_class_uid().unpadded() == DICOMDIR_SOP_CLASS
         || string_of(obj, tags::SOP_CLASS_UID).as_deref() == Some(DICOMDIR_SOP_CLASS)
         || obj.get(tags::DIRECTORY_RECORD_SEQUENCE).is_some()
 }

@@ -5,6 +5,7 @@ use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 use crate::pixels::clean::signature_of;
 use crate::pixels::gate::{gate, Gate, Signature};
 use crate::read::{self, string_of};
@@ -223,7 +224,7 @@ fn header_of(obj: &read::Object) -> Result<Header, Rejection> {
     let acq = string_of(obj, tags::ACQUISITION_DATE).or_else(|| {
         string_of(obj, tags::ACQUISITION_DATE_TIME).and_then(|d| crate::dates::date_part(&d))
     });
-    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    let ts = obj.meta().transfer_syntax().unpadded();
     let pixel_signature = signature_of(obj, ts);
     let pixel_gate = gate(&pixel_signature);
     Ok(Header {
@@ -241,7 +242,7 @@ fn header_of(obj: &read::Object) -> Result<Header, Rejection> {
                 Some(
                     obj.meta()
                         .media_storage_sop_instance_uid()
-                        .trim_end_matches(['\0', ' '])
+                        .unpadded()
                         .to_string(),
                 )
             })

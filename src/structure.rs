@@ -8,6 +8,7 @@ use std::io::Read;
 
 use crate::error::Rejection;
 use crate::framing::Framing;
+use crate::padding::Unpadded as _;
 
 /// Maximum nesting of sequences and items.
 const MAX_NESTING: usize = 64;
@@ -181,7 +182,7 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
                 c.skip(len, bytes.len(), (g, e))?;
                 if e == 0x0010 {
                     ts = String::from_utf8_lossy(&bytes[begin..c.pos])
-                        .trim_end_matches(['\0', ' '])
+                        .unpadded()
                         .to_string();
                 }
             }

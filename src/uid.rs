@@ -9,6 +9,7 @@
 //! (SEG, RTSTRUCT, SR → images) survive; without the secret the mapping cannot be reversed by
 //! guessing candidate UIDs.
 
+use crate::padding::Unpadded as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -61,7 +62,7 @@ impl Keyed {
 
     /// The replacement for one UID (trailing NUL/space padding ignored).
     pub fn map_uid(&self, uid: &str) -> String {
-        let uid = uid.trim_end_matches(['\0', ' ']).trim_start();
+        let uid = uid.unpadded().trim_start();
         if uid.is_empty() {
             return String::new();
         }

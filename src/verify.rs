@@ -18,6 +18,7 @@ use crate::read;
 use crate::visit::Stop;
 
 pub use crate::identifiers::{scrub, Identifiers};
+use crate::padding::Unpadded as _;
 
 /// Top-level attributes the engine sets itself from the plan (research identity); they are not
 /// searched for the input's identifiers (a re-run on already de-identified data may legitimately
@@ -68,7 +69,7 @@ pub fn check_output(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
     let meta_sop = obj
         .meta()
         .media_storage_sop_instance_uid()
-        .trim_end_matches(['\0', ' '])
+        .unpadded()
         .to_string();
     if id.uids.contains(&meta_sop) {
         return Err(leak(
@@ -84,8 +85,7 @@ pub fn check_output(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
             detail: "AE title left in the file meta group".into(),
         });
     }
-    let deflated =
-        obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == "1.2.840.10008.1.2.1.99";
+    let deflated = obj.meta().transfer_syntax().unpadded() == "1.2.840.10008.1.2.1.99";
     walk_check(id, &Charset::of(&obj), &obj)?;
     if !deflated {
         raw_check(id, out)?;

@@ -8,6 +8,7 @@ use super::blackout::{canonical_bits, effective_regions, fill_values, sample};
 use super::frames::{self, Decoded};
 use super::{jpeg, PixelError, Rect};
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 
 fn fail(detail: String) -> Rejection {
     Rejection::Leak {
@@ -23,11 +24,7 @@ pub fn check_cleaned(
     written: &[u8],
 ) -> Result<(), Rejection> {
     let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    let ts = obj.meta().transfer_syntax().unpadded().to_string();
     let out = frames::decode(&obj, &ts).map_err(|e| fail(e.to_string()))?;
     let (gi, go) = (&input.geometry, &out.geometry);
     if (
@@ -86,11 +83,7 @@ pub fn check_cleaned(
 /// Checks that no encapsulated JPEG frame of the written file still holds a text segment.
 pub fn check_no_text_segments(written: &[u8]) -> Result<(), Rejection> {
     let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    let ts = obj.meta().transfer_syntax().unpadded().to_string();
     if !matches!(
         frames::encoding_of(&ts),
         frames::Encoding::JpegLossy | frames::Encoding::JpegLossless

@@ -15,6 +15,7 @@ use super::gate::{self, Class, Gate, Signature};
 use super::rules::{Action, RuleSet};
 use super::{detect, jpeg, rle, PixelError, Rect};
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 use crate::read::string_of;
 
 /// What happens to a text carrier that no rule covers.
@@ -55,7 +56,7 @@ pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature 
         .and_then(|e| e.to_multi_str().ok())
         .map(|v| {
             v.iter()
-                .map(|x| x.trim_end_matches(['\0', ' ']).trim().to_string())
+                .map(|x| x.unpadded().trim().to_string())
                 .collect::<Vec<_>>()
                 .join("\\")
         })
@@ -69,7 +70,7 @@ pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature 
         image_type,
         sop_class: s(tags::SOP_CLASS_UID),
         photometric: s(tags::PHOTOMETRIC_INTERPRETATION),
-        transfer_syntax: transfer_syntax.trim_end_matches(['\0', ' ']).to_string(),
+        transfer_syntax: transfer_syntax.unpadded().to_string(),
         burned_in_annotation: s(tags::BURNED_IN_ANNOTATION),
         recognizable_visual_features: s(tags::RECOGNIZABLE_VISUAL_FEATURES),
     }

@@ -10,6 +10,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
 use super::{jpeg, rle, PixelError};
+use crate::padding::Unpadded as _;
 
 /// Transfer syntaxes the engine decodes and writes.
 pub mod syntax {
@@ -113,7 +114,7 @@ impl Geometry {
         let frames = obj
             .get(tags::NUMBER_OF_FRAMES)
             .and_then(|e| e.to_str().ok())
-            .and_then(|s| s.trim_end_matches(['\0', ' ']).trim().parse::<usize>().ok())
+            .and_then(|s| s.unpadded().trim().parse::<usize>().ok())
             .unwrap_or(1)
             .max(1);
         let photometric = crate::read::string_of(obj, tags::PHOTOMETRIC_INTERPRETATION)

@@ -10,6 +10,7 @@ use super::gate::{gate, Gate, Signature};
 use super::rules::RuleSet;
 use super::{detect, Rect};
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 
 /// What the review needs to show one image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,11 +42,7 @@ pub struct FramePreview {
 /// force (the user's and the defaults), to say which matches.
 pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FramePreview, Rejection> {
     let (obj, _) = crate::read::parse(bytes, false)?;
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    let ts = obj.meta().transfer_syntax().unpadded().to_string();
     let signature = signature_of(&obj, &ts);
     let g = gate(&signature);
     let rule = rules.find(&signature);

