@@ -336,6 +336,21 @@ fn pixel_data_and_transfer_syntax_are_unchanged() {
                 );
                 native += 1;
             }
+            (Some(Value::PixelSequence(a)), Some(Value::PixelSequence(b)))
+                if run.log_row(&w.source).unwrap()["reason"]
+                    .contains("removed from JPEG frames") =>
+            {
+                // Bytes after a frame's EOI (here: garbage a writer left) are dropped; the
+                // codestream up to EOI is the input's.
+                assert_eq!(a.fragments().len(), b.fragments().len(), "{}", w.source);
+                for (fa, fb) in a.fragments().iter().zip(b.fragments()) {
+                    let body = fb.strip_suffix(&[0]).filter(|f| f.ends_with(&[0xFF, 0xD9]));
+                    let body = body.unwrap_or(fb);
+                    assert!(fa.starts_with(body), "{}: a frame changed", w.source);
+                }
+                encapsulated += 1;
+                continue;
+            }
             (Some(Value::PixelSequence(a)), Some(Value::PixelSequence(b))) => {
                 assert_eq!(a.offset_table(), b.offset_table(), "{}", w.source);
                 assert!(

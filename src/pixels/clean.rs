@@ -251,7 +251,7 @@ pub fn apply(
             }
             n.text = [
                 n.text.as_str(),
-                "comment/application segments removed from JPEG frames",
+                "comment/application segments or bytes after EOI removed from JPEG frames",
             ]
             .iter()
             .filter(|s| !s.is_empty())
