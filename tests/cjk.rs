@@ -12,7 +12,6 @@ mod harness;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::process::Command;
 
 use encoding::{EncoderTrap, Encoding};
 use harness::*;
@@ -111,17 +110,7 @@ for p in sys.argv[1:]:
               if e.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC") and e.value is not None}
 print(json.dumps(out))
 "#;
-    let o = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(files)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        o.status.success(),
-        "pydicom: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = python(script, files);
     let all: BTreeMap<String, BTreeMap<String, String>> =
         serde_json::from_slice(&o.stdout).expect("JSON");
     all.into_iter()

@@ -267,17 +267,7 @@ for name in sorted(os.listdir(sys.argv[1])):
 print('\n'.join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)
 "#;
-    let o = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        o.status.success(),
-        "pydicom rejects: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = python(script, [dir.path()]);
     let seen: BTreeMap<String, (String, String)> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| {

@@ -118,17 +118,7 @@ for name in sorted(os.listdir(sys.argv[1])):
 print('\n'.join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)
 "#;
-    let o = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(out_dir.path())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        o.status.success(),
-        "pydicom: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    python(script, [out_dir.path()]);
 }
 
 /// The pixel data of every variant is the source file's (the big-endian one swapped back by

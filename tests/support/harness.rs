@@ -185,6 +185,27 @@ pub struct Written {
     pub output: Vec<u8>,
 }
 
+/// Runs a Python script (`python3 -c`, with pydicom: an oracle outside the engine) with
+/// arguments; panics with its stderr unless it exits 0.
+pub fn python<I, S>(script: &str, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        o.status.success(),
+        "python3: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
 /// Runs the CLI on `inputs` with extra `args`, the fixed secret (unless `--secret-file` is
 /// given) and `--out/--key/--log` in a new temporary folder; panics unless it exits 0. Images
 /// that may show burned-in text are kept (`--unreviewed keep`) unless `args` has `--unreviewed`
