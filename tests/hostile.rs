@@ -885,7 +885,8 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
 }
 
 /// Re-encodes the output with one element added (at the top level, or inside the first item
-/// of Referenced Image Sequence).
+/// of Referenced Image Sequence, made with one empty item when the output has none: the MR
+/// IOD's Type 3 sequence is removed by X/Z/U*).
 fn plant(
     out: &[u8],
     elem: DataElement<dicom_object::mem::InMemDicomObject>,
@@ -893,12 +894,13 @@ fn plant(
 ) -> Vec<u8> {
     let (mut obj, _) = dicom_deid::read::parse(out, false).unwrap_or_else(|e| panic!("{e}"));
     if nested {
-        let seq = obj
+        let mut items: Vec<_> = obj
             .get(Tag(0x0008, 0x1140))
-            .cloned()
-            .unwrap_or_else(|| panic!("no sequence"));
-        let mut items: Vec<_> = seq.items().map(|i| i.to_vec()).unwrap_or_default();
-        assert!(!items.is_empty());
+            .and_then(|seq| seq.items().map(|i| i.to_vec()))
+            .unwrap_or_default();
+        if items.is_empty() {
+            items.push(dicom_object::mem::InMemDicomObject::new_empty());
+        }
         items[0].put(elem);
         obj.put(DataElement::new(
             Tag(0x0008, 0x1140),
