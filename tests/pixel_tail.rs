@@ -120,8 +120,11 @@ fn pixel_tail_path_equals_whole_object_path() {
             a.len(),
             b.len()
         );
-        // The output ends with the input's own Pixel Data element, byte for byte.
-        assert!(a.ends_with(&bytes[tail..]), "{}", p.display());
+        // The output ends with the input's own Pixel Data element, byte for byte, unless its
+        // JPEG frames may hold what is removed from them (COM/APPn segments, bytes after EOI).
+        if !dicom_deid::pixels::clean::may_hold_text_segments(&bytes[tail..]) {
+            assert!(a.ends_with(&bytes[tail..]), "{}", p.display());
+        }
         if bytes[tail..].len() > 12 && bytes[tail + 8..tail + 12] == [0xFF; 4] {
             encapsulated += 1;
         }
