@@ -24,10 +24,11 @@ if ls tests/wasm*.rs >/dev/null 2>&1; then
 fi
 
 echo "== page end-to-end (headless Chromium; Firefox ESR and WebKitGTK on a few files; axe-core checks)"
-# The page, the element and the API type-checked against their .d.ts (TypeScript's tsc, npm).
-node_modules/.bin/tsc -p . && node_modules/.bin/tsc -p tsconfig.workers.json
 SKIP_SETUP=1 bash scripts/build-web.sh
 bash scripts/bundle.sh
+# The page, the element and the API type-checked against their .d.ts (TypeScript's tsc, npm);
+# after the build, which writes www/pkg/dicom_deid.d.ts (a build output, not in git).
+node_modules/.bin/tsc -p . && node_modules/.bin/tsc -p tsconfig.workers.json
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   # WebKitGTK's MiniBrowser needs a display: a virtual one (xvfb-run) when there is none.
   XVFB=(); [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null && XVFB=(xvfb-run -a)
