@@ -6,7 +6,7 @@
 //                                              and the wasm (base64) inlined, so it works when
 //                                              opened straight from the disk (file://), offline.
 // The single file's modules are flattened here (no bundler dependency): each ES module becomes
-// a function scope returning its exports, in dependency order; assets.js is replaced by a module
+// a function scope returning its exports, in dependency order; internal/assets.js is replaced by a module
 // that compiles the inlined wasm and starts the workers from Blob URLs of their inlined code
 // (classic workers: module workers from blob: URLs are refused on file:// pages). Its CSP allows
 // exactly the inlined scripts and style by their SHA-256 hashes (no 'unsafe-inline').
@@ -111,9 +111,9 @@ function flatten(entry, { replace = {}, classic = false } = {}) {
   return `${classic ? '"use strict";\n' : ''}${order.join('\n\n')}\n`;
 }
 
-/** The stand-in for assets.js in the single file: inlined wasm and workers. */
+/** The stand-in for internal/assets.js in the single file: inlined wasm and workers. */
 function inlineAssets(wasm, workerSource, sinkWorkerSource) {
-  return `// assets.js of the single-file bundle: the wasm and the workers are inlined.
+  return `// internal/assets.js of the single-file bundle: the wasm and the workers are inlined.
 const WASM_BASE64 = ${JSON.stringify(wasm.toString('base64'))};
 const WORKER_SOURCE = ${JSON.stringify(workerSource)};
 const SINK_WORKER_SOURCE = ${JSON.stringify(sinkWorkerSource)};
@@ -154,13 +154,13 @@ function inlineSafe(text, what) {
 function singleFile(version) {
   let html = readFileSync(join(WWW, 'index.html'), 'utf8');
   const wasm = readFileSync(join(WWW, 'pkg/dicom_deid_bg.wasm'));
-  const worker = flatten(join(WWW, 'worker.js'), { classic: true });
-  const sinkWorker = flatten(join(WWW, 'sink-worker.js'), { classic: true });
-  const assets = join(WWW, 'assets.js');
-  const main = inlineSafe(flatten(join(WWW, 'app.js'), { replace: { [assets]: inlineAssets(wasm, worker, sinkWorker) } }), 'the page script');
-  const nomodule = inlineSafe(readFileSync(join(WWW, 'nomodule.js'), 'utf8'), 'nomodule.js');
-  const css = inlineSafe(readFileSync(join(WWW, 'style.css'), 'utf8'), 'style.css');
-  const icon = `data:image/svg+xml;base64,${readFileSync(join(WWW, 'favicon.svg')).toString('base64')}`;
+  const worker = flatten(join(WWW, 'internal/worker.js'), { classic: true });
+  const sinkWorker = flatten(join(WWW, 'internal/sink-worker.js'), { classic: true });
+  const assets = join(WWW, 'internal/assets.js');
+  const main = inlineSafe(flatten(join(WWW, 'page/app.js'), { replace: { [assets]: inlineAssets(wasm, worker, sinkWorker) } }), 'the page script');
+  const nomodule = inlineSafe(readFileSync(join(WWW, 'page/nomodule.js'), 'utf8'), 'page/nomodule.js');
+  const css = inlineSafe(readFileSync(join(WWW, 'page/style.css'), 'utf8'), 'page/style.css');
+  const icon = `data:image/svg+xml;base64,${readFileSync(join(WWW, 'page/favicon.svg')).toString('base64')}`;
   const csp = [
     "default-src 'none'",
     `script-src ${sha256(main)} ${sha256(nomodule)} 'wasm-unsafe-eval'`,
@@ -174,12 +174,12 @@ function singleFile(version) {
   ].join('; ');
   const swaps = [
     [/<meta http-equiv="Content-Security-Policy" content="[^"]*">/, `<meta http-equiv="Content-Security-Policy" content="${csp}">`],
-    [/<link rel="icon" href="favicon.svg" type="image\/svg\+xml">/, `<link rel="icon" href="${icon}" type="image/svg+xml">`],
-    [/<link rel="stylesheet" href="style.css">/, `<style>${css}</style>`],
-    [/<script type="module" src="app.js"><\/script>/, `<script type="module">${main}</script>`],
-    [/<script nomodule defer src="nomodule.js"><\/script>/, `<script nomodule>${nomodule}</script>`],
+    [/<link rel="icon" href="page\/favicon\.svg" type="image\/svg\+xml">/, `<link rel="icon" href="${icon}" type="image/svg+xml">`],
+    [/<link rel="stylesheet" href="page\/style\.css">/, `<style>${css}</style>`],
+    [/<script type="module" src="page\/app\.js"><\/script>/, `<script type="module">${main}</script>`],
+    [/<script nomodule defer src="page\/nomodule\.js"><\/script>/, `<script nomodule>${nomodule}</script>`],
     // It points people at this very file; here it has nothing to say.
-    [/\s*<script defer src="file-notice.js"><\/script>/, ''],
+    [/\s*<script defer src="page\/file-notice\.js"><\/script>/, ''],
   ];
   for (const [pattern, text] of swaps) {
     if (!pattern.test(html)) fail(`index.html has no ${pattern}`);

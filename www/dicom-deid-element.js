@@ -23,10 +23,10 @@
 // the page): pixel-review, pixel-group, pixel-preview, pixel-clean, pixel-keep, pixel-exclude,
 // pixel-rules-download, pixel-rules-input.
 import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
-import { PixelReview } from './pixel-review.js';
-import { fmtDateTime, fmtSeconds, languageSelect, onLanguage, t, translate } from './i18n.js';
-import { DeidSession, Downloads, toDeidError } from './session.js';
-import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
+import { PixelReview } from './ui/pixel-review.js';
+import { fmtDateTime, fmtSeconds, languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
+import { DeidSession, Downloads, toDeidError } from './ui/session.js';
+import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui/render.js';
 
 /** The custom properties the element reads, with their defaults (documented in README.md). */
 const CSS = `

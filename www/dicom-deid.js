@@ -8,12 +8,12 @@
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
 import init, { WebJob, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
-import { compileEngine } from './assets.js';
-import { DeidError, asDeidError, messageOf } from './errors.js';
-import { WorkerPool } from './pool.js';
-import { runJob } from './run.js';
-import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './sink.js';
-import { expand, fromDataTransfer, fromSource } from './sources.js';
+import { compileEngine } from './internal/assets.js';
+import { DeidError, asDeidError, messageOf } from './internal/errors.js';
+import { WorkerPool } from './internal/pool.js';
+import { runJob } from './internal/run.js';
+import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './internal/sink.js';
+import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
 export { DeidError };
 

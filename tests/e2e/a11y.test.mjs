@@ -134,7 +134,7 @@ describe('accessibility (axe-core) and a keyboard-only run', { timeout: 8 * 60_0
   it('the <dicom-deid> element has no serious or critical violation, opened and with a selection', async () => {
     const page = await browser.context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${server.url}embed-example.html`);
+    await page.goto(`${server.url}examples/embed-example.html`);
     await page.waitForSelector('dicom-deid[data-state="idle"]', { timeout: LONG });
     assert.deepEqual(await axeProblems(page), [], 'opened');
     await page.getByTestId('folder-input').setInputFiles(FOLDER);

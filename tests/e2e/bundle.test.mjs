@@ -60,7 +60,7 @@ describe('release bundle (scripts/bundle.sh)', { timeout: 10 * 60_000 }, () => {
 
   it('the folder has a README, checksums of every file that verify, and its zip holds the same files', () => {
     const files = walkFiles(FOLDER).map((f) => relative(FOLDER, f));
-    for (const f of ['index.html', 'dicom-deid.js', 'dicom-deid.d.ts', 'dicom-deid-element.js', 'worker.js', 'style.css', 'pkg/dicom_deid_bg.wasm', 'dicom-deid-offline.html', 'README.txt', 'SHA256SUMS']) {
+    for (const f of ['index.html', 'dicom-deid.js', 'dicom-deid.d.ts', 'dicom-deid-element.js', 'dicom-deid-element.d.ts', 'internal/worker.js', 'internal/sink-worker.js', 'page/app.js', 'page/style.css', 'examples/embed-example.html', 'pkg/dicom_deid_bg.wasm', 'dicom-deid-offline.html', 'README.txt', 'SHA256SUMS']) {
       assert.ok(files.includes(f), `${f} in the folder`);
     }
     const readme = readFileSync(join(FOLDER, 'README.txt'), 'utf8');

@@ -1,4 +1,4 @@
-// The <dicom-deid> element embedded in a host page (www/embed-example.html, a made-up research
+// The <dicom-deid> element embedded in a host page (www/examples/embed-example.html, a made-up research
 // portal with its own fonts and colours), served the way a portal would: the page under
 // /portal/ and the element's files under /vendor/dicom-deid/, so everything it loads must be
 // found from its own module URL. A folder goes in through the input inside the shadow root; the
@@ -39,7 +39,10 @@ describe('<dicom-deid> in a host page', { timeout: 10 * 60_000 }, () => {
     mkdirSync(join(site, 'portal'), { recursive: true });
     mkdirSync(join(site, 'vendor'));
     symlinkSync(join(ROOT, 'www'), join(site, 'vendor/dicom-deid'));
-    const host = readFileSync(join(ROOT, 'www/embed-example.html'), 'utf8').replace(/(src|href)="(embed-example\.\w+|dicom-deid-element\.js)"/g, '$1="../vendor/dicom-deid/$2"');
+    // The example's references (relative to www/examples/) become the vendored copy's.
+    const vendored = (ref) => `../vendor/dicom-deid${new URL(ref, 'http://host/examples/').pathname}`;
+    const host = readFileSync(join(ROOT, 'www/examples/embed-example.html'), 'utf8')
+      .replace(/(src|href)="((?:\.\.\/)?(?:embed-example\.\w+|dicom-deid-element\.js))"/g, (_, attr, ref) => `${attr}="${vendored(ref)}"`);
     assert.equal((host.match(/vendor\/dicom-deid\//g) || []).length, 3, 'the host page refers to the element, its css and its script');
     writeFileSync(join(site, 'portal/submit.html'), host);
 
@@ -69,7 +72,7 @@ describe('<dicom-deid> in a host page', { timeout: 10 * 60_000 }, () => {
   it('loads its wasm and workers from its own path and takes its attributes', async () => {
     const own = `${server.origin}/vendor/dicom-deid/`;
     assert.ok(requests.includes(`${own}pkg/dicom_deid_bg.wasm`), 'wasm from the element path');
-    assert.ok(requests.includes(`${own}worker.js`), 'worker from the element path');
+    assert.ok(requests.includes(`${own}internal/worker.js`), 'worker from the element path');
     assert.deepEqual(await inShadow(page, (root) => [root.querySelector('[data-testid=preset]').value, root.querySelector('[data-testid=id-prefix]').value]), ['research', 'CARDIO']);
   });
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { EN } from '../../www/messages-en.js';
-import { KO } from '../../www/messages-ko.js';
+import { EN } from '../../www/i18n/messages-en.js';
+import { KO } from '../../www/i18n/messages-ko.js';
 import { CORPUS, LONG, startServer, waitDone, watchErrors, withoutSavePicker } from './helpers.mjs';
 
 /** Messages whose Korean is the English on purpose: codes, CSV column names, punctuation only. */
@@ -107,7 +107,7 @@ describe('Korean and English', { timeout: 5 * 60_000 }, () => {
   it('shows the element in Korean and switches it to English', async () => {
     const page = await context.newPage();
     await page.addInitScript(() => localStorage.removeItem('dicom-deid-language'));
-    await page.goto(`${server.url}embed-example.html`);
+    await page.goto(`${server.url}examples/embed-example.html`);
     const host = page.locator('dicom-deid');
     await page.waitForFunction(() => document.querySelector('dicom-deid').state === 'idle', null, { timeout: LONG });
     const start = host.getByTestId('start');

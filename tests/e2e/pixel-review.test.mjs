@@ -1,4 +1,4 @@
-// The review of burned-in text (www/pixel-review.js) in the page, in headless Chromium, on the
+// The review of burned-in text (www/ui/pixel-review.js) in the page, in headless Chromium, on the
 // pixel fixtures (tests/data/pixels, copied to a temporary folder): the flagged images are
 // grouped by signature with engine-decoded previews; with nothing decided every text carrier
 // is held; rectangles drawn with the mouse and the keyboard, Clean / Keep / Exclude become
@@ -325,7 +325,7 @@ describe('burned-in text review in the <dicom-deid> element (the same module)', 
     for (const f of readdirSync(join(CORPUS, 'pixels')).filter((n) => n.endsWith('.dcm'))) copyFileSync(join(CORPUS, 'pixels', f), join(folder, f));
     const page = await browser.context.newPage();
     const errors = watchErrors(page);
-    await page.goto(`${server.url}embed-example.html`);
+    await page.goto(`${server.url}examples/embed-example.html`);
     await page.waitForSelector('dicom-deid[data-state="idle"]', { timeout: LONG });
     await page.getByTestId('secret-input').setInputFiles({ name: 'project.secret', mimeType: 'text/plain', buffer: Buffer.from(SECRET_TEXT) });
     await page.waitForFunction((fp) => document.querySelector('dicom-deid').shadowRoot.querySelector('[data-testid=secret-status]').dataset.fingerprint === fp, fingerprint(SECRET_TEXT), { timeout: LONG });

@@ -37,7 +37,7 @@ describe('choices made while the page is starting are kept (issue 18)', { timeou
     tmp = tempDir('deid-e2e-startup-');
     const secretFile = join(tmp.dir, 'project.secret');
     writeFileSync(secretFile, SECRET_TEXT);
-    // The element in embed-example.html has preset="research" id-prefix="CARDIO".
+    // The element in examples/embed-example.html has preset="research" id-prefix="CARDIO".
     const config = join(tmp.dir, 'config.toml');
     writeFileSync(config, 'preset = "research"\nid_prefix = "CARDIO"\n');
     for (const [name, input, extra] of [['folder', FOLDER, []], ['zip', ZIP, []], ['elemFolder', FOLDER, ['--config', config]], ['elemZip', ZIP, ['--config', config]]]) {
@@ -56,7 +56,7 @@ describe('choices made while the page is starting are kept (issue 18)', { timeou
     tmp?.cleanup();
   });
 
-  /** A new page opening `path` with the wasm (and maybe app.js) held back; returns as soon as the response starts. */
+  /** A new page opening `path` with the wasm (and maybe page/app.js) held back; returns as soon as the response starts. */
   async function openStarting(path, { holdScript = 0 } = {}) {
     const page = await browser.context.newPage();
     const errors = watchErrors(page);
@@ -65,7 +65,7 @@ describe('choices made while the page is starting are kept (issue 18)', { timeou
       await route.continue();
     });
     if (holdScript) {
-      await page.route(`${server.url}app.js`, async (route) => {
+      await page.route(`${server.url}page/app.js`, async (route) => {
         await sleep(holdScript);
         await route.continue();
       });
@@ -156,7 +156,7 @@ describe('choices made while the page is starting are kept (issue 18)', { timeou
   });
 
   async function elementCase(label, act, expected) {
-    const { page, errors } = await openStarting('embed-example.html');
+    const { page, errors } = await openStarting('examples/embed-example.html');
     await page.waitForSelector('dicom-deid[data-state="loading"]', { timeout: LONG });
     await page.getByTestId('secret-input').setInputFiles(SECRET);
     await act(page);

@@ -15,7 +15,7 @@
 // (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
 // Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
 // the message boundary.
-import init, { pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from './pkg/dicom_deid.js';
+import init, { pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;

@@ -3,12 +3,12 @@
 // what only the page has: the settings form and configuration file, the preview of one file
 // before and after, the notes about the browser. Every value shown comes from the engine;
 // nothing is sent anywhere.
-import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from './dicom-deid.js';
-import { PixelReview } from './pixel-review.js';
-import { fmtDateTime, fmtNumber, fmtSeconds, t } from './i18n.js';
+import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from '../dicom-deid.js';
+import { PixelReview } from '../ui/pixel-review.js';
+import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
 import { setUpPageLanguage } from './page-text.js';
-import { DeidSession, Downloads } from './session.js';
-import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui.js';
+import { DeidSession, Downloads } from '../ui/session.js';
+import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from '../ui/render.js';
 
 /** An element of the page by id (typed loosely: inputs, selects, tables, canvases). */
 const $ = /** @type {(id: string) => any} */ ((id) => document.getElementById(id));

@@ -17,10 +17,10 @@
 import {
   DeidError, PRESETS, checkLists, clearSpool, deidentify, generateSecret, listSource, loadEngine, messageOf, outputSupport,
   presetOptions, readSecretFile, secretFingerprint,
-} from './dicom-deid.js';
+} from '../dicom-deid.js';
 
 /** An empty selection (what listSource gives for no files). */
-/** @type {import('./dicom-deid.js').Selection} */
+/** @type {import('../dicom-deid.js').Selection} */
 export const NOTHING = Object.freeze({ entries: [], items: [], badZips: [], zips: 0, files: 0, bytes: 0 });
 
 /** Milliseconds between two 'draw' events while a run reports progress. */

@@ -16,7 +16,7 @@
 //            CRC-32 crc (from the engine worker; head and data transferred here)
 //   finish {}             → {blob?}  the central directory; closes the output (memory: the Blob)
 //   abort  {}             → {}       closes without finishing (a writable stream is discarded)
-import init, { WebZipSink } from './pkg/dicom_deid.js';
+import init, { WebZipSink } from '../pkg/dicom_deid.js';
 
 /** Bytes gathered before one write to a writable stream (each write is a round trip to the browser). */
 const BATCH = 8 << 20;

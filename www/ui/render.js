@@ -1,6 +1,6 @@
 // Small pieces shared by the page (app.js) and the <dicom-deid> element: element building, the
 // progress line and the summary of a finished run, in the user's language (i18n.js).
-import { fmtBytes, fmtDuration, fmtNumber, t } from './i18n.js';
+import { fmtBytes, fmtDuration, fmtNumber, t } from '../i18n/i18n.js';
 
 export { fmtBytes };
 

@@ -1,7 +1,7 @@
 // The fixed text of the page (index.html) by message key: the page's elements are marked here,
 // at start, with the data-i18n attributes that i18n.translate() reads, so that index.html keeps
 // its English text as it is (what shows before the scripts run, or without them).
-import { languageSelect, onLanguage, translate, language } from './i18n.js';
+import { languageSelect, onLanguage, translate, language } from '../i18n/i18n.js';
 
 /** [selector, kind, key]: kind '' (text), 'rich' (marks), 'lead' (first text, keeps <code>/<span>), or an attribute name. */
 const PAGE_TEXT = [

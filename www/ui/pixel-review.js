@@ -22,9 +22,9 @@
 // Test hooks (data-testid): pixel-review (the container), pixel-group (data-count,
 // data-decision, data-preview, data-detected: the detector's boxes in the shown frame), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
 // pixel-rules-download, pixel-rules-input.
-import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from './dicom-deid.js';
-import { t, translate } from './i18n.js';
-import { count, el, saveBlob } from './ui.js';
+import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from '../dicom-deid.js';
+import { t, translate } from '../i18n/i18n.js';
+import { count, el, saveBlob } from './render.js';
 
 /** The review's styles: host colours through the page's (--accent…) or the element's (--_accent…) properties. */
 export const REVIEW_CSS = `
@@ -261,7 +261,7 @@ export class PixelReview {
    * options without the review's rules (to name the rule that already matches each group).
    * Decisions of groups with the same signature as before are kept.
    */
-  /** @param {import('./dicom-deid.js').Selection} selection @param {{ options?: import('./dicom-deid.js').DeidOptions }} [opts] */
+  /** @param {import('../dicom-deid.js').Selection} selection @param {{ options?: import('../dicom-deid.js').DeidOptions }} [opts] */
   async review(selection, { options } = {}) {
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
