@@ -168,6 +168,15 @@ function template() {
         el('tbody'))));
 }
 
+/** Whether `name` (an attribute's value) is one of the presets. */
+const isPreset = (name) => /** @type {readonly unknown[]} */ (PRESETS).includes(name);
+
+/**
+ * Checked against its declaration by the type check of scripts/test.sh (this module's own name
+ * resolves to dicom-deid-element.d.ts there).
+ * @typedef {import('./dicom-deid-element.js').DicomDeidElement} DeclaredElement
+ * @implements {DeclaredElement}
+ */
 export class DicomDeidElement extends HTMLElement {
   static get observedAttributes() {
     return ['preset', 'id-prefix'];
@@ -183,7 +192,10 @@ export class DicomDeidElement extends HTMLElement {
   #lastRun = null;
   #stopLanguage = null;
 
-  /** Extra configuration keys (as for the CLI's --config), under preset and id-prefix. */
+  /**
+   * Extra configuration keys (as for the CLI's --config), under preset and id-prefix.
+   * @type {import('./dicom-deid.js').DeidOptions}
+   */
   options = {};
 
   constructor() {
@@ -208,7 +220,7 @@ export class DicomDeidElement extends HTMLElement {
 
   /** 'loading', 'idle', 'running', 'unsupported' (also on the host as data-state). */
   get state() {
-    return this.dataset.state || 'loading';
+    return /** @type {DeclaredElement['state']} */ (this.dataset.state || 'loading');
   }
 
   /** Sets the project secret (text, as in a secret file). */
@@ -225,7 +237,7 @@ export class DicomDeidElement extends HTMLElement {
   }
 
   attributeChangedCallback(name, _old, value) {
-    if (name === 'preset' && value && PRESETS.includes(value)) this.#q('preset').value = value;
+    if (name === 'preset' && isPreset(value)) this.#q('preset').value = value;
     if (name === 'id-prefix') this.#q('id-prefix').value = value ?? '';
   }
 
@@ -234,7 +246,7 @@ export class DicomDeidElement extends HTMLElement {
     if (this.#started) return;
     this.#started = true;
     this.dataset.state = 'loading';
-    this.#q('preset').value = PRESETS.includes(this.getAttribute('preset')) ? this.getAttribute('preset') : 'basic';
+    this.#q('preset').value = isPreset(this.getAttribute('preset')) ? this.getAttribute('preset') : 'basic';
     this.#q('id-prefix').value = this.getAttribute('id-prefix') ?? '';
     this.#say('run.loading');
     this.#showSelection({ status: 'ready' });
@@ -393,6 +405,7 @@ export class DicomDeidElement extends HTMLElement {
     this.#session.add(source);
   }
 
+  /** @param {{ status: string, error?: unknown }} selection */
   #showSelection({ status, error }) {
     const counts = this.#q('counts');
     if (status === 'waiting') counts.textContent = t('sel.waiting');

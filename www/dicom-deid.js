@@ -17,6 +17,13 @@ import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
 export { DeidError };
 
+// Each export is checked against its declaration in dicom-deid.d.ts (the type check of
+// scripts/test.sh: this module's own name resolves to the .d.ts there).
+/** @typedef {typeof import('./dicom-deid.js')} Api */
+
+/** What a plain JS caller that passes no options gets (the checks then reject with DeidError). */
+const NO_OPTIONS = /** @type {any} */ (Object.freeze({}));
+
 /** The built-in presets (as the CLI's --preset). */
 export const PRESETS = Object.freeze(['basic', 'research', 'keep-list']);
 
@@ -58,6 +65,7 @@ function loadEngineOnce() {
  * Loads the engine (compiles the wasm once, starts one helper worker). Every other function
  * does it when needed; calling it first shows a browser's problems before any file is chosen.
  * Resolves to {version}; rejects with DeidError 'unsupported'.
+ * @type {Api['loadEngine']}
  */
 export async function loadEngine() {
   await loadEngineOnce();
@@ -86,7 +94,10 @@ function configJson(options, preset) {
   }
 }
 
-/** The full configuration of a preset (every option with its value), as an object. */
+/**
+ * The full configuration of a preset (every option with its value), as an object.
+ * @type {Api['presetOptions']}
+ */
 export async function presetOptions(name) {
   await loadEngineOnce();
   try {
@@ -100,6 +111,7 @@ export async function presetOptions(name) {
  * Checks options (an object such as {preset: 'research', id_prefix: 'SUBJ'}, or the JSON/TOML
  * text of a CLI configuration file) and returns the full configuration: the preset with the
  * given keys on top. Rejects with DeidError 'bad-options' saying what is wrong.
+ * @type {Api['checkOptions']}
  */
 export async function checkOptions(options, preset) {
   await loadEngineOnce();
@@ -140,6 +152,7 @@ function newJob(config, secret, mapping, key) {
  * Checks a mapping CSV and/or the key CSV of an earlier batch (text, File or Blob) with the
  * given options, as a run would read them. Rejects with DeidError 'bad-options',
  * 'bad-mapping' or 'bad-key' (the message names the line and the column at fault).
+ * @type {Api['checkLists']}
  */
 export async function checkLists({ options, mapping, existingKey } = {}) {
   await loadEngineOnce();
@@ -155,7 +168,10 @@ export async function checkLists({ options, mapping, existingKey } = {}) {
 /** Rust's str::trim (Unicode White_Space at both ends), as the CLI trims its secret file. */
 const rustTrim = (s) => s.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '');
 
-/** A new random secret: 64 hexadecimal characters, the CLI's secret-file format. */
+/**
+ * A new random secret: 64 hexadecimal characters, the CLI's secret-file format.
+ * @type {Api['generateSecret']}
+ */
 export function generateSecret() {
   if (!(globalThis.crypto && crypto.getRandomValues)) throw new DeidError('unsupported', 'this browser cannot generate a secret: load a secret file');
   const b = crypto.getRandomValues(new Uint8Array(32));
@@ -165,6 +181,7 @@ export function generateSecret() {
 /**
  * The secret in a secret file (as the CLI's --secret-file: UTF-8 text, trimmed). Rejects with
  * DeidError 'bad-options' when the file is not text or is empty, 'io' when it cannot be read.
+ * @type {Api['readSecretFile']}
  */
 export async function readSecretFile(file) {
   let bytes;
@@ -177,12 +194,15 @@ export async function readSecretFile(file) {
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new DeidError('bad-options', `${file.name || 'the secret file'} is not a text file`);
+    throw new DeidError('bad-options', `${fileName(file) || 'the secret file'} is not a text file`);
   }
   text = rustTrim(text);
-  if (!text) throw new DeidError('bad-options', `${file.name || 'the secret file'} is empty`);
+  if (!text) throw new DeidError('bad-options', `${fileName(file) || 'the secret file'} is empty`);
   return text;
 }
+
+/** The name of a File (a plain Blob has none). */
+const fileName = (blob) => /** @type {Partial<File>} */ (blob).name;
 
 /** The secret's bytes as the engine takes them. */
 async function secretBytes(secret) {
@@ -202,10 +222,11 @@ async function secretBytes(secret) {
 /**
  * A short fingerprint of a secret (first 4 bytes of the SHA-256 of its trimmed text, in hex):
  * the same fingerprint means the same secret. Empty where the browser has no crypto.subtle.
+ * @type {Api['secretFingerprint']}
  */
 export async function secretFingerprint(secret) {
   if (!(globalThis.crypto && crypto.subtle)) return '';
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await secretBytes(secret)));
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', /** @type {BufferSource} */ (await secretBytes(secret))));
   return Array.from(d.slice(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -220,9 +241,10 @@ const zipListings = new WeakMap();
  * FileList (e.g. from <input type=file webkitdirectory>), File objects, {path, file} entries,
  * or an array mixing those. Resolves to a selection {files, bytes, zips, items, badZips,
  * entries} that deidentify() and previewFile() take as it is (each zip is read only once).
+ * @type {Api['listSource']}
  */
 export async function listSource(source) {
-  if (selections.has(source)) return source;
+  if (selections.has(source)) return /** @type {import('./dicom-deid.js').Selection} */ (source);
   const { helper } = await loadEngineOnce();
   let entries;
   try {
@@ -261,6 +283,7 @@ export async function listSource(source) {
 /**
  * The {path, file} entries of a drop (folders walked, zips kept as files). Call it inside the
  * `drop` event handler, before any await: the browser empties the DataTransfer afterwards.
+ * @type {Api['entriesFromDrop']}
  */
 export function entriesFromDrop(dataTransfer) {
   return fromDataTransfer(dataTransfer).catch((e) => {
@@ -276,8 +299,9 @@ export function entriesFromDrop(dataTransfer) {
  * element rows {path, keyword, vr, value} (after is null when the file would not be written,
  * and rejection {code, outcome, message} says why)
  * and thumb is {width, height, rgba} for uncompressed pixel data, else null.
+ * @type {Api['previewFile']}
  */
-export async function previewFile(item, { options, secret, mapping, existingKey } = {}) {
+export async function previewFile(item, { options, secret, mapping, existingKey } = NO_OPTIONS) {
   const { helper } = await loadEngineOnce();
   const config = configJson(options);
   const bytes = await secretBytes(secret);
@@ -303,6 +327,7 @@ const GATE_SCANS_PER_WORKER = 8;
  * photometric, transfer_syntax, burned_in_annotation, recognizable_visual_features} and gate is
  * {class: 'possible' | 'carrier', reasons}. Options: signal (AbortSignal), onProgress({done,
  * total}), workers (default: up to 4). Files that are not DICOM are left out (the run logs them).
+ * @type {Api['scanPixelGate']}
  */
 export async function scanPixelGate(source, { signal, onProgress, workers } = {}) {
   const { module } = await loadEngineOnce();
@@ -352,6 +377,7 @@ export async function scanPixelGate(source, { signal, onProgress, workers } = {}
  * height × 4), info: {signature, gate, rule, rule_regions, detected}} where rule is the name
  * of the pixel rule of `options` (the user's, then the shipped defaults) that matches, and
  * rule_regions / detected are [x, y, width, height] rectangles in image pixels.
+ * @type {Api['pixelPreview']}
  */
 export async function pixelPreview(item, { frame = 0, options } = {}) {
   const { helper } = await loadEngineOnce();
@@ -365,7 +391,10 @@ export async function pixelPreview(item, { frame = 0, options } = {}) {
   return r;
 }
 
-/** Pixel rules (an array of {name, action, regions, match}) as a rules file (TOML), as the CLI's --pixel-rules reads. */
+/**
+ * Pixel rules (an array of {name, action, regions, match}) as a rules file (TOML), as the CLI's --pixel-rules reads.
+ * @type {Api['pixelRulesToml']}
+ */
 export async function pixelRulesToml(rules) {
   await loadEngineOnce();
   try {
@@ -375,7 +404,10 @@ export async function pixelRulesToml(rules) {
   }
 }
 
-/** The rules of a pixel rules file (TOML or JSON text, a File or a Blob), checked: an array of {name, action, regions, match}. */
+/**
+ * The rules of a pixel rules file (TOML or JSON text, a File or a Blob), checked: an array of {name, action, regions, match}.
+ * @type {Api['parsePixelRules']}
+ */
 export async function parsePixelRules(text) {
   await loadEngineOnce();
   const t = typeof text === 'string' ? text : await textOf(text, 'rules file');
@@ -392,6 +424,7 @@ export async function parsePixelRules(text) {
  * What this browser offers for the output zip: {savePicker} (showSaveFilePicker: written
  * straight to a file the user picks), {opfs} (the zip is spooled to the Origin Private File
  * System, not held in memory). Without either the zip is held in memory.
+ * @type {Api['outputSupport']}
  */
 export async function outputSupport() {
   return { savePicker: hasOutputApis().savePicker, opfs: (await opfsUsable()) !== null };
@@ -401,6 +434,7 @@ export async function outputSupport() {
  * Asks the user where to save the zip (showSaveFilePicker); resolves to the file handle to pass
  * as `output`. Call it first thing in a click handler (the dialog needs the user's click);
  * rejects with the browser's AbortError when the dialog is closed.
+ * @type {Api['pickOutputFile']}
  */
 export function pickOutputFile(suggestedName = 'deidentified.zip') {
   if (typeof globalThis.showSaveFilePicker !== 'function') {
@@ -409,7 +443,10 @@ export function pickOutputFile(suggestedName = 'deidentified.zip') {
   return globalThis.showSaveFilePicker({ suggestedName, types: [{ description: 'Zip archive', accept: { 'application/zip': ['.zip'] } }] });
 }
 
-/** Removes zips spooled in OPFS by earlier runs of this origin (their Blobs stop working). */
+/**
+ * Removes zips spooled in OPFS by earlier runs of this origin (their Blobs stop working).
+ * @type {Api['clearSpool']}
+ */
 export function clearSpool() {
   return removeSpoolFiles();
 }
@@ -425,8 +462,9 @@ export function clearSpool() {
  * spooled to OPFS, or memory), workers (default: one per core), readOnceBytes (bytes of files
  * the scan reads whole and keeps for the rewrite, so that they are read once; default 256 MiB,
  * 0 reads every file twice and holds the least memory).
+ * @type {Api['deidentify']}
  */
-export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes } = {}) {
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes } = NO_OPTIONS) {
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
