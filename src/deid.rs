@@ -228,7 +228,7 @@ struct Walker<'a> {
     ctx: &'a Context,
     shift_days: i64,
     uid_set: &'a HashSet<String>,
-    scrub: &'a [String],
+    scrub: &'a identifiers::ScrubTerms<'a>,
     /// The data set's character set: free text is searched and blanked in its decoded text.
     charset: Charset,
     stats: Stats,

@@ -12,7 +12,7 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use crate::charset::Charset;
 use crate::context::Context;
 use crate::error::Rejection;
-use crate::identifiers::{find_token, own_texts, values, Folded};
+use crate::identifiers::{find_token, own_texts, values, Folded, Found};
 use crate::pixels::{check as pixel_check, clean::CheckInput};
 use crate::read;
 use crate::visit::Stop;
@@ -145,26 +145,15 @@ fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(),
                 }
                 // Searched in the decoded text (ISO 2022 code extensions read).
                 let v = cs.text(vr, &v);
-                let b = v.as_bytes();
-                if id.ids.iter().any(|x| find_token(b, x.as_bytes()).is_some()) {
-                    return Err(leak("an ID, address or institution value", t, "element"));
-                }
-                if vr != VR::CS && vr != VR::AE {
-                    if id
-                        .names
-                        .iter()
-                        .chain(id.name_words.iter())
-                        .any(|x| find_token(b, x.as_bytes()).is_some())
-                    {
-                        return Err(leak("a person name", t, "element"));
+                match id.found_in_text(v.as_bytes(), matches!(vr, VR::CS | VR::AE)) {
+                    Some(Found::Id) => {
+                        return Err(leak("an ID, address or institution value", t, "element"))
                     }
-                    if id
-                        .dates
-                        .iter()
-                        .any(|x| find_token(b, x.as_bytes()).is_some())
-                    {
-                        return Err(leak("an original date", t, "text of element"));
+                    Some(Found::Name) => return Err(leak("a person name", t, "element")),
+                    Some(Found::Date) => {
+                        return Err(leak("an original date", t, "text of element"))
                     }
+                    None => {}
                 }
             }
         }
@@ -177,10 +166,7 @@ fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(),
                         .uids
                         .iter()
                         .any(|u| find_token(&b, u.as_bytes()).is_some())
-                        || id
-                            .ids
-                            .iter()
-                            .any(|x| find_token(&b, x.as_bytes()).is_some())
+                        || id.found_in_text(&b, true).is_some()
                     {
                         return Err(leak("an identifier", t, "UN element"));
                     }
@@ -214,8 +200,8 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
             });
         }
     }
-    for x in id.ids.iter().chain(id.names.iter()) {
-        if x.len() >= 6 && !id.batch_only.contains(x) && header.has_token(x.as_bytes()) {
+    for x in id.own_ids_and_names() {
+        if x.len() >= 6 && header.has_token(x.as_bytes()) {
             return Err(Rejection::Leak {
                 detail: "an identifier or name found in the raw header bytes".into(),
             });

@@ -31,11 +31,17 @@ export const PRESETS = Object.freeze(['basic', 'research', 'keep-list']);
 
 let engine = null;
 
+/** A module of one SIMD instruction (i8x16.popcnt): valid only where WebAssembly has SIMD, which the engine is built with. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
 function loadEngineOnce() {
   if (!engine) {
     engine = (async () => {
       if (typeof WebAssembly !== 'object' || typeof Worker !== 'function') {
         throw new DeidError('unsupported', 'this browser lacks WebAssembly or Web Workers, which the de-identifier needs');
+      }
+      if (!WebAssembly.validate(SIMD_PROBE)) {
+        throw new DeidError('unsupported', "this browser's WebAssembly lacks SIMD, which the de-identifier needs (Chrome or Edge 91, Firefox 89, Safari 16.4 or later)");
       }
       let module;
       try {

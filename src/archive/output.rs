@@ -30,13 +30,11 @@ fn sink_err(e: impl std::fmt::Display) -> SinkError {
     }
 }
 
-/// CRC-32 (ISO-HDLC, as zip uses) of parts written one after the other.
+/// CRC-32 (ISO-HDLC, as zip uses) of parts written one after the other: zlib-rs's (already
+/// here for deflate), which folds with PCLMULQDQ on x86_64 and runs zlib's braided tables
+/// elsewhere (in wasm with SIMD: 1.28 GB/s against 1.03 for crc32fast's slice-by-16).
 pub fn crc32_of(parts: &[&[u8]]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize()
+    parts.iter().fold(0, |crc, p| zlib_rs::crc32::crc32(crc, p))
 }
 
 const LOCAL_SIG: u32 = 0x0403_4b50;

@@ -4,7 +4,8 @@
 
 mod search;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use dicom_core::header::Header as _;
 use dicom_core::value::Value;
@@ -19,7 +20,7 @@ use crate::context::Context;
 use crate::profile::Action;
 use crate::scan::Header;
 
-pub use search::{find_token, is_cjk, scrub, scrub_value, Folded};
+pub use search::{find_token, is_cjk, scrub, scrub_value, Folded, Marker, TermSet};
 
 /// Attributes whose values identify the patient, the visit or the place (besides names,
 /// dates and UIDs). Institution and device ones only count when their option is off.
@@ -103,10 +104,13 @@ pub struct Identifiers {
     pub dates: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
-    /// Terms that came only from other files of the batch ([`BatchIdentifiers`]):
-    /// searched in every element, not in the raw header bytes (where a number of another file
-    /// may stand for something else).
-    pub batch_only: HashSet<String>,
+    /// The batch's identifiers ([`BatchIdentifiers`]: other files' names, IDs,
+    /// institutions…), searched in every element and cleaned out of free text, but not in the
+    /// raw header bytes (where a number of another file may stand for something else).
+    batch: Option<Arc<BatchMatcher>>,
+    /// Per batch term: not searched in this file (one of its own terms, a value the profile
+    /// keeps in this file, or a value this run writes).
+    batch_off: Vec<bool>,
     /// Values this run writes itself (research ID, PatientName, AccessionNumber), set by
     /// [`Identifiers::forget`]: an output value equal to one of them is not an identifier.
     pub own: Vec<String>,
@@ -165,17 +169,16 @@ impl Identifiers {
         }
         let cs = Charset::of(obj);
         id.walk(ctx, &cs, obj);
-        for (list, from) in [
-            (&mut id.ids, &batch.ids),
-            (&mut id.names, &batch.names),
-            (&mut id.name_words, &batch.name_words),
+        let matcher = batch.matcher();
+        let mut off = vec![false; matcher.set.len()];
+        for (kind, list) in [
+            (BatchKind::Id, &id.ids),
+            (BatchKind::Name, &id.names),
+            (BatchKind::Word, &id.name_words),
         ] {
-            let have: HashSet<String> = list.iter().cloned().collect();
-            for t in from {
-                if !have.contains(t) {
-                    list.push(t.clone());
-                    id.batch_only.insert(t.clone());
-                }
+            // The file's own terms are searched as its own (in the raw bytes too).
+            for t in list {
+                matcher.switch_off(kind, t, &mut off);
             }
         }
         // A value that the profile itself keeps elsewhere in the file (e.g. an institution also
@@ -183,6 +186,11 @@ impl Identifiers {
         // a leak when it appears there: drop it from the check, not from the data.
         let mut kept = Vec::new();
         kept_values(ctx, &cs, obj, &mut kept);
+        for k in &kept {
+            for (t, _) in matcher.set.tokens(k.as_bytes()) {
+                matcher.switch_off_index(t, &mut off);
+            }
+        }
         let in_kept = |term: &String| {
             kept.iter()
                 .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
@@ -191,12 +199,13 @@ impl Identifiers {
         id.names.retain(|t| !in_kept(t));
         id.name_words.retain(|t| !in_kept(t));
         // Inputs that were de-identified before carry this tool's own dummy values: those are
-        // not identifiers.
-        let ours = |t: &String| OWN_VALUES.iter().any(|o| t.eq_ignore_ascii_case(o));
-        id.ids.retain(|t| !ours(t));
-        id.names.retain(|t| !ours(t));
-        id.name_words.retain(|t| !ours(t));
-        id.dates.retain(|t| !ours(t));
+        // not identifiers (the batch's are left out when its matcher is built).
+        id.ids.retain(|t| !is_own_value(t));
+        id.names.retain(|t| !is_own_value(t));
+        id.name_words.retain(|t| !is_own_value(t));
+        id.dates.retain(|t| !is_own_value(t));
+        id.batch = Some(matcher);
+        id.batch_off = off;
         id
     }
 
@@ -269,6 +278,11 @@ impl Identifiers {
         self.ids.retain(|t| !mine(t));
         self.names.retain(|t| !mine(t));
         self.name_words.retain(|t| !mine(t));
+        if let Some(m) = &self.batch {
+            for o in own {
+                m.switch_off_folded(o, &mut self.batch_off);
+            }
+        }
         for o in own {
             let o = o.trim();
             if !o.is_empty() {
@@ -286,23 +300,101 @@ impl Identifiers {
             || self.own.iter().any(|o| v.eq_ignore_ascii_case(o))
     }
 
-    /// Terms blanked out of cleaned free text: IDs, whole names, name words, dates.
-    pub fn scrub_terms(&self) -> Vec<String> {
+    /// Terms blanked out of cleaned free text: IDs, whole names (with `^` and with spaces),
+    /// name words, dates; the file's own and the batch's.
+    pub fn scrub_terms(&self) -> ScrubTerms<'_> {
         let mut t: Vec<String> = Vec::new();
         t.extend(self.ids.iter().cloned());
-        t.extend(
-            self.names
-                .iter()
-                .map(|n| n.replace('^', " ").trim().to_string()),
-        );
+        t.extend(self.names.iter().map(|n| spaced(n)));
         t.extend(self.names.iter().cloned());
         t.extend(self.name_words.iter().cloned());
         t.extend(self.dates.iter().cloned());
         t.retain(|s| !s.is_empty());
-        // Longest first, so that a whole name goes before its words.
-        t.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        t.sort();
         t.dedup();
-        t
+        ScrubTerms { own: t, id: self }
+    }
+
+    /// The batch's terms searched in this file: (kind, start) of each whole-token occurrence
+    /// in `text`.
+    fn batch_tokens(&self, text: &[u8]) -> Vec<(BatchKind, usize, usize)> {
+        let Some(m) = &self.batch else {
+            return Vec::new();
+        };
+        m.set
+            .tokens(text)
+            .into_iter()
+            .filter(|&(t, _)| !self.batch_off.get(t).copied().unwrap_or(true))
+            .map(|(t, i)| (m.kinds[t], i, m.set.term(t).len()))
+            .collect()
+    }
+
+    /// What identifier, if any, a decoded text value holds as a whole token: an ID, address or
+    /// institution (in any text), a person name or word or a date (unless `ids_only`: codes
+    /// and AE titles, where short name words are common codes).
+    pub fn found_in_text(&self, text: &[u8], ids_only: bool) -> Option<Found> {
+        let any = |list: &[String]| {
+            list.iter()
+                .any(|x| find_token(text, x.as_bytes()).is_some())
+        };
+        let batch = self.batch_tokens(text);
+        let batch_has = |k: BatchKind| batch.iter().any(|&(kind, _, _)| kind == k);
+        if any(&self.ids) || batch_has(BatchKind::Id) {
+            return Some(Found::Id);
+        }
+        if ids_only {
+            return None;
+        }
+        if any(&self.names)
+            || any(&self.name_words)
+            || batch_has(BatchKind::Name)
+            || batch_has(BatchKind::Word)
+        {
+            return Some(Found::Name);
+        }
+        any(&self.dates).then_some(Found::Date)
+    }
+
+    /// The file's own IDs and whole names (not the batch's), for the search of the raw bytes.
+    pub fn own_ids_and_names(&self) -> impl Iterator<Item = &String> {
+        self.ids.iter().chain(self.names.iter())
+    }
+}
+
+/// What [`Identifiers::found_in_text`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// An ID, address, institution or device value.
+    Id,
+    /// A person name or one of its words.
+    Name,
+    /// An original date.
+    Date,
+}
+
+/// A whole name with its `^` separators as spaces (as free text writes it).
+fn spaced(name: &str) -> String {
+    name.replace('^', " ").trim().to_string()
+}
+
+/// Whether a value is one this tool writes itself as a dummy ([`OWN_VALUES`]).
+fn is_own_value(t: &str) -> bool {
+    OWN_VALUES.iter().any(|o| t.eq_ignore_ascii_case(o))
+}
+
+/// The terms cleaned out of one file's free text: its own, searched one by one (a few), and
+/// its batch's that apply to it, searched together ([`TermSet`]).
+pub struct ScrubTerms<'i> {
+    own: Vec<String>,
+    id: &'i Identifiers,
+}
+
+impl Marker for ScrubTerms<'_> {
+    fn mark(&self, text: &[u8], marked: &mut [bool]) {
+        self.own.as_slice().mark(text, marked);
+        for (_, i, n) in self.id.batch_tokens(text) {
+            marked[i..i + n].fill(true);
+        }
     }
 }
 
@@ -359,7 +451,7 @@ fn kept_values(ctx: &Context, cs: &Charset, obj: &InMemDicomObject, out: &mut Ve
 /// institutions (unless Retain Institution Identity) and devices (unless Retain Device
 /// Identity). Only terms that cannot be common words: 3 characters or more, and not numbers
 /// of 4 digits or fewer. Sorted, without repeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BatchIdentifiers {
     /// Whole person names (as written, `^` separated), 4 characters or more.
@@ -368,6 +460,106 @@ pub struct BatchIdentifiers {
     pub name_words: Vec<String>,
     /// IDs, issuers, accession numbers, addresses, institutions, devices.
     pub ids: Vec<String>,
+    /// The search of all of them, made on first use (by each worker) from the lists above.
+    #[serde(skip)]
+    matcher: OnceLock<Arc<BatchMatcher>>,
+}
+
+impl PartialEq for BatchIdentifiers {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.names, &self.name_words, &self.ids) == (&other.names, &other.name_words, &other.ids)
+    }
+}
+
+impl Eq for BatchIdentifiers {}
+
+/// The kind of a batch term, as the check and the scrubber treat it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum BatchKind {
+    /// An ID, issuer, address, institution or device value.
+    Id,
+    /// A whole name as written (`^` separated).
+    Name,
+    /// A whole name with spaces for `^`: only cleaned out of free text.
+    Spaced,
+    /// A word of a name.
+    Word,
+}
+
+/// The batch's terms in one [`TermSet`], with what each is and where to find it by value.
+#[derive(Debug, Default)]
+struct BatchMatcher {
+    set: TermSet,
+    kinds: Vec<BatchKind>,
+    /// Of a name: the index of its spaced form, switched off with it.
+    spaced_of: HashMap<usize, usize>,
+    /// (kind, term) → index.
+    exact: HashMap<(BatchKind, String), usize>,
+    /// ASCII-lower-cased term → indices (of names, words and IDs).
+    folded: HashMap<String, Vec<usize>>,
+}
+
+impl BatchMatcher {
+    fn new(batch: &BatchIdentifiers) -> BatchMatcher {
+        let mut m = BatchMatcher::default();
+        let mut terms = Vec::new();
+        let mut add = |m: &mut BatchMatcher, kind: BatchKind, t: &str| -> usize {
+            let i = terms.len();
+            terms.push(t.to_string());
+            m.kinds.push(kind);
+            m.exact.insert((kind, t.to_string()), i);
+            i
+        };
+        for (kind, list) in [
+            (BatchKind::Id, &batch.ids),
+            (BatchKind::Name, &batch.names),
+            (BatchKind::Word, &batch.name_words),
+        ] {
+            for t in list.iter().filter(|t| !t.is_empty() && !is_own_value(t)) {
+                let i = add(&mut m, kind, t);
+                m.folded.entry(t.to_ascii_lowercase()).or_default().push(i);
+                let s = spaced(t);
+                if kind == BatchKind::Name && !s.is_empty() {
+                    let j = add(&mut m, BatchKind::Spaced, &s);
+                    m.spaced_of.insert(i, j);
+                }
+            }
+        }
+        m.set = TermSet::new(terms);
+        m
+    }
+
+    /// Switches off term `t` (and a name's spaced form with it).
+    fn switch_off_index(&self, t: usize, off: &mut [bool]) {
+        if self.kinds.get(t) == Some(&BatchKind::Spaced) {
+            // Found in a kept value, a spaced form stays: only its name decides.
+            return;
+        }
+        for i in std::iter::once(t).chain(self.spaced_of.get(&t).copied()) {
+            if let Some(o) = off.get_mut(i) {
+                *o = true;
+            }
+        }
+    }
+
+    /// Switches off the batch term equal to `term` of this kind.
+    fn switch_off(&self, kind: BatchKind, term: &str, off: &mut [bool]) {
+        if let Some(&i) = self.exact.get(&(kind, term.to_string())) {
+            self.switch_off_index(i, off);
+        }
+    }
+
+    /// Switches off the batch terms equal to `value`, ignoring ASCII case.
+    fn switch_off_folded(&self, value: &str, off: &mut [bool]) {
+        for &i in self
+            .folded
+            .get(&value.to_ascii_lowercase())
+            .into_iter()
+            .flatten()
+        {
+            self.switch_off_index(i, off);
+        }
+    }
 }
 
 /// Whether a value is specific enough to be cleaned out of every file of a batch.
@@ -377,6 +569,13 @@ fn batch_term(v: &str) -> bool {
 }
 
 impl BatchIdentifiers {
+    /// The batch's terms searched together (made once, then shared by every file).
+    fn matcher(&self) -> Arc<BatchMatcher> {
+        self.matcher
+            .get_or_init(|| Arc::new(BatchMatcher::new(self)))
+            .clone()
+    }
+
     /// Gathers the identifiers of the headers (the same for any order of the headers).
     pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
         let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
@@ -405,6 +604,7 @@ impl BatchIdentifiers {
             names: names.into_iter().collect(),
             name_words: words.into_iter().collect(),
             ids: ids.into_iter().collect(),
+            matcher: OnceLock::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! folded copy per text and a SIMD `memmem` per term; and the scrubber that blanks them.
 //! Terms of CJK scripts are found inside words (those scripts have no spaces between words).
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use dicom_core::VR;
 
 use crate::charset::Charset;
@@ -116,6 +117,98 @@ impl Folded {
     }
 }
 
+/// Terms searched together: every whole-token occurrence of any of them in a text, in one pass
+/// of an Aho–Corasick automaton (ASCII case-insensitive, overlapping matches), each checked for
+/// token boundaries as [`find_token`] does. Built once for a batch's identifiers, so that a
+/// file is not searched once per term of the batch.
+#[derive(Debug, Clone, Default)]
+pub struct TermSet {
+    terms: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl TermSet {
+    /// The set of `terms` (empty ones are never found). If the automaton cannot be built (a
+    /// set beyond its limits), each term is searched on its own: the same answers, slower.
+    pub fn new(terms: Vec<String>) -> TermSet {
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(terms.iter().filter(|t| !t.is_empty()))
+            .ok();
+        let terms = terms.into_iter().filter(|t| !t.is_empty()).collect();
+        TermSet { terms, automaton }
+    }
+
+    /// The number of (non-empty) terms; indices of [`TermSet::tokens`] are below it.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether the set has no term.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Term `i` (as given to [`TermSet::new`], empty ones left out).
+    pub fn term(&self, i: usize) -> &str {
+        self.terms.get(i).map_or("", String::as_str)
+    }
+
+    /// Every whole-token occurrence in `text` of any term, overlapping ones included, as
+    /// (term index, start).
+    pub fn tokens(&self, text: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        if self.terms.is_empty() {
+            return out;
+        }
+        let is_token = |t: usize, i: usize| {
+            let term = self.terms[t].as_bytes();
+            is_token_at(text, term, i, term[0], term[term.len() - 1])
+        };
+        match &self.automaton {
+            Some(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    let (t, i) = (m.pattern().as_usize(), m.start());
+                    if is_token(t, i) {
+                        out.push((t, i));
+                    }
+                }
+            }
+            None => {
+                for (t, term) in self.terms.iter().enumerate() {
+                    let mut from = 0;
+                    while let Some(i) = find_token_from(text, term.as_bytes(), from) {
+                        out.push((t, i));
+                        from = i + 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What marks the bytes of a text to blank: terms searched one by one, or a file's own terms
+/// with its batch's ([`crate::identifiers::ScrubTerms`]).
+pub trait Marker {
+    /// Marks the bytes of `text` that belong to a whole-token occurrence of a term.
+    fn mark(&self, text: &[u8], marked: &mut [bool]);
+}
+
+impl Marker for [String] {
+    fn mark(&self, text: &[u8], marked: &mut [bool]) {
+        for term in self {
+            let tb = term.as_bytes();
+            let mut from = 0;
+            while let Some(i) = find_token_from(text, tb, from) {
+                marked[i..i + tb.len()].fill(true);
+                from = i + tb.len();
+            }
+        }
+    }
+}
+
 /// Blanks every whole-token occurrence of each term in a UTF-8 text with `X`s, one per
 /// character.
 pub fn scrub(text: &str, terms: &[String]) -> String {
@@ -125,18 +218,11 @@ pub fn scrub(text: &str, terms: &[String]) -> String {
 /// Blanks every whole-token occurrence of each term in one value (as dicom-rs holds it), in
 /// its decoded text ([`Charset`]), with one `X` per character, written in the value's own
 /// character set. A value without any returns unchanged (kept text keeps its bytes).
-pub fn scrub_value(cs: &Charset, vr: VR, value: &str, terms: &[String]) -> String {
+pub fn scrub_value<M: Marker + ?Sized>(cs: &Charset, vr: VR, value: &str, terms: &M) -> String {
     let decoded = cs.decode(vr, value);
     let text = decoded.text.as_bytes();
     let mut marked = vec![false; text.len()];
-    for term in terms {
-        let tb = term.as_bytes();
-        let mut from = 0;
-        while let Some(i) = find_token_from(text, tb, from) {
-            marked[i..i + tb.len()].fill(true);
-            from = i + tb.len();
-        }
-    }
+    terms.mark(text, &mut marked);
     if !marked.contains(&true) {
         return value.to_string();
     }
@@ -198,6 +284,57 @@ mod tests {
                     || !is_word_byte(text[j])
                     || !is_word_byte(term[term.len() - 1]))
         })
+    }
+
+    #[test]
+    fn a_term_set_finds_what_each_term_finds() {
+        // Every whole-token occurrence of every term (overlapping ones included), as the plain
+        // definition finds them one term at a time; with the automaton and without.
+        let alphabet = b"aAbB1 ^.-\xe9";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut found = 0;
+        for _ in 0..5_000 {
+            let text: Vec<u8> = (0..next(40))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let terms: Vec<String> = (0..next(6))
+                .map(|_| {
+                    let t: Vec<u8> = (0..next(4))
+                        .map(|_| alphabet[next(alphabet.len() - 1)])
+                        .collect();
+                    String::from_utf8_lossy(&t).into_owned()
+                })
+                .collect();
+            let set = TermSet::new(terms.clone());
+            let kept: Vec<&String> = terms.iter().filter(|t| !t.is_empty()).collect();
+            let mut want = Vec::new();
+            for (k, t) in kept.iter().enumerate() {
+                let mut from = 0;
+                while let Some(i) = reference(&text, t.as_bytes(), from) {
+                    want.push((k, i));
+                    from = i + 1;
+                }
+            }
+            want.sort_unstable();
+            let mut got = set.tokens(&text);
+            got.sort_unstable();
+            assert_eq!(got, want, "{text:?} {terms:?}");
+            let plain = TermSet {
+                automaton: None,
+                ..set.clone()
+            };
+            let mut got = plain.tokens(&text);
+            got.sort_unstable();
+            assert_eq!(got, want, "without the automaton: {text:?} {terms:?}");
+            found += want.len();
+        }
+        assert!(found > 2_000, "only {found} matches: too little exercised");
     }
 
     #[test]
