@@ -16,8 +16,11 @@ import { WorkerPool } from './pool.js';
 const PER_WORKER = 4;
 /** Input bytes in flight at most (beyond one file), whatever the number of files: memory stays flat. */
 const IN_FLIGHT_BYTES = 128 << 20;
+/** Entries queued in the sink worker at most, and their bytes (input buffers, transferred). */
+const SINK_ENTRIES = 16;
+const SINK_BYTES = 64 << 20;
 /** Scans in flight per worker: a scan reads a few KiB, and each read waits on the browser. */
-const SCANS_PER_WORKER = 8;
+const SCANS_PER_WORKER = 32;
 /**
  * Default bytes of files read whole by the scan and kept in the workers for the rewrite (files
  * of at most KEEP_FILE_BYTES, first come first kept): each is read once instead of twice. A study
@@ -122,7 +125,14 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
       });
     reportProcess();
     const queue = [];
-    let writing = Promise.resolve();
+    // Entries handed to the sink and not yet written, oldest first (the sink writes them in order).
+    const writes = [];
+    let writeBytes = 0;
+    const takeWrite = async () => {
+      const w = writes.shift();
+      writeBytes -= w.size;
+      await w.promise;
+    };
     let inFlight = 0;
     const takeResult = async () => {
       const { item, promise } = queue.shift();
@@ -130,9 +140,12 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
       const r = await promise;
       check();
       if (r.head && r.path !== undefined) {
-        // One entry being written while the next result is taken.
-        await writing;
-        writing = quiet(sink.addParts(r.path, r));
+        // Up to SINK_ENTRIES entries (SINK_BYTES) queued in the sink while the next results
+        // are taken: waiting for each write before the next cost a round trip per file.
+        const size = r.data.byteLength + r.head.byteLength;
+        while (writes.length && (writes.length >= SINK_ENTRIES || writeBytes + size > SINK_BYTES)) await takeWrite();
+        writes.push({ size, promise: quiet(sink.addParts(r.path, r)) });
+        writeBytes += size;
         bytesWritten += r.outcome.bytes_in;
       }
       job.record(r.outcome);
@@ -150,7 +163,7 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
     while (queue.length) await takeResult();
     pool.terminate();
 
-    await writing;
+    while (writes.length) await takeWrite();
 
     // 4. Close the zip; the key and the log.
     for (const [path, entry] of job.final_entries()) await sink.add(path, entry);
