@@ -107,8 +107,10 @@ pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<JsValue, JsV
     to_js(&Config::parse_with_preset(text, preset).map_err(options_err)?)
 }
 
-/// `{record, pixel}` for JS: the scan record (handed back to [`WebJob::add_scan`]) and, for a
-/// header that was read, `{signature, gate}` of the burned-in text gate (else null).
+/// `{record, pixel}` for JS: the scan record, opaque text that JS hands back to
+/// [`WebJob::add_scan`] unread (one string to make and clone instead of an object of dozens of
+/// strings, on every file), and, for a header that was read, `{signature, gate}` of the
+/// burned-in text gate (else null).
 fn scan_value(rec: &ScanRecord) -> Result<JsValue, JsValue> {
     let pixel = match &rec.result {
         Ok(h) => object(vec![
@@ -117,7 +119,11 @@ fn scan_value(rec: &ScanRecord) -> Result<JsValue, JsValue> {
         ]),
         Err(_) => JsValue::NULL,
     };
-    Ok(object(vec![("record", to_js(rec)?), ("pixel", pixel)]))
+    let record = serde_json::to_string(rec).map_err(|e| fail(codes::BAD_VALUE, e))?;
+    Ok(object(vec![
+        ("record", JsValue::from_str(&record)),
+        ("pixel", pixel),
+    ]))
 }
 
 /// Scans one file's headers: `{record, pixel}` (see `scan_value`).
@@ -279,10 +285,11 @@ impl WebJob {
         Ok(WebJob { job })
     }
 
-    /// Adds a scan record (the `record` of [`scan_file`]).
-    pub fn add_scan(&mut self, record: JsValue) -> Result<(), JsValue> {
-        self.job
-            .add_scan(from_js::<ScanRecord>(record, "scan record")?);
+    /// Adds a scan record (the `record` of [`scan_file`]: opaque text).
+    pub fn add_scan(&mut self, record: &str) -> Result<(), JsValue> {
+        let rec: ScanRecord = serde_json::from_str(record)
+            .map_err(|e| fail(codes::BAD_VALUE, format!("scan record: {e}")))?;
+        self.job.add_scan(rec);
         Ok(())
     }
 
@@ -321,9 +328,11 @@ impl WebJob {
         to_js(&self.job.paths_to_process())
     }
 
-    /// Records a worker's outcome (the `outcome` of [`WebEngine::process`]).
-    pub fn record(&mut self, outcome: JsValue) -> Result<(), JsValue> {
-        self.job.record(from_js::<FileOutcome>(outcome, "outcome")?);
+    /// Records a worker's outcome (the `outcome` of [`WebEngine::process`]: opaque text).
+    pub fn record(&mut self, outcome: &str) -> Result<(), JsValue> {
+        let o: FileOutcome = serde_json::from_str(outcome)
+            .map_err(|e| fail(codes::BAD_VALUE, format!("outcome: {e}")))?;
+        self.job.record(o);
         Ok(())
     }
 
@@ -426,7 +435,10 @@ fn outcome_object(
     outcome: &FileOutcome,
     mut fields: Vec<(&str, JsValue)>,
 ) -> Result<JsValue, JsValue> {
-    fields.push(("outcome", to_js(outcome)?));
+    // Opaque text that JS hands back to `WebJob::record` unread (as the scan record).
+    let text = serde_json::to_string(outcome).map_err(|e| fail(codes::BAD_VALUE, e))?;
+    fields.push(("outcome", JsValue::from_str(&text)));
+    fields.push(("bytesIn", (outcome.bytes_in as f64).into()));
     match &outcome.result {
         Ok((row, _)) => fields.push(("path", row.path.as_str().into())),
         Err(r) => fields.push((

