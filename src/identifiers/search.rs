@@ -286,23 +286,36 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_term_set_finds_what_each_term_finds() {
-        // Every whole-token occurrence of every term (overlapping ones included), as the plain
-        // definition finds them one term at a time; with the automaton and without.
-        let alphabet = b"aAbB1 ^.-\xe9";
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
+    /// A small alphabet (letters in both cases, digits, separators, a non-ASCII byte): matches,
+    /// near misses and boundary cases are frequent.
+    const ALPHABET: &[u8] = b"aAbB1 ^.-\xe9";
+
+    /// A xorshift generator of numbers below `n`.
+    fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state % n as u64) as usize
-        };
+        }
+    }
+
+    /// A text of up to `max` bytes of [`ALPHABET`].
+    fn random_text(next: &mut impl FnMut(usize) -> usize, max: usize) -> Vec<u8> {
+        (0..next(max))
+            .map(|_| ALPHABET[next(ALPHABET.len())])
+            .collect()
+    }
+
+    #[test]
+    fn a_term_set_finds_what_each_term_finds() {
+        // Every whole-token occurrence of every term (overlapping ones included), as the plain
+        // definition finds them one term at a time; with the automaton and without.
+        let alphabet = ALPHABET;
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let mut found = 0;
         for _ in 0..5_000 {
-            let text: Vec<u8> = (0..next(40))
-                .map(|_| alphabet[next(alphabet.len())])
-                .collect();
+            let text = random_text(&mut next, 40);
             let terms: Vec<String> = (0..next(6))
                 .map(|_| {
                     let t: Vec<u8> = (0..next(4))
@@ -341,19 +354,11 @@ mod tests {
     fn fast_searches_agree_with_the_definition() {
         // A small alphabet (letters in both cases, digits, separators, a non-ASCII byte) makes
         // matches, near misses and boundary cases frequent.
-        let alphabet = b"aAbB1 ^.-\xe9";
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let alphabet = ALPHABET;
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let mut found = 0;
         for _ in 0..20_000 {
-            let text: Vec<u8> = (0..next(40))
-                .map(|_| alphabet[next(alphabet.len())])
-                .collect();
+            let text = random_text(&mut next, 40);
             let term: Vec<u8> = (0..next(4))
                 .map(|_| alphabet[next(alphabet.len())])
                 .collect();
