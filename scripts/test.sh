@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p test-output
 
-echo "== native tests"
+echo "== native tests ($(date +%T))"
 # No function over 100 lines in src/ (clippy's too_many_lines, threshold in clippy.toml), native and wasm.
 cargo clippy --quiet --lib --bins -- -A clippy::all -D clippy::too_many_lines
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -A clippy::all -D clippy::too_many_lines
@@ -21,13 +21,13 @@ cargo build --release --quiet --bin dicom-deid
 cargo test --release --quiet 2>&1 | tail -n 40
 unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS
 
-echo "== wasm32 build and wasm-bindgen tests"
+echo "== wasm32 build and wasm-bindgen tests ($(date +%T))"
 if ls tests/wasm*.rs >/dev/null 2>&1; then
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
     cargo test --release --target wasm32-unknown-unknown --test 'wasm*' 2>&1 | tail -n 20
 fi
 
-echo "== page end-to-end (headless Chromium; Firefox ESR and WebKitGTK on a few files; axe-core checks)"
+echo "== page end-to-end (headless Chromium; Firefox ESR and WebKitGTK on a few files; axe-core checks) ($(date +%T))"
 SKIP_SETUP=1 bash scripts/build-web.sh
 bash scripts/bundle.sh
 # The page, the element and the API type-checked against their .d.ts (TypeScript's tsc, npm);
@@ -38,4 +38,4 @@ if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   XVFB=(); [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null && XVFB=(xvfb-run -a)
   "${XVFB[@]}" node --test --test-concurrency=1 tests/e2e/
 fi
-echo "== all tests passed"
+echo "== all tests passed ($(date +%T))"
