@@ -284,6 +284,30 @@ describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
     await bare.close();
   });
 
+  it('reports unsupported, with the reason, where WebAssembly lacks SIMD (the engine is built with it)', async () => {
+    const old = await browser.context.newPage();
+    // As in a browser before Chrome 91, Firefox 89 or Safari 16.4: SIMD modules do not validate.
+    await old.addInitScript(() => {
+      const validate = WebAssembly.validate.bind(WebAssembly);
+      WebAssembly.validate = (bytes) => {
+        const b = new Uint8Array(bytes.buffer || bytes);
+        return !b.includes(0xfd) && validate(bytes);
+      };
+    });
+    await old.goto(`${server.url}app/index.html`);
+    const r = await old.evaluate(async () => {
+      const api = await window.api();
+      try {
+        await api.loadEngine();
+        return 'loaded';
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    });
+    assert.match(r, /^unsupported: this browser's WebAssembly lacks SIMD/);
+    await old.close();
+  });
+
   it('the TypeScript declarations name every export of the API and the element', async () => {
     const exported = await page.evaluate(async () => ({
       api: Object.keys(await window.api()).sort(),
