@@ -34,6 +34,19 @@ function installHelpers() {
 /** The page's result as downloads-like buffers for assertSameAsCli. */
 const asGot = (r) => ({ zip: { bytes: Buffer.from(r.zip, 'base64') }, key: { bytes: Buffer.from(r.keyCsv) }, log: { bytes: Buffer.from(r.logCsv) } });
 
+/** What the API's loadEngine() gives in a page: 'loaded', or the error's `code: message`. */
+function loadEngineOutcome(page) {
+  return page.evaluate(async () => {
+    const api = await window.api();
+    try {
+      await api.loadEngine();
+      return 'loaded';
+    } catch (e) {
+      return `${e.code}: ${e.message}`;
+    }
+  });
+}
+
 describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
   let server;
   let browser;
@@ -271,15 +284,7 @@ describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
       delete globalThis.WebAssembly;
     });
     await bare.goto(`${server.url}app/index.html`);
-    const r = await bare.evaluate(async () => {
-      const api = await window.api();
-      try {
-        await api.loadEngine();
-        return 'loaded';
-      } catch (e) {
-        return `${e.code}: ${e.message}`;
-      }
-    });
+    const r = await loadEngineOutcome(bare);
     assert.match(r, /^unsupported: this browser lacks WebAssembly/);
     await bare.close();
   });
@@ -295,15 +300,7 @@ describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
       };
     });
     await old.goto(`${server.url}app/index.html`);
-    const r = await old.evaluate(async () => {
-      const api = await window.api();
-      try {
-        await api.loadEngine();
-        return 'loaded';
-      } catch (e) {
-        return `${e.code}: ${e.message}`;
-      }
-    });
+    const r = await loadEngineOutcome(old);
     assert.match(r, /^unsupported: this browser's WebAssembly lacks SIMD/);
     await old.close();
   });
