@@ -112,6 +112,14 @@ pub struct Decoded {
     raw: Option<(Vec<u8>, Vec<(Range<usize>, G0)>)>,
 }
 
+impl Decoded {
+    /// Whether the value's text is what dicom-rs holds (no ISO 2022 code extensions): a
+    /// rewritten piece of it can be written as text.
+    pub fn is_plain(&self) -> bool {
+        self.raw.is_none()
+    }
+}
+
 /// Whether dicom-rs decodes this VR with the declared character set (PS3.5 6.1.2.3: the code
 /// extensions apply to SH, LO, ST, LT, UC, UT and PN).
 fn uses_charset(vr: VR) -> bool {
@@ -148,6 +156,12 @@ impl Charset {
             _ => Vec::new(),
         };
         Charset::new(&values)
+    }
+
+    /// Bytes of a text value (sent with a binary VR) read with this character set, as dicom-rs
+    /// would read them with the attribute's own VR.
+    pub fn read_bytes(&self, bytes: &[u8]) -> Option<String> {
+        self.dicomrs.decode(bytes).ok()
     }
 
     /// The text of a value of this VR (as dicom-rs holds it).

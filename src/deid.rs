@@ -174,7 +174,9 @@ pub fn rewrite_planned<'a>(
     }
 }
 
-const TEXT_VRS: [VR; 8] = [
+/// Text VRs whose kept values are cleaned of the input's identifiers (free text, short
+/// strings, codes, AE titles, URIs).
+const SCRUBBED_VRS: [VR; 10] = [
     VR::LO,
     VR::SH,
     VR::LT,
@@ -183,6 +185,8 @@ const TEXT_VRS: [VR; 8] = [
     VR::UC,
     VR::PN,
     VR::AE,
+    VR::CS,
+    VR::UR,
 ];
 
 fn is_string_vr(vr: VR) -> bool {
@@ -341,6 +345,10 @@ impl Walker<'_> {
         depth: usize,
     ) -> Result<Option<InMemElement>, Rejection> {
         let t = e.tag();
+        let Some(e) = self.as_dictionary_vr(e) else {
+            self.stats.removed += 1;
+            return Ok(None);
+        };
         if let (true, Some(keep)) = (top, &self.ctx.keep_list) {
             if !keep.contains(&t) && !ESSENTIAL.contains(&t) {
                 self.stats.removed += 1;
@@ -358,6 +366,34 @@ impl Walker<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// A standard text attribute sent with a binary VR (a `PatientName` or protocol name as OB
+    /// or OW) is read as its dictionary VR says, so that the profile and the cleaning treat it
+    /// as text; `None` (removed) when its bytes are not text.
+    fn as_dictionary_vr(&self, e: InMemElement) -> Option<InMemElement> {
+        let vr = e.vr();
+        if !verify::is_binary(vr) {
+            return Some(e);
+        }
+        let Some(dict) = StandardDataDictionary
+            .by_tag(e.tag())
+            .map(|entry| entry.vr.relaxed())
+            .filter(|&d| is_string_vr(d))
+        else {
+            return Some(e);
+        };
+        let Value::Primitive(p) = e.value() else {
+            return Some(e);
+        };
+        let text = self.charset.read_bytes(&p.to_bytes())?;
+        let text = text.trim_end_matches(['\0', ' ']);
+        let values: Vec<String> = if matches!(dict, VR::LT | VR::ST | VR::UT | VR::UR) {
+            vec![text.to_string()]
+        } else {
+            text.split('\\').map(str::to_string).collect()
+        };
+        Some(DataElement::new(e.tag(), dict, strs(values)))
     }
 
     /// The action of a public tag: its compound code resolved by the attribute's Type in the
@@ -457,7 +493,8 @@ impl Walker<'_> {
                 if Self::is_seq(&e) {
                     return self.sequence(e, depth);
                 }
-                Ok(Some(e))
+                // Kept values are not trusted: an identifier of the input in one is cleaned.
+                Ok(Some(self.scrub_kept(e)))
             }
             Action::Clean => self.clean(e, depth),
             Action::ReplaceUid => {
@@ -491,10 +528,19 @@ impl Walker<'_> {
                 self.stats.dummied += 1;
                 Ok(self.dummy(e))
             }
-            // Free text that E.1-1 does not list (e.g. SR TextValue): identifiers of the input
-            // found in it are blanked.
-            VR::LT | VR::ST | VR::UT | VR::UC => Ok(Some(self.scrub_text(e))),
-            _ => Ok(Some(e)),
+            // Text that E.1-1 does not list (SR TextValue, a protocol name, a code meaning):
+            // identifiers of the input found in it are blanked.
+            _ => Ok(Some(self.scrub_kept(e))),
+        }
+    }
+
+    /// A kept value of a text VR with the input's identifiers cleaned out of it; other VRs as
+    /// they are.
+    fn scrub_kept(&mut self, e: InMemElement) -> InMemElement {
+        if SCRUBBED_VRS.contains(&e.vr()) {
+            self.scrub_text(e)
+        } else {
+            e
         }
     }
 
@@ -523,8 +569,8 @@ impl Walker<'_> {
                 self.stats.dummied += 1;
                 Ok(self.dummy(e))
             }
-            vr if TEXT_VRS.contains(&vr) => Ok(Some(self.scrub_text(e))),
-            _ => Ok(Some(e)),
+            vr if verify::is_binary(vr) => Ok(self.binary_carrier(e)),
+            _ => Ok(Some(self.scrub_kept(e))),
         }
     }
 
@@ -560,8 +606,8 @@ impl Walker<'_> {
                 self.dummy(e)
             }
             VR::UI => Some(self.map_uids(e)),
-            VR::CS | VR::DS | VR::IS => Some(e),
-            v if TEXT_VRS.contains(&v) || v == VR::UR => Some(self.scrub_text(e)),
+            VR::DS | VR::IS => Some(e),
+            v if SCRUBBED_VRS.contains(&v) => Some(self.scrub_text(e)),
             _ => {
                 // Binary values cannot be cleaned: removed.
                 self.stats.removed += 1;
@@ -628,6 +674,20 @@ impl Walker<'_> {
         DataElement::new(t, VR::UI, strs(v))
     }
 
+    /// A kept binary value (a safe private OB/OW element) that holds the input's IDs or names
+    /// as text (UTF-8 or UTF-16) cannot be cleaned in place: removed.
+    fn binary_carrier(&mut self, e: InMemElement) -> Option<InMemElement> {
+        let holds = match e.value() {
+            Value::Primitive(p) => self.scrub.binary_holds(&p.to_bytes()),
+            _ => false,
+        };
+        if holds {
+            self.stats.private_removed += 1;
+            return None;
+        }
+        Some(e)
+    }
+
     fn scrub_text(&mut self, e: InMemElement) -> InMemElement {
         let t = e.tag();
         let vr = e.vr();
@@ -636,6 +696,9 @@ impl Walker<'_> {
         let out: Vec<String> = vals
             .iter()
             .map(|v| {
+                if self.scrub.equipment_value(t, &self.charset.text(vr, v)) {
+                    return v.clone();
+                }
                 let s = identifiers::scrub_value(&self.charset, vr, v, self.scrub);
                 if &s != v {
                     changed = true;
@@ -961,7 +1024,7 @@ pub fn rewrite_with_batch<'a>(
     let mut applied = apply_pixels(ctx, &mut dataset, &ts, tail, decision)?;
     let ts = applied.transfer_syntax.clone().unwrap_or(ts);
     let (uid_set, idents) = input_identifiers(ctx, identity, batch, &dataset, &meta_sop);
-    let scrub_terms = idents.scrub_terms();
+    let scrub_terms = idents.scrub_terms(ctx.shift_dates().then_some(identity.shift_days));
     let before = Before::of(&dataset, meta_class)?;
 
     let mut w = Walker {

@@ -140,12 +140,13 @@ fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(),
         }
         VR::AE | VR::CS | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::PN | VR::UR => {
             for v in values(e) {
-                if id.is_own(t, &v) {
+                // Searched in the decoded text (ISO 2022 code extensions read), kept values
+                // included; only the engine's own values and a whole equipment value are not.
+                let v = cs.text(vr, &v);
+                if id.is_own(t, &v) || id.equipment_value(t, &v) {
                     continue;
                 }
-                // Searched in the decoded text (ISO 2022 code extensions read).
-                let v = cs.text(vr, &v);
-                match id.found_in_text(v.as_bytes(), matches!(vr, VR::CS | VR::AE)) {
+                match id.found_in_text(&v, false) {
                     Some(Found::Id) => {
                         return Err(leak("an ID, address or institution value", t, "element"))
                     }
@@ -158,23 +159,33 @@ fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(),
             }
         }
         _ => {
-            // Unknown-VR private values kept as bytes: search them as text.
-            if vr == VR::UN {
+            // Binary values of private or unknown-VR elements (a standard attribute's Pixel
+            // Data, waveforms or LUTs are numbers, not text): searched as text, UTF-8 and
+            // UTF-16, for the input's UIDs, IDs and names.
+            if vr == VR::UN || (t.group() % 2 == 1 && is_binary(vr)) {
                 if let Value::Primitive(p) = e.value() {
                     let b = p.to_bytes();
                     if id
                         .uids
                         .iter()
                         .any(|u| find_token(&b, u.as_bytes()).is_some())
-                        || id.found_in_text(&b, true).is_some()
+                        || id.found_in_binary(&b)
                     {
-                        return Err(leak("an identifier", t, "UN element"));
+                        return Err(leak("an identifier", t, "binary element"));
                     }
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Whether a VR holds bytes or numbers rather than text.
+pub fn is_binary(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::OB | VR::OW | VR::OD | VR::OF | VR::OL | VR::OV | VR::UN
+    )
 }
 
 /// Searches the raw bytes before Pixel Data for long identifiers.

@@ -2,9 +2,12 @@
 //! the free-text scrubber of the rewrite blanks out and what the self-check looks for. It
 //! depends on the shared context only, not on the rewrite (`deid`) nor on the check (`verify`).
 
+mod fold;
+mod notations;
 mod search;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use dicom_core::header::Header as _;
@@ -20,12 +23,14 @@ use crate::context::Context;
 use crate::profile::Action;
 use crate::scan::Header;
 
-pub use search::{find_token, is_cjk, scrub, scrub_value, Folded, Marker, TermSet};
+pub use fold::{fold, utf8_view, Norm};
+pub use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
+pub use search::{find_token, is_cjk, mark_terms, scrub, scrub_value, Folded, Marker, TermSet};
 
 /// Attributes whose values identify the patient, the visit or the place (besides names,
 /// dates and UIDs). Institution and device ones only count when their option is off.
 #[allow(deprecated)]
-const ID_ATTRIBUTES: [Tag; 14] = [
+const ID_ATTRIBUTES: [Tag; 18] = [
     tags::PATIENT_ID,
     tags::OTHER_PATIENT_I_DS,
     tags::ACCESSION_NUMBER,
@@ -40,6 +45,11 @@ const ID_ATTRIBUTES: [Tag; 14] = [
     tags::PLACER_ORDER_NUMBER_IMAGING_SERVICE_REQUEST,
     tags::STUDY_ID,
     tags::PATIENT_BIRTH_NAME,
+    // Issuers, at any depth (Other Patient IDs Sequence, issuer sequences).
+    tags::ISSUER_OF_PATIENT_ID,
+    tags::LOCAL_NAMESPACE_ENTITY_ID,
+    tags::UNIVERSAL_ENTITY_ID,
+    tags::SERVICE_EPISODE_ID,
 ];
 const INSTITUTION_ATTRIBUTES: [Tag; 3] = [
     tags::INSTITUTION_NAME,
@@ -47,6 +57,17 @@ const INSTITUTION_ATTRIBUTES: [Tag; 3] = [
     tags::INSTITUTIONAL_DEPARTMENT_NAME,
 ];
 const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_NAME];
+
+/// Attributes naming equipment, whose whole value may legitimately equal a person's name or an
+/// institution (a patient called Philips, a vendor's test site named after the vendor): such a
+/// whole value is kept there ([`Identifiers::equipment_value`]); anywhere else, or inside a
+/// longer value, it is an identifier as always. IDs and dates are never exempt.
+const EQUIPMENT_ATTRIBUTES: [Tag; 4] = [
+    tags::MANUFACTURER,
+    tags::MANUFACTURER_MODEL_NAME,
+    tags::SECONDARY_CAPTURE_DEVICE_MANUFACTURER,
+    tags::SECONDARY_CAPTURE_DEVICE_MANUFACTURER_MODEL_NAME,
+];
 
 /// Values this tool writes itself (dummies), never treated as identifiers of an input.
 const OWN_VALUES: [&str; 4] = ["DEIDENTIFIED", "19000101", "19000101000000", "000Y"];
@@ -102,6 +123,10 @@ pub struct Identifiers {
     pub ids: Vec<String>,
     /// Original dates (`YYYYMMDD`).
     pub dates: Vec<String>,
+    /// Of [`Identifiers::dates`], the birth dates: blanked in text, never shifted.
+    pub birth_dates: Vec<String>,
+    /// Of [`Identifiers::ids`], the institution values (for [`Identifiers::equipment_value`]).
+    pub institutions: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
     /// The batch's identifiers ([`BatchIdentifiers`]: other files' names, IDs,
@@ -181,23 +206,17 @@ impl Identifiers {
                 matcher.switch_off(kind, t, &mut off);
             }
         }
-        // A value that the profile itself keeps elsewhere in the file (e.g. an institution also
-        // named as Manufacturer, or a placeholder name word that is also a code meaning) is not
-        // a leak when it appears there: drop it from the check, not from the data.
+        // A term of another file of the batch that this file's kept values use (a name word
+        // that is also a code meaning here) is not searched in this file.
         let mut kept = Vec::new();
         kept_values(ctx, &cs, obj, &mut kept);
         for k in &kept {
-            for (t, _) in matcher.set.tokens(k.as_bytes()) {
+            for (t, _) in matcher.set.tokens(&Norm::new(k).bytes) {
                 matcher.switch_off_index(t, &mut off);
             }
         }
-        let in_kept = |term: &String| {
-            kept.iter()
-                .any(|k| find_token(k.as_bytes(), term.as_bytes()).is_some())
-        };
-        id.ids.retain(|t| !in_kept(t));
-        id.names.retain(|t| !in_kept(t));
-        id.name_words.retain(|t| !in_kept(t));
+        // The file's own identifiers stay searched everywhere, kept values included: a kept
+        // attribute holding one is cleaned (a protocol name typed with the patient's name).
         // Inputs that were de-identified before carry this tool's own dummy values: those are
         // not identifiers (the batch's are left out when its matcher is built).
         id.ids.retain(|t| !is_own_value(t));
@@ -249,6 +268,9 @@ impl Identifiers {
                             {
                                 continue;
                             }
+                            if birth {
+                                push_unique(&mut self.birth_dates, d.clone());
+                            }
                             push_unique(&mut self.dates, d);
                         }
                     }
@@ -262,6 +284,9 @@ impl Identifiers {
                     for v in values(e) {
                         let v = cs.text(e.vr(), &v);
                         if v.chars().count() >= 3 {
+                            if INSTITUTION_ATTRIBUTES.contains(&t) {
+                                push_unique(&mut self.institutions, v.clone());
+                            }
                             push_unique(&mut self.ids, v);
                         }
                     }
@@ -300,46 +325,88 @@ impl Identifiers {
             || self.own.iter().any(|o| v.eq_ignore_ascii_case(o))
     }
 
-    /// Terms blanked out of cleaned free text: IDs, whole names (with `^` and with spaces),
-    /// name words, dates; the file's own and the batch's.
-    pub fn scrub_terms(&self) -> ScrubTerms<'_> {
+    /// What is blanked out of cleaned text: IDs (also by their digits), whole names (with `^`
+    /// and with spaces), name words, dates in any common notation; the file's own and the
+    /// batch's. With `shift` (dates shifted with the study), dates other than the birth date
+    /// are rewritten shifted instead of blanked.
+    pub fn scrub_terms(&self, shift: Option<i64>) -> ScrubTerms<'_> {
         let mut t: Vec<String> = Vec::new();
-        t.extend(self.ids.iter().cloned());
-        t.extend(self.names.iter().map(|n| spaced(n)));
-        t.extend(self.names.iter().cloned());
-        t.extend(self.name_words.iter().cloned());
-        t.extend(self.dates.iter().cloned());
+        t.extend(self.ids.iter().map(|x| fold(x)));
+        t.extend(self.names.iter().map(|n| fold(&spaced(n))));
+        t.extend(self.names.iter().map(|x| fold(x)));
+        t.extend(self.name_words.iter().map(|x| fold(x)));
         t.retain(|s| !s.is_empty());
         t.sort();
         t.dedup();
-        ScrubTerms { own: t, id: self }
+        ScrubTerms {
+            own: t,
+            id: self,
+            shift,
+        }
     }
 
-    /// The batch's terms searched in this file: (kind, start) of each whole-token occurrence
-    /// in `text`.
-    fn batch_tokens(&self, text: &[u8]) -> Vec<(BatchKind, usize, usize)> {
+    /// The batch's terms searched in this file: (kind, start, length) of each whole-token
+    /// occurrence in a folded text ([`Norm`]).
+    fn batch_tokens(&self, folded: &[u8]) -> Vec<(BatchKind, usize, usize)> {
         let Some(m) = &self.batch else {
             return Vec::new();
         };
         m.set
-            .tokens(text)
+            .tokens(folded)
             .into_iter()
             .filter(|&(t, _)| !self.batch_off.get(t).copied().unwrap_or(true))
             .map(|(t, i)| (m.kinds[t], i, m.set.term(t).len()))
             .collect()
     }
 
-    /// What identifier, if any, a decoded text value holds as a whole token: an ID, address or
-    /// institution (in any text), a person name or word or a date (unless `ids_only`: codes
-    /// and AE titles, where short name words are common codes).
-    pub fn found_in_text(&self, text: &[u8], ids_only: bool) -> Option<Found> {
+    /// Character ranges in `text` of the digits of an ID of this file or of the batch, as
+    /// written in text ([`find_id_digits`]).
+    pub fn id_digits(&self, text: &str) -> Vec<Range<usize>> {
+        let own: HashSet<String> = self.ids.iter().filter_map(|x| id_core(x)).collect();
+        let batch_on = |core: &str| {
+            self.batch.as_ref().is_some_and(|m| {
+                m.cores.get(core).is_some_and(|ix| {
+                    ix.iter()
+                        .any(|&i| !self.batch_off.get(i).copied().unwrap_or(true))
+                })
+            })
+        };
+        find_id_digits(text, &|core: &str| own.contains(core) || batch_on(core))
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// This file's dates written in `text`, in any common notation ([`find_dates`]).
+    pub fn date_hits(&self, text: &str) -> Vec<DateHit> {
+        let known: HashSet<Ymd> = self
+            .dates
+            .iter()
+            .filter_map(|d| crate::dates::parse_da(d))
+            .collect();
+        find_dates(text, &known)
+    }
+
+    /// What identifier, if any, a decoded text value holds (in its folded form, and in its
+    /// UTF-8 reading when it is UTF-8 read as Latin-1): an ID, address or institution, as a
+    /// whole token or by its digits (in any text), a person name or word or a date (unless
+    /// `ids_only`).
+    pub fn found_in_text(&self, text: &str, ids_only: bool) -> Option<Found> {
+        let view = utf8_view(text).map(|(v, _)| v);
+        std::iter::once(text)
+            .chain(view.as_deref())
+            .find_map(|t| self.found_in_view(t, ids_only))
+    }
+
+    fn found_in_view(&self, text: &str, ids_only: bool) -> Option<Found> {
+        let norm = Norm::new(text);
         let any = |list: &[String]| {
             list.iter()
-                .any(|x| find_token(text, x.as_bytes()).is_some())
+                .any(|x| find_token(&norm.bytes, fold(x).as_bytes()).is_some())
         };
-        let batch = self.batch_tokens(text);
+        let batch = self.batch_tokens(&norm.bytes);
         let batch_has = |k: BatchKind| batch.iter().any(|&(kind, _, _)| kind == k);
-        if any(&self.ids) || batch_has(BatchKind::Id) {
+        if any(&self.ids) || batch_has(BatchKind::Id) || !self.id_digits(text).is_empty() {
             return Some(Found::Id);
         }
         if ids_only {
@@ -352,7 +419,47 @@ impl Identifiers {
         {
             return Some(Found::Name);
         }
-        any(&self.dates).then_some(Found::Date)
+        (!self.date_hits(text).is_empty()).then_some(Found::Date)
+    }
+
+    /// Whether binary bytes (a private OB/OW value) hold one of this file's IDs or person names
+    /// as text, UTF-8 or UTF-16 (little endian, when the bytes read as text): terms of 5
+    /// characters or more (shorter ones occur in bytes by chance).
+    pub fn found_in_binary(&self, bytes: &[u8]) -> bool {
+        let terms: Vec<String> = self
+            .ids
+            .iter()
+            .chain(&self.names)
+            .chain(&self.name_words)
+            .flat_map(|t| [fold(t), fold(&spaced(t))])
+            .filter(|t| t.chars().count() >= 5)
+            .collect();
+        if terms.is_empty() || bytes.is_empty() {
+            return false;
+        }
+        let utf8 = String::from_utf8_lossy(bytes).into_owned();
+        std::iter::once(utf8).chain(utf16_text(bytes)).any(|v| {
+            let n = Norm::new(&v);
+            terms
+                .iter()
+                .any(|t| find_token(&n.bytes, t.as_bytes()).is_some())
+        })
+    }
+
+    /// Whether `value` of attribute `tag` is a whole equipment value ([`EQUIPMENT_ATTRIBUTES`])
+    /// equal to one of this file's person names or name words or institutions: kept there.
+    pub fn equipment_value(&self, tag: Tag, value: &str) -> bool {
+        if !EQUIPMENT_ATTRIBUTES.contains(&tag) {
+            return false;
+        }
+        let v = fold(value.trim());
+        !v.is_empty()
+            && self
+                .names
+                .iter()
+                .chain(&self.name_words)
+                .chain(&self.institutions)
+                .any(|x| fold(x) == v)
     }
 
     /// The file's own IDs and whole names (not the batch's), for the search of the raw bytes.
@@ -372,6 +479,26 @@ pub enum Found {
     Date,
 }
 
+/// Bytes read as UTF-16 (little endian) text, when nine in ten of their code units are
+/// characters of text (printable ASCII, Latin, CJK, Hangul, line ends, NUL padding); numbers
+/// stored as 16 bits are not read as text.
+fn utf16_text(bytes: &[u8]) -> Option<String> {
+    if bytes.len() < 10 || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let texty = units
+        .iter()
+        .filter(|&&u| {
+            matches!(u, 0 | 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x3000..=0x9FFF | 0xAC00..=0xD7A3)
+        })
+        .count();
+    (texty * 10 >= units.len() * 9).then(|| String::from_utf16_lossy(&units))
+}
+
 /// A whole name with its `^` separators as spaces (as free text writes it).
 fn spaced(name: &str) -> String {
     name.replace('^', " ").trim().to_string()
@@ -382,19 +509,75 @@ fn is_own_value(t: &str) -> bool {
     OWN_VALUES.iter().any(|o| t.eq_ignore_ascii_case(o))
 }
 
-/// The terms cleaned out of one file's free text: its own, searched one by one (a few), and
-/// its batch's that apply to it, searched together ([`TermSet`]).
+/// What is cleaned out of one file's text: its own terms (folded), searched one by one (a
+/// few), its batch's that apply to it, searched together ([`TermSet`]), IDs by their digits
+/// and dates in any common notation.
 pub struct ScrubTerms<'i> {
     own: Vec<String>,
     id: &'i Identifiers,
+    /// Days dates are shifted by, when they are (dates written in text are then rewritten).
+    shift: Option<i64>,
+}
+
+impl ScrubTerms<'_> {
+    /// Whether a date found in text is rewritten shifted (not blanked): dates are shifted and
+    /// it is not a birth date.
+    fn rewrites(&self, h: &DateHit) -> bool {
+        self.shift.is_some()
+            && !self
+                .id
+                .birth_dates
+                .iter()
+                .any(|b| crate::dates::parse_da(b) == Some(h.date))
+    }
+
+    /// Whether binary bytes hold an identifier as text ([`Identifiers::found_in_binary`]).
+    pub fn binary_holds(&self, bytes: &[u8]) -> bool {
+        self.id.found_in_binary(bytes)
+    }
+
+    /// Whether `value` of `tag` is kept whole ([`Identifiers::equipment_value`]).
+    pub fn equipment_value(&self, tag: Tag, value: &str) -> bool {
+        self.id.equipment_value(tag, value)
+    }
 }
 
 impl Marker for ScrubTerms<'_> {
-    fn mark(&self, text: &[u8], marked: &mut [bool]) {
-        self.own.as_slice().mark(text, marked);
-        for (_, i, n) in self.id.batch_tokens(text) {
-            marked[i..i + n].fill(true);
+    fn mark(&self, text: &str, marked: &mut [bool]) {
+        let norm = Norm::new(text);
+        mark_terms(&norm, self.own.iter().map(String::as_str), marked);
+        for (_, i, n) in self.id.batch_tokens(&norm.bytes) {
+            norm.mark(i..i + n, marked);
         }
+        let dates = self.id.date_hits(text);
+        let spans = self.id.id_digits(text).into_iter().chain(
+            dates
+                .into_iter()
+                .filter(|h| !self.rewrites(h))
+                .map(|h| h.chars),
+        );
+        for r in spans {
+            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+        }
+    }
+
+    fn replacements(&self, text: &str) -> Vec<(Range<usize>, String)> {
+        let Some(days) = self.shift else {
+            return Vec::new();
+        };
+        let hits: Vec<DateHit> = self
+            .id
+            .date_hits(text)
+            .into_iter()
+            .filter(|h| self.rewrites(h))
+            .collect();
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let chars: Vec<char> = text.chars().collect();
+        hits.iter()
+            .map(|h| (h.chars.clone(), h.shifted(&chars, days)))
+            .collect()
     }
 }
 
@@ -495,8 +678,10 @@ struct BatchMatcher {
     spaced_of: HashMap<usize, usize>,
     /// (kind, term) → index.
     exact: HashMap<(BatchKind, String), usize>,
-    /// ASCII-lower-cased term → indices (of names, words and IDs).
+    /// Folded term ([`fold`]) → indices (of names, words and IDs).
     folded: HashMap<String, Vec<usize>>,
+    /// The digits of an ID ([`id_core`]) → indices of the IDs with those digits.
+    cores: HashMap<String, Vec<usize>>,
 }
 
 impl BatchMatcher {
@@ -505,7 +690,7 @@ impl BatchMatcher {
         let mut terms = Vec::new();
         let mut add = |m: &mut BatchMatcher, kind: BatchKind, t: &str| -> usize {
             let i = terms.len();
-            terms.push(t.to_string());
+            terms.push(fold(t));
             m.kinds.push(kind);
             m.exact.insert((kind, t.to_string()), i);
             i
@@ -517,7 +702,10 @@ impl BatchMatcher {
         ] {
             for t in list.iter().filter(|t| !t.is_empty() && !is_own_value(t)) {
                 let i = add(&mut m, kind, t);
-                m.folded.entry(t.to_ascii_lowercase()).or_default().push(i);
+                m.folded.entry(fold(t)).or_default().push(i);
+                if let Some(core) = id_core(t).filter(|_| kind == BatchKind::Id) {
+                    m.cores.entry(core).or_default().push(i);
+                }
                 let s = spaced(t);
                 if kind == BatchKind::Name && !s.is_empty() {
                     let j = add(&mut m, BatchKind::Spaced, &s);
@@ -549,11 +737,11 @@ impl BatchMatcher {
         }
     }
 
-    /// Switches off the batch terms equal to `value`, ignoring ASCII case.
+    /// Switches off the batch terms equal to `value` once folded.
     fn switch_off_folded(&self, value: &str, off: &mut [bool]) {
         for &i in self
             .folded
-            .get(&value.to_ascii_lowercase())
+            .get(&fold(value))
             .into_iter()
             .flatten()
         {

@@ -1,10 +1,14 @@
-//! The search of identifying terms in text: whole tokens, ASCII case-insensitive, one
-//! folded copy per text and a SIMD `memmem` per term; and the scrubber that blanks them.
+//! The search of identifying terms in text: whole tokens in the folded text ([`super::fold`]:
+//! case, accents, width), a SIMD `memmem` per term or one automaton for a batch's terms; and
+//! the scrubber that blanks them (and rewrites dates written in text, when dates are shifted).
 //! Terms of CJK scripts are found inside words (those scripts have no spaces between words).
+
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use dicom_core::VR;
 
+use super::fold::{fold, utf8_view, Norm};
 use crate::charset::Charset;
 
 fn is_word_byte(b: u8) -> bool {
@@ -189,23 +193,39 @@ impl TermSet {
     }
 }
 
-/// What marks the bytes of a text to blank: terms searched one by one, or a file's own terms
-/// with its batch's ([`crate::identifiers::ScrubTerms`]).
+/// What marks the characters of a text to blank: terms searched one by one, or a file's own
+/// terms with its batch's ([`crate::identifiers::ScrubTerms`]).
 pub trait Marker {
-    /// Marks the bytes of `text` that belong to a whole-token occurrence of a term.
-    fn mark(&self, text: &[u8], marked: &mut [bool]);
+    /// Marks (one flag per character of `text`) the characters of an identifier to blank.
+    fn mark(&self, text: &str, marked: &mut [bool]);
+
+    /// Dates of the input written in `text` that are rewritten rather than blanked (shifted
+    /// with the study): character range and new text. Not marked by [`Marker::mark`].
+    fn replacements(&self, _text: &str) -> Vec<(Range<usize>, String)> {
+        Vec::new()
+    }
+}
+
+/// Marks the characters of every whole-token occurrence of each folded term in a folded text.
+pub fn mark_terms<'t>(norm: &Norm, terms: impl Iterator<Item = &'t str>, marked: &mut [bool]) {
+    for term in terms {
+        let tb = term.as_bytes();
+        let mut from = 0;
+        while let Some(i) = find_token_from(&norm.bytes, tb, from) {
+            norm.mark(i..i + tb.len(), marked);
+            from = i + tb.len().max(1);
+        }
+    }
 }
 
 impl Marker for [String] {
-    fn mark(&self, text: &[u8], marked: &mut [bool]) {
-        for term in self {
-            let tb = term.as_bytes();
-            let mut from = 0;
-            while let Some(i) = find_token_from(text, tb, from) {
-                marked[i..i + tb.len()].fill(true);
-                from = i + tb.len();
-            }
-        }
+    fn mark(&self, text: &str, marked: &mut [bool]) {
+        let folded: Vec<String> = self.iter().map(|t| fold(t)).collect();
+        mark_terms(
+            &Norm::new(text),
+            folded.iter().map(String::as_str),
+            marked,
+        );
     }
 }
 
@@ -215,23 +235,81 @@ pub fn scrub(text: &str, terms: &[String]) -> String {
     scrub_value(&Charset::default(), VR::LT, text, terms)
 }
 
-/// Blanks every whole-token occurrence of each term in one value (as dicom-rs holds it), in
-/// its decoded text ([`Charset`]), with one `X` per character, written in the value's own
-/// character set. A value without any returns unchanged (kept text keeps its bytes).
+/// Marks what `terms` mark in `text`, and in its UTF-8 reading when its bytes are UTF-8 read
+/// as Latin-1 ([`utf8_view`]).
+fn mark_all<M: Marker + ?Sized>(text: &str, terms: &M, marked: &mut [bool]) {
+    terms.mark(text, marked);
+    if let Some((view, ranges)) = utf8_view(text) {
+        let mut m = vec![false; ranges.len()];
+        terms.mark(&view, &mut m);
+        for (r, _) in ranges.iter().zip(&m).filter(|(_, &x)| x) {
+            for i in r.clone() {
+                if let Some(x) = marked.get_mut(i) {
+                    *x = true;
+                }
+            }
+        }
+    }
+}
+
+/// Longest value of a VR that a rewritten date may make (else the date is blanked).
+fn max_chars(vr: VR) -> Option<usize> {
+    match vr {
+        VR::SH => Some(16),
+        VR::LO => Some(64),
+        VR::ST => Some(1024),
+        VR::LT => Some(10240),
+        VR::UT | VR::UC => Some(usize::MAX),
+        _ => None,
+    }
+}
+
+/// Blanks every identifier in one value (as dicom-rs holds it), in its decoded text
+/// ([`Charset`]), with one `X` per character, written in the value's own character set; dates
+/// the terms rewrite are rewritten where the value is plain text of a free-text VR (else
+/// blanked). A value without any returns unchanged (kept text keeps its bytes).
 pub fn scrub_value<M: Marker + ?Sized>(cs: &Charset, vr: VR, value: &str, terms: &M) -> String {
     let decoded = cs.decode(vr, value);
-    let text = decoded.text.as_bytes();
-    let mut marked = vec![false; text.len()];
-    terms.mark(text, &mut marked);
-    if !marked.contains(&true) {
+    let n = decoded.text.chars().count();
+    let mut marked = vec![false; n];
+    mark_all(&decoded.text, terms, &mut marked);
+    let mut reps = terms.replacements(&decoded.text);
+    // A rewrite only where nothing in its range is blanked and the value can hold it.
+    reps.retain(|(r, _)| !marked.get(r.clone()).unwrap_or(&[]).contains(&true));
+    let fits = decoded.is_plain() && max_chars(vr).is_some();
+    if !fits {
+        for (r, _) in reps.drain(..) {
+            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+        }
+    }
+    if !marked.contains(&true) && reps.is_empty() {
         return value.to_string();
     }
-    let blank: Vec<bool> = decoded
-        .text
-        .char_indices()
-        .map(|(i, _)| marked[i])
-        .collect();
-    cs.blank(&decoded, &blank)
+    let blanked = cs.blank(&decoded, &marked);
+    if reps.is_empty() {
+        return blanked;
+    }
+    let chars: Vec<char> = blanked.chars().collect();
+    let mut out = String::with_capacity(blanked.len() + 8);
+    let mut at = 0;
+    reps.sort_by_key(|(r, _)| r.start);
+    for (r, new) in &reps {
+        if r.start < at || r.end > chars.len() {
+            continue;
+        }
+        out.extend(&chars[at..r.start]);
+        out.push_str(new);
+        at = r.end;
+    }
+    out.extend(&chars[at..]);
+    if out.chars().count() > max_chars(vr).unwrap_or(0) {
+        // Too long for the VR once rewritten: blanked instead.
+        for (r, _) in reps {
+            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+        }
+        return cs.blank(&decoded, &marked);
+    }
+    out
 }
 
 #[cfg(test)]
