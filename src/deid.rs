@@ -696,7 +696,7 @@ impl Walker<'_> {
         let out: Vec<String> = vals
             .iter()
             .map(|v| {
-                if self.scrub.equipment_value(t, &self.charset.text(vr, v)) {
+                if self.scrub.kept_whole(t, vr, &self.charset.text(vr, v)) {
                     return v.clone();
                 }
                 let s = identifiers::scrub_value(&self.charset, vr, v, self.scrub);

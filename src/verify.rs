@@ -143,7 +143,7 @@ fn check_element(id: &Identifiers, cs: &Charset, e: &InMemElement) -> Result<(),
                 // Searched in the decoded text (ISO 2022 code extensions read), kept values
                 // included; only the engine's own values and a whole equipment value are not.
                 let v = cs.text(vr, &v);
-                if id.is_own(t, &v) || id.equipment_value(t, &v) {
+                if id.is_own(t, &v) || id.kept_whole(t, vr, &v) {
                     continue;
                 }
                 match id.found_in_text(&v, false) {

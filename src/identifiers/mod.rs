@@ -60,7 +60,7 @@ const DEVICE_ATTRIBUTES: [Tag; 2] = [tags::DEVICE_SERIAL_NUMBER, tags::STATION_N
 
 /// Attributes naming equipment, whose whole value may legitimately equal a person's name or an
 /// institution (a patient called Philips, a vendor's test site named after the vendor): such a
-/// whole value is kept there ([`Identifiers::equipment_value`]); anywhere else, or inside a
+/// whole value is kept there ([`Identifiers::kept_whole`]); anywhere else, or inside a
 /// longer value, it is an identifier as always. IDs and dates are never exempt.
 const EQUIPMENT_ATTRIBUTES: [Tag; 4] = [
     tags::MANUFACTURER,
@@ -125,7 +125,7 @@ pub struct Identifiers {
     pub dates: Vec<String>,
     /// Of [`Identifiers::dates`], the birth dates: blanked in text, never shifted.
     pub birth_dates: Vec<String>,
-    /// Of [`Identifiers::ids`], the institution values (for [`Identifiers::equipment_value`]).
+    /// Of [`Identifiers::ids`], the institution values (for [`Identifiers::kept_whole`]).
     pub institutions: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
@@ -446,20 +446,20 @@ impl Identifiers {
         })
     }
 
-    /// Whether `value` of attribute `tag` is a whole equipment value ([`EQUIPMENT_ATTRIBUTES`])
-    /// equal to one of this file's person names or name words or institutions: kept there.
-    pub fn equipment_value(&self, tag: Tag, value: &str) -> bool {
-        if !EQUIPMENT_ATTRIBUTES.contains(&tag) {
+    /// Whether a whole value is kept as it is although it equals a name of this file: a value
+    /// of an equipment attribute ([`EQUIPMENT_ATTRIBUTES`]) equal to one of its person names,
+    /// name words or institutions, or a code string (CS) value equal to one of its name words
+    /// (`TEXT`, a Value Type, next to a placeholder person name `Enter text`). Only whole
+    /// values; IDs and dates never.
+    pub fn kept_whole(&self, tag: Tag, vr: VR, value: &str) -> bool {
+        let v = fold(value.trim());
+        if v.is_empty() {
             return false;
         }
-        let v = fold(value.trim());
-        !v.is_empty()
-            && self
-                .names
-                .iter()
-                .chain(&self.name_words)
-                .chain(&self.institutions)
-                .any(|x| fold(x) == v)
+        let equal = |list: &[String]| list.iter().any(|x| fold(x) == v);
+        (EQUIPMENT_ATTRIBUTES.contains(&tag)
+            && (equal(&self.names) || equal(&self.name_words) || equal(&self.institutions)))
+            || (vr == VR::CS && equal(&self.name_words))
     }
 
     /// The file's own IDs and whole names (not the batch's), for the search of the raw bytes.
@@ -479,9 +479,9 @@ pub enum Found {
     Date,
 }
 
-/// Bytes read as UTF-16 (little endian) text, when nine in ten of their code units are
-/// characters of text (printable ASCII, Latin, CJK, Hangul, line ends, NUL padding); numbers
-/// stored as 16 bits are not read as text.
+/// Bytes read as UTF-16 (little endian) text, when nine in ten of their code units (NUL
+/// padding at the end left out) are characters of text (printable ASCII, Latin, CJK, Hangul,
+/// line ends); numbers stored as 16 bits are not read as text.
 fn utf16_text(bytes: &[u8]) -> Option<String> {
     if bytes.len() < 10 || bytes.len() % 2 != 0 {
         return None;
@@ -490,13 +490,19 @@ fn utf16_text(bytes: &[u8]) -> Option<String> {
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
+    // NUL padding at the end is not counted either way.
+    let text_len = units.iter().rposition(|&u| u != 0).map_or(0, |i| i + 1);
+    let units = &units[..text_len];
+    if units.len() < 5 {
+        return None;
+    }
     let texty = units
         .iter()
         .filter(|&&u| {
-            matches!(u, 0 | 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x3000..=0x9FFF | 0xAC00..=0xD7A3)
+            matches!(u, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0x24F | 0x3000..=0x9FFF | 0xAC00..=0xD7A3)
         })
         .count();
-    (texty * 10 >= units.len() * 9).then(|| String::from_utf16_lossy(&units))
+    (texty * 10 >= units.len() * 9).then(|| String::from_utf16_lossy(units))
 }
 
 /// A whole name with its `^` separators as spaces (as free text writes it).
@@ -536,9 +542,9 @@ impl ScrubTerms<'_> {
         self.id.found_in_binary(bytes)
     }
 
-    /// Whether `value` of `tag` is kept whole ([`Identifiers::equipment_value`]).
-    pub fn equipment_value(&self, tag: Tag, value: &str) -> bool {
-        self.id.equipment_value(tag, value)
+    /// Whether `value` of `tag` is kept whole ([`Identifiers::kept_whole`]).
+    pub fn kept_whole(&self, tag: Tag, vr: VR, value: &str) -> bool {
+        self.id.kept_whole(tag, vr, value)
     }
 }
 
@@ -589,7 +595,8 @@ impl Marker for ScrubTerms<'_> {
 /// single CJK character is too common to be searched alone).
 pub fn name_terms(value: &str) -> (Vec<String>, Vec<String>) {
     let (mut names, mut words) = (Vec::new(), Vec::new());
-    for w in value.split(['^', '=', ' ', ',', '.']) {
+    // Words: also the parts of a double-barrelled name (`Müller-Lüdenscheidt`).
+    for w in value.split(['^', '=', ' ', ',', '.', '-']) {
         let w = w.trim();
         let n = w.chars().count();
         let cjk = w.chars().any(is_cjk);

@@ -678,6 +678,7 @@ impl Identifiers {
                         hit(t);
                     }
                 }
+                let views = text_views(v);
                 for t in &self.terms {
                     let found = match (vr, t.kind) {
                         (VR::UI, Kind::Uid) => v == &t.text,
@@ -687,7 +688,10 @@ impl Identifiers {
                         }
                         // A CJK term is found anywhere: those scripts have no word boundaries.
                         _ if t.text.chars().any(is_cjk) => v.contains(&t.text),
-                        _ => find_token(v.as_bytes(), t.text.as_bytes(), t.kind).is_some(),
+                        _ => {
+                            find_token(v.as_bytes(), t.text.as_bytes(), t.kind).is_some()
+                                || views.iter().any(|w| other_spelling(w, t))
+                        }
                     };
                     if found {
                         hit(t);
@@ -696,8 +700,19 @@ impl Identifiers {
             }
         } else {
             let b = value.to_bytes();
+            // Text in bytes: as they are, read as Latin-1, and (private values) as UTF-16.
+            let latin1: String = folded(&b.iter().map(|&c| c as char).collect::<String>());
+            let utf16 = if tag.group() % 2 == 1 { utf16_le(&b) } else { String::new() };
             for t in &self.terms {
-                if t.text.len() >= 6 && find_token(&b, t.text.as_bytes(), t.kind).is_some() {
+                let f = folded(&t.text);
+                let named = matches!(t.kind, Kind::Name | Kind::NameWord | Kind::Identifier);
+                if t.text.len() >= 6
+                    && (find_token(&b, t.text.as_bytes(), t.kind).is_some()
+                        || (named
+                            && (find_token(latin1.as_bytes(), f.as_bytes(), t.kind).is_some()
+                                || find_token(utf16.as_bytes(), f.as_bytes(), t.kind)
+                                    .is_some())))
+                {
                     hit(t);
                 }
             }
@@ -746,6 +761,126 @@ impl Identifiers {
 /// Checks one output against its input.
 pub fn check(input: &[u8], output: &[u8]) -> Result<Vec<Finding>, String> {
     identifiers(input)?.check(output)
+}
+
+/// A text compared in its folded form, done here on its own: compatibility decomposition
+/// (NFKD), combining marks dropped, lower case, `ß` as `ss`.
+fn folded(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .replace('ß', "ss")
+}
+
+/// The folded forms of a value: as read, and, when every character is below U+0100 and the
+/// bytes are UTF-8 (a UTF-8 writer in a Latin-1 file), as UTF-8.
+fn text_views(v: &str) -> Vec<String> {
+    let mut out = vec![folded(v)];
+    if !v.is_ascii() && v.chars().all(|c| (c as u32) < 0x100) {
+        let bytes: Vec<u8> = v.chars().map(|c| c as u32 as u8).collect();
+        if let Ok(u) = std::str::from_utf8(&bytes) {
+            out.push(folded(u));
+        }
+    }
+    out
+}
+
+/// Bytes read as UTF-16 little endian text, folded.
+fn utf16_le(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    folded(&String::from_utf16_lossy(&units))
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+];
+
+/// The ways a date `YYYYMMDD` is written in text: numeric day-month-year, month-day-year and
+/// year-month-day with `/`, `.`, `-`, padded or not; with English month names, full and short;
+/// and in Korean.
+fn date_forms(d: &str) -> Vec<String> {
+    let (Ok(y), Ok(m), Ok(day)) = (d[0..4].parse::<u32>(), d[4..6].parse::<u32>(), d[6..8].parse::<u32>()) else {
+        return Vec::new();
+    };
+    let Some(month) = MONTHS.get(m as usize - 1) else {
+        return Vec::new();
+    };
+    let mon = &month[..3];
+    let mut out = Vec::new();
+    for (dd, mm) in [(format!("{day:02}"), format!("{m:02}")), (day.to_string(), m.to_string())] {
+        for sep in ['/', '.', '-'] {
+            out.push(format!("{dd}{sep}{mm}{sep}{y}"));
+            out.push(format!("{mm}{sep}{dd}{sep}{y}"));
+            out.push(format!("{y}{sep}{mm}{sep}{dd}"));
+        }
+    }
+    for name in [*month, mon] {
+        out.push(format!("{day} {name} {y}"));
+        out.push(format!("{day}-{name}-{y}"));
+        out.push(format!("{name} {day}, {y}"));
+        out.push(format!("{name} {day} {y}"));
+    }
+    out.push(format!("{y}년 {m}월 {day}일"));
+    out.push(format!("{y}년{m}월{day}일"));
+    out.iter().map(|f| folded(f)).collect()
+}
+
+/// The digits of an ID after a letter prefix, separators and leading zeros left out, when the
+/// rest is digits with single separators (5 digits or more).
+fn id_digits(id: &str) -> Option<String> {
+    let rest = id.trim_start_matches(|c: char| c.is_ascii_alphabetic() || " -#:".contains(c));
+    let ok = !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_digit() || " -./".contains(c))
+        && !rest.contains("  ")
+        && rest.starts_with(|c: char| c.is_ascii_digit());
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_start_matches('0').to_string();
+    (ok && digits.len() >= 5).then_some(digits)
+}
+
+/// The runs of digits of a text with single separators between digits taken out, leading
+/// zeros left out.
+fn digit_runs(text: &str) -> Vec<String> {
+    let c: Vec<char> = text.chars().collect();
+    let mut joined = String::new();
+    for (i, &ch) in c.iter().enumerate() {
+        let between = i > 0
+            && i + 1 < c.len()
+            && " -./".contains(ch)
+            && c[i - 1].is_ascii_digit()
+            && c[i + 1].is_ascii_digit();
+        if !between {
+            joined.push(ch);
+        }
+    }
+    joined
+        .split(|ch: char| !ch.is_ascii_digit())
+        .filter(|r| !r.is_empty())
+        .map(|r| r.trim_start_matches('0').to_string())
+        .collect()
+}
+
+/// Whether a folded text holds a term in another spelling: a name, word or identifier folded;
+/// an identifier by its digits; a date in a written notation.
+fn other_spelling(text: &str, t: &Term) -> bool {
+    match t.kind {
+        Kind::Name | Kind::NameWord | Kind::Identifier => {
+            let f = folded(&t.text);
+            find_token(text.as_bytes(), f.as_bytes(), t.kind).is_some()
+                || (t.kind == Kind::Identifier
+                    && id_digits(&t.text).is_some_and(|d| digit_runs(text).contains(&d)))
+        }
+        Kind::Date if t.text.len() == 8 => date_forms(&t.text)
+            .iter()
+            .any(|f| find_token(text.as_bytes(), f.as_bytes(), Kind::Identifier).is_some()),
+        _ => false,
+    }
 }
 
 /// Whether a byte belongs to a token of the given kind (tokens end where these stop).
