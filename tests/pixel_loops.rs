@@ -13,7 +13,6 @@ mod harness;
 mod ocr;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use harness::*;
 
@@ -132,20 +131,18 @@ fn loops_with_text_in_a_few_frames_are_held_and_a_loop_without_text_is_written()
 }
 
 /// pydicom's comparison of input and output over the rule's region (tests/support/pixel_diff.py).
-fn pixel_diff(input: &Path, output: &Path, region: [u32; 4]) -> serde_json::Value {
-    let [x, y, w, h] = region;
-    let out = Command::new("python3")
-        .arg("tests/support/pixel_diff.py")
-        .arg(input)
-        .arg(output)
-        .arg(format!("{x},{y},{w},{h}"))
-        .current_dir(root())
-        .output()
-        .expect("python3 runs the pixel oracle");
-    assert!(
-        out.status.success(),
-        "pixel oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+fn pixel_diff(input: &Path, output: &Path, [x, y, w, h]: [u32; 4]) -> serde_json::Value {
+    let script = root().join("tests/support/pixel_diff.py");
+    let region = format!("{x},{y},{w},{h}");
+    let run_script = "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')";
+    let out = python(
+        run_script,
+        [
+            script.as_os_str(),
+            input.as_os_str(),
+            output.as_os_str(),
+            region.as_ref(),
+        ],
     );
     serde_json::from_slice(&out.stdout).expect("pixel oracle prints JSON")
 }
