@@ -351,6 +351,53 @@ fn strip_jpeg_text(obj: &mut InMemDicomObject, ts: &str) -> Result<bool, Rejecti
     Ok(changed)
 }
 
+/// The cleaned pixels, encoded: native bytes, or one RLE fragment per frame.
+enum Cleaned {
+    Native(Vec<u8>),
+    Rle(Vec<Vec<u8>>),
+}
+
+/// Decodes every frame (one at a time), blacks out the regions and encodes it for the output:
+/// returns the input's frames (for the self-check) and the output, never holding a second
+/// decoded copy of every frame.
+fn clean_frames(
+    source: &frames::FrameSource<'_>,
+    regions: &[Rect],
+    palette: Option<u32>,
+) -> Result<(Vec<Vec<u8>>, Cleaned), PixelError> {
+    let g = &source.geometry;
+    let effective = effective_regions(regions, g);
+    let fill = fill_values(g, palette);
+    let rle = matches!(source.encoding, Encoding::Rle | Encoding::JpegLossless);
+    let mut native = frames::NativeWriter::new(g, if rle { 0 } else { source.len() });
+    let mut fragments = Vec::new();
+    let mut input = Vec::with_capacity(source.len());
+    for k in 0..source.len() {
+        let f = source.frame(k)?;
+        let mut c = f.clone();
+        blackout::clear_unused_bits(&mut c, g);
+        blackout::blackout(&mut c, g, &effective, &fill);
+        if rle {
+            fragments.push(rle::encode_frame(
+                &c,
+                g.rows,
+                g.cols,
+                g.spp,
+                g.bits_allocated,
+            )?);
+        } else {
+            native.push(&c);
+        }
+        input.push(f);
+    }
+    let out = if rle {
+        Cleaned::Rle(fragments)
+    } else {
+        Cleaned::Native(native.finish())
+    };
+    Ok((input, out))
+}
+
 /// Decodes, blacks out, re-encodes; sets the header attributes the new encoding needs.
 fn blackout_regions(
     obj: &mut InMemDicomObject,
@@ -358,30 +405,24 @@ fn blackout_regions(
     regions: &[Rect],
     applied: &mut Applied,
 ) -> Result<CheckInput, PixelError> {
-    let decoded = frames::decode(obj, ts)?;
-    let g = decoded.geometry.clone();
-    let palette = if g.photometric == "PALETTE COLOR" {
-        palette_black(obj)
-    } else {
-        None
-    };
-    let effective = effective_regions(regions, &g);
-    let fill = fill_values(&g, palette);
-    let mut cleaned = decoded.frames.clone();
-    for f in &mut cleaned {
-        blackout::clear_unused_bits(f, &g);
-        blackout::blackout(f, &g, &effective, &fill);
+    let palette =
+        if string_of(obj, tags::PHOTOMETRIC_INTERPRETATION).as_deref() == Some("PALETTE COLOR") {
+            palette_black(obj)
+        } else {
+            None
+        };
+    let source = frames::FrameSource::new(obj, ts)?;
+    if source.encoding == Encoding::Other {
+        return Err(PixelError::Unsupported {
+            what: format!("pixel data in transfer syntax {ts}"),
+        });
     }
-    match decoded.encoding {
-        Encoding::Native => {
-            let vr = frames::pixel_vr(obj);
-            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
-        }
-        Encoding::Rle | Encoding::JpegLossless => {
-            let fragments = cleaned
-                .iter()
-                .map(|f| rle::encode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated))
-                .collect::<Result<Vec<_>, _>>()?;
+    let (g, encoding) = (source.geometry.clone(), source.encoding);
+    let (input, cleaned) = clean_frames(&source, regions, palette)?;
+    drop(source);
+    let vr = frames::pixel_vr(obj);
+    match (encoding, cleaned) {
+        (Encoding::Rle | Encoding::JpegLossless, Cleaned::Rle(fragments)) => {
             frames::put_fragments(obj, fragments, g.frames > 1);
             if g.spp == 3 {
                 // PS3.5 G.2: RLE codes colour by plane.
@@ -389,13 +430,13 @@ fn blackout_regions(
             }
             applied.transfer_syntax = Some(syntax::RLE.into());
         }
-        Encoding::JpegLossy => {
+        (Encoding::JpegLossy, Cleaned::Native(bytes)) => {
             let vr = if g.bits_allocated > 8 {
                 dicom_core::VR::OW
             } else {
                 dicom_core::VR::OB
             };
-            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
+            frames::put_native(obj, bytes, vr);
             put_str(
                 obj,
                 tags::PHOTOMETRIC_INTERPRETATION,
@@ -409,14 +450,19 @@ fn blackout_regions(
             put_str(obj, tags::LOSSY_IMAGE_COMPRESSION, dicom_core::VR::CS, "01");
             applied.transfer_syntax = Some(syntax::EXPLICIT_LE.into());
         }
-        Encoding::Other => {
+        (_, Cleaned::Native(bytes)) => frames::put_native(obj, bytes, vr),
+        (_, Cleaned::Rle(_)) => {
             return Err(PixelError::Unsupported {
                 what: format!("pixel data in transfer syntax {ts}"),
             })
         }
     }
     Ok(CheckInput {
-        decoded,
+        decoded: Decoded {
+            geometry: g,
+            encoding,
+            frames: input,
+        },
         regions: regions.to_vec(),
         palette_black: palette,
     })

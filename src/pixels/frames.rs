@@ -491,31 +491,71 @@ fn native_to_canonical(bytes: &[u8], start: u64, g: &Geometry) -> Vec<u8> {
 
 /// Canonical frames back to native pixel data in the geometry's layout.
 pub fn canonical_to_native(frames: &[Vec<u8>], g: &Geometry) -> Vec<u8> {
-    let n = g.rows * g.cols;
-    if g.bits_allocated == 1 {
-        let total = g.samples_per_frame() * frames.len();
-        let mut out = vec![0u8; total.div_ceil(8)];
-        for (i, v) in frames.iter().flatten().enumerate() {
-            if v & 1 == 1 {
-                out[i / 8] |= 1 << (i % 8);
-            }
-        }
-        return out;
-    }
-    let mut out = Vec::with_capacity(g.canonical_len() * frames.len());
+    let mut w = NativeWriter::new(g, frames.len());
     for f in frames {
-        if g.is_ybr422() && g.bytes_per_sample() == 1 {
+        w.push(f);
+    }
+    w.finish()
+}
+
+/// Native pixel data in the geometry's layout, written one canonical frame after the other (so
+/// that the frames need not be held together).
+#[derive(Debug)]
+pub struct NativeWriter<'g> {
+    g: &'g Geometry,
+    out: Vec<u8>,
+    /// 1-bit data: the number of pixels written (frames are packed without padding).
+    bits: usize,
+}
+
+impl<'g> NativeWriter<'g> {
+    /// A writer for `frames` frames of geometry `g` (the capacity is reserved).
+    pub fn new(g: &'g Geometry, frames: usize) -> NativeWriter<'g> {
+        let cap = if g.bits_allocated == 1 {
+            (g.samples_per_frame() * frames).div_ceil(8)
+        } else {
+            g.canonical_len() * frames
+        };
+        NativeWriter {
+            g,
+            out: Vec::with_capacity(cap),
+            bits: 0,
+        }
+    }
+
+    /// Appends one canonical frame.
+    pub fn push(&mut self, f: &[u8]) {
+        let g = self.g;
+        let n = g.rows * g.cols;
+        if g.bits_allocated == 1 {
+            for v in f.iter().take(g.samples_per_frame()) {
+                let i = self.bits;
+                if i / 8 == self.out.len() {
+                    self.out.push(0);
+                }
+                if v & 1 == 1 {
+                    self.out[i / 8] |= 1 << (i % 8);
+                }
+                self.bits += 1;
+            }
+        } else if g.is_ybr422() && g.bytes_per_sample() == 1 {
             for p in 0..n / 2 {
                 let i = 2 * p;
-                out.extend_from_slice(&[f[i], f[i + 1], f[n + i], f[2 * n + i]]);
+                self.out
+                    .extend_from_slice(&[f[i], f[i + 1], f[n + i], f[2 * n + i]]);
             }
         } else if g.planar || g.spp == 1 {
-            out.extend_from_slice(f);
+            self.out.extend_from_slice(f);
         } else {
-            out.extend(planar_to_interleaved(f, g.spp, g.bytes_per_sample()));
+            self.out
+                .extend(planar_to_interleaved(f, g.spp, g.bytes_per_sample()));
         }
     }
-    out
+
+    /// The native bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
 }
 
 /// Little-endian bytes as 16-bit words.
