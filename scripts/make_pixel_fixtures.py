@@ -3,6 +3,7 @@
 
     python3 scripts/make_pixel_fixtures.py   # writes tests/data/pixels/*.dcm + rules.toml,
                                              # prints each file's exact text boxes
+    python3 scripts/make_pixel_fixtures.py --loops   # only tests/data/pixels-loops/ (below)
 
 Deterministic: UIDs are 2.25.<uuid5(fixed namespace, name)>, dates and times are fixed, there is
 no randomness. Needs pydicom 3, numpy and Pillow (FreeType build: ImageFont.load_default(size)).
@@ -12,6 +13,11 @@ Every text-bearing image carries the same identity as its header: PatientName DO
 The exact bounding box of the drawn text (rows/cols of every pixel the text changed) is computed
 from the rendered text mask and printed (PROVENANCE.md records it); the rules of rules.toml cover
 those boxes with a margin (checked below, the script fails otherwise).
+
+tests/data/pixels-loops/ holds multi-frame "possible" images (a derived multi-frame secondary
+capture, Burned In Annotation NO): 10-frame loops whose identifying text shows in a few middle
+frames only and changes from frame to frame (native, RLE, JPEG baseline), and the same loop
+without text; with its own rules.toml.
 """
 
 import argparse
@@ -42,6 +48,7 @@ NAMESPACE = uuid.UUID("6f1d7c1e-2b0a-4c55-9d64-5e0b4f1a9c33")
 US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+MULTIFRAME_BYTE_SC = "1.2.840.10008.5.1.4.1.1.7.2"
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 
 FONT_SIZE = 28
@@ -210,8 +217,8 @@ def ct_header(name: str, image_type, series_no):
     return ds
 
 
-def save(ds: Dataset, name: str):
-    path = OUT / name
+def save(ds: Dataset, name: str, out: Path = OUT):
+    path = out / name
     ds.save_as(path, enforce_file_format=True)
     return path
 
@@ -387,6 +394,96 @@ def make_ct_reformat(boxes, with_text: bool):
 
 
 # --------------------------------------------------------------------------------------------
+# Multi-frame loops (tests/data/pixels-loops): text in a few middle frames only
+
+LOOPS = ROOT / "tests" / "data" / "pixels-loops"
+LOOP_SIZE = 256
+LOOP_FRAMES = 10
+LOOP_FONT = 22
+# (1-based frame, text, x, y): the name and the MRN show in frames 4-6 only, moving and changing.
+LOOP_TEXT = [
+    (4, "DOE JOHN", 12, 8),
+    (5, "MRN 12345678", 40, 10),
+    (6, "DOE JOHN 12345678", 20, 6),
+]
+LOOP_RULE = {
+    "name": "ACME VIEWER 3 256x256 loop top band",
+    "action": "clean",
+    "regions": [[0, 0, 256, 40]],
+    "match": [
+        ("Manufacturer", '"ACME"'),
+        ("ManufacturerModelName", '"VIEWER 3"'),
+        ("Columns", "256"),
+        ("Rows", "256"),
+    ],
+}
+
+
+def loop_frames(with_text: bool):
+    """The frames of a rotating rendering (uint8, 256x256) and the union mask of the text."""
+    frames, phi = [], np.zeros((LOOP_SIZE, LOOP_SIZE), bool)
+    text = {f: (s, x, y) for f, s, x, y in LOOP_TEXT} if with_text else {}
+    for i in range(1, LOOP_FRAMES + 1):
+        c = Canvas(LOOP_SIZE, LOOP_SIZE)
+        a = 2 * np.pi * (i - 1) / LOOP_FRAMES
+        c.ellipse_gradient(150, 128, 90, 70 + 20 * np.cos(a), 40, 170)
+        c.ellipse_gradient(150 + 20 * np.sin(a), 128 + 25 * np.cos(a), 25, 18, 120, 230)
+        if i in text:
+            s, x, y = text[i]
+            c.text((x, y), s, 255, size=LOOP_FONT)
+        frames.append(np.clip(np.rint(c.img), 0, 255).astype(np.uint8))
+        phi |= c.phi_mask
+    return np.stack(frames), phi
+
+
+def loop_header(name: str, ts, model: str, series_no: int):
+    ds = base_dataset(name, MULTIFRAME_BYTE_SC, "CT", ts, series_no)
+    ds.Manufacturer = "ACME"
+    ds.ManufacturerModelName = model
+    ds.ConversionType = "WSD"
+    ds.ImageType = ["DERIVED", "SECONDARY", "VOLUME RENDERING"]
+    ds.BurnedInAnnotation = "NO"
+    ds.SeriesDescription = "3D LOOP"
+    set_pixel_module(ds, LOOP_SIZE, LOOP_SIZE, 1, "MONOCHROME2", 8, 8, False)
+    ds.NumberOfFrames = LOOP_FRAMES
+    ds.FrameIncrementPointer = 0x00181063
+    ds.FrameTime = "100"
+    return ds
+
+
+def make_loops(boxes):
+    LOOPS.mkdir(parents=True, exist_ok=True)
+    arr, phi = loop_frames(True)
+    ds = loop_header("loop_text_native", ExplicitVRLittleEndian, "VIEWER 3", 30)
+    ds.PixelData = arr.tobytes()
+    save(ds, "loop_text_native.dcm", LOOPS)
+    ds = loop_header("loop_text_rle", ExplicitVRLittleEndian, "VIEWER 3", 31)
+    ds.compress(RLELossless, arr, generate_instance_uid=False)
+    save(ds, "loop_text_rle.dcm", LOOPS)
+    ds = loop_header("loop_text_jpeg", JPEGBaseline8Bit, "VIEWER 3", 32)
+    jpegs = [jpeg_fragment(jpeg_bytes(Image.fromarray(f, "L"))) for f in arr]
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionRatio = f"{arr.nbytes / sum(map(len, jpegs)):.2f}"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.PixelData = encapsulate(jpegs, has_bot=True)  # one fragment per frame, with a BOT
+    ds["PixelData"].VR = "OB"
+    save(ds, "loop_text_jpeg.dcm", LOOPS)
+    frames_with_text = [f for f, _, _, _ in LOOP_TEXT]
+    for n in ("loop_text_native.dcm", "loop_text_rle.dcm", "loop_text_jpeg.dcm"):
+        boxes["pixels-loops/" + n] = {"phi_text": box(phi), "frames_with_text": frames_with_text}
+    clean, _ = loop_frames(False)
+    ds = loop_header("loop_clean_rle", ExplicitVRLittleEndian, "VIEWER 4", 33)
+    ds.compress(RLELossless, clean, generate_instance_uid=False)
+    save(ds, "loop_clean_rle.dcm", LOOPS)
+    boxes["pixels-loops/loop_clean_rle.dcm"] = {"phi_text": None}
+    r0, r1, c0, c1 = box(phi)
+    x, y, w, h = LOOP_RULE["regions"][0]
+    if not (r0 - y >= 4 and c0 - x >= 4 and y + h - 1 - r1 >= 4 and x + w - 1 - c1 >= 4):
+        sys.exit(f"the loop rule does not cover the loop text: rows/cols {box(phi)}")
+    write_rules([LOOP_RULE], LOOPS)
+
+
+# --------------------------------------------------------------------------------------------
 # Rules
 
 RULES = [
@@ -428,14 +525,14 @@ RULES = [
 ]
 
 
-def write_rules():
+def write_rules(rules=RULES, out_dir=OUT):
     out = [
         "# Burned-in text rules for the fixtures of this folder (generated by",
         "# scripts/make_pixel_fixtures.py; see PROVENANCE.md for the text boxes they cover).",
         "# regions: [x, y, width, height] in columns/rows, origin top-left.",
         "",
     ]
-    for r in RULES:
+    for r in rules:
         out += [
             "[[rule]]",
             f'name = "{r["name"]}"',
@@ -445,7 +542,7 @@ def write_rules():
         ]
         out += [f"{k} = {v}" for k, v in r["match"]]
         out.append("")
-    (OUT / "rules.toml").write_text("\n".join(out))
+    (out_dir / "rules.toml").write_text("\n".join(out))
 
 
 def check_rules_cover(boxes, margin=4):
@@ -467,9 +564,16 @@ def check_rules_cover(boxes, margin=4):
 
 
 def main():
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loops", action="store_true", help="write only tests/data/pixels-loops/")
+    args = ap.parse_args()
     boxes = {}
+    if args.loops:
+        make_loops(boxes)
+        for f, b in sorted(boxes.items()):
+            print(f, json.dumps(b))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
     make_us_mono8(boxes)
     make_us_rgb(boxes)
     make_us_ybr422_jpeg(boxes)
@@ -481,6 +585,7 @@ def main():
     make_ct_reformat(boxes, False)
     check_rules_cover(boxes)
     write_rules()
+    make_loops(boxes)
     for f, b in sorted(boxes.items()):
         print(f, json.dumps(b))
 

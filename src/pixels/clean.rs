@@ -263,7 +263,9 @@ pub fn apply(
     Ok(applied)
 }
 
-/// Runs the detector on the first and last frames of a possible carrier.
+/// Runs the detector on every frame of a possible carrier, decoded one at a time: text in any
+/// frame (a name shown for a few frames of a loop) makes it a carrier. A frame equal to the one
+/// before it is not looked at again.
 fn detect_text(
     obj: &InMemDicomObject,
     ts: &str,
@@ -274,29 +276,31 @@ fn detect_text(
         return Ok(Decision::Pass(None));
     }
     let why = g.reason_text();
-    let decoded = match frames::decode(obj, ts) {
-        Ok(d) => d,
-        Err(e) => {
-            return Ok(unreviewed_decision(
-                unreviewed,
-                format!("{why}; cannot look for text: {e}"),
-            ))
-        }
+    let cannot_look = |e: PixelError| {
+        unreviewed_decision(unreviewed, format!("{why}; cannot look for text: {e}"))
     };
-    let geo = &decoded.geometry;
-    let last = decoded.frames.len().saturating_sub(1);
-    for k in [0, last] {
-        let Some(f) = decoded.frames.get(k) else {
-            continue;
+    let source = match frames::FrameSource::new(obj, ts) {
+        Ok(s) => s,
+        Err(e) => return Ok(cannot_look(e)),
+    };
+    let geo = &source.geometry;
+    let mut previous: Option<Vec<u8>> = None;
+    for k in 0..source.len() {
+        let f = match source.frame(k) {
+            Ok(f) => f,
+            Err(e) => return Ok(cannot_look(e)),
         };
-        let luma = frames::luma_of(f, geo);
-        let boxes = detect::text_boxes(&luma, geo.cols, geo.rows);
+        if previous.as_ref() == Some(&f) {
+            continue;
+        }
+        let boxes = detect::text_boxes(&frames::luma_of(&f, geo), geo.cols, geo.rows);
         if let Some(b) = boxes.first() {
             return Ok(unreviewed_decision(
                 unreviewed,
                 format!(
-                    "{why}; text detected in frame {} ({} line(s), first at x {} y {} {}x{})",
+                    "{why}; text detected in frame {} of {} ({} line(s), first at x {} y {} {}x{})",
                     k + 1,
+                    source.len(),
                     boxes.len(),
                     b.x,
                     b.y,
@@ -305,13 +309,15 @@ fn detect_text(
                 ),
             ));
         }
-        if last == 0 {
-            break;
-        }
+        previous = Some(f);
     }
+    let frames = match source.len() {
+        1 => String::new(),
+        n => format!(" in any of {n} frames"),
+    };
     Ok(Decision::Pass(Some(note(
         "no_text_detected",
-        format!("{why}; no text detected"),
+        format!("{why}; no text detected{frames}"),
     ))))
 }
 
@@ -345,6 +351,53 @@ fn strip_jpeg_text(obj: &mut InMemDicomObject, ts: &str) -> Result<bool, Rejecti
     Ok(changed)
 }
 
+/// The cleaned pixels, encoded: native bytes, or one RLE fragment per frame.
+enum Cleaned {
+    Native(Vec<u8>),
+    Rle(Vec<Vec<u8>>),
+}
+
+/// Decodes every frame (one at a time), blacks out the regions and encodes it for the output:
+/// returns the input's frames (for the self-check) and the output, never holding a second
+/// decoded copy of every frame.
+fn clean_frames(
+    source: &frames::FrameSource<'_>,
+    regions: &[Rect],
+    palette: Option<u32>,
+) -> Result<(Vec<Vec<u8>>, Cleaned), PixelError> {
+    let g = &source.geometry;
+    let effective = effective_regions(regions, g);
+    let fill = fill_values(g, palette);
+    let rle = matches!(source.encoding, Encoding::Rle | Encoding::JpegLossless);
+    let mut native = frames::NativeWriter::new(g, if rle { 0 } else { source.len() });
+    let mut fragments = Vec::new();
+    let mut input = Vec::with_capacity(source.len());
+    for k in 0..source.len() {
+        let f = source.frame(k)?;
+        let mut c = f.clone();
+        blackout::clear_unused_bits(&mut c, g);
+        blackout::blackout(&mut c, g, &effective, &fill);
+        if rle {
+            fragments.push(rle::encode_frame(
+                &c,
+                g.rows,
+                g.cols,
+                g.spp,
+                g.bits_allocated,
+            )?);
+        } else {
+            native.push(&c);
+        }
+        input.push(f);
+    }
+    let out = if rle {
+        Cleaned::Rle(fragments)
+    } else {
+        Cleaned::Native(native.finish())
+    };
+    Ok((input, out))
+}
+
 /// Decodes, blacks out, re-encodes; sets the header attributes the new encoding needs.
 fn blackout_regions(
     obj: &mut InMemDicomObject,
@@ -352,30 +405,24 @@ fn blackout_regions(
     regions: &[Rect],
     applied: &mut Applied,
 ) -> Result<CheckInput, PixelError> {
-    let decoded = frames::decode(obj, ts)?;
-    let g = decoded.geometry.clone();
-    let palette = if g.photometric == "PALETTE COLOR" {
-        palette_black(obj)
-    } else {
-        None
-    };
-    let effective = effective_regions(regions, &g);
-    let fill = fill_values(&g, palette);
-    let mut cleaned = decoded.frames.clone();
-    for f in &mut cleaned {
-        blackout::clear_unused_bits(f, &g);
-        blackout::blackout(f, &g, &effective, &fill);
+    let palette =
+        if string_of(obj, tags::PHOTOMETRIC_INTERPRETATION).as_deref() == Some("PALETTE COLOR") {
+            palette_black(obj)
+        } else {
+            None
+        };
+    let source = frames::FrameSource::new(obj, ts)?;
+    if source.encoding == Encoding::Other {
+        return Err(PixelError::Unsupported {
+            what: format!("pixel data in transfer syntax {ts}"),
+        });
     }
-    match decoded.encoding {
-        Encoding::Native => {
-            let vr = frames::pixel_vr(obj);
-            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
-        }
-        Encoding::Rle | Encoding::JpegLossless => {
-            let fragments = cleaned
-                .iter()
-                .map(|f| rle::encode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated))
-                .collect::<Result<Vec<_>, _>>()?;
+    let (g, encoding) = (source.geometry.clone(), source.encoding);
+    let (input, cleaned) = clean_frames(&source, regions, palette)?;
+    drop(source);
+    let vr = frames::pixel_vr(obj);
+    match (encoding, cleaned) {
+        (Encoding::Rle | Encoding::JpegLossless, Cleaned::Rle(fragments)) => {
             frames::put_fragments(obj, fragments, g.frames > 1);
             if g.spp == 3 {
                 // PS3.5 G.2: RLE codes colour by plane.
@@ -383,13 +430,13 @@ fn blackout_regions(
             }
             applied.transfer_syntax = Some(syntax::RLE.into());
         }
-        Encoding::JpegLossy => {
+        (Encoding::JpegLossy, Cleaned::Native(bytes)) => {
             let vr = if g.bits_allocated > 8 {
                 dicom_core::VR::OW
             } else {
                 dicom_core::VR::OB
             };
-            frames::put_native(obj, frames::canonical_to_native(&cleaned, &g), vr);
+            frames::put_native(obj, bytes, vr);
             put_str(
                 obj,
                 tags::PHOTOMETRIC_INTERPRETATION,
@@ -403,14 +450,19 @@ fn blackout_regions(
             put_str(obj, tags::LOSSY_IMAGE_COMPRESSION, dicom_core::VR::CS, "01");
             applied.transfer_syntax = Some(syntax::EXPLICIT_LE.into());
         }
-        Encoding::Other => {
+        (_, Cleaned::Native(bytes)) => frames::put_native(obj, bytes, vr),
+        (_, Cleaned::Rle(_)) => {
             return Err(PixelError::Unsupported {
                 what: format!("pixel data in transfer syntax {ts}"),
             })
         }
     }
     Ok(CheckInput {
-        decoded,
+        decoded: Decoded {
+            geometry: g,
+            encoding,
+            frames: input,
+        },
         regions: regions.to_vec(),
         palette_black: palette,
     })
@@ -620,6 +672,177 @@ mod tests {
             &write(&bad, syntax::EXPLICIT_LE)
         )
         .is_err());
+    }
+
+    /// A derived multi-frame secondary capture (a "possible" carrier), 8-bit MONOCHROME2,
+    /// `w` x `h`, from canonical frames; RLE encoded when `rle`.
+    fn loop_image(
+        frames: &[Vec<u8>],
+        w: usize,
+        h: usize,
+        rle: bool,
+    ) -> (InMemDicomObject, &'static str) {
+        let us = |t, v: usize| DataElement::new(t, VR::US, PrimitiveValue::from(v as u16));
+        let cs = |t, v: &str| DataElement::new(t, VR::CS, PrimitiveValue::from(v));
+        let mut o = InMemDicomObject::from_element_iter([
+            DataElement::new(
+                tags::SOP_CLASS_UID,
+                VR::UI,
+                PrimitiveValue::from("1.2.840.10008.5.1.4.1.1.7.2"),
+            ),
+            cs(tags::MODALITY, "CT"),
+            cs(tags::IMAGE_TYPE, "DERIVED\\SECONDARY"),
+            cs(tags::BURNED_IN_ANNOTATION, "NO"),
+            cs(tags::PHOTOMETRIC_INTERPRETATION, "MONOCHROME2"),
+            DataElement::new(
+                tags::NUMBER_OF_FRAMES,
+                VR::IS,
+                PrimitiveValue::from(frames.len().to_string()),
+            ),
+            us(tags::SAMPLES_PER_PIXEL, 1),
+            us(tags::ROWS, h),
+            us(tags::COLUMNS, w),
+            us(tags::BITS_ALLOCATED, 8),
+            us(tags::BITS_STORED, 8),
+            us(tags::HIGH_BIT, 7),
+            us(tags::PIXEL_REPRESENTATION, 0),
+        ]);
+        if rle {
+            let fragments = frames
+                .iter()
+                .map(|f| rle::encode_frame(f, h, w, 1, 8).expect("encodes"))
+                .collect();
+            frames::put_fragments(&mut o, fragments, true);
+            (o, syntax::RLE)
+        } else {
+            frames::put_native(&mut o, frames.concat(), VR::OB);
+            (o, syntax::EXPLICIT_LE)
+        }
+    }
+
+    /// Frames of a moving bright disc on a dark ground; `text` is drawn into frame `at`.
+    fn loop_frames(n: usize, w: usize, h: usize, text: Option<(usize, &str)>) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|k| {
+                let mut img = crate::pixels::detect::tests::Img::new(w, h, 10);
+                let (cx, cy) = (40 + 8 * k, h / 2);
+                for y in 0..h {
+                    for x in 0..w {
+                        let d2 = x.abs_diff(cx).pow(2) + y.abs_diff(cy).pow(2);
+                        if d2 < 30 * 30 {
+                            img.px[y * w + x] = 200 - (d2 / 6) as u8;
+                        }
+                    }
+                }
+                if let Some((at, s)) = text.filter(|(at, _)| *at == k) {
+                    img.text(s, 4 + 3 * at, 4, 2, 250);
+                }
+                img.px
+            })
+            .collect()
+    }
+
+    fn detect_decision(o: &mut InMemDicomObject, ts: &str) -> Result<Applied, Rejection> {
+        let sig = signature_of(o, ts);
+        let d = decide(&sig, &RuleSet::default(), Unreviewed::Hold);
+        assert!(matches!(d, Decision::Detect(_)), "{d:?}");
+        apply(o, ts, d, Unreviewed::Hold)
+    }
+
+    #[test]
+    fn text_in_any_one_frame_of_a_possible_carrier_holds_it() {
+        let (w, h, n) = (220, 80, 9);
+        for rle in [false, true] {
+            for at in 0..n {
+                let frames = loop_frames(n, w, h, Some((at, "DOE^JOHN 12345678")));
+                let (mut o, ts) = loop_image(&frames, w, h, rle);
+                match detect_decision(&mut o, ts) {
+                    Err(Rejection::PixelReview { detail }) => assert!(
+                        detail.contains(&format!("text detected in frame {} of {n}", at + 1)),
+                        "{detail}"
+                    ),
+                    other => panic!("text in frame {} (rle {rle}): {other:?}", at + 1),
+                }
+            }
+            // the same loop without text passes, every frame looked at
+            let (mut o, ts) = loop_image(&loop_frames(n, w, h, None), w, h, rle);
+            let a = detect_decision(&mut o, ts).expect("passes");
+            let note = a.note.expect("a note");
+            assert_eq!(note.code, "no_text_detected");
+            assert!(note.text.contains("in any of 9 frames"), "{}", note.text);
+        }
+    }
+
+    #[test]
+    fn a_frame_that_cannot_be_decoded_holds_a_possible_carrier() {
+        let (w, h, n) = (220, 80, 4);
+        let frames = loop_frames(n, w, h, None);
+        let (mut o, ts) = loop_image(&frames, w, h, true);
+        let fragments = frames
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let mut e = rle::encode_frame(f, h, w, 1, 8).expect("encodes");
+                if k == 2 {
+                    e.truncate(40);
+                }
+                e
+            })
+            .collect();
+        frames::put_fragments(&mut o, fragments, true);
+        assert!(matches!(
+            detect_decision(&mut o, ts),
+            Err(Rejection::PixelReview { detail }) if detail.contains("cannot look for text")
+        ));
+    }
+
+    #[test]
+    fn a_rule_cleans_every_frame_and_the_check_reads_every_frame() {
+        let (w, h, n) = (220, 80, 5);
+        let region = Rect {
+            x: 0,
+            y: 0,
+            w: 220,
+            h: 22,
+        };
+        for rle in [false, true] {
+            // text in the band of every frame, a different one in each
+            let frames: Vec<Vec<u8>> = (0..n)
+                .map(|k| loop_frames(n, w, h, Some((k, "DOE^JOHN 12345678"))).swap_remove(k))
+                .collect();
+            let (o, ts) = loop_image(&frames, w, h, rle);
+            let bytes = clean_and_check(o, ts, vec![region]);
+            let (out, _) = crate::read::parse(&bytes, false).expect("parses");
+            let out_ts = out.meta().transfer_syntax().unpadded().to_string();
+            let d = frames::decode(&out, &out_ts).expect("decodes");
+            assert_eq!(d.frames.len(), n);
+            for (k, f) in d.frames.iter().enumerate() {
+                assert!(
+                    detect::text_boxes(f, w, h).is_empty(),
+                    "frame {} still shows text",
+                    k + 1
+                );
+                assert!(f[..22 * w].iter().all(|&v| v == 0), "frame {}", k + 1);
+            }
+        }
+        // the self-check rejects text left in one middle frame only
+        let frames = loop_frames(n, w, h, None);
+        let (mut o, ts) = loop_image(&frames, w, h, false);
+        let d = Decision::Clean {
+            rule: "t".into(),
+            regions: vec![region],
+            why: "t".into(),
+        };
+        let a = apply(&mut o, ts, d, Unreviewed::Hold).expect("cleans");
+        let c = a.check.expect("check");
+        let mut out = frames::decode(&o, ts).expect("decodes").frames;
+        out[2][5 * w + 7] = 255;
+        let mut bad = o.clone();
+        frames::put_native(&mut bad, out.concat(), VR::OB);
+        match check_cleaned(&c.decoded, &c.regions, None, &write(&bad, ts)) {
+            Err(Rejection::Leak { detail }) => assert!(detail.contains("frame 3,"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

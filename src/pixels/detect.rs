@@ -605,7 +605,7 @@ fn finish(found: Vec<[usize; 4]>, w: u32, h: u32) -> Vec<Rect> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A 5×7 bitmap font (rows top to bottom, bit 4 = leftmost column).
@@ -656,15 +656,16 @@ mod tests {
         }
     }
 
-    /// A grey image.
-    struct Img {
-        w: usize,
-        h: usize,
-        px: Vec<u8>,
+    /// A grey image (row-major bytes), with text drawn in a 5×7 bitmap font; the pixel tests
+    /// of other modules draw with it too.
+    pub(crate) struct Img {
+        pub(crate) w: usize,
+        pub(crate) h: usize,
+        pub(crate) px: Vec<u8>,
     }
 
     impl Img {
-        fn new(w: usize, h: usize, v: u8) -> Img {
+        pub(crate) fn new(w: usize, h: usize, v: u8) -> Img {
             Img {
                 w,
                 h,
@@ -673,7 +674,7 @@ mod tests {
         }
 
         /// Draws `text` at (x, y) with `scale`; returns the positions of its lit pixels.
-        fn text(
+        pub(crate) fn text(
             &mut self,
             text: &str,
             x: usize,

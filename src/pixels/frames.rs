@@ -4,6 +4,8 @@
 //! the other (all pixels of sample 0, then sample 1 …), each sample little-endian in 1, 2 or 4
 //! bytes, 1-bit pixels one per byte — so that blacking out and checking are written once.
 
+use std::borrow::Cow;
+
 use dicom_core::value::{PixelFragmentSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
@@ -203,13 +205,14 @@ pub struct Decoded {
     pub frames: Vec<Vec<u8>>,
 }
 
-/// The pixel data element's value as bytes (16-bit words as little-endian bytes).
-fn native_bytes(obj: &InMemDicomObject) -> Result<Vec<u8>, PixelError> {
+/// The pixel data element's value as bytes (16-bit words as little-endian bytes; 8-bit values
+/// borrowed, not copied).
+fn native_bytes(obj: &InMemDicomObject) -> Result<Cow<'_, [u8]>, PixelError> {
     let e = obj
         .get(tags::PIXEL_DATA)
         .ok_or_else(|| malformed("no Pixel Data"))?;
     match e.value() {
-        Value::Primitive(p) => Ok(p.to_bytes().into_owned()),
+        Value::Primitive(p) => Ok(p.to_bytes()),
         _ => Err(malformed(
             "native transfer syntax with encapsulated pixel data",
         )),
@@ -260,67 +263,139 @@ pub fn frame_fragments(obj: &InMemDicomObject, frames: usize) -> Result<Vec<Vec<
     Ok(out)
 }
 
-/// Decodes the pixel data of a data set in transfer syntax `ts`.
+/// Decodes the pixel data of a data set in transfer syntax `ts`: every frame, held together.
+/// [`FrameSource`] decodes one frame at a time.
 pub fn decode(obj: &InMemDicomObject, ts: &str) -> Result<Decoded, PixelError> {
-    let mut g = Geometry::of(obj)?;
-    let encoding = encoding_of(ts);
-    let frames = match encoding {
-        Encoding::Native => {
-            let bytes = native_bytes(obj)?;
-            let bits = g.native_frame_bits();
-            if (bytes.len() as u64) * 8 < bits * g.frames as u64 {
-                return Err(malformed(format!(
-                    "{} bytes of pixel data for {} frames of {} bits",
-                    bytes.len(),
-                    g.frames,
-                    bits
-                )));
-            }
-            (0..g.frames)
-                .map(|k| native_to_canonical(&bytes, k as u64 * bits, &g))
-                .collect()
-        }
-        Encoding::Rle => frame_fragments(obj, g.frames)?
-            .iter()
-            .map(|f| rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated))
-            .collect::<Result<Vec<_>, _>>()?,
-        Encoding::JpegLossy | Encoding::JpegLossless => {
-            let mut out = Vec::with_capacity(g.frames);
-            for f in frame_fragments(obj, g.frames)? {
-                let d = jpeg::decode(&f, g.canonical_len().max(1) * 2)?;
-                if d.width != g.cols || d.height != g.rows || d.components != g.spp {
-                    return Err(malformed(format!(
-                        "JPEG frame of {}x{}x{} in an image of {}x{}x{}",
-                        d.width, d.height, d.components, g.cols, g.rows, g.spp
-                    )));
-                }
-                let bps = d.bits.div_ceil(8);
-                if bps != g.bytes_per_sample() {
-                    return Err(malformed(format!(
-                        "{}-bit JPEG samples for Bits Allocated {}",
-                        d.bits, g.bits_allocated
-                    )));
-                }
-                out.push(interleaved_to_planar(&d.samples, g.spp, bps));
-            }
-            if g.spp == 3 {
-                // jpeg-decoder returns RGB for three components.
-                g.photometric = "RGB".into();
-            }
-            g.planar = false;
-            out
-        }
-        Encoding::Other => {
-            return Err(PixelError::Unsupported {
-                what: format!("pixel data in transfer syntax {ts}"),
-            })
-        }
-    };
+    let source = FrameSource::new(obj, ts)?;
+    let frames = (0..source.len())
+        .map(|k| source.frame(k))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Decoded {
-        geometry: g,
-        encoding,
+        geometry: source.geometry,
+        encoding: source.encoding,
         frames,
     })
+}
+
+/// Where the frames of a [`FrameSource`] come from.
+#[derive(Debug)]
+enum Frames<'a> {
+    /// Native pixel data and the bits of one frame.
+    Native { bytes: Cow<'a, [u8]>, bits: u64 },
+    /// The encoded bytes of each frame (RLE or JPEG).
+    Encoded(Vec<Vec<u8>>),
+}
+
+/// Pixel data decoded one frame at a time, so that a pass over every frame holds one decoded
+/// frame, not all of them.
+#[derive(Debug)]
+pub struct FrameSource<'a> {
+    /// The geometry of the decoded frames (JPEG colour comes out as RGB, by pixel).
+    pub geometry: Geometry,
+    /// The encoding the frames come from.
+    pub encoding: Encoding,
+    /// The geometry as the header says (before decoding).
+    stored: Geometry,
+    frames: Frames<'a>,
+}
+
+impl<'a> FrameSource<'a> {
+    /// Reads the pixel description and finds the frames of a data set in transfer syntax `ts`
+    /// (nothing is decoded yet; sizes are checked).
+    pub fn new(obj: &'a InMemDicomObject, ts: &str) -> Result<FrameSource<'a>, PixelError> {
+        let stored = Geometry::of(obj)?;
+        let encoding = encoding_of(ts);
+        let mut geometry = stored.clone();
+        let frames = match encoding {
+            Encoding::Native => {
+                let bytes = native_bytes(obj)?;
+                let bits = stored.native_frame_bits();
+                if (bytes.len() as u64) * 8 < bits * stored.frames as u64 {
+                    return Err(malformed(format!(
+                        "{} bytes of pixel data for {} frames of {} bits",
+                        bytes.len(),
+                        stored.frames,
+                        bits
+                    )));
+                }
+                Frames::Native { bytes, bits }
+            }
+            Encoding::Rle => Frames::Encoded(frame_fragments(obj, stored.frames)?),
+            Encoding::JpegLossy | Encoding::JpegLossless => {
+                if stored.spp == 3 {
+                    // jpeg-decoder returns RGB for three components.
+                    geometry.photometric = "RGB".into();
+                }
+                geometry.planar = false;
+                Frames::Encoded(frame_fragments(obj, stored.frames)?)
+            }
+            Encoding::Other => {
+                return Err(PixelError::Unsupported {
+                    what: format!("pixel data in transfer syntax {ts}"),
+                })
+            }
+        };
+        Ok(FrameSource {
+            geometry,
+            encoding,
+            stored,
+            frames,
+        })
+    }
+
+    /// The number of frames.
+    pub fn len(&self) -> usize {
+        self.stored.frames
+    }
+
+    /// Whether there is no frame (never: Number of Frames is at least 1).
+    pub fn is_empty(&self) -> bool {
+        self.stored.frames == 0
+    }
+
+    /// Frame `k` (0-based) in the canonical layout.
+    pub fn frame(&self, k: usize) -> Result<Vec<u8>, PixelError> {
+        if k >= self.stored.frames {
+            return Err(malformed(format!(
+                "frame {} of {}",
+                k + 1,
+                self.stored.frames
+            )));
+        }
+        let g = &self.stored;
+        match &self.frames {
+            Frames::Native { bytes, bits } => Ok(native_to_canonical(bytes, k as u64 * bits, g)),
+            Frames::Encoded(fragments) => {
+                let f = fragments
+                    .get(k)
+                    .ok_or_else(|| malformed("a frame has no fragment"))?;
+                if self.encoding == Encoding::Rle {
+                    rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated)
+                } else {
+                    jpeg_frame(f, g)
+                }
+            }
+        }
+    }
+}
+
+/// Decodes one JPEG frame of an image of geometry `g` to the canonical layout.
+fn jpeg_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let d = jpeg::decode(f, g.canonical_len().max(1) * 2)?;
+    if d.width != g.cols || d.height != g.rows || d.components != g.spp {
+        return Err(malformed(format!(
+            "JPEG frame of {}x{}x{} in an image of {}x{}x{}",
+            d.width, d.height, d.components, g.cols, g.rows, g.spp
+        )));
+    }
+    let bps = d.bits.div_ceil(8);
+    if bps != g.bytes_per_sample() {
+        return Err(malformed(format!(
+            "{}-bit JPEG samples for Bits Allocated {}",
+            d.bits, g.bits_allocated
+        )));
+    }
+    Ok(interleaved_to_planar(&d.samples, g.spp, bps))
 }
 
 /// The 8-bit luminance of a canonical frame for the text detector and the review (YBR: the Y
@@ -416,31 +491,71 @@ fn native_to_canonical(bytes: &[u8], start: u64, g: &Geometry) -> Vec<u8> {
 
 /// Canonical frames back to native pixel data in the geometry's layout.
 pub fn canonical_to_native(frames: &[Vec<u8>], g: &Geometry) -> Vec<u8> {
-    let n = g.rows * g.cols;
-    if g.bits_allocated == 1 {
-        let total = g.samples_per_frame() * frames.len();
-        let mut out = vec![0u8; total.div_ceil(8)];
-        for (i, v) in frames.iter().flatten().enumerate() {
-            if v & 1 == 1 {
-                out[i / 8] |= 1 << (i % 8);
-            }
-        }
-        return out;
-    }
-    let mut out = Vec::with_capacity(g.canonical_len() * frames.len());
+    let mut w = NativeWriter::new(g, frames.len());
     for f in frames {
-        if g.is_ybr422() && g.bytes_per_sample() == 1 {
+        w.push(f);
+    }
+    w.finish()
+}
+
+/// Native pixel data in the geometry's layout, written one canonical frame after the other (so
+/// that the frames need not be held together).
+#[derive(Debug)]
+pub struct NativeWriter<'g> {
+    g: &'g Geometry,
+    out: Vec<u8>,
+    /// 1-bit data: the number of pixels written (frames are packed without padding).
+    bits: usize,
+}
+
+impl<'g> NativeWriter<'g> {
+    /// A writer for `frames` frames of geometry `g` (the capacity is reserved).
+    pub fn new(g: &'g Geometry, frames: usize) -> NativeWriter<'g> {
+        let cap = if g.bits_allocated == 1 {
+            (g.samples_per_frame() * frames).div_ceil(8)
+        } else {
+            g.canonical_len() * frames
+        };
+        NativeWriter {
+            g,
+            out: Vec::with_capacity(cap),
+            bits: 0,
+        }
+    }
+
+    /// Appends one canonical frame.
+    pub fn push(&mut self, f: &[u8]) {
+        let g = self.g;
+        let n = g.rows * g.cols;
+        if g.bits_allocated == 1 {
+            for v in f.iter().take(g.samples_per_frame()) {
+                let i = self.bits;
+                if i / 8 == self.out.len() {
+                    self.out.push(0);
+                }
+                if v & 1 == 1 {
+                    self.out[i / 8] |= 1 << (i % 8);
+                }
+                self.bits += 1;
+            }
+        } else if g.is_ybr422() && g.bytes_per_sample() == 1 {
             for p in 0..n / 2 {
                 let i = 2 * p;
-                out.extend_from_slice(&[f[i], f[i + 1], f[n + i], f[2 * n + i]]);
+                self.out
+                    .extend_from_slice(&[f[i], f[i + 1], f[n + i], f[2 * n + i]]);
             }
         } else if g.planar || g.spp == 1 {
-            out.extend_from_slice(f);
+            self.out.extend_from_slice(f);
         } else {
-            out.extend(planar_to_interleaved(f, g.spp, g.bytes_per_sample()));
+            self.out
+                .extend(planar_to_interleaved(f, g.spp, g.bytes_per_sample()));
         }
     }
-    out
+
+    /// The native bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
 }
 
 /// Little-endian bytes as 16-bit words.

@@ -46,17 +46,13 @@ pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FrameP
     let signature = signature_of(&obj, &ts);
     let g = gate(&signature);
     let rule = rules.find(&signature);
-    let decoded = frames::decode(&obj, &ts).map_err(|e| Rejection::PixelCannotClean {
+    let cannot = |e: super::PixelError| Rejection::PixelCannotClean {
         detail: e.to_string(),
-    })?;
-    let geo = &decoded.geometry;
-    let k = (frame as usize).min(decoded.frames.len().saturating_sub(1));
-    let f = decoded
-        .frames
-        .get(k)
-        .ok_or_else(|| Rejection::PixelCannotClean {
-            detail: "no frame".into(),
-        })?;
+    };
+    let source = frames::FrameSource::new(&obj, &ts).map_err(cannot)?;
+    let geo = &source.geometry;
+    let k = (frame as usize).min(source.len().saturating_sub(1));
+    let f = &source.frame(k).map_err(cannot)?;
     let interleaved = frames::planar_to_interleaved(f, geo.spp, geo.bytes_per_sample());
     let luma = frames::luma_of(f, geo);
     let detected = detect::text_boxes(&luma, geo.cols, geo.rows);
@@ -72,7 +68,7 @@ pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FrameP
     Ok(FramePreview {
         width: geo.cols as u32,
         height: geo.rows as u32,
-        frames: decoded.frames.len() as u32,
+        frames: source.len() as u32,
         frame: k as u32,
         rgba,
         rule: rule.map(|r| r.name.clone()),

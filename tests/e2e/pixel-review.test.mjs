@@ -96,6 +96,12 @@ async function runPage(page) {
   await page.getByTestId('start').click();
   const counts = await waitDone(page);
   const extra = await page.getByTestId('summary').evaluate((s) => ({ held: Number(s.dataset.held), excluded: Number(s.dataset.excluded), cleaned: Number(s.dataset.cleaned) }));
+  // The results line ("… kB de-identified in … (… MB/s …)") counts the written files' bytes,
+  // whatever else the run held, excluded or cleaned: never NaN or undefined.
+  const line = await page.getByTestId('summary').textContent();
+  assert.doesNotMatch(line, /NaN|undefined|Infinity/, line);
+  assert.ok(Number.isFinite(counts.mbps) && counts.mbps >= 0, `MB/s ${counts.mbps}`);
+  if (counts.written > 0) assert.match(line, /[1-9][\d.,]* (kB|MB|GB) de-identified/, line);
   return {
     counts: { ...counts, ...extra },
     zip: await download(page, 'download-zip'),

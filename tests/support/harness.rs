@@ -32,8 +32,8 @@ pub fn data() -> PathBuf {
 }
 
 /// The corpus as CLI inputs: every entry of `tests/data` except `fuzz-regressions/` (minimised
-/// crash inputs that other tests own), `pixels/` (synthetic burned-in text that
-/// `tests/pixels.rs` owns). Encodings the independent checker's dicom-rs cannot read as they
+/// crash inputs that other tests own), `pixels/` and `pixels-loops/` (synthetic burned-in text
+/// that `tests/pixels.rs` and `tests/pixel_loops.rs` own). Encodings the independent checker's dicom-rs cannot read as they
 /// are live apart, in `tests/real-archive` (`tests/real_files.rs`). Files are then logged by
 /// their path under `tests/data`.
 pub fn corpus() -> Vec<PathBuf> {
@@ -42,7 +42,7 @@ pub fn corpus() -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n != "fuzz-regressions" && n != "pixels")
+                .is_some_and(|n| n != "fuzz-regressions" && n != "pixels" && n != "pixels-loops")
         })
         .collect();
     v.sort();

@@ -8,7 +8,10 @@ JPEG, ends up RGB and is converted to grey), each frame is windowed to 8 bits by
 upscaled 2x (Pillow, LANCZOS) and read by `tesseract stdin stdout --psm 11` (PNG on stdin).
 Prints one JSON line per file, in order:
 
-    {"file": PATH, "frames": N, "text": "ALL RECOGNISED TEXT, UPPERCASED, WHITESPACE-COLLAPSED"}
+    {"file": PATH, "frames": N, "text": "ALL RECOGNISED TEXT, UPPERCASED, WHITESPACE-COLLAPSED",
+     "frame_texts": ["FRAME 1'S TEXT", ...]}
+
+Every frame of every file is read (a name shown in a few frames of a loop is found).
 
 Only pixels are read: text in headers or in encapsulated JPEG COM segments is not its business.
 Exit status 0 (also when no text is found), 2 when tesseract is not installed, 1 on other errors
@@ -79,9 +82,10 @@ def main(argv):
     for path in argv:
         ds = pydicom.dcmread(path)
         frames = frames_of(ds)
-        text = " ".join(tesseract(to_png(f)) for f in frames)
-        text = " ".join(text.upper().split())
-        print(json.dumps({"file": path, "frames": len(frames), "text": text}), flush=True)
+        per_frame = [" ".join(tesseract(to_png(f)).upper().split()) for f in frames]
+        text = " ".join(t for t in per_frame if t)
+        print(json.dumps({"file": path, "frames": len(frames), "text": text,
+                          "frame_texts": per_frame}), flush=True)
     return 0
 
 

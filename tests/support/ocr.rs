@@ -16,6 +16,43 @@ use std::process::Command;
 ///
 /// Panics when the oracle cannot run (tesseract missing: exit status 2) or fails.
 pub fn ocr_text(files: &[&Path]) -> Vec<String> {
+    run(files)
+        .iter()
+        .map(|v| {
+            v["text"]
+                .as_str()
+                .unwrap_or_else(|| panic!("OCR oracle: no text in {v}"))
+                .to_uppercase()
+        })
+        .collect()
+}
+
+/// The text OCR reads in each frame of each file (every frame is read), uppercased: one list
+/// of frames per file, in the order given.
+///
+/// Panics when the oracle cannot run or fails.
+pub fn ocr_frames(files: &[&Path]) -> Vec<Vec<String>> {
+    run(files)
+        .iter()
+        .map(|v| {
+            let frames = v["frame_texts"]
+                .as_array()
+                .unwrap_or_else(|| panic!("OCR oracle: no frame_texts in {v}"));
+            assert_eq!(
+                Some(frames.len() as u64),
+                v["frames"].as_u64(),
+                "OCR oracle: one text per frame in {v}"
+            );
+            frames
+                .iter()
+                .map(|t| t.as_str().unwrap_or_default().to_uppercase())
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `tests/support/ocr.py` on the files: its JSON line for each, in order.
+fn run(files: &[&Path]) -> Vec<serde_json::Value> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -39,26 +76,22 @@ pub fn ocr_text(files: &[&Path]) -> Vec<String> {
         ),
     }
     let stdout = String::from_utf8(out.stdout).expect("OCR oracle: output is not UTF-8");
-    let texts: Vec<String> = stdout
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("OCR oracle: bad JSON line {l:?}: {e}"));
-            v["text"]
-                .as_str()
-                .unwrap_or_else(|| panic!("OCR oracle: no text in {l:?}"))
-                .to_uppercase()
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("OCR oracle: bad JSON line {l:?}: {e}"))
         })
         .collect();
     assert_eq!(
-        texts.len(),
+        lines.len(),
         files.len(),
         "OCR oracle: {} results for {} files\n{stdout}\n{stderr}",
-        texts.len(),
+        lines.len(),
         files.len()
     );
-    texts
+    lines
 }
 
 /// The needles (uppercased) that occur in `text`, in the order given. Tolerant of OCR spacing:

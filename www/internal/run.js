@@ -146,7 +146,9 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
         while (writes.length && (writes.length >= SINK_ENTRIES || writeBytes + size > SINK_BYTES)) await takeWrite();
         writes.push({ size, promise: quiet(sink.addParts(r.path, r)) });
         writeBytes += size;
-        bytesWritten += r.bytesIn;
+        // The worker's answer carries the engine's input size; a missing one must not turn the
+        // run's byte count (and its MB/s) into NaN.
+        bytesWritten += Number.isFinite(r.bytesIn) ? r.bytesIn : item.size || 0;
       }
       job.record(r.outcome);
       done++;

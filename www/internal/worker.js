@@ -4,9 +4,10 @@
 //   scan      {item, keep?}                 → {scan: {record, pixel}, kept?} | {unreadable: message}
 //                                             keep: read the whole file and keep it for its 'process'
 //   setup     {spec, secret}                → {}            (builds the WebEngine for this job)
-//   process   {item}                        → {outcome, path?, head?, data?, tail?, crc?}: when written,
-//                                             the output is head + the last `tail` bytes of data
-//                                             (the input; both transferred), CRC-32 crc
+//   process   {item}                        → {outcome, bytesIn, path?, head?, data?, tail?, crc?}: when
+//                                             written, the output is head + the last `tail` bytes of
+//                                             data (the input; both transferred), CRC-32 crc; bytesIn:
+//                                             the input's size (0 when it could not be read)
 //   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb}
 //   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info}
 //                                             one frame decoded by the engine for the pixel
@@ -110,13 +111,13 @@ async function processItem(item) {
   try {
     if (bytes === undefined) bytes = await readItem(item);
   } catch (e) {
-    return { outcome: unreadable_outcome(item.path, String(e.message || e)) };
+    return { outcome: unreadable_outcome(item.path, String(e.message || e)), bytesIn: 0 };
   }
   // The output is `head` then the input's last `tail` bytes (its pixel data): the input buffer
   // itself goes to the zip, transferred, so the pixel data is never copied out of the engine.
   const r = engine.process_parts(item.path, bytes);
-  if (r.head === undefined) return { outcome: r.outcome };
-  return { outcome: r.outcome, path: r.path, head: r.head, data: bytes, tail: r.tail, crc: r.crc };
+  if (r.head === undefined) return { outcome: r.outcome, bytesIn: r.bytesIn };
+  return { outcome: r.outcome, bytesIn: r.bytesIn, path: r.path, head: r.head, data: bytes, tail: r.tail, crc: r.crc };
 }
 
 /** Before/after rows of one file, planned as if it were the whole job (illustrative IDs). */
