@@ -415,3 +415,22 @@ fn a_manufacturer_named_like_the_patient_is_kept_and_nowhere_else() {
     assert_eq!(get(tags::MANUFACTURER), "Philips");
     assert_eq!(get(Tag(0x0018, 0x9423)), "PLANTMARK XXXXXXX head");
 }
+
+/// The planted files are kept in `tests/planted-data` for the page's end-to-end test
+/// (`tests/e2e/planted.test.mjs`): they are exactly what this test builds (`PLANTED_WRITE=1`
+/// writes them again).
+#[test]
+fn the_committed_planted_files_are_the_built_ones() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/planted-data");
+    let write = std::env::var_os("PLANTED_WRITE").is_some();
+    for (n, (label, plant)) in cases().iter().enumerate() {
+        let want = build(n, plant);
+        let path = dir.join(format!("{label}.dcm"));
+        if write {
+            std::fs::create_dir_all(&dir).expect("tests/planted-data");
+            std::fs::write(&path, &want).expect("written");
+        }
+        let got = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(got == want, "{label}: tests/planted-data differs from the built file");
+    }
+}
