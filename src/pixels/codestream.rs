@@ -408,7 +408,7 @@ mod tests {
         let want = codestream(
             &[cod],
             &[
-                tile_part(0, &[plt.clone()], &BITS_A, false),
+                tile_part(0, std::slice::from_ref(&plt), &BITS_A, false),
                 tile_part(1, &[plt], &BITS_B, true),
             ],
         );

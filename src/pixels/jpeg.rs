@@ -511,7 +511,7 @@ mod tests {
         // Adobe: the canonical twelve bytes are kept as they are
         let adobe = seg(APP14, b"Adobe\0\x64\0\0\0\0\x02");
         assert_eq!(
-            strip_text_segments(&stream(&[adobe.clone()])).unwrap(),
+            strip_text_segments(&stream(std::slice::from_ref(&adobe))).unwrap(),
             None
         );
         // text in its version and flags, or after its twelve bytes: rewritten, transform kept
@@ -520,7 +520,7 @@ mod tests {
             b"Adobe\0\x64\0\0\0\0\x02 DOE^JOHN 12345678",
         ] {
             let out = strip_text_segments(&stream(&[seg(APP14, dirty)])).unwrap();
-            assert_eq!(out, Some(stream(&[adobe.clone()])), "{dirty:?}");
+            assert_eq!(out, Some(stream(std::slice::from_ref(&adobe))), "{dirty:?}");
         }
         // too short for a decoder to read: removed
         let short = stream(&[seg(APP14, b"AdobeDOE")]);
