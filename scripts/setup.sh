@@ -11,6 +11,9 @@ command -v dcmdump >/dev/null || need_apt+=(dcmtk)
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 # dicom3tools' dciodvfy: the IOD oracle of tests/iod.rs (outputs gain no IOD error).
 command -v dciodvfy >/dev/null || need_apt+=(dicom3tools)
+# gdcmconv (GDCM, OpenJPEG inside): encodes and decodes the JPEG 2000 files of
+# tests/codestream_text.rs (dcmtk has no JPEG 2000 codec).
+command -v gdcmconv >/dev/null || need_apt+=(libgdcm-tools)
 # GNU parallel: runs the shards of tests/shards.rs side by side.
 parallel --version 2>/dev/null | grep -q "GNU parallel" || need_apt+=(parallel)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then

@@ -895,12 +895,9 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     }
     let needs_pixels = match &decision {
         pixel_clean::Decision::Clean { .. } | pixel_clean::Decision::Detect(_) => true,
-        _ => {
-            pixels::frames::encoding_of(&ts) != pixels::frames::Encoding::Native
-                && tail
-                    .and_then(|t| bytes.get(t..))
-                    .is_some_and(pixel_clean::may_hold_text_segments)
-        }
+        _ => tail
+            .and_then(|t| bytes.get(t..))
+            .is_some_and(|t| pixels::codestream::may_hold_text(&ts, t)),
     };
     let (obj, tail) = if needs_pixels && tail.is_some() {
         (read::parse(bytes, false)?.0, None)

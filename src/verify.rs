@@ -46,7 +46,7 @@ pub struct Evidence {
 /// The self-check of one written file (`head`: the bytes before an unchanged pixel tail, which
 /// the structural check has walked already), unless the configuration turns it off: no
 /// identifier of the input in any element or in the raw header bytes; regions black and every
-/// other sample unchanged; no JPEG text segment left.
+/// other sample unchanged; no text segment left in a JPEG, JPEG-LS or JPEG 2000 codestream.
 pub fn self_check(ctx: &Context, evidence: &Evidence, head: &[u8]) -> Result<(), Rejection> {
     if !ctx.config.verify {
         return Ok(());
@@ -55,9 +55,10 @@ pub fn self_check(ctx: &Context, evidence: &Evidence, head: &[u8]) -> Result<(),
     if let Some(c) = &evidence.pixels {
         pixel_check::check_cleaned(&c.decoded, &c.regions, c.palette_black, head)?;
     }
-    if evidence.pixels.is_some() || evidence.jpeg_segments_removed {
-        pixel_check::check_no_text_segments(head)?;
-    }
+    // Every written JPEG, JPEG-LS or JPEG 2000 codestream, stripped or not (headers only;
+    // nothing is parsed when `head` holds no encapsulated pixel data: pixel data carried over
+    // after it is the input's, which held no marker that could start a text segment).
+    pixel_check::check_no_text_segments(head)?;
     Ok(())
 }
 

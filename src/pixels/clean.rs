@@ -1,6 +1,7 @@
 //! What happens to the pixels of one file: the gate's class and the first matching rule decide
 //! ([`decide`]); images that may show text are looked at by the detector; regions are blacked
-//! out in every frame; text segments of JPEG frames are stripped ([`apply`]). Fail closed: a text
+//! out in every frame; text segments of JPEG, JPEG-LS and JPEG 2000 frames are stripped
+//! ([`apply`], [`super::codestream`]). Fail closed: a text
 //! carrier that no rule covers is held, one that cannot be decoded is held, and nothing is
 //! written whose cleaning cannot be checked.
 
@@ -13,7 +14,7 @@ use super::blackout::{self, effective_regions, fill_values, palette_black};
 use super::frames::{self, syntax, Decoded, Encoding};
 use super::gate::{self, Class, Gate, Signature};
 use super::rules::{Action, RuleSet};
-use super::{detect, jpeg, rle, PixelError, Rect};
+use super::{codestream, detect, rle, PixelError, Rect};
 use crate::error::Rejection;
 use crate::padding::Unpadded as _;
 use crate::read::string_of;
@@ -34,7 +35,8 @@ pub enum Unreviewed {
 /// What was done to the pixels, for the log (`reason_code`, `reason` of a written file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PixelNote {
-    /// `pixels_passed`, `no_text_detected`, `pixels_cleaned`, `pixels_kept` or `jpeg_text_removed`.
+    /// `pixels_passed`, `no_text_detected`, `pixels_cleaned`, `pixels_kept` or `jpeg_text_removed`
+    /// (text segments removed from JPEG, JPEG-LS or JPEG 2000 codestreams).
     pub code: String,
     /// In words.
     pub text: String,
@@ -171,7 +173,7 @@ pub struct Applied {
     pub cleaned: bool,
     /// What the self-check compares the written file with.
     pub check: Option<CheckInput>,
-    /// JPEG text segments were removed (the self-check looks for them again).
+    /// Text segments were removed from the codestreams (JPEG, JPEG-LS, JPEG 2000).
     pub stripped: bool,
 }
 
@@ -201,6 +203,7 @@ pub fn apply(
 ) -> Result<Applied, Rejection> {
     let has_pixels = obj.get(tags::PIXEL_DATA).is_some();
     let mut applied = Applied::default();
+    let mut removed = None;
     let decision = match decision {
         Decision::Detect(g) => detect_text(obj, ts, g, rules_unreviewed)?,
         d => d,
@@ -210,7 +213,7 @@ pub fn apply(
         Decision::Pass(n) => {
             if has_pixels {
                 applied.note = Some(n.unwrap_or_else(|| note("pixels_passed", "")));
-                applied.stripped = strip_jpeg_text(obj, ts)?;
+                removed = strip_codestream_text(obj, ts)?;
             } else {
                 applied.note = n;
             }
@@ -218,7 +221,7 @@ pub fn apply(
         Decision::Keep(n) => {
             applied.note = Some(n);
             if has_pixels {
-                applied.stripped = strip_jpeg_text(obj, ts)?;
+                removed = strip_codestream_text(obj, ts)?;
             }
         }
         Decision::Clean { rule, regions, why } => {
@@ -244,20 +247,20 @@ pub fn apply(
             })
         }
     }
-    if applied.stripped {
+    applied.stripped = removed.is_some();
+    if let Some(what) = removed {
         if let Some(n) = &mut applied.note {
+            // One reason code for every codestream syntax (the log's vocabulary is unchanged);
+            // the text names the syntax.
             if n.code == "pixels_passed" {
                 n.code = "jpeg_text_removed".into();
             }
-            n.text = [
-                n.text.as_str(),
-                "comment/application segments or bytes after EOI removed from JPEG frames",
-            ]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("; ");
+            n.text = [n.text.as_str(), what]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("; ");
         }
     }
     Ok(applied)
@@ -321,23 +324,26 @@ fn detect_text(
     ))))
 }
 
-/// Removes text segments from every encapsulated JPEG frame; true when any was removed.
-fn strip_jpeg_text(obj: &mut InMemDicomObject, ts: &str) -> Result<bool, Rejection> {
-    if !matches!(
-        frames::encoding_of(ts),
-        Encoding::JpegLossy | Encoding::JpegLossless
-    ) {
-        return Ok(false);
-    }
+/// Removes text segments from every encapsulated JPEG, JPEG-LS or JPEG 2000 frame
+/// ([`codestream::strip`]); when any was removed, the fragments are put back one per frame with
+/// a new Basic Offset Table, and the log's words for it are returned. A frame that cannot be
+/// walked rejects the file (fail closed).
+fn strip_codestream_text(
+    obj: &mut InMemDicomObject,
+    ts: &str,
+) -> Result<Option<&'static str>, Rejection> {
+    let Some(kind) = codestream::kind_of(ts) else {
+        return Ok(None);
+    };
     let fail = |e: PixelError| Rejection::PixelCannotClean {
-        detail: format!("{e} (removing text segments from JPEG frames)"),
+        detail: format!("{e} (removing text segments from {} frames)", kind.name()),
     };
     let g = frames::Geometry::of(obj).map_err(fail)?;
     let framed = frames::frame_fragments(obj, g.frames).map_err(fail)?;
     let mut changed = false;
     let mut out = Vec::with_capacity(framed.len());
     for f in framed {
-        match jpeg::strip_text_segments(&f).map_err(fail)? {
+        match codestream::strip(kind, &f).map_err(fail)? {
             Some(s) => {
                 changed = true;
                 out.push(s);
@@ -345,10 +351,11 @@ fn strip_jpeg_text(obj: &mut InMemDicomObject, ts: &str) -> Result<bool, Rejecti
             None => out.push(f),
         }
     }
-    if changed {
-        frames::put_fragments(obj, out, true);
+    if !changed {
+        return Ok(None);
     }
-    Ok(changed)
+    frames::put_fragments(obj, out, true);
+    Ok(Some(kind.removed_text()))
 }
 
 /// The cleaned pixels, encoded: native bytes, or one RLE fragment per frame.

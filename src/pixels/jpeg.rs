@@ -1,7 +1,9 @@
-//! Encapsulated JPEG frames: text segments (COM, APPn) stripped, frames decoded.
+//! Encapsulated JPEG and JPEG-LS frames: text segments (COM, APPn) stripped; JPEG frames decoded.
 //!
 //! [`strip_text_segments`] walks the marker segments of a codestream (ITU-T T.81 B.1) without
-//! decoding it and removes the segments that can carry free text. [`decode`] decodes a frame with
+//! decoding it and removes the segments that can carry free text; [`strip_jpeg_ls_text_segments`]
+//! does the same for JPEG-LS (ITU-T T.87, the same marker syntax with another bit stuffing in
+//! the scans). [`decode`] decodes a JPEG frame with
 //! the `jpeg-decoder` crate (built `platform_independent`, so native and WebAssembly builds give
 //! the same samples).
 
@@ -18,11 +20,22 @@ const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
 const SOS: u8 = 0xDA;
 const APP0: u8 = 0xE0;
-const APP2: u8 = 0xE2;
+const APP8: u8 = 0xE8;
 const APP14: u8 = 0xEE;
 const APP15: u8 = 0xEF;
 const COM: u8 = 0xFE;
 const TEM: u8 = 0x01;
+
+/// The marker syntax of a codestream: JPEG (T.81) or JPEG-LS (T.87). They differ in how a 0xFF
+/// byte of entropy-coded data is followed: by 0x00 in JPEG, by a byte below 0x80 in JPEG-LS
+/// (T.87 A.1: a zero bit is stuffed after every 0xFF), and in the APPn segments a decoder reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// JPEG (T.81): baseline, extended, lossless.
+    Jpeg,
+    /// JPEG-LS (T.87).
+    JpegLs,
+}
 
 /// One marker segment with a length field.
 struct Segment {
@@ -37,7 +50,7 @@ struct Segment {
 /// The marker segments of a codestream, in order, and where its EOI marker ends; bytes between
 /// segments (fill bytes, standalone markers, entropy-coded data, the EOI marker and what follows
 /// it) are not listed.
-fn segments(data: &[u8]) -> Result<(Vec<Segment>, usize), PixelError> {
+fn segments(data: &[u8], family: Family) -> Result<(Vec<Segment>, usize), PixelError> {
     if data.get(0..2) != Some(&[0xFF, SOI]) {
         return Err(malformed("JPEG codestream does not start with SOI"));
     }
@@ -94,7 +107,7 @@ fn segments(data: &[u8]) -> Result<(Vec<Segment>, usize), PixelError> {
             payload: p + 3..end,
         });
         pos = if marker == SOS {
-            skip_entropy_coded(data, end)?
+            skip_entropy_coded(data, end, family)?
         } else {
             end
         };
@@ -102,8 +115,9 @@ fn segments(data: &[u8]) -> Result<(Vec<Segment>, usize), PixelError> {
 }
 
 /// From the start of entropy-coded data, the position of the 0xFF of the next marker that is
-/// neither a stuffed 0xFF00 nor RSTn (fill bytes before it are part of the skipped data).
-fn skip_entropy_coded(data: &[u8], from: usize) -> Result<usize, PixelError> {
+/// neither a stuffed 0xFF00 (JPEG; in JPEG-LS 0xFF and any byte below 0x80) nor RSTn (fill bytes
+/// before it are part of the skipped data).
+fn skip_entropy_coded(data: &[u8], from: usize, family: Family) -> Result<usize, PixelError> {
     let mut i = from;
     loop {
         let Some(off) = data.get(i..).and_then(|d| memchr::memchr(0xFF, d)) else {
@@ -120,6 +134,7 @@ fn skip_entropy_coded(data: &[u8], from: usize) -> Result<usize, PixelError> {
             }
             // stuffed byte, restart marker, or a fill byte (look at the next 0xFF)
             Some(0x00) | Some(0xD0..=0xD7) => i += 2,
+            Some(0x01..=0x7F) if family == Family::JpegLs => i += 2,
             Some(0xFF) => i += 1,
             Some(_) => return Ok(i),
         }
@@ -129,34 +144,79 @@ fn skip_entropy_coded(data: &[u8], from: usize) -> Result<usize, PixelError> {
 /// Length of the fixed part of a JFIF APP0 payload: "JFIF\0", version (2), units (1),
 /// densities (2 + 2), thumbnail width and height (1 + 1).
 const JFIF_FIXED: usize = 14;
+/// The JFIF APP0 payload written in place of one too short to be read: version 1.01, no units,
+/// density 1:1, no thumbnail.
+const JFIF_DEFAULT: &[u8; JFIF_FIXED] = b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
+/// Length of an APP14 "Adobe" payload (Adobe Technical Note 5116): "Adobe", DCTEncodeVersion
+/// (2), APP14Flags0 (2), APP14Flags1 (2), ColorTransform (1).
+const ADOBE_FIXED: usize = 12;
+/// Length of the APP8 "mrfx" payload of HP's JPEG-LS colour transform (as CharLS writes and
+/// reads it): "mrfx" and the transform (1).
+const MRFX_FIXED: usize = 5;
 
-/// What to do with one APPn or COM segment: `None` to drop it, `Some(bytes)` to write `bytes`
-/// in its place.
-fn rewrite(data: &[u8], seg: &Segment) -> Option<Option<Vec<u8>>> {
+/// `Some(Some(bytes))`: the segment `marker` + `want`, unless the payload already is `want`
+/// (then `None`, kept as it is).
+fn canonical(payload: &[u8], marker: u8, want: &[u8]) -> Option<Option<Vec<u8>>> {
+    if payload == want {
+        return None;
+    }
+    let len = u16::try_from(want.len() + 2).unwrap_or(u16::MAX);
+    let mut seg_bytes = Vec::with_capacity(4 + want.len());
+    seg_bytes.extend_from_slice(&[0xFF, marker]);
+    seg_bytes.extend_from_slice(&len.to_be_bytes());
+    seg_bytes.extend_from_slice(want);
+    Some(Some(seg_bytes))
+}
+
+/// What to do with one APPn or COM segment: `None` to keep it, `Some(None)` to drop it,
+/// `Some(Some(bytes))` to write `bytes` in its place.
+///
+/// Kept, in a fixed-length form that leaves no room for text, are only the segments a decoder
+/// reads to get the colours right: JPEG's APP0 "JFIF\0" (jpeg-decoder and libjpeg take its
+/// presence to mean YCbCr; its thumbnail is dropped, a payload too short to read is replaced by a
+/// default one) and APP14 "Adobe" (its ColorTransform byte says RGB, YCbCr or YCCK: dropping the
+/// segment could change the decoded colours, so it is rewritten to "Adobe", version 100, flags 0
+/// and the transform byte: twelve bytes of which only the last comes from the input, and one byte
+/// holds no text); JPEG-LS's APP8 "mrfx" (HP colour transform, likewise the tag and one byte).
+/// Every other APPn (ICC profile in APP2: decoders do not need it, and its description is text;
+/// Exif and XMP; Photoshop; SPIFF; vendors' data) and every COM is dropped.
+fn rewrite(data: &[u8], seg: &Segment, family: Family) -> Option<Option<Vec<u8>>> {
     let payload = data.get(seg.payload.clone()).unwrap_or(&[]);
-    match seg.marker {
-        APP0 if payload.starts_with(b"JFIF\0") => {
-            let has_thumbnail =
-                payload.len() > JFIF_FIXED || payload.get(12..14).is_some_and(|t| t != [0, 0]);
-            if payload.len() < JFIF_FIXED || !has_thumbnail {
-                return None; // kept as it is
-            }
-            let mut seg_bytes = Vec::with_capacity(4 + JFIF_FIXED);
-            seg_bytes.extend_from_slice(&[0xFF, APP0, 0, (JFIF_FIXED + 2) as u8]);
-            seg_bytes.extend_from_slice(payload.get(..12).unwrap_or(&[]));
-            seg_bytes.extend_from_slice(&[0, 0]);
-            Some(Some(seg_bytes))
+    match (family, seg.marker) {
+        (Family::Jpeg, APP0) if payload.starts_with(b"JFIF\0") => {
+            let want = match payload.get(..12) {
+                Some(head) if payload.len() >= JFIF_FIXED => [head, &[0, 0]].concat(),
+                _ => JFIF_DEFAULT.to_vec(),
+            };
+            canonical(payload, APP0, &want)
         }
-        APP2 if payload.starts_with(b"ICC_PROFILE\0") => None,
-        APP14 if payload.starts_with(b"Adobe") => None,
-        APP0..=APP15 | COM => Some(None),
+        (Family::Jpeg, APP14) if payload.starts_with(b"Adobe") => {
+            match payload.get(ADOBE_FIXED - 1) {
+                Some(&transform) => canonical(
+                    payload,
+                    APP14,
+                    &[b"Adobe\0\x64\0\0\0\0".as_slice(), &[transform]].concat(),
+                ),
+                // too short for decoders to read (jpeg-decoder and libjpeg skip it)
+                None => Some(None),
+            }
+        }
+        (Family::JpegLs, APP8) if payload.starts_with(b"mrfx") => {
+            match payload.get(MRFX_FIXED - 1) {
+                Some(&transform) => {
+                    canonical(payload, APP8, &[b"mrfx".as_slice(), &[transform]].concat())
+                }
+                None => Some(None),
+            }
+        }
+        (_, APP0..=APP15 | COM) => Some(None),
         _ => None,
     }
 }
 
 /// Removes COM and APPn segments from a JPEG codestream, except APP0 "JFIF\0" (with its thumbnail
-/// removed: keep the APP0 JFIF segment but set Xthumbnail=Ythumbnail=0 and drop thumbnail bytes),
-/// APP2 "ICC_PROFILE\0" and APP14 "Adobe". Walks every marker segment of the whole codestream
+/// removed: keep the APP0 JFIF segment but set Xthumbnail=Ythumbnail=0 and drop thumbnail bytes)
+/// and APP14 "Adobe" (rewritten to its fixed twelve bytes), see [`rewrite`]. Walks every marker segment of the whole codestream
 /// (also between scans of progressive/multi-scan JPEGs; entropy-coded data skipped correctly:
 /// 0xFF00 stuffing, RSTn, fill bytes 0xFF 0xFF…). Returns Ok(None) when nothing was removed (so
 /// callers keep the input byte for byte), Ok(Some(new_bytes)) otherwise. Malformed codestream (no
@@ -169,14 +229,25 @@ fn rewrite(data: &[u8], seg: &Segment) -> Option<Option<Vec<u8>>> {
 /// than a marker between segments, a stuffed 0xFF00 outside entropy-coded data, a segment
 /// length below 2. All other bytes (fill bytes, standalone markers, entropy-coded data, every
 /// other marker segment) are copied unchanged. The APP0 segments of the JFIF extension ("JFXX",
-/// thumbnails), Exif/XMP (APP1), and any APPn not named above are removed whole. The output's
-/// length may be odd: callers re-pad the fragment to an even length.
+/// thumbnails), Exif/XMP (APP1), ICC profiles (APP2) and any APPn not named above are removed
+/// whole. The output's length may be odd: callers re-pad the fragment to an even length.
 pub fn strip_text_segments(frame: &[u8]) -> Result<Option<Vec<u8>>, PixelError> {
-    let (segs, eoi_end) = segments(frame)?;
+    strip_segments(frame, Family::Jpeg)
+}
+
+/// [`strip_text_segments`] for a JPEG-LS frame (T.87: SOF55, LSE and the scans' bit stuffing):
+/// every COM and APPn removed except APP8 "mrfx" (rewritten to its tag and transform byte), the
+/// bytes after EOI dropped unless zero padding, all else copied unchanged; the same errors.
+pub fn strip_jpeg_ls_text_segments(frame: &[u8]) -> Result<Option<Vec<u8>>, PixelError> {
+    strip_segments(frame, Family::JpegLs)
+}
+
+fn strip_segments(frame: &[u8], family: Family) -> Result<Option<Vec<u8>>, PixelError> {
+    let (segs, eoi_end) = segments(frame, family)?;
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0usize; // bytes of `frame` before this position are in `out`
     for seg in &segs {
-        let Some(replacement) = rewrite(frame, seg) else {
+        let Some(replacement) = rewrite(frame, seg, family) else {
             continue;
         };
         let buf = out.get_or_insert_with(|| Vec::with_capacity(frame.len()));
@@ -224,7 +295,7 @@ struct FrameHeader {
 }
 
 fn frame_header(data: &[u8]) -> Result<FrameHeader, PixelError> {
-    for seg in segments(data)?.0 {
+    for seg in segments(data, Family::Jpeg)?.0 {
         // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC)
         if matches!(seg.marker, 0xC0..=0xCF) && !matches!(seg.marker, 0xC4 | 0xC8 | 0xCC) {
             let p = data.get(seg.payload).unwrap_or(&[]);
@@ -351,7 +422,7 @@ mod tests {
         jfif.extend_from_slice(b"DOE^JO"); // 6 bytes of "RGB" thumbnail
         let mut exif = b"Exif\0\0".to_vec();
         exif.extend_from_slice(b"MM\0\x2a....DOE^JOHN....");
-        let icc = b"ICC_PROFILE\0\x01\x01profile-bytes".to_vec();
+        let icc = b"ICC_PROFILE\0\x01\x01desc DOE^JOHN".to_vec();
         let adobe = b"Adobe\0\x64\0\0\0\0\x01".to_vec();
         let dqt: Vec<u8> = std::iter::once(0u8).chain(1..=64).collect();
         let sof = [8, 0, 2, 0, 2, 1, 1, 0x11, 0];
@@ -369,7 +440,9 @@ mod tests {
         kept.extend(seg(APP0, &jfif_clean));
         full.extend(seg(0xE1, &exif));
         full.extend(seg(COM, b"Patient: DOE^JOHN"));
-        for s in [seg(APP2, &icc), seg(APP14, &adobe), seg(0xDB, &dqt)] {
+        // an ICC profile (its description is text): removed
+        full.extend(seg(0xE2, &icc));
+        for s in [seg(APP14, &adobe), seg(0xDB, &dqt)] {
             full.extend(&s);
             kept.extend(&s);
         }
@@ -427,6 +500,96 @@ mod tests {
         want.extend(seg(APP0, jfif));
         want.extend([0xFF, EOI]);
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn adobe_and_jfif_keep_only_their_fixed_bytes_and_icc_is_removed() {
+        let sof = seg(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+        let tail = [seg(SOS, &[1, 1, 0, 0, 63, 0]), vec![0x12, 0xFF, EOI]].concat();
+        let stream =
+            |app: &[Vec<u8>]| [vec![0xFF, SOI], app.concat(), sof.clone(), tail.clone()].concat();
+        // Adobe: the canonical twelve bytes are kept as they are
+        let adobe = seg(APP14, b"Adobe\0\x64\0\0\0\0\x02");
+        assert_eq!(
+            strip_text_segments(&stream(std::slice::from_ref(&adobe))).unwrap(),
+            None
+        );
+        // text in its version and flags, or after its twelve bytes: rewritten, transform kept
+        for dirty in [
+            &b"AdobeDOE^JO\x02"[..],
+            b"Adobe\0\x64\0\0\0\0\x02 DOE^JOHN 12345678",
+        ] {
+            let out = strip_text_segments(&stream(&[seg(APP14, dirty)])).unwrap();
+            assert_eq!(out, Some(stream(std::slice::from_ref(&adobe))), "{dirty:?}");
+        }
+        // too short for a decoder to read: removed
+        let short = stream(&[seg(APP14, b"AdobeDOE")]);
+        assert_eq!(strip_text_segments(&short).unwrap(), Some(stream(&[])));
+        // ICC profile (APP2): removed
+        let icc = stream(&[seg(0xE2, b"ICC_PROFILE\0\x01\x01....desc DOE^JOHN")]);
+        assert_eq!(strip_text_segments(&icc).unwrap(), Some(stream(&[])));
+        // a JFIF APP0 too short to read becomes the default one (its presence means YCbCr)
+        let out = strip_text_segments(&stream(&[seg(APP0, b"JFIF\0DOE")])).unwrap();
+        assert_eq!(out, Some(stream(&[seg(APP0, JFIF_DEFAULT)])));
+        assert_eq!(
+            decode(&stream(&[seg(APP0, JFIF_DEFAULT)]), 1 << 10).is_ok(),
+            decode(&stream(&[]), 1 << 10).is_ok()
+        );
+    }
+
+    #[test]
+    fn jpeg_ls_scans_are_skipped_with_their_bit_stuffing() {
+        // SOF55, LSE, SOS, then scan data where 0xFF is followed by bytes below 0x80 (JPEG-LS
+        // stuffing), an RST, fill bytes before the next marker
+        let sof55 = seg(0xF7, &[8, 0, 2, 0, 2, 1, 1, 0x11, 0]);
+        let lse = seg(0xF8, &[1, 0, 0xFF, 0, 3, 0, 7, 0, 21, 0, 64]);
+        let sos = seg(SOS, &[1, 1, 0, 0, 0, 0]);
+        let scan = [
+            0x12, 0xFF, 0x7F, 0xFF, 0x64, 0xFF, 0x00, 0xFF, 0xD0, 0x33, 0xFF, 0xFF,
+        ];
+        let mrfx = seg(APP8, b"mrfx\x01");
+        let clean = [
+            vec![0xFF, SOI],
+            mrfx.clone(),
+            sof55.clone(),
+            lse.clone(),
+            sos.clone(),
+            scan.to_vec(),
+            vec![0xFF, EOI],
+        ]
+        .concat();
+        assert_eq!(strip_jpeg_ls_text_segments(&clean).unwrap(), None);
+        let dirty = [
+            vec![0xFF, SOI],
+            seg(COM, b"Patient DOE^JOHN"),
+            seg(APP8, b"mrfx\x01DOE^JOHN"),
+            seg(APP0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+            sof55,
+            lse,
+            seg(0xE8, b"SPIFF\0 12345678"),
+            sos,
+            scan.to_vec(),
+            seg(COM, b"DOE^JOHN"),
+            vec![0xFF, EOI],
+            b"MRN 12345678".to_vec(),
+        ]
+        .concat();
+        let out = strip_jpeg_ls_text_segments(&dirty).unwrap();
+        assert_eq!(out, Some(clean.clone()));
+        // every truncation before EOI: an error, never a panic
+        for cut in 0..clean.len() - 1 {
+            assert!(
+                strip_jpeg_ls_text_segments(&clean[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        for i in 0..dirty.len() {
+            for v in [0x00, 0xFF, 0xD9, 0xDA, 0x7F, 0x80, 0xFE] {
+                let mut c = dirty.clone();
+                c[i] = v;
+                let _ = strip_jpeg_ls_text_segments(&c);
+            }
+        }
     }
 
     #[test]
