@@ -159,3 +159,110 @@ fn peak_allocation_is_bounded_by_the_input_size() {
     );
     assert!(over.is_empty(), "over the cap:\n{}", over.join("\n"));
 }
+
+/// An explicit VR little endian file whose Derivation Code Sequence (kept by the profile)
+/// holds `items` items of `per_item` (at most 4) short code elements each (8 + 10 × `per_item`
+/// bytes per item).
+fn many_items(items: usize, per_item: usize) -> Vec<u8> {
+    let meta = explicit_meta();
+    // Appended after the last element, (0029,0010): the sequence (0029,1010) is private, so
+    // the standard Derivation Code Sequence goes before Patient's Name, in tag order.
+    let at = meta
+        .windows(4)
+        .rposition(|w| w == [0x10, 0, 0x10, 0])
+        .expect("patient name");
+    let mut f = meta[..at].to_vec();
+    f.extend([0x08, 0, 0x15, 0x92, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    let codes: [&[u8]; 4] = [
+        &[0x08, 0, 0x00, 0x01, b'S', b'H', 2, 0, b'1', b'2'],
+        &[0x08, 0, 0x02, 0x01, b'S', b'H', 2, 0, b'D', b'C'],
+        &[0x08, 0, 0x03, 0x01, b'S', b'H', 2, 0, b'0', b'1'],
+        &[0x08, 0, 0x04, 0x01, b'L', b'O', 2, 0, b'A', b'B'],
+    ];
+    let item: Vec<u8> = codes[..per_item.min(4)].concat();
+    f.reserve(items * (8 + item.len()) + 64);
+    for _ in 0..items {
+        f.extend([0xFE, 0xFF, 0x00, 0xE0]);
+        f.extend((item.len() as u32).to_le_bytes());
+        f.extend(&item);
+    }
+    f.extend([0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+    f.extend(&meta[at..]);
+    f
+}
+
+/// An explicit VR little endian file with `n` private elements of 2 bytes each at the top level
+/// (odd groups from 0x0031, elements 0x1000 up; 10 bytes each).
+fn many_elements(n: usize) -> Vec<u8> {
+    let mut f = explicit_meta();
+    f.reserve(n * 10);
+    for i in 0..n {
+        let g = 0x0031 + 2 * (i / 0xE000) as u16;
+        let e = 0x1000 + (i % 0xE000) as u16;
+        f.extend(g.to_le_bytes());
+        f.extend(e.to_le_bytes());
+        f.extend([b'L', b'O', 2, 0, b'A', b'B']);
+    }
+    f
+}
+
+/// Scans, plans and rewrites one file; returns the peak above the start, the log row's
+/// outcome and its reason.
+fn run_one(name: &str, bytes: &[u8]) -> (usize, String, String) {
+    let mut config = Config::preset("basic").expect("preset");
+    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    let base = start_peak();
+    let row = {
+        let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
+        job.scan(name, bytes);
+        let engine = job.plan().expect("plan");
+        for path in job.paths_to_process() {
+            let (_, outcome) = engine.process(&path, bytes);
+            job.record(outcome);
+        }
+        job.log_rows().into_iter().next().expect("a log row")
+    };
+    (peak_since(base), row.outcome, row.reason)
+}
+
+/// A file of 1,000,000 sequence items (18 MB: an item of one short element each) would take
+/// about 2.7 GB as dicom-rs objects; the structural walk counts its items before anything is
+/// parsed and it is refused, naming the memory budget, within 64 MiB + 4 × its size.
+#[test]
+fn a_million_items_are_refused_before_parsing_within_the_cap() {
+    let f = many_items(1_000_000, 1);
+    let (peak, outcome, reason) = run_one("items.dcm", &f);
+    eprintln!("1,000,000 items, {} bytes: peak {peak}", f.len());
+    assert!(peak <= counting_alloc::cap_for(f.len()), "peak {peak}");
+    assert_eq!(outcome, "rejected", "{reason}");
+    assert!(
+        reason.contains("1000000 items") && reason.contains("memory budget"),
+        "{reason}"
+    );
+}
+
+/// The other side of the item bound: 15,000 items of one element (270 kB; about 40 MB in
+/// memory) and 10,000 items of four (about 30 MB) are written, within the cap.
+#[test]
+fn many_items_within_the_budget_are_written_within_the_cap() {
+    for (items, per_item) in [(15_000, 1), (10_000, 4)] {
+        let f = many_items(items, per_item);
+        let (peak, outcome, reason) = run_one("items.dcm", &f);
+        eprintln!("{items} items of {per_item}, {} bytes: peak {peak}", f.len());
+        assert_eq!(outcome, "written", "{items} x {per_item}: {reason}");
+        assert!(peak <= counting_alloc::cap_for(f.len()), "peak {peak}");
+    }
+}
+
+/// 150,000 private elements at the top level (1.5 MB) are written (the profile removes them)
+/// within the cap; 3,000,000 (30 MB, about 700 MB in memory) are refused within it.
+#[test]
+fn many_elements_either_fit_the_budget_or_are_refused_within_the_cap() {
+    for (n, expected) in [(150_000, "written"), (3_000_000, "rejected")] {
+        let f = many_elements(n);
+        let (peak, outcome, reason) = run_one("elements.dcm", &f);
+        eprintln!("{n} elements, {} bytes: peak {peak}", f.len());
+        assert_eq!(outcome, expected, "{n}: {reason}");
+        assert!(peak <= counting_alloc::cap_for(f.len()), "{n}: peak {peak}");
+    }
+}
