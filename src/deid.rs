@@ -277,11 +277,6 @@ impl Walker<'_> {
         top: bool,
         depth: usize,
     ) -> Result<InMemDicomObject, Rejection> {
-        if depth > MAX_DEPTH {
-            return Err(Rejection::RuleFailed {
-                detail: format!("sequences nested deeper than {MAX_DEPTH}"),
-            });
-        }
         let creators = private_creators(&obj);
         let data_groups = overlay_curve_groups(&obj);
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
@@ -432,6 +427,10 @@ impl Walker<'_> {
     ) -> Result<Option<InMemElement>, Rejection> {
         let (header, value) = e.into_parts();
         match value {
+            // `depth` is where the sequence element is; the sequence's own depth is one more.
+            Value::Sequence(_) if depth >= MAX_DEPTH => Err(Rejection::RuleFailed {
+                detail: crate::limits::too_deep(),
+            }),
             Value::Sequence(seq) => {
                 let mut items = Vec::new();
                 let t = header.tag;

@@ -52,6 +52,10 @@ pub fn detect(bytes: &[u8]) -> Result<Framing, Rejection> {
     Err(Rejection::NotDicom {
         detail: if bytes.is_empty() {
             "empty file".into()
+        } else if crate::archive::input::looks_like_zip(bytes) {
+            "a zip file inside the input, not opened: only zips given as inputs are read (one \
+             level); unzip it and give its files or the inner zip as an input"
+                .into()
         } else {
             "no DICM marker and no recognisable data set".into()
         },

@@ -109,8 +109,8 @@ pub struct FileOutcome {
 pub struct Engine {
     /// Per-job context.
     pub ctx: Context,
-    /// The plan.
-    pub plan: Plan,
+    /// The plan (shared with the job that made it: one copy of its per-file entries).
+    pub plan: std::sync::Arc<Plan>,
 }
 
 /// The serialised form of an [`Engine`] (sent to workers; the secret travels separately).
@@ -127,7 +127,7 @@ impl Engine {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&EngineSpec {
             config: self.ctx.config.clone(),
-            plan: self.plan.clone(),
+            plan: (*self.plan).clone(),
         })
         .unwrap_or_default()
     }
@@ -141,7 +141,7 @@ impl Engine {
             Context::new(&spec.config, secret).map_err(|source| JobError::Context { source })?;
         Ok(Engine {
             ctx,
-            plan: spec.plan,
+            plan: std::sync::Arc::new(spec.plan),
         })
     }
 
@@ -217,7 +217,7 @@ pub struct Job {
     key: Vec<KeyRow>,
     scans: Vec<ScanRecord>,
     outcomes: Vec<FileOutcome>,
-    plan: Option<Plan>,
+    plan: Option<std::sync::Arc<Plan>>,
 }
 
 impl Job {
@@ -321,6 +321,7 @@ impl Job {
             &self.ctx.keyed,
         )
         .map_err(|source| JobError::Plan { source })?;
+        let p = std::sync::Arc::new(p);
         self.plan = Some(p.clone());
         Ok(Engine {
             ctx: self.ctx.clone(),
@@ -332,6 +333,7 @@ impl Job {
     /// [`crate::shard`]) instead of planning the scans; scans recorded before only give the sizes
     /// of files the plan does not write.
     pub fn adopt_plan(&mut self, plan: Plan) -> Engine {
+        let plan = std::sync::Arc::new(plan);
         self.plan = Some(plan.clone());
         Engine {
             ctx: self.ctx.clone(),
@@ -341,7 +343,7 @@ impl Job {
 
     /// The plan, once made.
     pub fn current_plan(&self) -> Option<&Plan> {
-        self.plan.as_ref()
+        self.plan.as_deref()
     }
 
     /// Records the outcome of one file.
@@ -365,8 +367,11 @@ impl Job {
     }
 
     /// Log rows: outcomes, plus files that were never processed because the plan excluded them.
+    /// One row per path, sorted by path (an outcome replaces the plan's row for its path). Rows
+    /// are gathered in a vector, sorted and deduplicated: no map of every path besides them.
     pub fn log_rows(&self) -> Vec<LogRow> {
-        let mut rows: BTreeMap<String, LogRow> = BTreeMap::new();
+        let planned = self.plan.as_ref().map_or(self.scans.len(), |p| p.files.len());
+        let mut rows: Vec<LogRow> = Vec::with_capacity(planned + self.outcomes.len());
         let size: BTreeMap<&str, u64> = self
             .scans
             .iter()
@@ -375,16 +380,17 @@ impl Job {
         if let Some(p) = &self.plan {
             for (path, r) in &p.files {
                 if let Err(rej) = r {
-                    rows.insert(
-                        path.clone(),
-                        rejection_row(path, size.get(path.as_str()).copied().unwrap_or(0), rej),
-                    );
+                    rows.push(rejection_row(
+                        path,
+                        size.get(path.as_str()).copied().unwrap_or(0),
+                        rej,
+                    ));
                 }
             }
         } else {
             for s in &self.scans {
                 if let Err(rej) = &s.result {
-                    rows.insert(s.path.clone(), rejection_row(&s.path, s.size, rej));
+                    rows.push(rejection_row(&s.path, s.size, rej));
                 }
             }
         }
@@ -409,9 +415,18 @@ impl Job {
                 },
                 Err(rej) => rejection_row(&o.source_path, o.bytes_in, rej),
             };
-            rows.insert(o.source_path.clone(), row);
+            rows.push(row);
         }
-        rows.into_values().collect()
+        // Stable: of the rows of one path, the last pushed (the outcome) is kept.
+        rows.sort_by(|a, b| a.source_path.cmp(&b.source_path));
+        rows.dedup_by(|later, kept| {
+            let same = later.source_path == kept.source_path;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        rows
     }
 
     /// The log CSV with its summary line as a final comment row.

@@ -20,6 +20,7 @@ pub mod framing;
 pub mod identifiers;
 pub mod identity;
 pub mod job;
+pub mod limits;
 pub mod normalise;
 pub mod padding;
 pub mod pixels;

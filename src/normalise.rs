@@ -11,7 +11,7 @@
 //! Inside re-encoded items, standard tags get their dictionary VR, private creators LO, group
 //! lengths UL, other tags UN (defined length) or SQ (undefined length). Every other byte of the
 //! file is kept: a sequence whose items need no change is copied as it is. Nesting is bounded
-//! ([`MAX_NESTING`]) and every length is checked against the bytes that remain before it is
+//! ([`MAX_DEPTH`], counted as in [`crate::limits`]) and every length is checked against the bytes that remain before it is
 //! used; the output is at most a small multiple of the input (each re-encoded element header
 //! grows by at most 4 bytes, each item and sequence by an 8-byte delimiter).
 //!
@@ -22,10 +22,9 @@ use dicom_core::{Tag, VR};
 
 use crate::error::Rejection;
 use crate::framing::Framing;
+use crate::limits::{too_deep, MAX_DEPTH};
 use crate::padding::Unpadded as _;
 
-/// Maximum nesting of sequences and items (as the structural check).
-pub const MAX_NESTING: usize = 64;
 const UNDEFINED: u32 = 0xFFFF_FFFF;
 
 /// Transfer syntaxes whose data set is explicit VR little endian and not deflated: the ones
@@ -212,7 +211,7 @@ impl Norm<'_> {
 
     /// Rewrites a data set from `pos` to `end` (or to its item delimiter when
     /// `undefined_item`; the delimiter is consumed, not written). Returns the position after it
-    /// and whether anything was changed.
+    /// and whether anything was changed. `depth`: the sequences it is inside (0 at the top).
     fn dataset(
         &mut self,
         mut pos: usize,
@@ -221,9 +220,6 @@ impl Norm<'_> {
         depth: usize,
         undefined_item: bool,
     ) -> Result<(usize, bool), Rejection> {
-        if depth > MAX_NESTING {
-            return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
-        }
         let top = depth == 0;
         let mut changed = enc == Enc::Implicit;
         while pos < end {
@@ -349,6 +345,7 @@ impl Norm<'_> {
 
     /// Rewrites the items of a sequence as undefined-length items; returns the position after
     /// the sequence (after its delimiter when `undefined`) and whether any item changed.
+    /// `depth` is the sequence's own depth (the sequences it is inside, plus one).
     fn items(
         &mut self,
         mut pos: usize,
@@ -358,8 +355,8 @@ impl Norm<'_> {
         depth: usize,
         owner: &Header,
     ) -> Result<(usize, bool), Rejection> {
-        if depth > MAX_NESTING {
-            return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
+        if depth > MAX_DEPTH {
+            return Err(bad(too_deep()));
         }
         let mut changed = false;
         while pos < end {
@@ -372,7 +369,7 @@ impl Norm<'_> {
                 (0xFFFE, 0xE000) => {
                     self.put_item_tag(0xE000, UNDEFINED);
                     let (after, ch) = if len == UNDEFINED {
-                        self.dataset(pos, end, enc, depth + 1, true)?
+                        self.dataset(pos, end, enc, depth, true)?
                     } else {
                         let stop = pos
                             .checked_add(len as usize)
@@ -383,7 +380,7 @@ impl Norm<'_> {
                                     owner.g, owner.e
                                 ))
                             })?;
-                        let (_, ch) = self.dataset(pos, stop, enc, depth + 1, false)?;
+                        let (_, ch) = self.dataset(pos, stop, enc, depth, false)?;
                         (stop, ch)
                     };
                     self.put_item_tag(0xE00D, 0);

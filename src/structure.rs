@@ -8,10 +8,9 @@ use std::io::Read;
 
 use crate::error::Rejection;
 use crate::framing::Framing;
+use crate::limits::{self, Counts, MAX_DEPTH, MAX_FILE_BYTES};
 use crate::padding::Unpadded as _;
 
-/// Maximum nesting of sequences and items.
-const MAX_NESTING: usize = 64;
 const UNDEFINED: u32 = 0xFFFF_FFFF;
 
 #[derive(Clone, Copy)]
@@ -34,6 +33,8 @@ struct Cursor<'a> {
     /// Whether an explicit VR element of VR UN must be rewritten before dicom-rs reads it
     /// (a UN sequence, or a standard attribute sent as UN: [`crate::normalise`]).
     un: bool,
+    /// Elements, items and fragments walked so far.
+    counts: Counts,
 }
 
 /// What a walk of the structure found.
@@ -49,6 +50,8 @@ pub struct Walk {
     pub un: bool,
     /// The data set is deflated (the walk was over its inflated bytes).
     pub deflated: bool,
+    /// What the walk counted (up to the top-level Pixel Data element in a headers-only walk).
+    pub counts: Counts,
 }
 
 impl Cursor<'_> {
@@ -97,10 +100,45 @@ impl Cursor<'_> {
     }
 }
 
-/// Maximum inflated size of a deflated data set: 32 times its compressed size, at least 64 MiB
-/// (real deflated files inflate 2–5 times; a deflate bomb 1000 times).
-fn inflate_limit(compressed: usize) -> u64 {
-    (64u64 << 20).max(compressed as u64 * 32)
+/// Inflates a deflated data set. Its size is limited in absolute terms ([`MAX_FILE_BYTES`],
+/// the most one file may hold), not by its ratio: a first pass counts the inflated bytes
+/// through a small buffer and stops as soon as they pass the cap, so a deflate bomb is refused
+/// before anything of its size is allocated; only a data set within the cap is inflated again
+/// into a buffer of its exact size.
+fn inflate(body: &[u8]) -> Result<Vec<u8>, Rejection> {
+    let cannot = |e: std::io::Error| bad(format!("deflated data set cannot be inflated: {e}"));
+    let mut counted = 0u64;
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut d = flate2::read::DeflateDecoder::new(body);
+    loop {
+        let n = d.read(&mut chunk).map_err(cannot)?;
+        if n == 0 {
+            break;
+        }
+        counted += n as u64;
+        if counted > MAX_FILE_BYTES {
+            return Err(bad(format!(
+                "deflated data set of {} bytes inflates to more than {MAX_FILE_BYTES} bytes, \
+                 the most one file may hold (deflate bomb?)",
+                body.len()
+            )));
+        }
+    }
+    let size = usize::try_from(counted).map_err(|_| bad("deflated data set too large".into()))?;
+    let mut inflated = Vec::with_capacity(size);
+    flate2::read::DeflateDecoder::new(body)
+        .take(counted)
+        .read_to_end(&mut inflated)
+        .map_err(cannot)?;
+    Ok(inflated)
+}
+
+/// Refuses a data set whose elements and items would take more memory than its budget.
+fn within_budget(counts: Counts, len: usize) -> Result<(), Rejection> {
+    match limits::over_budget(counts, len as u64) {
+        Some(why) => Err(bad(why)),
+        None => Ok(()),
+    }
 }
 
 /// Checks the data set part of a file.
@@ -161,6 +199,7 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
                 hit_pixel: false,
                 pixel: None,
                 un: false,
+                counts: Counts::default(),
             };
             let mut ts = String::new();
             loop {
@@ -195,32 +234,24 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
         big: ts == "1.2.840.10008.1.2.2",
     };
     if ts == "1.2.840.10008.1.2.1.99" || ts == "1.2.840.10008.1.2.4.95" {
-        let limit = inflate_limit(body.len());
-        let mut inflated = Vec::new();
-        flate2::read::DeflateDecoder::new(body)
-            .take(limit + 1)
-            .read_to_end(&mut inflated)
-            .map_err(|e| bad(format!("deflated data set cannot be inflated: {e}")))?;
-        if inflated.len() as u64 > limit {
-            return Err(bad(format!(
-                "deflated data set of {} bytes inflates to more than {limit} bytes (deflate bomb?)",
-                body.len()
-            )));
-        }
+        let inflated = inflate(body)?;
         let mut c = Cursor {
             b: &inflated,
             pos: 0,
             hit_pixel: false,
             pixel: None,
             un: false,
+            counts: Counts::default(),
         };
         dataset(&mut c, inflated.len(), syntax, 0, false, headers_only)?;
+        within_budget(c.counts, inflated.len())?;
         // A deflated prefix proves nothing about the rest: never "within".
         return Ok(Walk {
             hit_pixel: false,
             tail: None,
             un: c.un,
             deflated: true,
+            counts: c.counts,
         });
     }
     let mut c = Cursor {
@@ -229,8 +260,10 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
         hit_pixel: false,
         pixel: None,
         un: false,
+        counts: Counts::default(),
     };
     dataset(&mut c, body.len(), syntax, 0, false, headers_only)?;
+    within_budget(c.counts, bytes.len())?;
     let tail = c
         .pixel
         .filter(|(_, end)| *end == body.len())
@@ -240,6 +273,7 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
         tail,
         un: c.un,
         deflated: false,
+        counts: c.counts,
     })
 }
 
@@ -308,6 +342,7 @@ fn element_header_vr(c: &mut Cursor, s: Syntax) -> Result<(u16, u16, [u8; 2], u3
 
 /// Walks a data set until `end` (or an item delimiter when `in_undefined_item`); with
 /// `stop_at_pixel`, stops at a Pixel Data element (the top level of a headers-only check).
+/// `depth` is the number of sequences the data set is inside (0 at the top level).
 fn dataset(
     c: &mut Cursor,
     end: usize,
@@ -316,9 +351,6 @@ fn dataset(
     in_undefined_item: bool,
     stop_at_pixel: bool,
 ) -> Result<(), Rejection> {
-    if depth > MAX_NESTING {
-        return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
-    }
     while c.pos < end {
         // Trailing zero padding after the last element is tolerated at top level.
         if depth == 0 && c.b[c.pos..end].iter().all(|b| *b == 0) {
@@ -326,6 +358,7 @@ fn dataset(
         }
         let at = c.pos;
         let (g, e, vr, len) = element_header_vr(c, s)?;
+        c.counts.elements += 1;
         if stop_at_pixel && g == 0x7FE0 && e == 0x0010 {
             c.hit_pixel = true;
             return Ok(());
@@ -376,7 +409,9 @@ fn dataset(
     Ok(())
 }
 
-/// Walks the items of a sequence (or the fragments of encapsulated pixel data).
+/// Walks the items of a sequence (or the fragments of encapsulated pixel data). `depth` is the
+/// sequence's own depth ([`crate::limits`]: the number of sequences it is inside, plus one);
+/// fragments are no sequence and are not counted as one.
 fn items(
     c: &mut Cursor,
     end: usize,
@@ -386,8 +421,8 @@ fn items(
     owner: (u16, u16),
     defined: bool,
 ) -> Result<(), Rejection> {
-    if depth > MAX_NESTING {
-        return Err(bad(format!("sequences nested deeper than {MAX_NESTING}")));
+    if !fragments && depth > MAX_DEPTH {
+        return Err(bad(limits::too_deep()));
     }
     while c.pos < end {
         let g = c.u16(s.big)?;
@@ -397,12 +432,14 @@ fn items(
             (0xFFFE, 0xE0DD) => return Ok(()),
             (0xFFFE, 0xE000) => {
                 if fragments {
+                    c.counts.fragments += 1;
                     if len == UNDEFINED {
                         return Err(bad("pixel data fragment with undefined length".into()));
                     }
                     c.skip(len, end, owner)?;
                 } else if len == UNDEFINED {
-                    dataset(c, end, s, depth + 1, true, false)?;
+                    c.counts.items += 1;
+                    dataset(c, end, s, depth, true, false)?;
                 } else {
                     let stop = c
                         .pos
@@ -414,7 +451,8 @@ fn items(
                                 owner.0, owner.1
                             ))
                         })?;
-                    dataset(c, stop, s, depth + 1, false, false)?;
+                    c.counts.items += 1;
+                    dataset(c, stop, s, depth, false, false)?;
                     c.pos = stop;
                 }
             }

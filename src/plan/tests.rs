@@ -10,12 +10,12 @@ fn patients(n: usize) -> Vec<ScanRecord> {
         .map(|i| ScanRecord {
             path: format!("in/{i}.dcm"),
             size: 100,
-            result: Ok(Header {
+            result: Ok(Box::new(Header {
                 patient_id: Some(format!("MRN{i:03}")),
                 study_uid: Some(format!("1.2.3.{i}")),
                 sop_uid: Some(format!("1.2.3.{i}.1")),
                 ..Default::default()
-            }),
+            })),
         })
         .collect()
 }
@@ -107,14 +107,14 @@ fn file(path: &str, mrn: &str, study: Option<&str>, sop: &str, size: u64) -> Sca
     ScanRecord {
         path: path.into(),
         size,
-        result: Ok(Header {
+        result: Ok(Box::new(Header {
             patient_id: Some(mrn.into()),
             study_uid: study.map(str::to_string),
             sop_uid: Some(sop.into()),
             series_uid: Some(format!("{}.9", study.unwrap_or("0"))),
             modality: Some("CT".into()),
             ..Default::default()
-        }),
+        })),
     }
 }
 

@@ -308,3 +308,46 @@ pub fn deflate(content: &[u8]) -> Vec<u8> {
     let _ = e.write_all(content);
     e.finish().unwrap_or_default()
 }
+
+/// A zip of one deflated entry whose Zip64 extended information declares `declared` bytes
+/// (past what a plain zip can say), with `data` as its compressed bytes.
+pub fn raw_zip64_declaring(name: &[u8], data: &[u8], declared: u64) -> Vec<u8> {
+    let mut extra = Vec::new();
+    extra.extend_from_slice(&1u16.to_le_bytes());
+    extra.extend_from_slice(&8u16.to_le_bytes());
+    extra.extend_from_slice(&declared.to_le_bytes());
+    let common = |v: &mut Vec<u8>| {
+        v.extend_from_slice(&45u16.to_le_bytes()); // version needed (Zip64)
+        v.extend_from_slice(&0u16.to_le_bytes()); // flags
+        v.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        v.extend_from_slice(&0u16.to_le_bytes()); // time
+        v.extend_from_slice(&0x21u16.to_le_bytes()); // date
+        v.extend_from_slice(&0u32.to_le_bytes()); // crc
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(&u32::MAX.to_le_bytes()); // size: in the Zip64 field
+        v.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        v.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+    };
+    let mut out = b"PK\x03\x04".to_vec();
+    common(&mut out);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&extra);
+    out.extend_from_slice(data);
+    let cd_offset = out.len() as u32;
+    let mut central = b"PK\x01\x02".to_vec();
+    central.extend_from_slice(&45u16.to_le_bytes());
+    common(&mut central);
+    central.extend_from_slice(&[0u8; 10]); // comment length, disk, attributes
+    central.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+    central.extend_from_slice(name);
+    central.extend_from_slice(&extra);
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06");
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
