@@ -275,6 +275,13 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
             jis("造影 山田太郎"),
             jis("造影 山"),
         ),
+        // The phonetic name is written in hiragana (やまだ たろう); the same name in katakana
+        // is the same name.
+        (
+            "ja_iso2022_ir6_ir87.dcm",
+            jis("カルテ ヤマダタロウ"),
+            jis("カルテ ヤ"),
+        ),
         ("zh_gb18030.dcm", "复查 张三丰".into(), "张 医生".into()),
     ];
     let config = dicom_deid::Config::preset("research").unwrap();

@@ -687,7 +687,10 @@ impl Identifiers {
                             dates_in(v).contains(&t.text) || v == &t.text
                         }
                         // A CJK term is found anywhere: those scripts have no word boundaries.
-                        _ if t.text.chars().any(is_cjk) => v.contains(&t.text),
+                        _ if t.text.chars().any(is_cjk) => {
+                            let f = folded(&t.text);
+                            v.contains(&t.text) || views.iter().any(|w| w.contains(&f))
+                        }
                         _ => {
                             find_token(v.as_bytes(), t.text.as_bytes(), t.kind).is_some()
                                 || views.iter().any(|w| other_spelling(w, t))
@@ -764,12 +767,18 @@ pub fn check(input: &[u8], output: &[u8]) -> Result<Vec<Finding>, String> {
 }
 
 /// A text compared in its folded form, done here on its own: compatibility decomposition
-/// (NFKD), combining marks dropped, lower case, `ß` as `ss`.
+/// (NFKD: half-width katakana as full width), combining marks dropped, lower case, hiragana as
+/// katakana, `ß` as `ss`.
 fn folded(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
     s.nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
+        // Hiragana as katakana: one syllable, two scripts.
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            _ => c,
+        })
         .collect::<String>()
         .replace('ß', "ss")
 }
