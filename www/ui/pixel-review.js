@@ -44,12 +44,14 @@ import { count, el, saveBlob } from './render.js';
 export const REVIEW_CSS = `
 .px-review { --px-accent: var(--_accent, var(--accent, #1f5f99)); --px-line: var(--_border, var(--line, #cfd6dd)); --px-muted: var(--_muted, var(--muted, #56626e)); }
 .px-review .px-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
-.px-review .px-bar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 6px 8px; margin: 6px 0; background: var(--_bg, var(--bg, #fff)); border: 1px solid var(--px-line); border-radius: 6px; }
+.px-review .px-bar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 4px 8px; margin: 6px 0; background: var(--card, Canvas); border: 1px solid var(--px-line); border-radius: 6px; box-shadow: 0 2px 4px rgba(0, 0, 0, 0.08); }
+.px-review .px-bar .px-row { margin: 0; gap: 6px; }
+.px-review .px-bar button { font-size: 0.85em; padding: 3px 8px; min-height: 0; }
 .px-review .px-bar[hidden], .px-review .px-layout[hidden] { display: none; }
 .px-review .px-undecided { font-weight: 600; margin: 0; }
 .px-review .px-layout { display: flex; flex-wrap: wrap; gap: 14px; margin-top: 10px; align-items: flex-start; }
 .px-review .px-side { flex: 1 1 300px; min-width: 0; }
-.px-review .px-grid { max-height: 36em; overflow-y: auto; display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 8px; padding: 4px; align-content: start; border: 1px solid var(--px-line); border-radius: 8px; }
+.px-review .px-grid { max-height: 36em; overflow-y: auto; display: grid; grid-template-columns: repeat(auto-fill, minmax(128px, 1fr)); gap: 8px; padding: 4px; align-content: start; border: 1px solid var(--px-line); border-radius: 8px; }
 .px-review .px-cell { display: flex; flex-direction: column; gap: 2px; padding: 6px; border: 1px solid var(--px-line); border-radius: 6px; font-size: 0.82em; cursor: pointer; min-width: 0; }
 .px-review .px-cell[aria-selected="true"] { border-color: var(--px-accent); box-shadow: inset 0 0 0 2px var(--px-accent); }
 .px-review .px-cell:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
@@ -259,7 +261,7 @@ export class PixelReview {
     this.bar = el('div', { class: 'px-bar', hidden: '' },
       this.undecidedLine,
       el('div', { class: 'px-row', role: 'group', 'data-i18n-attr': 'aria-label:px.bulk-label', 'aria-label': t('px.bulk-label') }, ...this.bulkButtons));
-    this.grid = el('div', { class: 'px-grid', role: 'listbox', 'data-testid': 'pixel-grid', 'aria-orientation': 'horizontal', 'data-i18n-attr': 'aria-label:px.grid-label', 'aria-label': t('px.grid-label') });
+    this.grid = el('div', { class: 'px-grid', role: 'listbox', 'data-testid': 'pixel-grid', 'data-i18n-attr': 'aria-label:px.grid-label', 'aria-label': t('px.grid-label') });
     this.detail = el('div', { class: 'px-detail', 'data-testid': 'pixel-detail' });
     this.grid.setAttribute('aria-describedby', `${this.id}-grid-help`);
     this.layout = el('div', { class: 'px-layout', hidden: '' },
