@@ -373,6 +373,7 @@ export class PixelReview {
       const k = JSON.stringify(exactMatch(g.signature, false));
       sameButType.set(k, (sameButType.get(k) || 0) + 1);
     }
+    this.#forget(); // the previous groups' decoded images
     this.groups = groups.map((g, i) => {
       const old = previous.get(g.key);
       const group = {
@@ -396,7 +397,6 @@ export class PixelReview {
       if (!old) this.#applyLoaded(group);
       return group;
     });
-    this.#forget();
     const again = this.groups.findIndex((g) => g.key === selectedKey);
     this.current = Math.max(0, again);
     this.lastResult = null;
