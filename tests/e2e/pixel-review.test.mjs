@@ -328,7 +328,10 @@ describe('burned-in text review in the <dicom-deid> element (the same module)', 
     await sc.getByTestId('pixel-exclude').click();
     const us = await groupOf(page, (k) => k[0] === 'US' && k[5] === 'MONOCHROME2' && k[6] === '1.2.840.10008.5.1.4.1.1.6.1');
     await dragOn(us, [0, 0], [640, 60]);
+    const drawn = await us.locator('.px-rects').textContent();
+    assert.match(drawn, /x 0, y 0, 640 × (59|60|61) pixels/, drawn);
     await us.getByTestId('pixel-clean').click();
+    assert.equal(await page.getByTestId('pixel-review').getAttribute('data-decided'), '2');
     await page.getByTestId('start').click();
     await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('dicom-deid').shadowRoot.querySelector('[data-testid=summary]').dataset.state), null, { timeout: LONG });
     const shown = await page.evaluate(() => ({ ...document.querySelector('dicom-deid').shadowRoot.querySelector('[data-testid=summary]').dataset }));

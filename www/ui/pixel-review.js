@@ -46,6 +46,7 @@ export const REVIEW_CSS = `
 .px-review .px-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
 .px-review .px-bar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 4px 8px; margin: 6px 0; background: var(--card, Canvas); border: 1px solid var(--px-line); border-radius: 6px; box-shadow: 0 2px 4px rgba(0, 0, 0, 0.08); }
 .px-review .px-bar .px-row { margin: 0; gap: 6px; }
+.px-review .px-layout :is(canvas, button, .px-cell, h4) { scroll-margin-top: 8em; }
 .px-review .px-bar button { font-size: 0.85em; padding: 3px 8px; min-height: 0; }
 .px-review .px-bar[hidden], .px-review .px-layout[hidden] { display: none; }
 .px-review .px-undecided { font-weight: 600; margin: 0; }
