@@ -20,8 +20,9 @@
 // drop-zone, counts, preset, id-prefix, mapping-input, key-input, secret-input, secret-generate,
 // secret-save, secret-status, start, cancel, progress, error, summary, download-zip,
 // download-key, download-log, problems; the burned-in text review (pixel-review.js, shared with
-// the page): pixel-review, pixel-group, pixel-preview, pixel-clean, pixel-keep, pixel-exclude,
-// pixel-rules-download, pixel-rules-input.
+// the page): pixel-review, pixel-undecided, pixel-bulk-exclude, pixel-bulk-clean, pixel-bulk-keep,
+// pixel-grid, pixel-cell, pixel-thumb, pixel-detail, pixel-group (the selected group's editor),
+// pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input.
 import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
 import { PixelReview } from './ui/pixel-review.js';
 import { fmtDateTime, fmtSeconds, languageSelect, onLanguage, t, translate } from './i18n/i18n.js';

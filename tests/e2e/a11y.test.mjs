@@ -6,27 +6,14 @@
 // and a zip equal to the CLI's with the option chosen by keyboard.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CORPUS, LONG, SECRET_TEXT, assertSameAsCli, fingerprint, launchBrowser, openPage, runCli, startServer, tempDir, watchErrors,
+  CORPUS, LONG, SECRET_TEXT, assertSameAsCli, axeProblems, fingerprint, launchBrowser, openPage, runCli, startServer, tempDir, watchErrors,
 } from './helpers.mjs';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** A small folder: DICOM files and files that are skipped (a CSV, a Markdown note). */
 const FOLDER = join(CORPUS, 'fixtures');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-/** Serious and critical axe violations on the page (as readable lines). */
-async function axeProblems(page) {
-  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not apply.
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
-  const r = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), TAGS);
-  return r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** Presses `key` (Tab) until the focused element matches `selector` (at most 80 presses); asserts it does. */
 async function tabTo(page, selector, visited, key = 'Tab') {

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -290,4 +291,58 @@ export function parseCsv(text) {
     rows.push(row);
   }
   return rows;
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** Serious and critical axe violations on the page (as readable lines). */
+export async function axeProblems(page) {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not apply.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const r = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Log rows (objects by column name) of a log CSV. */
+export function logRows(bytes) {
+  const [head, ...rows] = parseCsv(bytes.toString('utf8')).filter((r) => r.length > 1 && !r[0].startsWith('#'));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+}
+
+// ---------------------------------------------------------------- the burned-in text review
+
+/** The groups of the review (the grid's cells): [{index, count, key, decision, title, detected}]. */
+export function reviewGroups(page) {
+  return page.getByTestId('pixel-cell').evaluateAll((nodes) => nodes.map((n, index) => ({
+    index,
+    count: Number(n.dataset.count),
+    key: JSON.parse(n.dataset.key),
+    decision: n.dataset.decision,
+    title: n.querySelector('.px-cell-title').textContent,
+    detected: n.dataset.detected === undefined ? null : Number(n.dataset.detected),
+  })));
+}
+
+/**
+ * Selects the group whose signature key satisfies `pred(key)` ([modality, manufacturer, model,
+ * rows, columns, photometric, sop, imageType]) in the grid; resolves to the detail pane's editor
+ * once its image is drawn.
+ */
+export async function reviewGroupOf(page, pred) {
+  const all = await reviewGroups(page);
+  const g = all.find((x) => pred(x.key));
+  assert.ok(g, `a group among ${all.map((x) => x.title).join(' | ')}`);
+  await page.getByTestId('pixel-cell').nth(g.index).click();
+  const detail = page.getByTestId('pixel-group');
+  await page.waitForFunction((key) => {
+    const roots = [document, ...[...document.querySelectorAll('dicom-deid')].map((e) => e.shadowRoot)];
+    return roots.some((r) => {
+      const n = r.querySelector('[data-testid=pixel-group]');
+      return n && n.dataset.key === key && ['drawn', 'error'].includes(n.dataset.preview);
+    });
+  }, JSON.stringify(g.key), { timeout: LONG });
+  return detail;
 }

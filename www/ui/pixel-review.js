@@ -19,9 +19,23 @@
 // (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
 // memory; nothing leaves the machine.
 //
-// Test hooks (data-testid): pixel-review (the container), pixel-group (data-count,
-// data-decision, data-preview, data-detected: the detector's boxes in the shown frame), pixel-preview (the canvas), pixel-clean, pixel-keep, pixel-exclude,
-// pixel-rules-download, pixel-rules-input.
+// At scale (hundreds of flagged images in tens of groups) the groups are a compact grid (a
+// listbox: thumbnail, image count, reasons, decision; arrow keys move the selection, Enter opens
+// the editor, Escape in the editor comes back) beside a detail pane with the editor of the
+// selected group. Thumbnails are decoded lazily (as their cells scroll into view; the selected
+// group first), one at a time; tiny images are scaled up by whole factors (pixelated), large
+// ones fitted to the pane. A sticky bar counts the undecided images and offers bulk decisions
+// (exclude every undecided group; clean those whose matching rule has regions; keep, as accepted
+// risk, those where the detector finds no text), each recorded per group as a single one is.
+//
+// Test hooks (data-testid): pixel-review (the container; data-state idle, scanning, ready
+// (grid shown), previewed (the queued thumbnails decoded); data-undecided; data-shown-ms: from
+// the selection listed to the grid painted), pixel-undecided, pixel-bulk-exclude,
+// pixel-bulk-clean, pixel-bulk-keep, pixel-grid, pixel-cell (data-count, data-key,
+// data-decision, data-thumb, data-detected), pixel-thumb, pixel-detail, pixel-group (the
+// selected group's editor: data-count, data-decision, data-preview, data-detected: the
+// detector's boxes in the shown frame), pixel-preview (its canvas), pixel-clean, pixel-keep,
+// pixel-exclude, pixel-rules-download, pixel-rules-input.
 import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from '../dicom-deid.js';
 import { t, translate } from '../i18n/i18n.js';
 import { count, el, saveBlob } from './render.js';
@@ -30,7 +44,26 @@ import { count, el, saveBlob } from './render.js';
 export const REVIEW_CSS = `
 .px-review { --px-accent: var(--_accent, var(--accent, #1f5f99)); --px-line: var(--_border, var(--line, #cfd6dd)); --px-muted: var(--_muted, var(--muted, #56626e)); }
 .px-review .px-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; }
-.px-review .px-groups { display: grid; gap: 14px; margin-top: 10px; }
+.px-review .px-bar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 4px 8px; margin: 6px 0; background: var(--card, Canvas); border: 1px solid var(--px-line); border-radius: 6px; box-shadow: 0 2px 4px rgba(0, 0, 0, 0.08); }
+.px-review .px-bar .px-row { margin: 0; gap: 6px; }
+.px-review .px-layout :is(canvas, button, .px-cell, h4) { scroll-margin-top: 8em; }
+.px-review .px-bar button { font-size: 0.85em; padding: 3px 8px; min-height: 0; }
+.px-review .px-bar[hidden], .px-review .px-layout[hidden] { display: none; }
+.px-review .px-undecided { font-weight: 600; margin: 0; }
+.px-review .px-layout { display: flex; flex-wrap: wrap; gap: 14px; margin-top: 10px; align-items: flex-start; }
+.px-review .px-side { flex: 1 1 300px; min-width: 0; }
+.px-review .px-grid { max-height: 36em; overflow-y: auto; display: grid; grid-template-columns: repeat(auto-fill, minmax(128px, 1fr)); gap: 8px; padding: 4px; align-content: start; border: 1px solid var(--px-line); border-radius: 8px; }
+.px-review .px-cell { display: flex; flex-direction: column; gap: 2px; padding: 6px; border: 1px solid var(--px-line); border-radius: 6px; font-size: 0.82em; cursor: pointer; min-width: 0; }
+.px-review .px-cell[aria-selected="true"] { border-color: var(--px-accent); box-shadow: inset 0 0 0 2px var(--px-accent); }
+.px-review .px-cell:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
+.px-review .px-cell[data-decision="clean"] { border-left: 6px solid #1e6b3a; }
+.px-review .px-cell[data-decision="keep"] { border-left: 6px solid #b26a00; }
+.px-review .px-cell[data-decision="exclude"] { border-left: 6px solid #8a1c1c; }
+.px-review .px-cell .px-thumb { display: block; width: auto; height: auto; max-width: 100%; max-height: 100px; margin: 0 auto 2px; background: #000; border: 0; cursor: pointer; image-rendering: pixelated; }
+.px-review .px-cell-title { font-weight: 600; overflow-wrap: anywhere; }
+.px-review .px-cell-why { color: var(--px-muted); overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
+.px-review .px-cell-decision { font-weight: 600; }
+.px-review .px-detail { flex: 2 1 420px; min-width: 0; }
 .px-review .px-group { border: 1px solid var(--px-line); border-radius: 8px; padding: 12px; }
 .px-review .px-group[data-decision="clean"] { border-left: 6px solid #1e6b3a; }
 .px-review .px-group[data-decision="keep"] { border-left: 6px solid #b26a00; }
@@ -41,6 +74,8 @@ export const REVIEW_CSS = `
 .px-review dl.px-facts dd { margin: 0; overflow-wrap: anywhere; }
 .px-review .px-stage { margin: 8px 0; }
 .px-review canvas { display: block; max-width: 100%; height: auto; background: #000; touch-action: none; cursor: crosshair; border: 1px solid var(--px-line); }
+.px-review .px-stage canvas[data-fitted] { max-width: none; }
+.px-review canvas.px-pixelated { image-rendering: pixelated; }
 .px-review canvas:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
 .px-review .px-row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 6px 0; }
 .px-review .px-legend { font-size: 0.85em; color: var(--px-muted); margin: 4px 0; }
@@ -163,6 +198,19 @@ function clipRects(rects, width, height) {
   return out;
 }
 
+/** A decoded preview ({rgba, width, height}) as something drawImage takes: an ImageBitmap, else a canvas. */
+async function drawable(p) {
+  const data = new ImageData(p.rgba, p.width, p.height);
+  try {
+    return await createImageBitmap(data);
+  } catch {
+    const c = document.createElement('canvas');
+    c.width = p.width;
+    c.height = p.height;
+    c.getContext('2d').putImageData(data, 0, 0);
+    return c;
+  }
+}
 
 // ---------------------------------------------------------------- the review
 
@@ -197,7 +245,29 @@ export class PixelReview {
     this.download = el('button', { type: 'button', 'data-testid': 'pixel-rules-download', disabled: '', 'data-i18n': 'px.download' });
     this.input = el('input', { type: 'file', id: inputId, 'data-testid': 'pixel-rules-input', accept: '.toml,.json,application/json,application/toml,text/plain' });
     this.message = el('p', { class: 'px-message', role: 'status' });
-    this.list = el('div', { class: 'px-groups' });
+    this.current = 0; // the selected group (shown in the detail pane)
+    this.tasks = []; // decodes waiting for the helper worker (one at a time; the selected group's first)
+    this.pumping = false;
+    this.busy = false; // a bulk decision is under way
+    this.recent = []; // groups whose decoded image is kept (the last few shown)
+    this.observer = null;
+    this.timing = null;
+    this.undecidedLine = el('p', { class: 'px-undecided', 'data-testid': 'pixel-undecided' });
+    const bulk = (kind) => {
+      const b = el('button', { type: 'button', 'data-testid': `pixel-bulk-${kind}`, 'data-i18n': `px.bulk-${kind}` });
+      b.addEventListener('click', () => this.#bulk(kind));
+      return b;
+    };
+    this.bulkButtons = [bulk('exclude'), bulk('clean'), bulk('keep')];
+    this.bar = el('div', { class: 'px-bar', hidden: '' },
+      this.undecidedLine,
+      el('div', { class: 'px-row', role: 'group', 'data-i18n-attr': 'aria-label:px.bulk-label', 'aria-label': t('px.bulk-label') }, ...this.bulkButtons));
+    this.grid = el('div', { class: 'px-grid', role: 'listbox', 'data-testid': 'pixel-grid', 'data-i18n-attr': 'aria-label:px.grid-label', 'aria-label': t('px.grid-label') });
+    this.detail = el('div', { class: 'px-detail', 'data-testid': 'pixel-detail' });
+    this.grid.setAttribute('aria-describedby', `${this.id}-grid-help`);
+    this.layout = el('div', { class: 'px-layout', hidden: '' },
+      el('div', { class: 'px-side' }, el('p', { id: `${this.id}-grid-help`, class: 'px-legend', 'data-i18n': 'px.grid-help' }), this.grid),
+      this.detail);
     container.append(
       this.status,
       el('div', { class: 'px-tools' },
@@ -205,12 +275,15 @@ export class PixelReview {
         el('label', { for: inputId, 'data-i18n': 'px.load' }),
         this.input),
       this.message,
-      this.list,
+      this.bar,
+      this.layout,
     );
     translate(container);
     this.#say('px.intro');
     this.download.addEventListener('click', () => this.#downloadRules());
     this.input.addEventListener('change', () => this.#loadRules());
+    this.grid.addEventListener('keydown', (e) => this.#gridKey(e));
+    if (typeof ResizeObserver === 'function') new ResizeObserver(() => this.#fit(this.groups[this.current])).observe(this.detail);
   }
 
   // ------------------------------------------------------------ public
@@ -233,24 +306,18 @@ export class PixelReview {
     this.#say(...this.statusLine);
     if (this.messageLine) this.#tell(...this.messageLine);
     this.#render();
-    for (const g of this.groups) {
-      if (g.preview) {
-        g.canvas.width = g.preview.width;
-        g.canvas.height = g.preview.height;
-      }
-      this.#showRule(g);
-      this.#draw(g);
-    }
     this.#changed();
-    if (this.lastResult) this.showResult(this.lastResult);
   }
 
   /** Forgets the selection (decisions of loaded rules are kept for the next one). */
   clear() {
     if (this.controller) this.controller.abort();
     this.controller = null;
+    this.seq++;
+    this.tasks = [];
+    this.#forget();
     this.groups = [];
-    this.list.replaceChildren();
+    this.#render();
     this.container.dataset.state = 'idle';
     this.#say('px.none-chosen');
     this.#changed();
@@ -268,7 +335,10 @@ export class PixelReview {
     this.controller = controller;
     this.options = options;
     const seq = ++this.seq;
+    const t0 = performance.now();
+    this.tasks = [];
     const previous = new Map(this.groups.map((g) => [g.key, g]));
+    const selectedKey = this.groups[this.current] ? this.groups[this.current].key : null;
     this.container.dataset.state = 'scanning';
     this.#say('px.scanning');
     let flagged;
@@ -287,6 +357,7 @@ export class PixelReview {
     }
     if (seq !== this.seq) return;
     this.controller = null;
+    const t1 = performance.now();
     const byKey = new Map();
     for (const f of flagged) {
       const key = groupKey(f.signature);
@@ -303,6 +374,7 @@ export class PixelReview {
       const k = JSON.stringify(exactMatch(g.signature, false));
       sameButType.set(k, (sameButType.get(k) || 0) + 1);
     }
+    this.#forget(); // the previous groups' decoded images
     this.groups = groups.map((g, i) => {
       const old = previous.get(g.key);
       const group = {
@@ -315,20 +387,47 @@ export class PixelReview {
         selected: old ? old.selected : -1,
         shown: 0,
         preview: null,
+        image: null,
+        imageOf: -1,
+        first: null,
+        thumbPromise: null,
+        thumbQueued: false,
+        result: null,
         rule: null,
       };
       if (!old) this.#applyLoaded(group);
       return group;
     });
+    const again = this.groups.findIndex((g) => g.key === selectedKey);
+    this.current = Math.max(0, again);
+    this.lastResult = null;
     this.#render();
     this.container.dataset.state = 'ready';
     this.#changed();
-    // Previews, one group after the other (the helper worker decodes one frame at a time).
+    // Thumbnails: the first cells now, the others as they scroll into view (#render's observer).
+    for (const g of this.groups.slice(0, 24)) this.#wantThumb(g);
+    // The time from the selection listed (this call) to the grid shown: the header scan, then
+    // grouping and the grid's elements, until the next frame is painted.
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    if (seq !== this.seq) return;
+    const t2 = performance.now();
+    this.timing = { scanMs: Math.round(t1 - t0), gridMs: Math.round(t2 - t1), totalMs: Math.round(t2 - t0) };
+    this.container.dataset.scanMs = String(this.timing.scanMs);
+    this.container.dataset.gridMs = String(this.timing.gridMs);
+    this.container.dataset.shownMs = String(this.timing.totalMs);
+    this.#pump();
+  }
+
+  /** Releases the decoded images kept for the groups of the previous selection. */
+  #forget() {
     for (const g of this.groups) {
-      if (seq !== this.seq) return;
-      await this.#loadPreview(g, seq);
+      if (g.image && g.image.close) g.image.close();
+      g.image = null;
+      g.node = null;
+      g.canvas = null;
     }
-    if (seq === this.seq) this.container.dataset.state = 'previewed';
+    this.recent = [];
+    if (this.observer) this.observer.disconnect();
   }
 
   /** The decisions as pixel rules (each group's own, then the rules loaded from a file). */
@@ -383,12 +482,21 @@ export class PixelReview {
         } else if (r.outcome === 'excluded') counts.excluded++;
         else counts.other++;
       }
-      const box = g.node.querySelector('.px-result');
-      box.replaceChildren(el('span', { text: t('px.last-run', counts) }));
-      for (const [k, v] of Object.entries(counts)) box.dataset[k] = String(v);
-      if (held.length) {
-        box.append(el('ul', {}, ...held.slice(0, 50).map((r) => el('li', {}, el('code', { text: r.source_path }), t('px.held', { reason: r.reason })))));
-      }
+      g.result = { counts, held };
+      this.#renderResult(g);
+    }
+  }
+
+  #renderResult(g) {
+    if (!g.result) return;
+    const { counts, held } = g.result;
+    if (g.cell) for (const [k, v] of Object.entries(counts)) g.cell.dataset[k] = String(v);
+    if (!g.node) return;
+    const box = g.node.querySelector('.px-result');
+    box.replaceChildren(el('span', { text: t('px.last-run', counts) }));
+    for (const [k, v] of Object.entries(counts)) box.dataset[k] = String(v);
+    if (held.length) {
+      box.append(el('ul', {}, ...held.slice(0, 50).map((r) => el('li', {}, el('code', { text: r.source_path }), t('px.held', { reason: r.reason })))));
     }
   }
 
@@ -438,6 +546,18 @@ export class PixelReview {
     const decided = this.groups.filter((g) => this.#groupRule(g)).length;
     this.download.disabled = this.disabled || !this.rules().length;
     this.container.dataset.decided = String(decided);
+    // The undecided images, always in sight (the bar is sticky).
+    const open = this.groups.filter((g) => !this.#groupRule(g));
+    const images = open.reduce((s, g) => s + g.files.length, 0);
+    this.container.dataset.undecided = String(images);
+    this.undecidedLine.dataset.undecided = String(images);
+    this.undecidedLine.textContent = images
+      ? t('px.undecided-count', { images: count(images, 'n.images'), groups: count(open.length, 'n.groups') })
+      : t('px.undecided-zero');
+    for (const b of this.bulkButtons) {
+      b.dataset.off = this.busy || !open.length ? '1' : '0';
+      b.disabled = this.disabled || b.dataset.off === '1';
+    }
     if (['ready', 'previewed'].includes(this.container.dataset.state)) {
       const n = this.groups.length;
       const files = this.groups.reduce((s, g) => s + g.files.length, 0);
@@ -445,6 +565,77 @@ export class PixelReview {
       else this.#say('px.summary-none');
     }
     this.onChange();
+  }
+
+  /**
+   * A decision for many groups at once, each recorded as if decided on its own (a rule per group,
+   * in the run and the rules file). Only undecided groups change:
+   * exclude: every one; clean: those whose matching rule (of the options) has regions, with those
+   * regions; keep (accepted risk): those where the detector finds no text in the first frame of
+   * any of their images (single-frame images only; every file is decoded to check).
+   */
+  async #bulk(kind) {
+    if (this.busy || this.disabled) return;
+    const seq = this.seq;
+    const todo = this.groups.filter((g) => !this.#groupRule(g));
+    this.busy = true;
+    this.container.dataset.bulk = 'running';
+    this.#changed();
+    const done = [];
+    try {
+      for (const [i, g] of todo.entries()) {
+        if (seq !== this.seq) return;
+        if (kind !== 'exclude') this.#tell('px.bulk-checking', { done: i, groups: count(todo.length, 'n.groups') });
+        if (kind === 'exclude') {
+          done.push(g);
+        } else if (kind === 'clean') {
+          const meta = await this.#loadThumb(g);
+          if (meta && meta.info.rule_regions.length) {
+            const regions = clipRects(meta.info.rule_regions, g.signature.columns || 65535, g.signature.rows || 65535);
+            if (regions.length) {
+              g.rects = regions;
+              g.selected = 0;
+              done.push(g);
+            }
+          }
+        } else if (await this.#noTextFound(g, seq)) {
+          done.push(g);
+        }
+      }
+    } finally {
+      this.busy = false;
+      this.container.dataset.bulk = 'done';
+    }
+    if (seq !== this.seq) return;
+    for (const g of done) {
+      if (this.#groupRule(g)) continue; // decided meanwhile
+      g.decision = kind;
+      g.decisionFrom = null;
+      this.#updateGroup(g);
+      if (g.node) this.#draw(g);
+    }
+    const images = done.reduce((s, g) => s + g.files.length, 0);
+    this.#tell(`px.bulk-done-${kind}`, { groups: count(done.length, 'n.groups'), images: count(images, 'n.images') });
+    this.#changed();
+  }
+
+  /** Whether the detector finds no text in any file of `g` (first frame; single-frame files; decodable). */
+  async #noTextFound(g, seq) {
+    for (let k = 0; k < g.files.length; k++) {
+      let meta;
+      if (k === 0) {
+        meta = await this.#loadThumb(g);
+      } else {
+        try {
+          const p = await pixelPreview(g.files[k], { frame: 0, options: this.options });
+          meta = { frames: p.frames, info: p.info };
+        } catch {
+          meta = null;
+        }
+      }
+      if (seq !== this.seq || !meta || meta.frames > 1 || meta.info.detected.length) return false;
+    }
+    return true;
   }
 
   async #downloadRules() {
@@ -483,15 +674,291 @@ export class PixelReview {
 
   // ------------------------------------------------------------ rendering
 
+  /** The grid of groups (one cell each) and the detail pane of the selected group. */
   #render() {
-    this.list.replaceChildren(...this.groups.map((g) => this.#groupNode(g)));
+    if (this.observer) this.observer.disconnect();
+    this.observer = typeof IntersectionObserver === 'function'
+      ? new IntersectionObserver((entries) => {
+        for (const e of entries) if (e.isIntersecting) this.#wantThumb(this.groups[Number(/** @type {HTMLElement} */ (e.target).dataset.index)]);
+      }, { rootMargin: '200px' })
+      : null;
+    this.grid.replaceChildren(...this.groups.map((g) => this.#cellNode(g)));
+    if (this.observer) for (const g of this.groups) this.observer.observe(g.cell);
+    this.layout.hidden = !this.groups.length;
+    this.bar.hidden = !this.groups.length;
+    if (this.groups.length) {
+      this.current = Math.min(this.current, this.groups.length - 1);
+      this.#showDetail(this.groups[this.current], true);
+    } else {
+      this.detail.replaceChildren();
+    }
     this.setDisabled(this.disabled);
+  }
+
+  #title(g) {
+    const s = g.signature;
+    return `${trimmed(s.modality) || t('px.no-modality')} · ${trimmed(s.manufacturer) || t('px.no-manufacturer')}${trimmed(s.model) ? ` ${trimmed(s.model)}` : ''} · ${s.columns}×${s.rows} · ${trimmed(s.photometric) || '?'}`;
+  }
+
+  #why(g) {
+    return [...g.reasons].join('; ') || t(g.classes.has('carrier') ? 'px.carrier' : 'px.may-show');
+  }
+
+  /** A cell of the grid: thumbnail, title, image count, reasons, decision (an option of the listbox). */
+  #cellNode(g) {
+    if (!g.thumb) g.thumb = el('canvas', { class: 'px-thumb', width: '1', height: '1', 'aria-hidden': 'true', 'data-testid': 'pixel-thumb' });
+    const selected = g.index === this.current;
+    const cell = el('div', {
+      class: 'px-cell', role: 'option', id: `${this.id}-c${g.index}`, tabindex: selected ? '0' : '-1', 'aria-selected': String(selected),
+      'data-testid': 'pixel-cell', 'data-index': String(g.index), 'data-count': String(g.files.length), 'data-key': g.key,
+      'data-thumb': g.first ? 'drawn' : g.thumbError ? 'error' : 'none',
+    },
+    g.thumb,
+    el('span', { class: 'px-cell-title', text: this.#title(g) }),
+    el('span', { class: 'px-cell-count', text: count(g.files.length, 'n.images') }),
+    el('span', { class: 'px-cell-why', text: this.#why(g) }),
+    el('span', { class: 'px-cell-decision' }));
+    if (g.first) cell.dataset.detected = String(g.first.info.detected.length);
+    g.cell = cell;
+    cell.addEventListener('click', () => this.#select(g.index, true));
+    this.#updateCell(g);
+    this.#renderResult(g);
+    return cell;
+  }
+
+  #updateCell(g) {
+    if (!g.cell) return;
+    const decided = !!this.#groupRule(g);
+    g.cell.dataset.decision = decided ? g.decision : 'none';
+    g.cell.querySelector('.px-cell-decision').textContent = t(decided ? `px.cell-${g.decision}` : 'px.cell-none');
+  }
+
+  /** Arrow keys move the selection (and the detail with it), Home/End, Enter opens the detail. */
+  #gridKey(e) {
+    const cell = /** @type {HTMLElement} */ (e.target).closest('.px-cell');
+    if (!cell || !this.groups.length) return;
+    const n = this.groups.length;
+    const cells = this.groups.map((g) => g.cell);
+    const top = cells[0].offsetTop;
+    let cols = cells.findIndex((c) => c.offsetTop !== top);
+    if (cols <= 0) cols = n;
+    const i = this.current;
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, ArrowDown: i + cols, ArrowUp: i - cols, Home: 0, End: n - 1, PageDown: i + 3 * cols, PageUp: i - 3 * cols }[e.key];
+    if (to !== undefined) {
+      e.preventDefault();
+      this.#select(Math.max(0, Math.min(n - 1, to)), true);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      this.#select(i, false);
+      const g = this.groups[i];
+      if (e.key === 'Enter' && g.canvas) {
+        g.canvas.scrollIntoView({ block: 'nearest' });
+        g.canvas.focus();
+      }
+    }
+  }
+
+  /** Selects group `i` (its cell; the detail pane shows it); `focus`: moves the focus to its cell. */
+  #select(i, focus) {
+    const before = this.groups[this.current];
+    const g = this.groups[i];
+    if (!g) return;
+    this.current = i;
+    if (before && before.cell && before !== g) {
+      before.cell.setAttribute('aria-selected', 'false');
+      before.cell.tabIndex = -1;
+    }
+    g.cell.setAttribute('aria-selected', 'true');
+    g.cell.tabIndex = 0;
+    if (focus) {
+      g.cell.focus({ preventScroll: true });
+      g.cell.scrollIntoView({ block: 'nearest' });
+    }
+    this.#showDetail(g, false);
+  }
+
+  /** The detail pane: the editor of group `g` (built anew when the group changes, or `force`). */
+  #showDetail(g, force) {
+    if (!force && g.node && g.node.parentNode === this.detail) return;
+    for (const o of this.groups) {
+      if (o !== g) {
+        o.node = null;
+        o.canvas = null;
+      }
+    }
+    const node = this.#groupNode(g);
+    this.detail.replaceChildren(node);
+    if (g.image && g.preview && g.imageOf === g.shown) {
+      g.canvas.width = g.preview.width;
+      g.canvas.height = g.preview.height;
+      node.dataset.preview = 'drawn';
+    } else {
+      this.#wantDetail(g);
+    }
+    this.#fit(g);
+    this.#showRule(g);
+    this.#draw(g);
+    this.#renderResult(g);
+    this.setDisabled(this.disabled);
+  }
+
+  /** Sizes the detail canvas: tiny images scaled up by a whole factor (pixelated), large ones fitted to the pane. */
+  #fit(g) {
+    const c = g && g.canvas;
+    if (!c) return;
+    const avail = Math.max(160, this.detail.clientWidth - 30);
+    const maxH = Math.max(240, Math.round((globalThis.innerHeight || 800) * 0.6));
+    let k = Math.min(avail / c.width, maxH / c.height);
+    if (k >= 1) k = Math.max(1, Math.floor(k));
+    c.style.width = `${Math.max(1, Math.round(c.width * k))}px`;
+    c.style.height = `${Math.max(1, Math.round(c.height * k))}px`;
+    c.dataset.fitted = k.toFixed(3);
+    c.classList.toggle('px-pixelated', k > 1);
+  }
+
+  // ------------------------------------------------------------ decoding (one at a time, the selected group first)
+
+  #enqueue(task, first = false) {
+    if (first) this.tasks.unshift(task);
+    else this.tasks.push(task);
+    this.#pump();
+  }
+
+  async #pump() {
+    if (this.pumping) return;
+    this.pumping = true;
+    const seq = this.seq;
+    while (this.tasks.length && seq === this.seq) {
+      const task = this.tasks.shift();
+      try {
+        await task();
+      } catch (e) {
+        console.warn('pixel preview failed', e);
+      }
+    }
+    this.pumping = false;
+    if (this.tasks.length) {
+      this.#pump();
+      return;
+    }
+    if (seq === this.seq && this.container.dataset.state === 'ready') this.container.dataset.state = 'previewed';
+  }
+
+  /** Queues the thumbnail of `g` (its first file) once. */
+  #wantThumb(g) {
+    if (!g || g.thumbQueued || g.thumbPromise) return;
+    g.thumbQueued = true;
+    const seq = this.seq;
+    this.#enqueue(() => (seq === this.seq ? this.#loadThumb(g) : null));
+  }
+
+  /** The first file's preview (thumbnail and facts), decoded once: resolves to {width, height, frames, info} or null. */
+  #loadThumb(g) {
+    if (!g.thumbPromise) g.thumbPromise = this.#decode(g, 0, true);
+    return g.thumbPromise;
+  }
+
+  /** Queues the shown file of the selected group `g` for the detail pane, before the thumbnails. */
+  #wantDetail(g) {
+    const k = g.shown;
+    this.#enqueue(async () => {
+      if (!this.#isShown(g, k) || (g.image && g.imageOf === k)) return;
+      if (k === 0 && !g.thumbPromise) {
+        await this.#loadThumb(g);
+        return;
+      }
+      if (k === 0 && !g.first) await g.thumbPromise;
+      if (this.#isShown(g, k) && !(g.image && g.imageOf === k)) await this.#decode(g, k, false);
+    }, true);
+  }
+
+  #isShown(g, k) {
+    return this.groups[this.current] === g && !!g.node && g.shown === k;
+  }
+
+  /** Decodes file `k` of `g` (first frame) in the helper worker; `thumb`: draws the group's thumbnail. */
+  async #decode(g, k, thumb) {
+    const seq = this.seq;
+    const item = g.files[k];
+    let p;
+    try {
+      p = await pixelPreview(item, { frame: 0, options: this.options });
+    } catch (e) {
+      if (seq !== this.seq) return null;
+      if (thumb) {
+        g.thumbError = messageOf(e);
+        if (g.cell) g.cell.dataset.thumb = 'error';
+      }
+      if (this.#isShown(g, k)) {
+        g.preview = null;
+        g.previewError = messageOf(e);
+        this.#showRule(g);
+        this.#draw(g);
+      }
+      return null;
+    }
+    if (seq !== this.seq) return null;
+    const meta = { width: p.width, height: p.height, frames: p.frames, info: p.info };
+    const image = await drawable(p);
+    if (thumb) {
+      g.first = meta;
+      this.#drawThumb(g, image, meta);
+    }
+    if (this.#isShown(g, k)) this.#setPreview(g, k, meta, image);
+    else if ('close' in image) image.close();
+    return meta;
+  }
+
+  #drawThumb(g, image, meta) {
+    const c = g.thumb;
+    let k = Math.min(160 / meta.width, 100 / meta.height);
+    if (k >= 1) k = Math.max(1, Math.floor(k));
+    c.width = Math.max(1, Math.round(meta.width * k));
+    c.height = Math.max(1, Math.round(meta.height * k));
+    const ctx = c.getContext('2d');
+    ctx.imageSmoothingEnabled = k < 1;
+    ctx.drawImage(image, 0, 0, c.width, c.height);
+    ctx.fillStyle = 'rgba(40, 140, 255, 0.35)';
+    for (const [x, y, w, h] of meta.info.rule_regions) ctx.fillRect(x * k, y * k, w * k, h * k);
+    ctx.strokeStyle = '#ffd000';
+    ctx.lineWidth = 1;
+    for (const [x, y, w, h] of meta.info.detected) ctx.strokeRect(x * k + 0.5, y * k + 0.5, Math.max(1, w * k - 1), Math.max(1, h * k - 1));
+    if (g.cell) {
+      g.cell.dataset.thumb = 'drawn';
+      g.cell.dataset.detected = String(meta.info.detected.length);
+    }
+  }
+
+  /** Shows a decoded file in the detail pane (the last few groups' images are kept). */
+  #setPreview(g, k, meta, image) {
+    if (g.image && g.image !== image && 'close' in g.image) g.image.close();
+    g.preview = meta;
+    g.previewError = null;
+    g.image = image;
+    g.imageOf = k;
+    this.recent = [g, ...this.recent.filter((o) => o !== g)];
+    for (const o of this.recent.splice(4)) {
+      if (o.image && o !== this.groups[this.current] && 'close' in o.image) o.image.close();
+      if (o !== this.groups[this.current]) {
+        o.image = null;
+        o.imageOf = -1;
+      }
+    }
+    this.#groupMessage(g, '');
+    if (g.canvas.width !== meta.width || g.canvas.height !== meta.height) {
+      g.canvas.width = meta.width;
+      g.canvas.height = meta.height;
+      this.#fit(g);
+    }
+    this.#showRule(g);
+    this.#draw(g);
+    this.#updateGroup(g);
   }
 
   #groupNode(g) {
     const s = g.signature;
     const gid = `${this.id}-g${g.index}`;
-    const title = `${trimmed(s.modality) || t('px.no-modality')} · ${trimmed(s.manufacturer) || t('px.no-manufacturer')}${trimmed(s.model) ? ` ${trimmed(s.model)}` : ''} · ${s.columns}×${s.rows} · ${trimmed(s.photometric) || '?'}`;
+    const title = this.#title(g);
     const fact = (k, v) => [el('dt', { text: k }), el('dd', { text: v })];
     const canvas = el('canvas', {
       'data-testid': 'pixel-preview', width: String(s.columns || 1), height: String(s.rows || 1), tabindex: '0', role: 'application',
@@ -507,7 +974,7 @@ export class PixelReview {
       el('dl', { class: 'px-facts' },
         ...fact(t('px.fact-sop'), `${sopName(trimmed(s.sop_class))}${SOP_NAMES[trimmed(s.sop_class)] ? ` (${trimmed(s.sop_class)})` : ''}`),
         ...fact(t('px.fact-type'), trimmed(s.image_type) || t('px.none')),
-        ...fact(t('px.fact-why'), [...g.reasons].join('; ') || t(g.classes.has('carrier') ? 'px.carrier' : 'px.may-show')),
+        ...fact(t('px.fact-why'), this.#why(g)),
         ...fact(t('px.fact-undecided'), t(g.classes.has('carrier') ? 'px.undecided-carrier' : 'px.undecided-possible')),
         el('dt', { text: t('px.fact-rule') }), el('dd', { class: 'px-rule', text: '…' })),
       el('div', { class: 'px-stage' }, canvas),
@@ -558,12 +1025,14 @@ export class PixelReview {
   }
 
   #groupMessage(g, text, isError = false) {
+    if (!g.node) return;
     const box = g.node.querySelector('.px-error');
     box.textContent = isError ? text : '';
     box.hidden = !isError || !text;
   }
 
   #updateGroup(g) {
+    this.#updateCell(g);
     const node = g.node;
     if (!node) return;
     node.dataset.decision = g.decision || 'none';
@@ -588,53 +1057,17 @@ export class PixelReview {
       : t('px.no-rect');
   }
 
-  async #page(g, step) {
+  #page(g, step) {
     const k = Math.max(0, Math.min(g.files.length - 1, g.shown + step));
     if (k === g.shown) return;
     g.shown = k;
     this.#updateGroup(g);
-    await this.#loadPreview(g, this.seq);
-  }
-
-  async #loadPreview(g, seq) {
-    const item = g.files[g.shown];
-    let p;
-    try {
-      p = await pixelPreview(item, { frame: 0, options: this.options });
-    } catch (e) {
-      if (seq !== this.seq) return;
-      g.preview = null;
-      g.previewError = messageOf(e);
-      g.node.dataset.preview = 'error';
-      this.#showRule(g);
-      this.#draw(g);
-      return;
-    }
-    if (seq !== this.seq || g.files[g.shown] !== item) return;
-    this.#groupMessage(g, '');
-    g.previewError = null;
-    g.preview = p;
-    g.image = null;
-    const data = new ImageData(p.rgba, p.width, p.height);
-    try {
-      g.image = await createImageBitmap(data);
-    } catch {
-      g.image = data;
-    }
-    if (g.canvas.width !== p.width || g.canvas.height !== p.height) {
-      g.canvas.width = p.width;
-      g.canvas.height = p.height;
-    }
-    this.#showRule(g);
-    g.node.dataset.preview = 'drawn';
-    g.node.dataset.frames = String(p.frames);
-    g.node.dataset.detected = String(p.info.detected.length);
-    this.#draw(g);
-    this.#updateGroup(g);
+    this.#wantDetail(g);
   }
 
   /** The group's matching rule (from its preview), or why the image cannot be shown. */
   #showRule(g) {
+    if (!g.node) return;
     const ruleCell = g.node.querySelector('.px-rule');
     if (g.previewError) {
       g.node.dataset.preview = 'error';
@@ -655,10 +1088,10 @@ export class PixelReview {
 
   #draw(g) {
     const c = g.canvas;
+    if (!c) return;
     const ctx = c.getContext('2d');
     ctx.clearRect(0, 0, c.width, c.height);
-    if (g.image instanceof ImageData) ctx.putImageData(g.image, 0, 0);
-    else if (g.image) ctx.drawImage(g.image, 0, 0);
+    if (g.image && g.imageOf === g.shown) ctx.drawImage(g.image, 0, 0);
     const line = Math.max(1, Math.round(Math.max(c.width, c.height) / 400));
     const info = g.preview && g.preview.info;
     if (info) {
@@ -803,7 +1236,9 @@ export class PixelReview {
       const key = e.key;
       const W = c.width;
       const H = c.height;
-      if (key === 'n' || key === 'N') {
+      if (key === 'Escape' && g.cell) {
+        g.cell.focus();
+      } else if (key === 'n' || key === 'N') {
         this.#addDefault(g);
       } else if ((key === 's' || key === 'S') && g.rects.length) {
         g.selected = (g.selected + 1) % g.rects.length;
