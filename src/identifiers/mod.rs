@@ -139,6 +139,19 @@ pub struct Identifiers {
     /// Values this run writes itself (research ID, PatientName, AccessionNumber), set by
     /// [`Identifiers::forget`]: an output value equal to one of them is not an identifier.
     pub own: Vec<String>,
+    /// The lists above folded, the IDs' digits and the dates parsed: made on the first search
+    /// (after [`Identifiers::collect_with_batch`] and [`Identifiers::forget`]), once per file.
+    prepared: OnceLock<Prepared>,
+}
+
+/// What every search of one file's text needs, made once ([`Identifiers::prepared`]).
+#[derive(Debug, Clone, Default)]
+struct Prepared {
+    ids: Vec<String>,
+    names: Vec<String>,
+    words: Vec<String>,
+    cores: HashSet<String>,
+    dates: HashSet<Ymd>,
 }
 
 /// The trimmed, non-empty string values of an element.
@@ -299,6 +312,7 @@ impl Identifiers {
     /// AccessionNumber): on inputs that were de-identified before, the old research ID is the
     /// input's PatientID and may be handed out again.
     pub fn forget(&mut self, own: &[&str]) {
+        self.prepared = OnceLock::new();
         let mine = |t: &String| own.iter().any(|o| t.eq_ignore_ascii_case(o));
         self.ids.retain(|t| !mine(t));
         self.names.retain(|t| !mine(t));
@@ -323,6 +337,21 @@ impl Identifiers {
     pub fn is_own(&self, tag: Tag, v: &str) -> bool {
         (OWN_TEXT_TAGS.contains(&tag) && is_own_text(v))
             || self.own.iter().any(|o| v.eq_ignore_ascii_case(o))
+    }
+
+    /// The file's terms folded, its IDs' digits and its dates parsed (made once).
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| Prepared {
+            ids: self.ids.iter().map(|x| fold(x)).collect(),
+            names: self.names.iter().map(|x| fold(x)).collect(),
+            words: self.name_words.iter().map(|x| fold(x)).collect(),
+            cores: self.ids.iter().filter_map(|x| id_core(x)).collect(),
+            dates: self
+                .dates
+                .iter()
+                .filter_map(|d| crate::dates::parse_da(d))
+                .collect(),
+        })
     }
 
     /// What is blanked out of cleaned text: IDs (also by their digits), whole names (with `^`
@@ -362,7 +391,7 @@ impl Identifiers {
     /// Character ranges in `text` of the digits of an ID of this file or of the batch, as
     /// written in text ([`find_id_digits`]).
     pub fn id_digits(&self, text: &str) -> Vec<Range<usize>> {
-        let own: HashSet<String> = self.ids.iter().filter_map(|x| id_core(x)).collect();
+        let own = &self.prepared().cores;
         let batch_on = |core: &str| {
             self.batch.as_ref().is_some_and(|m| {
                 m.cores.get(core).is_some_and(|ix| {
@@ -379,12 +408,7 @@ impl Identifiers {
 
     /// This file's dates written in `text`, in any common notation ([`find_dates`]).
     pub fn date_hits(&self, text: &str) -> Vec<DateHit> {
-        let known: HashSet<Ymd> = self
-            .dates
-            .iter()
-            .filter_map(|d| crate::dates::parse_da(d))
-            .collect();
-        find_dates(text, &known)
+        find_dates(text, &self.prepared().dates)
     }
 
     /// What identifier, if any, a decoded text value holds (in its folded form, and in its
@@ -400,20 +424,21 @@ impl Identifiers {
 
     fn found_in_view(&self, text: &str, ids_only: bool) -> Option<Found> {
         let norm = Norm::new(text);
+        let p = self.prepared();
         let any = |list: &[String]| {
             list.iter()
-                .any(|x| find_token(&norm.bytes, fold(x).as_bytes()).is_some())
+                .any(|x| find_token(&norm.bytes, x.as_bytes()).is_some())
         };
         let batch = self.batch_tokens(&norm.bytes);
         let batch_has = |k: BatchKind| batch.iter().any(|&(kind, _, _)| kind == k);
-        if any(&self.ids) || batch_has(BatchKind::Id) || !self.id_digits(text).is_empty() {
+        if any(&p.ids) || batch_has(BatchKind::Id) || !self.id_digits(text).is_empty() {
             return Some(Found::Id);
         }
         if ids_only {
             return None;
         }
-        if any(&self.names)
-            || any(&self.name_words)
+        if any(&p.names)
+            || any(&p.words)
             || batch_has(BatchKind::Name)
             || batch_has(BatchKind::Word)
         {
@@ -452,14 +477,20 @@ impl Identifiers {
     /// (`TEXT`, a Value Type, next to a placeholder person name `Enter text`). Only whole
     /// values; IDs and dates never.
     pub fn kept_whole(&self, tag: Tag, vr: VR, value: &str) -> bool {
+        let equipment = EQUIPMENT_ATTRIBUTES.contains(&tag);
+        if vr != VR::CS && !equipment {
+            return false;
+        }
         let v = fold(value.trim());
         if v.is_empty() {
             return false;
         }
-        let equal = |list: &[String]| list.iter().any(|x| fold(x) == v);
-        (EQUIPMENT_ATTRIBUTES.contains(&tag)
-            && (equal(&self.names) || equal(&self.name_words) || equal(&self.institutions)))
-            || (vr == VR::CS && equal(&self.name_words))
+        let p = self.prepared();
+        (equipment
+            && (p.names.contains(&v)
+                || p.words.contains(&v)
+                || self.institutions.iter().any(|x| fold(x) == v)))
+            || (vr == VR::CS && p.words.contains(&v))
     }
 
     /// The file's own IDs and whole names (not the batch's), for the search of the raw bytes.
