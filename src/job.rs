@@ -14,7 +14,7 @@ use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
 use crate::plan::{self, Plan, PlanError};
-use crate::report::{self, LogRow, ManifestRow, Summary};
+use crate::report::{self, LogRow, ManifestRow, Outcome, Summary};
 use crate::scan::{self, ScanRecord};
 use crate::verify;
 
@@ -398,7 +398,7 @@ impl Job {
             let row = match &o.result {
                 Ok((m, n)) => LogRow {
                     source_path: o.source_path.clone(),
-                    outcome: "written".into(),
+                    outcome: Outcome::Written,
                     output_path: m.path.clone(),
                     reason_code: o
                         .pixels
@@ -505,7 +505,7 @@ impl Job {
 fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
     LogRow {
         source_path: path.to_string(),
-        outcome: rej.outcome().into(),
+        outcome: rej.outcome(),
         output_path: String::new(),
         reason_code: rej.code().into(),
         reason: rej.to_string(),

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use snafu::{ensure, ResultExt, Snafu};
+use snafu::{ensure, OptionExt, ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::plan::Plan;
-use crate::report::{LogRow, Summary, LOG_COLUMNS};
+use crate::report::{LogRow, Outcome, Summary, LOG_COLUMNS};
 use crate::scan::ScanRecord;
 use crate::uid::Keyed;
 
@@ -76,6 +76,12 @@ pub enum ShardError {
         what: &'static str,
         /// which column
         column: &'static str,
+    },
+    /// A part's log names an outcome that no run writes.
+    #[snafu(display("a part's log has the unknown outcome {outcome:?}"))]
+    PartOutcome {
+        /// as written
+        outcome: String,
     },
 }
 
@@ -351,22 +357,25 @@ pub fn merge_reports(keys: &[&str], logs: &[&str]) -> Result<Merged, ShardError>
     let field = |r: &csv::StringRecord, i: usize| r.get(idx[i]).unwrap_or("").to_string();
     let rows: Vec<LogRow> = by_source
         .values()
-        .map(|r| LogRow {
-            source_path: field(r, 0),
-            outcome: field(r, 1),
-            output_path: field(r, 2),
-            reason_code: field(r, 3),
-            reason: field(r, 4),
-            bytes_in: field(r, 5).parse().unwrap_or(0),
-            bytes_out: field(r, 6).parse().unwrap_or(0),
+        .map(|r| {
+            let outcome = field(r, 1);
+            Ok(LogRow {
+                source_path: field(r, 0),
+                outcome: Outcome::from_name(&outcome).context(PartOutcomeSnafu { outcome })?,
+                output_path: field(r, 2),
+                reason_code: field(r, 3),
+                reason: field(r, 4),
+                bytes_in: field(r, 5).parse().unwrap_or(0),
+                bytes_out: field(r, 6).parse().unwrap_or(0),
+            })
         })
-        .collect();
+        .collect::<Result<_, ShardError>>()?;
     let records: Vec<csv::StringRecord> = by_source.into_values().collect();
     let mut log_csv = write_records(&lh, &records);
     log_csv.push_str(&format!("# summary: {}\n", Summary::of(&rows).line()));
     let written = rows
         .iter()
-        .filter(|r| r.outcome == "written")
+        .filter(|r| r.outcome == Outcome::Written)
         .map(|r| r.output_path.clone())
         .collect();
     Ok(Merged {

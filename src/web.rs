@@ -445,7 +445,7 @@ fn outcome_object(
             "rejection",
             object(vec![
                 ("code", r.code().into()),
-                ("outcome", r.outcome().into()),
+                ("outcome", r.outcome().as_str().into()),
                 ("message", r.to_string().into()),
             ]),
         )),

@@ -149,12 +149,18 @@ mod tests {
     #[test]
     fn flags_select_one_mode() {
         assert_eq!(mode_of(&["d", "--out", "o.zip", "in"]), "Run");
-        assert_eq!(mode_of(&["d", "--plan-out", "p.json", "in"]), "PlanOut(\"p.json\")");
+        assert_eq!(
+            mode_of(&["d", "--plan-out", "p.json", "in"]),
+            "PlanOut(\"p.json\")"
+        );
         assert_eq!(
             mode_of(&["d", "--plan", "p.json", "--out", "o.zip", "in"]),
             "Apply { plan: \"p.json\", shard: \"1/1\" }"
         );
-        assert_eq!(mode_of(&["d", "--merge", "--out", "o.zip", "a.zip"]), "Merge");
+        assert_eq!(
+            mode_of(&["d", "--merge", "--out", "o.zip", "a.zip"]),
+            "Merge"
+        );
         for bad in [
             &["d", "--plan-out", "p", "--plan", "q", "in"][..],
             &["d", "--merge", "--plan", "q", "--out", "o", "in"],

@@ -15,9 +15,9 @@ use snafu::{ensure, OptionExt, ResultExt};
 use crate::args::Args;
 use crate::common::{write_file, Outputs};
 use crate::error::{
-    CliError, CreateSnafu, MissingEntrySnafu, NotAPartSnafu, PartCompressedSnafu,
-    PartReadSnafu, PartZipSnafu, PartsMissingSnafu, ReadSnafu, ShardSnafu, SinkSnafu,
-    UnexpectedEntrySnafu, WriteSnafu,
+    CliError, CreateSnafu, MissingEntrySnafu, NotAPartSnafu, PartCompressedSnafu, PartReadSnafu,
+    PartZipSnafu, PartsMissingSnafu, ReadSnafu, ShardSnafu, SinkSnafu, UnexpectedEntrySnafu,
+    WriteSnafu,
 };
 
 /// The parts given: zips, and the texts of keys and logs.
@@ -129,9 +129,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let file = fs::File::create(&tmp).context(CreateSnafu { path: &tmp })?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(64 << 10, file));
     for name in &merged.written {
-        let (data, crc) = archives
-            .stored(name)?
-            .context(MissingEntrySnafu { name })?;
+        let (data, crc) = archives.stored(name)?.context(MissingEntrySnafu { name })?;
         sink.add_parts_crc(name, crc, &[&data]).context(SinkSnafu)?;
     }
     // Then the notes of the patients (sorted), then the merged manifest.

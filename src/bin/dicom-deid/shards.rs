@@ -10,9 +10,9 @@ use dicom_deid::uid::Keyed;
 use dicom_deid::{FileOutcome, Job, Rejection};
 use snafu::ResultExt;
 
-use crate::error::{CliError, JobSnafu, ReadSnafu, ShardSnafu};
 use crate::args::Args;
 use crate::common::{build_config, rewrite_and_write, Outputs};
+use crate::error::{CliError, JobSnafu, ReadSnafu, ShardSnafu};
 use crate::inputs::{self, Inputs};
 use crate::secret::load_secret;
 
