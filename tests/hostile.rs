@@ -50,8 +50,8 @@ fn cut_offsets(b: &[u8], explicit_le: bool) -> Vec<usize> {
 /// told from a complete one with fewer attributes, so it is not counted as broken.
 fn is_clean_prefix(orig: &[u8], cut: &[u8]) -> bool {
     let (Ok((o, _)), Ok((c, _))) = (
-        dicom_deid::read::parse(orig, false),
-        dicom_deid::read::parse(cut, false),
+        dicom_deid::read::parse_whole(orig),
+        dicom_deid::read::parse_whole(cut),
     ) else {
         return false;
     };
@@ -977,7 +977,7 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
         out_path: "SUBJ0001/x.dcm".into(),
     };
     let out = dicom_deid::job::rewrite(&ctx, &identity, &input).unwrap_or_else(|e| panic!("{e}"));
-    let (obj, _) = dicom_deid::read::parse(&input, false).unwrap_or_else(|e| panic!("{e}"));
+    let (obj, _) = dicom_deid::read::parse_whole(&input).unwrap_or_else(|e| panic!("{e}"));
     let mut uids = HashSet::new();
     uids.insert("1.3.12.2.1107.5.2.43.67060.2018121813193538934142630".to_string());
     uids.insert("1.3.12.2.1107.5.2.43.67060.2018121813094111692429699".to_string());
@@ -993,7 +993,7 @@ fn plant(
     elem: DataElement<dicom_object::mem::InMemDicomObject>,
     nested: bool,
 ) -> Vec<u8> {
-    let (mut obj, _) = dicom_deid::read::parse(out, false).unwrap_or_else(|e| panic!("{e}"));
+    let (mut obj, _) = dicom_deid::read::parse_whole(out).unwrap_or_else(|e| panic!("{e}"));
     if nested {
         let mut items: Vec<_> = obj
             .get(Tag(0x0008, 0x1140))
