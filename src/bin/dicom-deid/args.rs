@@ -38,8 +38,10 @@ pub struct Args {
     /// Configuration file (JSON or TOML); see README.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Preset: basic, research, keep-list (a config file's `preset` wins). Checked by the
-    /// engine (an unknown name is an unusable argument: status 1, like a config file's).
+    /// Preset: basic, research, keep-list (a config file's `preset` wins).
+    // Not a ValueEnum: the engine checks the name (it also takes aliases such as
+    // `ps3.15-basic`), and an unknown one is an unusable argument (status 1, like a config
+    // file's), not a syntax error (status 2).
     #[arg(long, default_value = "basic")]
     pub preset: String,
     /// Project secret file; created with a random secret if missing, and reused.
@@ -74,13 +76,14 @@ pub struct Args {
 }
 
 /// `--unreviewed`: what becomes of images that may show text and that no pixel rule covers.
+// The variants have no doc comments: clap would show them as a long help of their own.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnreviewedArg {
-    /// Not written (the default).
+    // Not written (the default).
     Hold,
-    /// Written as they are, logged as an accepted risk.
+    // Written as they are, logged as an accepted risk.
     Keep,
-    /// Not written, logged as excluded.
+    // Not written, logged as excluded.
     Exclude,
 }
 
