@@ -400,6 +400,23 @@ mod tests {
     use crate::plan::{FilePlan, Subject};
 
     #[test]
+    fn merged_logs_read_their_outcomes_and_refuse_unknown_ones() {
+        let key = crate::identity::key::write_key(&[]);
+        let row = |outcome: &str| {
+            let mut log = crate::report::log_csv(&[]);
+            log.push_str(&format!("a.dcm,{outcome},out/a.dcm,,,10,12\n"));
+            log
+        };
+        let merged = merge_reports(&[&key], &[&row("written")]).expect("merges");
+        assert_eq!(merged.written, vec!["out/a.dcm".to_string()]);
+        assert!(merged.log_csv.contains("written 1"), "{}", merged.log_csv);
+        let held = merge_reports(&[&key], &[&row("held")]).expect("merges");
+        assert!(held.written.is_empty());
+        let err = merge_reports(&[&key], &[&row("Written")]).expect_err("unknown outcome");
+        assert!(matches!(err, ShardError::PartOutcome { .. }), "{err}");
+    }
+
+    #[test]
     fn shard_k_of_n_is_parsed_and_checked() {
         assert_eq!(Shard::parse("2/3").ok(), Some(Shard { index: 2, count: 3 }));
         for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
