@@ -899,7 +899,7 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
             .is_some_and(|t| pixels::codestream::may_hold_text(&ts, t)),
     };
     let (obj, tail) = if needs_pixels && tail.is_some() {
-        (read::parse(bytes, false)?.0, None)
+        (read::parse_whole(bytes)?.0, None)
     } else {
         (obj, tail)
     };

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
+use crate::report::Outcome;
+
 /// The reason an input file produced no output.
 #[derive(Debug, Clone, PartialEq, Eq, Snafu, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
@@ -79,14 +81,14 @@ impl Rejection {
     /// A short outcome label for the log: `skipped` for non-DICOM and DICOMDIR, `no_mapping`,
     /// `duplicate`, `held` (pixels need review or cannot be cleaned), `excluded` (by a pixel
     /// rule), otherwise `rejected`.
-    pub fn outcome(&self) -> &'static str {
+    pub fn outcome(&self) -> Outcome {
         match self {
-            Rejection::NotDicom { .. } | Rejection::Dicomdir => "skipped",
-            Rejection::NoMapping => "no_mapping",
-            Rejection::Duplicate { .. } => "duplicate",
-            Rejection::PixelReview { .. } | Rejection::PixelCannotClean { .. } => "held",
-            Rejection::PixelExcluded { .. } => "excluded",
-            _ => "rejected",
+            Rejection::NotDicom { .. } | Rejection::Dicomdir => Outcome::Skipped,
+            Rejection::NoMapping => Outcome::NoMapping,
+            Rejection::Duplicate { .. } => Outcome::Duplicate,
+            Rejection::PixelReview { .. } | Rejection::PixelCannotClean { .. } => Outcome::Held,
+            Rejection::PixelExcluded { .. } => Outcome::Excluded,
+            _ => Outcome::Rejected,
         }
     }
 

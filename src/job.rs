@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use snafu::Snafu;
+use snafu::{ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::context::{Context, ContextError};
@@ -14,7 +14,7 @@ use crate::error::Rejection;
 use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::identity::mapping::{Mapping, MappingError};
 use crate::plan::{self, Plan, PlanError};
-use crate::report::{self, LogRow, ManifestRow, Summary};
+use crate::report::{self, LogRow, ManifestRow, Outcome, Summary};
 use crate::scan::{self, ScanRecord};
 use crate::verify;
 
@@ -43,10 +43,16 @@ pub enum JobError {
     #[snafu(display("the project secret is empty"))]
     EmptySecret,
     /// A serialised engine that cannot be read.
-    #[snafu(display("engine specification cannot be read: {detail}"))]
+    #[snafu(display("engine specification cannot be read: {source}"))]
     Spec {
         /// cause
-        detail: String,
+        source: serde_json::Error,
+    },
+    /// The engine cannot be serialised for the workers.
+    #[snafu(display("engine specification cannot be written: {source}"))]
+    SpecOut {
+        /// cause
+        source: serde_json::Error,
     },
     /// The mapping CSV gives surgery dates (its patients' dates are to be shifted), but the
     /// options do not shift dates: they would be replaced by dummies (or kept unmodified) while
@@ -74,14 +80,15 @@ pub enum JobError {
 
 impl JobError {
     /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
-    /// `empty_secret`, `bad_spec`, `mapping_dates_not_shifted`, `id_space_too_small`.
+    /// `empty_secret`, `bad_spec` (an engine specification that cannot be read or written),
+    /// `mapping_dates_not_shifted`, `id_space_too_small`.
     pub fn code(&self) -> &'static str {
         match self {
             JobError::Context { .. } => "bad_options",
             JobError::MappingCsv { .. } => "bad_mapping",
             JobError::KeyCsv { .. } => "bad_key",
             JobError::EmptySecret => "empty_secret",
-            JobError::Spec { .. } => "bad_spec",
+            JobError::Spec { .. } | JobError::SpecOut { .. } => "bad_spec",
             JobError::MappingDatesNotShifted { .. } => "mapping_dates_not_shifted",
             JobError::Plan {
                 source: PlanError::IdSpaceTooSmall { .. },
@@ -124,21 +131,18 @@ pub struct EngineSpec {
 
 impl Engine {
     /// Serialises the engine (without its secret) for a worker.
-    pub fn to_json(&self) -> String {
+    pub fn to_json(&self) -> Result<String, JobError> {
         serde_json::to_string(&EngineSpec {
             config: self.ctx.config.clone(),
             plan: (*self.plan).clone(),
         })
-        .unwrap_or_default()
+        .context(SpecOutSnafu)
     }
 
     /// Rebuilds an engine from [`Engine::to_json`] and the secret.
     pub fn from_json(json: &str, secret: &[u8]) -> Result<Engine, JobError> {
-        let spec: EngineSpec = serde_json::from_str(json).map_err(|e| JobError::Spec {
-            detail: e.to_string(),
-        })?;
-        let ctx =
-            Context::new(&spec.config, secret).map_err(|source| JobError::Context { source })?;
+        let spec: EngineSpec = serde_json::from_str(json).context(SpecSnafu)?;
+        let ctx = Context::new(&spec.config, secret).context(ContextSnafu)?;
         Ok(Engine {
             ctx,
             plan: std::sync::Arc::new(spec.plan),
@@ -398,7 +402,7 @@ impl Job {
             let row = match &o.result {
                 Ok((m, n)) => LogRow {
                     source_path: o.source_path.clone(),
-                    outcome: "written".into(),
+                    outcome: Outcome::Written,
                     output_path: m.path.clone(),
                     reason_code: o
                         .pixels
@@ -505,7 +509,7 @@ impl Job {
 fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
     LogRow {
         source_path: path.to_string(),
-        outcome: rej.outcome().into(),
+        outcome: rej.outcome(),
         output_path: String::new(),
         reason_code: rej.code().into(),
         reason: rej.to_string(),

@@ -42,3 +42,4 @@ pub mod web;
 pub use config::Config;
 pub use error::Rejection;
 pub use job::{Engine, FileOutcome, Job};
+pub use report::Outcome;

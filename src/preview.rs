@@ -94,7 +94,7 @@ fn rows_of(obj: &InMemDicomObject, out: &mut Vec<Row>) {
 
 /// All elements of a file, in order, at every depth.
 pub fn dump(bytes: &[u8]) -> Result<Vec<Row>, Rejection> {
-    let (obj, _) = read::parse(bytes, false)?;
+    let (obj, _) = read::parse_whole(bytes)?;
     let mut out = Vec::new();
     let meta = obj.meta();
     out.push(Row {
@@ -133,7 +133,7 @@ pub struct Thumbnail {
 /// Renders the first frame of native pixel data (MONOCHROME1/2, RGB; 8 or 16 bits), windowed
 /// to its own min/max. `None` for encapsulated (compressed) pixel data.
 pub fn thumbnail(bytes: &[u8], max: u32) -> Option<Thumbnail> {
-    let (obj, _) = read::parse(bytes, false).ok()?;
+    let (obj, _) = read::parse_whole(bytes).ok()?;
     let get = |t| obj.get(t).and_then(|e| e.to_int::<u32>().ok());
     let rows = get(tags::ROWS)?;
     let cols = get(tags::COLUMNS)?;

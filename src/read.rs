@@ -60,13 +60,28 @@ fn normalised<'b>(
     }
 }
 
-/// Parses the whole file, or only up to (not including) Pixel Data when `headers_only`.
+/// Parses the whole file ([`parse_whole`]), or only its headers ([`parse_headers`]) when
+/// `headers_only`. Kept for the call sites in `src/pixels/` (being changed in parallel); new
+/// code calls the two functions by name.
 pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Rejection> {
+    if headers_only {
+        parse_headers(bytes)
+    } else {
+        parse_whole(bytes)
+    }
+}
+
+/// Parses the whole file (Pixel Data included).
+pub fn parse_whole(bytes: &[u8]) -> Result<(Object, Framing), Rejection> {
     let framing = detect(bytes)?;
-    let walk = crate::structure::walk(bytes, framing, headers_only)?;
-    let bytes = normalised(bytes, framing, walk, headers_only)?;
-    let until = headers_only.then_some(tags::PIXEL_DATA);
-    Ok((parse_checked(&bytes, framing, until)?, framing))
+    let walk = crate::structure::walk(bytes, framing, false)?;
+    let bytes = normalised(bytes, framing, walk, false)?;
+    Ok((parse_checked(&bytes, framing, None)?, framing))
+}
+
+/// Parses the headers only: every element up to (not including) Pixel Data.
+pub fn parse_headers(bytes: &[u8]) -> Result<(Object, Framing), Rejection> {
+    parse_until(bytes, tags::PIXEL_DATA)
 }
 
 /// Checks the headers (up to Pixel Data, like a headers-only parse), then builds the object of

@@ -25,13 +25,72 @@ pub const MANIFEST_COLUMNS: [&str; 7] = [
     "sop_instance_uid",
 ];
 
+/// What happened to one input file: the log's `outcome` column, written (CSV, JSON, JS) as
+/// its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// De-identified and written to the zip.
+    Written,
+    /// Could not be cleaned, or the self-check failed.
+    Rejected,
+    /// Not DICOM, or a DICOMDIR.
+    Skipped,
+    /// No row of the mapping CSV names its patient.
+    NoMapping,
+    /// The same SOP Instance UID as a file already written.
+    Duplicate,
+    /// Its pixels may show text that no rule covers, or cannot be cleaned: not written until
+    /// reviewed.
+    Held,
+    /// Excluded by a pixel rule or the policy for unreviewed images.
+    Excluded,
+}
+
+impl Outcome {
+    /// Every outcome, in order.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Written,
+        Outcome::Rejected,
+        Outcome::Skipped,
+        Outcome::NoMapping,
+        Outcome::Duplicate,
+        Outcome::Held,
+        Outcome::Excluded,
+    ];
+
+    /// The name written in the log (the same as its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Written => "written",
+            Outcome::Rejected => "rejected",
+            Outcome::Skipped => "skipped",
+            Outcome::NoMapping => "no_mapping",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Held => "held",
+            Outcome::Excluded => "excluded",
+        }
+    }
+
+    /// The outcome a log names, if any.
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of the log: what happened to one input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRow {
     /// Source path (PHI: folder names often hold MRNs).
     pub source_path: String,
-    /// `written`, `rejected`, `skipped`, `no_mapping`, `duplicate`.
-    pub outcome: String,
+    /// What happened to it.
+    pub outcome: Outcome,
     /// Path in the zip, when written.
     pub output_path: String,
     /// Short reason code.
@@ -81,7 +140,7 @@ pub fn log_csv(rows: &[LogRow]) -> String {
         rows.into_iter().map(|r| {
             [
                 r.source_path,
-                r.outcome,
+                r.outcome.as_str().to_string(),
                 r.output_path,
                 r.reason_code,
                 r.reason,
@@ -145,12 +204,12 @@ impl Summary {
             s.seen += 1;
             s.bytes_in += r.bytes_in;
             s.bytes_out += r.bytes_out;
-            match r.outcome.as_str() {
-                "written" => s.written += 1,
-                "rejected" => s.rejected += 1,
-                "held" => s.held += 1,
-                "excluded" => s.excluded += 1,
-                _ => s.skipped += 1,
+            match r.outcome {
+                Outcome::Written => s.written += 1,
+                Outcome::Rejected => s.rejected += 1,
+                Outcome::Held => s.held += 1,
+                Outcome::Excluded => s.excluded += 1,
+                Outcome::Skipped | Outcome::NoMapping | Outcome::Duplicate => s.skipped += 1,
             }
             if !r.reason_code.is_empty() {
                 *s.by_reason.entry(r.reason_code.clone()).or_default() += 1;
@@ -180,5 +239,21 @@ impl Summary {
                 format!(" ({})", reasons.join(", "))
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_are_written_by_their_log_names() {
+        for o in Outcome::ALL {
+            let json = serde_json::to_string(&o).unwrap();
+            assert_eq!(json, format!("\"{}\"", o.as_str()));
+            assert_eq!(serde_json::from_str::<Outcome>(&json).unwrap(), o);
+            assert_eq!(Outcome::from_name(&o.to_string()), Some(o));
+        }
+        assert_eq!(Outcome::from_name("Written"), None);
     }
 }

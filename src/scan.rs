@@ -320,7 +320,7 @@ mod tests {
         let mut compared = 0;
         for p in &all {
             let bytes = std::fs::read(p).unwrap_or_default();
-            let Ok((full, _)) = read::parse(&bytes, true) else {
+            let Ok((full, _)) = read::parse_headers(&bytes) else {
                 continue;
             };
             let (early, _) = read::parse_until(&bytes, SCAN_UNTIL).expect("parses");

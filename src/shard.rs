@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use snafu::{ensure, ResultExt, Snafu};
+use snafu::{ensure, OptionExt, ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::plan::Plan;
-use crate::report::{LogRow, Summary, LOG_COLUMNS};
+use crate::report::{LogRow, Outcome, Summary, LOG_COLUMNS};
 use crate::scan::ScanRecord;
 use crate::uid::Keyed;
 
@@ -76,6 +76,12 @@ pub enum ShardError {
         what: &'static str,
         /// which column
         column: &'static str,
+    },
+    /// A part's log names an outcome that no run writes.
+    #[snafu(display("a part's log has the unknown outcome {outcome:?}"))]
+    PartOutcome {
+        /// as written
+        outcome: String,
     },
 }
 
@@ -351,22 +357,25 @@ pub fn merge_reports(keys: &[&str], logs: &[&str]) -> Result<Merged, ShardError>
     let field = |r: &csv::StringRecord, i: usize| r.get(idx[i]).unwrap_or("").to_string();
     let rows: Vec<LogRow> = by_source
         .values()
-        .map(|r| LogRow {
-            source_path: field(r, 0),
-            outcome: field(r, 1),
-            output_path: field(r, 2),
-            reason_code: field(r, 3),
-            reason: field(r, 4),
-            bytes_in: field(r, 5).parse().unwrap_or(0),
-            bytes_out: field(r, 6).parse().unwrap_or(0),
+        .map(|r| {
+            let outcome = field(r, 1);
+            Ok(LogRow {
+                source_path: field(r, 0),
+                outcome: Outcome::from_name(&outcome).context(PartOutcomeSnafu { outcome })?,
+                output_path: field(r, 2),
+                reason_code: field(r, 3),
+                reason: field(r, 4),
+                bytes_in: field(r, 5).parse().unwrap_or(0),
+                bytes_out: field(r, 6).parse().unwrap_or(0),
+            })
         })
-        .collect();
+        .collect::<Result<_, ShardError>>()?;
     let records: Vec<csv::StringRecord> = by_source.into_values().collect();
     let mut log_csv = write_records(&lh, &records);
     log_csv.push_str(&format!("# summary: {}\n", Summary::of(&rows).line()));
     let written = rows
         .iter()
-        .filter(|r| r.outcome == "written")
+        .filter(|r| r.outcome == Outcome::Written)
         .map(|r| r.output_path.clone())
         .collect();
     Ok(Merged {
@@ -389,6 +398,23 @@ pub fn merge_manifests(manifests: &[&str]) -> Result<String, ShardError> {
 mod tests {
     use super::*;
     use crate::plan::{FilePlan, Subject};
+
+    #[test]
+    fn merged_logs_read_their_outcomes_and_refuse_unknown_ones() {
+        let key = crate::identity::key::write_key(&[]);
+        let row = |outcome: &str| {
+            let mut log = crate::report::log_csv(&[]);
+            log.push_str(&format!("a.dcm,{outcome},out/a.dcm,,,10,12\n"));
+            log
+        };
+        let merged = merge_reports(&[&key], &[&row("written")]).expect("merges");
+        assert_eq!(merged.written, vec!["out/a.dcm".to_string()]);
+        assert!(merged.log_csv.contains("written 1"), "{}", merged.log_csv);
+        let held = merge_reports(&[&key], &[&row("held")]).expect("merges");
+        assert!(held.written.is_empty());
+        let err = merge_reports(&[&key], &[&row("Written")]).expect_err("unknown outcome");
+        assert!(matches!(err, ShardError::PartOutcome { .. }), "{err}");
+    }
 
     #[test]
     fn shard_k_of_n_is_parsed_and_checked() {

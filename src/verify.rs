@@ -64,7 +64,7 @@ pub fn self_check(ctx: &Context, evidence: &Evidence, head: &[u8]) -> Result<(),
 
 /// Checks a de-identified output against its input's identifiers.
 pub fn check_output(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
-    let (obj, _) = read::parse(out, false).map_err(|e| Rejection::WriteFailed {
+    let (obj, _) = read::parse_whole(out).map_err(|e| Rejection::WriteFailed {
         detail: format!("output does not re-read: {e}"),
     })?;
     let meta_sop = obj

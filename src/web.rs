@@ -320,7 +320,7 @@ impl WebJob {
     /// it to [`WebEngine::new`] unread), or an error (e.g. random research IDs that do not fit
     /// in `id_digits`: `id_space_too_small`) before anything is written.
     pub fn plan(&mut self) -> Result<String, JsValue> {
-        Ok(self.job.plan().map_err(job_err)?.to_json())
+        self.job.plan().map_err(job_err)?.to_json().map_err(job_err)
     }
 
     /// Source paths to process, in zip order (an array of strings).
@@ -445,7 +445,7 @@ fn outcome_object(
             "rejection",
             object(vec![
                 ("code", r.code().into()),
-                ("outcome", r.outcome().into()),
+                ("outcome", r.outcome().as_str().into()),
                 ("message", r.to_string().into()),
             ]),
         )),

@@ -12,6 +12,7 @@ use dicom_deid::{Config, Job};
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::{peak_since, start_peak};
+use dicom_deid::Outcome;
 
 #[global_allocator]
 static A: counting_alloc::Counting = counting_alloc::Counting;
@@ -215,7 +216,7 @@ fn many_elements(n: usize) -> Vec<u8> {
 
 /// Scans, plans and rewrites one file; returns the peak above the start, the log row's
 /// outcome and its reason.
-fn run_one(name: &str, bytes: &[u8]) -> (usize, String, String) {
+fn run_one(name: &str, bytes: &[u8]) -> (usize, Outcome, String) {
     let mut config = Config::preset("basic").expect("preset");
     config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
     let base = start_peak();
@@ -242,7 +243,7 @@ fn a_million_items_are_refused_before_parsing_within_the_cap() {
     let (peak, outcome, reason) = run_one("items.dcm", &f);
     eprintln!("1,000,000 items, {} bytes: peak {peak}", f.len());
     assert!(peak <= counting_alloc::cap_for(f.len()), "peak {peak}");
-    assert_eq!(outcome, "rejected", "{reason}");
+    assert_eq!(outcome, Outcome::Rejected, "{reason}");
     assert!(
         reason.contains("1000000 items") && reason.contains("memory budget"),
         "{reason}"
@@ -258,7 +259,7 @@ fn many_items_within_the_budget_are_written_within_the_cap() {
         let f = many_items(items, per_item);
         let (peak, outcome, reason) = run_one("items.dcm", &f);
         eprintln!("{items} items of {per_item}, {} bytes: peak {peak}", f.len());
-        assert_eq!(outcome, "written", "{items} x {per_item}: {reason}");
+        assert_eq!(outcome, Outcome::Written, "{items} x {per_item}: {reason}");
         assert!(peak <= counting_alloc::cap_for(f.len()), "peak {peak}");
     }
 }
@@ -268,7 +269,7 @@ fn many_items_within_the_budget_are_written_within_the_cap() {
 #[test]
 fn many_elements_either_fit_the_budget_or_are_refused_within_the_cap() {
     let _serial = serial();
-    for (n, expected) in [(150_000, "written"), (3_000_000, "rejected")] {
+    for (n, expected) in [(150_000, Outcome::Written), (3_000_000, Outcome::Rejected)] {
         let f = many_elements(n);
         let (peak, outcome, reason) = run_one("elements.dcm", &f);
         eprintln!("{n} elements, {} bytes: peak {peak}", f.len());
@@ -377,7 +378,7 @@ fn a_zip_of_a_million_entries_is_logged_within_800_bytes_per_entry() {
         counting_alloc::cap_for(len)
     );
     assert_eq!(rows.len(), MANY_ENTRIES + 2);
-    let written = rows.iter().filter(|r| r.outcome == "written").count();
+    let written = rows.iter().filter(|r| r.outcome == Outcome::Written).count();
     assert_eq!(written, 2, "the two DICOM entries are written");
     assert!(peak <= (64 << 20) + 800 * rows.len(), "peak {peak}");
 }

@@ -293,7 +293,7 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
         let engine = job.plan().unwrap();
         let (out, outcome) = engine.process(file, &input);
         let out = out.unwrap_or_else(|| panic!("{file}: {outcome:?}"));
-        let (obj, _) = dicom_deid::read::parse(&input, false).unwrap();
+        let (obj, _) = dicom_deid::read::parse_whole(&input).unwrap();
         let ids = Identifiers::collect(&ctx, &obj, &Default::default());
         verify::check_output(&ids, &out).unwrap_or_else(|e| panic!("{file}: {e}"));
         let with = |text: &str| {

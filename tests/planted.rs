@@ -22,6 +22,7 @@ use dicom_object::OpenFileOptions;
 use dicom_deid::Config;
 use run::{data, run_with, Input};
 use unicode_normalization::UnicodeNormalization as _;
+use dicom_deid::Outcome;
 
 const NAME: &str = "Müller-Lüdenscheidt^Jörg";
 const MRN: &str = "99218877";
@@ -275,7 +276,7 @@ fn run_cases(config: &Config) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     for ((label, _), (path, input)) in cases.iter().zip(inputs) {
         let row = run.row(&path);
-        assert_eq!(row.outcome, "written", "{label}: {row:?}");
+        assert_eq!(row.outcome, Outcome::Written, "{label}: {row:?}");
         let written = run.written.get(&path).cloned().expect("written bytes");
         out.push((*label, input, written));
     }
@@ -403,7 +404,7 @@ fn a_manufacturer_named_like_the_patient_is_kept_and_nowhere_else() {
     o.put(text(tags::MANUFACTURER, VR::LO, "Philips"));
     let input = bytes(&o);
     let run = run_with(&Config::default(), vec![Input::File("m.dcm".into(), input)]);
-    assert_eq!(run.row("m.dcm").outcome, "written", "{:?}", run.row("m.dcm"));
+    assert_eq!(run.row("m.dcm").outcome, Outcome::Written, "{:?}", run.row("m.dcm"));
     let out = phi::parse(&run.written["m.dcm"]).expect("parses");
     let get = |t: Tag| {
         out.dataset

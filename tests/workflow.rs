@@ -1057,7 +1057,7 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
         // The self-check, given this input's identifiers, passes the output as written…
         let config = dicom_deid::Config::preset("research").unwrap();
         let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
-        let (obj, _) = dicom_deid::read::parse(input, false).unwrap();
+        let (obj, _) = dicom_deid::read::parse_whole(input).unwrap();
         let mut ids = Identifiers::collect(&ctx, &obj, &Default::default());
         let own = [
             text(&ds, tags::PATIENT_ID).unwrap(),
@@ -1216,13 +1216,13 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
     for w in ["Marsh", "Zebulon", "Ashdown", "Tamsin"] {
         assert!(batch.name_words.iter().any(|x| x == w), "{w}: {batch:?}");
     }
-    let json = engine.to_json();
+    let json = engine.to_json().expect("engine serialises");
     let back = dicom_deid::Engine::from_json(&json, SECRET.as_bytes()).unwrap();
     assert_eq!(&back.plan.batch, batch, "the batch travels to the workers");
     let (out, outcome) = engine.process("in/b.dcm", &b);
     let out = out.unwrap_or_else(|| panic!("{outcome:?}"));
     let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&b, false).unwrap();
+    let (obj, _) = dicom_deid::read::parse_whole(&b).unwrap();
     let ids = Identifiers::collect_with_batch(&ctx, &obj, &Default::default(), batch);
     let own_only = Identifiers::collect(&ctx, &obj, &Default::default());
     verify::check_output(&ids, &out).unwrap_or_else(|e| panic!("{e}"));

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use dicom_deid::archive::input::{looks_like_zip, ZipInput};
 use dicom_deid::archive::output::{SharedBuffer, ZipSink};
 use dicom_deid::report::LogRow;
-use dicom_deid::{Config, Job, Rejection};
+use dicom_deid::{Config, Job, Outcome, Rejection};
 
 /// The project secret used by these tests.
 pub const SECRET: &[u8] = b"hostile-input-test-secret";
@@ -184,7 +184,8 @@ pub fn expect_rejected(case: &str, bytes: Vec<u8>) -> LogRow {
     };
     let row = run.row(&broken).clone();
     assert_ne!(
-        row.outcome, "written",
+        row.outcome,
+        Outcome::Written,
         "case {case}: a broken file was written ({row:?})"
     );
     assert!(
@@ -202,7 +203,8 @@ pub fn expect_rejected(case: &str, bytes: Vec<u8>) -> LogRow {
     for c in COMPANIONS {
         let r = run.row(&format!("good/{c}"));
         assert_eq!(
-            r.outcome, "written",
+            r.outcome,
+            Outcome::Written,
             "case {case}: companion {c} not written ({r:?})"
         );
     }

@@ -89,9 +89,21 @@ pub enum CliError {
         keys: usize,
         logs: usize,
     },
-    /// A part's zip cannot be read.
-    #[snafu(display("part {}: {detail}", path.display()))]
-    PartZip { path: PathBuf, detail: String },
+    /// A part's zip is not a zip, or one of its entries cannot be found.
+    #[snafu(display("part {}: {source}", path.display()))]
+    PartZip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    /// An entry of a part's zip cannot be read.
+    #[snafu(display("part {}: {source}", path.display()))]
+    PartRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An entry of a part's zip is compressed (a shard stores every entry).
+    #[snafu(display("part {}: entry {name} is compressed", path.display()))]
+    PartCompressed { path: PathBuf, name: String },
     /// A file the parts' logs list as written is in no part's zip.
     #[snafu(display("{name} is written according to the logs but is in no part's zip"))]
     MissingEntry { name: String },

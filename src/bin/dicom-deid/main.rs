@@ -1,6 +1,14 @@
 //! `dicom-deid`: the command-line program (native only; on wasm32 the engine is used through
 //! the bindings in `src/web.rs`, and this binary is an empty stub so the crate builds).
+//!
+//! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
+//! `run.rs`, `plan.rs` (`--plan-out`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
+//! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
 
+#[cfg(not(target_arch = "wasm32"))]
+mod args;
+#[cfg(not(target_arch = "wasm32"))]
+mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod error;
 #[cfg(not(target_arch = "wasm32"))]
@@ -8,17 +16,48 @@ mod inputs;
 #[cfg(not(target_arch = "wasm32"))]
 mod merge;
 #[cfg(not(target_arch = "wasm32"))]
-mod native;
+mod plan;
 #[cfg(not(target_arch = "wasm32"))]
 mod pool;
+#[cfg(not(target_arch = "wasm32"))]
+mod run;
 #[cfg(not(target_arch = "wasm32"))]
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod shards;
 
 #[cfg(not(target_arch = "wasm32"))]
+use args::{Args, Mode};
+
+/// Runs the mode the options select.
+#[cfg(not(target_arch = "wasm32"))]
+fn dispatch(args: &Args) -> Result<(), error::CliError> {
+    match args.mode() {
+        Mode::Run => run::run(args),
+        Mode::PlanOut(out) => plan::plan_out(args, out),
+        Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
+        Mode::Merge => merge::run(args),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
-    native::main()
+    use clap::Parser;
+    // dicom-rs reports the end of every data set as an error internally; with RUST_BACKTRACE=1
+    // in the environment, snafu would capture a backtrace for each (4% of the run time).
+    // Errors are shown by their message only: library backtraces are never used. Set before
+    // any thread starts.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+    let args = Args::parse();
+    match dispatch(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dicom-deid: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 #[cfg(target_arch = "wasm32")]

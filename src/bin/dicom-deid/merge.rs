@@ -4,19 +4,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufWriter, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dicom_deid::archive::output::ZipSink;
 use dicom_deid::identity::key::write_key;
 use dicom_deid::report::log_csv;
 use dicom_deid::shard::{merge_manifests, merge_reports};
-use snafu::{ensure, ResultExt};
+use snafu::{ensure, OptionExt, ResultExt};
 
+use crate::args::Args;
+use crate::common::{write_file, Outputs};
 use crate::error::{
-    CliError, CreateSnafu, MissingEntrySnafu, NotAPartSnafu, PartsMissingSnafu, ReadSnafu,
-    ShardSnafu, SinkSnafu, UnexpectedEntrySnafu, WriteSnafu,
+    CliError, CreateSnafu, MissingEntrySnafu, NotAPartSnafu, PartCompressedSnafu, PartReadSnafu,
+    PartZipSnafu, PartsMissingSnafu, ReadSnafu, ShardSnafu, SinkSnafu, UnexpectedEntrySnafu,
+    WriteSnafu,
 };
-use crate::native::{self, Args, Outputs};
 
 /// The parts given: zips, and the texts of keys and logs.
 #[derive(Default)]
@@ -64,13 +66,6 @@ struct Archives {
     manifests: Vec<(usize, usize)>,
 }
 
-fn part_err(path: &Path, e: impl std::fmt::Display) -> CliError {
-    CliError::PartZip {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    }
-}
-
 impl Archives {
     fn open(paths: &[PathBuf]) -> Result<Archives, CliError> {
         let mut a = Archives {
@@ -83,7 +78,7 @@ impl Archives {
                 what: "part",
                 path: p,
             })?;
-            let zip = zip::ZipArchive::new(f).map_err(|e| part_err(p, e))?;
+            let zip = zip::ZipArchive::new(f).context(PartZipSnafu { path: p })?;
             for i in 0..zip.len() {
                 match zip.name_for_index(i) {
                     Some("manifest.csv") => a.manifests.push((z, i)),
@@ -109,13 +104,15 @@ impl Archives {
     /// The stored bytes and CRC-32 of entry `i` of part `z`.
     fn stored_at(&mut self, z: usize, i: usize, name: &str) -> Result<(Vec<u8>, u32), CliError> {
         let (path, zip) = &mut self.zips[z];
-        let mut e = zip.by_index_raw(i).map_err(|e| part_err(path, e))?;
-        if e.compression() != zip::CompressionMethod::Stored {
-            return Err(part_err(path, format!("entry {name} is compressed")));
-        }
+        let path = path.as_path();
+        let mut e = zip.by_index_raw(i).context(PartZipSnafu { path })?;
+        ensure!(
+            e.compression() == zip::CompressionMethod::Stored,
+            PartCompressedSnafu { path, name }
+        );
         let crc = e.crc32();
         let mut data = Vec::with_capacity(e.size() as usize);
-        e.read_to_end(&mut data).map_err(|e| part_err(path, e))?;
+        e.read_to_end(&mut data).context(PartReadSnafu { path })?;
         Ok((data, crc))
     }
 }
@@ -132,9 +129,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let file = fs::File::create(&tmp).context(CreateSnafu { path: &tmp })?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(64 << 10, file));
     for name in &merged.written {
-        let (data, crc) = archives
-            .stored(name)?
-            .ok_or_else(|| MissingEntrySnafu { name }.build())?;
+        let (data, crc) = archives.stored(name)?.context(MissingEntrySnafu { name })?;
         sink.add_parts_crc(name, crc, &[&data]).context(SinkSnafu)?;
     }
     // Then the notes of the patients (sorted), then the merged manifest.
@@ -168,8 +163,8 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         .context(SinkSnafu)?;
     sink.finish().context(SinkSnafu)?;
     fs::rename(&tmp, &outputs.zip).context(WriteSnafu { path: &outputs.zip })?;
-    native::write_file(&outputs.key, merged.key_csv.as_bytes())?;
-    native::write_file(&outputs.log, merged.log_csv.as_bytes())?;
+    write_file(&outputs.key, merged.key_csv.as_bytes())?;
+    write_file(&outputs.log, merged.log_csv.as_bytes())?;
     if !args.quiet {
         eprintln!(
             "merged {} parts: {} files; zip: {}; key: {}; log: {}",

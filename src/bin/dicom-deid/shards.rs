@@ -1,4 +1,5 @@
-//! Plan once (`--plan-out`), then apply one shard of the plan (`--plan`, `--shard K/N`).
+//! `--plan PLAN.json [--shard K/N]`: apply one shard of a plan written by `--plan-out`
+//! (`plan.rs`).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -6,40 +7,21 @@ use std::path::Path;
 
 use dicom_deid::shard::{Assignment, PlanFile, Shard};
 use dicom_deid::uid::Keyed;
-use dicom_deid::{Config, FileOutcome, Job, Rejection};
+use dicom_deid::{FileOutcome, Job, Rejection};
 use snafu::ResultExt;
 
+use crate::args::Args;
+use crate::common::{build_config, rewrite_and_write, Outputs};
 use crate::error::{CliError, JobSnafu, ReadSnafu, ShardSnafu};
 use crate::inputs::{self, Inputs};
-use crate::native::{self, Args, Outputs};
 use crate::secret::load_secret;
-
-/// Scans every input (headers only), plans the batch and writes the plan file.
-pub fn plan_out(args: &Args, config: &Config, mut job: Job, out: &Path) -> Result<(), CliError> {
-    let mut inputs = inputs::collect(&args.inputs)?;
-    native::scan_into(&mut job, &mut inputs, native::threads(args));
-    let engine = job.plan().context(JobSnafu)?;
-    let plan = &engine.plan;
-    let file = PlanFile::new(config, &engine.ctx.keyed, plan, job.scans());
-    native::write_file(out, file.to_json().as_bytes())?;
-    if !args.quiet {
-        let planned = plan.files.values().filter(|f| f.is_ok()).count();
-        eprintln!(
-            "planned {planned} of {} files, {} patients, {} studies; plan (PHI): {}",
-            plan.files.len(),
-            plan.subjects.len(),
-            plan.studies.len(),
-            out.display()
-        );
-    }
-    Ok(())
-}
 
 /// Applies shard K of N of a plan: rewrites the shard's files into its own zip, key and log.
 /// Inputs the plan does not know (of this shard, by a hash of their path) and planned files of
 /// this shard that are missing are logged as not written.
-pub fn apply(args: &Args, config: &Config, plan_path: &Path) -> Result<(), CliError> {
-    let shard = Shard::parse(args.shard.as_deref().unwrap_or("1/1")).context(ShardSnafu)?;
+pub fn apply(args: &Args, plan_path: &Path, shard: &str) -> Result<(), CliError> {
+    let config = &build_config(args)?;
+    let shard = Shard::parse(shard).context(ShardSnafu)?;
     // The coordinator's secret: never created here.
     let secret = load_secret(&args.secret_file, false)?;
     let mut job = Job::new(config, &secret, None, None).context(JobSnafu)?;
@@ -60,7 +42,7 @@ pub fn apply(args: &Args, config: &Config, plan_path: &Path) -> Result<(), CliEr
     let started = std::time::Instant::now();
     let engine = job.adopt_plan(plan);
     record_unplanned(&mut job, &file, shard, &mut inputs);
-    native::rewrite_and_write(args, &mut job, &engine, &inputs, &outputs, started)
+    rewrite_and_write(args, &mut job, &engine, &inputs, &outputs, started)
 }
 
 /// Logs, fail closed, this shard's inputs that are not in the plan and its planned files that

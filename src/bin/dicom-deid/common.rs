@@ -1,19 +1,17 @@
-//! The native command-line shell: walks files, folders and zips, feeds their bytes to the
-//! engine, and writes the zip, the key and the log.
+//! What the modes share: the configuration and the job the options give, where the outputs
+//! go, scanning the inputs, rewriting them into the zip, and writing files.
 
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Mutex;
 
-use clap::Parser;
 use dicom_deid::archive::output::{crc32_of, ZipSink};
-use dicom_deid::pixels::clean::Unreviewed;
 use dicom_deid::pixels::rules::RuleSet;
 use dicom_deid::{Config, Engine, FileOutcome, Job};
 use snafu::{ensure, ResultExt};
 
+use crate::args::Args;
 use crate::error::{
     CliError, ConfigFileSnafu, CreateSnafu, JobSnafu, PixelRulesSnafu, PresetSnafu, ReadSnafu,
     SameOutputsSnafu, SinkSnafu, WriteSnafu,
@@ -21,73 +19,6 @@ use crate::error::{
 use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
 use crate::secret::load_secret;
-
-/// De-identify DICOM files (PS3.15 Annex E) into a zip, with a separate key and log.
-#[derive(Parser, Debug)]
-#[command(name = "dicom-deid", version, about)]
-pub struct Args {
-    /// Files, folders (walked recursively) or .zip files.
-    #[arg(required = true)]
-    pub inputs: Vec<PathBuf>,
-    /// The de-identified zip to write.
-    #[arg(long, value_name = "FILE.zip", required_unless_present = "plan_out")]
-    pub out: Option<PathBuf>,
-    /// Plan only: scan the headers and write every batch-wide decision to this file (PHI, like
-    /// the key). Nothing is de-identified; shards then apply the plan (--plan, --shard).
-    #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["plan", "merge"])]
-    pub plan_out: Option<PathBuf>,
-    /// Apply a plan written by --plan-out (same options and secret) instead of planning.
-    #[arg(long, value_name = "PLAN.json")]
-    pub plan: Option<PathBuf>,
-    /// With --plan: process only shard K of N (a patient's files are all in one shard).
-    #[arg(long, value_name = "K/N", requires = "plan")]
-    pub shard: Option<String>,
-    /// Merge shards: the inputs are the parts' zips, keys and logs; writes the single run's
-    /// zip (--out), key and log.
-    #[arg(long, conflicts_with_all = ["plan", "plan_out"])]
-    pub merge: bool,
-    /// The key CSV (PHI: research ID ↔ MRN, accession, dates). Default: <out>-key.csv.
-    #[arg(long, value_name = "FILE.csv")]
-    pub key: Option<PathBuf>,
-    /// The audit log CSV (PHI: source paths). Default: <out>-log.csv.
-    #[arg(long, value_name = "FILE.csv")]
-    pub log: Option<PathBuf>,
-    /// Configuration file (JSON or TOML); see README.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Preset: basic, research, keep-list (a config file's `preset` wins).
-    #[arg(long, default_value = "basic")]
-    pub preset: String,
-    /// Project secret file; created with a random secret if missing, and reused.
-    #[arg(long, value_name = "FILE", default_value = "dicom-deid.secret")]
-    pub secret_file: PathBuf,
-    /// Mapping CSV: MRN, Accession, New_Patient_ID, Surgery_Date, [Anchor_Date], [Notes].
-    #[arg(long, value_name = "FILE.csv")]
-    pub mapping: Option<PathBuf>,
-    /// A key CSV from an earlier batch: its patients keep their IDs, shifts and study numbers.
-    #[arg(long, value_name = "FILE.csv")]
-    pub existing_key: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Pixel rules (TOML or JSON; see README): regions to black out, images to keep or exclude.
-    /// Repeatable; consulted in order, before the shipped default rules.
-    #[arg(long, value_name = "FILE")]
-    pub pixel_rules: Vec<PathBuf>,
-    /// Images that may show text in their pixels and that no pixel rule covers: hold (not
-    /// written; the default), keep (written as they are, logged as an accepted risk) or exclude.
-    #[arg(long, value_name = "POLICY", value_parser = ["hold", "keep", "exclude"])]
-    pub unreviewed: Option<String>,
-    /// Do not use the shipped default pixel rules (data/pixel_rules.toml).
-    #[arg(long)]
-    pub no_default_pixel_rules: bool,
-    /// Skip the self-check of each output (benchmarking only).
-    #[arg(long)]
-    pub no_verify: bool,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
 
 /// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
 /// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
@@ -118,12 +49,8 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
     }
     user_rules.append(&mut config.pixel_rules);
     config.pixel_rules = user_rules;
-    if let Some(u) = &args.unreviewed {
-        config.unreviewed_pixels = match u.as_str() {
-            "keep" => Unreviewed::Keep,
-            "exclude" => Unreviewed::Exclude,
-            _ => Unreviewed::Hold,
-        };
+    if let Some(u) = args.unreviewed {
+        config.unreviewed_pixels = u.into();
     }
     if args.no_default_pixel_rules {
         config.default_pixel_rules = false;
@@ -179,16 +106,6 @@ impl Outputs {
     }
 }
 
-pub fn threads(args: &Args) -> usize {
-    args.threads
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1)
-}
-
 /// The job the options describe (configuration, mapping, existing key, secret).
 pub fn start_job(args: &Args, config: &Config) -> Result<Job, CliError> {
     if !config.verify {
@@ -200,26 +117,6 @@ pub fn start_job(args: &Args, config: &Config) -> Result<Job, CliError> {
     Job::new(config, &secret, mapping.as_deref(), existing.as_deref()).context(JobSnafu)
 }
 
-fn run(args: Args) -> Result<(), CliError> {
-    if args.merge {
-        return crate::merge::run(&args);
-    }
-    let config = build_config(&args)?;
-    if let Some(plan) = &args.plan {
-        return crate::shards::apply(&args, &config, plan);
-    }
-    let mut job = start_job(&args, &config)?;
-    if let Some(plan_out) = &args.plan_out {
-        return crate::shards::plan_out(&args, &config, job, plan_out);
-    }
-    let outputs = Outputs::of(&args)?;
-    let mut inputs = inputs::collect(&args.inputs)?;
-    let started = std::time::Instant::now();
-    scan_into(&mut job, &mut inputs, threads(&args));
-    let engine = job.plan().context(JobSnafu)?;
-    rewrite_and_write(&args, &mut job, &engine, &inputs, &outputs, started)
-}
-
 /// Rewrites the planned files into the zip, writes the key and the log, and reports.
 pub fn rewrite_and_write(
     args: &Args,
@@ -229,7 +126,7 @@ pub fn rewrite_and_write(
     outputs: &Outputs,
     started: std::time::Instant,
 ) -> Result<(), CliError> {
-    let threads = threads(args);
+    let threads = args.threads();
     let bytes = write_zip(job, engine, inputs, threads, &outputs.zip, args.quiet)?;
     write_reports(job, outputs)?;
     if !args.quiet {
@@ -250,13 +147,13 @@ pub fn scan_into(job: &mut Job, inputs: &mut Inputs, threads: usize) {
 }
 
 /// Writes the key and the log.
-pub fn write_reports(job: &Job, outputs: &Outputs) -> Result<(), CliError> {
+fn write_reports(job: &Job, outputs: &Outputs) -> Result<(), CliError> {
     write_file(&outputs.key, job.key_csv().as_bytes())?;
     write_file(&outputs.log, job.log_csv().as_bytes())
 }
 
 /// The summary and the throughput, on stderr.
-pub fn report_done(job: &Job, outputs: &Outputs, bytes_total: u64, secs: f64) {
+fn report_done(job: &Job, outputs: &Outputs, bytes_total: u64, secs: f64) {
     eprintln!();
     eprintln!("{}", job.summary().line());
     eprintln!(
@@ -313,7 +210,7 @@ fn rewrite_one(
 /// Rewrites the planned files in parallel batches and writes the zip in sorted source order
 /// (then the job's final entries), through a `.zip.partial` file renamed at the end. Returns
 /// the bytes of the inputs written.
-pub fn write_zip(
+fn write_zip(
     job: &mut Job,
     engine: &Engine,
     inputs: &Inputs,
@@ -371,25 +268,8 @@ pub fn write_zip(
     Ok(bytes_total)
 }
 
+/// Writes a whole file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let mut f = fs::File::create(path).context(CreateSnafu { path })?;
     f.write_all(bytes).context(WriteSnafu { path })
-}
-
-pub fn main() -> ExitCode {
-    // dicom-rs reports the end of every data set as an error internally; with RUST_BACKTRACE=1
-    // in the environment, snafu would capture a backtrace for each (4% of the run time).
-    // Errors are shown by their message only: library backtraces are never used. Set before
-    // any thread starts.
-    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
-        std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    }
-    let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dicom-deid: {e}");
-            ExitCode::from(1)
-        }
-    }
 }
