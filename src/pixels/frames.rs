@@ -11,7 +11,7 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
-use super::{jpeg, rle, PixelError};
+use super::{jpeg, jpegls, rle, PixelError};
 use crate::padding::Unpadded as _;
 
 /// Transfer syntaxes the engine decodes and writes.
@@ -34,6 +34,10 @@ pub mod syntax {
     pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
     /// JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, Selection Value 1).
     pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
+    /// JPEG-LS Lossless.
+    pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+    /// JPEG-LS Lossy (Near-Lossless).
+    pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
 }
 
 /// How a transfer syntax carries pixels.
@@ -47,8 +51,28 @@ pub enum Encoding {
     JpegLossy,
     /// JPEG lossless (process 14).
     JpegLossless,
-    /// Something the engine cannot decode (JPEG-LS, JPEG 2000, video …).
+    /// JPEG-LS lossless.
+    JpegLsLossless,
+    /// JPEG-LS near-lossless (lossy).
+    JpegLsNearLossless,
+    /// Something the engine cannot decode (JPEG 2000, video …).
     Other,
+}
+
+impl Encoding {
+    /// Whether the source is lossless-compressed: its cleaned pixels are written as RLE Lossless.
+    pub fn rewrites_as_rle(self) -> bool {
+        matches!(
+            self,
+            Encoding::Rle | Encoding::JpegLossless | Encoding::JpegLsLossless
+        )
+    }
+
+    /// Whether the source was lossy-compressed: its cleaned pixels are written uncompressed
+    /// (Explicit VR Little Endian) with Lossy Image Compression 01.
+    pub fn is_lossy(self) -> bool {
+        matches!(self, Encoding::JpegLossy | Encoding::JpegLsNearLossless)
+    }
 }
 
 /// The encoding of a transfer syntax.
@@ -60,6 +84,8 @@ pub fn encoding_of(ts: &str) -> Encoding {
         syntax::RLE => Encoding::Rle,
         syntax::JPEG_BASELINE | syntax::JPEG_EXTENDED => Encoding::JpegLossy,
         syntax::JPEG_LOSSLESS | syntax::JPEG_LOSSLESS_SV1 => Encoding::JpegLossless,
+        syntax::JPEG_LS_LOSSLESS => Encoding::JpegLsLossless,
+        syntax::JPEG_LS_NEAR_LOSSLESS => Encoding::JpegLsNearLossless,
         _ => Encoding::Other,
     }
 }
@@ -329,6 +355,11 @@ impl<'a> FrameSource<'a> {
                 geometry.planar = false;
                 Frames::Encoded(frame_fragments(obj, stored.frames)?)
             }
+            Encoding::JpegLsLossless | Encoding::JpegLsNearLossless => {
+                // Decoded colour comes out by plane as coded (no colour transform).
+                geometry.planar = false;
+                Frames::Encoded(frame_fragments(obj, stored.frames)?)
+            }
             Encoding::Other => {
                 return Err(PixelError::Unsupported {
                     what: format!("pixel data in transfer syntax {ts}"),
@@ -369,10 +400,10 @@ impl<'a> FrameSource<'a> {
                 let f = fragments
                     .get(k)
                     .ok_or_else(|| malformed("a frame has no fragment"))?;
-                if self.encoding == Encoding::Rle {
-                    rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated)
-                } else {
-                    jpeg_frame(f, g)
+                match self.encoding {
+                    Encoding::Rle => rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated),
+                    Encoding::JpegLsLossless | Encoding::JpegLsNearLossless => jpegls_frame(f, g),
+                    _ => jpeg_frame(f, g),
                 }
             }
         }
@@ -396,6 +427,40 @@ fn jpeg_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
         )));
     }
     Ok(interleaved_to_planar(&d.samples, g.spp, bps))
+}
+
+/// Decodes one JPEG-LS frame of an image of geometry `g` to the canonical layout.
+fn jpegls_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let d = jpegls::decode(f, g.samples_per_frame())?;
+    if d.width != g.cols || d.height != g.rows || d.components != g.spp {
+        return Err(malformed(format!(
+            "JPEG-LS frame of {}x{}x{} in an image of {}x{}x{}",
+            d.width, d.height, d.components, g.cols, g.rows, g.spp
+        )));
+    }
+    planes_to_canonical(&d.samples, usize::from(d.bits), g)
+}
+
+/// Decoded samples (planes, `bits` each) to the canonical layout of geometry `g`: Bits Stored
+/// wide, sign-extended to Bits Allocated when Pixel Representation is 1 (as decoders write them).
+fn planes_to_canonical(samples: &[u16], bits: usize, g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let bps = g.bytes_per_sample();
+    if bits > 8 * bps || bps > 2 {
+        return Err(malformed(format!(
+            "{bits}-bit samples for Bits Allocated {}",
+            g.bits_allocated
+        )));
+    }
+    let mut out = Vec::with_capacity(samples.len() * bps);
+    for &v in samples {
+        let v = if g.signed && bits < 16 && v >> (bits - 1) & 1 == 1 {
+            v | (u16::MAX << bits)
+        } else {
+            v
+        };
+        out.extend_from_slice(&v.to_le_bytes()[..bps]);
+    }
+    Ok(out)
 }
 
 /// The 8-bit luminance of a canonical frame for the text detector and the review (YBR: the Y

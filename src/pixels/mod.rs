@@ -13,6 +13,7 @@ pub mod detect;
 pub mod frames;
 pub mod gate;
 pub mod jpeg;
+pub mod jpegls;
 pub mod preview;
 pub mod rle;
 pub mod rules;

@@ -1,0 +1,117 @@
+//! The JPEG-LS decoder (`src/pixels/jpegls.rs`) against dcmtk's `dcmdjpls` (CharLS) on files
+//! made here with `dcmcjpls` from the committed pixel fixtures: lossless and near-lossless, 8, 12
+//! and 16 bits, signed and unsigned, grey and RGB in every interleave mode, custom thresholds.
+//! Every decoded frame must equal dcmdjpls's byte for byte.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dicom_deid::pixels::frames;
+use harness::*;
+
+/// Runs `program args input output`, `output` in `dir`.
+fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output: &str) -> PathBuf {
+    let out = dir.join(output);
+    let r = Command::new(program)
+        .args(args)
+        .arg(input)
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs ({e}): scripts/setup.sh installs it"));
+    assert!(
+        r.status.success(),
+        "{program} {args:?} {input:?}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    out
+}
+
+/// The engine's decoded frames of a file (canonical layout).
+fn decoded(path: &Path) -> (String, frames::Decoded) {
+    let bytes = std::fs::read(path).unwrap();
+    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches('\0')
+        .to_string();
+    let d = frames::decode(&obj, &ts).unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
+    (ts, d)
+}
+
+/// The committed sources: CT (16-bit signed), secondary capture (12 of 16 bits), US grey and
+/// RGB (8-bit), and the three-frame US loop decompressed.
+fn sources(dir: &TempDir) -> Vec<(&'static str, PathBuf)> {
+    let px = data().join("pixels");
+    let us = convert(
+        dir,
+        "dcmdrle",
+        &[],
+        &px.join("us_multiframe_rle.dcm"),
+        "loop.dcm",
+    );
+    vec![
+        ("ct", px.join("ct_original.dcm")),
+        ("sc16", px.join("sc_mono16.dcm")),
+        ("us", px.join("us_mono8.dcm")),
+        ("rgb", px.join("us_rgb.dcm")),
+        ("loop", us),
+    ]
+}
+
+const MODES: [(&str, &[&str]); 8] = [
+    ("lossless", &[]),
+    ("lossless-sample", &["+is"]),
+    ("lossless-none", &["+in"]),
+    ("near2", &["+en"]),
+    ("near5-sample", &["+en", "+md", "5", "+is"]),
+    ("near1-none", &["+en", "+md", "1", "+in"]),
+    (
+        "thresholds",
+        &["+t1", "5", "+t2", "11", "+t3", "40", "+rs", "32"],
+    ),
+    (
+        "near3-thresholds",
+        &["+en", "+md", "3", "+t1", "9", "+t2", "20", "+t3", "60"],
+    ),
+];
+
+#[test]
+fn jpeg_ls_decodes_like_dcmdjpls_in_every_mode() {
+    let dir = TempDir::new("jpegls-decode");
+    let mut checked = 0;
+    for (name, src) in sources(&dir) {
+        for (mode, args) in MODES {
+            if name == "ct" && args.contains(&"+en") {
+                continue; // dcmcjpls: no near-lossless for signed pixels
+            }
+            let enc = convert(&dir, "dcmcjpls", args, &src, &format!("{name}-{mode}.dcm"));
+            let dec = convert(
+                &dir,
+                "dcmdjpls",
+                &[],
+                &enc,
+                &format!("{name}-{mode}-raw.dcm"),
+            );
+            let (ts, ours) = decoded(&enc);
+            assert!(
+                ts.starts_with("1.2.840.10008.1.2.4.8"),
+                "{name} {mode}: {ts}"
+            );
+            let (_, theirs) = decoded(&dec);
+            assert_eq!(ours.frames.len(), theirs.frames.len(), "{name} {mode}");
+            for (k, (a, b)) in ours.frames.iter().zip(&theirs.frames).enumerate() {
+                assert!(
+                    a == b,
+                    "{name} {mode}: frame {} differs from dcmdjpls",
+                    k + 1
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 36);
+}
