@@ -1,15 +1,20 @@
 //! The JPEG-LS decoder (`src/pixels/jpegls.rs`) against dcmtk's `dcmdjpls` (CharLS) on files
 //! made here with `dcmcjpls` from the committed pixel fixtures: lossless and near-lossless, 8, 12
 //! and 16 bits, signed and unsigned, grey and RGB in every interleave mode, custom thresholds.
-//! Every decoded frame must equal dcmdjpls's byte for byte.
+//! Every decoded frame must equal dcmdjpls's byte for byte. Then images with a burned-in name,
+//! encoded so, through the CLI (`tests/support/encoded_pixels.rs`), and damaged streams.
 
+#[path = "support/encoded_pixels.rs"]
+mod encoded_pixels;
 #[path = "support/harness.rs"]
 mod harness;
+#[path = "support/ocr.rs"]
+mod ocr;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dicom_deid::pixels::frames;
+use dicom_deid::pixels::{frames, jpegls};
 use harness::*;
 
 /// Runs `program args input output`, `output` in `dir`.
@@ -114,4 +119,80 @@ fn jpeg_ls_decodes_like_dcmdjpls_in_every_mode() {
         }
     }
     assert_eq!(checked, 36);
+}
+
+const RLE: &str = "1.2.840.10008.1.2.5";
+const EXPLICIT: &str = "1.2.840.10008.1.2.1";
+
+/// The sources encoded with dcmcjpls: lossless (RGB sample-interleaved), and near-lossless
+/// (NEAR 2) for the unsigned ones.
+fn jpeg_ls_cases(dir: &TempDir) -> Vec<encoded_pixels::Case> {
+    let mut cases = Vec::new();
+    for (name, src, region) in encoded_pixels::sources(dir) {
+        let args: &[&str] = if name == "rgb" { &["+is"] } else { &[] };
+        let lossless = format!("{name}-jls.dcm");
+        encoded_pixels::convert(dir, "dcmcjpls", args, &src, &lossless);
+        cases.push(encoded_pixels::Case {
+            name: lossless,
+            source: src.clone(),
+            region,
+            tolerance: 0,
+            out_syntax: RLE,
+        });
+        if name != "ct" {
+            let near = format!("{name}-jls-near.dcm");
+            encoded_pixels::convert(dir, "dcmcjpls", &["+en"], &src, &near);
+            cases.push(encoded_pixels::Case {
+                name: near,
+                source: src,
+                region,
+                tolerance: 2,
+                out_syntax: EXPLICIT,
+            });
+        }
+    }
+    cases
+}
+
+#[test]
+fn jpeg_ls_names_are_detected_cleaned_and_gone_by_ocr() {
+    let dir = TempDir::new("jpegls-detect");
+    let cases = jpeg_ls_cases(&dir);
+    encoded_pixels::detected_and_held(dir, &cases);
+    let dir = TempDir::new("jpegls-clean");
+    let cases = jpeg_ls_cases(&dir);
+    encoded_pixels::cleaned_by_rules(dir, &cases);
+}
+
+/// Truncated and corrupted real codestreams (about 300 offsets spread over each, and each of
+/// its last 64 bytes) give errors or images, never a panic; a cut before EOI is an error.
+#[test]
+fn truncated_or_corrupted_jpeg_ls_streams_do_not_panic() {
+    let dir = TempDir::new("jpegls-fuzz");
+    let src = data().join("pixels/us_rgb.dcm");
+    for (mode, args) in [
+        ("line", &["+en"][..]),
+        ("sample", &["+is"]),
+        ("none", &["+in"]),
+    ] {
+        let f = encoded_pixels::convert(&dir, "dcmcjpls", args, &src, &format!("{mode}.dcm"));
+        let bytes = std::fs::read(&f).unwrap();
+        let (obj, _) = dicom_deid::read::parse(&bytes, false).unwrap();
+        let frame = frames::frame_fragments(&obj, 1).unwrap().remove(0);
+        let cap = 640 * 480 * 3;
+        assert!(jpegls::decode(&frame, cap).is_ok());
+        let eoi = frame.windows(2).rposition(|w| w == [0xFF, 0xD9]).unwrap();
+        let spread = (0..frame.len()).step_by(frame.len() / 300 + 1);
+        for at in spread.chain(frame.len().saturating_sub(64)..frame.len()) {
+            if at < eoi + 2 {
+                assert!(
+                    jpegls::decode(&frame[..at], cap).is_err(),
+                    "{mode}: cut at {at}"
+                );
+            }
+            let mut c = frame.clone();
+            c[at] ^= 0x5A;
+            let _ = jpegls::decode(&c, cap);
+        }
+    }
 }
