@@ -12,6 +12,7 @@ pub mod codestream;
 pub mod detect;
 pub mod frames;
 pub mod gate;
+pub mod j2k;
 pub mod jpeg;
 pub mod jpegls;
 pub mod preview;
