@@ -1,6 +1,6 @@
 //! Pixel data as frames of samples, whatever its encoding: native (PS3.5 8.1.1, 1 to 32 bits,
-//! colour by pixel or by plane, YBR_FULL_422), RLE Lossless (Annex G) and JPEG (baseline,
-//! extended, lossless). Every frame is decoded to one *canonical* layout — sample planes one after
+//! colour by pixel or by plane, YBR_FULL_422), RLE Lossless (Annex G), JPEG (baseline,
+//! extended, lossless), JPEG-LS ([`jpegls`]) and JPEG 2000 ([`j2k`]). Every frame is decoded to one *canonical* layout — sample planes one after
 //! the other (all pixels of sample 0, then sample 1 …), each sample little-endian in 1, 2 or 4
 //! bytes, 1-bit pixels one per byte — so that blacking out and checking are written once.
 
