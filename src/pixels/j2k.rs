@@ -245,6 +245,33 @@ pub mod wasm_libc {
 
     const HEAD: usize = 16;
 
+    /// Rust's allocator, except that freeing a null pointer does nothing: the port calls
+    /// `dealloc` on code-block buffers that were never allocated (a no-op for the C library's
+    /// `free` that native builds end in; an out-of-bounds access in wasm's dlmalloc).
+    struct NullSafe;
+
+    // SAFETY: every call is passed on to the system allocator unchanged, but for `dealloc` of a
+    // null pointer, which frees nothing.
+    unsafe impl std::alloc::GlobalAlloc for NullSafe {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            std::alloc::System.alloc(l)
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            std::alloc::System.alloc_zeroed(l)
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            if !p.is_null() {
+                std::alloc::System.dealloc(p, l)
+            }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, size: usize) -> *mut u8 {
+            std::alloc::System.realloc(p, l, size)
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: NullSafe = NullSafe;
+
     fn layout(size: usize) -> Option<Layout> {
         Layout::from_size_align(size.checked_add(HEAD)?, HEAD).ok()
     }

@@ -265,11 +265,11 @@ const J: [u32; 32] = [
 struct Coder<'a> {
     p: Params,
     bits: Bits<'a>,
-    a: [i32; 365],
+    a: [i64; 365],
     b: [i32; 365],
     c: [i32; 365],
     n: [i32; 365],
-    ra: [i32; 2],
+    ra: [i64; 2],
     rn: [i32; 2],
     rnn: [i32; 2],
     run_index: Vec<usize>,
@@ -295,7 +295,7 @@ impl<'a> Coder<'a> {
 
     /// The initial state (T.87 A.2.1), at the start of a scan and after a restart marker.
     fn reset(&mut self) {
-        let a = ((self.p.range + 32) / 64).max(2);
+        let a = i64::from(((self.p.range + 32) / 64).max(2));
         self.a = [a; 365];
         self.b = [0; 365];
         self.c = [0; 365];
@@ -314,13 +314,15 @@ impl<'a> Coder<'a> {
         if high >= escape {
             return Ok(self.bits.bits(self.p.qbpp)? + 1);
         }
-        if k == 0 {
-            return Ok(high as i32);
-        }
         if k > 24 {
             return Err(malformed("Golomb parameter out of range"));
         }
-        Ok(((high as i32) << k) + self.bits.bits(k)?)
+        let m = ((high as i32) << k) + if k > 0 { self.bits.bits(k)? } else { 0 };
+        // A mapped error is below RANGE (T.87 A.5.2); a larger one is corrupt data.
+        if m > 2 * self.p.range {
+            return Err(malformed("error value out of range"));
+        }
+        Ok(m)
     }
 
     fn context(&self, q1: i32, q2: i32, q3: i32) -> i32 {
@@ -341,7 +343,7 @@ impl<'a> Coder<'a> {
         };
         px = (px + sign * self.c[q]).clamp(0, self.p.maxval);
         let mut k = 0;
-        while (i64::from(self.n[q]) << k) < i64::from(self.a[q]) {
+        while (i64::from(self.n[q]) << k) < self.a[q] {
             k += 1;
             if k > 30 {
                 return Err(malformed("Golomb parameter out of range"));
@@ -358,7 +360,7 @@ impl<'a> Coder<'a> {
 
     /// The context update and bias correction (T.87 A.6).
     fn update(&mut self, q: usize, err: i32) {
-        self.a[q] += err.abs();
+        self.a[q] += i64::from(err.unsigned_abs());
         self.b[q] += err * (2 * self.p.near + 1);
         if self.n[q] == self.p.reset {
             self.a[q] >>= 1;
@@ -412,9 +414,9 @@ impl<'a> Coder<'a> {
 
     /// The error of a run interruption sample (T.87 A.7.2), context `t` (RItype).
     fn interruption_error(&mut self, r: usize, t: usize) -> Result<i32, PixelError> {
-        let temp = self.ra[t] + (self.rn[t] >> 1) * t as i32;
+        let temp = self.ra[t] + i64::from((self.rn[t] >> 1) * t as i32);
         let mut k = 0;
-        while (i64::from(self.rn[t]) << k) < i64::from(temp) {
+        while (i64::from(self.rn[t]) << k) < temp {
             k += 1;
             if k > 30 {
                 return Err(malformed("Golomb parameter out of range"));
@@ -433,7 +435,7 @@ impl<'a> Coder<'a> {
         if err < 0 {
             self.rnn[t] += 1;
         }
-        self.ra[t] += (m + 1 - t as i32) >> 1;
+        self.ra[t] += i64::from((m + 1 - t as i32) >> 1);
         if self.rn[t] == self.p.reset {
             self.ra[t] >>= 1;
             self.rn[t] >>= 1;
