@@ -2,8 +2,8 @@
 //! committed files of `tests/data/pixels-codecs` (lossy JPEG 2000, whose 9/7 wavelet and
 //! colour transform use floating point; near-lossless and lossless JPEG-LS) are decoded and a
 //! hash of every frame is compared with the same constants in both builds. Native: `cargo test
-//! --test codec_bytes`; wasm: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-//! cargo test --release --target wasm32-unknown-unknown --test codec_bytes`.
+//! --test wasm_codec_bytes`; wasm: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! cargo test --release --target wasm32-unknown-unknown --test wasm_codec_bytes`.
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
