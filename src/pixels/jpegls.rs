@@ -870,6 +870,32 @@ mod tests {
     }
 
     #[test]
+    fn restart_markers_reset_the_coder() {
+        // DRI of one line: each line of a flat 4 x 3 image starts afresh (run index 0: four 1
+        // bits), after RST0 and RST1.
+        let mut s = stream(
+            8,
+            4,
+            3,
+            0,
+            None,
+            &[0xF0, 0xFF, 0xD0, 0xF0, 0xFF, 0xD1, 0xF0],
+        );
+        s.splice(15..15, [0xFF, 0xDD, 0, 4, 0, 1]);
+        let img = decode(&s, 100).expect("decodes");
+        assert_eq!(img.samples, vec![0; 12]);
+        // Without the restart the second line would be two runs of 2 (J = 1): not these bits.
+        // Markers out of order: an error.
+        let mut wrong = s.clone();
+        let at = wrong
+            .windows(2)
+            .position(|w| w == [0xFF, 0xD1])
+            .expect("RST1");
+        wrong[at + 1] = 0xD2;
+        assert!(decode(&wrong, 100).is_err());
+    }
+
+    #[test]
     fn an_image_over_the_cap_is_refused_before_decoding() {
         let r = decode(&stream(8, 4, 2, 0, None, &[0b1111_1100]), 7);
         assert!(matches!(r, Err(PixelError::TooLarge { .. })), "{r:?}");
