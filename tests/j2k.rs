@@ -10,27 +10,15 @@ mod harness;
 #[path = "support/ocr.rs"]
 mod ocr;
 
-use std::path::Path;
 
 use dicom_deid::pixels::{frames, j2k};
-use encoded_pixels::convert;
+use encoded_pixels::{convert, decoded};
 use harness::*;
 
 const RLE: &str = "1.2.840.10008.1.2.5";
 const EXPLICIT: &str = "1.2.840.10008.1.2.1";
 const LOSSY: [&str; 4] = ["--j2k", "--lossy", "-q", "70"];
 
-fn decoded(path: &Path) -> (String, frames::Decoded) {
-    let bytes = std::fs::read(path).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches('\0')
-        .to_string();
-    let d = frames::decode(&obj, &ts).unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
-    (ts, d)
-}
 
 #[test]
 fn jpeg_2000_decodes_like_gdcmconv() {

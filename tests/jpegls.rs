@@ -11,41 +11,13 @@ mod harness;
 #[path = "support/ocr.rs"]
 mod ocr;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use dicom_deid::pixels::{frames, jpegls};
+use encoded_pixels::{convert, decoded};
 use harness::*;
 
-/// Runs `program args input output`, `output` in `dir`.
-fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output: &str) -> PathBuf {
-    let out = dir.join(output);
-    let r = Command::new(program)
-        .args(args)
-        .arg(input)
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs ({e}): scripts/setup.sh installs it"));
-    assert!(
-        r.status.success(),
-        "{program} {args:?} {input:?}: {}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    out
-}
 
-/// The engine's decoded frames of a file (canonical layout).
-fn decoded(path: &Path) -> (String, frames::Decoded) {
-    let bytes = std::fs::read(path).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches('\0')
-        .to_string();
-    let d = frames::decode(&obj, &ts).unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
-    (ts, d)
-}
 
 /// The committed sources: CT (16-bit signed), secondary capture (12 of 16 bits), US grey and
 /// RGB (8-bit), and the three-frame US loop decompressed.

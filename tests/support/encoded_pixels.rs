@@ -31,6 +31,16 @@ pub fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output
     out
 }
 
+/// The engine's transfer syntax and decoded frames of a file (canonical layout).
+pub fn decoded(path: &Path) -> (String, dicom_deid::pixels::frames::Decoded) {
+    let bytes = std::fs::read(path).unwrap();
+    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
+    let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+    let d = dicom_deid::pixels::frames::decode(&obj, &ts)
+        .unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
+    (ts, d)
+}
+
 /// One encoded test image: its file name, the native image its output is compared with (the
 /// source it was encoded from, or an independent decoder's output), the rule's region, the
 /// largest difference allowed outside it (0: exact) and the transfer syntax the cleaned output
