@@ -35,7 +35,11 @@ pub fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output
 pub fn decoded(path: &Path) -> (String, dicom_deid::pixels::frames::Decoded) {
     let bytes = std::fs::read(path).unwrap();
     let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
-    let ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches('\0')
+        .to_string();
     let d = dicom_deid::pixels::frames::decode(&obj, &ts)
         .unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
     (ts, d)
@@ -183,5 +187,27 @@ pub fn cleaned_by_rules(dir: TempDir, cases: &[Case]) {
             let dir = TempDir::new("dcmdrle");
             convert(&dir, "dcmdrle", &[], out, "raw.dcm");
         }
+    }
+}
+
+/// Damages the one frame of `file` at about `offsets` offsets spread over it and at each of its
+/// last 64 bytes: `decode` (true: an image) must not panic, and a cut before the end marker
+/// (the last 0xFFD9) must not decode.
+pub fn damaged_frames_fail_cleanly(file: &Path, offsets: usize, decode: &dyn Fn(&[u8]) -> bool) {
+    let bytes = std::fs::read(file).unwrap();
+    let (obj, _) = dicom_deid::read::parse(&bytes, false).unwrap();
+    let frame = dicom_deid::pixels::frames::frame_fragments(&obj, 1)
+        .unwrap()
+        .remove(0);
+    assert!(decode(&frame), "{file:?} decodes whole");
+    let end = frame.windows(2).rposition(|w| w == [0xFF, 0xD9]).unwrap();
+    let spread = (0..frame.len()).step_by(frame.len() / offsets + 1);
+    for at in spread.chain(frame.len().saturating_sub(64)..frame.len()) {
+        if at < end {
+            assert!(!decode(&frame[..at]), "{file:?}: cut at {at}");
+        }
+        let mut c = frame.clone();
+        c[at] ^= 0x5A;
+        let _ = decode(&c);
     }
 }
