@@ -375,7 +375,7 @@ fn clean_frames(
     let g = &source.geometry;
     let effective = effective_regions(regions, g);
     let fill = fill_values(g, palette);
-    let rle = matches!(source.encoding, Encoding::Rle | Encoding::JpegLossless);
+    let rle = source.encoding.rewrites_as_rle();
     let mut native = frames::NativeWriter::new(g, if rle { 0 } else { source.len() });
     let mut fragments = Vec::new();
     let mut input = Vec::with_capacity(source.len());
@@ -429,7 +429,7 @@ fn blackout_regions(
     drop(source);
     let vr = frames::pixel_vr(obj);
     match (encoding, cleaned) {
-        (Encoding::Rle | Encoding::JpegLossless, Cleaned::Rle(fragments)) => {
+        (e, Cleaned::Rle(fragments)) if e.rewrites_as_rle() => {
             frames::put_fragments(obj, fragments, g.frames > 1);
             if g.spp == 3 {
                 // PS3.5 G.2: RLE codes colour by plane.
@@ -437,7 +437,7 @@ fn blackout_regions(
             }
             applied.transfer_syntax = Some(syntax::RLE.into());
         }
-        (Encoding::JpegLossy, Cleaned::Native(bytes)) => {
+        (e, Cleaned::Native(bytes)) if e.is_lossy() => {
             let vr = if g.bits_allocated > 8 {
                 dicom_core::VR::OW
             } else {

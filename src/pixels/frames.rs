@@ -1,6 +1,6 @@
 //! Pixel data as frames of samples, whatever its encoding: native (PS3.5 8.1.1, 1 to 32 bits,
-//! colour by pixel or by plane, YBR_FULL_422), RLE Lossless (Annex G) and JPEG (baseline,
-//! extended, lossless). Every frame is decoded to one *canonical* layout — sample planes one after
+//! colour by pixel or by plane, YBR_FULL_422), RLE Lossless (Annex G), JPEG (baseline,
+//! extended, lossless), JPEG-LS ([`jpegls`]) and JPEG 2000 ([`j2k`]). Every frame is decoded to one *canonical* layout — sample planes one after
 //! the other (all pixels of sample 0, then sample 1 …), each sample little-endian in 1, 2 or 4
 //! bytes, 1-bit pixels one per byte — so that blacking out and checking are written once.
 
@@ -11,7 +11,7 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
-use super::{jpeg, rle, PixelError};
+use super::{j2k, jpeg, jpegls, rle, PixelError};
 use crate::padding::Unpadded as _;
 
 /// Transfer syntaxes the engine decodes and writes.
@@ -34,6 +34,14 @@ pub mod syntax {
     pub const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
     /// JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14, Selection Value 1).
     pub const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
+    /// JPEG-LS Lossless.
+    pub const JPEG_LS_LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+    /// JPEG-LS Lossy (Near-Lossless).
+    pub const JPEG_LS_NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
+    /// JPEG 2000 Image Compression (Lossless Only).
+    pub const J2K_LOSSLESS: &str = "1.2.840.10008.1.2.4.90";
+    /// JPEG 2000 Image Compression (lossless or lossy).
+    pub const J2K: &str = "1.2.840.10008.1.2.4.91";
 }
 
 /// How a transfer syntax carries pixels.
@@ -47,8 +55,38 @@ pub enum Encoding {
     JpegLossy,
     /// JPEG lossless (process 14).
     JpegLossless,
-    /// Something the engine cannot decode (JPEG-LS, JPEG 2000, video …).
+    /// JPEG-LS lossless.
+    JpegLsLossless,
+    /// JPEG-LS near-lossless (lossy).
+    JpegLsNearLossless,
+    /// JPEG 2000, lossless only.
+    J2kLossless,
+    /// JPEG 2000 (lossless or lossy: treated as lossy).
+    J2k,
+    /// Something the engine cannot decode (HTJ2K, video …).
     Other,
+}
+
+impl Encoding {
+    /// Whether the source is lossless-compressed: its cleaned pixels are written as RLE Lossless.
+    pub fn rewrites_as_rle(self) -> bool {
+        matches!(
+            self,
+            Encoding::Rle
+                | Encoding::JpegLossless
+                | Encoding::JpegLsLossless
+                | Encoding::J2kLossless
+        )
+    }
+
+    /// Whether the source was lossy-compressed: its cleaned pixels are written uncompressed
+    /// (Explicit VR Little Endian) with Lossy Image Compression 01.
+    pub fn is_lossy(self) -> bool {
+        matches!(
+            self,
+            Encoding::JpegLossy | Encoding::JpegLsNearLossless | Encoding::J2k
+        )
+    }
 }
 
 /// The encoding of a transfer syntax.
@@ -60,6 +98,10 @@ pub fn encoding_of(ts: &str) -> Encoding {
         syntax::RLE => Encoding::Rle,
         syntax::JPEG_BASELINE | syntax::JPEG_EXTENDED => Encoding::JpegLossy,
         syntax::JPEG_LOSSLESS | syntax::JPEG_LOSSLESS_SV1 => Encoding::JpegLossless,
+        syntax::JPEG_LS_LOSSLESS => Encoding::JpegLsLossless,
+        syntax::JPEG_LS_NEAR_LOSSLESS => Encoding::JpegLsNearLossless,
+        syntax::J2K_LOSSLESS => Encoding::J2kLossless,
+        syntax::J2K => Encoding::J2k,
         _ => Encoding::Other,
     }
 }
@@ -329,6 +371,19 @@ impl<'a> FrameSource<'a> {
                 geometry.planar = false;
                 Frames::Encoded(frame_fragments(obj, stored.frames)?)
             }
+            Encoding::JpegLsLossless | Encoding::JpegLsNearLossless => {
+                // Decoded colour comes out by plane as coded (no colour transform).
+                geometry.planar = false;
+                Frames::Encoded(frame_fragments(obj, stored.frames)?)
+            }
+            Encoding::J2kLossless | Encoding::J2k => {
+                if stored.spp == 3 && matches!(stored.photometric.as_str(), "YBR_RCT" | "YBR_ICT") {
+                    // The decoder undoes the multiple component transform.
+                    geometry.photometric = "RGB".into();
+                }
+                geometry.planar = false;
+                Frames::Encoded(frame_fragments(obj, stored.frames)?)
+            }
             Encoding::Other => {
                 return Err(PixelError::Unsupported {
                     what: format!("pixel data in transfer syntax {ts}"),
@@ -369,10 +424,11 @@ impl<'a> FrameSource<'a> {
                 let f = fragments
                     .get(k)
                     .ok_or_else(|| malformed("a frame has no fragment"))?;
-                if self.encoding == Encoding::Rle {
-                    rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated)
-                } else {
-                    jpeg_frame(f, g)
+                match self.encoding {
+                    Encoding::Rle => rle::decode_frame(f, g.rows, g.cols, g.spp, g.bits_allocated),
+                    Encoding::JpegLsLossless | Encoding::JpegLsNearLossless => jpegls_frame(f, g),
+                    Encoding::J2kLossless | Encoding::J2k => j2k_frame(f, g),
+                    _ => jpeg_frame(f, g),
                 }
             }
         }
@@ -396,6 +452,73 @@ fn jpeg_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
         )));
     }
     Ok(interleaved_to_planar(&d.samples, g.spp, bps))
+}
+
+/// Decodes one JPEG-LS frame of an image of geometry `g` to the canonical layout.
+fn jpegls_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let d = jpegls::decode(f, g.samples_per_frame())?;
+    if d.width != g.cols || d.height != g.rows || d.components != g.spp {
+        return Err(malformed(format!(
+            "JPEG-LS frame of {}x{}x{} in an image of {}x{}x{}",
+            d.width, d.height, d.components, g.cols, g.rows, g.spp
+        )));
+    }
+    planes_to_canonical(&d.samples, usize::from(d.bits), g)
+}
+
+/// Decodes one JPEG 2000 frame of an image of geometry `g` to the canonical layout.
+fn j2k_frame(f: &[u8], g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let d = j2k::decode(f, g.samples_per_frame())?;
+    let s = &d.siz;
+    if s.width != g.cols || s.height != g.rows || s.components != g.spp {
+        return Err(malformed(format!(
+            "JPEG 2000 frame of {}x{}x{} in an image of {}x{}x{}",
+            s.width, s.height, s.components, g.cols, g.rows, g.spp
+        )));
+    }
+    let bps = g.bytes_per_sample();
+    let depth = s.depth.iter().copied().max().unwrap_or(0);
+    if usize::from(depth) > 8 * bps || bps > 2 {
+        return Err(malformed(format!(
+            "{depth}-bit JPEG 2000 samples for Bits Allocated {}",
+            g.bits_allocated
+        )));
+    }
+    // Lossy coding may overshoot the range of Bits Stored (a 12-bit image decoding to 4286):
+    // clamped, so that the samples mean what the header says.
+    let bs = g.bits_stored.min(16) as u32;
+    let (lo, hi) = if g.signed {
+        (-(1i32 << (bs - 1)), (1i32 << (bs - 1)) - 1)
+    } else {
+        (0, (1i32 << bs) - 1)
+    };
+    let mut out = Vec::with_capacity(d.samples.len() * bps);
+    for &v in &d.samples {
+        out.extend_from_slice(&v.clamp(lo, hi).to_le_bytes()[..bps]);
+    }
+    Ok(out)
+}
+
+/// Decoded samples (planes, `bits` each) to the canonical layout of geometry `g`: Bits Stored
+/// wide, sign-extended to Bits Allocated when Pixel Representation is 1 (as decoders write them).
+fn planes_to_canonical(samples: &[u16], bits: usize, g: &Geometry) -> Result<Vec<u8>, PixelError> {
+    let bps = g.bytes_per_sample();
+    if bits > 8 * bps || bps > 2 {
+        return Err(malformed(format!(
+            "{bits}-bit samples for Bits Allocated {}",
+            g.bits_allocated
+        )));
+    }
+    let mut out = Vec::with_capacity(samples.len() * bps);
+    for &v in samples {
+        let v = if g.signed && bits < 16 && v >> (bits - 1) & 1 == 1 {
+            v | (u16::MAX << bits)
+        } else {
+            v
+        };
+        out.extend_from_slice(&v.to_le_bytes()[..bps]);
+    }
+    Ok(out)
 }
 
 /// The 8-bit luminance of a canonical frame for the text detector and the review (YBR: the Y

@@ -1,7 +1,7 @@
 //! Burned-in identifiers (PS3.15 E.3.1, Clean Pixel Data Option; E.3.2 Clean Recognizable Visual
 //! Features): which images may show text ([`gate`]), which regions to black out ([`rules`]), how
-//! pixel data is decoded and re-encoded ([`rle`], [`jpeg`], [`frames`]), blacked out
-//! ([`blackout`]) and checked again ([`check`]), text segments of codestreams removed
+//! pixel data is decoded and re-encoded ([`rle`], [`jpeg`], [`jpegls`], [`j2k`], [`frames`]),
+//! blacked out ([`blackout`]) and checked again ([`check`]), text segments of codestreams removed
 //! ([`codestream`]); a dependency-free text detector ([`detect`])
 //! for images that only *may* carry text.
 
@@ -12,7 +12,9 @@ pub mod codestream;
 pub mod detect;
 pub mod frames;
 pub mod gate;
+pub mod j2k;
 pub mod jpeg;
+pub mod jpegls;
 pub mod preview;
 pub mod rle;
 pub mod rules;
