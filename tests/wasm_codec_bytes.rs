@@ -1,5 +1,5 @@
 //! The JPEG-LS and JPEG 2000 decoders give the same samples native and in WebAssembly: the
-//! committed files of `tests/data/pixels-codecs` (lossy JPEG 2000, whose 9/7 wavelet and
+//! committed files of `tests/pixels-codecs` (lossy JPEG 2000, whose 9/7 wavelet and
 //! colour transform use floating point; near-lossless and lossless JPEG-LS) are decoded and a
 //! hash of every frame is compared with the same constants in both builds. Native: `cargo test
 //! --test wasm_codec_bytes`; wasm: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -11,22 +11,22 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 const FILES: &[(&str, &[u8], u64)] = &[
     (
         "ct_j2k_lossy.dcm",
-        include_bytes!("data/pixels-codecs/ct_j2k_lossy.dcm"),
+        include_bytes!("pixels-codecs/ct_j2k_lossy.dcm"),
         13655051956525377363,
     ),
     (
         "rgb_j2k_lossy.dcm",
-        include_bytes!("data/pixels-codecs/rgb_j2k_lossy.dcm"),
+        include_bytes!("pixels-codecs/rgb_j2k_lossy.dcm"),
         6203385663965179649,
     ),
     (
         "rgb_jls_near.dcm",
-        include_bytes!("data/pixels-codecs/rgb_jls_near.dcm"),
+        include_bytes!("pixels-codecs/rgb_jls_near.dcm"),
         8895742923415401347,
     ),
     (
         "sc16_jls.dcm",
-        include_bytes!("data/pixels-codecs/sc16_jls.dcm"),
+        include_bytes!("pixels-codecs/sc16_jls.dcm"),
         14878637082057992801,
     ),
 ];
