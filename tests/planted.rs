@@ -435,3 +435,51 @@ fn the_committed_planted_files_are_the_built_ones() {
         assert!(got == want, "{label}: tests/planted-data differs from the built file");
     }
 }
+
+/// A sequence item that declares its own Specific Character Set (UTF-8 in a Latin-1 file, and
+/// Latin-1 in a UTF-8 file; `scripts/make_item_charset_fixtures.py`): the patient's name in the
+/// item's text is found and cleaned, the item's other words keep their letters (`Grün`), under
+/// basic and research.
+#[test]
+fn a_name_in_an_item_with_its_own_character_set_is_cleaned() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/planted-data");
+    for config in [Config::default(), Config::preset("research").expect("preset")] {
+        let files: Vec<(String, Vec<u8>)> = [
+            "item-charset-utf8-in-latin1.dcm",
+            "item-charset-latin1-in-utf8.dcm",
+        ]
+        .iter()
+        .map(|f| {
+            let b = std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+            (f.to_string(), b)
+        })
+        .collect();
+        let run = run_with(
+            &config,
+            files
+                .iter()
+                .map(|(p, b)| Input::File(p.clone(), b.clone()))
+                .collect(),
+        );
+        for (path, input) in &files {
+            let row = run.row(path);
+            assert_eq!(row.outcome.as_str(), "written", "{path}: {row:?}");
+            let out = &run.written[path];
+            let findings = phi::check(input, out).expect("the checker reads both");
+            assert!(findings.is_empty(), "{path}: {findings:?}");
+            let found: Vec<String> = byte_views(out).iter().flat_map(|v| leaks(v)).collect();
+            assert!(found.is_empty(), "{path}: {found:?}");
+            let parsed = phi::parse(out).expect("output parses");
+            let mut texts = Vec::new();
+            phi::visit(&parsed.dataset, &mut |_, t, _, v| {
+                if t == tags::TEXT_VALUE {
+                    texts.push(v.to_str().to_string());
+                }
+            });
+            assert!(
+                texts.iter().any(|t| t.contains("PLANTMARK seen by Dr Grün with")),
+                "{path}: the item's text lost its other words: {texts:?}"
+            );
+        }
+    }
+}
