@@ -388,6 +388,23 @@ describe('burned-in text review in the <dicom-deid> element (the same module); a
     await list.locator('button', { hasText: '4' }).click();
     await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.frame === '4', null, { timeout: LONG });
     assert.equal(await slider.inputValue(), '4');
+    // The regions apply to every frame: the loop's rules file (a top band) is drawn on frame 4,
+    // and still on frame 6 (red over the band: more red than green and blue, inside only).
+    await page.getByTestId('pixel-rules-input').setInputFiles(join(CORPUS, 'pixels-loops', 'rules.toml'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.decision === 'clean', null, { timeout: LONG });
+    const reddish = (y) => group.getByTestId('pixel-preview').evaluate((c, row) => {
+      const d = c.getContext('2d').getImageData(0, row, c.width, 1).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 1] + 40 && d[i] > d[i + 2] + 40) n++;
+      return n;
+    }, y);
+    assert.ok((await reddish(35)) > 200, 'the region drawn on frame 4');
+    await slider.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.frame === '6', null, { timeout: LONG });
+    assert.ok((await reddish(35)) > 200, 'the region drawn on frame 6');
+    assert.equal(await reddish(120), 0, 'nothing drawn below the region');
     assert.deepEqual(await axeProblems(page), [], 'axe on the review of a multi-frame image');
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, 'pixel-review-frames.png'), fullPage: true });
