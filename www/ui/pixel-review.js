@@ -11,9 +11,10 @@
 // After the selection is scanned (headers only), the images the engine's pixel gate flags
 // (class carrier or possible) are grouped by signature (Modality, Manufacturer, Manufacturer's
 // Model Name, Rows × Columns, Photometric Interpretation, SOP class, Image Type). Each group
-// shows its count, the gate's reasons, the rule that matches, and a preview of the first frame
-// decoded by the engine in a worker (rule regions translucent, detector boxes outlined), where
-// the user draws, moves and resizes rectangles with the pointer or the keyboard, and decides:
+// shows its count, the gate's reasons, the rule that matches, and a preview of one frame (the
+// first; a slider chooses another) decoded by the engine in a worker (rule regions translucent,
+// detector boxes outlined), where the user draws, moves and resizes rectangles with the pointer
+// or the keyboard, and decides:
 // clean these regions, keep as is (accepted risk) or exclude. Decisions become pixel rules
 // matching the group's signature exactly; undecided groups stay with the engine's default
 // (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
