@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } fro
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CORPUS, LONG, OUT, ROOT, SECRET_TEXT, assertSameAsCli, download, fingerprint, launchBrowser, loadSecret, openPage, readZip,
+  CORPUS, LONG, OUT, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, download, fingerprint, launchBrowser, loadSecret, openPage, readZip,
   logRows, reviewGroupOf as groupOf, reviewGroups as groups, runCli, startServer, tempDir, waitDone, watchErrors, withoutSavePicker,
 } from './helpers.mjs';
 
@@ -285,7 +285,7 @@ describe('burned-in text review in the page', { timeout: 15 * 60_000 }, () => {
   });
 });
 
-describe('burned-in text review in the <dicom-deid> element (the same module)', { timeout: 10 * 60_000 }, () => {
+describe('burned-in text review in the <dicom-deid> element (the same module); a multi-frame image', { timeout: 10 * 60_000 }, () => {
   let server;
   let browser;
   let tmp;
@@ -342,6 +342,72 @@ describe('burned-in text review in the <dicom-deid> element (the same module)', 
     assert.ok(['3', '4'].includes(shown.held), `held ${shown.held}`);
     const log = logRows((await download(page, 'download-log')).bytes);
     assert.equal(log.find((r) => r.source_path.endsWith('us_mono8.dcm')).reason_code, 'pixels_cleaned');
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows the frame chosen with the slider (keyboard), lists the frames with text and stays accessible', async () => {
+    // 10 frames, the identity burned into frames 4, 5 and 6 only (tests/data/pixels-loops/PROVENANCE.md).
+    const folder = join(tmp.dir, 'loop');
+    mkdirSync(folder);
+    copyFileSync(join(CORPUS, 'pixels-loops', 'loop_text_rle.dcm'), join(folder, 'loop_text_rle.dcm'));
+    const { page, errors } = await openPage(browser.context, server.url);
+    await loadSecret(page);
+    await chooseFolder(page, folder);
+    const group = await groupOf(page, () => true);
+    assert.equal(await group.getAttribute('data-frames'), '10');
+    assert.equal(await group.getAttribute('data-frame'), '1');
+    const slider = group.getByTestId('pixel-frame');
+    assert.ok(await slider.isVisible(), 'a slider for a multi-frame image');
+    assert.equal(await slider.getAttribute('type'), 'range');
+    assert.equal(await slider.getAttribute('max'), '10');
+    assert.equal((await group.getByTestId('pixel-frame-label').textContent()).trim(), 'Frame 1 of 10');
+    // The slider is labelled (its visible label) for screen readers.
+    assert.equal(await page.getByLabel('Frame 1 of 10').count(), 1);
+    // The detector looks at every frame (in the background): text in frames 4, 5 and 6.
+    const list = group.getByTestId('pixel-text-frames');
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-text-frames]')?.dataset.state === 'done', null, { timeout: LONG });
+    assert.equal(await list.getAttribute('data-frames'), '4,5,6');
+    assert.deepEqual(await list.locator('button').allTextContents(), ['4', '5', '6']);
+    assert.match(await list.textContent(), /Frames with text:/);
+    const pixels = () => group.getByTestId('pixel-preview').evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+    const first = await pixels();
+    // Keyboard: four steps right → frame 5, decoded by the engine and drawn.
+    await slider.focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.frame === '5', null, { timeout: LONG });
+    assert.equal((await group.getByTestId('pixel-frame-label').textContent()).trim(), 'Frame 5 of 10');
+    assert.equal(await slider.getAttribute('aria-valuetext'), '5 of 10');
+    const fifth = await pixels();
+    assert.equal(fifth.length, first.length);
+    let differ = 0;
+    for (let i = 0; i < first.length; i++) if (first[i] !== fifth[i]) differ++;
+    assert.ok(differ > 1000, `frame 5 differs from frame 1 (${differ} bytes)`);
+    assert.ok(Number(await group.getAttribute('data-detected')) > 0, 'the detector boxes of frame 5');
+    assert.equal(await list.locator('button[aria-pressed=true]').textContent(), '5');
+    // A listed frame's button shows it.
+    await list.locator('button', { hasText: '4' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.frame === '4', null, { timeout: LONG });
+    assert.equal(await slider.inputValue(), '4');
+    // The regions apply to every frame: the loop's rules file (a top band) is drawn on frame 4,
+    // and still on frame 6 (red over the band: more red than green and blue, inside only).
+    await page.getByTestId('pixel-rules-input').setInputFiles(join(CORPUS, 'pixels-loops', 'rules.toml'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.decision === 'clean', null, { timeout: LONG });
+    const reddish = (y) => group.getByTestId('pixel-preview').evaluate((c, row) => {
+      const d = c.getContext('2d').getImageData(0, row, c.width, 1).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 1] + 40 && d[i] > d[i + 2] + 40) n++;
+      return n;
+    }, y);
+    assert.ok((await reddish(35)) > 200, 'the region drawn on frame 4');
+    await slider.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid=pixel-group]').dataset.frame === '6', null, { timeout: LONG });
+    assert.ok((await reddish(35)) > 200, 'the region drawn on frame 6');
+    assert.equal(await reddish(120), 0, 'nothing drawn below the region');
+    assert.deepEqual(await axeProblems(page), [], 'axe on the review of a multi-frame image');
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, 'pixel-review-frames.png'), fullPage: true });
     assert.deepEqual(errors, []);
   });
 });

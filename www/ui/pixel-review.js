@@ -11,9 +11,10 @@
 // After the selection is scanned (headers only), the images the engine's pixel gate flags
 // (class carrier or possible) are grouped by signature (Modality, Manufacturer, Manufacturer's
 // Model Name, Rows × Columns, Photometric Interpretation, SOP class, Image Type). Each group
-// shows its count, the gate's reasons, the rule that matches, and a preview of the first frame
-// decoded by the engine in a worker (rule regions translucent, detector boxes outlined), where
-// the user draws, moves and resizes rectangles with the pointer or the keyboard, and decides:
+// shows its count, the gate's reasons, the rule that matches, and a preview of one frame (the
+// first; a slider chooses another) decoded by the engine in a worker (rule regions translucent,
+// detector boxes outlined), where the user draws, moves and resizes rectangles with the pointer
+// or the keyboard, and decides:
 // clean these regions, keep as is (accepted risk) or exclude. Decisions become pixel rules
 // matching the group's signature exactly; undecided groups stay with the engine's default
 // (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
@@ -34,8 +35,17 @@
 // pixel-bulk-clean, pixel-bulk-keep, pixel-grid, pixel-cell (data-count, data-key,
 // data-decision, data-thumb, data-detected), pixel-thumb, pixel-detail, pixel-group (the
 // selected group's editor: data-count, data-decision, data-preview, data-detected: the
-// detector's boxes in the shown frame), pixel-preview (its canvas), pixel-clean, pixel-keep,
-// pixel-exclude, pixel-rules-download, pixel-rules-input.
+// detector's boxes in the shown frame, data-frames, data-frame: the frame drawn, 1-based),
+// pixel-preview (its canvas), pixel-frame (the frame slider of a multi-frame image, 1-based),
+// pixel-frame-label, pixel-text-frames (data-state checking or done, data-frames: the frames
+// where the detector finds text, 1-based, comma-separated; a button each), pixel-clean,
+// pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input.
+//
+// A multi-frame image shows one frame at a time (the engine decodes only that frame): a slider
+// chooses it; the rule's regions and the rectangles apply to every frame. Every frame of the
+// shown file is then looked at by the detector in the background (one frame a task, after the
+// thumbnails) and the frames with text are listed as buttons that show them (and as the
+// slider's tick marks).
 import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from '../dicom-deid.js';
 import { t, translate } from '../i18n/i18n.js';
 import { count, el, saveBlob } from './render.js';
@@ -87,6 +97,12 @@ export const REVIEW_CSS = `
 .px-review .px-error { color: var(--_error, #b3261e); font-weight: 600; }
 .px-review .px-file { font-size: 0.88em; overflow-wrap: anywhere; }
 .px-review .px-result { font-size: 0.9em; margin: 6px 0 0; }
+.px-review .px-frames input[type=range] { flex: 1 1 200px; min-width: 120px; max-width: 420px; }
+.px-review .px-frame-label { font-variant-numeric: tabular-nums; min-width: 8em; }
+.px-review .px-text-frames { font-size: 0.9em; margin: 2px 0 6px; }
+.px-review .px-text-frames[hidden], .px-review .px-frames[hidden] { display: none; }
+.px-review .px-text-frames button { min-width: 2.2em; margin: 0 4px 0 0; padding: 1px 6px; min-height: 0; }
+.px-review .px-text-frames button[aria-pressed="true"] { box-shadow: inset 0 0 0 2px var(--px-accent); font-weight: 600; }
 .px-review .px-vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
@@ -386,9 +402,12 @@ export class PixelReview {
         rects: old ? old.rects.map((r) => [...r]) : [],
         selected: old ? old.selected : -1,
         shown: 0,
+        frame: 0, // the frame chosen of the shown file (0-based)
         preview: null,
         image: null,
         imageOf: -1,
+        imageFrame: -1,
+        scan: null, // the detector on every frame of the shown file: {k, n, seen: Map frame → boxes (-1: cannot decode), busy}
         first: null,
         thumbPromise: null,
         thumbQueued: false,
@@ -788,7 +807,7 @@ export class PixelReview {
     }
     const node = this.#groupNode(g);
     this.detail.replaceChildren(node);
-    if (g.image && g.preview && g.imageOf === g.shown) {
+    if (g.preview && this.#hasImage(g)) {
       g.canvas.width = g.preview.width;
       g.canvas.height = g.preview.height;
       node.dataset.preview = 'drawn';
@@ -798,6 +817,7 @@ export class PixelReview {
     this.#fit(g);
     this.#showRule(g);
     this.#draw(g);
+    this.#scanFrames(g);
     this.#renderResult(g);
     this.setDisabled(this.disabled);
   }
@@ -861,35 +881,42 @@ export class PixelReview {
   /** Queues the shown file of the selected group `g` for the detail pane, before the thumbnails. */
   #wantDetail(g) {
     const k = g.shown;
+    const f = g.frame;
     this.#enqueue(async () => {
-      if (!this.#isShown(g, k) || (g.image && g.imageOf === k)) return;
-      if (k === 0 && !g.thumbPromise) {
+      if (!this.#isShown(g, k, f) || this.#hasImage(g, k, f)) return;
+      if (k === 0 && f === 0 && !g.thumbPromise) {
         await this.#loadThumb(g);
         return;
       }
-      if (k === 0 && !g.first) await g.thumbPromise;
-      if (this.#isShown(g, k) && !(g.image && g.imageOf === k)) await this.#decode(g, k, false);
+      if (k === 0 && !g.first && g.thumbPromise) await g.thumbPromise;
+      if (this.#isShown(g, k, f) && !this.#hasImage(g, k, f)) await this.#decode(g, k, false, f);
     }, true);
   }
 
-  #isShown(g, k) {
-    return this.groups[this.current] === g && !!g.node && g.shown === k;
+  /** `g` is the selected group, showing frame `f` of its file `k`. */
+  #isShown(g, k, f = 0) {
+    return this.groups[this.current] === g && !!g.node && g.shown === k && g.frame === f;
   }
 
-  /** Decodes file `k` of `g` (first frame) in the helper worker; `thumb`: draws the group's thumbnail. */
-  async #decode(g, k, thumb) {
+  /** Frame `f` of file `k` of `g` is decoded and held. */
+  #hasImage(g, k = g.shown, f = g.frame) {
+    return !!g.image && g.imageOf === k && g.imageFrame === f;
+  }
+
+  /** Decodes frame `frame` of file `k` of `g` in the helper worker; `thumb`: draws the group's thumbnail. */
+  async #decode(g, k, thumb, frame = 0) {
     const seq = this.seq;
     const item = g.files[k];
     let p;
     try {
-      p = await pixelPreview(item, { frame: 0, options: this.options });
+      p = await pixelPreview(item, { frame, options: this.options });
     } catch (e) {
       if (seq !== this.seq) return null;
       if (thumb) {
         g.thumbError = messageOf(e);
         if (g.cell) g.cell.dataset.thumb = 'error';
       }
-      if (this.#isShown(g, k)) {
+      if (this.#isShown(g, k, frame)) {
         g.preview = null;
         g.previewError = messageOf(e);
         this.#showRule(g);
@@ -898,13 +925,13 @@ export class PixelReview {
       return null;
     }
     if (seq !== this.seq) return null;
-    const meta = { width: p.width, height: p.height, frames: p.frames, info: p.info };
+    const meta = { width: p.width, height: p.height, frames: p.frames, frame: p.frame, info: p.info };
     const image = await drawable(p);
     if (thumb) {
       g.first = meta;
       this.#drawThumb(g, image, meta);
     }
-    if (this.#isShown(g, k)) this.#setPreview(g, k, meta, image);
+    if (this.#isShown(g, k, frame)) this.#setPreview(g, k, meta, image);
     else if ('close' in image) image.close();
     return meta;
   }
@@ -936,12 +963,14 @@ export class PixelReview {
     g.previewError = null;
     g.image = image;
     g.imageOf = k;
+    g.imageFrame = meta.frame;
     this.recent = [g, ...this.recent.filter((o) => o !== g)];
     for (const o of this.recent.splice(4)) {
       if (o.image && o !== this.groups[this.current] && 'close' in o.image) o.image.close();
       if (o !== this.groups[this.current]) {
         o.image = null;
         o.imageOf = -1;
+        o.imageFrame = -1;
       }
     }
     this.#groupMessage(g, '');
@@ -953,6 +982,106 @@ export class PixelReview {
     this.#showRule(g);
     this.#draw(g);
     this.#updateGroup(g);
+    if (meta.frames > 1) {
+      if (!g.scan || g.scan.k !== k) g.scan = { k, n: meta.frames, seen: new Map(), busy: false };
+      g.scan.seen.set(meta.frame, meta.info.detected.length);
+    }
+    this.#updateFrames(g);
+    this.#scanFrames(g);
+  }
+
+  // ------------------------------------------------------------ frames of a multi-frame image
+
+  /** Shows frame `f` (0-based) of the shown file of `g`: decoded in the worker, drawn when ready. */
+  #goFrame(g, f) {
+    const n = this.#frameCount(g);
+    f = Math.max(0, Math.min(n - 1, f));
+    if (f === g.frame) return;
+    g.frame = f;
+    this.#updateFrames(g);
+    this.#wantDetail(g);
+  }
+
+  /** Frames in the shown file of `g` (1 until it is decoded). */
+  #frameCount(g) {
+    return g.preview && g.imageOf === g.shown ? Math.max(1, g.preview.frames) : 1;
+  }
+
+  /**
+   * Runs the detector on every frame of the shown file of `g` (g.scan, begun when one of its
+   * frames is shown), one frame a task after the other decodes; stops when another group or file
+   * is shown, and goes on when it is shown again.
+   */
+  #scanFrames(g) {
+    const s = g.scan;
+    if (!s || s.k !== g.shown) return;
+    const { k, n } = s;
+    if (s.busy || s.seen.size >= n) return;
+    s.busy = true;
+    const seq = this.seq;
+    const step = async () => {
+      let f = 0;
+      while (s.seen.has(f)) f++;
+      if (seq !== this.seq || g.scan !== s || this.groups[this.current] !== g || g.shown !== k || f >= n) {
+        s.busy = false;
+        return;
+      }
+      try {
+        const p = await pixelPreview(g.files[k], { frame: f, options: this.options });
+        s.seen.set(f, p.info.detected.length);
+      } catch {
+        s.seen.set(f, -1);
+      }
+      if (seq !== this.seq) return;
+      this.#updateFrames(g);
+      if (s.seen.size < n) this.#enqueue(step);
+      else s.busy = false;
+    };
+    this.#enqueue(step);
+  }
+
+  /** The frame slider, its label and the frames with text (of the shown file). */
+  #updateFrames(g) {
+    const node = g.node;
+    if (!node) return;
+    const n = this.#frameCount(g);
+    const row = node.querySelector('.px-frames');
+    row.hidden = n < 2;
+    const slider = /** @type {HTMLInputElement} */ (node.querySelector('.px-frame'));
+    slider.max = String(n);
+    slider.value = String(g.frame + 1);
+    slider.setAttribute('aria-valuetext', t('px.frame-value', { k: g.frame + 1, n }));
+    node.querySelector('.px-frame-label').textContent = t('px.frame', { k: g.frame + 1, n });
+    const box = /** @type {HTMLElement} */ (node.querySelector('.px-text-frames'));
+    const s = g.scan && g.scan.k === g.shown ? g.scan : null;
+    if (n < 2 || !s) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const hits = [...s.seen].filter(([, c]) => c > 0).map(([f]) => f).sort((a, b) => a - b);
+    const key = hits.join(',');
+    const list = node.querySelector('.px-tf-list');
+    if (box.dataset.key !== key) {
+      // Rebuilt only when the list changes (a focused button keeps its focus).
+      box.dataset.key = key;
+      box.dataset.frames = hits.map((f) => f + 1).join(',');
+      list.replaceChildren(...hits.map((f) => {
+        const b = el('button', { type: 'button', 'data-frame': String(f + 1), 'aria-label': t('px.text-frame-go', { k: f + 1 }) }, String(f + 1));
+        b.disabled = this.disabled;
+        b.addEventListener('click', () => this.#goFrame(g, f));
+        return b;
+      }));
+      const ticks = node.querySelector('datalist');
+      ticks.replaceChildren(...hits.map((f) => el('option', { value: String(f + 1) })));
+    }
+    for (const b of list.querySelectorAll('button')) b.setAttribute('aria-pressed', String(Number(b.dataset.frame) === g.frame + 1));
+    const done = s.seen.size >= n;
+    box.dataset.state = done ? 'done' : 'checking';
+    node.querySelector('.px-tf-label').hidden = !hits.length;
+    node.querySelector('.px-tf-status').textContent = !done
+      ? t('px.text-frames-checking', { k: s.seen.size, n })
+      : hits.length ? '' : t('px.text-frames-none', { n });
   }
 
   #groupNode(g) {
@@ -967,6 +1096,10 @@ export class PixelReview {
       'aria-describedby': `${gid}-help ${gid}-rects`,
     });
     const btn = (label, testid, attrs = {}) => el('button', { type: 'button', ...(testid ? { 'data-testid': testid } : {}), ...attrs }, label);
+    const frameId = `${gid}-frame`;
+    const slider = el('input', {
+      type: 'range', id: frameId, class: 'px-frame', 'data-testid': 'pixel-frame', min: '1', max: '1', step: '1', value: '1', list: `${gid}-ticks`,
+    });
     const prev = btn(t('px.prev-file'), null, { class: 'px-prev' });
     const next = btn(t('px.next-file'), null, { class: 'px-next' });
     const node = el('article', { class: 'px-group', 'data-testid': 'pixel-group', 'data-count': String(g.files.length), 'data-key': g.key, 'aria-labelledby': `${gid}-h` },
@@ -978,6 +1111,14 @@ export class PixelReview {
         ...fact(t('px.fact-undecided'), t(g.classes.has('carrier') ? 'px.undecided-carrier' : 'px.undecided-possible')),
         el('dt', { text: t('px.fact-rule') }), el('dd', { class: 'px-rule', text: '…' })),
       el('div', { class: 'px-stage' }, canvas),
+      el('div', { class: 'px-row px-frames', hidden: '' },
+        el('label', { for: frameId, class: 'px-frame-label', 'data-testid': 'pixel-frame-label' }),
+        slider,
+        el('datalist', { id: `${gid}-ticks` })),
+      el('div', { class: 'px-text-frames', 'data-testid': 'pixel-text-frames', role: 'group', 'aria-labelledby': `${gid}-tf`, hidden: '' },
+        el('span', { id: `${gid}-tf`, class: 'px-tf-label', text: t('px.text-frames') }), ' ',
+        el('span', { class: 'px-tf-list' }),
+        el('span', { class: 'px-tf-status' })),
       el('p', { class: 'px-legend' }, el('span', { class: 'k-mine', 'aria-hidden': 'true' }), t('px.legend-mine'), el('span', { class: 'k-rule', 'aria-hidden': 'true' }), t('px.legend-rule'), el('span', { class: 'k-det', 'aria-hidden': 'true' }), t('px.legend-det')),
       el('p', { class: 'px-file' }),
       el('div', { class: 'px-row' }, prev, next,
@@ -1005,6 +1146,7 @@ export class PixelReview {
       this.#updateGroup(g);
       this.#changed();
     });
+    slider.addEventListener('input', () => this.#goFrame(g, Number(/** @type {HTMLInputElement} */ (slider).value) - 1));
     prev.addEventListener('click', () => this.#page(g, -1));
     next.addEventListener('click', () => this.#page(g, 1));
     node.querySelector('.px-add').addEventListener('click', () => {
@@ -1021,6 +1163,7 @@ export class PixelReview {
     node.querySelector('.px-remove').addEventListener('click', () => this.#removeSelected(g));
     this.#wireCanvas(g);
     this.#updateGroup(g);
+    this.#updateFrames(g);
     return node;
   }
 
@@ -1061,7 +1204,9 @@ export class PixelReview {
     const k = Math.max(0, Math.min(g.files.length - 1, g.shown + step));
     if (k === g.shown) return;
     g.shown = k;
+    g.frame = 0;
     this.#updateGroup(g);
+    this.#updateFrames(g);
     this.#wantDetail(g);
   }
 
@@ -1079,6 +1224,7 @@ export class PixelReview {
     if (!info) return;
     g.node.dataset.preview = 'drawn';
     g.node.dataset.frames = String(g.preview.frames);
+    g.node.dataset.frame = String((g.imageFrame >= 0 ? g.imageFrame : 0) + 1);
     g.node.dataset.detected = String(info.detected.length);
     const regions = info.rule_regions.map((r) => `[${r.join(', ')}]`).join(' ');
     ruleCell.textContent = info.rule ? (regions ? t('px.rule-regions', { rule: info.rule, regions }) : info.rule) : t('px.rule-none');
