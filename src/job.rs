@@ -562,4 +562,37 @@ mod tests {
         // IDs only: nothing to shift, any options.
         assert!(Job::new(&basic, b"s", Some("MRN,Acc,ID,Surgery\n1,,P1,\n"), None).is_ok());
     }
+
+    /// One row per path, in path order: the last scan or outcome of a path, an outcome in
+    /// place of the plan's row, sizes from the last scan of a path.
+    #[test]
+    fn log_rows_keep_the_last_record_of_each_path() {
+        let basic = Config::preset("basic").unwrap_or_default();
+        let Ok(mut job) = Job::new(&basic, b"s", None, None) else {
+            panic!("job");
+        };
+        for (path, bytes) in [("c", &b"xx"[..]), ("a", b"x"), ("c", b"xxx"), ("b", b"")] {
+            job.scan(path, bytes);
+        }
+        let rows = |job: &Job| -> Vec<(String, u64, String)> {
+            let r = job.log_rows();
+            r.into_iter()
+                .map(|r| (r.source_path, r.bytes_in, r.reason_code))
+                .collect()
+        };
+        let not = |p: &str, n| (p.to_string(), n, "not_dicom".to_string());
+        assert_eq!(rows(&job), [not("a", 1), not("b", 0), not("c", 3)]);
+        assert!(job.plan().is_ok());
+        assert_eq!(rows(&job), [not("a", 1), not("b", 0), not("c", 3)]);
+        for n in [7, 9] {
+            job.record(FileOutcome {
+                source_path: "b".into(),
+                bytes_in: n,
+                result: Err(Rejection::NotPlanned),
+                pixels: None,
+            });
+        }
+        let planned = ("b".to_string(), 9, "not_planned".to_string());
+        assert_eq!(rows(&job), [not("a", 1), planned, not("c", 3)]);
+    }
 }
