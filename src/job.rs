@@ -419,8 +419,10 @@ impl Job {
     /// The log CSV with its summary line as a final comment row.
     pub fn log_csv(&self) -> String {
         let rows = self.log_rows();
-        let mut s = report::log_csv(&rows);
-        s.push_str(&format!("# summary: {}\n", Summary::of(&rows).line()));
+        let summary = Summary::of(&rows).line();
+        // The rows are in path order already: written as they are, without a copy.
+        let mut s = report::sorted_log_csv(rows);
+        s.push_str(&format!("# summary: {summary}\n"));
         s
     }
 
