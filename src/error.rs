@@ -12,8 +12,9 @@ pub enum Rejection {
     /// Not a DICOM file (skipped, listed in the log).
     #[snafu(display("not DICOM: {detail}"))]
     NotDicom {
-        /// why it was not recognised
-        detail: String,
+        /// why it was not recognised (most often a constant text: not copied for every file
+        /// of a batch of many files that are not DICOM)
+        detail: std::borrow::Cow<'static, str>,
     },
     /// A DICOMDIR: never copied (it holds PHI); the files it references are processed as found.
     #[snafu(display(

@@ -371,73 +371,58 @@ impl Job {
     }
 
     /// Log rows: outcomes, plus files that were never processed because the plan excluded them.
-    /// One row per path, sorted by path (an outcome replaces the plan's row for its path). Rows
-    /// are gathered in a vector, sorted and deduplicated: no map of every path besides them.
+    /// One row per path, sorted by path (an outcome replaces the plan's row for its path; of
+    /// several outcomes or scans of one path, the last). The plan's rows (already in path order)
+    /// are merged with the outcomes sorted by path; sizes come from the scans through a list of
+    /// their indices sorted by path: no map of every path and no sort of the rows.
     pub fn log_rows(&self) -> Vec<LogRow> {
-        let planned = self.plan.as_ref().map_or(self.scans.len(), |p| p.files.len());
-        let mut rows: Vec<LogRow> = Vec::with_capacity(planned + self.outcomes.len());
-        let size: BTreeMap<&str, u64> = self
-            .scans
-            .iter()
-            .map(|s| (s.path.as_str(), s.size))
-            .collect();
-        if let Some(p) = &self.plan {
-            for (path, r) in &p.files {
-                if let Err(rej) = r {
-                    rows.push(rejection_row(
-                        path,
-                        size.get(path.as_str()).copied().unwrap_or(0),
-                        rej,
-                    ));
+        // Without a plan, the rows are the scans' rejections (of several scans of one path,
+        // the last rejected); with one, the scans only give sizes (the last scan of a path).
+        let planned = self.plan.is_some();
+        let scans = last_by_path(&self.scans, |s| planned || s.result.is_err(), |s| &s.path);
+        let outs = last_by_path(&self.outcomes, |_| true, |o| &o.source_path);
+        let base: Box<dyn Iterator<Item = (&str, u64, &Rejection)>> = match &self.plan {
+            Some(p) => {
+                let mut cursor = scans.iter().map(|&i| &self.scans[i]).peekable();
+                Box::new(p.files.iter().filter_map(move |(path, r)| {
+                    let rej = r.as_ref().err()?;
+                    while cursor.next_if(|s| s.path < *path).is_some() {}
+                    let size = cursor
+                        .peek()
+                        .filter(|s| s.path == *path)
+                        .map_or(0, |s| s.size);
+                    Some((path.as_str(), size, rej))
+                }))
+            }
+            None => Box::new(scans.iter().filter_map(|&i| {
+                let s = &self.scans[i];
+                let rej = s.result.as_ref().err()?;
+                Some((s.path.as_str(), s.size, rej))
+            })),
+        };
+        let base_len = self.plan.as_ref().map_or(scans.len(), |p| p.files.len());
+        let mut rows: Vec<LogRow> = Vec::with_capacity(base_len + outs.len());
+        let mut base = base.peekable();
+        for &i in &outs {
+            let o = &self.outcomes[i];
+            while let Some((path, size, rej)) = base.next_if(|b| b.0 <= o.source_path.as_str()) {
+                if path != o.source_path {
+                    rows.push(rejection_row(path, size, rej));
                 }
             }
-        } else {
-            for s in &self.scans {
-                if let Err(rej) = &s.result {
-                    rows.push(rejection_row(&s.path, s.size, rej));
-                }
-            }
+            rows.push(outcome_row(o));
         }
-        for o in &self.outcomes {
-            let row = match &o.result {
-                Ok((m, n)) => LogRow {
-                    source_path: o.source_path.clone(),
-                    outcome: Outcome::Written,
-                    output_path: m.path.clone(),
-                    reason_code: o
-                        .pixels
-                        .as_ref()
-                        .map(|p| p.code.clone())
-                        .unwrap_or_default(),
-                    reason: o
-                        .pixels
-                        .as_ref()
-                        .map(|p| p.text.clone())
-                        .unwrap_or_default(),
-                    bytes_in: o.bytes_in,
-                    bytes_out: *n,
-                },
-                Err(rej) => rejection_row(&o.source_path, o.bytes_in, rej),
-            };
-            rows.push(row);
-        }
-        // Stable: of the rows of one path, the last pushed (the outcome) is kept.
-        rows.sort_by(|a, b| a.source_path.cmp(&b.source_path));
-        rows.dedup_by(|later, kept| {
-            let same = later.source_path == kept.source_path;
-            if same {
-                std::mem::swap(later, kept);
-            }
-            same
-        });
+        rows.extend(base.map(|(path, size, rej)| rejection_row(path, size, rej)));
         rows
     }
 
     /// The log CSV with its summary line as a final comment row.
     pub fn log_csv(&self) -> String {
         let rows = self.log_rows();
-        let mut s = report::log_csv(&rows);
-        s.push_str(&format!("# summary: {}\n", Summary::of(&rows).line()));
+        let summary = Summary::of(&rows).line();
+        // The rows are in path order already: written as they are, without a copy.
+        let mut s = report::sorted_log_csv(rows);
+        s.push_str(&format!("# summary: {summary}\n"));
         s
     }
 
@@ -506,6 +491,41 @@ impl Job {
     }
 }
 
+/// Indices of the `items` to keep, sorted by path, the last of several items of one path only.
+fn last_by_path<T>(
+    items: &[T],
+    keep: impl Fn(&T) -> bool,
+    path: impl Fn(&T) -> &String,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).filter(|&i| keep(&items[i])).collect();
+    order.sort_unstable_by(|&a, &b| path(&items[a]).cmp(path(&items[b])).then(b.cmp(&a)));
+    order.dedup_by(|later, kept| path(&items[*later]) == path(&items[*kept]));
+    order
+}
+
+fn outcome_row(o: &FileOutcome) -> LogRow {
+    match &o.result {
+        Ok((m, n)) => LogRow {
+            source_path: o.source_path.clone(),
+            outcome: Outcome::Written,
+            output_path: m.path.clone(),
+            reason_code: o
+                .pixels
+                .as_ref()
+                .map(|p| p.code.clone())
+                .unwrap_or_default(),
+            reason: o
+                .pixels
+                .as_ref()
+                .map(|p| p.text.clone())
+                .unwrap_or_default(),
+            bytes_in: o.bytes_in,
+            bytes_out: *n,
+        },
+        Err(rej) => rejection_row(&o.source_path, o.bytes_in, rej),
+    }
+}
+
 fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
     LogRow {
         source_path: path.to_string(),
@@ -543,5 +563,38 @@ mod tests {
         }
         // IDs only: nothing to shift, any options.
         assert!(Job::new(&basic, b"s", Some("MRN,Acc,ID,Surgery\n1,,P1,\n"), None).is_ok());
+    }
+
+    /// One row per path, in path order: the last scan or outcome of a path, an outcome in
+    /// place of the plan's row, sizes from the last scan of a path.
+    #[test]
+    fn log_rows_keep_the_last_record_of_each_path() {
+        let basic = Config::preset("basic").unwrap_or_default();
+        let Ok(mut job) = Job::new(&basic, b"s", None, None) else {
+            panic!("job");
+        };
+        for (path, bytes) in [("c", &b"xx"[..]), ("a", b"x"), ("c", b"xxx"), ("b", b"")] {
+            job.scan(path, bytes);
+        }
+        let rows = |job: &Job| -> Vec<(String, u64, String)> {
+            let r = job.log_rows();
+            r.into_iter()
+                .map(|r| (r.source_path, r.bytes_in, r.reason_code))
+                .collect()
+        };
+        let not = |p: &str, n| (p.to_string(), n, "not_dicom".to_string());
+        assert_eq!(rows(&job), [not("a", 1), not("b", 0), not("c", 3)]);
+        assert!(job.plan().is_ok());
+        assert_eq!(rows(&job), [not("a", 1), not("b", 0), not("c", 3)]);
+        for n in [7, 9] {
+            job.record(FileOutcome {
+                source_path: "b".into(),
+                bytes_in: n,
+                result: Err(Rejection::NotPlanned),
+                pixels: None,
+            });
+        }
+        let planned = ("b".to_string(), 9, "not_planned".to_string());
+        assert_eq!(rows(&job), [not("a", 1), planned, not("c", 3)]);
     }
 }

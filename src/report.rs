@@ -135,6 +135,11 @@ fn to_csv<const N: usize>(header: [&str; N], rows: impl Iterator<Item = [String;
 pub fn log_csv(rows: &[LogRow]) -> String {
     let mut rows = rows.to_vec();
     rows.sort_by(|a, b| a.source_path.cmp(&b.source_path));
+    sorted_log_csv(rows)
+}
+
+/// The log as CSV, of rows already sorted by source path (taken, not copied).
+pub(crate) fn sorted_log_csv(rows: Vec<LogRow>) -> String {
     to_csv(
         LOG_COLUMNS,
         rows.into_iter().map(|r| {

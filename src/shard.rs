@@ -443,7 +443,7 @@ mod tests {
                     out_path: format!("S{s}/{f}.dcm"),
                     duplicate_of: None,
                 };
-                plan.files.insert(format!("in/{s}/{f}"), Ok(fp));
+                plan.files.insert(format!("in/{s}/{f}"), Ok(Box::new(fp)));
             }
         }
         plan

@@ -311,7 +311,7 @@ impl WebJob {
             path,
             0,
             crate::Rejection::NotDicom {
-                detail: reason.to_string(),
+                detail: reason.to_string().into(),
             },
         );
     }

@@ -235,7 +235,7 @@ fn place_files(plan: &mut Plan, files: &Files, study: usize, study_files: &[usiz
                 out_path,
                 duplicate_of,
             };
-            plan.files.insert(path.clone(), Ok(fp));
+            plan.files.insert(path.clone(), Ok(Box::new(fp)));
         }
     }
 }

@@ -95,7 +95,7 @@ pub fn expand(job: &mut Job, inputs: Vec<Input>) -> Vec<(String, Vec<u8>)> {
                         &name,
                         size,
                         Rejection::NotDicom {
-                            detail: e.to_string(),
+                            detail: e.to_string().into(),
                         },
                     ),
                 }

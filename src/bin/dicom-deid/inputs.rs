@@ -163,7 +163,7 @@ fn add_path(inputs: &mut Inputs, fs_path: &Path, shown: String) {
                         shown,
                         0,
                         Rejection::NotDicom {
-                            detail: e.to_string(),
+                            detail: e.to_string().into(),
                         },
                     ));
                     return;
