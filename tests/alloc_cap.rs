@@ -180,7 +180,9 @@ fn many_items(items: usize, per_item: usize) -> Vec<u8> {
         .rposition(|w| w == [0x10, 0, 0x10, 0])
         .expect("patient name");
     let mut f = meta[..at].to_vec();
-    f.extend([0x08, 0, 0x15, 0x92, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    f.extend([
+        0x08, 0, 0x15, 0x92, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
     let codes: [&[u8]; 4] = [
         &[0x08, 0, 0x00, 0x01, b'S', b'H', 2, 0, b'1', b'2'],
         &[0x08, 0, 0x02, 0x01, b'S', b'H', 2, 0, b'D', b'C'],
@@ -258,7 +260,10 @@ fn many_items_within_the_budget_are_written_within_the_cap() {
     for (items, per_item) in [(15_000, 1), (10_000, 4)] {
         let f = many_items(items, per_item);
         let (peak, outcome, reason) = run_one("items.dcm", &f);
-        eprintln!("{items} items of {per_item}, {} bytes: peak {peak}", f.len());
+        eprintln!(
+            "{items} items of {per_item}, {} bytes: peak {peak}",
+            f.len()
+        );
         assert_eq!(outcome, Outcome::Written, "{items} x {per_item}: {reason}");
         assert!(peak <= counting_alloc::cap_for(f.len()), "peak {peak}");
     }
@@ -285,13 +290,17 @@ fn zip_of_many(n: usize) -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let buffer = SharedBuffer::default();
     let mut sink = ZipSink::new(buffer.clone());
-    for rel in ["dicom3tools/0051.dcm", "derived/DICOMDIR_SET/IMAGES/BRAIN002"] {
+    for rel in [
+        "dicom3tools/0051.dcm",
+        "derived/DICOMDIR_SET/IMAGES/BRAIN002",
+    ] {
         let b = std::fs::read(root.join(rel)).expect("test file");
         sink.add(&format!("dicom/{}", rel.replace('/', "_")), &b)
             .expect("add");
     }
     for i in 0..n {
-        sink.add(&format!("d/{i:07}.txt"), b"not dicom").expect("add");
+        sink.add(&format!("d/{i:07}.txt"), b"not dicom")
+            .expect("add");
     }
     sink.finish().expect("finish");
     buffer.take()
@@ -336,7 +345,10 @@ fn read_zip(zip: Vec<u8>) -> (usize, usize) {
         let members = z.members();
         let mut n = 0;
         for m in &members {
-            n += z.read(m).map(|b| usize::from(!b.is_empty())).expect("entry reads");
+            n += z
+                .read(m)
+                .map(|b| usize::from(!b.is_empty()))
+                .expect("entry reads");
         }
         n
     };
@@ -376,7 +388,10 @@ fn a_zip_of_a_million_entries_is_logged_within_the_cap() {
         counting_alloc::cap_for(len)
     );
     assert_eq!(rows.len(), MANY_ENTRIES + 2);
-    let written = rows.iter().filter(|r| r.outcome == Outcome::Written).count();
+    let written = rows
+        .iter()
+        .filter(|r| r.outcome == Outcome::Written)
+        .count();
     assert_eq!(written, 2, "the two DICOM entries are written");
     assert!(peak <= counting_alloc::cap_for(len), "peak {peak}");
 }

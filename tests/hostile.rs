@@ -403,7 +403,11 @@ fn nesting_up_to_64_sequences_is_written_and_deeper_is_rejected_without_overflow
                 let r = run(vec![Input::File("nest.dcm".into(), m)]);
                 let row = r.row("nest.dcm");
                 if depth <= 64 {
-                    assert_eq!(row.outcome, Outcome::Written, "{enc} {kind} {depth}: {row:?}");
+                    assert_eq!(
+                        row.outcome,
+                        Outcome::Written,
+                        "{enc} {kind} {depth}: {row:?}"
+                    );
                 } else {
                     assert_ne!(row.outcome, Outcome::Written, "{enc} {kind} {depth}");
                     assert!(row.reason.contains("deeper than 64"), "{row:?}");
@@ -430,13 +434,25 @@ fn sparse_segmentation(frames: u32, ts: &str) -> Vec<u8> {
     }
     let obj = InMemDicomObject::from_element_iter([
         text(tags::SOP_CLASS_UID, VR::UI, SEG),
-        text(tags::SOP_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.1"),
+        text(
+            tags::SOP_INSTANCE_UID,
+            VR::UI,
+            "1.2.826.0.1.3680043.9.7777.5.1",
+        ),
         text(tags::STUDY_DATE, VR::DA, "20240301"),
         text(tags::MODALITY, VR::CS, "SEG"),
         text(tags::PATIENT_NAME, VR::PN, "SPARSE^SEGMENT"),
         text(tags::PATIENT_ID, VR::LO, "SEG12345"),
-        text(tags::STUDY_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.2"),
-        text(tags::SERIES_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7777.5.3"),
+        text(
+            tags::STUDY_INSTANCE_UID,
+            VR::UI,
+            "1.2.826.0.1.3680043.9.7777.5.2",
+        ),
+        text(
+            tags::SERIES_INSTANCE_UID,
+            VR::UI,
+            "1.2.826.0.1.3680043.9.7777.5.3",
+        ),
         us(tags::SAMPLES_PER_PIXEL, 1),
         text(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
         text(tags::NUMBER_OF_FRAMES, VR::IS, &frames.to_string()),
@@ -480,7 +496,10 @@ fn a_sparse_segmentation_in_a_zip_is_written_like_the_same_file_on_disk() {
     let (a, b) = (on_disk.row("seg.dcm"), in_zip.row("in.zip/seg.dcm"));
     assert_eq!(a.outcome, Outcome::Written, "{a:?}");
     assert_eq!(b.outcome, Outcome::Written, "ratio {ratio}: {b:?}");
-    assert_eq!(on_disk.written.get("seg.dcm"), in_zip.written.get("in.zip/seg.dcm"));
+    assert_eq!(
+        on_disk.written.get("seg.dcm"),
+        in_zip.written.get("in.zip/seg.dcm")
+    );
 }
 
 /// A deflated data set that inflates to 100 MiB (a sparse segmentation of 3,200 frames, about
@@ -499,12 +518,18 @@ fn a_deflated_data_set_inflating_to_100_mib_is_written() {
 /// A zip inside a zip is not opened, and the log says so.
 #[test]
 fn a_zip_inside_a_zip_is_logged_as_such() {
-    let inner = zip_of(&[("a.dcm", &data(COMPANIONS[1]))], zip::CompressionMethod::Deflated);
+    let inner = zip_of(
+        &[("a.dcm", &data(COMPANIONS[1]))],
+        zip::CompressionMethod::Deflated,
+    );
     let z = zip_of(&[("inner.zip", &inner)], zip::CompressionMethod::Stored);
     let r = run(vec![Input::Zip("outer.zip".into(), z)]);
     let row = r.row("outer.zip/inner.zip");
     assert_eq!(row.outcome, Outcome::Skipped, "{row:?}");
-    assert!(row.reason.contains("zip file inside the input, not opened"), "{row:?}");
+    assert!(
+        row.reason.contains("zip file inside the input, not opened"),
+        "{row:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,7 +744,11 @@ fn zip_names_colliding_after_normalisation() {
         "every member must appear in the log: {:?}",
         r.rows.keys().collect::<Vec<_>>()
     );
-    let written = r.rows.values().filter(|x| x.outcome == Outcome::Written).count();
+    let written = r
+        .rows
+        .values()
+        .filter(|x| x.outcome == Outcome::Written)
+        .count();
     let dups: Vec<_> = r
         .rows
         .values()
@@ -784,7 +813,11 @@ fn broken_zips_and_members() {
             assert!(!row.reason.is_empty(), "{name}: {k} without reason");
         }
         for c in COMPANIONS {
-            assert_eq!(r.row(&format!("good/{c}")).outcome, Outcome::Written, "{name}");
+            assert_eq!(
+                r.row(&format!("good/{c}")).outcome,
+                Outcome::Written,
+                "{name}"
+            );
         }
     }
     // Member with a wrong CRC, with an unsupported method, with corrupt deflate data, and a
@@ -1195,7 +1228,11 @@ fn fuzz_regressions() {
             assert!(!r.rows.is_empty(), "{name}: no log row");
             if !name.starts_with("ok-") && !name.starts_with("zip-") {
                 let row = r.row(&name);
-                assert_ne!(row.outcome, Outcome::Written, "{name} ({preset}) was written");
+                assert_ne!(
+                    row.outcome,
+                    Outcome::Written,
+                    "{name} ({preset}) was written"
+                );
                 assert!(!row.reason.is_empty(), "{name} ({preset})");
             }
         }

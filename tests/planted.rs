@@ -7,22 +7,22 @@
 //! their digits and dates in their written notations. Under research, a study date written in
 //! text comes out shifted with the study.
 
-#[path = "support/hostile_run.rs"]
-mod run;
 #[allow(dead_code)]
 #[path = "support/phi.rs"]
 mod phi;
+#[path = "support/hostile_run.rs"]
+mod run;
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
+use dicom_deid::Config;
+use dicom_deid::Outcome;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::mem::InMemDicomObject;
 use dicom_object::OpenFileOptions;
-use dicom_deid::Config;
 use run::{data, run_with, Input};
 use unicode_normalization::UnicodeNormalization as _;
-use dicom_deid::Outcome;
 
 const NAME: &str = "Müller-Lüdenscheidt^Jörg";
 const MRN: &str = "99218877";
@@ -54,11 +54,34 @@ fn cases() -> Vec<(&'static str, Plant)> {
     use Plant::*;
     vec![
         // Kept attributes.
-        ("kept-protocol", Top(Tag(0x0018, 0x9423), VR::LO, "PLANTMARK Jörg Müller-Lüdenscheidt")),
-        ("kept-label", Top(tags::CONTENT_LABEL, VR::CS, "PLANTMARK_LUDENSCHEIDT")),
-        ("kept-description", Top(tags::CONTENT_DESCRIPTION, VR::LO, "PLANTMARK MRN 99218877")),
-        ("kept-code-meaning", CodeMeaning("PLANTMARK Elsewhere General Hospital")),
-        ("kept-institution-upper", Top(tags::CONTENT_DESCRIPTION, VR::LO, "PLANTMARK ELSEWHERE GENERAL HOSPITAL")),
+        (
+            "kept-protocol",
+            Top(
+                Tag(0x0018, 0x9423),
+                VR::LO,
+                "PLANTMARK Jörg Müller-Lüdenscheidt",
+            ),
+        ),
+        (
+            "kept-label",
+            Top(tags::CONTENT_LABEL, VR::CS, "PLANTMARK_LUDENSCHEIDT"),
+        ),
+        (
+            "kept-description",
+            Top(tags::CONTENT_DESCRIPTION, VR::LO, "PLANTMARK MRN 99218877"),
+        ),
+        (
+            "kept-code-meaning",
+            CodeMeaning("PLANTMARK Elsewhere General Hospital"),
+        ),
+        (
+            "kept-institution-upper",
+            Top(
+                tags::CONTENT_DESCRIPTION,
+                VR::LO,
+                "PLANTMARK ELSEWHERE GENERAL HOSPITAL",
+            ),
+        ),
         // Dates in other notations (the birth date, and the study date).
         ("date-dmy-slash", Text("PLANTMARK born 17/03/1952")),
         ("date-mdy-slash", Text("PLANTMARK born 03/17/1952")),
@@ -69,7 +92,10 @@ fn cases() -> Vec<(&'static str, Plant)> {
         ("date-abbrev", Text("PLANTMARK born 17-Mar-1952")),
         ("date-korean", Text("PLANTMARK 생년월일 1952년 3월 17일")),
         ("study-date-dmy", Text("PLANTMARK scanned 05/01/2024")),
-        ("study-date-month", Text("PLANTMARK scanned January 5, 2024")),
+        (
+            "study-date-month",
+            Text("PLANTMARK scanned January 5, 2024"),
+        ),
         // IDs in other notations.
         ("id-zeros", Text("PLANTMARK MRN 0099218877")),
         ("id-dashes", Text("PLANTMARK MRN 9921-8877")),
@@ -81,12 +107,21 @@ fn cases() -> Vec<(&'static str, Plant)> {
         ("name-no-accents", Text("PLANTMARK Muller-Ludenscheidt")),
         ("name-nfd", Text("PLANTMARK Mu\u{308}ller")),
         ("name-part", Text("PLANTMARK seen by Lüdenscheidt")),
-        ("name-utf8-in-latin1", Text("PLANTMARK J\u{c3}\u{b6}rg M\u{c3}\u{bc}ller")),
+        (
+            "name-utf8-in-latin1",
+            Text("PLANTMARK J\u{c3}\u{b6}rg M\u{c3}\u{bc}ller"),
+        ),
         // Binary carriers and issuers.
-        ("text-as-ob", AsBytes(tags::CONTENT_DESCRIPTION, "PLANTMARK Jörg Müller")),
+        (
+            "text-as-ob",
+            AsBytes(tags::CONTENT_DESCRIPTION, "PLANTMARK Jörg Müller"),
+        ),
         ("private-utf16", PrivateUtf16("Müller-Lüdenscheidt^Jörg")),
         ("issuer-in-text", Text("PLANTMARK issued by NORTHWIND-HIS")),
-        ("nested-issuer-in-text", Text("PLANTMARK also SOUTHPORT-LAB")),
+        (
+            "nested-issuer-in-text",
+            Text("PLANTMARK also SOUTHPORT-LAB"),
+        ),
     ]
 }
 
@@ -150,7 +185,8 @@ fn build(n: usize, plant: &Plant) -> Vec<u8> {
 
 fn bytes(o: &File) -> Vec<u8> {
     let mut out = Vec::new();
-    o.write_all(&mut out).expect("the planted report is written");
+    o.write_all(&mut out)
+        .expect("the planted report is written");
     out
 }
 
@@ -165,7 +201,10 @@ fn apply(o: &mut File, plant: &Plant) {
                 Plant::Text(_) => InMemDicomObject::from_element_iter([
                     text(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
                     text(tags::VALUE_TYPE, VR::CS, "TEXT"),
-                    seq(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![code("121106", "Comment")]),
+                    seq(
+                        tags::CONCEPT_NAME_CODE_SEQUENCE,
+                        vec![code("121106", "Comment")],
+                    ),
                     text(tags::TEXT_VALUE, VR::UT, v),
                 ]),
                 _ => InMemDicomObject::from_element_iter([
@@ -189,7 +228,11 @@ fn apply(o: &mut File, plant: &Plant) {
         Plant::PrivateUtf16(v) => {
             let words: Vec<u16> = v.encode_utf16().collect();
             o.put(text(Tag(0x2001, 0x0010), VR::LO, "Philips Imaging DD 001"));
-            o.put(DataElement::new(Tag(0x2001, 0x107D), VR::OW, PrimitiveValue::U16(words.into_iter().collect())));
+            o.put(DataElement::new(
+                Tag(0x2001, 0x107D),
+                VR::OW,
+                PrimitiveValue::U16(words.into_iter().collect()),
+            ));
         }
     }
 }
@@ -224,7 +267,14 @@ fn byte_views(b: &[u8]) -> Vec<String> {
 /// What of the patient a folded view of the output holds.
 fn leaks(view: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for word in ["muller", "ludenscheidt", "jorg", "elsewhere general", "northwind", "southport"] {
+    for word in [
+        "muller",
+        "ludenscheidt",
+        "jorg",
+        "elsewhere general",
+        "northwind",
+        "southport",
+    ] {
         if view.contains(word) {
             out.push(word.to_string());
         }
@@ -250,7 +300,12 @@ fn leaks(view: &str) -> Vec<String> {
             out.push(format!("digits {core}"));
         }
     }
-    for form in ["17 march 1952", "march 17, 1952", "17-mar-1952", "1952년 3월 17일"] {
+    for form in [
+        "17 march 1952",
+        "march 17, 1952",
+        "17-mar-1952",
+        "1952년 3월 17일",
+    ] {
         if view.contains(form) {
             out.push(form.to_string());
         }
@@ -295,9 +350,13 @@ fn assert_clean(preset: &str, config: &Config) {
             failures.push(format!("{label}: raw bytes: {found:?}"));
         }
         let planted_element_kept = label == "private-utf16"
-            || byte_views(&output).iter().any(|v| v.contains(&MARK.to_lowercase()));
+            || byte_views(&output)
+                .iter()
+                .any(|v| v.contains(&MARK.to_lowercase()));
         if !planted_element_kept {
-            failures.push(format!("{label}: the planted element is gone (the test saw nothing)"));
+            failures.push(format!(
+                "{label}: the planted element is gone (the test saw nothing)"
+            ));
         }
     }
     assert!(failures.is_empty(), "{preset}:\n{}", failures.join("\n"));
@@ -340,7 +399,10 @@ fn the_oracles_find_each_plant_put_back_into_its_output() {
         apply(&mut o, plant);
         let tampered = bytes(&o);
         let findings = phi::check(&input, &tampered).expect("the checker reads both");
-        assert!(!findings.is_empty(), "{label}: the checker does not see the plant");
+        assert!(
+            !findings.is_empty(),
+            "{label}: the checker does not see the plant"
+        );
         let planted = match plant {
             Plant::Top(_, _, v) | Plant::Text(v) | Plant::CodeMeaning(v) | Plant::AsBytes(_, v) => {
                 folded(v)
@@ -348,8 +410,14 @@ fn the_oracles_find_each_plant_put_back_into_its_output() {
             Plant::PrivateUtf16(v) => folded(v),
         };
         if !leaks(&planted).is_empty() {
-            let found: Vec<String> = byte_views(&tampered).iter().flat_map(|v| leaks(v)).collect();
-            assert!(!found.is_empty(), "{label}: the raw search does not see the plant");
+            let found: Vec<String> = byte_views(&tampered)
+                .iter()
+                .flat_map(|v| leaks(v))
+                .collect();
+            assert!(
+                !found.is_empty(),
+                "{label}: the raw search does not see the plant"
+            );
         }
     }
 }
@@ -395,7 +463,10 @@ fn dates_in_text_are_shifted_with_the_study_under_research() {
 /// value); the same word in a protocol name is cleaned.
 #[test]
 fn a_manufacturer_named_like_the_patient_is_kept_and_nowhere_else() {
-    let built = build(500, &Plant::Top(Tag(0x0018, 0x9423), VR::LO, "PLANTMARK Philips head"));
+    let built = build(
+        500,
+        &Plant::Top(Tag(0x0018, 0x9423), VR::LO, "PLANTMARK Philips head"),
+    );
     let mut o = OpenFileOptions::new()
         .read_preamble(ReadPreamble::Always)
         .from_reader(built.as_slice())
@@ -404,7 +475,12 @@ fn a_manufacturer_named_like_the_patient_is_kept_and_nowhere_else() {
     o.put(text(tags::MANUFACTURER, VR::LO, "Philips"));
     let input = bytes(&o);
     let run = run_with(&Config::default(), vec![Input::File("m.dcm".into(), input)]);
-    assert_eq!(run.row("m.dcm").outcome, Outcome::Written, "{:?}", run.row("m.dcm"));
+    assert_eq!(
+        run.row("m.dcm").outcome,
+        Outcome::Written,
+        "{:?}",
+        run.row("m.dcm")
+    );
     let out = phi::parse(&run.written["m.dcm"]).expect("parses");
     let get = |t: Tag| {
         out.dataset
@@ -432,7 +508,10 @@ fn the_committed_planted_files_are_the_built_ones() {
             std::fs::write(&path, &want).expect("written");
         }
         let got = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(got == want, "{label}: tests/planted-data differs from the built file");
+        assert!(
+            got == want,
+            "{label}: tests/planted-data differs from the built file"
+        );
     }
 }
 
@@ -443,7 +522,10 @@ fn the_committed_planted_files_are_the_built_ones() {
 #[test]
 fn a_name_in_an_item_with_its_own_character_set_is_cleaned() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/planted-data");
-    for config in [Config::default(), Config::preset("research").expect("preset")] {
+    for config in [
+        Config::default(),
+        Config::preset("research").expect("preset"),
+    ] {
         let files: Vec<(String, Vec<u8>)> = [
             "item-charset-utf8-in-latin1.dcm",
             "item-charset-latin1-in-utf8.dcm",
@@ -477,7 +559,9 @@ fn a_name_in_an_item_with_its_own_character_set_is_cleaned() {
                 }
             });
             assert!(
-                texts.iter().any(|t| t.contains("PLANTMARK seen by Dr Grün with")),
+                texts
+                    .iter()
+                    .any(|t| t.contains("PLANTMARK seen by Dr Grün with")),
                 "{path}: the item's text lost its other words: {texts:?}"
             );
         }

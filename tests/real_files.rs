@@ -125,9 +125,10 @@ sys.exit(1 if bad else 0)
 /// dicom-rs into the same values).
 #[test]
 fn pixels_of_every_variant_are_the_source_files() {
-    let src = dicom_deid::read::parse_whole(&fs::read(data().join("dicom3tools/0051.dcm")).unwrap())
-        .expect("source parses")
-        .0;
+    let src =
+        dicom_deid::read::parse_whole(&fs::read(data().join("dicom3tools/0051.dcm")).unwrap())
+            .expect("source parses")
+            .0;
     let want = src
         .element(tags::PIXEL_DATA)
         .unwrap()
@@ -135,8 +136,7 @@ fn pixels_of_every_variant_are_the_source_files() {
         .unwrap();
     for f in FILES {
         let bytes = fs::read(root().join("tests/real-archive").join(f)).unwrap();
-        let (obj, _) =
-            dicom_deid::read::parse_whole(&bytes).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let (obj, _) = dicom_deid::read::parse_whole(&bytes).unwrap_or_else(|e| panic!("{f}: {e}"));
         let got = obj
             .element(tags::PIXEL_DATA)
             .unwrap()

@@ -124,7 +124,13 @@ fn central_directory(b: &[u8]) -> Result<(u64, u64, u64), ArchiveError> {
         .map(|p| from + p)
         .filter(|p| p + 22 <= b.len())
         .ok_or_else(|| open_err("no end of central directory record (not a zip, or cut short)"))?;
-    let field = |o: usize, w: usize| if w == 2 { le16(b, eocd + o) } else { le32(b, eocd + o) };
+    let field = |o: usize, w: usize| {
+        if w == 2 {
+            le16(b, eocd + o)
+        } else {
+            le32(b, eocd + o)
+        }
+    };
     let (n, size, offset) = match (field(10, 2), field(12, 4), field(16, 4)) {
         (Some(n), Some(s), Some(o)) => (n, s, o),
         _ => return Err(open_err("end of central directory record cut short")),

@@ -130,10 +130,7 @@ pub fn utf8_view(text: &str) -> Option<(String, Vec<std::ops::Range<usize>>)> {
     }
     let bytes: Vec<u8> = text.chars().map(|c| u32::from(c) as u8).collect();
     let s = std::str::from_utf8(&bytes).ok()?;
-    let ranges = s
-        .char_indices()
-        .map(|(i, c)| i..i + c.len_utf8())
-        .collect();
+    let ranges = s.char_indices().map(|(i, c)| i..i + c.len_utf8()).collect();
     Some((s.to_string(), ranges))
 }
 
@@ -145,7 +142,13 @@ mod tests {
     fn spellings_of_one_name_fold_alike() {
         let want = fold("Müller");
         assert_eq!(want, "muller");
-        for s in ["MÜLLER", "Muller", "Mu\u{308}ller", "ＭＵＬＬＥＲ", "müller"] {
+        for s in [
+            "MÜLLER",
+            "Muller",
+            "Mu\u{308}ller",
+            "ＭＵＬＬＥＲ",
+            "müller",
+        ] {
             assert_eq!(fold(s), want, "{s}");
         }
         assert_eq!(fold("STRAßE"), fold("strasse"));
@@ -172,7 +175,10 @@ mod tests {
         let (s, r) = utf8_view("M\u{c3}\u{bc}ller").expect("a UTF-8 view");
         assert_eq!(s, "Müller");
         assert_eq!(r[1], 1..3);
-        assert!(utf8_view("Müller").is_none(), "Latin-1 text that is not UTF-8");
+        assert!(
+            utf8_view("Müller").is_none(),
+            "Latin-1 text that is not UTF-8"
+        );
         assert!(utf8_view("plain").is_none());
     }
 }

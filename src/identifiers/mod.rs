@@ -594,7 +594,11 @@ impl Marker for ScrubTerms<'_> {
                 .map(|h| h.chars),
         );
         for r in spans {
-            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+            marked
+                .get_mut(r)
+                .into_iter()
+                .flatten()
+                .for_each(|x| *x = true);
         }
     }
 
@@ -777,12 +781,7 @@ impl BatchMatcher {
 
     /// Switches off the batch terms equal to `value` once folded.
     fn switch_off_folded(&self, value: &str, off: &mut [bool]) {
-        for &i in self
-            .folded
-            .get(&fold(value))
-            .into_iter()
-            .flatten()
-        {
+        for &i in self.folded.get(&fold(value)).into_iter().flatten() {
             self.switch_off_index(i, off);
         }
     }

@@ -87,7 +87,10 @@ enum Part {
     Day(bool),
     Month(bool),
     /// Month by name: full (`March`) or short (`Mar`), all capitals or not.
-    MonthName { full: bool, upper: bool },
+    MonthName {
+        full: bool,
+        upper: bool,
+    },
     /// `YYYYMMDD` in one run.
     Compact,
 }
@@ -106,7 +109,8 @@ impl DateHit {
     /// The date written as found, shifted by `days`.
     pub fn shifted(&self, chars: &[char], days: i64) -> String {
         let (y, m, d) = self.date;
-        let (y, m, d) = crate::dates::civil_from_days(crate::dates::days_from_civil(y, m, d) + days);
+        let (y, m, d) =
+            crate::dates::civil_from_days(crate::dates::days_from_civil(y, m, d) + days);
         let mut out = String::new();
         let mut at = self.chars.start;
         for (r, part) in &self.parts {
@@ -271,10 +275,13 @@ fn separators(toks: &[Tok], mut i: usize) -> Option<usize> {
 fn day(chars: &[char], toks: &[Tok], i: usize) -> Option<(Tok, u32, usize)> {
     let t = digits(toks, i, 1..3)?;
     let n = num(chars, &t)?;
-    let suffix = toks.get(i + 1).filter(|s| s.kind == Kind::Letters).and_then(|s| {
-        let w: String = chars.get(s.start..s.end)?.iter().collect();
-        matches!(w.to_ascii_lowercase().as_str(), "st" | "nd" | "rd" | "th").then_some(())
-    });
+    let suffix = toks
+        .get(i + 1)
+        .filter(|s| s.kind == Kind::Letters)
+        .and_then(|s| {
+            let w: String = chars.get(s.start..s.end)?.iter().collect();
+            matches!(w.to_ascii_lowercase().as_str(), "st" | "nd" | "rd" | "th").then_some(())
+        });
     Some((t, n, i + 1 + usize::from(suffix.is_some())))
 }
 
@@ -358,10 +365,18 @@ fn korean(chars: &[char], toks: &[Tok], i: usize, known: &HashSet<Ymd>) -> Found
         (tok.kind == Kind::Letters && chars.get(tok.start..tok.end)? == [c]).then_some(t + 1)
     };
     let j = unit(i + 1, '년')?;
-    let j = if other(toks, j) == Some(' ') { j + 1 } else { j };
+    let j = if other(toks, j) == Some(' ') {
+        j + 1
+    } else {
+        j
+    };
     let mt = digits(toks, j, 1..3)?;
     let k = unit(j + 1, '월')?;
-    let k = if other(toks, k) == Some(' ') { k + 1 } else { k };
+    let k = if other(toks, k) == Some(' ') {
+        k + 1
+    } else {
+        k
+    };
     let dt = digits(toks, k, 1..3)?;
     let end = unit(k + 1, '일')?;
     let parts = vec![
@@ -395,7 +410,9 @@ fn compact(chars: &[char], toks: &[Tok], i: usize, known: &HashSet<Ymd>) -> Foun
 /// leading zeros, 5 digits or more (shorter numbers are too common in text). `None` for other
 /// IDs (they are searched as written).
 pub fn id_core(id: &str) -> Option<String> {
-    let rest = id.trim_start_matches(|c: char| c.is_ascii_alphabetic() || matches!(c, ' ' | '-' | '#' | ':'));
+    let rest = id.trim_start_matches(|c: char| {
+        c.is_ascii_alphabetic() || matches!(c, ' ' | '-' | '#' | ':')
+    });
     if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
@@ -485,7 +502,14 @@ mod tests {
             assert_eq!(hits.len(), 1, "{text}: {hits:?}");
             assert_eq!(hits[0].date, (1952, 3, 17), "{text}");
         }
-        for text in ["17/03/1953", "1952-03-18", "17 Marc 1952", "3.17", "1952317", "Mar 1952"] {
+        for text in [
+            "17/03/1953",
+            "1952-03-18",
+            "17 Marc 1952",
+            "3.17",
+            "1952317",
+            "Mar 1952",
+        ] {
             assert!(find_dates(text, &k).is_empty(), "{text}");
         }
     }
@@ -536,7 +560,10 @@ mod tests {
             assert_eq!(hits.len(), 1, "{text}: {hits:?}");
             let chars: Vec<char> = text.chars().collect();
             let s: String = chars[hits[0].0.clone()].iter().collect();
-            assert_eq!(s.replace(['-', ' ', '.'], "").trim_start_matches('0'), "99218877");
+            assert_eq!(
+                s.replace(['-', ' ', '.'], "").trim_start_matches('0'),
+                "99218877"
+            );
         }
         for text in ["992188770", "99218878", "99--218877", "9921887"] {
             assert!(find_id_digits(text, &cores).is_empty(), "{text}");

@@ -221,11 +221,7 @@ pub fn mark_terms<'t>(norm: &Norm, terms: impl Iterator<Item = &'t str>, marked:
 impl Marker for [String] {
     fn mark(&self, text: &str, marked: &mut [bool]) {
         let folded: Vec<String> = self.iter().map(|t| fold(t)).collect();
-        mark_terms(
-            &Norm::new(text),
-            folded.iter().map(String::as_str),
-            marked,
-        );
+        mark_terms(&Norm::new(text), folded.iter().map(String::as_str), marked);
     }
 }
 
@@ -279,7 +275,11 @@ pub fn scrub_value<M: Marker + ?Sized>(cs: &Charset, vr: VR, value: &str, terms:
     let fits = decoded.is_plain() && max_chars(vr).is_some();
     if !fits {
         for (r, _) in reps.drain(..) {
-            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+            marked
+                .get_mut(r)
+                .into_iter()
+                .flatten()
+                .for_each(|x| *x = true);
         }
     }
     if !marked.contains(&true) && reps.is_empty() {
@@ -305,7 +305,11 @@ pub fn scrub_value<M: Marker + ?Sized>(cs: &Charset, vr: VR, value: &str, terms:
     if out.chars().count() > max_chars(vr).unwrap_or(0) {
         // Too long for the VR once rewritten: blanked instead.
         for (r, _) in reps {
-            marked.get_mut(r).into_iter().flatten().for_each(|x| *x = true);
+            marked
+                .get_mut(r)
+                .into_iter()
+                .flatten()
+                .for_each(|x| *x = true);
         }
         return cs.blank(&decoded, &marked);
     }

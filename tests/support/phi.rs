@@ -705,7 +705,11 @@ impl Identifiers {
             let b = value.to_bytes();
             // Text in bytes: as they are, read as Latin-1, and (private values) as UTF-16.
             let latin1: String = folded(&b.iter().map(|&c| c as char).collect::<String>());
-            let utf16 = if tag.group() % 2 == 1 { utf16_le(&b) } else { String::new() };
+            let utf16 = if tag.group() % 2 == 1 {
+                utf16_le(&b)
+            } else {
+                String::new()
+            };
             for t in &self.terms {
                 let f = folded(&t.text);
                 let named = matches!(t.kind, Kind::Name | Kind::NameWord | Kind::Identifier);
@@ -713,8 +717,7 @@ impl Identifiers {
                     && (find_token(&b, t.text.as_bytes(), t.kind).is_some()
                         || (named
                             && (find_token(latin1.as_bytes(), f.as_bytes(), t.kind).is_some()
-                                || find_token(utf16.as_bytes(), f.as_bytes(), t.kind)
-                                    .is_some())))
+                                || find_token(utf16.as_bytes(), f.as_bytes(), t.kind).is_some())))
                 {
                     hit(t);
                 }
@@ -806,15 +809,29 @@ fn utf16_le(b: &[u8]) -> String {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// The ways a date `YYYYMMDD` is written in text: numeric day-month-year, month-day-year and
 /// year-month-day with `/`, `.`, `-`, padded or not; with English month names, full and short;
 /// and in Korean.
 fn date_forms(d: &str) -> Vec<String> {
-    let (Ok(y), Ok(m), Ok(day)) = (d[0..4].parse::<u32>(), d[4..6].parse::<u32>(), d[6..8].parse::<u32>()) else {
+    let (Ok(y), Ok(m), Ok(day)) = (
+        d[0..4].parse::<u32>(),
+        d[4..6].parse::<u32>(),
+        d[6..8].parse::<u32>(),
+    ) else {
         return Vec::new();
     };
     let Some(month) = MONTHS.get(m as usize - 1) else {
@@ -822,7 +839,10 @@ fn date_forms(d: &str) -> Vec<String> {
     };
     let mon = &month[..3];
     let mut out = Vec::new();
-    for (dd, mm) in [(format!("{day:02}"), format!("{m:02}")), (day.to_string(), m.to_string())] {
+    for (dd, mm) in [
+        (format!("{day:02}"), format!("{m:02}")),
+        (day.to_string(), m.to_string()),
+    ] {
         for sep in ['/', '.', '-'] {
             out.push(format!("{dd}{sep}{mm}{sep}{y}"));
             out.push(format!("{mm}{sep}{dd}{sep}{y}"));
@@ -845,7 +865,9 @@ fn date_forms(d: &str) -> Vec<String> {
 fn id_digits(id: &str) -> Option<String> {
     let rest = id.trim_start_matches(|c: char| c.is_ascii_alphabetic() || " -#:".contains(c));
     let ok = !rest.is_empty()
-        && rest.chars().all(|c| c.is_ascii_digit() || " -./".contains(c))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -./".contains(c))
         && !rest.contains("  ")
         && rest.starts_with(|c: char| c.is_ascii_digit());
     let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
