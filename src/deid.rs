@@ -885,7 +885,7 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     }
     let ts = trimmed(obj.meta().transfer_syntax());
     let decision = pixel_clean::decide(
-        &pixel_clean::signature_of(&obj, &ts),
+        &pixels::gate::signature_of(&obj, &ts),
         &ctx.pixel_rules,
         ctx.config.unreviewed_pixels,
     );
@@ -948,7 +948,7 @@ fn apply_pixels(
 fn input_identifiers(
     ctx: &Context,
     identity: &Identity,
-    batch: &crate::plan::BatchIdentifiers,
+    batch: &crate::identifiers::BatchIdentifiers,
     dataset: &InMemDicomObject,
     meta_sop: &str,
 ) -> (HashSet<String>, Identifiers) {
@@ -1006,7 +1006,7 @@ impl Before {
 pub fn rewrite_with_batch<'a>(
     ctx: &Context,
     identity: &Identity,
-    batch: &crate::plan::BatchIdentifiers,
+    batch: &crate::identifiers::BatchIdentifiers,
     bytes: &'a [u8],
 ) -> Result<Rewritten<'a>, Rejection> {
     let Opened {

@@ -317,7 +317,7 @@ impl Job {
     /// anything is written, when the plan cannot be made (random IDs that do not fit).
     pub fn plan(&mut self) -> Result<Engine, JobError> {
         self.plan = None;
-        let p = plan::make_plan(
+        let p = plan::build::make_plan(
             &self.scans,
             &self.ctx.config,
             self.mapping.as_ref(),

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
 use crate::padding::Unpadded as _;
-use crate::pixels::clean::signature_of;
-use crate::pixels::gate::{gate, Gate, Signature};
+use crate::pixels::gate::{gate, signature_of, Gate, Signature};
 use crate::read::{self, string_of};
 
 /// What the scan learnt about one DICOM file (PHI: kept in memory, written only to the key).

@@ -479,7 +479,7 @@ fn sparse_segmentation(frames: u32, ts: &str) -> Vec<u8> {
 
 fn keep_unreviewed() -> Config {
     let mut c = Config::default();
-    c.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    c.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     c
 }
 

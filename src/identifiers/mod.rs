@@ -6,7 +6,7 @@ mod fold;
 mod notations;
 mod search;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -18,10 +18,9 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use serde::{Deserialize, Serialize};
 
 use crate::charset::Charset;
-use crate::config::{BirthDateMode, Config};
+use crate::config::BirthDateMode;
 use crate::context::Context;
 use crate::profile::Action;
-use crate::scan::Header;
 
 pub use fold::{fold, utf8_view, Norm};
 pub use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
@@ -788,7 +787,7 @@ impl BatchMatcher {
 }
 
 /// Whether a value is specific enough to be cleaned out of every file of a batch.
-fn batch_term(v: &str) -> bool {
+pub fn batch_term(v: &str) -> bool {
     let n = v.chars().count();
     n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
 }
@@ -801,34 +800,12 @@ impl BatchIdentifiers {
             .clone()
     }
 
-    /// Gathers the identifiers of the headers (the same for any order of the headers).
-    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
-        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        for h in headers {
-            let hi = &h.identifiers;
-            for n in &hi.names {
-                // As the file's own names are taken ([`Identifiers`]).
-                let (full, parts) = name_terms(n);
-                names.extend(full);
-                words.extend(parts);
-            }
-            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
-            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
-            for v in hi
-                .ids
-                .iter()
-                .chain(inst.into_iter().flatten())
-                .chain(dev.into_iter().flatten())
-            {
-                if batch_term(v) {
-                    ids.insert(v.clone());
-                }
-            }
-        }
+    /// The batch's identifiers from their lists (each sorted, without repeats).
+    pub fn new(names: Vec<String>, name_words: Vec<String>, ids: Vec<String>) -> Self {
         BatchIdentifiers {
-            names: names.into_iter().collect(),
-            name_words: words.into_iter().collect(),
-            ids: ids.into_iter().collect(),
+            names,
+            name_words,
+            ids,
             matcher: OnceLock::new(),
         }
     }

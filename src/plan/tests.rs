@@ -1,6 +1,11 @@
 //! Unit tests of the planner on synthetic scan records.
 
+use super::build::make_plan;
 use super::*;
+use crate::config::Config;
+use crate::identity::mapping::Mapping;
+use crate::scan::ScanRecord;
+use crate::uid::Keyed;
 use crate::config::IdScheme;
 use std::collections::BTreeSet;
 
