@@ -19,11 +19,13 @@ use crate::error::Rejection;
 use crate::identifiers::{self, Identifiers};
 use crate::pixels::{self, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
-use crate::profile::{Action, IodTypes, ProfileOption};
+use crate::profile::iod::IodTypes;
+use crate::profile::{Action, ProfileOption};
 use crate::read::{self, string_of, Object};
 use crate::verify;
 
-pub use crate::context::{resolve_attribute, Context, ContextError, MAX_DEPTH, METHOD_NAME};
+use crate::context::{Context, METHOD_NAME};
+use crate::limits::MAX_DEPTH;
 use crate::padding::Unpadded as _;
 
 /// Implementation Class UID of this tool (PS3.7 D.3.3.2): the decimal of a fixed random
@@ -698,7 +700,7 @@ impl Walker<'_> {
                 if self.scrub.kept_whole(t, vr, &self.charset.text(vr, v)) {
                     return v.clone();
                 }
-                let s = identifiers::scrub_value(&self.charset, vr, v, self.scrub);
+                let s = identifiers::search::scrub_value(&self.charset, vr, v, self.scrub);
                 if &s != v {
                     changed = true;
                 }

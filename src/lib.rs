@@ -38,8 +38,3 @@ pub mod visit;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
-
-pub use config::Config;
-pub use error::Rejection;
-pub use job::{Engine, FileOutcome, Job};
-pub use report::Outcome;

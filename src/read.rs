@@ -19,7 +19,7 @@ use crate::error::Rejection;
 /// A parsed input file.
 pub type Object = FileDicomObject<InMemDicomObject>;
 
-pub use crate::framing::{detect, Framing};
+use crate::framing::{detect, Framing};
 use crate::padding::Unpadded as _;
 
 fn unparseable(e: impl std::fmt::Display) -> Rejection {

@@ -188,7 +188,7 @@ pub fn scan_prefix(path: &str, prefix: &[u8], total_size: u64) -> Option<ScanRec
     if prefix.len() as u64 >= total_size {
         return Some(scan(path, prefix));
     }
-    let framing = read::detect(prefix).ok()?;
+    let framing = crate::framing::detect(prefix).ok()?;
     if !crate::structure::headers_within(prefix, framing) {
         return None;
     }

@@ -298,7 +298,7 @@ impl WebJob {
         self.job.add_unreadable(
             path,
             size as u64,
-            crate::Rejection::Unparseable {
+            crate::error::Rejection::Unparseable {
                 detail: reason.to_string(),
             },
         );
@@ -310,7 +310,7 @@ impl WebJob {
         self.job.add_unreadable(
             path,
             0,
-            crate::Rejection::NotDicom {
+            crate::error::Rejection::NotDicom {
                 detail: reason.to_string().into(),
             },
         );
@@ -377,7 +377,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> Result<JsValue, JsValue> 
     let o = FileOutcome {
         source_path: path.to_string(),
         bytes_in: 0,
-        result: Err(crate::Rejection::Unparseable {
+        result: Err(crate::error::Rejection::Unparseable {
             detail: reason.to_string(),
         }),
         pixels: None,

@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::job::Job;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::{peak_since, start_peak};
-use dicom_deid::Outcome;
+use dicom_deid::report::Outcome;
 
 #[global_allocator]
 static A: counting_alloc::Counting = counting_alloc::Counting;

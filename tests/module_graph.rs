@@ -259,8 +259,10 @@ impl Tree {
                     stack.push(p);
                 } else if p.extension().is_some_and(|x| x == "rs") {
                     let rel = p.strip_prefix(&dir).expect("under src").with_extension("");
-                    let mut segs: Vec<String> =
-                        rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+                    let mut segs: Vec<String> = rel
+                        .iter()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .collect();
                     if segs.last().is_some_and(|s| s == "mod") || segs == [top] {
                         segs.pop();
                     }
@@ -298,7 +300,10 @@ impl Tree {
                     rest = &rest[1..];
                 }
             }
-            Some(child) if self.files.contains_key(&[cur, &[child.to_string()]].concat()) => {}
+            Some(child)
+                if self
+                    .files
+                    .contains_key(&[cur, &[child.to_string()]].concat()) => {}
             _ => return None,
         }
         abs.extend(rest.iter().cloned());
@@ -314,7 +319,10 @@ fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let lib = Tree::read("crate", src.clone(), "lib", Some(&src.join("bin")));
     let cli = Tree::read("cli", src.join("bin/dicom-deid"), "main", None);
-    assert!(lib.files.len() > 20 && cli.files.len() > 3, "src/ not found: {src:?}");
+    assert!(
+        lib.files.len() > 20 && cli.files.len() > 3,
+        "src/ not found: {src:?}"
+    );
     let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
     for (tree, external) in [(&lib, None), (&cli, Some(&lib))] {
         let mut test_only = BTreeSet::new();
@@ -363,7 +371,8 @@ fn find_cycle(g: &BTreeMap<Module, BTreeSet<Module>>) -> Option<Vec<Module>> {
         None
     }
     let mut done = BTreeSet::new();
-    g.keys().find_map(|m| visit(g, m, &mut Vec::new(), &mut done))
+    g.keys()
+        .find_map(|m| visit(g, m, &mut Vec::new(), &mut done))
 }
 
 /// The longest chain of imports from `from` (in an acyclic graph), its modules in order.
@@ -388,7 +397,11 @@ fn longest_chain(g: &BTreeMap<Module, BTreeSet<Module>>, from: &Module) -> Vec<M
 #[test]
 fn no_import_cycle_in_the_library_or_the_cli() {
     let g = graph();
-    assert!(g.contains_key("crate::visit") && g.contains_key("cli"), "modules: {:?}", g.keys());
+    assert!(
+        g.contains_key("crate::visit") && g.contains_key("cli"),
+        "modules: {:?}",
+        g.keys()
+    );
     if let Some(cycle) = find_cycle(&g) {
         panic!("import cycle: {}", cycle.join(" → "));
     }
@@ -397,11 +410,17 @@ fn no_import_cycle_in_the_library_or_the_cli() {
 #[test]
 fn shells_reach_the_lowest_module_in_a_short_chain() {
     let g = graph();
-    assert!(find_cycle(&g).is_none(), "a cycle (the other test names it)");
+    assert!(
+        find_cycle(&g).is_none(),
+        "a cycle (the other test names it)"
+    );
     for shell in ["crate::web", "cli"] {
         let chain = longest_chain(&g, &shell.to_string());
         println!("{shell}: {} modules: {}", chain.len(), chain.join(" → "));
-        assert!(chain.len() > 3, "{shell} imports next to nothing: {chain:?}");
+        assert!(
+            chain.len() > 3,
+            "{shell} imports next to nothing: {chain:?}"
+        );
         assert!(
             chain.len() <= MAX_CHAIN,
             "{shell} reaches the lowest module through {} modules (at most {MAX_CHAIN}): {}",
@@ -421,5 +440,7 @@ fn the_graph_sees_use_trees_super_paths_and_inline_paths() {
     let has = |s: &[&str]| p.iter().any(|q| q == s);
     assert!(has(&["crate", "a"]) && has(&["crate", "a", "B"]) && has(&["crate", "c", "D"]));
     assert!(has(&["super", "f", "G"]) && has(&["crate", "h", "i"]));
-    assert!(!p.iter().any(|q| q.contains(&"not".to_string()) || q.contains(&"t".to_string())));
+    assert!(!p
+        .iter()
+        .any(|q| q.contains(&"not".to_string()) || q.contains(&"t".to_string())));
 }

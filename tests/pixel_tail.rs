@@ -11,8 +11,10 @@ mod harness;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use dicom_deid::read::{self, Framing};
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::framing::Framing;
+use dicom_deid::job::Job;
+use dicom_deid::read;
 
 const SECRET: &[u8] = b"pixel-tail-test-secret";
 

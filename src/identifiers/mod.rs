@@ -2,9 +2,9 @@
 //! the free-text scrubber of the rewrite blanks out and what the self-check looks for. It
 //! depends on the shared context only, not on the rewrite (`deid`) nor on the check (`verify`).
 
-mod fold;
-mod notations;
-mod search;
+pub mod fold;
+pub mod notations;
+pub mod search;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -22,9 +22,9 @@ use crate::config::BirthDateMode;
 use crate::context::Context;
 use crate::profile::Action;
 
-pub use fold::{fold, utf8_view, Norm};
-pub use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
-pub use search::{find_token, is_cjk, mark_terms, scrub, scrub_value, Folded, Marker, TermSet};
+use fold::{fold, utf8_view, Norm};
+use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
+use search::{find_token, is_cjk, mark_terms, Marker, TermSet};
 
 /// Attributes whose values identify the patient, the visit or the place (besides names,
 /// dates and UIDs). Institution and device ones only count when their option is off.

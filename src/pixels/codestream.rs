@@ -334,8 +334,7 @@ pub fn may_hold_text(ts: &str, bytes: &[u8]) -> bool {
         None => false,
         Some(Kind::Jpeg | Kind::JpegLs) => may_hold_text_segments(bytes),
         Some(Kind::J2k) => {
-            memchr::memmem::find(bytes, &[0xFF, COM]).is_some()
-                || may_hold_text_segments(bytes)
+            memchr::memmem::find(bytes, &[0xFF, COM]).is_some() || may_hold_text_segments(bytes)
         }
     }
 }

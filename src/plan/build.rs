@@ -89,7 +89,10 @@ fn usable_files<'s>(
 /// Gathers the identifiers of the batch from its headers (the same for any order of the
 /// headers): the names as a file's own names are taken, and the values specific enough to be
 /// cleaned out of every file.
-fn gather_batch<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> BatchIdentifiers {
+fn gather_batch<'h>(
+    headers: impl Iterator<Item = &'h Header>,
+    config: &Config,
+) -> BatchIdentifiers {
     let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for h in headers {
         let hi = &h.identifiers;

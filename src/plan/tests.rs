@@ -3,10 +3,10 @@
 use super::build::make_plan;
 use super::*;
 use crate::config::Config;
+use crate::config::IdScheme;
 use crate::identity::mapping::Mapping;
 use crate::scan::ScanRecord;
 use crate::uid::Keyed;
-use crate::config::IdScheme;
 use std::collections::BTreeSet;
 
 /// `n` synthetic patients, one file each.
