@@ -5,9 +5,10 @@ use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
+use crate::padding::string_of;
 use crate::padding::Unpadded as _;
 use crate::pixels::gate::{gate, signature_of, Gate, Signature};
-use crate::read::{self, string_of};
+use crate::read;
 
 /// What the scan learnt about one DICOM file (PHI: kept in memory, written only to the key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -245,7 +245,7 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
     use dicom_core::value::PrimitiveValue;
     use dicom_core::{DataElement, VR};
     use dicom_deid::context::Context;
-    use dicom_deid::identifiers::Identifiers;
+    use dicom_deid::phi::Identifiers;
     use dicom_deid::verify;
     use dicom_dictionary_std::tags;
     let latin1 = |b: &[u8]| b.iter().map(|&c| char::from(c)).collect::<String>();

@@ -16,9 +16,9 @@ use dicom_core::header::Header as _;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_deid::config::Config;
 use dicom_deid::context::Context;
-use dicom_deid::deid::Identity;
+use dicom_deid::deid::NewIdentity;
 use dicom_deid::error::Rejection;
-use dicom_deid::identifiers::Identifiers;
+use dicom_deid::phi::Identifiers;
 use dicom_deid::report::Outcome;
 use dicom_deid::verify;
 use harness::*;
@@ -1005,7 +1005,7 @@ fn same_input_options_and_secret_give_identical_zips() {
 fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
     let input = data("dicom3tools/0051.dcm");
     let ctx = Context::new(config, SECRET).unwrap_or_else(|e| panic!("{e}"));
-    let identity = Identity {
+    let identity = NewIdentity {
         research_id: "SUBJ0001".into(),
         patient_name: "SUBJ0001".into(),
         accession: "SUBJ0001_1".into(),

@@ -459,7 +459,7 @@ fn key_and_log_have_the_documented_columns_and_values() {
     assert_eq!(run.key.header, KEY_COLUMNS);
     assert_eq!(run.log.header, LOG_COLUMNS);
     assert_eq!(
-        dicom_deid::identity::key::KEY_COLUMNS,
+        dicom_deid::pseudonyms::key::KEY_COLUMNS,
         KEY_COLUMNS,
         "README and code disagree"
     );
@@ -992,7 +992,7 @@ fn renamed(
 #[test]
 fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
     use dicom_deid::context::Context;
-    use dicom_deid::identifiers::Identifiers;
+    use dicom_deid::phi::Identifiers;
     use dicom_deid::verify;
     let dir = TempDir::new("wf-own-words");
     let inputs_dir = TempDir::new("wf-own-words-in");
@@ -1118,7 +1118,7 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
 #[test]
 fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
     use dicom_deid::context::Context;
-    use dicom_deid::identifiers::Identifiers;
+    use dicom_deid::phi::Identifiers;
     use dicom_deid::verify;
     let in_both = TempDir::new("wf-batch-in");
     let in_b = TempDir::new("wf-batch-b");

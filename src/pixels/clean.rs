@@ -16,7 +16,7 @@ use super::gate::{self, Class, Gate, Signature};
 use super::rules::{Action, RuleSet, Unreviewed};
 use super::{codestream, detect, rle, PixelError, Rect};
 use crate::error::Rejection;
-use crate::read::string_of;
+use crate::padding::string_of;
 
 /// What was done to the pixels, for the log (`reason_code`, `reason` of a written file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

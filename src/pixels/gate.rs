@@ -11,8 +11,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 use serde::{Deserialize, Serialize};
 
-use crate::padding::Unpadded as _;
-use crate::read::string_of;
+use crate::padding::{string_of, Unpadded as _};
 
 /// The header values the gate and the rules look at (PHI-free apart from the device names).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,9 +5,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::config::Config;
-use crate::identifiers::{batch_term, name_terms, BatchIdentifiers};
-use crate::identity::key::KeyRow;
-use crate::identity::mapping::Mapping;
+use crate::phi::{batch_term, name_terms, BatchIdentifiers};
+use crate::pseudonyms::key::KeyRow;
+use crate::pseudonyms::mapping::Mapping;
 use crate::scan::{Header, ScanRecord};
 use crate::uid::Keyed;
 

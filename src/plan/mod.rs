@@ -17,11 +17,11 @@ use snafu::Snafu;
 
 use crate::dates::{civil_from_days, days_from_civil, format_da, parse_da};
 use crate::error::Rejection;
-use crate::identity::iso_date;
-use crate::identity::key::KeyRow;
+use crate::pseudonyms::iso_date;
+use crate::pseudonyms::key::KeyRow;
 use crate::scan::Header;
 
-use crate::identifiers::BatchIdentifiers;
+use crate::phi::BatchIdentifiers;
 
 /// One research subject (patient).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

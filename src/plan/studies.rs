@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::identity::key::KeyRow;
-use crate::identity::mapping::same_id;
+use crate::pseudonyms::key::KeyRow;
+use crate::pseudonyms::mapping::same_id;
 use crate::scan::{Header, ScanRecord};
 
 use super::subjects::SubjectKey;

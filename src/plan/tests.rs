@@ -4,7 +4,7 @@ use super::build::make_plan;
 use super::*;
 use crate::config::Config;
 use crate::config::IdScheme;
-use crate::identity::mapping::Mapping;
+use crate::pseudonyms::mapping::Mapping;
 use crate::scan::ScanRecord;
 use crate::uid::Keyed;
 use std::collections::BTreeSet;
