@@ -104,8 +104,10 @@ fn iod_tables(csv: &str) -> String {
         }
     }
     format!(
-        "/// Modules: (id, [(path of tags from the top, Type)]).\n\
-         pub static IOD_MODULES: &[(&str, &[(&[u32], IodType)])] = &[\n{modules}];\n\
+        "/// One attribute of a module: its path of tags from the top, and its Type.\n\
+         pub type IodRow = (&'static [u32], IodType);\n\
+         /// Modules: (id, [(path of tags from the top, Type)]).\n\
+         pub static IOD_MODULES: &[(&str, &[IodRow])] = &[\n{modules}];\n\
          /// IODs: (id, indices into IOD_MODULES), sorted by id.\n\
          pub static IOD_IODS: &[(&str, &[u16])] = &[\n{iods}];\n\
          /// SOP classes: (UID, IOD id), sorted by UID.\n\

@@ -77,7 +77,7 @@ fn g1_of(term: &str) -> Option<G1> {
 }
 
 /// How the text values of one data set are encoded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Charset {
     /// The codec dicom-rs read (and writes) these values with.
     dicomrs: SpecificCharacterSet,
@@ -93,14 +93,8 @@ struct Initial {
     fallback_g1: G1,
 }
 
-impl Default for Charset {
-    fn default() -> Charset {
-        Charset {
-            dicomrs: SpecificCharacterSet::default(),
-            iso2022: None,
-        }
-    }
-}
+/// One decoded character's bytes in its value, and the G0 set they were read in.
+type CharBytes = (Range<usize>, G0);
 
 /// The text of one value: its characters, and for each the byte range of the value it was
 /// decoded from (escape sequences belong to no character).
@@ -109,7 +103,7 @@ pub struct Decoded {
     /// The text.
     pub text: String,
     /// ISO 2022 only: the value's bytes, and per character its bytes and G0 set.
-    raw: Option<(Vec<u8>, Vec<(Range<usize>, G0)>)>,
+    raw: Option<(Vec<u8>, Vec<CharBytes>)>,
 }
 
 impl Decoded {
@@ -259,7 +253,7 @@ fn is_delimiter(c: char) -> bool {
 }
 
 /// Decodes ISO 2022 bytes; every character with its byte range and the G0 set it was in.
-fn decode_iso2022(raw: &[u8], initial: Initial) -> (String, Vec<(Range<usize>, G0)>) {
+fn decode_iso2022(raw: &[u8], initial: Initial) -> (String, Vec<CharBytes>) {
     let (mut g0, mut g1) = (G0::Ascii, initial.g1);
     let mut text = String::with_capacity(raw.len());
     let mut chars = Vec::with_capacity(raw.len());

@@ -194,7 +194,7 @@ pub fn scan_prefix(path: &str, prefix: &[u8], total_size: u64) -> Option<ScanRec
         return None;
     }
     let rec = scan(path, prefix);
-    rec.result.is_ok().then(|| ScanRecord {
+    rec.result.is_ok().then_some(ScanRecord {
         size: total_size,
         ..rec
     })
