@@ -938,10 +938,7 @@ fn apply_pixels(
     Ok(pixel_clean::Applied {
         note: Some(match decision {
             pixel_clean::Decision::Keep(n) => n,
-            _ => pixel_clean::PixelNote {
-                code: "pixels_passed".into(),
-                text: String::new(),
-            },
+            _ => pixel_clean::passed(),
         }),
         ..Default::default()
     })

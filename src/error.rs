@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
+use crate::codes::Code;
 use crate::report::Outcome;
 
 /// The reason an input file produced no output.
@@ -93,21 +94,21 @@ impl Rejection {
         }
     }
 
-    /// A stable short code for grouping in summaries.
-    pub fn code(&self) -> &'static str {
+    /// A stable short code for grouping in summaries (the log's `reason_code`).
+    pub fn code(&self) -> Code {
         match self {
-            Rejection::NotDicom { .. } => "not_dicom",
-            Rejection::Dicomdir => "dicomdir",
-            Rejection::Unparseable { .. } => "unparseable",
-            Rejection::RuleFailed { .. } => "rule_failed",
-            Rejection::WriteFailed { .. } => "write_failed",
-            Rejection::Leak { .. } => "self_check",
-            Rejection::NoMapping => "no_mapping",
-            Rejection::Duplicate { .. } => "duplicate",
-            Rejection::NotPlanned => "not_planned",
-            Rejection::PixelReview { .. } => "pixel_review_needed",
-            Rejection::PixelExcluded { .. } => "pixel_excluded",
-            Rejection::PixelCannotClean { .. } => "pixel_cannot_clean",
+            Rejection::NotDicom { .. } => Code::NotDicom,
+            Rejection::Dicomdir => Code::Dicomdir,
+            Rejection::Unparseable { .. } => Code::Unparseable,
+            Rejection::RuleFailed { .. } => Code::RuleFailed,
+            Rejection::WriteFailed { .. } => Code::WriteFailed,
+            Rejection::Leak { .. } => Code::SelfCheck,
+            Rejection::NoMapping => Code::NoMapping,
+            Rejection::Duplicate { .. } => Code::Duplicate,
+            Rejection::NotPlanned => Code::NotPlanned,
+            Rejection::PixelReview { .. } => Code::PixelReviewNeeded,
+            Rejection::PixelExcluded { .. } => Code::PixelExcluded,
+            Rejection::PixelCannotClean { .. } => Code::PixelCannotClean,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use snafu::{ResultExt, Snafu};
 
+use crate::codes::Code;
 use crate::config::Config;
 use crate::context::{Context, ContextError};
 use crate::deid::{self, NewIdentity, Output, Rewritten};
@@ -82,17 +83,17 @@ impl JobError {
     /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
     /// `empty_secret`, `bad_spec` (an engine specification that cannot be read or written),
     /// `mapping_dates_not_shifted`, `id_space_too_small`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            JobError::Context { .. } => "bad_options",
-            JobError::MappingCsv { .. } => "bad_mapping",
-            JobError::KeyCsv { .. } => "bad_key",
-            JobError::EmptySecret => "empty_secret",
-            JobError::Spec { .. } | JobError::SpecOut { .. } => "bad_spec",
-            JobError::MappingDatesNotShifted { .. } => "mapping_dates_not_shifted",
+            JobError::Context { .. } => Code::BadOptions,
+            JobError::MappingCsv { .. } => Code::BadMapping,
+            JobError::KeyCsv { .. } => Code::BadKey,
+            JobError::EmptySecret => Code::EmptySecret,
+            JobError::Spec { .. } | JobError::SpecOut { .. } => Code::BadSpec,
+            JobError::MappingDatesNotShifted { .. } => Code::MappingDatesNotShifted,
             JobError::Plan {
                 source: PlanError::IdSpaceTooSmall { .. },
-            } => "id_space_too_small",
+            } => Code::IdSpaceTooSmall,
         }
     }
 }
@@ -512,7 +513,7 @@ fn outcome_row(o: &FileOutcome) -> LogRow {
             reason_code: o
                 .pixels
                 .as_ref()
-                .map(|p| p.code.clone())
+                .map(|p| p.code.as_str().to_string())
                 .unwrap_or_default(),
             reason: o
                 .pixels
@@ -531,7 +532,7 @@ fn rejection_row(path: &str, size: u64, rej: &Rejection) -> LogRow {
         source_path: path.to_string(),
         outcome: rej.outcome(),
         output_path: String::new(),
-        reason_code: rej.code().into(),
+        reason_code: rej.code().as_str().into(),
         reason: rej.to_string(),
         bytes_in: size,
         bytes_out: 0,
@@ -549,7 +550,7 @@ mod tests {
         let e = Job::new(&basic, b"s", Some(csv), None).err();
         assert_eq!(
             e.as_ref().map(JobError::code),
-            Some("mapping_dates_not_shifted")
+            Some(Code::MappingDatesNotShifted)
         );
         let text = e.map(|e| e.to_string()).unwrap_or_default();
         assert!(text.contains("(line 3, and 1 more row)"), "{text}");

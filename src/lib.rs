@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod charset;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod dates;

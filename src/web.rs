@@ -15,28 +15,32 @@ use wasm_bindgen::prelude::*;
 
 use crate::archive::input::ZipInput;
 use crate::archive::output::{crc32_of, ZipLayout};
+use crate::codes::Code;
 use crate::config::Config;
 use crate::job::{Engine, FileOutcome, Job, JobError};
 use crate::scan::ScanRecord;
 
-/// The codes of errors that are not a [`JobError`] (whose own codes are [`JobError::code`]).
+/// The codes of errors that are not a [`JobError`] or a rejection (whose own codes are
+/// [`JobError::code`] and [`crate::error::Rejection::code`]); every code is a [`Code`].
 pub mod codes {
+    use crate::codes::Code;
+
     /// A configuration that cannot be used (also a pixel rules file).
-    pub const BAD_OPTIONS: &str = "bad_options";
+    pub const BAD_OPTIONS: Code = Code::BadOptions;
     /// A value from JS that is not of the expected shape.
-    pub const BAD_VALUE: &str = "bad_value";
+    pub const BAD_VALUE: Code = Code::BadValue;
     /// A zip that cannot be read.
-    pub const BAD_ZIP: &str = "bad_zip";
+    pub const BAD_ZIP: Code = Code::BadZip;
     /// A file that cannot be shown (preview).
-    pub const UNREADABLE: &str = "unreadable";
+    pub const UNREADABLE: Code = Code::Unreadable;
     /// The output zip cannot be laid out.
-    pub const ZIP_OUTPUT: &str = "zip_output";
+    pub const ZIP_OUTPUT: Code = Code::ZipOutput;
 }
 
 /// An error for JS: an `Error` with `message` and a `code` property.
-fn fail(code: &str, e: impl std::fmt::Display) -> JsValue {
+fn fail(code: Code, e: impl std::fmt::Display) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.as_str().into());
     err.into()
 }
 
@@ -444,7 +448,7 @@ fn outcome_object(
         Err(r) => fields.push((
             "rejection",
             object(vec![
-                ("code", r.code().into()),
+                ("code", r.code().as_str().into()),
                 ("outcome", r.outcome().as_str().into()),
                 ("message", r.to_string().into()),
             ]),

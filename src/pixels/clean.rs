@@ -21,16 +21,59 @@ use crate::padding::string_of;
 /// What was done to the pixels, for the log (`reason_code`, `reason` of a written file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PixelNote {
-    /// `pixels_passed`, `no_text_detected`, `pixels_cleaned`, `pixels_kept` or `jpeg_text_removed`
-    /// (text segments removed from JPEG, JPEG-LS or JPEG 2000 codestreams).
-    pub code: String,
+    /// The log's reason code.
+    pub code: PixelCode,
     /// In words.
     pub text: String,
 }
 
-fn note(code: &str, text: impl Into<String>) -> PixelNote {
+/// The reason code of a written file's pixels (the log's `reason_code`, serialised as these
+/// snake_case names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PixelCode {
+    /// The gate let them pass.
+    PixelsPassed,
+    /// The detector looked and found no text.
+    NoTextDetected,
+    /// A rule's regions were blacked out.
+    PixelsCleaned,
+    /// Kept as they are (accepted risk, by a rule or the policy for unreviewed images).
+    PixelsKept,
+    /// Text segments removed from JPEG, JPEG-LS or JPEG 2000 codestreams.
+    JpegTextRemoved,
+}
+
+impl PixelCode {
+    /// Every code.
+    pub const ALL: [PixelCode; 5] = [
+        PixelCode::PixelsPassed,
+        PixelCode::NoTextDetected,
+        PixelCode::PixelsCleaned,
+        PixelCode::PixelsKept,
+        PixelCode::JpegTextRemoved,
+    ];
+
+    /// The code as the log writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PixelCode::PixelsPassed => "pixels_passed",
+            PixelCode::NoTextDetected => "no_text_detected",
+            PixelCode::PixelsCleaned => "pixels_cleaned",
+            PixelCode::PixelsKept => "pixels_kept",
+            PixelCode::JpegTextRemoved => "jpeg_text_removed",
+        }
+    }
+}
+
+/// A note with no words: the gate let the pixels pass.
+pub fn passed() -> PixelNote {
+    note(PixelCode::PixelsPassed, "")
+}
+
+fn note(code: PixelCode, text: impl Into<String>) -> PixelNote {
     PixelNote {
-        code: code.into(),
+        code,
         text: text.into(),
     }
 }
@@ -73,7 +116,7 @@ pub fn decide(sig: &Signature, rules: &RuleSet, unreviewed: Unreviewed) -> Decis
                 why,
             },
             Action::Keep => Decision::Keep(note(
-                "pixels_kept",
+                PixelCode::PixelsKept,
                 format!("kept as is by rule {:?} (accepted risk): {why}", rule.name),
             )),
             Action::Exclude => Decision::Reject(Rejection::PixelExcluded {
@@ -91,7 +134,7 @@ fn unreviewed_decision(unreviewed: Unreviewed, why: String) -> Decision {
     match unreviewed {
         Unreviewed::Hold => Decision::Reject(Rejection::PixelReview { detail: why }),
         Unreviewed::Keep => Decision::Keep(note(
-            "pixels_kept",
+            PixelCode::PixelsKept,
             format!("no rule; kept unreviewed (accepted risk): {why}"),
         )),
         Unreviewed::Exclude => Decision::Reject(Rejection::PixelExcluded {
@@ -150,7 +193,7 @@ pub fn apply(
         Decision::Reject(r) => return Err(r),
         Decision::Pass(n) => {
             if has_pixels {
-                applied.note = Some(n.unwrap_or_else(|| note("pixels_passed", "")));
+                applied.note = Some(n.unwrap_or_else(passed));
                 removed = strip_codestream_text(obj, ts)?;
             } else {
                 applied.note = n;
@@ -175,7 +218,7 @@ pub fn apply(
             applied.check = Some(check);
             applied.cleaned = true;
             applied.note = Some(note(
-                "pixels_cleaned",
+                PixelCode::PixelsCleaned,
                 format!("regions of rule {rule:?} blacked out: {why}"),
             ));
         }
@@ -190,8 +233,8 @@ pub fn apply(
         if let Some(n) = &mut applied.note {
             // One reason code for every codestream syntax (the log's vocabulary is unchanged);
             // the text names the syntax.
-            if n.code == "pixels_passed" {
-                n.code = "jpeg_text_removed".into();
+            if n.code == PixelCode::PixelsPassed {
+                n.code = PixelCode::JpegTextRemoved;
             }
             n.text = [n.text.as_str(), what]
                 .iter()
@@ -257,7 +300,7 @@ fn detect_text(
         n => format!(" in any of {n} frames"),
     };
     Ok(Decision::Pass(Some(note(
-        "no_text_detected",
+        PixelCode::NoTextDetected,
         format!("{why}; no text detected{frames}"),
     ))))
 }
@@ -433,6 +476,16 @@ fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: dicom_core::VR, v: &str) {
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pixel_codes_serialise_as_the_log_writes_them() {
+        for code in PixelCode::ALL {
+            let json = serde_json::to_string(&code).expect("a code serialises");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: PixelCode = serde_json::from_str(&json).expect("and reads back");
+            assert_eq!(back, code);
+        }
+    }
     use crate::padding::Unpadded as _;
     use crate::pixels::check::check_cleaned;
     use dicom_core::value::PrimitiveValue;
@@ -714,7 +767,7 @@ mod tests {
             let (mut o, ts) = loop_image(&loop_frames(n, w, h, None), w, h, rle);
             let a = detect_decision(&mut o, ts).expect("passes");
             let note = a.note.expect("a note");
-            assert_eq!(note.code, "no_text_detected");
+            assert_eq!(note.code, PixelCode::NoTextDetected);
             assert!(note.text.contains("in any of 9 frames"), "{}", note.text);
         }
     }
