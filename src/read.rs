@@ -60,17 +60,6 @@ fn normalised<'b>(
     }
 }
 
-/// Parses the whole file ([`parse_whole`]), or only its headers ([`parse_headers`]) when
-/// `headers_only`. Kept for the call sites in `src/pixels/` (being changed in parallel); new
-/// code calls the two functions by name.
-pub fn parse(bytes: &[u8], headers_only: bool) -> Result<(Object, Framing), Rejection> {
-    if headers_only {
-        parse_headers(bytes)
-    } else {
-        parse_whole(bytes)
-    }
-}
-
 /// Parses the whole file (Pixel Data included).
 pub fn parse_whole(bytes: &[u8]) -> Result<(Object, Framing), Rejection> {
     let framing = detect(bytes)?;

@@ -44,7 +44,7 @@ fn fnv(frames: &[Vec<u8>]) -> u64 {
 fn decoded_samples_are_the_same_native_and_wasm() {
     let mut got = Vec::new();
     for (name, bytes, _) in FILES {
-        let (obj, _) = dicom_deid::read::parse(bytes, false).expect("parses");
+        let (obj, _) = dicom_deid::read::parse_whole(bytes).expect("parses");
         let ts = obj
             .meta()
             .transfer_syntax()
@@ -62,7 +62,7 @@ fn decoded_samples_are_the_same_native_and_wasm() {
 #[test]
 fn damaged_frames_do_not_crash_native_or_wasm() {
     for (_, bytes, _) in FILES {
-        let (obj, _) = dicom_deid::read::parse(bytes, false).expect("parses");
+        let (obj, _) = dicom_deid::read::parse_whole(bytes).expect("parses");
         let ts = obj
             .meta()
             .transfer_syntax()

@@ -23,7 +23,7 @@ pub fn check_cleaned(
     palette_black: Option<u32>,
     written: &[u8],
 ) -> Result<(), Rejection> {
-    let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
+    let (obj, _) = crate::read::parse_whole(written).map_err(|r| fail(r.to_string()))?;
     let ts = obj.meta().transfer_syntax().unpadded().to_string();
     let out = frames::decode(&obj, &ts).map_err(|e| fail(e.to_string()))?;
     let (gi, go) = (&input.geometry, &out.geometry);
@@ -100,7 +100,7 @@ pub fn check_no_text_segments(written: &[u8]) -> Result<(), Rejection> {
     if !may_hold_encapsulated_pixels(written) {
         return Ok(());
     }
-    let (obj, _) = crate::read::parse(written, false).map_err(|r| fail(r.to_string()))?;
+    let (obj, _) = crate::read::parse_whole(written).map_err(|r| fail(r.to_string()))?;
     let ts = obj.meta().transfer_syntax().unpadded().to_string();
     let Some(kind) = codestream::kind_of(&ts) else {
         return Ok(());
@@ -134,7 +134,7 @@ mod tests {
 
     /// A file of the corpus with its first frame replaced by `edit(frame)`, as written bytes.
     fn with_frame(path: &str, edit: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
-        let (mut obj, _) = crate::read::parse(&std::fs::read(path).unwrap(), false).unwrap();
+        let (mut obj, _) = crate::read::parse_whole(&std::fs::read(path).unwrap()).unwrap();
         let g = frames::Geometry::of(&obj).unwrap();
         let mut framed = frames::frame_fragments(&obj, g.frames).unwrap();
         framed[0] = edit(&framed[0]);

@@ -811,7 +811,7 @@ mod tests {
                 .collect();
             let (o, ts) = loop_image(&frames, w, h, rle);
             let bytes = clean_and_check(o, ts, vec![region]);
-            let (out, _) = crate::read::parse(&bytes, false).expect("parses");
+            let (out, _) = crate::read::parse_whole(&bytes).expect("parses");
             let out_ts = out.meta().transfer_syntax().unpadded().to_string();
             let d = frames::decode(&out, &out_ts).expect("decodes");
             assert_eq!(d.frames.len(), n);

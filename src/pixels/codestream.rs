@@ -513,7 +513,7 @@ mod tests {
     /// The concatenated fragments of the first frame of a file of the corpus.
     fn first_frame(path: &str) -> Vec<u8> {
         let bytes = std::fs::read(path).unwrap();
-        let (obj, _) = crate::read::parse(&bytes, false).unwrap();
+        let (obj, _) = crate::read::parse_whole(&bytes).unwrap();
         let g = super::super::frames::Geometry::of(&obj).unwrap();
         super::super::frames::frame_fragments(&obj, g.frames)
             .unwrap()

@@ -66,23 +66,54 @@ pub fn text_boxes(luma: &[u8], width: usize, height: usize) -> Vec<Rect> {
     finish(found, width as u32, height as u32)
 }
 
+/// How the samples of one frame are laid out, for [`luminance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleLayout {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Samples per pixel (1 or 3, interleaved).
+    pub components: usize,
+    /// Bytes per sample (1 or 2, little endian).
+    pub bytes_per_sample: usize,
+    /// Two's complement samples.
+    pub signed: bool,
+    /// MONOCHROME1: the lowest value is white.
+    pub invert: bool,
+}
+
+impl SampleLayout {
+    /// Unsigned grey samples, not inverted.
+    pub fn grey(width: usize, height: usize, bytes_per_sample: usize) -> SampleLayout {
+        SampleLayout {
+            width,
+            height,
+            components: 1,
+            bytes_per_sample,
+            signed: false,
+            invert: false,
+        }
+    }
+}
+
 /// Windows a frame of samples to 8-bit luminance for [`text_boxes`].
 ///
-/// `samples` are little-endian, `bytes_per_sample` 1 or 2, `signed` two's complement,
+/// `samples` are little-endian ([`SampleLayout`]): `bytes_per_sample` 1 or 2, `signed` two's complement,
 /// `components` 1 or 3 (interleaved, planar configuration 0; colour becomes its brightest
 /// channel, so that saturated blue or red text stands out as much as white text). The values are windowed to their own min/max over the frame
 /// (a flat frame gives 0), and `invert` (MONOCHROME1) turns 0 into 255. Only the first
 /// `width * height * components * bytes_per_sample` bytes are read (trailing padding or further
 /// frames are ignored); fewer bytes than that, or other parameters, give an empty result.
-pub fn luminance(
-    samples: &[u8],
-    width: usize,
-    height: usize,
-    components: usize,
-    bytes_per_sample: usize,
-    signed: bool,
-    invert: bool,
-) -> Vec<u8> {
+pub fn luminance(samples: &[u8], layout: SampleLayout) -> Vec<u8> {
+    let SampleLayout {
+        width,
+        height,
+        components,
+        bytes_per_sample,
+        signed,
+        invert,
+    } = layout;
     if !(components == 1 || components == 3) || !(bytes_per_sample == 1 || bytes_per_sample == 2) {
         return Vec::new();
     }
@@ -853,7 +884,13 @@ pub(crate) mod tests {
             };
             rgb[i * 3..i * 3 + 3].copy_from_slice(&px);
         }
-        let luma = luminance(&rgb, w, h, 3, 1, false, false);
+        let luma = luminance(
+            &rgb,
+            SampleLayout {
+                components: 3,
+                ..SampleLayout::grey(w, h, 1)
+            },
+        );
         let boxes = text_boxes(&luma, w, h);
         assert_covered(&boxes, &lit, "yellow");
         assert_eq!(boxes.len(), 1, "{boxes:?}");
@@ -958,11 +995,18 @@ pub(crate) mod tests {
         assert!(text_boxes(&[0; 10], 5, 3).is_empty());
         assert!(text_boxes(&[0; 16], 4, 4).is_empty());
         assert!(text_boxes(&[0; 64], usize::MAX, 2).is_empty());
-        assert!(luminance(&[0; 10], 5, 3, 1, 1, false, false).is_empty());
-        assert!(luminance(&[0; 10], usize::MAX, 3, 1, 1, false, false).is_empty());
-        assert!(luminance(&[0; 12], 2, 2, 2, 1, false, false).is_empty());
-        assert!(luminance(&[0; 12], 2, 2, 1, 4, false, false).is_empty());
-        assert!(luminance(&[0; 12], 0, 2, 1, 1, false, false).is_empty());
+        assert!(luminance(&[0; 10], SampleLayout::grey(5, 3, 1)).is_empty());
+        assert!(luminance(&[0; 10], SampleLayout::grey(usize::MAX, 3, 1)).is_empty());
+        assert!(luminance(
+            &[0; 12],
+            SampleLayout {
+                components: 2,
+                ..SampleLayout::grey(2, 2, 1)
+            }
+        )
+        .is_empty());
+        assert!(luminance(&[0; 12], SampleLayout::grey(2, 2, 4)).is_empty());
+        assert!(luminance(&[0; 12], SampleLayout::grey(0, 2, 1)).is_empty());
         // odd shapes and tiny images do not panic
         for (w, h) in [(8, 8), (9, 1000), (1000, 9), (1, 64), (64, 1)] {
             let px: Vec<u8> = (0..w * h).map(|i| (i * 37 % 256) as u8).collect();
@@ -978,28 +1022,53 @@ pub(crate) mod tests {
             .flat_map(|v| v.to_le_bytes())
             .collect();
         assert_eq!(
-            luminance(&s, 2, 2, 1, 2, true, false),
+            luminance(
+                &s,
+                SampleLayout {
+                    signed: true,
+                    ..SampleLayout::grey(2, 2, 2)
+                }
+            ),
             vec![0, 63, 127, 255]
         );
         assert_eq!(
-            luminance(&s, 2, 2, 1, 2, true, true),
+            luminance(
+                &s,
+                SampleLayout {
+                    signed: true,
+                    invert: true,
+                    ..SampleLayout::grey(2, 2, 2)
+                }
+            ),
             vec![255, 192, 128, 0]
         );
         // unsigned reading of the same bytes: -100 is 65436, the largest
-        assert_eq!(luminance(&s, 2, 2, 1, 2, false, false)[0], 255);
+        assert_eq!(luminance(&s, SampleLayout::grey(2, 2, 2))[0], 255);
         // colour by its brightest channel: black, white, pure green, pure blue, dark red
         let rgb = [0, 0, 0, 255, 255, 255, 0, 255, 0, 0, 0, 255, 51, 0, 0];
         assert_eq!(
-            luminance(&rgb, 5, 1, 3, 1, false, false),
+            luminance(
+                &rgb,
+                SampleLayout {
+                    components: 3,
+                    ..SampleLayout::grey(5, 1, 1)
+                }
+            ),
             vec![0, 255, 255, 255, 51]
         );
         // flat frame; trailing bytes ignored
         assert_eq!(
-            luminance(&[7, 7, 7, 7, 9], 2, 2, 1, 1, false, false),
+            luminance(&[7, 7, 7, 7, 9], SampleLayout::grey(2, 2, 1)),
             vec![0; 4]
         );
         assert_eq!(
-            luminance(&[0x80, 0x7f], 2, 1, 1, 1, true, false),
+            luminance(
+                &[0x80, 0x7f],
+                SampleLayout {
+                    signed: true,
+                    ..SampleLayout::grey(2, 1, 1)
+                }
+            ),
             vec![0, 255]
         );
     }
@@ -1115,7 +1184,15 @@ pub(crate) mod tests {
         }
         let signed = get(tags::PIXEL_REPRESENTATION) == Some(1);
         let invert = text_of(obj, tags::PHOTOMETRIC_INTERPRETATION) == "MONOCHROME1";
-        let luma = luminance(&data, w, h, spp, bps, signed, invert);
+        let luma = luminance(
+            &data,
+            SampleLayout {
+                components: spp,
+                signed,
+                invert,
+                ..SampleLayout::grey(w, h, bps)
+            },
+        );
         Some((luma, w, h, spp, bits))
     }
 
@@ -1153,7 +1230,7 @@ pub(crate) mod tests {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            let Ok((obj, _)) = crate::read::parse(&bytes, false) else {
+            let Ok((obj, _)) = crate::read::parse_whole(&bytes) else {
                 continue;
             };
             let Some((luma, w, h, spp, bits)) = native_luma(&obj) else {

@@ -11,6 +11,7 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
+use super::detect::SampleLayout;
 use super::{j2k, jpeg, jpegls, rle, PixelError};
 use crate::padding::Unpadded as _;
 
@@ -531,17 +532,19 @@ pub fn luma_of(frame: &[u8], g: &Geometry) -> Vec<u8> {
     let n = g.rows * g.cols;
     if g.spp == 3 && g.photometric.starts_with("YBR") {
         let y = frame.get(..n * bps).unwrap_or_default();
-        return super::detect::luminance(y, g.cols, g.rows, 1, bps, false, false);
+        return super::detect::luminance(y, SampleLayout::grey(g.cols, g.rows, bps));
     }
     let interleaved = planar_to_interleaved(frame, g.spp, bps);
     super::detect::luminance(
         &interleaved,
-        g.cols,
-        g.rows,
-        g.spp,
-        bps,
-        g.signed,
-        g.photometric == "MONOCHROME1",
+        SampleLayout {
+            width: g.cols,
+            height: g.rows,
+            components: g.spp,
+            bytes_per_sample: bps,
+            signed: g.signed,
+            invert: g.photometric == "MONOCHROME1",
+        },
     )
 }
 

@@ -40,7 +40,7 @@ pub struct FramePreview {
 /// Decodes frame `frame` (clamped to the last) of a file for the review. `rules`: the rules in
 /// force (the user's and the defaults), to say which matches.
 pub fn frame_preview(bytes: &[u8], frame: u32, rules: &RuleSet) -> Result<FramePreview, Rejection> {
-    let (obj, _) = crate::read::parse(bytes, false)?;
+    let (obj, _) = crate::read::parse_whole(bytes)?;
     let ts = obj.meta().transfer_syntax().unpadded().to_string();
     let signature = signature_of(&obj, &ts);
     let g = gate(&signature);

@@ -34,7 +34,7 @@ pub fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output
 /// The engine's transfer syntax and decoded frames of a file (canonical layout).
 pub fn decoded(path: &Path) -> (String, dicom_deid::pixels::frames::Decoded) {
     let bytes = std::fs::read(path).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
+    let (obj, _) = dicom_deid::read::parse_whole(&bytes).expect("parses");
     let ts = obj
         .meta()
         .transfer_syntax()
@@ -144,7 +144,7 @@ pub fn cleaned_by_rules(dir: TempDir, cases: &[Case]) {
         let bytes = run.entry(&r["output_path"]).expect("in the zip");
         let p = run.dir.join(&format!("out-{}", c.name));
         std::fs::write(&p, bytes).unwrap();
-        let (obj, _) = dicom_deid::read::parse(bytes, false).expect("parses");
+        let (obj, _) = dicom_deid::read::parse_whole(bytes).expect("parses");
         let ts = obj
             .meta()
             .transfer_syntax()
@@ -195,7 +195,7 @@ pub fn cleaned_by_rules(dir: TempDir, cases: &[Case]) {
 /// (the last 0xFFD9) must not decode.
 pub fn damaged_frames_fail_cleanly(file: &Path, offsets: usize, decode: &dyn Fn(&[u8]) -> bool) {
     let bytes = std::fs::read(file).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&bytes, false).unwrap();
+    let (obj, _) = dicom_deid::read::parse_whole(&bytes).unwrap();
     let frame = dicom_deid::pixels::frames::frame_fragments(&obj, 1)
         .unwrap()
         .remove(0);
