@@ -882,7 +882,10 @@ struct Opened {
 /// be decoded or may hold JPEG text segments.
 fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     let read::Split {
-        object: obj, tail, ..
+        object: obj,
+        tail,
+        checked,
+        ..
     } = read::parse_split(bytes)?;
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
@@ -903,7 +906,7 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
             .is_some_and(|t| pixels::codestream::may_hold_text(&ts, t)),
     };
     let (obj, tail) = if needs_pixels && tail.is_some() {
-        (read::parse_whole(bytes)?.0, None)
+        (checked.parse()?, None)
     } else {
         (obj, tail)
     };

@@ -116,6 +116,19 @@ enum Enc {
 struct Norm<'a> {
     src: &'a [u8],
     out: Vec<u8>,
+    /// The top-level Pixel Data element when it was copied as it is, with everything after
+    /// it: (its offset in `src`, its offset in `out`).
+    pixel: Option<(usize, usize)>,
+}
+
+/// A normalised copy of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalised {
+    /// The rewritten bytes.
+    pub bytes: Vec<u8>,
+    /// The top-level Pixel Data element when it and everything after it were copied as they
+    /// are: (its offset in the input, its offset in [`Normalised::bytes`]).
+    pub pixel: Option<(usize, usize)>,
 }
 
 struct Header {
@@ -253,6 +266,7 @@ impl Norm<'_> {
                     self.out.extend_from_slice(&self.src[vstart..]);
                     return Ok((self.src.len(), true));
                 }
+                self.pixel = Some((pos, self.out.len()));
                 self.out.extend_from_slice(&self.src[pos..]);
                 return Ok((self.src.len(), changed));
             }
@@ -438,6 +452,7 @@ fn data_set_start(bytes: &[u8], framing: Framing) -> Result<(usize, String), Rej
     let n = Norm {
         src: bytes,
         out: Vec::new(),
+        pixel: None,
     };
     let mut ts = String::new();
     while pos + 8 <= bytes.len() && n.u16(pos)? == 0x0002 {
@@ -453,12 +468,6 @@ fn data_set_start(bytes: &[u8], framing: Framing) -> Result<(usize, String), Rej
     Ok((pos, ts))
 }
 
-/// Whether the data set of a file is one this module can rewrite (explicit VR little endian,
-/// not deflated).
-pub fn supported(bytes: &[u8], framing: Framing) -> bool {
-    data_set_start(bytes, framing).is_ok_and(|(_, ts)| normalisable(&ts))
-}
-
 /// Rewrites UN sequences and UN-typed standard attributes (see the module documentation).
 /// `None` when nothing had to change or the syntax is not explicit VR little endian.
 pub fn normalise(bytes: &[u8], framing: Framing) -> Result<Option<Vec<u8>>, Rejection> {
@@ -466,14 +475,27 @@ pub fn normalise(bytes: &[u8], framing: Framing) -> Result<Option<Vec<u8>>, Reje
     if !normalisable(&ts) {
         return Ok(None);
     }
+    Ok(normalise_from(bytes, start)?.map(|n| n.bytes))
+}
+
+/// [`normalise`] for a file whose data set starts at `start` and is explicit VR little endian
+/// (what the structural walk found: [`crate::structure::Walk`]); the meta group is copied.
+pub fn normalise_from(bytes: &[u8], start: usize) -> Result<Option<Normalised>, Rejection> {
+    let head = bytes
+        .get(..start)
+        .ok_or_else(|| bad(format!("data set start {start} past the end")))?;
     let mut n = Norm {
         src: bytes,
         // Bounded: at most a small multiple of the input (see the module documentation).
         out: Vec::with_capacity(bytes.len().saturating_add(bytes.len() / 8)),
+        pixel: None,
     };
-    n.out.extend_from_slice(&bytes[..start]);
+    n.out.extend_from_slice(head);
     let (_, changed) = n.dataset(start, bytes.len(), Enc::Explicit, 0, false)?;
-    Ok(changed.then_some(n.out))
+    Ok(changed.then_some(Normalised {
+        bytes: n.out,
+        pixel: n.pixel,
+    }))
 }
 
 #[cfg(test)]

@@ -52,6 +52,11 @@ pub struct Walk {
     pub deflated: bool,
     /// What the walk counted (up to the top-level Pixel Data element in a headers-only walk).
     pub counts: Counts,
+    /// Where the data set starts (after the meta group, if any).
+    pub start: usize,
+    /// The data set is in a syntax [`crate::normalise`] can rewrite (explicit VR little
+    /// endian, not deflated).
+    pub normalisable: bool,
 }
 
 impl Cursor<'_> {
@@ -252,6 +257,8 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
             un: c.un,
             deflated: true,
             counts: c.counts,
+            start,
+            normalisable: false,
         });
     }
     let mut c = Cursor {
@@ -274,6 +281,8 @@ pub fn walk(bytes: &[u8], framing: Framing, headers_only: bool) -> Result<Walk, 
         un: c.un,
         deflated: false,
         counts: c.counts,
+        start,
+        normalisable: crate::normalise::normalisable(&ts),
     })
 }
 
