@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use snafu::Snafu;
+use snafu::{ResultExt, Snafu};
 
 use crate::profile::ProfileOptions;
 
@@ -174,11 +174,10 @@ impl Config {
     pub fn parse_with_preset(text: &str, default_preset: &str) -> Result<Config, ConfigError> {
         let text = text.trim_start_matches('\u{feff}');
         let mut value: serde_json::Value = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|source| ConfigError::Json { source })?
+            serde_json::from_str(text).context(JsonSnafu)?
         } else {
-            let v: toml::Value =
-                toml::from_str(text).map_err(|source| ConfigError::Toml { source })?;
-            serde_json::to_value(v).map_err(|source| ConfigError::Json { source })?
+            let v: toml::Value = toml::from_str(text).context(TomlSnafu)?;
+            serde_json::to_value(v).context(JsonSnafu)?
         };
         let Some(fields) = value.as_object_mut() else {
             return InvalidSnafu {
@@ -194,11 +193,9 @@ impl Config {
             .and_then(|p| p.as_str())
             .unwrap_or(default_preset);
         let base = Config::preset(preset)?;
-        let mut merged =
-            serde_json::to_value(&base).map_err(|source| ConfigError::Json { source })?;
+        let mut merged = serde_json::to_value(&base).context(JsonSnafu)?;
         merge(&mut merged, value);
-        let c: Config =
-            serde_json::from_value(merged).map_err(|source| ConfigError::Json { source })?;
+        let c: Config = serde_json::from_value(merged).context(JsonSnafu)?;
         c.validate()?;
         Ok(c)
     }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
+use snafu::ResultExt;
 
 use crate::config::Config;
 use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
@@ -76,8 +77,7 @@ pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
 impl Context {
     /// Builds the per-job context.
     pub fn new(config: &Config, secret: &[u8]) -> Result<Context, ContextError> {
-        let profile =
-            Profile::new(&config.profile).map_err(|source| ContextError::Profile { source })?;
+        let profile = Profile::new(&config.profile).context(ProfileSnafu)?;
         let keep_list = match &config.keep_list {
             None => None,
             Some(list) => {
@@ -99,12 +99,9 @@ impl Context {
         let mut pixel_rules = RuleSet {
             rules: config.pixel_rules.clone(),
         };
-        pixel_rules
-            .validate()
-            .map_err(|source| ContextError::PixelRules { source })?;
+        pixel_rules.validate().context(PixelRulesSnafu)?;
         if config.default_pixel_rules {
-            let defaults = RuleSet::parse(DEFAULT_RULES)
-                .map_err(|source| ContextError::PixelRules { source })?;
+            let defaults = RuleSet::parse(DEFAULT_RULES).context(PixelRulesSnafu)?;
             pixel_rules.rules.extend(defaults.rules);
         }
         Ok(Context {

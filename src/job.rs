@@ -236,16 +236,16 @@ impl Job {
         if secret.iter().all(|b| b.is_ascii_whitespace()) {
             return EmptySecretSnafu.fail();
         }
-        let ctx = Context::new(config, secret).map_err(|source| JobError::Context { source })?;
+        let ctx = Context::new(config, secret).context(ContextSnafu)?;
         let mapping = match mapping_csv {
-            Some(t) => Some(Mapping::parse(t).map_err(|source| JobError::MappingCsv { source })?),
+            Some(t) => Some(Mapping::parse(t).context(MappingCsvSnafu)?),
             None => None,
         };
         if let Some(m) = &mapping {
             Job::check_mapping_conflict(config, m)?;
         }
         let key = match key_csv {
-            Some(t) => parse_key(t).map_err(|source| JobError::KeyCsv { source })?,
+            Some(t) => parse_key(t).context(KeyCsvSnafu)?,
             None => Vec::new(),
         };
         Ok(Job {
@@ -325,7 +325,7 @@ impl Job {
             &self.key,
             &self.ctx.keyed,
         )
-        .map_err(|source| JobError::Plan { source })?;
+        .context(PlanSnafu)?;
         let p = std::sync::Arc::new(p);
         self.plan = Some(p.clone());
         Ok(Engine {

@@ -16,7 +16,7 @@
 //! The first rule that matches a file decides.
 
 use serde::{Deserialize, Serialize};
-use snafu::Snafu;
+use snafu::{ResultExt, Snafu};
 
 use super::gate::Signature;
 use super::Rect;
@@ -205,9 +205,9 @@ impl RuleSet {
     pub fn parse(text: &str) -> Result<RuleSet, RulesError> {
         let text = text.trim_start_matches('\u{feff}');
         let set: RuleSet = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|source| RulesError::Json { source })?
+            serde_json::from_str(text).context(JsonSnafu)?
         } else {
-            toml::from_str(text).map_err(|source| RulesError::Toml { source })?
+            toml::from_str(text).context(TomlSnafu)?
         };
         set.validate()?;
         Ok(set)

@@ -5,7 +5,7 @@
 //! A key from an earlier batch can be given back so that patients keep their research IDs,
 //! date shifts and study numbers.
 
-use snafu::Snafu;
+use snafu::{ResultExt, Snafu};
 
 use super::read_csv_rows;
 
@@ -75,7 +75,7 @@ pub enum KeyError {
 
 /// Parses a key CSV written by this tool (columns found by header name).
 pub fn parse_key(text: &str) -> Result<Vec<KeyRow>, KeyError> {
-    let rows = read_csv_rows(text).map_err(|source| KeyError::Csv { source })?;
+    let rows = read_csv_rows(text).context(CsvSnafu)?;
     let Some(header) = rows.first() else {
         return Ok(Vec::new());
     };

@@ -1,7 +1,7 @@
 //! The mapping CSV: `MRN, Accession, New_Patient_ID, Surgery_Date, [Anchor_Date], [Notes]`
 //! (positional; header names are free). A value of five or more underscores means "not given".
 
-use snafu::Snafu;
+use snafu::{ResultExt, Snafu};
 
 use super::{parse_loose_date, read_csv_rows};
 
@@ -107,7 +107,7 @@ pub fn same_id(a: &str, b: &str) -> bool {
 impl Mapping {
     /// Parses the CSV text (BOM, `,`/`;`/tab separators, quoted fields, Excel dates).
     pub fn parse(text: &str) -> Result<Mapping, MappingError> {
-        let rows = read_csv_rows(text).map_err(|source| MappingError::Csv { source })?;
+        let rows = read_csv_rows(text).context(CsvSnafu)?;
         if rows.len() < 2 {
             return EmptySnafu.fail();
         }
