@@ -20,6 +20,7 @@ mod tests {
     mod iod;
     mod j2k;
     mod jpegls;
+    mod module_graph;
     mod ocr_oracle;
     mod pixel_loops;
     mod pixel_tail;

@@ -7,13 +7,14 @@
 
 use std::path::Path;
 
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::job::Job;
 
 mod counting_alloc;
 #[path = "../support/walk.rs"]
 mod walk;
 use counting_alloc::{peak_since, start_peak};
-use dicom_deid::Outcome;
+use dicom_deid::report::Outcome;
 
 #[global_allocator]
 static A: counting_alloc::Counting = counting_alloc::Counting;
@@ -27,7 +28,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// Peak live bytes above the start while the engine scans, plans and rewrites `bytes`.
 fn peak_of(name: &str, bytes: &[u8]) -> usize {
     let mut config = Config::preset("basic").expect("preset");
-    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     let base = start_peak();
     {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
@@ -209,7 +210,7 @@ fn many_elements(n: usize) -> Vec<u8> {
 /// outcome and its reason.
 fn run_one(name: &str, bytes: &[u8]) -> (usize, Outcome, String) {
     let mut config = Config::preset("basic").expect("preset");
-    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     let base = start_peak();
     let row = {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
