@@ -35,15 +35,20 @@ pub fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output
     out
 }
 
-/// The engine's transfer syntax and decoded frames of a file (canonical layout).
-pub fn decoded(path: &Path) -> (String, dicom_deid::pixels::frames::Decoded) {
-    let bytes = std::fs::read(path).unwrap();
-    let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
+/// A file as the engine parses it, with its transfer syntax.
+fn parsed(bytes: &[u8]) -> (dicom_deid::read::Object, String) {
+    let (obj, _) = dicom_deid::read::parse(bytes, false).expect("parses");
     let ts = obj
         .meta()
         .transfer_syntax()
         .trim_end_matches('\0')
         .to_string();
+    (obj, ts)
+}
+
+/// The engine's transfer syntax and decoded frames of a file (canonical layout).
+pub fn decoded(path: &Path) -> (String, dicom_deid::pixels::frames::Decoded) {
+    let (obj, ts) = parsed(&std::fs::read(path).unwrap());
     let d = dicom_deid::pixels::frames::decode(&obj, &ts)
         .unwrap_or_else(|e| panic!("{path:?} ({ts}): {e}"));
     (ts, d)
@@ -230,13 +235,7 @@ pub fn cleaned_by_rules(dir: TempDir, cases: &[Case]) {
             c.name
         );
         let p = run.save_entry(&r["output_path"], &format!("out-{}", c.name));
-        let bytes = std::fs::read(&p).unwrap();
-        let (obj, _) = dicom_deid::read::parse(&bytes, false).expect("parses");
-        let ts = obj
-            .meta()
-            .transfer_syntax()
-            .trim_end_matches('\0')
-            .to_string();
+        let (obj, ts) = parsed(&std::fs::read(&p).unwrap());
         assert_eq!(ts, c.out_syntax, "{}", c.name);
         if c.out_syntax == "1.2.840.10008.1.2.1" {
             // a lossy source: written uncompressed, and said to have been lossy-compressed
