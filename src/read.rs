@@ -217,12 +217,16 @@ pub fn is_dicomdir(obj: &Object) -> bool {
 mod tests {
     use super::*;
 
-    fn real_file() -> Vec<u8> {
+    /// A file of the corpus, and the offset of its Pixel Data element (the last one).
+    fn real_file() -> (Vec<u8>, usize) {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/dicom3tools/0051.dcm"
         );
-        std::fs::read(path).expect("corpus file")
+        let b = std::fs::read(path).expect("corpus file");
+        let c = check(&b, Scope::Whole).expect("checks");
+        let (p, _) = c.tail.expect("pixel data last");
+        (b, p)
     }
 
     fn explicit(tag: (u16, u16), vr: &[u8; 2], len: u32) -> Vec<u8> {
@@ -251,12 +255,7 @@ mod tests {
 
     #[test]
     fn a_normalised_file_keeps_its_pixel_tail_found_in_the_one_walk() {
-        let b = real_file();
-        let p = check(&b, Scope::Whole)
-            .expect("checks")
-            .tail
-            .expect("pixel data last")
-            .0;
+        let (b, p) = real_file();
         let un = un_sequence();
         let input = [&b[..p], &un, &b[p..]].concat();
         let split = parse_split(&input).expect("parses");
@@ -283,12 +282,7 @@ mod tests {
 
     #[test]
     fn pixel_data_sent_as_un_is_retyped_and_not_carried_as_bytes() {
-        let b = real_file();
-        let p = check(&b, Scope::Whole)
-            .expect("checks")
-            .tail
-            .expect("tail")
-            .0;
+        let (b, p) = real_file();
         let mut input = b.clone();
         input[p + 4..p + 6].copy_from_slice(b"UN");
         let split = parse_split(&input).expect("parses");
