@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod charset;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod dates;
@@ -32,6 +33,8 @@ pub mod report;
 pub mod scan;
 pub mod shard;
 pub mod structure;
+#[cfg(test)]
+mod typescript;
 pub mod uid;
 pub mod verify;
 pub mod visit;

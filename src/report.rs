@@ -27,6 +27,7 @@ pub const MANIFEST_COLUMNS: [&str; 7] = [
 
 /// What happened to one input file: the log's `outcome` column, written (CSV, JSON, JS) as
 /// its snake_case name.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

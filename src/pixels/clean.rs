@@ -20,6 +20,8 @@ use crate::padding::Unpadded as _;
 use crate::read::string_of;
 
 /// What happens to a text carrier that no rule covers.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "UnreviewedPixels"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unreviewed {
