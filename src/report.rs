@@ -86,6 +86,7 @@ impl std::fmt::Display for Outcome {
 }
 
 /// One row of the log: what happened to one input file.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRow {
     /// Source path (PHI: folder names often hold MRNs).
@@ -178,6 +179,7 @@ pub fn manifest_csv(rows: &[ManifestRow]) -> String {
 }
 
 /// Counts of a finished run.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Input files seen.

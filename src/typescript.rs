@@ -18,7 +18,7 @@ use crate::pixels::gate::{Class, Gate, Signature};
 use crate::pixels::rules::{Action, Cond, Match, Rule, RuleSet};
 use crate::pixels::Rect;
 use crate::profile::ProfileOptions;
-use crate::report::Outcome;
+use crate::report::{LogRow, Outcome, Summary};
 
 /// The declarations file (imported by `www/dicom-deid.d.ts`).
 const TYPES_FILE: &str = "www/engine-types.d.ts";
@@ -84,8 +84,12 @@ fn types_file() -> String {
         out.push('\n');
         out.push_str(&decl);
     }
+    out.push_str("\n/** Counts of a run, as the summary line of the log CSV. */\n");
+    out.push_str(&export::<Summary>(&cfg));
+    out.push_str("\n/** One row of the log CSV: what happened to one input file. */\n");
+    out.push_str(&export::<LogRow>(&cfg));
     out.push_str("\n/** What happened to one input file: the log's `outcome` column. */\n");
-    out.push_str(&union("Outcome", Outcome::ALL.iter().map(|o| o.as_str())));
+    out.push_str(&export::<Outcome>(&cfg));
     out.push_str("\n/** The `code` of an error thrown by the engine (src/codes.rs). */\n");
     out.push_str(&union(
         "EngineErrorCode",
