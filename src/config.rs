@@ -51,6 +51,7 @@ pub enum BirthDateMode {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Name of the preset this configuration started from (informational).
+    #[cfg_attr(test, ts(type = "Preset"))]
     pub preset: String,
     /// The PS3.15 options.
     pub profile: ProfileOptions,

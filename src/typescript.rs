@@ -65,6 +65,8 @@ fn types_file() -> String {
     let mut out = String::from(HEADER);
     out.push_str("\n/** Every option of a job: the full configuration the engine returns (`presetOptions`, `checkOptions`). */\n");
     out.push_str(&export::<Config>(&cfg));
+    out.push_str("\n/** A built-in preset (as the CLI's --preset). */\n");
+    out.push_str(&union("Preset", crate::config::PRESETS));
     for decl in [
         export::<ProfileOptions>(&cfg),
         export::<IdScheme>(&cfg),

@@ -4,11 +4,11 @@
 // codes) are generated from its Rust types into engine-types.d.ts (src/typescript.rs; a test
 // fails when they drift); this file only narrows them for the API.
 import type {
-  Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature,
+  Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset,
   ProfileOptions as FullProfileOptions, Rect, Summary,
 } from './engine-types';
 
-export type { Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Rect };
+export type { Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset, Rect };
 
 /** What went wrong, as a stable code. */
 export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io';
@@ -24,8 +24,6 @@ export declare class DeidError extends Error {
   readonly code: DeidErrorCode;
 }
 
-/** A built-in preset (as the CLI's --preset). */
-export type Preset = 'basic' | 'research' | 'keep-list';
 
 /** The built-in presets. */
 export declare const PRESETS: readonly Preset[];

@@ -6,7 +6,7 @@ export type Config = {
 /**
  * Name of the preset this configuration started from (informational).
  */
-preset: string, 
+preset: Preset, 
 /**
  * The PS3.15 options.
  */
@@ -68,6 +68,9 @@ unreviewed_pixels: UnreviewedPixels,
  * switch off only for benchmarking).
  */
 verify: boolean, };
+
+/** A built-in preset (as the CLI's --preset). */
+export type Preset = "basic" | "research" | "keep-list";
 
 export type ProfileOptions = { 
 /**
@@ -248,6 +251,76 @@ class: PixelClass,
 reasons: Array<string>, };
 
 export type PixelClass = "pass" | "possible" | "carrier";
+
+/** Counts of a run, as the summary line of the log CSV. */
+export type Summary = { 
+/**
+ * Input files seen.
+ */
+seen: number, 
+/**
+ * Written to the zip.
+ */
+written: number, 
+/**
+ * Rejected (could not be cleaned, or the self-check failed).
+ */
+rejected: number, 
+/**
+ * Skipped (not DICOM, DICOMDIR, duplicates, no mapping).
+ */
+skipped: number, 
+/**
+ * Held: images that may show text in their pixels, not written until reviewed.
+ */
+held: number, 
+/**
+ * Excluded by a pixel rule or the policy for unreviewed images.
+ */
+excluded: number, 
+/**
+ * Counts by reason code.
+ */
+by_reason: { [key in string]: number }, 
+/**
+ * Bytes read.
+ */
+bytes_in: number, 
+/**
+ * Bytes written (DICOM files).
+ */
+bytes_out: number, };
+
+/** One row of the log CSV: what happened to one input file. */
+export type LogRow = { 
+/**
+ * Source path (PHI: folder names often hold MRNs).
+ */
+source_path: string, 
+/**
+ * What happened to it.
+ */
+outcome: Outcome, 
+/**
+ * Path in the zip, when written.
+ */
+output_path: string, 
+/**
+ * Short reason code.
+ */
+reason_code: string, 
+/**
+ * Reason in words.
+ */
+reason: string, 
+/**
+ * Input size.
+ */
+bytes_in: number, 
+/**
+ * Output size.
+ */
+bytes_out: number, };
 
 /** What happened to one input file: the log's `outcome` column. */
 export type Outcome = "written" | "rejected" | "skipped" | "no_mapping" | "duplicate" | "held" | "excluded";

@@ -168,7 +168,6 @@ async function validConfig() {
   }
 }
 
-
 // ---------------------------------------------------------------- selection
 
 /** What the session says of the selection, shown. */
