@@ -17,7 +17,9 @@
 // or the keyboard, and decides:
 // clean these regions, keep as is (accepted risk) or exclude. Decisions become pixel rules
 // matching the group's signature exactly; undecided groups stay with the engine's default
-// (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
+// (held). The rules download as the CLI's rules file (TOML) and load back; which loaded rule
+// matches a group, and the regions a decision keeps (rounded, clipped to the image), are the
+// engine's own answers (firstMatchingRule, clipRegions: the Rust code the CLI runs). Previews stay in
 // memory; nothing leaves the machine.
 //
 // At scale (hundreds of flagged images in tens of groups) the groups are a compact grid (a
