@@ -13,9 +13,8 @@ use ts_rs::TS;
 
 use crate::codes;
 use crate::config::{BirthDateMode, Config, IdScheme, PatientNameMode};
-use crate::pixels::clean::Unreviewed;
 use crate::pixels::gate::{Class, Gate, Signature};
-use crate::pixels::rules::{Action, Cond, Match, Rule, RuleSet};
+use crate::pixels::rules::{Action, Cond, Match, Rule, RuleSet, Unreviewed};
 use crate::pixels::Rect;
 use crate::profile::ProfileOptions;
 use crate::report::{LogRow, Outcome, Summary};

@@ -21,6 +21,21 @@ use snafu::Snafu;
 use super::gate::Signature;
 use super::Rect;
 
+/// What happens to a text carrier that no rule covers.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "UnreviewedPixels"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreviewed {
+    /// Not written; the log says `held` with the reasons (the default: fail closed).
+    #[default]
+    Hold,
+    /// Written as it is; the log says so (an accepted risk).
+    Keep,
+    /// Not written; the log says `excluded`.
+    Exclude,
+}
+
 /// What a rule does to the images it matches.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[cfg_attr(test, ts(rename = "PixelAction"))]
