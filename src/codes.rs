@@ -1,6 +1,9 @@
-//! The stable codes of the engine's errors and rejections: one list. A shell sees them as the
-//! `code` of a JS `Error` thrown by the wasm bindings ([`Code::as_str`]), and the log's
-//! `reason_code` of a file that is not written ([`crate::error::Rejection::code`]).
+//! The stable codes of the engine's errors and rejections: one list ([`Code`]). A shell sees
+//! them as the `code` of a JS `Error` thrown by the wasm bindings ([`Code::as_str`]), and the
+//! log's `reason_code` of a file that is not written ([`crate::error::Rejection::code`]). The
+//! codes the wasm bindings throw for the job's inputs are also named below as text, each with
+//! the input it blames ([`ALL`]); the page's `www/internal/engine-codes.js` is generated from
+//! [`ALL`] (see `src/typescript.rs`).
 
 use serde::Serialize;
 
@@ -114,6 +117,69 @@ impl Code {
         }
     }
 }
+
+/// Invalid options (also a pixel rules file).
+pub const BAD_OPTIONS: &str = Code::BadOptions.as_str();
+/// A mapping CSV that cannot be used.
+pub const BAD_MAPPING: &str = Code::BadMapping.as_str();
+/// An existing key CSV that cannot be used.
+pub const BAD_KEY: &str = Code::BadKey.as_str();
+/// No secret, or an empty one.
+pub const EMPTY_SECRET: &str = Code::EmptySecret.as_str();
+/// An engine specification (what the shell hands to its workers) that cannot be read or written.
+pub const BAD_SPEC: &str = Code::BadSpec.as_str();
+/// A mapping with surgery dates under options that do not shift dates.
+pub const MAPPING_DATES_NOT_SHIFTED: &str = Code::MappingDatesNotShifted.as_str();
+/// Random research IDs that cannot all fit in `id_digits`.
+pub const ID_SPACE_TOO_SMALL: &str = Code::IdSpaceTooSmall.as_str();
+/// A value from JS that is not of the expected shape.
+pub const BAD_VALUE: &str = Code::BadValue.as_str();
+/// A zip that cannot be read.
+pub const BAD_ZIP: &str = Code::BadZip.as_str();
+/// A file that cannot be shown (preview).
+pub const UNREADABLE: &str = Code::Unreadable.as_str();
+/// The output zip cannot be laid out.
+pub const ZIP_OUTPUT: &str = Code::ZipOutput.as_str();
+
+/// The input a code blames: what the user has to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The options (or the secret that goes with them).
+    Options,
+    /// The mapping CSV.
+    Mapping,
+    /// The existing key CSV.
+    Key,
+    /// No input of the user's: a file, the browser or the engine itself.
+    Other,
+}
+
+impl Fault {
+    /// The name of the input at fault (`options`, `mapping`, `key`), or `None`.
+    pub fn input(self) -> Option<&'static str> {
+        match self {
+            Fault::Options => Some("options"),
+            Fault::Mapping => Some("mapping"),
+            Fault::Key => Some("key"),
+            Fault::Other => None,
+        }
+    }
+}
+
+/// Every code the engine throws, with the input it blames.
+pub const ALL: [(&str, Fault); 11] = [
+    (BAD_OPTIONS, Fault::Options),
+    (EMPTY_SECRET, Fault::Options),
+    (ID_SPACE_TOO_SMALL, Fault::Options),
+    (BAD_MAPPING, Fault::Mapping),
+    (MAPPING_DATES_NOT_SHIFTED, Fault::Mapping),
+    (BAD_KEY, Fault::Key),
+    (BAD_SPEC, Fault::Other),
+    (BAD_VALUE, Fault::Other),
+    (BAD_ZIP, Fault::Other),
+    (UNREADABLE, Fault::Other),
+    (ZIP_OUTPUT, Fault::Other),
+];
 
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -80,9 +80,7 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
-    /// `empty_secret`, `bad_spec` (an engine specification that cannot be read or written),
-    /// `mapping_dates_not_shifted`, `id_space_too_small`.
+    /// A stable short code for shells and the page, one of [`crate::codes::ALL`].
     pub fn code(&self) -> Code {
         match self {
             JobError::Context { .. } => Code::BadOptions,

@@ -33,6 +33,8 @@ pub mod read;
 pub mod report;
 pub mod scan;
 pub mod structure;
+#[cfg(test)]
+mod typescript;
 pub mod uid;
 pub mod verify;
 pub mod visit;

@@ -3,8 +3,8 @@
 //! values (serde-wasm-bindgen, JSON-compatible: plain objects and arrays), never as JSON text;
 //! the one opaque text is the plan ([`WebJob::plan`]), which JS only hands to the workers.
 //! Every function returns a `Result` rather than panicking; an error reaches JS as an `Error`
-//! whose `code` is a stable snake_case code ([`JobError::code`], or one of [`codes`]) and whose
-//! `message` says what is wrong in words.
+//! whose `code` is a stable snake_case code (a [`crate::codes::Code`]; those of the job's
+//! inputs are in [`crate::codes::ALL`]) and whose `message` says what is wrong in words.
 //!
 //! Main thread: [`WebJob`] (scans in, plan out, outcomes in, key/log/manifest out) and
 //! [`WebZipSink`] (the output zip, drained chunk by chunk to disk). Workers: [`scan_file`],
@@ -20,23 +20,6 @@ use crate::config::Config;
 use crate::job::{Engine, FileOutcome, Job, JobError};
 use crate::scan::ScanRecord;
 
-/// The codes of errors that are not a [`JobError`] or a rejection (whose own codes are
-/// [`JobError::code`] and [`crate::error::Rejection::code`]); every code is a [`Code`].
-pub mod codes {
-    use crate::codes::Code;
-
-    /// A configuration that cannot be used (also a pixel rules file).
-    pub const BAD_OPTIONS: Code = Code::BadOptions;
-    /// A value from JS that is not of the expected shape.
-    pub const BAD_VALUE: Code = Code::BadValue;
-    /// A zip that cannot be read.
-    pub const BAD_ZIP: Code = Code::BadZip;
-    /// A file that cannot be shown (preview).
-    pub const UNREADABLE: Code = Code::Unreadable;
-    /// The output zip cannot be laid out.
-    pub const ZIP_OUTPUT: Code = Code::ZipOutput;
-}
-
 /// An error for JS: an `Error` with `message` and a `code` property.
 fn fail(code: Code, e: impl std::fmt::Display) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
@@ -49,18 +32,18 @@ fn job_err(e: JobError) -> JsValue {
 }
 
 fn options_err(e: impl std::fmt::Display) -> JsValue {
-    fail(codes::BAD_OPTIONS, e)
+    fail(Code::BadOptions, e)
 }
 
 /// A Rust value as a plain JS value (objects, arrays, numbers, strings, null).
 fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| fail(codes::BAD_VALUE, e))
+        .map_err(|e| fail(Code::BadValue, e))
 }
 
 /// A JS value as a Rust value; `what` names it in the error.
 fn from_js<T: DeserializeOwned>(v: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| fail(codes::BAD_VALUE, format!("{what}: {e}")))
+    serde_wasm_bindgen::from_value(v).map_err(|e| fail(Code::BadValue, format!("{what}: {e}")))
 }
 
 /// Sets `fields` on a new JS object.
@@ -123,7 +106,7 @@ fn scan_value(rec: &ScanRecord) -> Result<JsValue, JsValue> {
         ]),
         Err(_) => JsValue::NULL,
     };
-    let record = serde_json::to_string(rec).map_err(|e| fail(codes::BAD_VALUE, e))?;
+    let record = serde_json::to_string(rec).map_err(|e| fail(Code::BadValue, e))?;
     Ok(object(vec![
         ("record", JsValue::from_str(&record)),
         ("pixel", pixel),
@@ -162,7 +145,7 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 /// The elements of a file (preview): an array of `{path, keyword, vr, value}`.
 #[wasm_bindgen]
 pub fn preview(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let rows = crate::inspect::dump(bytes).map_err(|e| fail(codes::UNREADABLE, e))?;
+    let rows = crate::inspect::dump(bytes).map_err(|e| fail(Code::Unreadable, e))?;
     to_js(&rows)
 }
 
@@ -204,6 +187,33 @@ pub fn parse_pixel_rules(text: &str) -> Result<JsValue, JsValue> {
     to_js(&set.rules)
 }
 
+/// The index of the first of `rules` (an array as [`parse_pixel_rules`] gives it) that matches
+/// `signature` (a scan's or a preview's), or `undefined`: the engine's own matching, for the
+/// review's loaded rules files.
+#[wasm_bindgen]
+pub fn first_matching_rule(rules: JsValue, signature: JsValue) -> Result<JsValue, JsValue> {
+    let set = crate::pixels::rules::RuleSet {
+        rules: from_js(rules, "pixel rules")?,
+    };
+    let signature: crate::pixels::gate::Signature = from_js(signature, "signature")?;
+    Ok(set
+        .position(&signature)
+        .map_or(JsValue::UNDEFINED, |i| JsValue::from(i as u32)))
+}
+
+/// Rectangles drawn over an image (`[x, y, width, height]`, fractional, maybe past the edges)
+/// as a rule's regions: rounded to whole pixels and clipped to `width` × `height`, empty ones
+/// dropped ([`crate::pixels::Rect::from_drawn`]).
+#[wasm_bindgen]
+pub fn clip_regions(rects: JsValue, width: u32, height: u32) -> Result<JsValue, JsValue> {
+    let drawn: Vec<[f64; 4]> = from_js(rects, "regions")?;
+    let clipped: Vec<crate::pixels::Rect> = drawn
+        .into_iter()
+        .filter_map(|d| crate::pixels::Rect::from_drawn(d, width, height))
+        .collect();
+    to_js(&clipped)
+}
+
 /// A thumbnail of native pixel data: `{width, height, rgba}` or `undefined`.
 #[wasm_bindgen]
 pub fn thumbnail(bytes: &[u8], max: u32) -> JsValue {
@@ -229,7 +239,7 @@ impl WebZipReader {
     /// Opens a zip from its bytes.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: Vec<u8>) -> Result<WebZipReader, JsValue> {
-        let mut zip = ZipInput::open(bytes).map_err(|e| fail(codes::BAD_ZIP, e))?;
+        let mut zip = ZipInput::open(bytes).map_err(|e| fail(Code::BadZip, e))?;
         let members = zip.members();
         Ok(WebZipReader { zip, members })
     }
@@ -260,8 +270,8 @@ impl WebZipReader {
             .members
             .get(i)
             .cloned()
-            .ok_or_else(|| fail(codes::BAD_ZIP, "no such zip entry"))?;
-        self.zip.read(&m).map_err(|e| fail(codes::BAD_ZIP, e))
+            .ok_or_else(|| fail(Code::BadZip, "no such zip entry"))?;
+        self.zip.read(&m).map_err(|e| fail(Code::BadZip, e))
     }
 }
 
@@ -292,7 +302,7 @@ impl WebJob {
     /// Adds a scan record (the `record` of [`scan_file`]: opaque text).
     pub fn add_scan(&mut self, record: &str) -> Result<(), JsValue> {
         let rec: ScanRecord = serde_json::from_str(record)
-            .map_err(|e| fail(codes::BAD_VALUE, format!("scan record: {e}")))?;
+            .map_err(|e| fail(Code::BadValue, format!("scan record: {e}")))?;
         self.job.add_scan(rec);
         Ok(())
     }
@@ -335,7 +345,7 @@ impl WebJob {
     /// Records a worker's outcome (the `outcome` of [`WebEngine::process`]: opaque text).
     pub fn record(&mut self, outcome: &str) -> Result<(), JsValue> {
         let o: FileOutcome = serde_json::from_str(outcome)
-            .map_err(|e| fail(codes::BAD_VALUE, format!("outcome: {e}")))?;
+            .map_err(|e| fail(Code::BadValue, format!("outcome: {e}")))?;
         self.job.record(o);
         Ok(())
     }
@@ -440,7 +450,7 @@ fn outcome_object(
     mut fields: Vec<(&str, JsValue)>,
 ) -> Result<JsValue, JsValue> {
     // Opaque text that JS hands back to `WebJob::record` unread (as the scan record).
-    let text = serde_json::to_string(outcome).map_err(|e| fail(codes::BAD_VALUE, e))?;
+    let text = serde_json::to_string(outcome).map_err(|e| fail(Code::BadValue, e))?;
     fields.push(("outcome", JsValue::from_str(&text)));
     fields.push(("bytesIn", (outcome.bytes_in as f64).into()));
     match &outcome.result {
@@ -477,7 +487,7 @@ impl WebZipSink {
     fn layout(&mut self) -> Result<&mut ZipLayout, JsValue> {
         self.layout
             .as_mut()
-            .ok_or_else(|| fail(codes::ZIP_OUTPUT, "zip already finished"))
+            .ok_or_else(|| fail(Code::ZipOutput, "zip already finished"))
     }
 
     /// Adds an entry; returns the bytes to append to the output (its header and its bytes).
@@ -485,7 +495,7 @@ impl WebZipSink {
         let mut out = self
             .layout()?
             .entry(path, bytes.len() as u64, crc32_of(&[bytes]))
-            .map_err(|e| fail(codes::ZIP_OUTPUT, e))?;
+            .map_err(|e| fail(Code::ZipOutput, e))?;
         out.extend_from_slice(bytes);
         Ok(out)
     }
@@ -495,13 +505,13 @@ impl WebZipSink {
     pub fn entry(&mut self, path: &str, size: f64, crc: u32) -> Result<Vec<u8>, JsValue> {
         if !(size >= 0.0 && size.fract() == 0.0 && size < 2f64.powi(53)) {
             return Err(fail(
-                codes::ZIP_OUTPUT,
+                Code::ZipOutput,
                 "entry size must be a whole number of bytes",
             ));
         }
         self.layout()?
             .entry(path, size as u64, crc)
-            .map_err(|e| fail(codes::ZIP_OUTPUT, e))
+            .map_err(|e| fail(Code::ZipOutput, e))
     }
 
     /// Size of the zip so far (headers and entries), in bytes.
@@ -514,7 +524,7 @@ impl WebZipSink {
         let l = self
             .layout
             .take()
-            .ok_or_else(|| fail(codes::ZIP_OUTPUT, "zip already finished"))?;
+            .ok_or_else(|| fail(Code::ZipOutput, "zip already finished"))?;
         Ok(l.finish())
     }
 }
