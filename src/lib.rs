@@ -31,6 +31,7 @@ pub mod read;
 pub mod report;
 pub mod scan;
 pub mod shard;
+pub mod statement;
 pub mod structure;
 pub mod uid;
 pub mod verify;

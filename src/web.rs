@@ -381,6 +381,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> Result<JsValue, JsValue> 
             detail: reason.to_string(),
         }),
         pixels: None,
+        sha256: None,
     };
     outcome_object(&o, Vec::new())
 }

@@ -70,6 +70,10 @@ pub struct Args {
     /// Skip the self-check of each output (benchmarking only).
     #[arg(long)]
     pub no_verify: bool,
+    /// The run's date and time for the run statement (RFC 3339, e.g. 2026-12-06T10:00:00Z);
+    /// default: SOURCE_DATE_EPOCH if set, else now. The same time reproduces the same zip.
+    #[arg(long, value_name = "TIME")]
+    pub run_time: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

@@ -14,7 +14,7 @@ use snafu::{ensure, ResultExt};
 use crate::args::Args;
 use crate::error::{
     CliError, ConfigFileSnafu, CreateSnafu, JobSnafu, PixelRulesSnafu, PresetSnafu, ReadSnafu,
-    SameOutputsSnafu, SinkSnafu, WriteSnafu,
+    SameOutputsSnafu, SinkSnafu, StatementSnafu, WriteSnafu,
 };
 use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
@@ -127,7 +127,16 @@ pub fn rewrite_and_write(
     started: std::time::Instant,
 ) -> Result<(), CliError> {
     let threads = args.threads();
-    let bytes = write_zip(job, engine, inputs, threads, &outputs.zip, args.quiet)?;
+    let run_time = crate::clock::run_time(args.run_time.as_deref())?;
+    let bytes = write_zip(
+        job,
+        engine,
+        inputs,
+        threads,
+        &outputs.zip,
+        args.quiet,
+        &run_time,
+    )?;
     write_reports(job, outputs)?;
     if !args.quiet {
         report_done(job, outputs, bytes, started.elapsed().as_secs_f64());
@@ -202,13 +211,14 @@ fn rewrite_one(
                 bytes_in: 0,
                 result: Err(r),
                 pixels: None,
+                sha256: None,
             },
         ),
     }
 }
 
 /// Rewrites the planned files in parallel batches and writes the zip in sorted source order
-/// (then the job's final entries), through a `.zip.partial` file renamed at the end. Returns
+/// (then the job's closing entries: notes, manifest, run statement), through a `.zip.partial` file renamed at the end. Returns
 /// the bytes of the inputs written.
 fn write_zip(
     job: &mut Job,
@@ -217,6 +227,7 @@ fn write_zip(
     threads: usize,
     out: &Path,
     quiet: bool,
+    run_time: &str,
 ) -> Result<u64, CliError> {
     let todo: Vec<&(String, Source)> = {
         let want: std::collections::BTreeSet<String> = job.paths_to_process().into_iter().collect();
@@ -260,7 +271,7 @@ fn write_zip(
             Ok::<(), CliError>(())
         },
     )?;
-    for (path, bytes) in job.final_entries() {
+    for (path, bytes) in job.closing_entries(run_time).context(StatementSnafu)? {
         sink.add(&path, &bytes).context(SinkSnafu)?;
     }
     sink.finish().context(SinkSnafu)?;
