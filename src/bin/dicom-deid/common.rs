@@ -18,7 +18,7 @@ use crate::error::{
 };
 use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
-use crate::secret::load_secret;
+use crate::secret::{load_secret, write_public_key};
 
 /// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
 /// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
@@ -114,6 +114,7 @@ pub fn start_job(args: &Args, config: &Config) -> Result<Job, CliError> {
     let mapping = read_text(&args.mapping, "mapping CSV")?;
     let existing = read_text(&args.existing_key, "key CSV")?;
     let secret = load_secret(&args.secret_file, true)?;
+    write_public_key(&args.secret_file, &secret)?;
     Job::new(config, &secret, mapping.as_deref(), existing.as_deref()).context(JobSnafu)
 }
 

@@ -117,4 +117,7 @@ pub enum CliError {
     /// The run statement cannot be made.
     #[snafu(display("{source}"))]
     Statement { source: StatementError },
+    /// A public key file that is not 64 hex digits.
+    #[snafu(display("{} is not a public key (64 hex digits on its first line)", path.display()))]
+    BadPublicKey { path: PathBuf },
 }

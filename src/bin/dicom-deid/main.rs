@@ -4,6 +4,7 @@
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
 //! `run.rs`, `plan.rs` (`--plan-out`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
+//! `dicom-deid verify ZIP` is `verify.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
@@ -27,6 +28,8 @@ mod run;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod shards;
+#[cfg(not(target_arch = "wasm32"))]
+mod verify;
 
 #[cfg(not(target_arch = "wasm32"))]
 use args::{Args, Mode};
@@ -51,6 +54,20 @@ fn main() -> std::process::ExitCode {
     // any thread starts.
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+    // `dicom-deid verify ZIP`: a subcommand of its own arguments (the runs take input paths
+    // as positional arguments, so it is recognised before they are parsed).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "verify") {
+        let args = verify::VerifyArgs::parse_from(argv.into_iter().skip(1));
+        return match verify::run(&args) {
+            Ok(true) => std::process::ExitCode::SUCCESS,
+            Ok(false) => std::process::ExitCode::from(1),
+            Err(e) => {
+                eprintln!("dicom-deid verify: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
     }
     let args = Args::parse();
     match dispatch(&args) {
