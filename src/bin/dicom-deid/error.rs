@@ -120,4 +120,7 @@ pub enum CliError {
     /// A public key file that is not 64 hex digits.
     #[snafu(display("{} is not a public key (64 hex digits on its first line)", path.display()))]
     BadPublicKey { path: PathBuf },
+    /// The parts' run statements cannot make the merged one.
+    #[snafu(display("{detail}"))]
+    PartStatement { detail: String },
 }
