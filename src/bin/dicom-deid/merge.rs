@@ -15,12 +15,12 @@ use snafu::{ensure, OptionExt, ResultExt};
 
 use crate::args::Args;
 use crate::common::{write_file, Outputs};
-use crate::merged_statement::{self, is_statement_entry};
 use crate::error::{
     CliError, CreateSnafu, MissingEntrySnafu, NotAPartSnafu, PartCompressedSnafu, PartReadSnafu,
     PartZipSnafu, PartsMissingSnafu, ReadSnafu, ShardSnafu, SinkSnafu, UnexpectedEntrySnafu,
     WriteSnafu,
 };
+use crate::merged_statement::{self, is_statement_entry};
 
 /// The parts given: zips, and the texts of keys and logs.
 #[derive(Default)]
@@ -177,9 +177,11 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let manifest = merge_manifests(&manifests).context(ShardSnafu)?;
     sink.add("manifest.csv", manifest.as_bytes())
         .context(SinkSnafu)?;
-    covered.push(("manifest.csv".into(), statement::sha256(manifest.as_bytes())));
-    let closing =
-        merged_statement::closing_entries(args, &config, &keyed, &merged.rows, covered)?;
+    covered.push((
+        "manifest.csv".into(),
+        statement::sha256(manifest.as_bytes()),
+    ));
+    let closing = merged_statement::closing_entries(args, &config, &keyed, &merged.rows, covered)?;
     for (name, bytes) in closing {
         sink.add(&name, &bytes).context(SinkSnafu)?;
     }

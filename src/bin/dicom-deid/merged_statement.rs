@@ -45,7 +45,7 @@ pub fn agreed(args: &Args, statements: &[Vec<u8>]) -> Result<(Config, Keyed), Cl
             None => agreed = Some(facts),
             Some(a) if *a != facts => {
                 return Err(bad(
-                    "the parts' run statements differ in options or secret".into(),
+                    "the parts' run statements differ in options or secret".into()
                 ))
             }
             Some(_) => {}

@@ -59,6 +59,9 @@ pub fn write_public_key(secret_path: &Path, secret: &[u8]) -> Result<(), CliErro
         return Ok(());
     }
     let keyed = dicom_deid::uid::Keyed::new(secret);
-    let text = format!("{}\n", dicom_deid::statement::signing::public_key_hex(&keyed));
+    let text = format!(
+        "{}\n",
+        dicom_deid::statement::signing::public_key_hex(&keyed)
+    );
     fs::write(&path, text).context(CreateSecretSnafu { path: &path })
 }

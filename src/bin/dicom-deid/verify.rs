@@ -77,7 +77,10 @@ pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
                 what: "public key",
                 path: p,
             })?;
-            Some(unhex::<32>(text.lines().next().unwrap_or("")).ok_or_else(|| BadPublicKeySnafu { path: p }.build())?)
+            Some(
+                unhex::<32>(text.lines().next().unwrap_or(""))
+                    .ok_or_else(|| BadPublicKeySnafu { path: p }.build())?,
+            )
         }
         None => None,
     };
@@ -99,7 +102,9 @@ pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
                 v.key_fingerprint
             );
             if !v.key_given {
-                println!("(no --public-key given: compare that key's fingerprint with the project's)");
+                println!(
+                    "(no --public-key given: compare that key's fingerprint with the project's)"
+                );
             }
             Ok(true)
         }
@@ -107,7 +112,11 @@ pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
             for p in &problems {
                 println!("{}: {p}", args.zip.display());
             }
-            println!("{}: FAILED ({} problems)", args.zip.display(), problems.len());
+            println!(
+                "{}: FAILED ({} problems)",
+                args.zip.display(),
+                problems.len()
+            );
             Ok(false)
         }
     }
