@@ -319,6 +319,11 @@ impl Job {
         });
     }
 
+    /// The job's context (options, profile, secret).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
     /// Scans so far.
     pub fn scans(&self) -> &[ScanRecord] {
         &self.scans

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod audit;
 pub mod charset;
 pub mod config;
 pub mod context;

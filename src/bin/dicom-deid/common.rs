@@ -59,7 +59,7 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
 }
 
 /// The text of an optional CSV file.
-fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
+pub fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
     match p {
         None => Ok(None),
         Some(p) => fs::read(p)

@@ -4,10 +4,12 @@
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
 //! `run.rs`, `plan.rs` (`--plan-out`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
-//! `dicom-deid verify ZIP` is `verify.rs`.
+//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
+#[cfg(not(target_arch = "wasm32"))]
+mod audit;
 #[cfg(not(target_arch = "wasm32"))]
 mod clock;
 #[cfg(not(target_arch = "wasm32"))]
@@ -44,6 +46,7 @@ fn dispatch(args: &Args) -> Result<(), error::CliError> {
         Mode::PlanOut(out) => plan::plan_out(args, out),
         Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
         Mode::Merge => merge::run(args),
+        Mode::Audit(dir) => audit::audit(args, dir),
     }
 }
 
