@@ -44,8 +44,10 @@ pub const QUASI_IDENTIFIERS: [(&str, Tag); 13] = [
     ("InstitutionName", tags::INSTITUTION_NAME),
 ];
 
-/// Reads the headers of a file (up to Pixel Data).
+/// Reads the headers of a file (up to Pixel Data), after the structural check of the whole file
+/// that the rewrite makes (a file whose Pixel Data is cut short is rejected by both).
 pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
+    crate::structure::walk(bytes, read::detect(bytes)?, false)?;
     let (obj, _) = read::parse_until(bytes, tags::PIXEL_DATA)?;
     let mut h = AuditHeader {
         transfer_syntax: obj.meta().transfer_syntax().unpadded().to_string(),

@@ -47,6 +47,11 @@ pub fn render(s: &Summary) -> String {
     h.push_str("<h2>What the run will do with the files</h2>\n");
     h.push_str(&counts(s.outcomes.iter()));
     h.push_str(&counts(s.reasons.iter()));
+    h.push_str(&format!(
+        "<p>{} of the files to be written are images that may show burned-in text: a pixel \
+         rule, the review or the run's text detector decides whether each is written or held.</p>\n",
+        s.pixel_review_pending
+    ));
     h.push_str("<h2>Re-identification risk of what is kept</h2>\n");
     let r = &s.risk;
     h.push_str(&format!(
@@ -63,7 +68,9 @@ pub fn render(s: &Summary) -> String {
     ));
     h.push_str(&table(
         &["made unique by", "patients"],
-        r.unique_by.iter().map(|(k, v)| vec![k.clone(), v.to_string()]),
+        r.unique_by
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()]),
     ));
     h.push_str("<h2>Modalities, SOP classes, transfer syntaxes</h2>\n");
     h.push_str(&counts(s.modalities.iter()));

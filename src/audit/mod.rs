@@ -83,6 +83,10 @@ pub struct Summary {
     pub outcomes: BTreeMap<&'static str, u64>,
     /// Files not written, by reason code.
     pub reasons: BTreeMap<String, u64>,
+    /// Of the files predicted written, the images the pixel gate flags (may show burned-in
+    /// text): under the `hold` policy, a rule, the review or the run's text detector (which
+    /// reads pixels, not headers) decides whether each is written or held.
+    pub pixel_review_pending: u64,
     /// Every top-level public attribute found, with its action.
     pub attributes: Vec<AttributeAction>,
     /// Private creators found.
@@ -109,8 +113,9 @@ pub struct Input<'a> {
     pub to_write: &'a [String],
     /// Scans of every file.
     pub scans: &'a [ScanRecord],
-    /// The audit's header read of each DICOM file, by source path.
-    pub headers: &'a BTreeMap<String, AuditHeader>,
+    /// The audit's header read of each DICOM file, by source path (or why the run will reject
+    /// it).
+    pub headers: &'a BTreeMap<String, HeaderResult>,
 }
 
 fn tag_text(g: u16, e: u16) -> String {
@@ -137,7 +142,10 @@ pub fn attribute_action(ctx: &Context, tag: Tag) -> (&'static str, String) {
                 Action::Clean => "cleaned",
                 Action::ReplaceUid => "uid replaced",
             };
-            (what, format!("Table E.1-1 row {} ({})", row.keyword, row.name))
+            (
+                what,
+                format!("Table E.1-1 row {} ({})", row.keyword, row.name),
+            )
         }
         _ if ctx.keep_list.is_some() => ("kept", "in the keep list".into()),
         _ => ("kept", "not in Table E.1-1".into()),
@@ -158,6 +166,22 @@ fn retained_quasi(ctx: &Context) -> Vec<String> {
         .collect()
 }
 
+/// Files predicted written whose image the pixel gate flags (not [`crate::pixels::gate::Class::Pass`]).
+pub fn pending_pixel_review(input: &Input) -> BTreeSet<String> {
+    let to_write: BTreeSet<&String> = input.to_write.iter().collect();
+    input
+        .scans
+        .iter()
+        .filter(|s| to_write.contains(&s.path))
+        .filter(|s| {
+            s.result
+                .as_ref()
+                .is_ok_and(|h| h.pixel_gate.class != crate::pixels::gate::Class::Pass)
+        })
+        .map(|s| s.path.clone())
+        .collect()
+}
+
 /// The outcome the run will give each file, by source path, with the reason code.
 pub fn predicted(input: &Input) -> BTreeMap<String, (Outcome, String)> {
     let mut out: BTreeMap<String, (Outcome, String)> = input
@@ -166,7 +190,11 @@ pub fn predicted(input: &Input) -> BTreeMap<String, (Outcome, String)> {
         .map(|r| (r.source_path.clone(), (r.outcome, r.reason_code.clone())))
         .collect();
     for p in input.to_write {
-        out.insert(p.clone(), (Outcome::Written, String::new()));
+        let o = match input.headers.get(p) {
+            Some(Err(r)) => (r.outcome(), r.code().to_string()),
+            _ => (Outcome::Written, String::new()),
+        };
+        out.insert(p.clone(), o);
     }
     out
 }
@@ -179,7 +207,7 @@ fn count<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
 fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorUse>) {
     let mut tags: BTreeMap<(u16, u16), u64> = BTreeMap::new();
     let mut creators: BTreeMap<(u16, String), (u64, u64)> = BTreeMap::new();
-    for h in input.headers.values() {
+    for h in input.headers.values().filter_map(|h| h.as_ref().ok()) {
         for t in &h.tags {
             count(&mut tags, *t);
         }
@@ -210,8 +238,8 @@ fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorU
     let creators = creators
         .into_iter()
         .map(|((g, c), (files, elements))| {
-            let safe = (0x10..=0xFFu16)
-                .any(|lo| profile.private_kept(Some(&c), Tag(g, 0x1000 | lo)));
+            let safe =
+                (0x10..=0xFFu16).any(|lo| profile.private_kept(Some(&c), Tag(g, 0x1000 | lo)));
             CreatorUse {
                 group: format!("{g:04X}"),
                 creator: c,
@@ -233,7 +261,7 @@ fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorU
 fn descriptions(input: &Input, qis: &[String]) -> Vec<risk::Description> {
     let mut by_subject: BTreeMap<usize, risk::Description> = BTreeMap::new();
     for (path, f) in &input.plan.files {
-        let (Ok(f), Some(h)) = (f, input.headers.get(path)) else {
+        let (Ok(f), Some(Ok(h))) = (f, input.headers.get(path)) else {
             continue;
         };
         by_subject.entry(f.subject).or_insert_with(|| {
@@ -250,8 +278,10 @@ fn descriptions(input: &Input, qis: &[String]) -> Vec<risk::Description> {
 
 /// The summary of the audit.
 pub fn summary(input: &Input) -> Summary {
-    let (mut patients, mut studies, mut series) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    let (mut modalities, mut sop_classes, mut tss) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut patients, mut studies, mut series) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let (mut modalities, mut sop_classes, mut tss) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for s in input.scans {
         let Ok(h) = &s.result else { continue };
         patients.insert(h.patient_key());
@@ -260,7 +290,7 @@ pub fn summary(input: &Input) -> Summary {
         count(&mut modalities, h.modality.clone().unwrap_or_default());
         count(&mut sop_classes, h.sop_class.clone().unwrap_or_default());
     }
-    for h in input.headers.values() {
+    for h in input.headers.values().filter_map(|h| h.as_ref().ok()) {
         count(&mut tss, h.transfer_syntax.clone());
     }
     let mut outcomes: BTreeMap<&'static str, u64> =
@@ -272,6 +302,7 @@ pub fn summary(input: &Input) -> Summary {
             count(&mut reasons, code);
         }
     }
+    let pending = pending_pixel_review(input);
     let (attributes, private_creators) = attributes_and_creators(input);
     let shifts = input.plan.subjects.iter().map(|s| s.shift_days);
     let qis = retained_quasi(input.ctx);
@@ -286,6 +317,7 @@ pub fn summary(input: &Input) -> Summary {
         transfer_syntaxes: tss,
         outcomes,
         reasons,
+        pixel_review_pending: pending.len() as u64,
         attributes,
         private_creators,
         date_shift_days: shifts.clone().min().zip(shifts.max()),
@@ -310,7 +342,9 @@ pub fn detail_csv(input: &Input) -> String {
         "modality",
         "sop_class_uid",
         "transfer_syntax_uid",
+        "pixel_review_pending",
     ]);
+    let pending = pending_pixel_review(input);
     let scans: BTreeMap<&str, &ScanRecord> =
         input.scans.iter().map(|s| (s.path.as_str(), s)).collect();
     for (path, (outcome, code)) in predicted(input) {
@@ -318,9 +352,14 @@ pub fn detail_csv(input: &Input) -> String {
         let rid = planned
             .and_then(|f| input.plan.subjects.get(f.subject))
             .map(|s| s.research_id.clone());
-        let h = scans.get(path.as_str()).and_then(|s| s.result.as_ref().ok());
+        let h = scans
+            .get(path.as_str())
+            .and_then(|s| s.result.as_ref().ok());
         let field = |v: Option<&String>| v.cloned().unwrap_or_default();
-        let ts = input.headers.get(&path).map(|a| a.transfer_syntax.clone());
+        let ts = match input.headers.get(&path) {
+            Some(Ok(a)) => Some(a.transfer_syntax.clone()),
+            _ => None,
+        };
         let _ = w.write_record([
             path.clone(),
             outcome.as_str().to_string(),
@@ -333,6 +372,7 @@ pub fn detail_csv(input: &Input) -> String {
             field(h.and_then(|h| h.modality.as_ref())),
             field(h.and_then(|h| h.sop_class.as_ref())),
             ts.unwrap_or_default(),
+            if pending.contains(&path) { "yes" } else { "" }.to_string(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

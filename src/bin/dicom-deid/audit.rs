@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use dicom_deid::audit::{self, header::AuditHeader};
+use dicom_deid::audit::{self, HeaderResult};
 use dicom_deid::Job;
 use snafu::ResultExt;
 
@@ -23,7 +23,7 @@ fn read_headers(
     job: &Job,
     inputs: &Inputs,
     threads: usize,
-) -> Result<BTreeMap<String, AuditHeader>, CliError> {
+) -> Result<BTreeMap<String, HeaderResult>, CliError> {
     let dicom: std::collections::BTreeSet<&str> = job
         .scans()
         .iter()
@@ -47,9 +47,7 @@ fn read_headers(
             (path.clone(), h)
         },
         |(path, h)| {
-            if let Ok(h) = h {
-                headers.insert(path, h);
-            }
+            headers.insert(path, h);
             Ok::<(), CliError>(())
         },
     )?;
