@@ -10,8 +10,9 @@ use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
+use crate::padding::string_of;
 use crate::padding::Unpadded as _;
-use crate::read::{self, string_of};
+use crate::read;
 
 /// The audit's view of one file's headers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,7 +48,7 @@ pub const QUASI_IDENTIFIERS: [(&str, Tag); 13] = [
 /// Reads the headers of a file (up to Pixel Data), after the structural check of the whole file
 /// that the rewrite makes (a file whose Pixel Data is cut short is rejected by both).
 pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
-    crate::structure::walk(bytes, read::detect(bytes)?, false)?;
+    crate::structure::walk(bytes, crate::framing::detect(bytes)?, false)?;
     let (obj, _) = read::parse_until(bytes, tags::PIXEL_DATA)?;
     let mut h = AuditHeader {
         transfer_syntax: obj.meta().transfer_syntax().unpadded().to_string(),

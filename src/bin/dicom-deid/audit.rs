@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use dicom_deid::audit::{self, HeaderResult};
-use dicom_deid::Job;
+use dicom_deid::job::Job;
 use snafu::ResultExt;
 
 use crate::args::Args;
