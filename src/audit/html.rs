@@ -1,6 +1,6 @@
 //! `audit-summary.html`: the audit's summary for a reader (no PHI, no script).
 
-use super::Summary;
+use crate::audit::summary::Summary;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

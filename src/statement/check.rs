@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use snafu::Snafu;
 
-use super::{manifest, signing, MANIFEST_NAME, SIGNATURE_NAME, STATEMENT_NAME};
+use crate::statement::manifest;
+use crate::statement::record::{sha256, FORMAT, MANIFEST_NAME, SIGNATURE_NAME, STATEMENT_NAME};
+use crate::statement::signing;
 
 /// One thing that does not hold, naming the file.
 #[derive(Debug, Snafu, PartialEq, Eq)]
@@ -104,7 +106,7 @@ fn statement_fields(bytes: &[u8]) -> Result<([u8; 32], [u8; 32], String), Proble
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| unreadable(&e.to_string()))?;
     let text = |ptr: &str| v.pointer(ptr).and_then(|x| x.as_str()).unwrap_or("");
-    if text("/format") != super::FORMAT {
+    if text("/format") != FORMAT {
         return Err(unreadable("not a dicom-deid run statement"));
     }
     let key = signing::unhex::<32>(text("/signature/public_key"))
@@ -155,7 +157,7 @@ pub fn check(zip: &Received, public_key: Option<[u8; 32]>) -> Result<Verified, V
             found: signing::key_fingerprint(&key),
         });
     }
-    if super::sha256(manifest_bytes) != manifest_sum {
+    if sha256(manifest_bytes) != manifest_sum {
         problems.push(Problem::Differs {
             name: MANIFEST_NAME.to_string(),
         });

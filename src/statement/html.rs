@@ -2,7 +2,7 @@
 //! page with no script and no external resource. It shows what `run-statement.json` holds but
 //! the manifest's hash (the manifest covers this page, so this page cannot hold it).
 
-use super::Statement;
+use crate::statement::record::Statement;
 
 /// Text escaped for HTML.
 fn esc(s: &str) -> String {
@@ -26,7 +26,7 @@ fn counts<'a>(rows: impl Iterator<Item = (&'a str, u64)>) -> String {
 }
 
 /// The page.
-pub(super) fn render(st: &Statement) -> String {
+pub(crate) fn render(st: &Statement) -> String {
     let options = serde_json::to_string_pretty(st.options).unwrap_or_default();
     let mut s = String::from(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -6,7 +6,7 @@
 
 use snafu::Snafu;
 
-use super::signing::unhex;
+use crate::statement::signing::{hex, unhex};
 
 /// A manifest line that cannot be read.
 #[derive(Debug, Snafu, PartialEq, Eq)]
@@ -38,7 +38,7 @@ fn decode_path(path: &str) -> String {
 pub fn write(entries: &[(String, [u8; 32])]) -> String {
     let mut s = String::with_capacity(entries.len() * 100);
     for (path, sum) in entries {
-        s.push_str(&super::signing::hex(sum));
+        s.push_str(&hex(sum));
         s.push_str("  ");
         s.push_str(&encode_path(path));
         s.push('\n');

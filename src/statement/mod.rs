@@ -15,31 +15,21 @@
 pub mod check;
 pub mod html;
 pub mod manifest;
+pub mod record;
 pub mod signing;
+
+pub use record::{
+    sha256, sha256_of, BUILD, FORMAT, HTML_NAME, MANIFEST_NAME, SIGNATURE_NAME, STATEMENT_NAME,
+};
+use record::{EngineInfo, ManifestInfo, SelfCheck, SignatureInfo, Statement};
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use snafu::{ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::report::{LogRow, Outcome};
 use crate::uid::Keyed;
-
-/// The readable statement's entry name.
-pub const HTML_NAME: &str = "run-statement.html";
-/// The manifest's entry name.
-pub const MANIFEST_NAME: &str = "manifest-sha256.txt";
-/// The statement's entry name.
-pub const STATEMENT_NAME: &str = "run-statement.json";
-/// The signature's entry name.
-pub const SIGNATURE_NAME: &str = "run-statement.sig";
-/// The statement's format, first field of the JSON.
-pub const FORMAT: &str = "dicom-deid run statement 1";
-
-/// The engine's build: `git describe` of the source it was built from (set by `build.rs`), the
-/// same for the native and the WebAssembly builds of one source, which give the same bytes.
-pub const BUILD: &str = env!("DICOM_DEID_BUILD");
 
 /// Why a statement cannot be made.
 #[derive(Debug, Snafu)]
@@ -95,55 +85,6 @@ pub struct Facts<'a> {
     pub run_time: &'a str,
     /// SHA-256 of the recipe the run used, if any.
     pub recipe_sha256: Option<String>,
-}
-
-/// The engine that made the zip.
-#[derive(Debug, Serialize)]
-struct EngineInfo {
-    name: &'static str,
-    version: &'static str,
-    build: &'static str,
-}
-
-/// The self-check: on or off, files it passed and failed.
-#[derive(Debug, Serialize)]
-struct SelfCheck {
-    enabled: bool,
-    files_checked: u64,
-    files_failed: u64,
-}
-
-#[derive(Debug, Serialize)]
-struct SignatureInfo {
-    algorithm: &'static str,
-    file: &'static str,
-    public_key: String,
-    public_key_fingerprint: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ManifestInfo {
-    file: &'static str,
-    layout: &'static str,
-    entries: usize,
-    sha256: String,
-}
-
-/// The statement as `run-statement.json` holds it (field order fixed: the same bytes each time).
-#[derive(Debug, Serialize)]
-struct Statement<'a> {
-    format: &'static str,
-    engine: EngineInfo,
-    run_time: &'a str,
-    options: &'a Config,
-    recipe_sha256: Option<String>,
-    outcomes: BTreeMap<&'static str, u64>,
-    reasons: BTreeMap<String, u64>,
-    pixels: BTreeMap<&'static str, u64>,
-    self_check: SelfCheck,
-    secret_fingerprint: String,
-    signature: SignatureInfo,
-    manifest: ManifestInfo,
 }
 
 /// The log's reason codes that record a decision about pixels, and the statement's name of each.
@@ -252,22 +193,6 @@ pub fn closing_entries(
         (STATEMENT_NAME.to_string(), json),
         (SIGNATURE_NAME.to_string(), sig),
     ])
-}
-
-/// SHA-256 of bytes.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
-}
-
-/// SHA-256 of parts written one after the other (a rewritten header and the input's pixel data).
-pub fn sha256_of(parts: &[&[u8]]) -> [u8; 32] {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
 }
 
 #[cfg(test)]
