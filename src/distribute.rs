@@ -293,6 +293,8 @@ pub struct Merged {
     pub log_csv: String,
     /// Paths of the written files in the zip, in the single run's order (by source path).
     pub written: Vec<String>,
+    /// The merged log's rows (for the run statement's counts).
+    pub rows: Vec<LogRow>,
 }
 
 /// Header and records of CSV texts with the same columns (a final `# summary:` line skipped).
@@ -382,6 +384,7 @@ pub fn merge_reports(keys: &[&str], logs: &[&str]) -> Result<Merged, ShardError>
         key_csv: write_records(&kh, &krows),
         log_csv,
         written,
+        rows,
     })
 }
 

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod audit;
 pub mod charset;
 pub mod codes;
 pub mod config;
@@ -32,6 +33,7 @@ pub mod pseudonyms;
 pub mod read;
 pub mod report;
 pub mod scan;
+pub mod statement;
 pub mod structure;
 #[cfg(test)]
 mod typescript;

@@ -35,6 +35,16 @@ impl Keyed {
         }
     }
 
+    /// The secret's fingerprint as the page shows it: the first 4 bytes of its SHA-256, hex.
+    /// It names the secret without revealing it (the secret is 32 random bytes).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        Sha256::digest(&self.secret)[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// HMAC-SHA-256 of `domain` and `value` under the secret.
     pub fn mac(&self, domain: &str, value: &[u8]) -> [u8; 32] {
         // HMAC accepts keys of any length, so this cannot fail.

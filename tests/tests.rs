@@ -12,6 +12,7 @@ mod support;
 
 /// One module a subject (`tests/tests/<name>.rs`).
 mod tests {
+    mod audit;
     mod cjk;
     mod cli;
     mod codestream_text;
@@ -31,6 +32,7 @@ mod tests {
     mod rerun;
     mod scan_prefix;
     mod shards;
+    mod statement;
     mod workflow;
     mod zip64_large;
 }

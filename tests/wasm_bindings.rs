@@ -15,6 +15,8 @@ use dicom_deid::web::{
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
+/// The run's time the page and the native job are given (their zips' run statements).
+const RUN_TIME: &str = "2026-12-06T10:00:00.000Z";
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Real files of the corpus: native and compressed pixel data, big endian, an SR, a non-DICOM file.
@@ -140,7 +142,7 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
         }
         job.record(&outcome).expect("record");
     }
-    for pair in job.final_entries().iter() {
+    for pair in job.final_entries(RUN_TIME).expect("closing entries").iter() {
         let pair = js_sys::Array::from(&pair);
         let name = pair.get(0).as_string().expect("entry name");
         zip.extend(
@@ -179,7 +181,7 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
         }
         job.record(outcome);
     }
-    for (p, b) in job.final_entries() {
+    for (p, b) in job.closing_entries(RUN_TIME).expect("closing entries") {
         sink.add(&p, &b).expect("add final");
     }
     sink.finish().expect("finish");

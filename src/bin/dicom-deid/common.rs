@@ -15,11 +15,11 @@ use snafu::{ensure, ResultExt};
 use crate::args::Args;
 use crate::error::{
     CliError, ConfigFileSnafu, CreateSnafu, JobSnafu, PixelRulesSnafu, PresetSnafu, ReadSnafu,
-    SameOutputsSnafu, SinkSnafu, WriteSnafu,
+    SameOutputsSnafu, SinkSnafu, StatementSnafu, WriteSnafu,
 };
 use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
-use crate::secret::load_secret;
+use crate::secret::{load_secret, write_public_key};
 
 /// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
 /// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
@@ -60,7 +60,7 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
 }
 
 /// The text of an optional CSV file.
-fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
+pub fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
     match p {
         None => Ok(None),
         Some(p) => fs::read(p)
@@ -115,6 +115,7 @@ pub fn start_job(args: &Args, config: &Config) -> Result<Job, CliError> {
     let mapping = read_text(&args.mapping, "mapping CSV")?;
     let existing = read_text(&args.existing_key, "key CSV")?;
     let secret = load_secret(&args.secret_file, true)?;
+    write_public_key(&args.secret_file, &secret)?;
     Job::new(config, &secret, mapping.as_deref(), existing.as_deref()).context(JobSnafu)
 }
 
@@ -128,7 +129,16 @@ pub fn rewrite_and_write(
     started: std::time::Instant,
 ) -> Result<(), CliError> {
     let threads = args.threads();
-    let bytes = write_zip(job, engine, inputs, threads, &outputs.zip, args.quiet)?;
+    let run_time = crate::clock::run_time(args.run_time.as_deref())?;
+    let bytes = write_zip(
+        job,
+        engine,
+        inputs,
+        threads,
+        &outputs.zip,
+        args.quiet,
+        &run_time,
+    )?;
     write_reports(job, outputs)?;
     if !args.quiet {
         report_done(job, outputs, bytes, started.elapsed().as_secs_f64());
@@ -203,13 +213,14 @@ fn rewrite_one(
                 bytes_in: 0,
                 result: Err(r),
                 pixels: None,
+                sha256: None,
             },
         ),
     }
 }
 
 /// Rewrites the planned files in parallel batches and writes the zip in sorted source order
-/// (then the job's final entries), through a `.zip.partial` file renamed at the end. Returns
+/// (then the job's closing entries: notes, manifest, run statement), through a `.zip.partial` file renamed at the end. Returns
 /// the bytes of the inputs written.
 fn write_zip(
     job: &mut Job,
@@ -218,6 +229,7 @@ fn write_zip(
     threads: usize,
     out: &Path,
     quiet: bool,
+    run_time: &str,
 ) -> Result<u64, CliError> {
     let todo: Vec<&(String, Source)> = {
         let want: std::collections::BTreeSet<String> = job.paths_to_process().into_iter().collect();
@@ -261,7 +273,7 @@ fn write_zip(
             Ok::<(), CliError>(())
         },
     )?;
-    for (path, bytes) in job.final_entries() {
+    for (path, bytes) in job.closing_entries(run_time).context(StatementSnafu)? {
         sink.add(&path, &bytes).context(SinkSnafu)?;
     }
     sink.finish().context(SinkSnafu)?;
