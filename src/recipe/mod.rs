@@ -3,12 +3,16 @@
 //! recipe from its bytes, the format recognised from the content; the importers of other
 //! tools' scripts (CTP, pydicom deid) add their formats there.
 
+pub mod compile;
+pub mod condition;
 pub mod model;
 pub mod params;
 pub mod selector;
+pub mod values;
 
 use snafu::Snafu;
 
+pub use compile::{Compiled, CompiledRule};
 pub use model::{Action, Condition, FileFilter, FilterAction, Recipe, Rule};
 pub use selector::{Matcher, Selector, SelectorError};
 
