@@ -12,7 +12,7 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use super::{is_string_vr, str_values, strs, Walker};
 use crate::error::Rejection;
 use crate::recipe::model::{Action, Fallback, LookupSource, MappingColumn};
-use crate::recipe::{values, CompiledRule};
+use crate::recipe::{tag_name, values, CompiledRule};
 
 /// What the recipe made of an element.
 pub(super) enum Ruled {
@@ -311,14 +311,5 @@ fn empty(e: &InMemElement) -> InMemElement {
         )
     } else {
         DataElement::empty(e.tag(), e.vr())
-    }
-}
-
-/// A tag's keyword, or `(GGGG,EEEE)`.
-pub(crate) fn tag_name(t: Tag) -> String {
-    use dicom_core::dictionary::DataDictionary;
-    match dicom_dictionary_std::StandardDataDictionary.by_tag(t) {
-        Some(e) if t.group() % 2 == 0 => e.alias.to_string(),
-        _ => format!("({:04X},{:04X})", t.group(), t.element()),
     }
 }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
-use sha2::{Digest, Sha256};
 
 use super::condition::Cond;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
@@ -162,11 +161,7 @@ impl Compiled {
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
         let recipe = load(bytes)?;
-        let sha256 = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Compiled::of(&recipe, given, sha256)
+        Compiled::of(&recipe, given, super::sha256_hex(bytes))
     }
 
     /// Prepares a recipe already read.
