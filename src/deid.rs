@@ -1271,10 +1271,11 @@ fn with_recipe_notes(
     }
     let text = accepted.join("; ");
     Some(match pixels {
-        Some(p) => pixel_clean::PixelNote {
+        Some(p) if !p.text.is_empty() => pixel_clean::PixelNote {
             code: p.code,
             text: format!("{}; {text}", p.text),
         },
+        Some(p) => pixel_clean::PixelNote { code: p.code, text },
         None => pixel_clean::PixelNote {
             code: "recipe_accepted_risk".into(),
             text,

@@ -20,7 +20,11 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
     let tag = obj
         .iter()
         .map(|e| e.tag())
-        .find(|t| selector.element.matches(*t, creator_of(&cs, *t), dicom_core::VR::UN))
+        .find(|t| {
+            selector
+                .element
+                .matches(*t, creator_of(&cs, *t), dicom_core::VR::UN)
+        })
         .or_else(|| selector.single_tag());
     let Some(tag) = tag else {
         return Ok(format!("{selector}: not in this file"));
@@ -38,7 +42,10 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
                 f.reason
             ));
         }
-        let vr = obj.element(tag).map(|e| e.vr()).unwrap_or(dicom_core::VR::UN);
+        let vr = obj
+            .element(tag)
+            .map(|e| e.vr())
+            .unwrap_or(dicom_core::VR::UN);
         let on = recipe.active(obj);
         let rule = recipe
             .rules
@@ -47,7 +54,11 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
             .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(&cs, tag), vr));
         if let Some((r, _)) = rule {
             if r.action != Action::Profile {
-                let risk = if r.accept_risk { " (accepted risk)" } else { "" };
+                let risk = if r.accept_risk {
+                    " (accepted risk)"
+                } else {
+                    ""
+                };
                 return Ok(format!(
                     "{name}: {} (select {}) decides: {}{risk}",
                     r.label,
@@ -69,11 +80,7 @@ fn profile_words(ctx: &Context, tag: Tag) -> String {
     if tag.group() % 2 == 1 {
         return "no rule; the profile removes private elements unless Retain Safe Private keeps them".into();
     }
-    if ctx
-        .keep_list
-        .as_ref()
-        .is_some_and(|k| !k.contains(&tag))
-    {
+    if ctx.keep_list.as_ref().is_some_and(|k| !k.contains(&tag)) {
         return "no rule; not in the keep-list: removed".into();
     }
     match ctx.profile.action(tag) {
@@ -81,8 +88,9 @@ fn profile_words(ctx: &Context, tag: Tag) -> String {
             "no rule; the profile: Table E.1-1 row ({}) {} → {a:?}",
             row.tag, row.name
         ),
-        _ => "no rule; not in Table E.1-1: kept and cleaned by VR (README, Not in the table)"
-            .into(),
+        _ => {
+            "no rule; not in Table E.1-1: kept and cleaned by VR (README, Not in the table)".into()
+        }
     }
 }
 
@@ -93,7 +101,9 @@ pub fn parse_target(text: &str) -> Result<Selector, super::SelectorError> {
         (Matcher::Tag(_) | Matcher::Private { .. }, true) => Ok(s),
         _ => Err(super::SelectorError {
             text: text.to_string(),
-            message: "--explain takes one attribute: a keyword, (gggg,eeee) or (gggg,\"CREATOR\",ee)".into(),
+            message:
+                "--explain takes one attribute: a keyword, (gggg,eeee) or (gggg,\"CREATOR\",ee)"
+                    .into(),
         }),
     }
 }
