@@ -75,7 +75,7 @@ pub struct Config {
     /// Whether the shipped default pixel rules (`data/pixel_rules.toml`) apply after the user's.
     pub default_pixel_rules: bool,
     /// What happens to images that may show text and that no pixel rule covers.
-    pub unreviewed_pixels: crate::pixels::clean::Unreviewed,
+    pub unreviewed_pixels: crate::pixels::rules::Unreviewed,
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
@@ -105,7 +105,7 @@ impl Default for Config {
             forced: BTreeMap::new(),
             pixel_rules: Vec::new(),
             default_pixel_rules: true,
-            unreviewed_pixels: crate::pixels::clean::Unreviewed::Hold,
+            unreviewed_pixels: crate::pixels::rules::Unreviewed::Hold,
             verify: true,
             recipe: None,
             params: BTreeMap::new(),
@@ -243,7 +243,7 @@ impl Config {
         if let Some(text) = &self.recipe {
             // Refused here (the API's checkOptions, a --config file) as well as when the job
             // starts: missing parameters, a bad UID root, a rule that opens a side door.
-            if let Err(e) = crate::recipe::Compiled::new(text.as_bytes(), &self.params) {
+            if let Err(e) = crate::recipe::compile::Compiled::new(text.as_bytes(), &self.params) {
                 return bad(&e.to_string());
             }
         }

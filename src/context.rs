@@ -12,13 +12,13 @@ use dicom_dictionary_std::StandardDataDictionary;
 use crate::config::Config;
 use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
 use crate::profile::{Profile, ProfileError};
-use crate::recipe::{Compiled, RecipeError};
+use crate::recipe::compile::Compiled;
+use crate::recipe::error::RecipeError;
 use crate::uid::Keyed;
 
 /// Text written to DeidentificationMethod (first value).
 pub const METHOD_NAME: &str = "dicom-deid 0.1 PS3.15 E.1-1 2026c";
 /// Maximum sequence nesting accepted (defined, with every other limit, in [`crate::limits`]).
-pub use crate::limits::MAX_DEPTH;
 
 /// Everything the rewrite step needs that is the same for every file of a job.
 #[derive(Debug, Clone)]

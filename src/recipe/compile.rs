@@ -10,10 +10,11 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
 use super::condition::Cond;
+use super::error::RecipeError;
+use super::load;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
 use super::selector::Selector;
-use super::{load, RecipeError};
 
 /// Attributes that identify the patient or a person by themselves: keeping one verbatim
 /// needs `accept_risk` on the rule (every person name, VR PN, counts too).

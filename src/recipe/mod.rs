@@ -5,80 +5,14 @@
 
 pub mod compile;
 pub mod condition;
+pub mod error;
 pub mod explain;
 pub mod model;
 pub mod params;
 pub mod selector;
 pub mod values;
 
-use snafu::Snafu;
-
-pub use compile::{Compiled, CompiledRule};
-pub use model::{Action, Condition, FileFilter, FilterAction, Recipe, Rule};
-pub use selector::{Matcher, Selector, SelectorError};
-
-/// Errors in reading or preparing a recipe.
-#[derive(Debug, Snafu)]
-#[snafu(visibility(pub(crate)))]
-pub enum RecipeError {
-    /// Not UTF-8 text.
-    #[snafu(display("the recipe is not UTF-8 text"))]
-    NotText,
-    /// Not valid JSON for a recipe.
-    #[snafu(display("the recipe is not valid JSON: {source}"))]
-    Json {
-        /// cause
-        source: serde_json::Error,
-    },
-    /// Not valid TOML for a recipe.
-    #[snafu(display("the recipe is not valid TOML: {source}"))]
-    Toml {
-        /// cause
-        source: toml::de::Error,
-    },
-    /// A parameter without default was not given.
-    #[snafu(display(
-        "the recipe needs the parameter {name} ({description}): give it with --param {name}=VALUE"
-    ))]
-    MissingParam {
-        /// the parameter
-        name: String,
-        /// its description
-        description: String,
-    },
-    /// A parameter given that the recipe does not declare.
-    #[snafu(display("the recipe has no parameter {name} (it declares: {declared})"))]
-    UnknownParam {
-        /// the name given
-        name: String,
-        /// the recipe's parameters
-        declared: String,
-    },
-    /// A placeholder names no parameter.
-    #[snafu(display("{context} uses {{{name}}}, which is not a parameter of the recipe"))]
-    UndeclaredPlaceholder {
-        /// where
-        context: String,
-        /// the placeholder
-        name: String,
-    },
-    /// The UID root breaks PS3.5 9.1.
-    #[snafu(display("uid_root {root:?} is not a valid UID root: {reason}"))]
-    BadUidRoot {
-        /// the root after parameters
-        root: String,
-        /// why
-        reason: String,
-    },
-    /// A rule or filter is not usable as written.
-    #[snafu(display("{context}: {message}"))]
-    BadRule {
-        /// which rule
-        context: String,
-        /// what is wrong
-        message: String,
-    },
-}
+use error::RecipeError;
 
 /// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -100,7 +34,7 @@ pub fn tag_name(t: dicom_core::Tag) -> String {
 
 /// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
 /// (The importers of CTP scripts and deid recipes recognise their formats here first.)
-pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
+pub fn load(bytes: &[u8]) -> Result<model::Recipe, RecipeError> {
     let text = std::str::from_utf8(bytes).map_err(|_| RecipeError::NotText)?;
     let text = text.trim_start_matches('\u{feff}');
     if text.trim_start().starts_with('{') {
@@ -112,6 +46,7 @@ pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
 
 #[cfg(test)]
 mod tests {
+    use super::model::{Action, FilterAction};
     use super::*;
 
     const TOML: &str = r#"
