@@ -2,7 +2,7 @@
 //! UIDs are remapped with the keyed mapping; dates are shifted per patient; the research
 //! identity is written; the file meta group is rebuilt. Pixel data is carried over untouched.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::header::Header as _;
@@ -266,20 +266,6 @@ struct Walker<'a> {
     accepted_notes: Vec<String>,
 }
 
-/// The private creators of a data set: (group, block) → creator.
-fn private_creators(obj: &InMemDicomObject) -> HashMap<(u16, u8), String> {
-    let mut creators = HashMap::new();
-    for e in obj.iter() {
-        let t = e.tag();
-        if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
-            if let Some(v) = str_values(e).into_iter().next() {
-                creators.insert((t.group(), t.element() as u8), v.trim().to_string());
-            }
-        }
-    }
-    creators
-}
-
 /// The Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
 fn overlay_curve_groups(obj: &InMemDicomObject) -> Vec<u16> {
     obj.iter()
@@ -301,7 +287,7 @@ impl Walker<'_> {
         top: bool,
         depth: usize,
     ) -> Result<InMemDicomObject, Rejection> {
-        let creators = private_creators(&obj);
+        let creators = crate::recipe::condition::creators(&obj);
         let data_groups = overlay_curve_groups(&obj);
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();

@@ -2,7 +2,7 @@
 //! matches an element decides it; an element no rule decides goes to the profile. Kept values
 //! are still cleaned of the file's identifiers unless the rule accepts the risk.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use dicom_core::header::Header as _;
 use dicom_core::value::{DataSetSequence, Value};
@@ -30,7 +30,7 @@ impl Walker<'_> {
     fn rule_for(
         &self,
         e: &InMemElement,
-        creators: &HashMap<(u16, u8), String>,
+        creators: &BTreeMap<(u16, u8), String>,
     ) -> Option<&CompiledRule> {
         let recipe = self.ctx.recipe.as_ref()?;
         let t = e.tag();
@@ -59,7 +59,7 @@ impl Walker<'_> {
     pub(super) fn by_recipe(
         &mut self,
         e: InMemElement,
-        creators: &HashMap<(u16, u8), String>,
+        creators: &BTreeMap<(u16, u8), String>,
         top: bool,
         depth: usize,
     ) -> Result<Ruled, Rejection> {
