@@ -5,18 +5,15 @@
 //! effect read back with dicom-rs; the self-check and the refusals still holding whatever a
 //! recipe says; `--explain`; the recipe's hash in the plan; the keep-list's StudyID.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::fs;
 use std::path::PathBuf;
 
+use crate::support::harness::*;
 use dicom_core::header::Header as _;
 use dicom_core::value::Value;
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
-use harness::*;
 
 const ROOT: &str = "1.2.826.0.1.3680043.10.999";
 const MR: &str = "dicom3tools/0051.dcm";
