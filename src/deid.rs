@@ -228,16 +228,7 @@ fn strs(values: Vec<String>) -> PrimitiveValue {
     PrimitiveValue::Strs(values.into_iter().collect())
 }
 
-fn str_values(e: &InMemElement) -> Vec<String> {
-    match e.value() {
-        Value::Primitive(p) => p
-            .to_multi_str()
-            .iter()
-            .map(|s| s.unpadded().to_string())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
+use crate::recipe::condition::element_strings as str_values;
 
 /// The walk over one file's data set.
 struct Walker<'a> {

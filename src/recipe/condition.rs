@@ -133,7 +133,7 @@ pub fn creators(obj: &InMemDicomObject) -> BTreeMap<(u16, u8), String> {
     for e in obj.iter() {
         let t = e.tag();
         if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
-            if let Some(v) = strings(e).into_iter().next() {
+            if let Some(v) = element_strings(e).into_iter().next() {
                 out.insert((t.group(), t.element() as u8), v.trim().to_string());
             }
         }
@@ -154,7 +154,8 @@ pub fn creator_of<'a>(
         .map(String::as_str)
 }
 
-fn strings(e: &InMemElement) -> Vec<String> {
+/// The string values of an element, without their padding (none for sequences and binary).
+pub fn element_strings(e: &InMemElement) -> Vec<String> {
     match e.value() {
         Value::Primitive(p) => p
             .to_multi_str()
@@ -194,7 +195,7 @@ pub fn values_of(obj: &InMemDicomObject, sel: &Selector) -> Option<Vec<String>> 
                 .matches(e.tag(), creator_of(&cs, e.tag()), e.vr())
             {
                 found = true;
-                out.extend(strings(e));
+                out.extend(element_strings(e));
             }
         }
     }
