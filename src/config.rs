@@ -10,6 +10,7 @@ use snafu::Snafu;
 use crate::profile::ProfileOptions;
 
 /// How research IDs are generated for patients not found in a mapping CSV or existing key.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum IdScheme {
@@ -21,6 +22,7 @@ pub enum IdScheme {
 }
 
 /// What PatientName becomes.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PatientNameMode {
@@ -32,6 +34,7 @@ pub enum PatientNameMode {
 }
 
 /// What PatientBirthDate becomes.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BirthDateMode {
@@ -43,10 +46,12 @@ pub enum BirthDateMode {
 }
 
 /// Every option of a de-identification job.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Name of the preset this configuration started from (informational).
+    #[cfg_attr(test, ts(type = "Preset"))]
     pub preset: String,
     /// The PS3.15 options.
     pub profile: ProfileOptions,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use snafu::{ResultExt, Snafu};
 
+use crate::codes;
 use crate::config::Config;
 use crate::context::{Context, ContextError};
 use crate::deid::{self, NewIdentity, Output, Rewritten};
@@ -79,20 +80,18 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// A stable short code for shells and the page: `bad_options`, `bad_mapping`, `bad_key`,
-    /// `empty_secret`, `bad_spec` (an engine specification that cannot be read or written),
-    /// `mapping_dates_not_shifted`, `id_space_too_small`.
+    /// A stable short code for shells and the page, one of [`codes::ALL`].
     pub fn code(&self) -> &'static str {
         match self {
-            JobError::Context { .. } => "bad_options",
-            JobError::MappingCsv { .. } => "bad_mapping",
-            JobError::KeyCsv { .. } => "bad_key",
-            JobError::EmptySecret => "empty_secret",
-            JobError::Spec { .. } | JobError::SpecOut { .. } => "bad_spec",
-            JobError::MappingDatesNotShifted { .. } => "mapping_dates_not_shifted",
+            JobError::Context { .. } => codes::BAD_OPTIONS,
+            JobError::MappingCsv { .. } => codes::BAD_MAPPING,
+            JobError::KeyCsv { .. } => codes::BAD_KEY,
+            JobError::EmptySecret => codes::EMPTY_SECRET,
+            JobError::Spec { .. } | JobError::SpecOut { .. } => codes::BAD_SPEC,
+            JobError::MappingDatesNotShifted { .. } => codes::MAPPING_DATES_NOT_SHIFTED,
             JobError::Plan {
                 source: PlanError::IdSpaceTooSmall { .. },
-            } => "id_space_too_small",
+            } => codes::ID_SPACE_TOO_SMALL,
         }
     }
 }

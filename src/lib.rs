@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod charset;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod dates;
@@ -33,6 +34,8 @@ pub mod recipe;
 pub mod report;
 pub mod scan;
 pub mod structure;
+#[cfg(test)]
+mod typescript;
 pub mod uid;
 pub mod verify;
 pub mod visit;

@@ -27,6 +27,7 @@ pub const MANIFEST_COLUMNS: [&str; 7] = [
 
 /// What happened to one input file: the log's `outcome` column, written (CSV, JSON, JS) as
 /// its snake_case name.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -85,6 +86,7 @@ impl std::fmt::Display for Outcome {
 }
 
 /// One row of the log: what happened to one input file.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRow {
     /// Source path (PHI: folder names often hold MRNs).
@@ -177,6 +179,7 @@ pub fn manifest_csv(rows: &[ManifestRow]) -> String {
 }
 
 /// Counts of a finished run.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Input files seen.

@@ -3,7 +3,7 @@
 //! values (serde-wasm-bindgen, JSON-compatible: plain objects and arrays), never as JSON text;
 //! the one opaque text is the plan ([`WebJob::plan`]), which JS only hands to the workers.
 //! Every function returns a `Result` rather than panicking; an error reaches JS as an `Error`
-//! whose `code` is a stable snake_case code ([`JobError::code`], or one of [`codes`]) and whose
+//! whose `code` is a stable snake_case code (one of [`crate::codes::ALL`]) and whose
 //! `message` says what is wrong in words.
 //!
 //! Main thread: [`WebJob`] (scans in, plan out, outcomes in, key/log/manifest out) and
@@ -15,23 +15,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::archive::input::ZipInput;
 use crate::archive::output::{crc32_of, ZipLayout};
+use crate::codes;
 use crate::config::Config;
 use crate::job::{Engine, FileOutcome, Job, JobError};
 use crate::scan::ScanRecord;
-
-/// The codes of errors that are not a [`JobError`] (whose own codes are [`JobError::code`]).
-pub mod codes {
-    /// A configuration that cannot be used (also a pixel rules file).
-    pub const BAD_OPTIONS: &str = "bad_options";
-    /// A value from JS that is not of the expected shape.
-    pub const BAD_VALUE: &str = "bad_value";
-    /// A zip that cannot be read.
-    pub const BAD_ZIP: &str = "bad_zip";
-    /// A file that cannot be shown (preview).
-    pub const UNREADABLE: &str = "unreadable";
-    /// The output zip cannot be laid out.
-    pub const ZIP_OUTPUT: &str = "zip_output";
-}
 
 /// An error for JS: an `Error` with `message` and a `code` property.
 fn fail(code: &str, e: impl std::fmt::Display) -> JsValue {
@@ -198,6 +185,33 @@ pub fn pixel_rules_toml(rules: JsValue) -> Result<String, JsValue> {
 pub fn parse_pixel_rules(text: &str) -> Result<JsValue, JsValue> {
     let set = crate::pixels::rules::RuleSet::parse(text).map_err(options_err)?;
     to_js(&set.rules)
+}
+
+/// The index of the first of `rules` (an array as [`parse_pixel_rules`] gives it) that matches
+/// `signature` (a scan's or a preview's), or `undefined`: the engine's own matching, for the
+/// review's loaded rules files.
+#[wasm_bindgen]
+pub fn first_matching_rule(rules: JsValue, signature: JsValue) -> Result<JsValue, JsValue> {
+    let set = crate::pixels::rules::RuleSet {
+        rules: from_js(rules, "pixel rules")?,
+    };
+    let signature: crate::pixels::gate::Signature = from_js(signature, "signature")?;
+    Ok(set
+        .position(&signature)
+        .map_or(JsValue::UNDEFINED, |i| JsValue::from(i as u32)))
+}
+
+/// Rectangles drawn over an image (`[x, y, width, height]`, fractional, maybe past the edges)
+/// as a rule's regions: rounded to whole pixels and clipped to `width` × `height`, empty ones
+/// dropped ([`crate::pixels::Rect::from_drawn`]).
+#[wasm_bindgen]
+pub fn clip_regions(rects: JsValue, width: u32, height: u32) -> Result<JsValue, JsValue> {
+    let drawn: Vec<[f64; 4]> = from_js(rects, "regions")?;
+    let clipped: Vec<crate::pixels::Rect> = drawn
+        .into_iter()
+        .filter_map(|d| crate::pixels::Rect::from_drawn(d, width, height))
+        .collect();
+    to_js(&clipped)
 }
 
 /// A thumbnail of native pixel data: `{width, height, rgba}` or `undefined`.

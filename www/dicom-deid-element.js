@@ -25,9 +25,10 @@
 // pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input.
 import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
 import { PixelReview } from './ui/pixel-review.js';
-import { fmtDateTime, fmtSeconds, languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
-import { DeidSession, Downloads, toDeidError } from './ui/session.js';
-import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from './ui/render.js';
+import { languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
+import { DeidSession, toDeidError } from './ui/session.js';
+import { RunView } from './ui/run-view.js';
+import { count, el, fmtBytes } from './ui/render.js';
 
 /** The custom properties the element reads, with their defaults (documented in README.md). */
 const CSS = `
@@ -185,12 +186,9 @@ export class DicomDeidElement extends HTMLElement {
 
   #root;
   #session;
-  #downloads = new Downloads();
+  /** What the element shares with the page (run-view.js): progress, run states, result, secret, inputs. */
+  #view;
   #started = false;
-  /** What the progress line says: a message key and its parameters, or a progress report. */
-  #line = { key: 'run.not-started', params: {} };
-  #lastSecret = null;
-  #lastRun = null;
   #stopLanguage = null;
 
   /**
@@ -210,6 +208,17 @@ export class DicomDeidElement extends HTMLElement {
     this.#session = new DeidSession({
       options: () => this.#config(),
       review: new PixelReview(this.#root.getElementById('pixel-review')),
+    });
+    this.#view = new RunView({
+      part: (name) => this.#q(name) || this.#id(name),
+      text: { working: 'run.working', cancelled: 'run.cancelled-element', secret: 'secret.status' },
+      hooks: {
+        ended: (run, again) => this.#ended(run, again),
+        secretError: (err) => this.#fail(err),
+        listError: (_kind, _file, err) => this.#fail(err),
+        listChanged: () => this.#clearError(),
+        add: (source) => this.#add(source),
+      },
     });
     this.#listen();
   }
@@ -249,7 +258,7 @@ export class DicomDeidElement extends HTMLElement {
     this.dataset.state = 'loading';
     this.#q('preset').value = isPreset(this.getAttribute('preset')) ? this.getAttribute('preset') : 'basic';
     this.#q('id-prefix').value = this.getAttribute('id-prefix') ?? '';
-    this.#say('run.loading');
+    this.#view.say('run.loading');
     this.#showSelection({ status: 'ready' });
     // Wired at once, before the engine has loaded (issue 18): what the user does meanwhile waits
     // for the engine in the session. Files already on an input (set before the handlers) are read.
@@ -267,20 +276,11 @@ export class DicomDeidElement extends HTMLElement {
     this.#stopLanguage = null;
   }
 
-  /** The progress line: message `key` with `params`, or a progress report `p`. */
-  #say(key, params = {}, p = null) {
-    this.#line = { key, params, p };
-    this.#id('progress-text').textContent = p ? progressView(p).text : t(key, params);
-  }
-
   /** Every text again, in the language just chosen. */
   #relabel() {
     translate(this.#root);
-    const { key, params, p } = this.#line;
-    this.#say(key, params, p);
+    this.#view.relabel();
     this.#showSelection({ status: 'ready' });
-    if (this.#lastSecret) this.#showSecret(this.#lastSecret);
-    if (this.#lastRun) this.#showRun(this.#lastRun);
     this.#session.review.relabel();
   }
 
@@ -311,21 +311,19 @@ export class DicomDeidElement extends HTMLElement {
     s.addEventListener('state', () => this.#showState());
     s.addEventListener('error', (e) => this.#fail(e.detail));
     s.addEventListener('selection', (e) => this.#showSelection(e.detail));
-    s.addEventListener('secret', (e) => this.#showSecret(e.detail));
     s.addEventListener('progress', (e) => this.#emit('progress', e.detail));
-    s.addEventListener('draw', (e) => this.#drawProgress(e.detail));
-    s.addEventListener('run', (e) => this.#showRun(e.detail));
+    this.#view.listen(s);
   }
 
   #showState() {
     const s = this.#session;
-    if (s.state === 'unsupported') this.#say('run.unsupported');
+    if (s.state === 'unsupported') this.#view.say('run.unsupported');
     if (this.state === 'loading' && s.state === 'idle') {
       const picker = typeof window.showDirectoryPicker === 'function';
       this.#q('pick-folder').hidden = !picker;
       this.#id('folder-label').hidden = picker;
       this.#id('ask-label').hidden = !s.support.savePicker;
-      this.#say('run.not-started');
+      this.#view.say('run.not-started');
     }
     this.dataset.state = s.state;
     this.#update();
@@ -335,13 +333,6 @@ export class DicomDeidElement extends HTMLElement {
 
   #wire() {
     const s = this.#session;
-    for (const id of ['folder-input', 'zip-input']) {
-      this.#q(id).addEventListener('change', (e) => {
-        const files = Array.from(e.target.files);
-        e.target.value = '';
-        if (files.length) this.#add(files);
-      });
-    }
     this.#q('pick-folder').addEventListener('click', async () => {
       let dir;
       try {
@@ -368,35 +359,7 @@ export class DicomDeidElement extends HTMLElement {
       this.#add(entriesFromDrop(e.dataTransfer));
     });
 
-    this.#q('secret-generate').addEventListener('click', () => s.generateSecret());
-    this.#q('secret-input').addEventListener('change', async (e) => {
-      const file = e.target.files[0];
-      e.target.value = '';
-      if (!file) return;
-      try {
-        await s.loadSecretFile(file);
-      } catch (err) {
-        this.#fail(err);
-      }
-    });
-    this.#q('secret-save').addEventListener('click', () => {
-      const blob = s.secretBlob();
-      if (blob) saveBlob(blob, 'dicom-deid.secret');
-    });
-    for (const [id, kind] of [['mapping-input', 'mapping'], ['key-input', 'existingKey']]) {
-      const input = this.#q(id);
-      // (e.target is cleared once the event has been dispatched: shadow trees hide it.)
-      input.addEventListener('change', async () => {
-        const file = input.files[0] || null;
-        this.#clearError();
-        try {
-          await s.setList(kind, file);
-        } catch (err) {
-          input.value = '';
-          this.#fail(err);
-        }
-      });
-    }
+    this.#view.wire(s);
     this.#q('start').addEventListener('click', () => this.start());
     this.#q('cancel').addEventListener('click', () => this.cancel());
   }
@@ -429,17 +392,6 @@ export class DicomDeidElement extends HTMLElement {
     this.#update();
   }
 
-  #showSecret(secret) {
-    const { how, name, fingerprint } = secret;
-    this.#lastSecret = secret;
-    const status = this.#q('secret-status');
-    status.removeAttribute('data-i18n');
-    status.textContent = t('secret.status', { how: t(`secret.${how}`, { name }), fingerprint: fingerprint || t('secret.no-fingerprint') });
-    status.dataset.fingerprint = fingerprint;
-    status.classList.toggle('warn', how === 'generated' || how === 'run');
-    this.#q('secret-save').disabled = false;
-  }
-
   #config() {
     const options = { ...this.options, preset: this.#q('preset').value };
     const prefix = this.#q('id-prefix').value.trim();
@@ -461,34 +413,6 @@ export class DicomDeidElement extends HTMLElement {
 
   // ------------------------------------------------------------ the run
 
-  #link(testid, { url, name }, label) {
-    const a = this.#q(testid);
-    a.href = url;
-    a.download = name;
-    a.textContent = label;
-    a.hidden = false;
-  }
-
-  #clearResults() {
-    this.#downloads.revoke();
-    for (const id of ['download-zip', 'download-key', 'download-log']) {
-      const a = this.#q(id);
-      a.hidden = true;
-      a.removeAttribute('href');
-    }
-    this.#id('downloads-note').hidden = true;
-    this.#q('problems').hidden = true;
-  }
-
-  #drawProgress(p) {
-    const bar = this.#q('progress');
-    bar.dataset.phase = p.phase;
-    bar.dataset.done = String(p.done);
-    bar.dataset.total = String(p.total);
-    bar.value = progressView(p).value;
-    this.#say('', {}, p);
-  }
-
   /** Starts a run on the chosen files (what the Start button does). Resolves when it ends. */
   async start() {
     if (!this.#session.canStart) return;
@@ -503,7 +427,7 @@ export class DicomDeidElement extends HTMLElement {
       }
     }
     this.#clearError();
-    this.#clearResults();
+    this.#view.clearResults();
     await this.#session.start({ output });
   }
 
@@ -512,56 +436,12 @@ export class DicomDeidElement extends HTMLElement {
     this.#session.cancel();
   }
 
-  /** A 'run' event of the session shown; `again` when only the language changed. */
-  #showRun(run, again = !!this.#lastRun && run === this.#lastRun) {
-    const { outcome, result, output, error, finishedAt } = run;
-    const summary = this.#q('summary');
-    if (outcome === 'started') {
-      if (again) return;
-      summary.dataset.state = 'running';
-      summary.replaceChildren(el('p', { text: t('run.working') }));
-      this.#q('progress').value = 0;
-      this.#say('run.starting');
-    } else if (outcome === 'cancelling') {
-      this.#say('run.cancelling');
-    } else if (outcome === 'done') {
-      this.#showResult(result, output, finishedAt);
-      if (!again) this.#emit('done', result.summary);
-    } else {
-      const cancelled = outcome === 'cancelled';
-      summary.dataset.state = cancelled ? 'cancelled' : 'error';
-      summary.replaceChildren(el('p', { text: t(cancelled ? 'run.cancelled-element' : 'run.failed') }));
-      this.#q('progress').value = 0;
-      this.#say(cancelled ? 'run.cancelled' : 'run.stopped');
-      if (again) return;
-      if (cancelled) this.#emit('error', error, false);
-      else this.#fail(error);
-    }
-    if (outcome !== 'cancelling') this.#lastRun = run;
-  }
-
-  #showResult(r, output, finishedAt) {
-    const s = r.summary;
-    const summary = this.#q('summary');
-    setSummaryData(summary, s, r.cleaned.length);
-    const reasons = reasonsText(s);
-    summary.replaceChildren(
-      el('p', { text: t('res.finished-at', { when: fmtDateTime(finishedAt), files: count(s.seen, 'n.files') }) }),
-      countsList(s, r.cleaned.length),
-      ...(reasons ? [el('p', { class: 'hint', text: t('res.reasons', { reasons }) })] : []),
-      ...(output ? [el('p', { text: t('res.saved', { name: output.name }) })] : []),
-    );
-    const links = this.#downloads.of(r, output ? output.name.replace(/\.zip$/i, '') : 'deidentified');
-    this.#link('download-zip', links.zip, output ? t('res.zip-again') : t('res.zip', { size: fmtBytes(r.zip.size) }));
-    this.#link('download-key', links.key, t('res.key'));
-    this.#link('download-log', links.log, t('res.log'));
-    this.#id('downloads-note').hidden = false;
-    const problems = this.#q('problems');
-    problems.tBodies[0].replaceChildren(...problemRows(r.problems));
-    problems.hidden = r.problems.length === 0;
-    this.#q('progress').value = 1;
-    this.#say('res.done', { files: count(s.seen, 'n.files'), seconds: fmtSeconds(r.stats.seconds) });
-    summary.dataset.state = 'done';
+  /** A run ended (shown by the view): its event, unless only the language changed. */
+  #ended(run, again) {
+    if (again) return;
+    if (run.outcome === 'done') this.#emit('done', run.result.summary);
+    else if (run.outcome === 'cancelled') this.#emit('error', run.error, false);
+    else this.#fail(run.error);
   }
 }
 

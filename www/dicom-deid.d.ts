@@ -1,5 +1,14 @@
 // Types of the dicom-deid browser API (dicom-deid.js); the <dicom-deid> element's are in
 // dicom-deid-element.d.ts. Plain ES modules, no build step: import them from where they are served.
+// The engine's own types (the configuration, pixel rules, signatures, outcomes, log rows, error
+// codes) are generated from its Rust types into engine-types.d.ts (src/typescript.rs; a test
+// fails when they drift); this file only narrows them for the API.
+import type {
+  Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset,
+  ProfileOptions as FullProfileOptions, Rect, Summary,
+} from './engine-types';
+
+export type { Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset, Rect };
 
 /** What went wrong, as a stable code. */
 export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io';
@@ -15,65 +24,21 @@ export declare class DeidError extends Error {
   readonly code: DeidErrorCode;
 }
 
-/** A built-in preset (as the CLI's --preset). */
-export type Preset = 'basic' | 'research' | 'keep-list';
 
 /** The built-in presets. */
 export declare const PRESETS: readonly Preset[];
 
-/** PS3.15 Annex E options (the `[profile]` table of a CLI configuration file). */
-export interface ProfileOptions {
-  retain_safe_private?: boolean;
-  retain_uids?: boolean;
-  retain_device_identity?: boolean;
-  retain_institution_identity?: boolean;
-  retain_patient_characteristics?: boolean;
-  retain_long_full_dates?: boolean;
-  retain_long_modified_dates?: boolean;
-  clean_descriptors?: boolean;
-  clean_structured_content?: boolean;
-  clean_graphics?: boolean;
-}
+/** PS3.15 Annex E options (the `[profile]` table of a CLI configuration file); what is not given comes from the preset. */
+export type ProfileOptions = Partial<FullProfileOptions>;
 
 /**
- * Options, with the CLI's names: a preset and the keys to change on top of it. Every key is
- * optional; what is not given comes from the preset (`basic` by default).
+ * Options, with the CLI's names (the engine's Config): a preset and the keys to change on top
+ * of it. Every key is optional; what is not given comes from the preset (`basic` by default).
  */
-export interface DeidOptions {
-  preset?: Preset;
-  profile?: ProfileOptions;
-  /** At most 10 letters, digits, '_' or '-' (default SUBJ). */
-  id_prefix?: string;
-  /** 1 to 9 (default 4). */
-  id_digits?: number;
-  id_scheme?: 'sequential' | 'random';
-  patient_name?: 'research_id' | 'research_id_ct_date';
-  birth_date?: 'remove' | 'keep_year';
-  /** YYYY-MM-DD */
-  default_anchor_date?: string;
-  shift_min_days?: number;
-  shift_max_days?: number;
-  /** Keywords kept in keep-list mode. */
-  keep_list?: string[] | null;
-  /** Actions forced for given tags, as in the CLI configuration. */
-  forced?: Record<string, string>;
-  /** Self-check every output (default true). */
-  verify?: boolean;
-  /** Pixel rules for burned-in text, consulted first (as the CLI's --pixel-rules). */
-  pixel_rules?: PixelRule[];
-  /** What happens to images that may show text and that no rule covers (default hold). */
-  unreviewed_pixels?: 'hold' | 'keep' | 'exclude';
-  /** Whether the shipped default pixel rules apply after the user's (default true). */
-  default_pixel_rules?: boolean;
-  /** A recipe: its TOML or JSON text (README, Recipes): rules applied before the profile. */
-  recipe?: string;
-  /** Values of the recipe's parameters (as the CLI's --param NAME=VALUE). */
-  params?: Record<string, string>;
-  [key: string]: unknown;
-}
+export type DeidOptions = Partial<Omit<Config, 'preset' | 'profile'>> & { preset?: Preset; profile?: ProfileOptions };
 
-/** The full configuration: every option with its value. */
-export type FullOptions = Required<Omit<DeidOptions, 'keep_list' | 'forced' | 'recipe' | 'params'>> & Pick<DeidOptions, 'keep_list' | 'forced' | 'recipe' | 'params'>;
+/** The full configuration: every option with its value (the engine's Config). */
+export type FullOptions = Config;
 
 /** A file and the source path the CLI would log for it (`folder/sub/file.dcm`). */
 export interface SourceEntry {
@@ -130,32 +95,11 @@ export interface DeidProgress {
   elapsed: number;
 }
 
-/** Counts of a run, as the summary line of the log CSV. */
-export interface DeidSummary {
-  seen: number;
-  written: number;
-  rejected: number;
-  skipped: number;
-  /** Images that may show burned-in text and that no pixel rule covers (not written). */
-  held: number;
-  /** Images left out by a pixel rule (action exclude) or `unreviewed_pixels: "exclude"`. */
-  excluded: number;
-  /** Counts by reason code (e.g. not_dicom, truncated, duplicate). */
-  by_reason: Record<string, number>;
-  bytes_in: number;
-  bytes_out: number;
-}
+/** Counts of a run, as the summary line of the log CSV (held: images that may show burned-in text and that no rule covers; excluded: by a pixel rule or `unreviewed_pixels: "exclude"`). */
+export type DeidSummary = Summary;
 
-/** A row of the log for a file that was not written. */
-export interface DeidProblem {
-  source_path: string;
-  outcome: 'rejected' | 'skipped' | 'no_mapping' | 'duplicate' | string;
-  output_path: string;
-  reason_code: string;
-  reason: string;
-  bytes_in: number;
-  bytes_out: number;
-}
+/** A row of the log for a file (not written: `problems`; cleaned: `cleaned`). */
+export type DeidProblem = LogRow;
 
 /** A project secret: text (as in a secret file; trimmed), a secret file, or raw bytes. */
 export type DeidSecret = string | Blob | Uint8Array | ArrayBuffer;
@@ -251,7 +195,7 @@ export interface DeidPreview {
   before: PreviewRow[] | null;
   after: PreviewRow[] | null;
   /** Why the file would not be written (null when it would be): the log's reason code, outcome and words. */
-  rejection: { code: string; outcome: string; message: string } | null;
+  rejection: { code: string; outcome: Outcome; message: string } | null;
   thumb: { width: number; height: number; rgba: Uint8Array } | null;
   error: string | null;
 }
@@ -273,40 +217,6 @@ export declare function clearSpool(): Promise<void>;
 /** The message of anything thrown, for display. */
 export declare function messageOf(error: unknown): string;
 
-/** A condition of a pixel rule: an exact value (trimmed), a number (Rows, Columns) or a case-insensitive substring. */
-export type PixelCondition = string | number | { contains: string };
-
-/** A pixel rule (a `[[rule]]` of a rules file): the first rule that matches an image decides. */
-export interface PixelRule {
-  name: string;
-  source?: string;
-  action: 'clean' | 'keep' | 'exclude';
-  /** Regions to black out (clean): [x, y, width, height] in image pixels. */
-  regions?: [number, number, number, number][];
-  match: Partial<Record<'Modality' | 'Manufacturer' | 'ManufacturerModelName' | 'Rows' | 'Columns' | 'ImageType' | 'SOPClassUID' | 'PhotometricInterpretation', PixelCondition>>;
-}
-
-/** The header values pixel rules match on. */
-export interface PixelSignature {
-  modality: string;
-  manufacturer: string;
-  model: string;
-  rows: number;
-  columns: number;
-  image_type: string;
-  sop_class: string;
-  photometric: string;
-  transfer_syntax: string;
-  burned_in_annotation: string;
-  recognizable_visual_features: string;
-}
-
-/** The pixel gate's decision from the header. */
-export interface PixelGate {
-  class: 'pass' | 'possible' | 'carrier';
-  reasons: string[];
-}
-
 /** The images of a selection the pixel gate flags (headers only). */
 export declare function scanPixelGate(
   source: DeidSource,
@@ -325,9 +235,9 @@ export interface PixelPreview {
     gate: PixelGate;
     /** The name of the rule that matches (the options' rules, then the defaults), or null. */
     rule: string | null;
-    rule_regions: [number, number, number, number][];
+    rule_regions: Rect[];
     /** Text-like boxes the engine's detector finds. */
-    detected: [number, number, number, number][];
+    detected: Rect[];
   };
 }
 
@@ -338,3 +248,16 @@ export declare function pixelRulesToml(rules: PixelRule[]): Promise<string>;
 
 /** The rules of a rules file (TOML or JSON), checked. */
 export declare function parsePixelRules(text: string | Blob): Promise<PixelRule[]>;
+
+/**
+ * The first of `rules` that matches an image's signature, or undefined: the engine's own
+ * matching (the CLI's). Synchronous, once the engine is loaded (else DeidError 'unsupported').
+ */
+export declare function firstMatchingRule(rules: PixelRule[], signature: PixelSignature): PixelRule | undefined;
+
+/**
+ * Rectangles drawn over an image ([x, y, width, height], fractional, maybe past the edges) as a
+ * pixel rule's regions: rounded to whole pixels and clipped to width × height by the engine,
+ * empty ones dropped. Synchronous, once the engine is loaded (else DeidError 'unsupported').
+ */
+export declare function clipRegions(rects: readonly (readonly number[])[], width: number, height: number): Rect[];

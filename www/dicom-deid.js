@@ -7,7 +7,7 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, { WebJob, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
@@ -30,6 +30,8 @@ export const PRESETS = Object.freeze(['basic', 'research', 'keep-list']);
 // ---------------------------------------------------------------- the engine
 
 let engine = null;
+/** Whether the engine's wasm is instantiated on this thread (its synchronous functions can be called). */
+let engineReady = false;
 
 /** A module of one SIMD instruction (i8x16.popcnt): valid only where WebAssembly has SIMD, which the engine is built with. */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
@@ -47,6 +49,7 @@ function loadEngineOnce() {
       try {
         module = await compileEngine();
         await init({ module_or_path: module });
+        engineReady = true;
       } catch (e) {
         throw asDeidError(e, 'unsupported', 'the engine cannot start in this browser: ');
       }
@@ -422,6 +425,37 @@ export async function parsePixelRules(text) {
   } catch (e) {
     throw asDeidError(e, 'bad-options');
   }
+}
+
+/** The engine's function `f` called now: it needs the engine loaded (loadEngine()). */
+function loadedCall(f, code, what) {
+  if (!engineReady) throw new DeidError('unsupported', `${what}: the engine is not loaded yet (call loadEngine() first)`);
+  try {
+    return f();
+  } catch (e) {
+    throw asDeidError(e, code, `${what}: `);
+  }
+}
+
+/**
+ * The first of `rules` (as parsePixelRules gives them) that matches an image's signature
+ * (scanPixelGate's or pixelPreview's), or undefined: the engine's own matching (the CLI's).
+ * Synchronous: call it once the engine is loaded.
+ * @type {Api['firstMatchingRule']}
+ */
+export function firstMatchingRule(rules, signature) {
+  const i = loadedCall(() => first_matching_rule(rules, signature), 'bad-options', 'pixel rules cannot be matched');
+  return i === undefined ? undefined : rules[i];
+}
+
+/**
+ * Rectangles drawn over an image ([x, y, width, height] in image pixels, fractional, maybe past
+ * the edges) as a pixel rule's regions: rounded to whole pixels and clipped to width × height by
+ * the engine, empty ones dropped. Synchronous: call it once the engine is loaded.
+ * @type {Api['clipRegions']}
+ */
+export function clipRegions(rects, width, height) {
+  return loadedCall(() => clip_regions(rects, width, height), 'bad-options', 'regions cannot be clipped');
 }
 
 // ---------------------------------------------------------------- output

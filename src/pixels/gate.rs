@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::padding::{string_of, Unpadded as _};
 
 /// The header values the gate and the rules look at (PHI-free apart from the device names).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelSignature"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Signature {
@@ -42,6 +44,8 @@ pub struct Signature {
 }
 
 /// What the gate decided for one file.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelClass"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
@@ -54,6 +58,8 @@ pub enum Class {
 }
 
 /// The gate's decision with its reasons, in words for the log and the page.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelGate"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gate {
     /// The class.

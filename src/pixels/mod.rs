@@ -59,6 +59,27 @@ impl Rect {
         x >= self.x && y >= self.y && (x - self.x) < self.w && (y - self.y) < self.h
     }
 
+    /// A rectangle drawn over an image (`[x, y, width, height]` in image pixels, fractional,
+    /// maybe past the edges, as the page's review draws them): its corners rounded to whole
+    /// pixels (halves up) and clipped to an image of `cols` × `rows`; `None` when nothing is
+    /// left or a number is not finite.
+    pub fn from_drawn(drawn: [f64; 4], cols: u32, rows: u32) -> Option<Rect> {
+        if drawn.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let [x, y, w, h] = drawn;
+        // Rounded in f64 and clamped to the image before the cast: no overflow, no negatives.
+        let at = |v: f64, max: u32| (v + 0.5).floor().clamp(0.0, f64::from(max)) as u32;
+        let (x0, y0) = (at(x, cols), at(y, rows));
+        let (x1, y1) = (at(x + w, cols).max(x0), at(y + h, rows).max(y0));
+        (x1 > x0 && y1 > y0).then(|| Rect {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        })
+    }
+
     /// The part of the rectangle inside an image of `cols` × `rows` (`None` when empty).
     pub fn clip(&self, cols: u32, rows: u32) -> Option<Rect> {
         let x1 = self.x.saturating_add(self.w).min(cols);
@@ -93,4 +114,49 @@ pub enum PixelError {
         /// decoded size
         bytes: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rect;
+
+    fn r(x: u32, y: u32, w: u32, h: u32) -> Option<Rect> {
+        Some(Rect { x, y, w, h })
+    }
+
+    #[test]
+    fn drawn_rectangles_are_rounded_and_clipped() {
+        // Whole pixels inside the image stay as drawn.
+        assert_eq!(
+            Rect::from_drawn([10.0, 20.0, 30.0, 5.0], 640, 480),
+            r(10, 20, 30, 5)
+        );
+        // Corners rounded halves up: 9.5 → 10, 40.4 → 40.
+        assert_eq!(
+            Rect::from_drawn([9.5, 0.49, 30.9, 5.0], 640, 480),
+            r(10, 0, 30, 5)
+        );
+        // A detector box widened past the top-left corner starts at 0.
+        assert_eq!(
+            Rect::from_drawn([-4.0, -4.0, 20.0, 12.0], 640, 480),
+            r(0, 0, 16, 8)
+        );
+        // Past the right and bottom edges: cut at the image.
+        assert_eq!(
+            Rect::from_drawn([600.0, 470.0, 100.0, 100.0], 640, 480),
+            r(600, 470, 40, 10)
+        );
+        // Nothing left: empty, wholly outside, inverted, or not a number.
+        assert_eq!(Rect::from_drawn([5.0, 5.0, 0.2, 10.0], 640, 480), None);
+        assert_eq!(Rect::from_drawn([700.0, 5.0, 10.0, 10.0], 640, 480), None);
+        assert_eq!(Rect::from_drawn([50.0, 5.0, -10.0, 10.0], 640, 480), None);
+        assert_eq!(
+            Rect::from_drawn([f64::NAN, 5.0, 10.0, 10.0], 640, 480),
+            None
+        );
+        assert_eq!(
+            Rect::from_drawn([0.0, 0.0, f64::INFINITY, 10.0], 640, 480),
+            None
+        );
+    }
 }

@@ -22,6 +22,8 @@ use super::gate::Signature;
 use super::Rect;
 
 /// What happens to a text carrier that no rule covers.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "UnreviewedPixels"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unreviewed {
@@ -35,6 +37,8 @@ pub enum Unreviewed {
 }
 
 /// What a rule does to the images it matches.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelAction"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -47,6 +51,8 @@ pub enum Action {
 }
 
 /// One condition on a header value.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelCondition"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Cond {
@@ -83,6 +89,8 @@ impl Cond {
 }
 
 /// The conditions of a rule, by DICOM keyword (others are refused).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelMatch"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Match {
@@ -145,6 +153,8 @@ impl Match {
 }
 
 /// One rule.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelRule"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -164,6 +174,8 @@ pub struct Rule {
 }
 
 /// A rules file.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PixelRuleSet"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSet {
@@ -248,7 +260,12 @@ impl RuleSet {
 
     /// The first rule matching the signature.
     pub fn find(&self, s: &Signature) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.when.matches(s))
+        self.position(s).and_then(|i| self.rules.get(i))
+    }
+
+    /// The index of the first rule matching the signature (what the page's review shows).
+    pub fn position(&self, s: &Signature) -> Option<usize> {
+        self.rules.iter().position(|r| r.when.matches(s))
     }
 }
 

@@ -180,6 +180,47 @@ describe('the JS API (dicom-deid.js)', { timeout: 10 * 60_000 }, () => {
     assertSameAsCli(asGot(r.second), runCli(ZIP, secretFile, dir2, ['--config', config, '--mapping', MAPPING, '--existing-key', keyFile]), 'api-existing-key');
   });
 
+  it('pixel rules are matched and drawn regions clipped by the engine, as the CLI decides', async () => {
+    await page.locator('#dir').setInputFiles(join(CORPUS, 'pixels'));
+    const r = await page.evaluate(async () => {
+      const api = await window.api();
+      const flagged = await api.scanPixelGate(document.getElementById('dir').files);
+      const sig = flagged[0].signature;
+      // A rule that matches nothing, one that matches the first image (a number given as text,
+      // a substring in another case), and one that matches every image: the first match decides.
+      const rules = await api.parsePixelRules(JSON.stringify({
+        rule: [
+          { name: 'none', action: 'exclude', match: { Modality: 'NO SUCH MODALITY' } },
+          { name: 'first', action: 'keep', match: { Manufacturer: { contains: sig.manufacturer.trim().toLowerCase() }, Rows: String(sig.rows), Columns: sig.columns, Modality: ` ${sig.modality} ` } },
+          { name: 'all', action: 'exclude', match: {} },
+        ],
+      }));
+      const options = { pixel_rules: rules, default_pixel_rules: false };
+      const pairs = [];
+      for (const f of flagged) {
+        const chosen = api.firstMatchingRule(rules, f.signature);
+        const preview = await api.pixelPreview(f.item, { options });
+        pairs.push({ path: f.item.path, js: chosen ? chosen.name : null, engine: preview.info.rule });
+      }
+      const clipped = api.clipRegions([[-4.4, 2.5, 20, 10], [630, 470, 100, 100], [5, 5, 0.2, 10], [700, 5, 10, 10]], 640, 480);
+      let refused = null;
+      try {
+        api.clipRegions([['a', 1, 2, 3]], 640, 480);
+      } catch (e) {
+        refused = e.name === 'DeidError' ? e.code : String(e);
+      }
+      return { pairs, clipped, refused, none: api.firstMatchingRule(rules.slice(0, 1), sig) ?? null };
+    });
+    assert.ok(r.pairs.length >= 5, `the pixel fixtures are flagged: ${r.pairs.length}`);
+    for (const p of r.pairs) assert.equal(p.js, p.engine, `${p.path}: the rule the review shows is the one the engine applies`);
+    assert.equal(r.pairs[0].js, 'first');
+    assert.ok(r.pairs.some((p) => p.js === 'all'), 'another signature falls through to the catch-all rule');
+    assert.equal(r.none, null);
+    // Corners rounded to whole pixels, cut at the image's edges; empty and outside rectangles dropped.
+    assert.deepEqual(r.clipped, [[0, 3, 16, 10], [630, 470, 10, 10]]);
+    assert.equal(r.refused, 'bad-options');
+  });
+
   it('fails with a DeidError whose code says what is wrong', async () => {
     const codes = await page.evaluate(async (secret) => {
       const api = await window.api();

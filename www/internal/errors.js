@@ -1,4 +1,5 @@
 // The one error type of the API: a readable message and a stable `code`.
+import { ENGINE_CODES } from './engine-codes.js';
 
 /** Codes of DeidError, in the order a run meets them. */
 export const ERROR_CODES = ['unsupported', 'bad-options', 'bad-mapping', 'bad-key', 'io', 'aborted'];
@@ -21,22 +22,13 @@ export function messageOf(e) {
   return String((e && e.message) || e);
 }
 
-/**
- * The API's code of an engine error: the engine throws an Error whose `code` says which input is
- * at fault (src/web.rs: JobError::code and web::codes); anything else has none.
- */
-const ENGINE_CODES = {
-  bad_options: 'bad-options',
-  empty_secret: 'bad-options',
-  id_space_too_small: 'bad-options',
-  bad_mapping: 'bad-mapping',
-  mapping_dates_not_shifted: 'bad-mapping',
-  bad_key: 'bad-key',
-};
+/** The API's code for the input an engine error blames (engine-codes.js, generated from src/codes.rs). */
+const API_CODES = { options: 'bad-options', mapping: 'bad-mapping', key: 'bad-key' };
 
 /** The DeidError code of an engine error, or undefined (not from the engine, or no input at fault). */
 export function engineCode(e) {
-  return e && typeof e.code === 'string' ? ENGINE_CODES[e.code] : undefined;
+  const input = e && typeof e.code === 'string' && Object.hasOwn(ENGINE_CODES, e.code) ? ENGINE_CODES[e.code] : null;
+  return input ? API_CODES[input] : undefined;
 }
 
 /**

@@ -5,10 +5,11 @@
 // nothing is sent anywhere.
 import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from '../dicom-deid.js';
 import { PixelReview } from '../ui/pixel-review.js';
-import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { t } from '../i18n/i18n.js';
 import { setUpPageLanguage } from './page-text.js';
-import { DeidSession, Downloads } from '../ui/session.js';
-import { count, countsList, el, fmtBytes, problemRows, progressView, reasonsText, saveBlob, setSummaryData } from '../ui/render.js';
+import { DeidSession } from '../ui/session.js';
+import { RunView, readText } from '../ui/run-view.js';
+import { count, el, fmtBytes } from '../ui/render.js';
 
 /** An element of the page by id (typed loosely: inputs, selects, tables, canvases). */
 const $ = /** @type {(id: string) => any} */ ((id) => document.getElementById(id));
@@ -30,18 +31,37 @@ const state = {
   previewSeq: 0,
   ready: false, // the engine and the presets are loaded (body data-state left 'loading')
   touched: new Set(), // settings fields the user changed while the page was starting
-  // What the scripts last wrote, drawn again after a language switch:
-  line: { key: 'run.not-started', params: {}, p: null }, // the progress line
+  // What the scripts last wrote, drawn again after a language switch (the run view keeps its own):
   selectionLine: null, // [key, params] of a selection message, or null: the counts
-  secret: null, // the session's last 'secret' event
-  run: null, // the session's last 'run' event (but 'cancelling')
   errors: {}, // box id → () => message
 };
 
 // The handlers are wired when this module is evaluated, before the engine has loaded (issue 18):
 // what the user does meanwhile (files chosen or dropped, lists, settings) waits in the session.
 const session = new DeidSession({ options: () => validConfig(), review: new PixelReview($('pixel-review')) });
-const downloads = new Downloads();
+// What the page shares with the element (run-view.js): progress, run states, result, secret, inputs.
+const view = new RunView({
+  part: $,
+  text: { working: 'run.working-page', cancelled: 'run.cancelled-page', secret: 'secret.status-page' },
+  stats: true,
+  hooks: {
+    ended: (run, again) => {
+      if (run.outcome === 'done' && !again) $('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
+      if (run.outcome !== 'error') return;
+      showError('run-error', () => messageOf(run.error));
+      if (!again) console.error(run.error);
+    },
+    secretError: (err) => {
+      $('secret-status').removeAttribute('data-i18n');
+      $('secret-status').textContent = t('secret.not-changed', { message: messageOf(err) });
+    },
+    listError: (kind, file, err) => {
+      const what = kind === 'mapping' ? 'set.mapping' : 'set.key';
+      showError('settings-error', () => t('set.list-error', { what: t(what), name: file.name, message: messageOf(err) }));
+    },
+    listChanged: () => schedulePreview(),
+  },
+});
 
 // ---------------------------------------------------------------- messages
 
@@ -52,12 +72,6 @@ function showError(id, say) {
   else delete state.errors[id];
   box.textContent = say ? say() : '';
   box.hidden = !say;
-}
-
-/** The progress line: message `key` with `params`, or a progress report `p`. */
-function sayProgress(key, params = {}, p = null) {
-  state.line = { key, params, p };
-  $('progress-text').textContent = p ? progressView(p).text : t(key, params);
 }
 
 /** The selection line: message `key` with `params` (null: the counts of the selection). */
@@ -152,25 +166,6 @@ async function validConfig() {
     showError('settings-error', () => t('set.error', { message: messageOf(e) }));
     return null;
   }
-}
-
-async function readText(file) {
-  // Like the CLI (String::from_utf8_lossy): invalid bytes become U+FFFD, a BOM is kept.
-  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await file.arrayBuffer());
-}
-
-// ---------------------------------------------------------------- secret
-
-function showSecret(secret) {
-  const { how, name, fingerprint } = secret;
-  state.secret = secret;
-  const status = $('secret-status');
-  status.removeAttribute('data-i18n');
-  status.textContent = t('secret.status-page', { how: t(`secret.${how}`, { name }), fingerprint: fingerprint || t('secret.no-fingerprint') });
-  status.dataset.fingerprint = fingerprint;
-  status.classList.toggle('warn', how === 'generated' || how === 'run');
-  $('secret-save').disabled = false;
-  schedulePreview();
 }
 
 // ---------------------------------------------------------------- selection
@@ -345,17 +340,6 @@ function showPreview(item, r) {
 
 // ---------------------------------------------------------------- run
 
-function drawProgress(p) {
-  const bar = $('progress');
-  bar.dataset.phase = p.phase;
-  bar.dataset.done = String(p.done);
-  bar.dataset.total = String(p.total);
-  const view = progressView(p);
-  bar.value = view.value;
-  if (p.phase !== 'scan') bar.dataset.mbps = view.mbps.toFixed(2);
-  sayProgress('', {}, p);
-}
-
 /** The session's state on the page: body data-state and what may be used. */
 function showState() {
   const on = session.state === 'running';
@@ -371,23 +355,8 @@ function showState() {
 }
 
 function clearResults() {
-  downloads.revoke();
-  for (const id of ['download-zip', 'download-key', 'download-log']) {
-    const a = $(id);
-    a.hidden = true;
-    a.removeAttribute('href');
-  }
-  $('downloads-note').hidden = true;
-  $('problems').hidden = true;
+  view.clearResults();
   showError('run-error', null);
-}
-
-function link(id, { url, name }, label) {
-  const a = $(id);
-  a.href = url;
-  a.download = name;
-  a.textContent = label;
-  a.hidden = false;
 }
 
 async function start() {
@@ -410,87 +379,13 @@ async function start() {
   await session.start({ output: handle, clearSpool: true });
 }
 
-/** A 'run' event of the session shown; `again` when only the language changed. */
-function showRun(run, again = run === state.run) {
-  const { outcome, result, output, error, finishedAt } = run;
-  const summary = $('summary');
-  if (outcome !== 'cancelling') state.run = run;
-  if (outcome === 'started') {
-    if (again) return;
-    summary.dataset.state = 'running';
-    for (const k of Object.keys(summary.dataset)) if (k !== 'state' && k !== 'testid') delete summary.dataset[k];
-    summary.replaceChildren(el('p', { text: t('run.working-page') }));
-    $('progress').value = 0;
-    sayProgress('run.starting');
-  } else if (outcome === 'cancelling') {
-    sayProgress('run.cancelling');
-  } else if (outcome === 'done') {
-    showResult(result, output, finishedAt, again);
-  } else if (outcome === 'cancelled') {
-    summary.dataset.state = 'cancelled';
-    summary.replaceChildren(el('p', { text: t('run.cancelled-page') }));
-    $('progress').value = 0;
-    sayProgress('run.cancelled');
-  } else {
-    summary.dataset.state = 'error';
-    summary.replaceChildren(el('p', { text: t('run.failed') }));
-    showError('run-error', () => messageOf(error));
-    sayProgress('run.stopped');
-    if (!again) console.error(error);
-  }
-}
-
-function showResult(r, handle, finishedAt, again) {
-  const s = r.summary;
-  const st = r.stats;
-  const summary = $('summary');
-  const mbps = st.bytesIn / 1e6 / Math.max(st.seconds, 1e-9);
-  setSummaryData(summary, s, r.cleaned.length);
-  summary.dataset.mbps = mbps.toFixed(2);
-  summary.dataset.seconds = st.seconds.toFixed(3);
-  summary.dataset.scanSeconds = st.scanSeconds.toFixed(3);
-  summary.dataset.processSeconds = st.processSeconds.toFixed(3);
-  const reasons = reasonsText(s);
-  const stem = handle ? handle.name.replace(/\.zip$/i, '') : 'deidentified';
-  const stats = t('res.stats', {
-    size: fmtBytes(st.bytesIn), seconds: fmtSeconds(st.seconds), mbps: fmtNumber(mbps, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
-    workers: count(st.workers, 'n.workers'), scan: fmtSeconds(st.scanSeconds), process: fmtSeconds(st.processSeconds),
-  });
-  summary.replaceChildren(
-    el('p', { class: 'done', text: t('res.finished-at', { when: fmtDateTime(finishedAt), files: count(s.seen, 'n.files') }) }),
-    countsList(s, r.cleaned.length),
-    el('p', { class: 'hint', text: `${reasons ? `${t('res.reasons', { reasons })} ` : ''}${stats}` }),
-  );
-  const links = downloads.of(r, stem);
-  if (r.zipLocation === 'picked') {
-    summary.append(el('p', { text: t('res.saved', { name: handle.name }) }));
-    link('download-zip', links.zip, t('res.zip-again'));
-  } else {
-    link('download-zip', links.zip, t('res.zip', { size: fmtBytes(r.zip.size) }));
-  }
-  // The browser's private storage could not be used (none, or it failed in the output worker).
-  if (r.zipLocation === 'memory') summary.append(el('p', { class: 'hint', 'data-testid': 'memory-note', text: t('res.memory') }));
-  link('download-key', links.key, t('res.key'));
-  link('download-log', links.log, t('res.log'));
-  $('downloads-note').hidden = false;
-  $('problems').querySelector('tbody').replaceChildren(...problemRows(r.problems));
-  $('problems').hidden = r.problems.length === 0;
-  $('progress').value = 1;
-  sayProgress('res.done', { files: count(s.seen, 'n.files'), seconds: fmtSeconds(st.seconds) });
-  summary.dataset.state = 'done';
-  if (!again) $('results').scrollIntoView({ block: 'start', behavior: 'smooth' });
-}
-
 /** Everything the scripts wrote, again in the language just chosen (the fixed text is page-text.js's). */
 function relabel() {
   checkCapabilities(state.output);
-  const { key, params, p } = state.line;
-  sayProgress(key, params, p);
+  view.relabel();
   renderSelection();
   if (state.selectionLine) saySelection(...state.selectionLine);
-  if (state.secret) showSecret(state.secret);
   for (const [id, say] of Object.entries(state.errors)) showError(id, say);
-  if (state.run) showRun(state.run);
   if (state.lastPreview) showPreview(state.lastPreview.item, state.lastPreview.r);
   else if (!$('preview').hidden) $('preview-title').textContent = t('prev.none');
   session.review.relabel();
@@ -499,13 +394,6 @@ function relabel() {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
-  for (const id of ['folder-input', 'zip-input']) {
-    $(id).addEventListener('change', async (e) => {
-      const files = Array.from(e.target.files);
-      e.target.value = '';
-      if (files.length) await session.add(files);
-    });
-  }
   $('pick-folder').addEventListener('click', async () => {
     let dir;
     try {
@@ -544,38 +432,6 @@ function wire() {
     await session.add(pending);
   });
 
-  $('secret-generate').addEventListener('click', () => session.generateSecret());
-  $('secret-input').addEventListener('change', async (e) => {
-    const file = e.target.files[0];
-    e.target.value = '';
-    if (!file) return;
-    try {
-      await session.loadSecretFile(file);
-    } catch (err) {
-      $('secret-status').removeAttribute('data-i18n');
-      $('secret-status').textContent = t('secret.not-changed', { message: messageOf(err) });
-    }
-  });
-  $('secret-save').addEventListener('click', () => {
-    const blob = session.secretBlob();
-    if (blob) saveBlob(blob, 'dicom-deid.secret');
-  });
-
-  for (const [id, kind, what] of [['mapping-input', 'mapping', 'set.mapping'], ['key-input', 'existingKey', 'set.key']]) {
-    $(id).addEventListener('change', async (e) => {
-      const input = /** @type {HTMLInputElement} */ (e.target);
-      const f = input.files[0];
-      // The engine reads the list now, so a malformed file is reported before the run.
-      try {
-        await session.setList(kind, f ? await readText(f) : null);
-      } catch (err) {
-        input.value = '';
-        showError('settings-error', () => t('set.list-error', { what: t(what), name: f.name, message: messageOf(err) }));
-        return;
-      }
-      schedulePreview();
-    });
-  }
   $('config-input').addEventListener('change', async (e) => {
     const f = e.target.files[0];
     await session.ready;
@@ -649,9 +505,9 @@ function listen() {
   const on = (type, show) => session.addEventListener(type, (e) => show(/** @type {CustomEvent} */ (e).detail));
   on('state', showState);
   on('selection', showSelection);
-  on('secret', showSecret);
-  on('draw', drawProgress);
-  on('run', showRun);
+  on('secret', () => schedulePreview());
+  view.listen(session);
+  view.wire(session);
 }
 
 async function main() {

@@ -17,7 +17,9 @@
 // or the keyboard, and decides:
 // clean these regions, keep as is (accepted risk) or exclude. Decisions become pixel rules
 // matching the group's signature exactly; undecided groups stay with the engine's default
-// (held). The rules download as the CLI's rules file (TOML) and load back. Previews stay in
+// (held). The rules download as the CLI's rules file (TOML) and load back; which loaded rule
+// matches a group, and the regions a decision keeps (rounded, clipped to the image), are the
+// engine's own answers (firstMatchingRule, clipRegions: the Rust code the CLI runs). Previews stay in
 // memory; nothing leaves the machine.
 //
 // At scale (hundreds of flagged images in tens of groups) the groups are a compact grid (a
@@ -46,7 +48,7 @@
 // shown file is then looked at by the detector in the background (one frame a task, after the
 // thumbnails) and the frames with text are listed as buttons that show them (and as the
 // slider's tick marks).
-import { messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from '../dicom-deid.js';
+import { clipRegions, firstMatchingRule, messageOf, parsePixelRules, pixelPreview, pixelRulesToml, scanPixelGate } from '../dicom-deid.js';
 import { t, translate } from '../i18n/i18n.js';
 import { count, el, saveBlob } from './render.js';
 
@@ -166,52 +168,6 @@ function exactMatch(s, withImageType) {
   };
   if (withImageType) m.ImageType = trimmed(s.image_type);
   return m;
-}
-
-/** Rust's u32 parse of a trimmed text (digits, an optional '+'), or null. */
-const u32 = (t) => (/^\+?\d+$/.test(t) && Number(t) <= 0xffffffff ? Number(t) : null);
-
-/** Whether one condition of a rule holds for a text value (as the engine's Cond::holds_text). */
-function holdsText(c, v) {
-  v = trimmed(v);
-  if (typeof c === 'number') return u32(v) === c;
-  if (typeof c === 'string') return v === c.trim();
-  if (c && typeof c.contains === 'string') return v.toLowerCase().includes(c.contains.trim().toLowerCase());
-  return false;
-}
-
-/** Whether one condition holds for a number (Rows, Columns), as Cond::holds_number. */
-function holdsNumber(c, v) {
-  if (typeof c === 'number') return v === c;
-  if (typeof c === 'string') return u32(c.trim()) === v;
-  if (c && typeof c.contains === 'string') return String(v).includes(c.contains.trim());
-  return false;
-}
-
-/** @type {[string, string, (c: any, v: any) => boolean][]} */
-const MATCH_KEYS = [
-  ['Modality', 'modality', holdsText], ['Manufacturer', 'manufacturer', holdsText], ['ManufacturerModelName', 'model', holdsText],
-  ['Rows', 'rows', holdsNumber], ['Columns', 'columns', holdsNumber], ['ImageType', 'image_type', holdsText],
-  ['SOPClassUID', 'sop_class', holdsText], ['PhotometricInterpretation', 'photometric', holdsText],
-];
-
-/** Whether a rule matches a signature (every condition holds; the engine's Match::matches). */
-export function ruleMatches(rule, s) {
-  const m = rule.match || {};
-  return MATCH_KEYS.every(([k, f, holds]) => m[k] === undefined || m[k] === null || holds(m[k], s[f]));
-}
-
-/** Rectangles [x, y, w, h] clipped to a w × h image; empty ones dropped. */
-function clipRects(rects, width, height) {
-  const out = [];
-  for (const [x0, y0, w0, h0] of rects) {
-    const x = Math.max(0, Math.min(width, Math.round(x0)));
-    const y = Math.max(0, Math.min(height, Math.round(y0)));
-    const x1 = Math.max(x, Math.min(width, Math.round(x0 + w0)));
-    const y1 = Math.max(y, Math.min(height, Math.round(y0 + h0)));
-    if (x1 > x && y1 > y) out.push([x, y, x1 - x, y1 - y]);
-  }
-  return out;
 }
 
 /** A decoded preview ({rgba, width, height}) as something drawImage takes: an ImageBitmap, else a canvas. */
@@ -529,7 +485,7 @@ export class PixelReview {
     const name = g.decisionFrom || `Review: ${what.filter(Boolean).join(' ')}`;
     const rule = { name, action: g.decision };
     if (g.decision === 'clean') {
-      const regions = clipRects(g.rects, s.columns || 65535, s.rows || 65535);
+      const regions = clipRegions(g.rects, s.columns || 65535, s.rows || 65535);
       if (!regions.length) return null;
       rule.regions = regions;
     }
@@ -539,7 +495,7 @@ export class PixelReview {
 
   /** Takes a group's decision from the loaded rules (the first that matches). */
   #applyLoaded(g) {
-    const rule = this.loaded.find((r) => ruleMatches(r, g.signature));
+    const rule = firstMatchingRule(this.loaded, g.signature);
     if (!rule) return false;
     g.decision = rule.action;
     g.decisionFrom = rule.name;
@@ -550,7 +506,7 @@ export class PixelReview {
 
   #decide(g, decision) {
     this.#tell(null);
-    if (decision === 'clean' && !clipRects(g.rects, g.signature.columns || 65535, g.signature.rows || 65535).length) {
+    if (decision === 'clean' && !clipRegions(g.rects, g.signature.columns || 65535, g.signature.rows || 65535).length) {
       this.#groupMessage(g, t('px.need-rect'), true);
       return;
     }
@@ -610,7 +566,7 @@ export class PixelReview {
         } else if (kind === 'clean') {
           const meta = await this.#loadThumb(g);
           if (meta && meta.info.rule_regions.length) {
-            const regions = clipRects(meta.info.rule_regions, g.signature.columns || 65535, g.signature.rows || 65535);
+            const regions = clipRegions(meta.info.rule_regions, g.signature.columns || 65535, g.signature.rows || 65535);
             if (regions.length) {
               g.rects = regions;
               g.selected = 0;
@@ -1156,7 +1112,7 @@ export class PixelReview {
     node.querySelector('.px-detected').addEventListener('click', () => {
       const det = (g.preview && g.preview.info.detected) || [];
       for (const [x, y, w, h] of det) g.rects.push([x - 4, y - 4, w + 8, h + 8]);
-      g.rects = clipRects(g.rects, s.columns, s.rows);
+      g.rects = clipRegions(g.rects, s.columns, s.rows);
       g.selected = g.rects.length - 1;
       this.#edited(g);
     });
