@@ -31,6 +31,7 @@ pub mod plan;
 pub mod profile;
 pub mod pseudonyms;
 pub mod read;
+pub mod recipe;
 pub mod report;
 pub mod scan;
 pub mod statement;

@@ -29,6 +29,7 @@ mod tests {
     mod planted;
     mod profile_table;
     mod real_files;
+    mod recipe;
     mod rerun;
     mod scan_prefix;
     mod shards;
