@@ -28,6 +28,7 @@ pub mod plan;
 pub mod preview;
 pub mod profile;
 pub mod read;
+pub mod recipe;
 pub mod report;
 pub mod scan;
 pub mod shard;

@@ -1,0 +1,3 @@
+//! Recipes: what to do to each attribute, and the importers of other tools' recipes.
+
+pub mod ctp;
