@@ -1,4 +1,142 @@
-//! Recipes: what to do to each attribute, and the importers of other tools' recipes.
+//! Recipes: rules that decide attributes before the profile does (`model`: the language;
+//! `selector`: which elements; `params`: parameters and the UID root). [`load`] reads a
+//! recipe from its bytes, the format recognised from the content; the importers of other
+//! tools' scripts (CTP, pydicom deid) add their formats there.
 
 pub mod ctp;
 pub mod import_report;
+pub mod model;
+pub mod params;
+pub mod selector;
+
+use snafu::Snafu;
+
+pub use model::{Action, Condition, FileFilter, FilterAction, Recipe, Rule};
+pub use selector::{Matcher, Selector, SelectorError};
+
+/// Errors in reading or preparing a recipe.
+#[derive(Debug, Snafu)]
+#[snafu(visibility(pub(crate)))]
+pub enum RecipeError {
+    /// Not UTF-8 text.
+    #[snafu(display("the recipe is not UTF-8 text"))]
+    NotText,
+    /// Not valid JSON for a recipe.
+    #[snafu(display("the recipe is not valid JSON: {source}"))]
+    Json {
+        /// cause
+        source: serde_json::Error,
+    },
+    /// Not valid TOML for a recipe.
+    #[snafu(display("the recipe is not valid TOML: {source}"))]
+    Toml {
+        /// cause
+        source: toml::de::Error,
+    },
+    /// A parameter without default was not given.
+    #[snafu(display(
+        "the recipe needs the parameter {name} ({description}): give it with --param {name}=VALUE"
+    ))]
+    MissingParam {
+        /// the parameter
+        name: String,
+        /// its description
+        description: String,
+    },
+    /// A parameter given that the recipe does not declare.
+    #[snafu(display("the recipe has no parameter {name} (it declares: {declared})"))]
+    UnknownParam {
+        /// the name given
+        name: String,
+        /// the recipe's parameters
+        declared: String,
+    },
+    /// A placeholder names no parameter.
+    #[snafu(display("{context} uses {{{name}}}, which is not a parameter of the recipe"))]
+    UndeclaredPlaceholder {
+        /// where
+        context: String,
+        /// the placeholder
+        name: String,
+    },
+    /// The UID root breaks PS3.5 9.1.
+    #[snafu(display("uid_root {root:?} is not a valid UID root: {reason}"))]
+    BadUidRoot {
+        /// the root after parameters
+        root: String,
+        /// why
+        reason: String,
+    },
+    /// A rule or filter is not usable as written.
+    #[snafu(display("{context}: {message}"))]
+    BadRule {
+        /// which rule
+        context: String,
+        /// what is wrong
+        message: String,
+    },
+}
+
+/// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
+/// (The importers of CTP scripts and deid recipes recognise their formats here first.)
+pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| RecipeError::NotText)?;
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|source| RecipeError::Json { source })
+    } else {
+        toml::from_str(text).map_err(|source| RecipeError::Toml { source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+name = "t"
+base = "research"
+uid_root = "{UIDROOT}"
+[params.UIDROOT]
+description = "root"
+[[filters]]
+when = { all = [ { contains = { attr = "ImageType", value = "SCREEN" } }, { not = { blank = "Modality" } } ] }
+then = "exclude"
+reason = "screen capture"
+[[rules]]
+select = '(0029,"SIEMENS CSA HEADER",10)'
+action = "keep"
+[[rules]]
+select = "InstitutionName"
+when = { equals = { attr = "Modality", value = "CT" } }
+action = { replace = "Site" }
+[[rules]]
+select = "PatientID"
+action = { hash = { digits = 8, compat = "ctp" } }
+[[rules]]
+select = "StudyDate"
+action = { increment_date = { days = "{DATEINC}" } }
+[[rules]]
+select = "PatientComments"
+action = { lookup = { from = { mapping = "notes" }, fallback = { default = "none" } } }
+"#;
+
+    #[test]
+    fn toml_and_json_read_into_one_model() {
+        let r = load(TOML.as_bytes()).unwrap();
+        assert_eq!(r.rules.len(), 5);
+        assert_eq!(r.filters[0].then, FilterAction::Exclude);
+        assert_eq!(
+            r.rules[2].action,
+            Action::Hash {
+                digits: 8,
+                compat: model::HashCompat::Ctp
+            }
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(r#""select":"(0029,\"SIEMENS CSA HEADER\",10)""#));
+        assert_eq!(load(json.as_bytes()).unwrap(), r);
+        assert!(load(b"[[rules]]\nselect = \"PatientName\"\naction = \"shred\"\n").is_err());
+        assert!(load(b"rules = 1").is_err());
+    }
+}
