@@ -97,6 +97,15 @@ fn convert_at(script: &str, row: &Row, depth: usize) -> Converted {
     if depth > MAX_DEPTH {
         return Converted::unsupported("@if clauses nested too deep");
     }
+    if row.tag == "00120064" && depth == 0 {
+        // CTP adds the codes of this row to the De-identification Method Code Sequence
+        return Converted::new(
+            Effect::Act(Action::Profile),
+            RowStatus::Approximated,
+            "the engine writes the De-identification Method Code Sequence itself (CID 7050: \
+             the profile and every option it applied)",
+        );
+    }
     let mut parts = expr::parse(script);
     let always = matches!(parts.first(), Some(Part::Call(c)) if c.name == "always");
     if always {
