@@ -194,3 +194,102 @@ fn properties_form_gives_the_same_recipe_as_the_xml_form() {
     assert_eq!(a.report.counts(), b.report.counts());
     assert!(b.report.format.contains("properties"));
 }
+
+/// deid's own parser's counts of a recipe: %header actions by verb, LABELs by filter list.
+fn deid_oracle(path: &std::path::Path) -> serde_json::Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/deid_oracle.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .output()
+        .expect("python3 runs the deid oracle");
+    assert!(
+        out.status.success(),
+        "deid oracle: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ORACLE "))
+        .expect("an ORACLE line");
+    serde_json::from_str(line).expect("JSON")
+}
+
+#[test]
+fn deid_recipe_imports_with_a_row_for_every_action_and_label_deid_reads() {
+    use dicom_deid::recipe::deid;
+    let path = dir("deid").join("deid.dicom");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(deid::looks_like_deid(&text));
+    let i = deid::import(&text).unwrap();
+    let oracle = deid_oracle(&path);
+    let header_rows = i
+        .report
+        .rows
+        .iter()
+        .filter(|r| r.source.starts_with("%header"))
+        .count();
+    let actions: u64 = oracle["actions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(header_rows as u64, actions);
+    for (list, n) in oracle["labels"].as_object().unwrap() {
+        let rows = i
+            .report
+            .rows
+            .iter()
+            .filter(|r| r.source.starts_with(&format!("%filter {list} LABEL")))
+            .count();
+        assert_eq!(rows as u64, n.as_u64().unwrap(), "{list}");
+    }
+    // per-file variables (var:entity_id …), the old keyword PatientsName and the stray
+    // "REMOVE jitter" (no such attribute) are not supported;
+    // deid's KEEP > ADD > REPLACE > JITTER > REMOVE > BLANK priority orders the rules: the
+    // ADD of IssuerOfPatientID comes before the REMOVE of endswith:ID, which would match it
+    let unsupported: Vec<&str> = i
+        .report
+        .rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Unsupported && r.source.starts_with("%header"))
+        .map(|r| r.construct.as_str())
+        .collect();
+    assert_eq!(
+        unsupported,
+        [
+            "REMOVE PatientsName",
+            "ADD PatientBirthDate var:entity_timestamp",
+            "ADD StudyDate var:item_timestamp",
+            "ADD PatientID var:entity_id",
+            "ADD AccessionNumber var:item_id",
+            "REMOVE jitter"
+        ]
+    );
+    let issuer = i
+        .recipe
+        .rules
+        .iter()
+        .position(|r| r.select.to_string() == "IssuerOfPatientID")
+        .unwrap();
+    let ends_id = i
+        .recipe
+        .rules
+        .iter()
+        .position(|r| r.select.to_string().contains("(ID)$"))
+        .unwrap();
+    assert!(issuer < ends_id);
+    assert_eq!(
+        i.recipe.rules[issuer].action,
+        Action::Replace("STARR".into())
+    );
+    // the 7 blacklist labels and the 4 graylist labels without coordinates hold the file;
+    // the 105 graylist labels with coordinates are pixel rules (not supported here); the 2
+    // whitelist labels loosen nothing
+    assert_eq!(i.recipe.filters.len(), 7 + 4);
+    let c = i.report.counts();
+    assert_eq!(c.ignored, 2);
+    assert_eq!(c.unsupported, 6 + 105);
+}

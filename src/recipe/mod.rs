@@ -4,6 +4,7 @@
 //! tools' scripts (CTP, pydicom deid) add their formats there.
 
 pub mod ctp;
+pub mod deid;
 pub mod import_report;
 pub mod model;
 pub mod params;
