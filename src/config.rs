@@ -79,6 +79,13 @@ pub struct Config {
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
+    /// A recipe (its text: this project's TOML or JSON; see [`crate::recipe`]): rules applied
+    /// before the profile, file filters, parameters, a UID root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<String>,
+    /// Values of the recipe's parameters (`--param NAME=VALUE`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -100,6 +107,8 @@ impl Default for Config {
             default_pixel_rules: true,
             unreviewed_pixels: crate::pixels::clean::Unreviewed::Hold,
             verify: true,
+            recipe: None,
+            params: BTreeMap::new(),
         }
     }
 }

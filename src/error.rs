@@ -73,6 +73,18 @@ pub enum Rejection {
         /// what failed
         detail: String,
     },
+    /// Held by a recipe's file filter (or a lookup whose fallback is to hold): not written.
+    #[snafu(display("held by the recipe: {detail}"))]
+    RecipeHeld {
+        /// the filter's reason, or the rule
+        detail: String,
+    },
+    /// Excluded by a recipe's file filter: not written.
+    #[snafu(display("excluded by the recipe: {detail}"))]
+    RecipeExcluded {
+        /// the filter's reason
+        detail: String,
+    },
     /// Not planned (the plan was made without this file).
     #[snafu(display("file was not part of the scanned set"))]
     NotPlanned,
@@ -88,7 +100,8 @@ impl Rejection {
             Rejection::NoMapping => Outcome::NoMapping,
             Rejection::Duplicate { .. } => Outcome::Duplicate,
             Rejection::PixelReview { .. } | Rejection::PixelCannotClean { .. } => Outcome::Held,
-            Rejection::PixelExcluded { .. } => Outcome::Excluded,
+            Rejection::RecipeHeld { .. } => Outcome::Held,
+            Rejection::PixelExcluded { .. } | Rejection::RecipeExcluded { .. } => Outcome::Excluded,
             _ => Outcome::Rejected,
         }
     }
@@ -108,6 +121,8 @@ impl Rejection {
             Rejection::PixelReview { .. } => "pixel_review_needed",
             Rejection::PixelExcluded { .. } => "pixel_excluded",
             Rejection::PixelCannotClean { .. } => "pixel_cannot_clean",
+            Rejection::RecipeHeld { .. } => "recipe_held",
+            Rejection::RecipeExcluded { .. } => "recipe_excluded",
         }
     }
 }

@@ -94,6 +94,10 @@ pub struct PlanFile {
     pub format: String,
     /// Keyed hash of a fixed label: tells a shard whether it holds the same secret.
     pub secret_fingerprint: String,
+    /// SHA-256 (hex) of the recipe's text, when the options have a recipe (the text itself is
+    /// in `config.recipe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe_sha256: Option<String>,
     /// The options.
     pub config: Config,
     /// Size of every scanned file (the log's `bytes_in` of files not written).
@@ -121,6 +125,10 @@ impl PlanFile {
         PlanFile {
             format: format_name(),
             secret_fingerprint: fingerprint(keyed),
+            recipe_sha256: config
+                .recipe
+                .as_deref()
+                .map(|t| crate::recipe::sha256_hex(t.as_bytes())),
             config: config.clone(),
             sizes: scans.iter().map(|s| (s.path.clone(), s.size)).collect(),
             plan: plan.clone(),

@@ -19,6 +19,8 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone)]
 pub struct Keyed {
     secret: Vec<u8>,
+    /// A recipe's UID root, replacing `2.25.` (checked against PS3.5 9.1 by the recipe).
+    uid_root: Option<String>,
 }
 
 impl std::fmt::Debug for Keyed {
@@ -32,7 +34,16 @@ impl Keyed {
     pub fn new(secret: &[u8]) -> Self {
         Keyed {
             secret: secret.to_vec(),
+            uid_root: None,
         }
+    }
+
+    /// The same keyed functions, with UIDs made under `root` instead of `2.25.`:
+    /// `<root>.<decimal of 128 keyed bits>`, cut to 64 characters (the recipe checks that the
+    /// root leaves at least 20 digits).
+    pub fn with_uid_root(mut self, root: String) -> Self {
+        self.uid_root = Some(root);
+        self
     }
 
     /// HMAC-SHA-256 of `domain` and `value` under the secret.
@@ -69,6 +80,11 @@ impl Keyed {
         let h = self.mac("uid", uid.as_bytes());
         let mut b = [0u8; 16];
         b.copy_from_slice(&h[..16]);
+        if let Some(root) = &self.uid_root {
+            let n = u128::from_be_bytes(b).to_string();
+            let room = 64usize.saturating_sub(root.len() + 1);
+            return format!("{root}.{}", &n[..n.len().min(room)]);
+        }
         let uuid = uuid::Builder::from_custom_bytes(b).into_uuid();
         format!("2.25.{}", uuid.as_u128())
     }

@@ -3,15 +3,20 @@
 //! recipe from its bytes, the format recognised from the content; the importers of other
 //! tools' scripts (CTP, pydicom deid) add their formats there.
 
+pub mod compile;
+pub mod condition;
 pub mod ctp;
 pub mod deid;
+pub mod explain;
 pub mod import_report;
 pub mod model;
 pub mod params;
 pub mod selector;
+pub mod values;
 
 use snafu::Snafu;
 
+pub use compile::{Compiled, CompiledRule};
 pub use model::{Action, Condition, FileFilter, FilterAction, Recipe, Rule};
 pub use selector::{Matcher, Selector, SelectorError};
 
@@ -76,6 +81,24 @@ pub enum RecipeError {
         /// what is wrong
         message: String,
     },
+}
+
+/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A tag's keyword, or `(GGGG,EEEE)` (private and unknown tags).
+pub fn tag_name(t: dicom_core::Tag) -> String {
+    use dicom_core::dictionary::DataDictionary;
+    match dicom_dictionary_std::StandardDataDictionary.by_tag(t) {
+        Some(e) if t.group() % 2 == 0 => e.alias.to_string(),
+        _ => format!("({:04X},{:04X})", t.group(), t.element()),
+    }
 }
 
 /// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.

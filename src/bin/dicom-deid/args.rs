@@ -13,7 +13,7 @@ pub struct Args {
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// The de-identified zip to write.
-    #[arg(long, value_name = "FILE.zip", required_unless_present = "plan_out")]
+    #[arg(long, value_name = "FILE.zip", required_unless_present_any = ["plan_out", "explain"])]
     pub out: Option<PathBuf>,
     /// Plan only: scan the headers and write every batch-wide decision to this file (PHI, like
     /// the key). Nothing is de-identified; shards then apply the plan (--plan, --shard).
@@ -73,6 +73,15 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// A recipe (this project's TOML or JSON): rules applied before the profile.
+    #[arg(long, value_name = "FILE")]
+    pub recipe: Option<PathBuf>,
+    /// A value of one of the recipe's parameters; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "recipe")]
+    pub params: Vec<String>,
+    /// Print which rule (or profile row) decides this attribute in each input file, and stop.
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["plan", "plan_out", "merge"])]
+    pub explain: Option<String>,
 }
 
 /// `--unreviewed`: what becomes of images that may show text and that no pixel rule covers.
@@ -109,12 +118,16 @@ pub enum Mode<'a> {
     Apply { plan: &'a Path, shard: &'a str },
     /// `--merge`: the single run's outputs from the parts of a sharded run.
     Merge,
+    /// `--explain TAG`: print who decides the attribute in each input, write nothing.
+    Explain(&'a str),
 }
 
 impl Args {
     /// The mode the flags select.
     pub fn mode(&self) -> Mode<'_> {
-        if self.merge {
+        if let Some(t) = &self.explain {
+            Mode::Explain(t)
+        } else if self.merge {
             Mode::Merge
         } else if let Some(plan) = &self.plan {
             Mode::Apply {

@@ -23,6 +23,13 @@ use crate::secret::load_secret;
 /// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
 /// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
 pub fn build_config(args: &Args) -> Result<Config, CliError> {
+    let recipe = read_recipe(args)?;
+    // A recipe that names its base preset starts from it (a --config's own preset still wins).
+    let base = recipe
+        .as_deref()
+        .and_then(|t| dicom_deid::recipe::load(t.as_bytes()).ok())
+        .and_then(|r| r.base)
+        .unwrap_or_else(|| args.preset.clone());
     let mut config = match &args.config {
         Some(p) => {
             let text = fs::read_to_string(p).context(ReadSnafu {
@@ -31,10 +38,20 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
             })?;
             // --preset is the starting point unless the file names one: merged as a value
             // after parsing (never spliced into the text).
-            Config::parse_with_preset(&text, &args.preset).context(ConfigFileSnafu { path: p })?
+            Config::parse_with_preset(&text, &base).context(ConfigFileSnafu { path: p })?
         }
-        None => Config::preset(&args.preset).context(PresetSnafu)?,
+        None => Config::preset(&base).context(PresetSnafu)?,
     };
+    if recipe.is_some() {
+        config.recipe = recipe;
+        for p in &args.params {
+            let (k, v) = p
+                .split_once('=')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| CliError::BadParam { given: p.clone() })?;
+            config.params.insert(k.trim().to_string(), v.to_string());
+        }
+    }
     if args.no_verify {
         config.verify = false;
     }
@@ -56,6 +73,20 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
         config.default_pixel_rules = false;
     }
     Ok(config)
+}
+
+/// The text of `--recipe`, if given (read here; parsed and checked by the engine).
+fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
+    let Some(p) = &args.recipe else {
+        return Ok(None);
+    };
+    let bytes = fs::read(p).context(ReadSnafu {
+        what: "recipe",
+        path: p,
+    })?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| CliError::RecipeText { path: p.clone() })
 }
 
 /// The text of an optional CSV file.

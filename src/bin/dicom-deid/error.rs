@@ -29,6 +29,15 @@ pub enum CliError {
     /// A pixel rules file is not valid.
     #[snafu(display("{}: {source}", path.display()))]
     PixelRules { path: PathBuf, source: RulesError },
+    /// `--param` is not `NAME=VALUE`.
+    #[snafu(display("--param {given:?} is not NAME=VALUE"))]
+    BadParam { given: String },
+    /// The recipe file is not text.
+    #[snafu(display("recipe {}: not UTF-8 text", path.display()))]
+    RecipeText { path: PathBuf },
+    /// The recipe cannot be used (also `--explain`'s attribute).
+    #[snafu(display("{detail}"))]
+    Recipe { detail: String },
     /// The secret file is empty.
     #[snafu(display("secret file {} is empty", path.display()))]
     EmptySecret { path: PathBuf },

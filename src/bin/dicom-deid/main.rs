@@ -2,7 +2,7 @@
 //! the bindings in `src/web.rs`, and this binary is an empty stub so the crate builds).
 //!
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
-//! `run.rs`, `plan.rs` (`--plan-out`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
+//! `run.rs`, `plan.rs` (`--plan-out`), `explain.rs` (`--explain`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -11,6 +11,8 @@ mod args;
 mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod error;
+#[cfg(not(target_arch = "wasm32"))]
+mod explain;
 #[cfg(not(target_arch = "wasm32"))]
 mod inputs;
 #[cfg(not(target_arch = "wasm32"))]
@@ -37,6 +39,7 @@ fn dispatch(args: &Args) -> Result<(), error::CliError> {
         Mode::PlanOut(out) => plan::plan_out(args, out),
         Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
         Mode::Merge => merge::run(args),
+        Mode::Explain(tag) => explain::explain(args, tag),
     }
 }
 
