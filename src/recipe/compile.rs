@@ -135,28 +135,50 @@ fn fill_action(
     })
 }
 
-/// CTP-compatible hashing is provided by the CTP importer's module; until it is, a recipe
-/// that asks for it is refused rather than hashed some other way.
-fn check_compat(a: &Action, label: &str) -> Result<(), RecipeError> {
-    let ctp = matches!(
+/// CTP-compatible UIDs (`@hashuid`) are made under the recipe's UID root, which they need.
+fn check_compat(a: &Action, label: &str, uid_root: Option<&String>) -> Result<(), RecipeError> {
+    let ctp_uid = matches!(
         a,
         Action::Uid {
             compat: HashCompat::Ctp
-        } | Action::Hash {
-            compat: HashCompat::Ctp,
-            ..
         }
     );
-    if ctp {
-        return Err(bad(
-            label,
-            "CTP-compatible hashing is not available in this build",
-        ));
+    if ctp_uid && uid_root.is_none() {
+        return Err(bad(label, "CTP-compatible UIDs need the recipe's uid_root"));
     }
     Ok(())
 }
 
 impl Compiled {
+    /// Whether a rule replaces UIDs in CTP's `@hashuid` form: then every replaced UID takes
+    /// that form (`crate::uid::Keyed::with_ctp_uids`).
+    pub fn ctp_uids(&self) -> bool {
+        self.rules.iter().any(|r| {
+            matches!(
+                r.action,
+                Action::Uid {
+                    compat: HashCompat::Ctp
+                }
+            )
+        })
+    }
+
+    /// Whether the recipe uses RSNA CTP's unkeyed MD5 pseudonyms (`@hash`, `@hashuid`):
+    /// reversible by dictionary attack (PS3.15 E.1.1); the CLI and the page say so.
+    pub fn unkeyed_md5(&self) -> bool {
+        self.rules.iter().any(|r| {
+            matches!(
+                r.action,
+                Action::Uid {
+                    compat: HashCompat::Ctp
+                } | Action::Hash {
+                    compat: HashCompat::Ctp,
+                    ..
+                }
+            )
+        })
+    }
+
     /// Reads and prepares a recipe: `bytes` as [`load`] reads them, `given` the parameter
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
@@ -194,7 +216,7 @@ impl Compiled {
                     ),
                 ));
             }
-            check_compat(&r.action, &label)?;
+            check_compat(&r.action, &label, uid_root.as_ref())?;
             rules.push(CompiledRule {
                 action: fill_action(&r.action, &v, &label)?,
                 when: r

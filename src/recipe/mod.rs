@@ -8,6 +8,7 @@ pub mod condition;
 pub mod ctp;
 pub mod deid;
 pub mod explain;
+pub mod import;
 pub mod import_report;
 pub mod model;
 pub mod params;
@@ -27,6 +28,21 @@ pub enum RecipeError {
     /// Not UTF-8 text.
     #[snafu(display("the recipe is not UTF-8 text"))]
     NotText,
+    /// A CTP script or deid recipe that cannot be read.
+    #[snafu(display("{message}"))]
+    Import {
+        /// why
+        message: String,
+    },
+    /// An imported recipe with unsupported rows, not accepted.
+    #[snafu(display(
+        "the imported recipe has rows that are not supported (the profile would decide those \
+         elements); read the report and pass --accept-import-report to run it:\n{report}"
+    ))]
+    ImportNotAccepted {
+        /// the import report as text
+        report: String,
+    },
     /// Not valid JSON for a recipe.
     #[snafu(display("the recipe is not valid JSON: {source}"))]
     Json {
@@ -101,11 +117,18 @@ pub fn tag_name(t: dicom_core::Tag) -> String {
     }
 }
 
-/// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
-/// (The importers of CTP scripts and deid recipes recognise their formats here first.)
+/// Reads a recipe from its bytes, the format recognised from the content
+/// ([`import::recognise`]): a CTP DicomAnonymizer script or a pydicom deid recipe is imported
+/// (and refused when its import report has unsupported rows); else JSON when the first
+/// non-blank character is `{`, else TOML.
 pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| RecipeError::NotText)?;
-    let text = text.trim_start_matches('\u{feff}');
+    // CTP scripts and deid recipes are imported (refused when their report has unsupported
+    // rows: `import::load_report` with the user's acceptance)
+    import::load_report(bytes, false).map(|l| l.recipe)
+}
+
+/// Reads this project's own TOML or JSON.
+pub(crate) fn load_native(text: &str) -> Result<Recipe, RecipeError> {
     if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|source| RecipeError::Json { source })
     } else {
