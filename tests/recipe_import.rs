@@ -81,15 +81,17 @@ fn retain_longitudinal_modified_dates_report_counted_by_hand() {
         "DICOM-PS3.15-RetainLongitudinalModifiedDates.script",
     ))
     .unwrap();
-    // 25 <e> rows: 12 @incrementdate, 10 @keep, 1 @remove imported; LongitudinalTemporal-
-    // InformationModified (@always()MODIFIED) and the code sequence row approximated (the
-    // engine writes both); the DATEINC <p> is used (its value is a prompt: asked for); the
-    // note on unnamed elements is approximated.
+    // 25 <e> rows: 12 @incrementdate and 1 @remove imported; the 10 @keep rows (StudyTime …
+    // PerformedProcedureStepStartTime, all in PS3.15 Table E.1-1, which the dates options
+    // keep or clean) approximated: the profile decides them; LongitudinalTemporalInformation-
+    // Modified (@always()MODIFIED) and the code sequence row approximated (the engine writes
+    // both); the DATEINC <p> is used (its value is a prompt: asked for); the note on unnamed
+    // elements is approximated.
     assert_eq!(
         i.report.counts(),
         Counts {
-            imported: 24,
-            approximated: 3,
+            imported: 14,
+            approximated: 13,
             unsupported: 0,
             ignored: 0
         }

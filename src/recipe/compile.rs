@@ -89,7 +89,7 @@ fn bad(context: &str, message: impl Into<String>) -> RecipeError {
 }
 
 /// Whether keeping what this selector names verbatim keeps an identifying attribute.
-fn names_identifying(sel: &Selector) -> bool {
+pub(crate) fn names_identifying(sel: &Selector) -> bool {
     use dicom_core::dictionary::DataDictionary;
     let Some(t) = sel.element.single_tag() else {
         return false;

@@ -86,9 +86,11 @@ fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
         path: p,
     })?;
     let text = String::from_utf8(bytes).map_err(|_| CliError::RecipeText { path: p.clone() })?;
-    let loaded = recipe::import::load_report(text.as_bytes(), args.accept_import_report)
-        .map_err(|e| CliError::Recipe {
-            detail: format!("recipe {}: {e}", p.display()),
+    let loaded =
+        recipe::import::load_report(text.as_bytes(), args.accept_import_report).map_err(|e| {
+            CliError::Recipe {
+                detail: format!("recipe {}: {e}", p.display()),
+            }
         })?;
     // the report says it uses unkeyed MD5 when it does; a hand-written recipe is told here
     let md5 = recipe::import::uses_unkeyed_md5(&loaded.recipe);

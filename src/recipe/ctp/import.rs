@@ -92,6 +92,41 @@ fn rule(select: Selector, when: Option<Condition>, action: Action, name: &str) -
     }
 }
 
+/// Whether PS3.15 Table E.1-1 has a row for the element `ggggeeee` whose Basic Profile action
+/// is not K (rows with `x` masks included).
+fn profile_lists(tag: &str) -> bool {
+    let t = tag.to_ascii_uppercase();
+    crate::profile::table::PROFILE_ROWS.iter().any(|row| {
+        let r: String = row.tag.chars().filter(|c| *c != ',').collect();
+        row.basic != "K"
+            && r.len() == t.len()
+            && r.chars()
+                .zip(t.chars())
+                .all(|(a, b)| a == 'x' || a == 'X' || a.to_ascii_uppercase() == b)
+    })
+}
+
+/// Turns `keep` into `profile` where the profile removes or replaces the attribute (Table
+/// E.1-1 lists it: names, IDs, dates, station names, descriptions…): a CTP script keeps such
+/// an attribute where its site chose to, and the configuration's PS3.15 options (Retain Device
+/// Identity, Retain Patient Characteristics…) are how this project keeps it; an import never
+/// keeps it on its own.
+fn demote_listed_keeps(effect: &mut Effect, select: &Selector, tag: &str) -> bool {
+    match effect {
+        Effect::Act(a @ Action::Keep)
+            if profile_lists(tag) || crate::recipe::compile::names_identifying(select) =>
+        {
+            *a = Action::Profile;
+            true
+        }
+        Effect::If(_, yes, no) => {
+            let a = demote_listed_keeps(yes, select, tag);
+            demote_listed_keeps(no, select, tag) || a
+        }
+        _ => false,
+    }
+}
+
 fn all(guard: &[Condition]) -> Option<Condition> {
     match guard {
         [] => None,
@@ -128,6 +163,17 @@ impl Builder {
                 c = Converted::unsupported(format!(
                     "a second UID root {root:?} (the recipe has one: {have:?})"
                 ));
+            }
+        }
+        if let Some(effect) = c.effect.as_mut() {
+            if demote_listed_keeps(effect, &select, tag) {
+                c.status = RowStatus::Approximated;
+                c.detail = format!(
+                    "{}; CTP keeps it, but PS3.15 Table E.1-1 removes or replaces it: here the \
+                     profile decides, under the configuration's options (a Retain option keeps \
+                     it)",
+                    c.detail
+                );
             }
         }
         if let Some(effect) = c.effect.clone() {
@@ -335,7 +381,13 @@ impl Builder {
                 matches!(&r.action, Action::IncrementDate { days } if *days == format!("{{{name}}}"))
             });
             let usable = |v: &String| {
-                if Some(name) == root_param.as_ref() {
+                let lower = v.to_ascii_lowercase();
+                if ["enter ", "insert ", "change "]
+                    .iter()
+                    .any(|p| lower.starts_with(p))
+                {
+                    false // a prompt for the user, not a value
+                } else if Some(name) == root_param.as_ref() {
                     !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
                 } else if numeric {
                     v.parse::<i64>().is_ok()
