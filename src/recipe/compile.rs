@@ -163,22 +163,6 @@ impl Compiled {
         })
     }
 
-    /// Whether the recipe uses RSNA CTP's unkeyed MD5 pseudonyms (`@hash`, `@hashuid`):
-    /// reversible by dictionary attack (PS3.15 E.1.1); the CLI and the page say so.
-    pub fn unkeyed_md5(&self) -> bool {
-        self.rules.iter().any(|r| {
-            matches!(
-                r.action,
-                Action::Uid {
-                    compat: HashCompat::Ctp
-                } | Action::Hash {
-                    compat: HashCompat::Ctp,
-                    ..
-                }
-            )
-        })
-    }
-
     /// Reads and prepares a recipe: `bytes` as [`load`] reads them, `given` the parameter
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
