@@ -65,11 +65,15 @@ export interface DeidOptions {
   unreviewed_pixels?: 'hold' | 'keep' | 'exclude';
   /** Whether the shipped default pixel rules apply after the user's (default true). */
   default_pixel_rules?: boolean;
+  /** A recipe: its TOML or JSON text (README, Recipes): rules applied before the profile. */
+  recipe?: string;
+  /** Values of the recipe's parameters (as the CLI's --param NAME=VALUE). */
+  params?: Record<string, string>;
   [key: string]: unknown;
 }
 
 /** The full configuration: every option with its value. */
-export type FullOptions = Required<Omit<DeidOptions, 'keep_list' | 'forced'>> & Pick<DeidOptions, 'keep_list' | 'forced'>;
+export type FullOptions = Required<Omit<DeidOptions, 'keep_list' | 'forced' | 'recipe' | 'params'>> & Pick<DeidOptions, 'keep_list' | 'forced' | 'recipe' | 'params'>;
 
 /** A file and the source path the CLI would log for it (`folder/sub/file.dcm`). */
 export interface SourceEntry {
