@@ -75,7 +75,7 @@ pub struct Config {
     /// Whether the shipped default pixel rules (`data/pixel_rules.toml`) apply after the user's.
     pub default_pixel_rules: bool,
     /// What happens to images that may show text and that no pixel rule covers.
-    pub unreviewed_pixels: crate::pixels::clean::Unreviewed,
+    pub unreviewed_pixels: crate::pixels::rules::Unreviewed,
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
@@ -105,7 +105,7 @@ impl Default for Config {
             forced: BTreeMap::new(),
             pixel_rules: Vec::new(),
             default_pixel_rules: true,
-            unreviewed_pixels: crate::pixels::clean::Unreviewed::Hold,
+            unreviewed_pixels: crate::pixels::rules::Unreviewed::Hold,
             verify: true,
             recipe: None,
             params: BTreeMap::new(),

@@ -18,7 +18,6 @@ use crate::uid::Keyed;
 /// Text written to DeidentificationMethod (first value).
 pub const METHOD_NAME: &str = "dicom-deid 0.1 PS3.15 E.1-1 2026c";
 /// Maximum sequence nesting accepted (defined, with every other limit, in [`crate::limits`]).
-pub use crate::limits::MAX_DEPTH;
 
 /// Everything the rewrite step needs that is the same for every file of a job.
 #[derive(Debug, Clone)]

@@ -16,14 +16,17 @@ use crate::charset::Charset;
 use crate::config::{BirthDateMode, PatientNameMode};
 use crate::dates;
 use crate::error::Rejection;
-use crate::identifiers::{self, Identifiers};
+use crate::padding::string_of;
+use crate::phi::{self, Identifiers};
 use crate::pixels::{self, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
-use crate::profile::{Action, IodTypes, ProfileOption};
-use crate::read::{self, string_of, Object};
+use crate::profile::iod::IodTypes;
+use crate::profile::{Action, ProfileOption};
+use crate::read::{self, Object};
 use crate::verify;
 
-pub use crate::context::{resolve_attribute, Context, ContextError, MAX_DEPTH, METHOD_NAME};
+use crate::context::{Context, METHOD_NAME};
+use crate::limits::MAX_DEPTH;
 use crate::padding::Unpadded as _;
 
 mod recipe_walk;
@@ -112,9 +115,10 @@ pub struct Stats {
     pub private_kept: u32,
 }
 
-/// Identity values for one file, from the plan.
+/// The new identity of one file (research ID, name, accession, date shift, notes, output path),
+/// from the plan.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub struct NewIdentity {
     /// PatientID.
     pub research_id: String,
     /// PatientName.
@@ -133,9 +137,9 @@ pub struct Identity {
     pub out_path: String,
 }
 
-impl Identity {
+impl NewIdentity {
     /// The identity of a planned file.
-    pub fn from_plan(plan: &Plan, fp: &FilePlan, ctx: &Context) -> Result<Identity, Rejection> {
+    pub fn from_plan(plan: &Plan, fp: &FilePlan, ctx: &Context) -> Result<NewIdentity, Rejection> {
         let subject = plan.subjects.get(fp.subject).ok_or(Rejection::NotPlanned)?;
         let study = plan.studies.get(fp.study).ok_or(Rejection::NotPlanned)?;
         let patient_name = match ctx.config.patient_name {
@@ -148,7 +152,7 @@ impl Identity {
                 _ => subject.research_id.clone(),
             },
         };
-        Ok(Identity {
+        Ok(NewIdentity {
             research_id: subject.research_id.clone(),
             patient_name,
             accession: study.new_accession.clone(),
@@ -173,7 +177,7 @@ pub fn rewrite_planned<'a>(
         Some(Err(r)) => return Err(r.clone()),
         Some(Ok(fp)) => fp,
     };
-    let identity = Identity::from_plan(plan, fp, ctx)?;
+    let identity = NewIdentity::from_plan(plan, fp, ctx)?;
     let out = rewrite_with_batch(ctx, &identity, &plan.batch, bytes)?;
     match &fp.duplicate_of {
         Some(other) => Err(Rejection::Duplicate {
@@ -241,7 +245,7 @@ struct Walker<'a> {
     ctx: &'a Context,
     shift_days: i64,
     uid_set: &'a HashSet<String>,
-    scrub: &'a identifiers::ScrubTerms<'a>,
+    scrub: &'a phi::ScrubTerms<'a>,
     /// The data set's character set: free text is searched and blanked in its decoded text.
     charset: Charset,
     stats: Stats,
@@ -732,7 +736,7 @@ impl Walker<'_> {
                 if self.scrub.kept_whole(t, vr, &self.charset.text(vr, v)) {
                     return v.clone();
                 }
-                let s = identifiers::scrub_value(&self.charset, vr, v, self.scrub);
+                let s = phi::search::scrub_value(&self.charset, vr, v, self.scrub);
                 if &s != v {
                     changed = true;
                 }
@@ -926,7 +930,7 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     }
     let ts = trimmed(obj.meta().transfer_syntax());
     let decision = pixel_clean::decide(
-        &pixel_clean::signature_of(&obj, &ts),
+        &pixels::gate::signature_of(&obj, &ts),
         &ctx.pixel_rules,
         ctx.config.unreviewed_pixels,
     );
@@ -988,8 +992,8 @@ fn apply_pixels(
 /// replaces (the meta group's SOP Instance UID among them).
 fn input_identifiers(
     ctx: &Context,
-    identity: &Identity,
-    batch: &crate::plan::BatchIdentifiers,
+    identity: &NewIdentity,
+    batch: &crate::phi::BatchIdentifiers,
     dataset: &InMemDicomObject,
     meta_sop: &str,
 ) -> (HashSet<String>, Identifiers) {
@@ -1046,8 +1050,8 @@ impl Before {
 /// [`verify::self_check`] on the result's `evidence` (as the job's engine does).
 pub fn rewrite_with_batch<'a>(
     ctx: &Context,
-    identity: &Identity,
-    batch: &crate::plan::BatchIdentifiers,
+    identity: &NewIdentity,
+    batch: &crate::phi::BatchIdentifiers,
     bytes: &'a [u8],
 ) -> Result<Rewritten<'a>, Rejection> {
     let Opened {
@@ -1140,7 +1144,12 @@ pub fn rewrite_with_batch<'a>(
 
 /// The research identity: Patient ID, Patient's Name, Accession Number, birth date (removed or
 /// its year), age (binned), the mapping's notes.
-fn put_identity(ctx: &Context, out: &mut InMemDicomObject, identity: &Identity, before: &Before) {
+fn put_identity(
+    ctx: &Context,
+    out: &mut InMemDicomObject,
+    identity: &NewIdentity,
+    before: &Before,
+) {
     put_str(out, tags::PATIENT_ID, VR::LO, &identity.research_id);
     put_str(out, tags::PATIENT_NAME, VR::PN, &identity.patient_name);
     let kept = |tag: Tag| ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tag));

@@ -9,11 +9,11 @@ use snafu::{ResultExt, Snafu};
 
 use crate::config::Config;
 use crate::context::{Context, ContextError};
-use crate::deid::{self, Identity, Output, Rewritten};
+use crate::deid::{self, NewIdentity, Output, Rewritten};
 use crate::error::Rejection;
-use crate::identity::key::{parse_key, write_key, KeyError, KeyRow};
-use crate::identity::mapping::{Mapping, MappingError};
 use crate::plan::{self, Plan, PlanError};
+use crate::pseudonyms::key::{parse_key, write_key, KeyError, KeyRow};
+use crate::pseudonyms::mapping::{Mapping, MappingError};
 use crate::report::{self, LogRow, ManifestRow, Outcome, Summary};
 use crate::scan::{self, ScanRecord};
 use crate::verify;
@@ -205,7 +205,7 @@ impl Engine {
 /// planned file, for callers that bring their own identity (the profile and hostile-input tests).
 pub fn rewrite<'a>(
     ctx: &Context,
-    identity: &Identity,
+    identity: &NewIdentity,
     bytes: &'a [u8],
 ) -> Result<Rewritten<'a>, Rejection> {
     let r = deid::rewrite_with_batch(ctx, identity, &Default::default(), bytes)?;
@@ -317,7 +317,7 @@ impl Job {
     /// anything is written, when the plan cannot be made (random IDs that do not fit).
     pub fn plan(&mut self) -> Result<Engine, JobError> {
         self.plan = None;
-        let p = plan::make_plan(
+        let p = plan::build::make_plan(
             &self.scans,
             &self.ctx.config,
             self.mapping.as_ref(),

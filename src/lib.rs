@@ -15,23 +15,23 @@ pub mod config;
 pub mod context;
 pub mod dates;
 pub mod deid;
+pub mod distribute;
 pub mod error;
 pub mod framing;
-pub mod identifiers;
-pub mod identity;
+pub mod inspect;
 pub mod job;
 pub mod limits;
 pub mod normalise;
 pub mod padding;
+pub mod phi;
 pub mod pixels;
 pub mod plan;
-pub mod preview;
 pub mod profile;
+pub mod pseudonyms;
 pub mod read;
 pub mod recipe;
 pub mod report;
 pub mod scan;
-pub mod shard;
 pub mod structure;
 pub mod uid;
 pub mod verify;
@@ -39,8 +39,3 @@ pub mod visit;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
-
-pub use config::Config;
-pub use error::Rejection;
-pub use job::{Engine, FileOutcome, Job};
-pub use report::Outcome;

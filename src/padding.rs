@@ -2,6 +2,9 @@
 //! space, UIDs with a trailing NUL, and some writers leave either after any VR. One helper for
 //! every place that reads a value as text.
 
+use dicom_core::Tag;
+use dicom_object::mem::InMemDicomObject;
+
 /// The value without its trailing padding (spaces and NULs).
 pub trait Unpadded {
     /// `s` without trailing spaces and NULs.
@@ -11,6 +14,18 @@ pub trait Unpadded {
 impl Unpadded for str {
     fn unpadded(&self) -> &str {
         self.trim_end_matches(['\0', ' '])
+    }
+}
+
+/// The first value of an element as a trimmed string.
+pub fn string_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let e = obj.get(tag)?;
+    let s = e.to_str().ok()?;
+    let s = s.unpadded().trim_start();
+    if s.is_empty() {
+        None
+    } else {
+        Some(s.to_string())
     }
 }
 

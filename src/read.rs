@@ -19,8 +19,8 @@ use crate::error::Rejection;
 /// A parsed input file.
 pub type Object = FileDicomObject<InMemDicomObject>;
 
-pub use crate::framing::{detect, Framing};
-use crate::padding::Unpadded as _;
+use crate::framing::{detect, Framing};
+use crate::padding::{string_of, Unpadded as _};
 
 fn unparseable(e: impl std::fmt::Display) -> Rejection {
     Rejection::Unparseable {
@@ -179,18 +179,6 @@ fn parse_checked(bytes: &[u8], framing: Framing, until: Option<Tag>) -> Result<O
         }
     };
     Ok(obj)
-}
-
-/// The first value of an element as a trimmed string.
-pub fn string_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let e = obj.get(tag)?;
-    let s = e.to_str().ok()?;
-    let s = s.unpadded().trim_start();
-    if s.is_empty() {
-        None
-    } else {
-        Some(s.to_string())
-    }
 }
 
 /// SOP Class UID of the Media Storage Directory Storage (DICOMDIR).

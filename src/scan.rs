@@ -5,10 +5,10 @@ use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Rejection;
+use crate::padding::string_of;
 use crate::padding::Unpadded as _;
-use crate::pixels::clean::signature_of;
-use crate::pixels::gate::{gate, Gate, Signature};
-use crate::read::{self, string_of};
+use crate::pixels::gate::{gate, signature_of, Gate, Signature};
+use crate::read;
 
 /// What the scan learnt about one DICOM file (PHI: kept in memory, written only to the key).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -189,7 +189,7 @@ pub fn scan_prefix(path: &str, prefix: &[u8], total_size: u64) -> Option<ScanRec
     if prefix.len() as u64 >= total_size {
         return Some(scan(path, prefix));
     }
-    let framing = read::detect(prefix).ok()?;
+    let framing = crate::framing::detect(prefix).ok()?;
     if !crate::structure::headers_within(prefix, framing) {
         return None;
     }

@@ -12,13 +12,14 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use crate::charset::Charset;
 use crate::context::Context;
 use crate::error::Rejection;
-use crate::identifiers::{find_token, own_texts, values, Folded, Found};
+use crate::phi::search::{find_token, Folded};
+use crate::phi::{own_texts, values, Found};
 use crate::pixels::{check as pixel_check, clean::CheckInput};
 use crate::read;
 use crate::visit::Stop;
 
-pub use crate::identifiers::{scrub, Identifiers};
 use crate::padding::Unpadded as _;
+use crate::phi::Identifiers;
 
 /// Top-level attributes the engine sets itself from the plan (research identity); they are not
 /// searched for the input's identifiers (a re-run on already de-identified data may legitimately

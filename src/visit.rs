@@ -9,7 +9,7 @@ use dicom_core::value::Value;
 use dicom_core::Tag;
 use dicom_object::mem::{InMemDicomObject, InMemElement};
 
-use crate::context::MAX_DEPTH;
+use crate::limits::MAX_DEPTH;
 
 /// Where an element is: the sequences it is inside, from the top level, with the (0-based)
 /// index of the item in each.

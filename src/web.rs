@@ -158,7 +158,7 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 /// The elements of a file (preview): an array of `{path, keyword, vr, value}`.
 #[wasm_bindgen]
 pub fn preview(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let rows = crate::preview::dump(bytes).map_err(|e| fail(codes::UNREADABLE, e))?;
+    let rows = crate::inspect::dump(bytes).map_err(|e| fail(codes::UNREADABLE, e))?;
     to_js(&rows)
 }
 
@@ -170,7 +170,7 @@ pub fn preview(bytes: &[u8]) -> Result<JsValue, JsValue> {
 pub fn pixel_preview(bytes: &[u8], frame: u32, config: JsValue) -> Result<JsValue, JsValue> {
     let config = config_of(config)?;
     let ctx = crate::context::Context::new(&config, b"preview").map_err(options_err)?;
-    let p = crate::pixels::preview::frame_preview(bytes, frame, &ctx.pixel_rules)
+    let p = crate::pixels::review::frame_preview(bytes, frame, &ctx.pixel_rules)
         .map_err(|e| fail(e.code(), e))?;
     Ok(object(vec![
         ("width", p.width.into()),
@@ -203,7 +203,7 @@ pub fn parse_pixel_rules(text: &str) -> Result<JsValue, JsValue> {
 /// A thumbnail of native pixel data: `{width, height, rgba}` or `undefined`.
 #[wasm_bindgen]
 pub fn thumbnail(bytes: &[u8], max: u32) -> JsValue {
-    match crate::preview::thumbnail(bytes, max) {
+    match crate::inspect::thumbnail(bytes, max) {
         None => JsValue::UNDEFINED,
         Some(t) => object(vec![
             ("width", t.width.into()),
@@ -298,7 +298,7 @@ impl WebJob {
         self.job.add_unreadable(
             path,
             size as u64,
-            crate::Rejection::Unparseable {
+            crate::error::Rejection::Unparseable {
                 detail: reason.to_string(),
             },
         );
@@ -310,7 +310,7 @@ impl WebJob {
         self.job.add_unreadable(
             path,
             0,
-            crate::Rejection::NotDicom {
+            crate::error::Rejection::NotDicom {
                 detail: reason.to_string().into(),
             },
         );
@@ -377,7 +377,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> Result<JsValue, JsValue> 
     let o = FileOutcome {
         source_path: path.to_string(),
         bytes_in: 0,
-        result: Err(crate::Rejection::Unparseable {
+        result: Err(crate::error::Rejection::Unparseable {
             detail: reason.to_string(),
         }),
         pixels: None,

@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::job::Job;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::{peak_since, start_peak};
-use dicom_deid::Outcome;
+use dicom_deid::report::Outcome;
 
 #[global_allocator]
 static A: counting_alloc::Counting = counting_alloc::Counting;
@@ -43,7 +44,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Peak live bytes above the start while the engine scans, plans and rewrites `bytes`.
 fn peak_of(name: &str, bytes: &[u8]) -> usize {
     let mut config = Config::preset("basic").expect("preset");
-    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     let base = start_peak();
     {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");
@@ -220,7 +221,7 @@ fn many_elements(n: usize) -> Vec<u8> {
 /// outcome and its reason.
 fn run_one(name: &str, bytes: &[u8]) -> (usize, Outcome, String) {
     let mut config = Config::preset("basic").expect("preset");
-    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     let base = start_peak();
     let row = {
         let mut job = Job::new(&config, b"alloc-cap-secret", None, None).expect("job");

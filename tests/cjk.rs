@@ -244,8 +244,9 @@ fn cleaned_text_keeps_the_bytes_of_its_other_words() {
 fn the_self_check_finds_a_cjk_name_left_in_text() {
     use dicom_core::value::PrimitiveValue;
     use dicom_core::{DataElement, VR};
-    use dicom_deid::deid::Context;
-    use dicom_deid::verify::{self, Identifiers};
+    use dicom_deid::context::Context;
+    use dicom_deid::phi::Identifiers;
+    use dicom_deid::verify;
     use dicom_dictionary_std::tags;
     let latin1 = |b: &[u8]| b.iter().map(|&c| char::from(c)).collect::<String>();
     // ISO 2022 text as dicom-rs holds it (its codec for these files is Latin-1).
@@ -284,11 +285,11 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
         ),
         ("zh_gb18030.dcm", "复查 张三丰".into(), "张 医生".into()),
     ];
-    let config = dicom_deid::Config::preset("research").unwrap();
+    let config = dicom_deid::config::Config::preset("research").unwrap();
     let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
     for (file, leak, harmless) in cases {
         let input = fs::read(root().join("tests/cjk-names").join(file)).unwrap();
-        let mut job = dicom_deid::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
+        let mut job = dicom_deid::job::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
         job.scan(file, &input);
         let engine = job.plan().unwrap();
         let (out, outcome) = engine.process(file, &input);
@@ -313,7 +314,7 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
         assert!(
             matches!(
                 verify::check_output(&ids, &with(&leak)),
-                Err(dicom_deid::Rejection::Leak { .. })
+                Err(dicom_deid::error::Rejection::Leak { .. })
             ),
             "{file}: the name put back is not found"
         );

@@ -14,9 +14,13 @@ use std::collections::HashSet;
 use build::*;
 use dicom_core::header::Header as _;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
-use dicom_deid::deid::{Context, Identity};
-use dicom_deid::verify::{self, Identifiers};
-use dicom_deid::{Config, Outcome, Rejection};
+use dicom_deid::config::Config;
+use dicom_deid::context::Context;
+use dicom_deid::deid::NewIdentity;
+use dicom_deid::error::Rejection;
+use dicom_deid::phi::Identifiers;
+use dicom_deid::report::Outcome;
+use dicom_deid::verify;
 use harness::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -479,7 +483,7 @@ fn sparse_segmentation(frames: u32, ts: &str) -> Vec<u8> {
 
 fn keep_unreviewed() -> Config {
     let mut c = Config::default();
-    c.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    c.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     c
 }
 
@@ -978,7 +982,7 @@ fn same_input_options_and_secret_give_identical_zips() {
     // Not trivially equal: another secret gives another zip.
     let mut job_inputs = determinism_inputs();
     job_inputs.truncate(2);
-    let mut other = dicom_deid::Job::new(&config, b"another secret", None, None)
+    let mut other = dicom_deid::job::Job::new(&config, b"another secret", None, None)
         .unwrap_or_else(|e| panic!("{e}"));
     let items = expand(&mut other, job_inputs);
     let e1 = {
@@ -1001,7 +1005,7 @@ fn same_input_options_and_secret_give_identical_zips() {
 fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
     let input = data("dicom3tools/0051.dcm");
     let ctx = Context::new(config, SECRET).unwrap_or_else(|e| panic!("{e}"));
-    let identity = Identity {
+    let identity = NewIdentity {
         research_id: "SUBJ0001".into(),
         patient_name: "SUBJ0001".into(),
         accession: "SUBJ0001_1".into(),

@@ -11,8 +11,10 @@ mod harness;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use dicom_deid::read::{self, Framing};
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::framing::Framing;
+use dicom_deid::job::Job;
+use dicom_deid::read;
 
 const SECRET: &[u8] = b"pixel-tail-test-secret";
 
@@ -52,7 +54,7 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
     let mut config = Config::preset("basic").expect("preset");
     // This test is about the pixel tail path, not the burned-in text gate: images that may show
     // text are written as they are (tests/pixels.rs tests the gate).
-    config.unreviewed_pixels = dicom_deid::pixels::clean::Unreviewed::Keep;
+    config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
     let mut job = Job::new(&config, SECRET, None, None).expect("job");
     job.scan(path, scanned);
     let engine = job.plan().expect("plan");
@@ -122,7 +124,7 @@ fn pixel_tail_path_equals_whole_object_path() {
         );
         // The output ends with the input's own Pixel Data element, byte for byte, unless its
         // JPEG frames may hold what is removed from them (COM/APPn segments, bytes after EOI).
-        if !dicom_deid::pixels::clean::may_hold_text_segments(&bytes[tail..]) {
+        if !dicom_deid::pixels::codestream::may_hold_text_segments(&bytes[tail..]) {
             assert!(a.ends_with(&bytes[tail..]), "{}", p.display());
         }
         if bytes[tail..].len() > 12 && bytes[tail + 8..tail + 12] == [0xFF; 4] {

@@ -15,8 +15,8 @@ mod run;
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
-use dicom_deid::Config;
-use dicom_deid::Outcome;
+use dicom_deid::config::Config;
+use dicom_deid::report::Outcome;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::mem::InMemDicomObject;

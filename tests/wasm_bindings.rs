@@ -6,11 +6,12 @@
 #![cfg(target_arch = "wasm32")]
 
 use dicom_deid::archive::output::ZipSink;
+use dicom_deid::config::Config;
+use dicom_deid::job::Job;
 use dicom_deid::web::{
     is_zip, parse_config, preset_config, preview, scan_file, thumbnail, unreadable_outcome,
     WebEngine, WebJob, WebZipReader, WebZipSink,
 };
-use dicom_deid::{Config, Job};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 

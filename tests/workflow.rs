@@ -459,7 +459,7 @@ fn key_and_log_have_the_documented_columns_and_values() {
     assert_eq!(run.key.header, KEY_COLUMNS);
     assert_eq!(run.log.header, LOG_COLUMNS);
     assert_eq!(
-        dicom_deid::identity::key::KEY_COLUMNS,
+        dicom_deid::pseudonyms::key::KEY_COLUMNS,
         KEY_COLUMNS,
         "README and code disagree"
     );
@@ -991,8 +991,9 @@ fn renamed(
 /// anywhere else, including a DeidentificationMethod value that is not the engine's own.
 #[test]
 fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
-    use dicom_deid::deid::Context;
-    use dicom_deid::verify::{self, Identifiers};
+    use dicom_deid::context::Context;
+    use dicom_deid::phi::Identifiers;
+    use dicom_deid::verify;
     let dir = TempDir::new("wf-own-words");
     let inputs_dir = TempDir::new("wf-own-words-in");
     let cases = [
@@ -1055,7 +1056,7 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
             }
         }
         // The self-check, given this input's identifiers, passes the output as written…
-        let config = dicom_deid::Config::preset("research").unwrap();
+        let config = dicom_deid::config::Config::preset("research").unwrap();
         let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
         let (obj, _) = dicom_deid::read::parse_whole(input).unwrap();
         let mut ids = Identifiers::collect(&ctx, &obj, &Default::default());
@@ -1102,7 +1103,7 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
                 continue;
             }
             match r {
-                Err(dicom_deid::Rejection::Leak { .. }) => {}
+                Err(dicom_deid::error::Rejection::Leak { .. }) => {}
                 other => panic!("{name}: {v:?} planted in {t} not caught: {other:?}"),
             }
         }
@@ -1116,8 +1117,9 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
 /// short numbers); the self-check looks for them in every file.
 #[test]
 fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
-    use dicom_deid::deid::Context;
-    use dicom_deid::verify::{self, Identifiers};
+    use dicom_deid::context::Context;
+    use dicom_deid::phi::Identifiers;
+    use dicom_deid::verify;
     let in_both = TempDir::new("wf-batch-in");
     let in_b = TempDir::new("wf-batch-b");
     let (_, a) = renamed(
@@ -1203,8 +1205,8 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
     assert!(texts[2].contains("Zebulon Marsh"), "{texts:?}");
 
     // The plan carries the batch's identifiers; the self-check of B looks for A's.
-    let config = dicom_deid::Config::preset("research").unwrap();
-    let mut job = dicom_deid::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
+    let config = dicom_deid::config::Config::preset("research").unwrap();
+    let mut job = dicom_deid::job::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
     job.scan("in/a.dcm", &a);
     job.scan("in/b.dcm", &b);
     let engine = job.plan().unwrap();
@@ -1217,7 +1219,7 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
         assert!(batch.name_words.iter().any(|x| x == w), "{w}: {batch:?}");
     }
     let json = engine.to_json().expect("engine serialises");
-    let back = dicom_deid::Engine::from_json(&json, SECRET.as_bytes()).unwrap();
+    let back = dicom_deid::job::Engine::from_json(&json, SECRET.as_bytes()).unwrap();
     assert_eq!(&back.plan.batch, batch, "the batch travels to the workers");
     let (out, outcome) = engine.process("in/b.dcm", &b);
     let out = out.unwrap_or_else(|| panic!("{outcome:?}"));
@@ -1239,7 +1241,7 @@ fn free_text_is_cleaned_of_identifiers_from_other_files_of_the_batch() {
     planted.write_all(&mut bytes).unwrap();
     assert!(matches!(
         verify::check_output(&ids, &bytes),
-        Err(dicom_deid::Rejection::Leak { .. })
+        Err(dicom_deid::error::Rejection::Leak { .. })
     ));
     assert!(verify::check_output(&own_only, &bytes).is_ok());
 }

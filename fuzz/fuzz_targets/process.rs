@@ -13,7 +13,8 @@ static A: counting_alloc::Counting = counting_alloc::Counting;
 
 use libfuzzer_sys::fuzz_target;
 
-use dicom_deid::{Config, Job};
+use dicom_deid::config::Config;
+use dicom_deid::job::Job;
 
 fn one(config: &Config, data: &[u8]) {
     let Ok(mut job) = Job::new(config, b"fuzzing secret", None, None) else { return };

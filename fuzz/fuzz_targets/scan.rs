@@ -9,6 +9,6 @@ fuzz_target!(|data: &[u8]| {
     if let Err(r) = &rec.result {
         assert!(!r.to_string().is_empty());
     }
-    let _ = dicom_deid::preview::dump(data);
-    let _ = dicom_deid::preview::thumbnail(data, 64);
+    let _ = dicom_deid::inspect::dump(data);
+    let _ = dicom_deid::inspect::thumbnail(data, 64);
 });

@@ -13,24 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::blackout::{self, effective_regions, fill_values, palette_black};
 use super::frames::{self, syntax, Decoded, Encoding};
 use super::gate::{self, Class, Gate, Signature};
-use super::rules::{Action, RuleSet};
+use super::rules::{Action, RuleSet, Unreviewed};
 use super::{codestream, detect, rle, PixelError, Rect};
 use crate::error::Rejection;
-use crate::padding::Unpadded as _;
-use crate::read::string_of;
-
-/// What happens to a text carrier that no rule covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unreviewed {
-    /// Not written; the log says `held` with the reasons (the default: fail closed).
-    #[default]
-    Hold,
-    /// Written as it is; the log says so (an accepted risk).
-    Keep,
-    /// Not written; the log says `excluded`.
-    Exclude,
-}
+use crate::padding::string_of;
 
 /// What was done to the pixels, for the log (`reason_code`, `reason` of a written file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,35 +32,6 @@ fn note(code: &str, text: impl Into<String>) -> PixelNote {
     PixelNote {
         code: code.into(),
         text: text.into(),
-    }
-}
-
-/// The header values of one file the gate and the rules use.
-pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature {
-    let s = |t: Tag| string_of(obj, t).unwrap_or_default();
-    let n = |t: Tag| obj.get(t).and_then(|e| e.to_int::<u32>().ok()).unwrap_or(0);
-    let image_type = obj
-        .get(tags::IMAGE_TYPE)
-        .and_then(|e| e.to_multi_str().ok())
-        .map(|v| {
-            v.iter()
-                .map(|x| x.unpadded().trim().to_string())
-                .collect::<Vec<_>>()
-                .join("\\")
-        })
-        .unwrap_or_default();
-    Signature {
-        modality: s(tags::MODALITY),
-        manufacturer: s(tags::MANUFACTURER),
-        model: s(tags::MANUFACTURER_MODEL_NAME),
-        rows: n(tags::ROWS),
-        columns: n(tags::COLUMNS),
-        image_type,
-        sop_class: s(tags::SOP_CLASS_UID),
-        photometric: s(tags::PHOTOMETRIC_INTERPRETATION),
-        transfer_syntax: transfer_syntax.unpadded().to_string(),
-        burned_in_annotation: s(tags::BURNED_IN_ANNOTATION),
-        recognizable_visual_features: s(tags::RECOGNIZABLE_VISUAL_FEATURES),
     }
 }
 
@@ -141,25 +98,6 @@ fn unreviewed_decision(unreviewed: Unreviewed, why: String) -> Decision {
             detail: format!("no rule; unreviewed images excluded: {why}"),
         }),
     }
-}
-
-/// Whether the bytes (an encapsulated Pixel Data element) may hold what the engine removes from
-/// JPEG frames: a COM or APPn marker, or bytes after an EOI marker other than zero padding
-/// before the next item. Cheap, with false positives (any `FF FE` / `FF Ex` pair, an `FF D9` in
-/// a table); used to skip decoding files that cannot.
-pub fn may_hold_text_segments(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(0xFF, bytes).any(|i| match bytes.get(i + 1) {
-        Some(&m) if m == 0xFE || (0xE0..=0xEF).contains(&m) => true,
-        Some(0xD9) => {
-            let rest = bytes.get(i + 2..).unwrap_or(&[]);
-            let next = rest.iter().position(|&b| b != 0).unwrap_or(rest.len());
-            let after = rest.get(next..).unwrap_or(&[]);
-            !(after.is_empty()
-                || after.starts_with(&[0xFE, 0xFF, 0x00, 0xE0])
-                || after.starts_with(&[0xFE, 0xFF, 0xDD, 0xE0]))
-        }
-        _ => false,
-    })
 }
 
 /// What [`apply`] did.
@@ -495,6 +433,7 @@ fn put_str(obj: &mut InMemDicomObject, tag: Tag, vr: dicom_core::VR, v: &str) {
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 mod tests {
     use super::*;
+    use crate::padding::Unpadded as _;
     use crate::pixels::check::check_cleaned;
     use dicom_core::value::PrimitiveValue;
     use dicom_core::{DataElement, VR};
@@ -750,7 +689,7 @@ mod tests {
     }
 
     fn detect_decision(o: &mut InMemDicomObject, ts: &str) -> Result<Applied, Rejection> {
-        let sig = signature_of(o, ts);
+        let sig = gate::signature_of(o, ts);
         let d = decide(&sig, &RuleSet::default(), Unreviewed::Hold);
         assert!(matches!(d, Decision::Detect(_)), "{d:?}");
         apply(o, ts, d, Unreviewed::Hold)
@@ -889,21 +828,5 @@ mod tests {
             decide(&sig("CT", "ORIGINAL\\PRIMARY"), &rules, Unreviewed::Hold),
             Decision::Pass(None)
         );
-    }
-
-    #[test]
-    fn text_segment_hint() {
-        assert!(may_hold_text_segments(&[1, 0xFF, 0xFE, 0]));
-        assert!(!may_hold_text_segments(&[0xFF, 0xD8, 0xFF, 0xDB, 0xFF]));
-        // EOI, padding, the next item or the delimiter: nothing after EOI
-        let item = [0xFF, 0xD9, 0, 0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0];
-        assert!(!may_hold_text_segments(&item));
-        assert!(!may_hold_text_segments(&[
-            0xFF, 0xD9, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0
-        ]));
-        assert!(!may_hold_text_segments(&[0xFF, 0xD9, 0]));
-        // anything else after EOI
-        assert!(may_hold_text_segments(&[0xFF, 0xD9, b'D', b'O', b'E', 0]));
-        assert!(may_hold_text_segments(&[0xFF, 0xD9, 0, 0xFF, 0xD8]));
     }
 }

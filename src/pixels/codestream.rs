@@ -327,17 +327,35 @@ pub fn strip_j2k_comments(frame: &[u8]) -> Result<Option<Vec<u8>>, PixelError> {
 /// Whether the bytes of an encapsulated Pixel Data element in transfer syntax `ts` may hold a
 /// text segment that [`strip`] removes (cheap, with false positives; never a false negative):
 /// for JPEG 2000 any `FF 64` pair (a COM marker) or bytes after an `FF D9` (EOC) other than
-/// padding and the next item; for JPEG and JPEG-LS [`super::clean::may_hold_text_segments`];
+/// padding and the next item; for JPEG and JPEG-LS [`may_hold_text_segments`];
 /// for other syntaxes false (nothing is removed from them).
 pub fn may_hold_text(ts: &str, bytes: &[u8]) -> bool {
     match kind_of(ts) {
         None => false,
-        Some(Kind::Jpeg | Kind::JpegLs) => super::clean::may_hold_text_segments(bytes),
+        Some(Kind::Jpeg | Kind::JpegLs) => may_hold_text_segments(bytes),
         Some(Kind::J2k) => {
-            memchr::memmem::find(bytes, &[0xFF, COM]).is_some()
-                || super::clean::may_hold_text_segments(bytes)
+            memchr::memmem::find(bytes, &[0xFF, COM]).is_some() || may_hold_text_segments(bytes)
         }
     }
+}
+
+/// Whether the bytes (an encapsulated Pixel Data element) may hold what the engine removes from
+/// JPEG frames: a COM or APPn marker, or bytes after an EOI marker other than zero padding
+/// before the next item. Cheap, with false positives (any `FF FE` / `FF Ex` pair, an `FF D9` in
+/// a table); used to skip decoding files that cannot.
+pub fn may_hold_text_segments(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(0xFF, bytes).any(|i| match bytes.get(i + 1) {
+        Some(&m) if m == 0xFE || (0xE0..=0xEF).contains(&m) => true,
+        Some(0xD9) => {
+            let rest = bytes.get(i + 2..).unwrap_or(&[]);
+            let next = rest.iter().position(|&b| b != 0).unwrap_or(rest.len());
+            let after = rest.get(next..).unwrap_or(&[]);
+            !(after.is_empty()
+                || after.starts_with(&[0xFE, 0xFF, 0x00, 0xE0])
+                || after.starts_with(&[0xFE, 0xFF, 0xDD, 0xE0]))
+        }
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -551,5 +569,21 @@ mod tests {
         ));
         assert!(!may_hold_text("1.2.840.10008.1.2.5", &[0xFF, 0xFE]));
         assert!(may_hold_text("1.2.840.10008.1.2.4.80", &[0xFF, 0xE8]));
+    }
+
+    #[test]
+    fn text_segment_hint() {
+        assert!(may_hold_text_segments(&[1, 0xFF, 0xFE, 0]));
+        assert!(!may_hold_text_segments(&[0xFF, 0xD8, 0xFF, 0xDB, 0xFF]));
+        // EOI, padding, the next item or the delimiter: nothing after EOI
+        let item = [0xFF, 0xD9, 0, 0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0];
+        assert!(!may_hold_text_segments(&item));
+        assert!(!may_hold_text_segments(&[
+            0xFF, 0xD9, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0
+        ]));
+        assert!(!may_hold_text_segments(&[0xFF, 0xD9, 0]));
+        // anything else after EOI
+        assert!(may_hold_text_segments(&[0xFF, 0xD9, b'D', b'O', b'E', 0]));
+        assert!(may_hold_text_segments(&[0xFF, 0xD9, 0, 0xFF, 0xD8]));
     }
 }

@@ -161,7 +161,7 @@ impl Geometry {
             .and_then(|s| s.unpadded().trim().parse::<usize>().ok())
             .unwrap_or(1)
             .max(1);
-        let photometric = crate::read::string_of(obj, tags::PHOTOMETRIC_INTERPRETATION)
+        let photometric = crate::padding::string_of(obj, tags::PHOTOMETRIC_INTERPRETATION)
             .unwrap_or_else(|| "MONOCHROME2".into());
         let g = Geometry {
             rows,

@@ -6,7 +6,12 @@
 //! burned-in annotation (ultrasound banners, screen captures, photographs, scanned documents).
 //! Burned In Annotation NO does not clear ultrasound or screen saves: the flag is often wrong.
 
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
 use serde::{Deserialize, Serialize};
+
+use crate::padding::{string_of, Unpadded as _};
 
 /// The header values the gate and the rules look at (PHI-free apart from the device names).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +189,35 @@ pub fn gate(s: &Signature) -> Gate {
     Gate {
         class: Class::Pass,
         reasons: Vec::new(),
+    }
+}
+
+/// The header values of one file the gate and the rules use.
+pub fn signature_of(obj: &InMemDicomObject, transfer_syntax: &str) -> Signature {
+    let s = |t: Tag| string_of(obj, t).unwrap_or_default();
+    let n = |t: Tag| obj.get(t).and_then(|e| e.to_int::<u32>().ok()).unwrap_or(0);
+    let image_type = obj
+        .get(tags::IMAGE_TYPE)
+        .and_then(|e| e.to_multi_str().ok())
+        .map(|v| {
+            v.iter()
+                .map(|x| x.unpadded().trim().to_string())
+                .collect::<Vec<_>>()
+                .join("\\")
+        })
+        .unwrap_or_default();
+    Signature {
+        modality: s(tags::MODALITY),
+        manufacturer: s(tags::MANUFACTURER),
+        model: s(tags::MANUFACTURER_MODEL_NAME),
+        rows: n(tags::ROWS),
+        columns: n(tags::COLUMNS),
+        image_type,
+        sop_class: s(tags::SOP_CLASS_UID),
+        photometric: s(tags::PHOTOMETRIC_INTERPRETATION),
+        transfer_syntax: transfer_syntax.unpadded().to_string(),
+        burned_in_annotation: s(tags::BURNED_IN_ANNOTATION),
+        recognizable_visual_features: s(tags::RECOGNIZABLE_VISUAL_FEATURES),
     }
 }
 

@@ -15,7 +15,7 @@ pub mod gate;
 pub mod j2k;
 pub mod jpeg;
 pub mod jpegls;
-pub mod preview;
+pub mod review;
 pub mod rle;
 pub mod rules;
 

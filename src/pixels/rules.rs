@@ -21,6 +21,19 @@ use snafu::Snafu;
 use super::gate::Signature;
 use super::Rect;
 
+/// What happens to a text carrier that no rule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreviewed {
+    /// Not written; the log says `held` with the reasons (the default: fail closed).
+    #[default]
+    Hold,
+    /// Written as it is; the log says so (an accepted risk).
+    Keep,
+    /// Not written; the log says `excluded`.
+    Exclude,
+}
+
 /// What a rule does to the images it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,28 +3,25 @@
 //! number and output path, so files can then be rewritten in any order on any worker with the
 //! same result.
 
+pub mod build;
 mod studies;
 mod subjects;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
-use crate::config::Config;
 use crate::dates::{civil_from_days, days_from_civil, format_da, parse_da};
 use crate::error::Rejection;
-use crate::identity::iso_date;
-use crate::identity::key::KeyRow;
-use crate::identity::mapping::Mapping;
-use crate::scan::{Header, ScanRecord};
-use crate::uid::Keyed;
+use crate::pseudonyms::iso_date;
+use crate::pseudonyms::key::KeyRow;
+use crate::scan::Header;
 
-pub use crate::identifiers::BatchIdentifiers;
-
-pub use studies::StudyKey;
+use crate::phi::BatchIdentifiers;
 
 /// One research subject (patient).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,77 +151,65 @@ pub enum PlanError {
     },
 }
 
-/// Builds the plan. `scans` may be in any order; the result depends only on their content.
-pub fn make_plan(
-    scans: &[ScanRecord],
-    config: &Config,
-    mapping: Option<&Mapping>,
-    existing_key: &[KeyRow],
-    keyed: &Keyed,
-) -> Result<Plan, PlanError> {
-    let mut scans: Vec<&ScanRecord> = scans.iter().collect();
-    scans.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut plan = Plan {
-        batch: BatchIdentifiers::gather(
-            scans.iter().filter_map(|s| s.result.as_deref().ok()),
-            config,
-        ),
-        ..Plan::default()
-    };
-    let (usable, duplicates) = usable_files(&scans, &mut plan);
-    let (mut grouping, no_mapping) = subjects::group_subjects(&usable, mapping);
-    plan.files
-        .extend(no_mapping.into_iter().map(|(path, r)| (path, Err(r))));
-    subjects::assign_research_ids(&mut grouping.protos, config, existing_key, keyed)?;
-    let (subjects, subject_index) = subjects::make_subjects(&grouping.protos, config, keyed);
-    plan.subjects = subjects;
-    let files = studies::Files {
-        usable: &usable,
-        duplicates: &duplicates,
-        existing_key,
-    };
-    studies::plan_studies(&mut plan, &files, &grouping.file_subject, &subject_index);
-    Ok(plan)
+/// What makes files one study of a subject: the StudyInstanceUID, else the AccessionNumber.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyKey {
+    /// StudyInstanceUID.
+    Uid(String),
+    /// No StudyInstanceUID: the AccessionNumber.
+    Accession(String),
+    /// Neither.
+    Unknown,
 }
 
-/// Phase 1: the files whose headers were read (the others go into `plan` as rejected), and the
-/// duplicates among them (path → the path written instead). Of several files with one SOP
-/// Instance UID, the largest (then the first by path) is written; the others are still
-/// rewritten, so that a damaged copy is reported as damaged, but then reported as duplicates.
-fn usable_files<'s>(
-    scans: &[&'s ScanRecord],
-    plan: &mut Plan,
-) -> (Vec<(&'s ScanRecord, &'s Header)>, HashMap<String, String>) {
-    let mut primary: HashMap<&str, &ScanRecord> = HashMap::new();
-    for s in scans {
-        if let Ok(Header {
-            sop_uid: Some(sop), ..
-        }) = s.result.as_deref()
-        {
-            let e = primary.entry(sop.as_str()).or_insert(s);
-            if s.size > e.size {
-                *e = s;
-            }
+impl StudyKey {
+    /// The key of a file's study.
+    pub fn of(h: &Header) -> StudyKey {
+        match (&h.study_uid, &h.accession) {
+            (Some(u), _) => StudyKey::Uid(u.clone()),
+            (None, Some(a)) => StudyKey::Accession(a.clone()),
+            (None, None) => StudyKey::Unknown,
         }
     }
-    let mut duplicates = HashMap::new();
-    let mut usable = Vec::new();
-    for s in scans {
-        match &s.result {
-            Err(r) => {
-                plan.files.insert(s.path.clone(), Err(r.clone()));
-            }
-            Ok(h) => {
-                if let Some(p) = h.sop_uid.as_deref().and_then(|sop| primary.get(sop)) {
-                    if p.path != s.path {
-                        duplicates.insert(s.path.clone(), p.path.clone());
-                    }
-                }
-                usable.push((*s, &**h));
-            }
+
+    /// The StudyInstanceUID, when the study has one.
+    pub fn uid(&self) -> Option<&str> {
+        match self {
+            StudyKey::Uid(u) => Some(u),
+            _ => None,
         }
     }
-    (usable, duplicates)
+
+    /// The text the studies of a subject with the same CT date are ordered by: the UID, else
+    /// `(accession) …`, else `(no study)` (stand-ins sort before UIDs).
+    fn sort_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            StudyKey::Uid(u) => u.into(),
+            StudyKey::Accession(a) => format!("(accession) {a}").into(),
+            StudyKey::Unknown => "(no study)".into(),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            StudyKey::Uid(_) => 0,
+            StudyKey::Accession(_) => 1,
+            StudyKey::Unknown => 2,
+        }
+    }
+}
+
+impl Ord for StudyKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.sort_text(), self.rank()).cmp(&(other.sort_text(), other.rank()))
+    }
+}
+
+impl PartialOrd for StudyKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Key rows for a finished job: one per study, with files written counted by the caller.

@@ -1,78 +1,14 @@
 //! Planner phases 5–6: the studies of each subject, numbered 1, 2, 3… by (CT date, study)
 //! after the numbers an existing key gives, and each file's path in the output zip.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
-
-use crate::identity::key::KeyRow;
-use crate::identity::mapping::same_id;
+use crate::pseudonyms::key::KeyRow;
+use crate::pseudonyms::mapping::same_id;
 use crate::scan::{Header, ScanRecord};
 
 use super::subjects::SubjectKey;
-use super::{accession_for, safe_component, FilePlan, Plan, Study};
-
-/// What makes files one study of a subject: the StudyInstanceUID, else the AccessionNumber.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StudyKey {
-    /// StudyInstanceUID.
-    Uid(String),
-    /// No StudyInstanceUID: the AccessionNumber.
-    Accession(String),
-    /// Neither.
-    Unknown,
-}
-
-impl StudyKey {
-    /// The key of a file's study.
-    pub fn of(h: &Header) -> StudyKey {
-        match (&h.study_uid, &h.accession) {
-            (Some(u), _) => StudyKey::Uid(u.clone()),
-            (None, Some(a)) => StudyKey::Accession(a.clone()),
-            (None, None) => StudyKey::Unknown,
-        }
-    }
-
-    /// The StudyInstanceUID, when the study has one.
-    pub fn uid(&self) -> Option<&str> {
-        match self {
-            StudyKey::Uid(u) => Some(u),
-            _ => None,
-        }
-    }
-
-    /// The text the studies of a subject with the same CT date are ordered by: the UID, else
-    /// `(accession) …`, else `(no study)` (stand-ins sort before UIDs).
-    fn sort_text(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            StudyKey::Uid(u) => u.into(),
-            StudyKey::Accession(a) => format!("(accession) {a}").into(),
-            StudyKey::Unknown => "(no study)".into(),
-        }
-    }
-
-    fn rank(&self) -> u8 {
-        match self {
-            StudyKey::Uid(_) => 0,
-            StudyKey::Accession(_) => 1,
-            StudyKey::Unknown => 2,
-        }
-    }
-}
-
-impl Ord for StudyKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.sort_text(), self.rank()).cmp(&(other.sort_text(), other.rank()))
-    }
-}
-
-impl PartialOrd for StudyKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+use super::{accession_for, safe_component, FilePlan, Plan, Study, StudyKey};
 
 /// A study while planning: its files by index into the usable files.
 struct StudyProto {

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{Config, IdScheme};
 use crate::dates::{days_from_civil, parse_da};
 use crate::error::Rejection;
-use crate::identity::key::KeyRow;
-use crate::identity::mapping::{same_id, Mapping};
+use crate::pseudonyms::key::KeyRow;
+use crate::pseudonyms::mapping::{same_id, Mapping};
 use crate::scan::{Header, ScanRecord};
 use crate::uid::Keyed;
 

@@ -1,7 +1,12 @@
 //! Unit tests of the planner on synthetic scan records.
 
+use super::build::make_plan;
 use super::*;
+use crate::config::Config;
 use crate::config::IdScheme;
+use crate::pseudonyms::mapping::Mapping;
+use crate::scan::ScanRecord;
+use crate::uid::Keyed;
 use std::collections::BTreeSet;
 
 /// `n` synthetic patients, one file each.

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use dicom_core::Tag;
 use serde::{Deserialize, Serialize};
 
-pub use iod::{IodType, IodTypes, Placement};
-pub use table::{ProfileRow, PROFILE_ROWS, SAFE_PRIVATE_ROWS};
+use iod::{IodType, Placement};
+use table::{ProfileRow, PROFILE_ROWS, SAFE_PRIVATE_ROWS};
 
 /// An action code of Table E.1-1a.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -8,8 +8,11 @@ use std::path::PathBuf;
 
 use dicom_deid::archive::input::{looks_like_zip, ZipInput};
 use dicom_deid::archive::output::{SharedBuffer, ZipSink};
+use dicom_deid::config::Config;
+use dicom_deid::error::Rejection;
+use dicom_deid::job::Job;
 use dicom_deid::report::LogRow;
-use dicom_deid::{Config, Job, Outcome, Rejection};
+use dicom_deid::report::Outcome;
 
 /// The project secret used by these tests.
 pub const SECRET: &[u8] = b"hostile-input-test-secret";

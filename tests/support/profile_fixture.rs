@@ -5,7 +5,7 @@
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
-use dicom_deid::deid::Identity;
+use dicom_deid::deid::NewIdentity;
 use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::file::ReadPreamble;
 use dicom_object::mem::{InMemDicomObject, InMemElement};
@@ -60,8 +60,8 @@ pub const IDENTIFYING_SHORT: &str = "DOE PID12345";
 pub const IDENTIFYING_UR: &str = "http://example.org/DOE/PID12345";
 
 /// The research identity every case is rewritten with.
-pub fn identity() -> Identity {
-    Identity {
+pub fn identity() -> NewIdentity {
+    NewIdentity {
         research_id: "SUBJ0042".into(),
         patient_name: "SUBJ0042".into(),
         accession: "SUBJ0042_1".into(),

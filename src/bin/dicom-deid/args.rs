@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
-use dicom_deid::pixels::clean::Unreviewed;
+use dicom_deid::pixels::rules::Unreviewed;
 
 /// De-identify DICOM files (PS3.15 Annex E) into a zip, with a separate key and log.
 #[derive(Parser, Debug)]

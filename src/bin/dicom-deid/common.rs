@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use dicom_deid::archive::output::{crc32_of, ZipSink};
+use dicom_deid::config::Config;
+use dicom_deid::job::{Engine, FileOutcome, Job};
 use dicom_deid::pixels::rules::RuleSet;
 use dicom_deid::recipe;
-use dicom_deid::{Config, Engine, FileOutcome, Job};
 use snafu::{ensure, ResultExt};
 
 use crate::args::Args;

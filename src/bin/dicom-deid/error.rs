@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use dicom_deid::archive::output::SinkError;
 use dicom_deid::config::ConfigError;
+use dicom_deid::distribute::ShardError;
 use dicom_deid::job::JobError;
 use dicom_deid::pixels::rules::RulesError;
-use dicom_deid::shard::ShardError;
 use snafu::Snafu;
 
 /// An error of the command-line program, shown as `dicom-deid: <message>` (exit status 1).

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use dicom_deid::archive::input::{looks_like_zip, MemberInfo, ZipInput};
+use dicom_deid::error::Rejection;
 use dicom_deid::scan::{self, ScanRecord};
-use dicom_deid::Rejection;
 use snafu::ensure;
 
 use crate::error::{CliError, MissingInputSnafu};

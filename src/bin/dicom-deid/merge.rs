@@ -7,9 +7,9 @@ use std::io::{BufWriter, Read};
 use std::path::PathBuf;
 
 use dicom_deid::archive::output::ZipSink;
-use dicom_deid::identity::key::write_key;
+use dicom_deid::distribute::{merge_manifests, merge_reports};
+use dicom_deid::pseudonyms::key::write_key;
 use dicom_deid::report::log_csv;
-use dicom_deid::shard::{merge_manifests, merge_reports};
 use snafu::{ensure, OptionExt, ResultExt};
 
 use crate::args::Args;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dicom_deid::shard::PlanFile;
+use dicom_deid::distribute::PlanFile;
 use snafu::ResultExt;
 
 use crate::args::Args;

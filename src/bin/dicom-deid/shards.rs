@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use dicom_deid::shard::{Assignment, PlanFile, Shard};
+use dicom_deid::distribute::{Assignment, PlanFile, Shard};
+use dicom_deid::error::Rejection;
+use dicom_deid::job::{FileOutcome, Job};
 use dicom_deid::uid::Keyed;
-use dicom_deid::{FileOutcome, Job, Rejection};
 use snafu::ResultExt;
 
 use crate::args::Args;

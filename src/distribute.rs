@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn merged_logs_read_their_outcomes_and_refuse_unknown_ones() {
-        let key = crate::identity::key::write_key(&[]);
+        let key = crate::pseudonyms::key::write_key(&[]);
         let row = |outcome: &str| {
             let mut log = crate::report::log_csv(&[]);
             log.push_str(&format!("a.dcm,{outcome},out/a.dcm,,,10,12\n"));

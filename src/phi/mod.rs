@@ -2,11 +2,11 @@
 //! the free-text scrubber of the rewrite blanks out and what the self-check looks for. It
 //! depends on the shared context only, not on the rewrite (`deid`) nor on the check (`verify`).
 
-mod fold;
-mod notations;
-mod search;
+pub mod fold;
+pub mod notations;
+pub mod search;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -18,14 +18,13 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use serde::{Deserialize, Serialize};
 
 use crate::charset::Charset;
-use crate::config::{BirthDateMode, Config};
+use crate::config::BirthDateMode;
 use crate::context::Context;
 use crate::profile::Action;
-use crate::scan::Header;
 
-pub use fold::{fold, utf8_view, Norm};
-pub use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
-pub use search::{find_token, is_cjk, mark_terms, scrub, scrub_value, Folded, Marker, TermSet};
+use fold::{fold, utf8_view, Norm};
+use notations::{find_dates, find_id_digits, id_core, DateHit, Ymd};
+use search::{find_token, is_cjk, mark_terms, Marker, TermSet};
 
 /// Attributes whose values identify the patient, the visit or the place (besides names,
 /// dates and UIDs). Institution and device ones only count when their option is off.
@@ -791,7 +790,7 @@ impl BatchMatcher {
 }
 
 /// Whether a value is specific enough to be cleaned out of every file of a batch.
-fn batch_term(v: &str) -> bool {
+pub fn batch_term(v: &str) -> bool {
     let n = v.chars().count();
     n >= 3 && !(n <= 4 && v.chars().all(|c| c.is_ascii_digit()))
 }
@@ -804,34 +803,12 @@ impl BatchIdentifiers {
             .clone()
     }
 
-    /// Gathers the identifiers of the headers (the same for any order of the headers).
-    pub fn gather<'h>(headers: impl Iterator<Item = &'h Header>, config: &Config) -> Self {
-        let (mut names, mut words, mut ids) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        for h in headers {
-            let hi = &h.identifiers;
-            for n in &hi.names {
-                // As the file's own names are taken ([`Identifiers`]).
-                let (full, parts) = name_terms(n);
-                names.extend(full);
-                words.extend(parts);
-            }
-            let inst = (!config.profile.retain_institution_identity).then_some(&hi.institutions);
-            let dev = (!config.profile.retain_device_identity).then_some(&hi.devices);
-            for v in hi
-                .ids
-                .iter()
-                .chain(inst.into_iter().flatten())
-                .chain(dev.into_iter().flatten())
-            {
-                if batch_term(v) {
-                    ids.insert(v.clone());
-                }
-            }
-        }
+    /// The batch's identifiers from their lists (each sorted, without repeats).
+    pub fn new(names: Vec<String>, name_words: Vec<String>, ids: Vec<String>) -> Self {
         BatchIdentifiers {
-            names: names.into_iter().collect(),
-            name_words: words.into_iter().collect(),
-            ids: ids.into_iter().collect(),
+            names,
+            name_words,
+            ids,
             matcher: OnceLock::new(),
         }
     }

@@ -4,9 +4,8 @@
 
 use serde::Serialize;
 
-use super::clean::signature_of;
 use super::frames;
-use super::gate::{gate, Gate, Signature};
+use super::gate::{gate, signature_of, Gate, Signature};
 use super::rules::RuleSet;
 use super::{detect, Rect};
 use crate::error::Rejection;

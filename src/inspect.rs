@@ -141,7 +141,8 @@ pub fn thumbnail(bytes: &[u8], max: u32) -> Option<Thumbnail> {
     let spp = get(tags::SAMPLES_PER_PIXEL).unwrap_or(1);
     let signed = get(tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
     let planar = get(tags::PLANAR_CONFIGURATION).unwrap_or(0) == 1;
-    let photometric = read::string_of(&obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default();
+    let photometric =
+        crate::padding::string_of(&obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default();
     let pixel = obj.get(tags::PIXEL_DATA)?;
     let data = match pixel.value() {
         Value::Primitive(p) => p.to_bytes(),

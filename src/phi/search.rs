@@ -194,7 +194,7 @@ impl TermSet {
 }
 
 /// What marks the characters of a text to blank: terms searched one by one, or a file's own
-/// terms with its batch's ([`crate::identifiers::ScrubTerms`]).
+/// terms with its batch's ([`crate::phi::ScrubTerms`]).
 pub trait Marker {
     /// Marks (one flag per character of `text`) the characters of an identifier to blank.
     fn mark(&self, text: &str, marked: &mut [bool]);
