@@ -254,7 +254,7 @@ struct Walker<'a> {
     /// Tags of the sequences the walk is inside, from the top level.
     path: Vec<u32>,
     /// The file's identity (recipe lookups).
-    identity: &'a Identity,
+    identity: &'a NewIdentity,
     /// Which recipe rules are in force for this file (their conditions hold).
     rules_on: Vec<bool>,
     /// Top-level tags a recipe rule decided (the identity and forced values leave them).
