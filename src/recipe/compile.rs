@@ -5,36 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use dicom_core::Tag;
-use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
 use super::condition::Cond;
+use super::error::RecipeError;
+use super::import::load;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
+use super::read::sha256_hex;
+use super::selector::names_identifying;
 use super::selector::Selector;
-use super::{load, RecipeError};
-
-/// Attributes that identify the patient or a person by themselves: keeping one verbatim
-/// needs `accept_risk` on the rule (every person name, VR PN, counts too).
-pub const IDENTIFYING: [Tag; 16] = [
-    tags::PATIENT_ID,
-    Tag(0x0010, 0x1000), // OtherPatientIDs (retired)
-    tags::PATIENT_BIRTH_DATE,
-    tags::PATIENT_BIRTH_TIME,
-    tags::ACCESSION_NUMBER,
-    tags::STUDY_ID,
-    tags::PATIENT_ADDRESS,
-    tags::PATIENT_TELEPHONE_NUMBERS,
-    Tag(0x0010, 0x1090), // MedicalRecordLocator (retired)
-    tags::ISSUER_OF_PATIENT_ID,
-    tags::INSTITUTION_NAME,
-    tags::INSTITUTION_ADDRESS,
-    tags::DEVICE_SERIAL_NUMBER,
-    tags::STATION_NAME,
-    tags::MILITARY_RANK,
-    tags::REGION_OF_RESIDENCE,
-];
 
 /// One rule, ready.
 #[derive(Debug, Clone)]
@@ -86,18 +66,6 @@ fn bad(context: &str, message: impl Into<String>) -> RecipeError {
         context: context.to_string(),
         message: message.into(),
     }
-}
-
-/// Whether keeping what this selector names verbatim keeps an identifying attribute.
-pub(crate) fn names_identifying(sel: &Selector) -> bool {
-    use dicom_core::dictionary::DataDictionary;
-    let Some(t) = sel.element.single_tag() else {
-        return false;
-    };
-    IDENTIFYING.contains(&t)
-        || dicom_dictionary_std::StandardDataDictionary
-            .by_tag(t)
-            .is_some_and(|e| e.vr.relaxed() == dicom_core::VR::PN)
 }
 
 fn fill_action(
@@ -167,7 +135,7 @@ impl Compiled {
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
         let recipe = load(bytes)?;
-        Compiled::of(&recipe, given, super::sha256_hex(bytes))
+        Compiled::of(&recipe, given, sha256_hex(bytes))
     }
 
     /// Prepares a recipe already read.

@@ -7,10 +7,10 @@ use dicom_core::header::Header as _;
 use dicom_core::value::Value;
 use dicom_object::mem::{InMemDicomObject, InMemElement};
 
+use super::error::RecipeError;
 use super::model::{Condition, Test};
 use super::params::fill;
 use super::selector::Selector;
-use super::RecipeError;
 use crate::padding::Unpadded as _;
 
 /// Most conditions nested in one another (a recipe is input too).

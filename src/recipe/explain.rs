@@ -30,14 +30,14 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
         return Ok(format!("{selector}: not in this file"));
     };
     let present = obj.element(tag).is_ok();
-    let name = super::tag_name(tag);
+    let name = super::read::tag_name(tag);
     if let Some(recipe) = &ctx.recipe {
         if let Some(f) = recipe.filter(obj) {
             return Ok(format!(
                 "{name}: the file is {} by the recipe's filter ({})",
                 match f.then {
-                    super::FilterAction::Hold => "held",
-                    super::FilterAction::Exclude => "excluded",
+                    super::model::FilterAction::Hold => "held",
+                    super::model::FilterAction::Exclude => "excluded",
                 },
                 f.reason
             ));
@@ -95,11 +95,11 @@ fn profile_words(ctx: &Context, tag: Tag) -> String {
 }
 
 /// A selector naming exactly one element, for `--explain`.
-pub fn parse_target(text: &str) -> Result<Selector, super::SelectorError> {
+pub fn parse_target(text: &str) -> Result<Selector, super::selector::SelectorError> {
     let s = Selector::parse(text)?;
     match (&s.element, s.within.is_empty()) {
         (Matcher::Tag(_) | Matcher::Private { .. }, true) => Ok(s),
-        _ => Err(super::SelectorError {
+        _ => Err(super::selector::SelectorError {
             text: text.to_string(),
             message:
                 "--explain takes one attribute: a keyword, (gggg,eeee) or (gggg,\"CREATOR\",ee)"

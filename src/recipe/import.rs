@@ -3,9 +3,11 @@
 //! TOML or JSON. An imported recipe comes with its import report; one whose report has an
 //! unsupported row is refused unless the user accepts the report.
 
+use super::error::RecipeError;
 use super::import_report::ImportReport;
 use super::model::{Action, HashCompat, Recipe};
-use super::{ctp, deid, RecipeError};
+use super::read::load_native;
+use super::{ctp, deid};
 
 /// The format of a recipe text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,16 @@ pub struct Loaded {
     pub report: Option<ImportReport>,
 }
 
+/// Reads a recipe from its bytes, the format recognised from the content
+/// ([`recognise`]): a CTP DicomAnonymizer script or a pydicom deid recipe is imported
+/// (and refused when its import report has unsupported rows); else JSON when the first
+/// non-blank character is `{`, else TOML.
+pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
+    // CTP scripts and deid recipes are imported (refused when their report has unsupported
+    // rows: `import::load_report` with the user's acceptance)
+    load_report(bytes, false).map(|l| l.recipe)
+}
+
 /// Reads a recipe in any format, with its import report; refused when the report has an
 /// unsupported row and `accept` is false.
 pub fn load_report(bytes: &[u8], accept: bool) -> Result<Loaded, RecipeError> {
@@ -46,7 +58,7 @@ pub fn load_report(bytes: &[u8], accept: bool) -> Result<Loaded, RecipeError> {
     let (recipe, report) = match recognise(text) {
         Format::Native => {
             return Ok(Loaded {
-                recipe: super::load_native(text)?,
+                recipe: load_native(text)?,
                 report: None,
             })
         }

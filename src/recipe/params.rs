@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::error::RecipeError;
 use super::model::Recipe;
-use super::RecipeError;
 
 /// Longest UID root accepted: a replaced UID is `<root>.<up to 39 digits>` within 64
 /// characters (PS3.5 9.1), so the root leaves room for 20 digits (2^64) and its dot.

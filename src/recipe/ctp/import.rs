@@ -114,7 +114,7 @@ fn profile_lists(tag: &str) -> bool {
 fn demote_listed_keeps(effect: &mut Effect, select: &Selector, tag: &str) -> bool {
     match effect {
         Effect::Act(a @ Action::Keep)
-            if profile_lists(tag) || crate::recipe::compile::names_identifying(select) =>
+            if profile_lists(tag) || crate::recipe::selector::names_identifying(select) =>
         {
             *a = Action::Profile;
             true

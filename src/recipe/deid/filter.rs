@@ -10,7 +10,7 @@ use crate::recipe::import_report::{ImportReport, RowStatus};
 use crate::recipe::model::{Condition, FileFilter, FilterAction, Recipe, Test};
 use crate::recipe::selector::Selector;
 
-use super::Line;
+use super::lines::Line;
 
 /// One `LABEL` and its lines.
 struct Label {

@@ -8,7 +8,7 @@ use crate::recipe::import_report::{ImportReport, RowStatus};
 use crate::recipe::model::{Action, Recipe, Rule};
 use crate::recipe::selector::Selector;
 
-use super::Line;
+use super::lines::Line;
 
 /// The entries of a `%fields` section (`FIELD PatientName`, or a bare field per line).
 pub(super) fn field_list(body: &[Line]) -> Vec<String> {

@@ -7,11 +7,13 @@
 
 mod filter;
 mod header;
+mod lines;
 
 use std::collections::BTreeMap;
 
 use snafu::Snafu;
 
+use self::lines::{lines, Line};
 use super::import_report::{ImportReport, RowStatus};
 use super::model::Recipe;
 
@@ -35,42 +37,11 @@ pub struct Imported {
     pub report: ImportReport,
 }
 
-/// A line of a section, without its comment.
-#[derive(Debug, Clone)]
-struct Line {
-    number: usize,
-    text: String,
-}
-
 /// Whether a text is a deid recipe: its first directive is `FORMAT`.
 pub fn looks_like_deid(text: &str) -> bool {
     lines(text)
         .first()
         .is_some_and(|l| l.text.to_ascii_uppercase().starts_with("FORMAT "))
-}
-
-/// The non-blank lines, comments (`#` at the start or after white space) removed.
-fn lines(text: &str) -> Vec<Line> {
-    let mut out = Vec::new();
-    for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
-        let mut cut = raw.len();
-        let mut prev_space = true;
-        for (k, c) in raw.char_indices() {
-            if c == '#' && prev_space {
-                cut = k;
-                break;
-            }
-            prev_space = c.is_whitespace();
-        }
-        let t = raw[..cut].trim();
-        if !t.is_empty() {
-            out.push(Line {
-                number: i + 1,
-                text: t.to_string(),
-            });
-        }
-    }
-    out
 }
 
 /// Converts a deid recipe.
