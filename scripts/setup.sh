@@ -9,12 +9,12 @@ command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v dcmdump >/dev/null || need_apt+=(dcmtk)
 # tesseract: the independent OCR oracle of the burned-in text tests (tests/support/ocr.py).
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-eng)
-# dicom3tools' dciodvfy: the IOD oracle of tests/iod.rs (outputs gain no IOD error).
+# dicom3tools' dciodvfy: the IOD oracle of tests/tests/iod.rs (outputs gain no IOD error).
 command -v dciodvfy >/dev/null || need_apt+=(dicom3tools)
 # gdcmconv (GDCM, OpenJPEG inside): encodes and decodes the JPEG 2000 files of
-# tests/codestream_text.rs (dcmtk has no JPEG 2000 codec).
+# tests/tests/codestream_text.rs (dcmtk has no JPEG 2000 codec).
 command -v gdcmconv >/dev/null || need_apt+=(libgdcm-tools)
-# GNU parallel: runs the shards of tests/shards.rs side by side.
+# GNU parallel: runs the shards of tests/tests/shards.rs side by side.
 parallel --version 2>/dev/null | grep -q "GNU parallel" || need_apt+=(parallel)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"

@@ -13,9 +13,10 @@ echo "== native tests ($(date +%T))"
 # No function over 100 lines in src/ (clippy's too_many_lines, threshold in clippy.toml), native and wasm.
 cargo clippy --quiet --lib --bins -- -A clippy::all -D clippy::too_many_lines
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -A clippy::all -D clippy::too_many_lines
-# The native tests build without LTO: about half the build time (15 test binaries each went
-# through LTO), the same code and the same output bytes (the e2e tests compare the page with
-# this CLI). What ships (cargo build --release, scripts/build-web.sh) keeps the release profile.
+# The native tests build without LTO: about half the build time (every test binary went through
+# LTO: the integration tests are one, tests/tests.rs, with alloc_cap and wasm* apart), the same
+# code and the same output bytes (the e2e tests compare the page with this CLI). What ships
+# (cargo build --release, scripts/build-web.sh) keeps the release profile.
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 cargo build --release --quiet --bin dicom-deid
 cargo test --release --quiet 2>&1 | tail -n 40

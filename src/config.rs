@@ -243,7 +243,7 @@ impl Config {
         if let Some(text) = &self.recipe {
             // Refused here (the API's checkOptions, a --config file) as well as when the job
             // starts: missing parameters, a bad UID root, a rule that opens a side door.
-            if let Err(e) = crate::recipe::Compiled::new(text.as_bytes(), &self.params) {
+            if let Err(e) = crate::recipe::compile::Compiled::new(text.as_bytes(), &self.params) {
                 return bad(&e.to_string());
             }
         }

@@ -12,7 +12,8 @@ use dicom_dictionary_std::StandardDataDictionary;
 use crate::config::Config;
 use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
 use crate::profile::{Profile, ProfileError};
-use crate::recipe::{Compiled, RecipeError};
+use crate::recipe::compile::Compiled;
+use crate::recipe::error::RecipeError;
 use crate::uid::Keyed;
 
 /// Text written to DeidentificationMethod (first value).

@@ -2,7 +2,7 @@
 //! UIDs are remapped with the keyed mapping; dates are shifted per patient; the research
 //! identity is written; the file meta group is rebuilt. Pixel data is carried over untouched.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::header::Header as _;
@@ -30,7 +30,6 @@ use crate::limits::MAX_DEPTH;
 use crate::padding::Unpadded as _;
 
 mod recipe_walk;
-use recipe_walk::Ruled;
 
 /// Implementation Class UID of this tool (PS3.7 D.3.3.2): the decimal of a fixed random
 /// (version 4) UUID, PS3.5 B.2.
@@ -267,20 +266,6 @@ struct Walker<'a> {
     accepted_notes: Vec<String>,
 }
 
-/// The private creators of a data set: (group, block) → creator.
-fn private_creators(obj: &InMemDicomObject) -> HashMap<(u16, u8), String> {
-    let mut creators = HashMap::new();
-    for e in obj.iter() {
-        let t = e.tag();
-        if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
-            if let Some(v) = str_values(e).into_iter().next() {
-                creators.insert((t.group(), t.element() as u8), v.trim().to_string());
-            }
-        }
-    }
-    creators
-}
-
 /// The Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
 fn overlay_curve_groups(obj: &InMemDicomObject) -> Vec<u16> {
     obj.iter()
@@ -302,7 +287,7 @@ impl Walker<'_> {
         top: bool,
         depth: usize,
     ) -> Result<InMemDicomObject, Rejection> {
-        let creators = private_creators(&obj);
+        let creators = crate::recipe::condition::creators(&obj);
         let data_groups = overlay_curve_groups(&obj);
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();
@@ -310,7 +295,7 @@ impl Walker<'_> {
         for e in obj {
             let t = e.tag();
             let e = match self.by_recipe(e, &creators, top, depth)? {
-                Ruled::Done(kept) => {
+                std::ops::ControlFlow::Break(kept) => {
                     if let Some(k) = kept {
                         if t.group() % 2 == 1 {
                             kept_blocks.insert((t.group(), (t.element() >> 8) as u8));
@@ -320,7 +305,7 @@ impl Walker<'_> {
                     }
                     continue;
                 }
-                Ruled::Profile(e) => e,
+                std::ops::ControlFlow::Continue(e) => e,
             };
             if t.element() == 0
                 || t.group() == 0x0002
@@ -924,8 +909,8 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     if let Some(f) = ctx.recipe.as_ref().and_then(|r| r.filter(&obj)) {
         let detail = f.reason.clone();
         return Err(match f.then {
-            crate::recipe::FilterAction::Hold => Rejection::RecipeHeld { detail },
-            crate::recipe::FilterAction::Exclude => Rejection::RecipeExcluded { detail },
+            crate::recipe::model::FilterAction::Hold => Rejection::RecipeHeld { detail },
+            crate::recipe::model::FilterAction::Exclude => Rejection::RecipeExcluded { detail },
         });
     }
     let ts = trimmed(obj.meta().transfer_syntax());

@@ -40,7 +40,7 @@ pub fn memory_budget(len: u64) -> u64 {
 
 /// Heap bytes charged for each data set element: its `InMemElement` and its share of the
 /// object's map nodes, in the copies alive at once (the parsed object and the rewrite's).
-/// Measured with the counting allocator of `tests/alloc_cap.rs`: about 225 bytes per element
+/// Measured with the counting allocator of `tests/alloc_cap/main.rs`: about 225 bytes per element
 /// in a data set of many elements, about 55 per extra element of a small item.
 pub const ELEMENT_COST: u64 = 256;
 /// Heap bytes charged for each item: an `InMemDicomObject` of its own, whose first element

@@ -1,11 +1,11 @@
 //! The whole per-file path of a job: scan → plan → Engine::process (rewrite, self-check), with
 //! the basic and the research presets. A file is either written (and then re-reads) or
-//! rejected with a reason. The counting allocator of tests/alloc_cap.rs asserts bounded
+//! rejected with a reason. The counting allocator of tests/alloc_cap/main.rs asserts bounded
 //! memory: the peak of live heap bytes while one input goes through the job stays within
 //! 64 MiB + 4 × its size (issue 12).
 #![no_main]
 
-#[path = "../../tests/support/counting_alloc.rs"]
+#[path = "../../tests/alloc_cap/counting_alloc.rs"]
 mod counting_alloc;
 
 #[global_allocator]

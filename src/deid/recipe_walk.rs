@@ -2,7 +2,7 @@
 //! matches an element decides it; an element no rule decides goes to the profile. Kept values
 //! are still cleaned of the file's identifiers unless the rule accepts the risk.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use dicom_core::header::Header as _;
 use dicom_core::value::{DataSetSequence, Value};
@@ -11,17 +11,14 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 
 use super::{is_string_vr, str_values, strs, Walker};
 use crate::error::Rejection;
+use crate::recipe::compile::CompiledRule;
 use crate::recipe::ctp::functions as ctp_fn;
 use crate::recipe::model::{Action, Fallback, HashCompat, LookupSource, MappingColumn};
-use crate::recipe::{tag_name, values, CompiledRule};
+use crate::recipe::{tag_name, values};
 
-/// What the recipe made of an element.
-pub(super) enum Ruled {
-    /// A rule decided: the element written (or `None`: removed).
-    Done(Option<InMemElement>),
-    /// No rule decided: the profile does.
-    Profile(InMemElement),
-}
+/// What the recipe made of an element: `Break` when a rule decided (the element written, or
+/// `None`: removed), `Continue` with the element when the profile decides.
+type Ruled = std::ops::ControlFlow<Option<InMemElement>, InMemElement>;
 
 fn failed(rule: &CompiledRule, what: String) -> Rejection {
     Rejection::RuleFailed {
@@ -34,7 +31,7 @@ impl Walker<'_> {
     fn rule_for(
         &self,
         e: &InMemElement,
-        creators: &HashMap<(u16, u8), String>,
+        creators: &BTreeMap<(u16, u8), String>,
     ) -> Option<&CompiledRule> {
         let recipe = self.ctx.recipe.as_ref()?;
         let t = e.tag();
@@ -63,15 +60,15 @@ impl Walker<'_> {
     pub(super) fn by_recipe(
         &mut self,
         e: InMemElement,
-        creators: &HashMap<(u16, u8), String>,
+        creators: &BTreeMap<(u16, u8), String>,
         top: bool,
         depth: usize,
     ) -> Result<Ruled, Rejection> {
         let Some(rule) = self.rule_for(&e, creators).cloned() else {
-            return Ok(Ruled::Profile(e));
+            return Ok(Ruled::Continue(e));
         };
         if rule.action == Action::Profile {
-            return Ok(Ruled::Profile(e));
+            return Ok(Ruled::Continue(e));
         }
         if top {
             self.decided.insert(e.tag());
@@ -86,9 +83,9 @@ impl Walker<'_> {
         e: InMemElement,
         depth: usize,
     ) -> Result<Ruled, Rejection> {
-        let done = |x: Option<InMemElement>| Ok(Ruled::Done(x));
+        let done = |x: Option<InMemElement>| Ok(Ruled::Break(x));
         match action {
-            Action::Profile => Ok(Ruled::Profile(e)),
+            Action::Profile => Ok(Ruled::Continue(e)),
             Action::Keep => self.rule_keep(rule, e, depth),
             Action::Remove => {
                 self.stats.removed += 1;
@@ -139,7 +136,7 @@ impl Walker<'_> {
     ) -> Result<Ruled, Rejection> {
         if Self::is_seq(&e) {
             // A sequence is kept with the recipe and the profile applied inside.
-            return self.sequence(e, depth).map(Ruled::Done);
+            return self.sequence(e, depth).map(Ruled::Break);
         }
         if rule.accept_risk {
             let t = e.tag();
@@ -153,9 +150,9 @@ impl Walker<'_> {
             if !self.accepted_notes.contains(&note) {
                 self.accepted_notes.push(note);
             }
-            return Ok(Ruled::Done(Some(e)));
+            return Ok(Ruled::Break(Some(e)));
         }
-        self.keep_with_identity_rules(e, depth).map(Ruled::Done)
+        self.keep_with_identity_rules(e, depth).map(Ruled::Break)
     }
 
     fn replace_with(
@@ -172,7 +169,7 @@ impl Walker<'_> {
             ));
         }
         self.stats.dummied += 1;
-        Ok(Ruled::Done(Some(DataElement::new(
+        Ok(Ruled::Break(Some(DataElement::new(
             e.tag(),
             vr,
             strs(vec![v.to_string()]),
@@ -186,7 +183,7 @@ impl Walker<'_> {
         depth: usize,
     ) -> Result<Ruled, Rejection> {
         if Self::is_seq(&e) {
-            return self.sequence(e, depth).map(Ruled::Done);
+            return self.sequence(e, depth).map(Ruled::Break);
         }
         if e.vr() != VR::UI {
             return Err(failed(
@@ -194,7 +191,7 @@ impl Walker<'_> {
                 format!("{} is not a UID (VR {:?})", tag_name(e.tag()), e.vr()),
             ));
         }
-        Ok(Ruled::Done(Some(self.map_uids(e))))
+        Ok(Ruled::Break(Some(self.map_uids(e))))
     }
 
     fn rule_dates(
@@ -213,7 +210,7 @@ impl Walker<'_> {
         self.shift_days = days;
         let out = self.shift(e);
         self.shift_days = before;
-        Ok(Ruled::Done(out))
+        Ok(Ruled::Break(out))
     }
 
     fn rule_round(
@@ -243,7 +240,7 @@ impl Walker<'_> {
             );
         }
         self.stats.cleaned += 1;
-        Ok(Ruled::Done(Some(DataElement::new(e.tag(), vr, strs(out)))))
+        Ok(Ruled::Break(Some(DataElement::new(e.tag(), vr, strs(out)))))
     }
 
     fn map_strings(
@@ -261,7 +258,7 @@ impl Walker<'_> {
         }
         let out: Vec<String> = str_values(&e).iter().map(|v| f(v)).collect();
         self.stats.dummied += 1;
-        Ok(Ruled::Done(Some(DataElement::new(e.tag(), vr, strs(out)))))
+        Ok(Ruled::Break(Some(DataElement::new(e.tag(), vr, strs(out)))))
     }
 
     fn rule_lookup(
@@ -296,7 +293,7 @@ impl Walker<'_> {
             return self.replace_with(rule, e, &v);
         }
         match fallback {
-            Fallback::Profile => Ok(Ruled::Profile(e)),
+            Fallback::Profile => Ok(Ruled::Continue(e)),
             Fallback::Keep => self.rule_action(rule, &Action::Keep, e, depth),
             Fallback::Remove => self.rule_action(rule, &Action::Remove, e, depth),
             Fallback::Empty => self.rule_action(rule, &Action::Empty, e, depth),

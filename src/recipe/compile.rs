@@ -9,12 +9,10 @@ use dicom_object::mem::InMemDicomObject;
 
 use super::condition::Cond;
 use super::error::RecipeError;
-use super::import::load;
+use super::load;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
-use super::read::sha256_hex;
-use super::selector::names_identifying;
-use super::selector::Selector;
+use super::selector::{names_identifying, Selector};
 
 /// One rule, ready.
 #[derive(Debug, Clone)]
@@ -135,7 +133,7 @@ impl Compiled {
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
         let recipe = load(bytes)?;
-        Compiled::of(&recipe, given, sha256_hex(bytes))
+        Compiled::of(&recipe, given, super::sha256_hex(bytes))
     }
 
     /// Prepares a recipe already read.

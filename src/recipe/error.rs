@@ -1,4 +1,4 @@
-//! The errors of reading and preparing a recipe.
+//! Why a recipe cannot be read or used.
 
 use snafu::Snafu;
 

@@ -30,7 +30,7 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
         return Ok(format!("{selector}: not in this file"));
     };
     let present = obj.element(tag).is_ok();
-    let name = super::read::tag_name(tag);
+    let name = super::tag_name(tag);
     if let Some(recipe) = &ctx.recipe {
         if let Some(f) = recipe.filter(obj) {
             return Ok(format!(

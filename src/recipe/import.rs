@@ -40,16 +40,6 @@ pub struct Loaded {
     pub report: Option<ImportReport>,
 }
 
-/// Reads a recipe from its bytes, the format recognised from the content
-/// ([`recognise`]): a CTP DicomAnonymizer script or a pydicom deid recipe is imported
-/// (and refused when its import report has unsupported rows); else JSON when the first
-/// non-blank character is `{`, else TOML.
-pub fn load(bytes: &[u8]) -> Result<Recipe, RecipeError> {
-    // CTP scripts and deid recipes are imported (refused when their report has unsupported
-    // rows: `import::load_report` with the user's acceptance)
-    load_report(bytes, false).map(|l| l.recipe)
-}
-
 /// Reads a recipe in any format, with its import report; refused when the report has an
 /// unsupported row and `accept` is false.
 pub fn load_report(bytes: &[u8], accept: bool) -> Result<Loaded, RecipeError> {

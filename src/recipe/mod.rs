@@ -17,15 +17,37 @@ pub mod read;
 pub mod selector;
 pub mod values;
 
-pub use compile::{Compiled, CompiledRule};
-pub use error::RecipeError;
-pub use import::load;
-pub use model::{Action, Condition, FileFilter, FilterAction, Recipe, Rule};
-pub use read::{sha256_hex, tag_name};
-pub use selector::{Matcher, Selector, SelectorError};
+use error::RecipeError;
+
+/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A tag's keyword, or `(GGGG,EEEE)` (private and unknown tags).
+pub fn tag_name(t: dicom_core::Tag) -> String {
+    use dicom_core::dictionary::DataDictionary;
+    match dicom_dictionary_std::StandardDataDictionary.by_tag(t) {
+        Some(e) if t.group() % 2 == 0 => e.alias.to_string(),
+        _ => format!("({:04X},{:04X})", t.group(), t.element()),
+    }
+}
+
+/// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
+/// (The importers of CTP scripts and deid recipes recognise their formats here first.)
+pub fn load(bytes: &[u8]) -> Result<model::Recipe, RecipeError> {
+    // CTP scripts and deid recipes are imported (refused when their report has unsupported
+    // rows: `import::load_report` with the user's acceptance)
+    import::load_report(bytes, false).map(|l| l.recipe)
+}
 
 #[cfg(test)]
 mod tests {
+    use super::model::{Action, FilterAction};
     use super::*;
 
     const TOML: &str = r#"

@@ -4,24 +4,6 @@
 use super::error::RecipeError;
 use super::model::Recipe;
 
-/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A tag's keyword, or `(GGGG,EEEE)` (private and unknown tags).
-pub fn tag_name(t: dicom_core::Tag) -> String {
-    use dicom_core::dictionary::DataDictionary;
-    match dicom_dictionary_std::StandardDataDictionary.by_tag(t) {
-        Some(e) if t.group() % 2 == 0 => e.alias.to_string(),
-        _ => format!("({:04X},{:04X})", t.group(), t.element()),
-    }
-}
-
 /// Reads this project's own TOML or JSON.
 pub(crate) fn load_native(text: &str) -> Result<Recipe, RecipeError> {
     if text.trim_start().starts_with('{') {

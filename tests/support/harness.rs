@@ -1,6 +1,5 @@
 //! Shared helpers of the integration tests: temporary folders, running the CLI binary, reading
 //! its zip, key and log, finding the input bytes behind a log row, and walking DICOM values.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -14,12 +13,8 @@ use dicom_core::value::{PrimitiveValue, Value};
 use dicom_core::{Tag, VR};
 use dicom_object::mem::InMemDicomObject;
 
-#[path = "phi_check.rs"]
-pub mod phi_check;
-pub use phi_check::phi;
-
-/// The fixed project secret of the tests.
-pub const SECRET: &str = "integration-test-secret-9f2c1e";
+pub use super::phi_check::{self, phi};
+pub use super::SECRET;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -33,8 +28,8 @@ pub fn data() -> PathBuf {
 
 /// The corpus as CLI inputs: every entry of `tests/data` except `fuzz-regressions/` (minimised
 /// crash inputs that other tests own), `pixels/` and `pixels-loops/` (synthetic burned-in text
-/// that `tests/pixels.rs` and `tests/pixel_loops.rs` own). Encodings the independent checker's dicom-rs cannot read as they
-/// are live apart, in `tests/real-archive` (`tests/real_files.rs`). Files are then logged by
+/// that `tests/tests/pixels.rs` and `tests/tests/pixel_loops.rs` own). Encodings the independent checker's dicom-rs cannot read as they
+/// are live apart, in `tests/real-archive` (`tests/tests/real_files.rs`). Files are then logged by
 /// their path under `tests/data`.
 pub fn corpus() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(data())
@@ -233,7 +228,7 @@ pub fn run_in(dir: TempDir, args: &[&str], inputs: &[PathBuf]) -> Run {
     }
     // The header tests write every image of the corpus, those that may show burned-in text too
     // (as `--unreviewed keep`, an accepted risk): the pixel gate's default (hold) has its own
-    // tests (tests/pixels.rs, and `held_by_default` in tests/corpus.rs).
+    // tests (tests/tests/pixels.rs, and `held_by_default` in tests/tests/corpus.rs).
     if !args.contains(&"--unreviewed") && !args.contains(&"--hold-unreviewed") {
         full.extend(["--unreviewed".into(), "keep".into()]);
     }
@@ -273,6 +268,22 @@ impl Run {
     /// The log row of a source path.
     pub fn log_row(&self, source: &str) -> Option<&BTreeMap<String, String>> {
         self.log.rows.iter().find(|r| r["source_path"] == source)
+    }
+
+    /// The log row of a source path; panics when there is none.
+    pub fn row(&self, source: &str) -> &BTreeMap<String, String> {
+        self.log_row(source)
+            .unwrap_or_else(|| panic!("no log row for {source}"))
+    }
+
+    /// A zip entry written to the run's folder as `name`, for the tools that read files.
+    pub fn save_entry(&self, entry: &str, name: &str) -> PathBuf {
+        let bytes = self
+            .entry(entry)
+            .unwrap_or_else(|| panic!("{entry} not in the zip"));
+        let p = self.dir.join(name);
+        fs::write(&p, bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        p
     }
 
     /// Log rows with this outcome.
@@ -333,22 +344,10 @@ pub fn input_bytes(inputs: &[PathBuf], source: &str) -> Vec<u8> {
     panic!("no input for source path {source}")
 }
 
-/// Every file under a folder (recursively, sorted).
+/// Every file under a folder (recursively, sorted); panics with the folder when it cannot be
+/// read.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut rd: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    rd.sort();
-    for p in rd {
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    super::walk::files_under(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }
 
 /// Parses a DICOM file (any framing) with dicom-rs, panicking with the name on failure.

@@ -2,14 +2,11 @@
 //!
 //! Runs `python3 tests/support/ocr.py` (pydicom decodes the pixels, tesseract reads them; none
 //! of this crate's code is involved) and returns, per file, everything tesseract recognised,
-//! uppercased and whitespace-collapsed. Include it with
-//! `#[path = "support/ocr.rs"] mod ocr;`.
+//! uppercased and whitespace-collapsed.
 //!
 //! The oracle is required: when tesseract (or python3/pydicom) is missing, [`ocr_text`] panics
 //! so the tests fail instead of passing vacuously. `scripts/setup.sh` installs it all.
-#![allow(dead_code)]
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The text OCR reads in the pixels of each file (all frames), uppercased, in the order given.
@@ -46,6 +43,23 @@ pub fn ocr_frames(files: &[&Path]) -> Vec<Vec<String>> {
             frames
                 .iter()
                 .map(|t| t.as_str().unwrap_or_default().to_uppercase())
+                .collect()
+        })
+        .collect()
+}
+
+/// Which frames (1-based) of each file OCR reads one of the needles in (every frame is read),
+/// in the order given.
+pub fn frames_showing(files: &[PathBuf], needles: &[&str]) -> Vec<Vec<usize>> {
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    ocr_frames(&refs)
+        .iter()
+        .map(|frames| {
+            frames
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !mentions_any(t, needles).is_empty())
+                .map(|(k, _)| k + 1)
                 .collect()
         })
         .collect()

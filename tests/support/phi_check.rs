@@ -1,7 +1,8 @@
 //! Runs the PHI checker (phi.rs) over a whole de-identified zip: finds the input of every
 //! entry — through the run's log CSV when given, else by identical Pixel Data bytes — and
 //! checks the entry, its name, `manifest.csv` and any other text entry. Used by
-//! `examples/phi_check.rs` and the integration tests. Inputs are held in memory.
+//! `examples/phi_check.rs` (which declares `walk` beside it) and the integration tests. Inputs are
+//! held in memory.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "phi.rs"]
 pub mod phi;
+
+use super::walk::files_under;
 
 /// What a check of a zip found.
 #[derive(Debug, Default)]
@@ -33,21 +36,6 @@ pub struct Report {
 /// for files of a folder, `<zip path>/<member>` for members of a zip.
 pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> {
     fn add(out: &mut Vec<(String, Vec<u8>)>, p: &Path, shown: String) -> Result<(), String> {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
-            entries.sort();
-            for e in entries {
-                let name = e
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                add(out, &e, format!("{shown}/{name}"))?;
-            }
-            return Ok(());
-        }
         let bytes = fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
         if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) && bytes.starts_with(b"PK")
         {
@@ -68,7 +56,20 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, String> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        add(&mut out, &canon, name)?;
+        if !canon.is_dir() {
+            add(&mut out, &canon, name)?;
+            continue;
+        }
+        let files = files_under(&canon).map_err(|e| format!("{}: {e}", canon.display()))?;
+        for f in files {
+            let rel: Vec<String> = f
+                .strip_prefix(&canon)
+                .map_err(|e| format!("{}: {e}", f.display()))?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            add(&mut out, &f, format!("{name}/{}", rel.join("/")))?;
+        }
     }
     Ok(out)
 }

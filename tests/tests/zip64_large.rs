@@ -2,7 +2,7 @@
 //! 4.25 GiB and entries after it, written by `ZipSink` to a file, then tested by two independent
 //! readers, Info-ZIP's `unzip -t` and Python's `zipfile` (every CRC checked). It writes about
 //! 4.6 GB to the temporary directory, so it is ignored by default:
-//! `cargo test --release --test zip64_large -- --ignored`.
+//! `cargo test --release --test tests zip64_large -- --ignored`.
 
 use std::io::{BufWriter, Write};
 use std::process::Command;

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::support::harness::{files_under, root};
+
 /// The longest chain of modules allowed from a shell to the lowest module, both counted.
 const MAX_CHAIN: usize = 12;
 
@@ -248,26 +250,20 @@ struct Tree {
 impl Tree {
     fn read(root: &'static str, dir: PathBuf, top: &str, skip: Option<&Path>) -> Tree {
         let mut files = BTreeMap::new();
-        let mut stack = vec![dir.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("read src") {
-                let p = e.expect("dir entry").path();
-                if Some(p.as_path()) == skip {
-                    continue;
+        for p in files_under(&dir) {
+            if skip.is_some_and(|s| p.starts_with(s)) {
+                continue;
+            }
+            if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p.strip_prefix(&dir).expect("under src").with_extension("");
+                let mut segs: Vec<String> = rel
+                    .iter()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .collect();
+                if segs.last().is_some_and(|s| s == "mod") || segs == [top] {
+                    segs.pop();
                 }
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    let rel = p.strip_prefix(&dir).expect("under src").with_extension("");
-                    let mut segs: Vec<String> = rel
-                        .iter()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .collect();
-                    if segs.last().is_some_and(|s| s == "mod") || segs == [top] {
-                        segs.pop();
-                    }
-                    files.insert(segs, p);
-                }
+                files.insert(segs, p);
             }
         }
         Tree { root, files }
@@ -316,7 +312,7 @@ impl Tree {
 
 /// The edges of the library's graph and of the CLI's (CLI → library edges included).
 fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = root().join("src");
     let lib = Tree::read("crate", src.clone(), "lib", Some(&src.join("bin")));
     let cli = Tree::read("cli", src.join("bin/dicom-deid"), "main", None);
     assert!(

@@ -7,12 +7,9 @@
 //! their digits and dates in their written notations. Under research, a study date written in
 //! text comes out shifted with the study.
 
+use crate::support::job_run::{data_bytes, run_with, Input};
+use crate::support::phi;
 #[allow(dead_code)]
-#[path = "support/phi.rs"]
-mod phi;
-#[path = "support/hostile_run.rs"]
-mod run;
-
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
 use dicom_deid::config::Config;
@@ -21,7 +18,6 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::mem::InMemDicomObject;
 use dicom_object::OpenFileOptions;
-use run::{data, run_with, Input};
 use unicode_normalization::UnicodeNormalization as _;
 
 const NAME: &str = "Müller-Lüdenscheidt^Jörg";
@@ -149,7 +145,7 @@ type File = dicom_object::FileDicomObject<InMemDicomObject>;
 
 /// The report with the patient's identity and one plant, as file bytes.
 fn build(n: usize, plant: &Plant) -> Vec<u8> {
-    let base = data("dicomscope/reportsi.dcm");
+    let base = data_bytes("dicomscope/reportsi.dcm");
     let mut o = OpenFileOptions::new()
         .read_preamble(ReadPreamble::Always)
         .from_reader(base.as_slice())

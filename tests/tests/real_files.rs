@@ -1,4 +1,4 @@
-//! Issue 12: encodings of files from real archives that dicom-rs 0.10 cannot read as they are
+//! Encodings of files from real archives that dicom-rs 0.10 cannot read as they are
 //! (`tests/real-archive`, made from a corpus file by `scripts/make_real_fixtures.py`): a private
 //! sequence and standard (also nested) sequences sent as UN with undefined length (PS3.5 6.2.2,
 //! CP-246), a file whose every standard attribute arrives as UN, and a bare big-endian data set.
@@ -6,12 +6,10 @@
 //! as UN but those the input had as private UN, and the independent PHI checker
 //! (tests/support/phi.rs) finds none of the source file's identifiers in it.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::fs;
 use std::process::Command;
 
+use crate::support::harness;
 use dicom_core::VR;
 use dicom_dictionary_std::tags;
 use harness::*;

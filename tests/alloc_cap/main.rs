@@ -1,17 +1,18 @@
-//! Bounded memory (issue 12): no input makes the engine allocate more than a small multiple of
+//! Bounded memory: no input makes the engine allocate more than a small multiple of
 //! its size. A counting global allocator tracks the peak of live heap bytes while one file is
 //! scanned, planned and rewritten through the public `Job`/`Engine` API; the peak above what was
 //! live before must stay within 64 MiB + 4 × the file's size, for every file of `tests/data`
 //! and `tests/fuzz-regressions` and for hostile files made here (a 440-byte UN sequence that
 //! made dicom-rs allocate 1.5 GB when read in the file's own syntax, and its variants).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dicom_deid::config::Config;
 use dicom_deid::job::Job;
 
-#[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "../support/walk.rs"]
+mod walk;
 use counting_alloc::{peak_since, start_peak};
 use dicom_deid::report::Outcome;
 
@@ -22,23 +23,6 @@ static A: counting_alloc::Counting = counting_alloc::Counting;
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    v.sort();
-    for p in v {
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
 }
 
 /// Peak live bytes above the start while the engine scans, plans and rewrites `bytes`.
@@ -139,10 +123,15 @@ fn peak_allocation_is_bounded_by_the_input_size() {
     let _serial = serial();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut all = Vec::new();
-    files(&root.join("tests/data"), &mut all);
-    files(&root.join("tests/fuzz-regressions"), &mut all);
-    files(&root.join("tests/real-archive"), &mut all);
-    files(&root.join("tests/cjk-names"), &mut all);
+    for dir in [
+        "tests/data",
+        "tests/fuzz-regressions",
+        "tests/real-archive",
+        "tests/cjk-names",
+    ] {
+        let files = walk::files_under(&root.join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        all.extend(files);
+    }
     let mut inputs: Vec<(String, Vec<u8>)> = all
         .iter()
         .map(|p| (p.display().to_string(), std::fs::read(p).unwrap()))

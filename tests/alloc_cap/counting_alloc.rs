@@ -1,4 +1,4 @@
-//! A counting global allocator: live heap bytes and their peak. Shared by tests/alloc_cap.rs
+//! A counting global allocator: live heap bytes and their peak. Shared by tests/alloc_cap/main.rs
 //! and the fuzz target `process` (fuzz/fuzz_targets/process.rs), which include this file with
 //! `#[path]` and install it with `#[global_allocator]`.
 

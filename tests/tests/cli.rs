@@ -2,16 +2,13 @@
 //! exit codes and messages, the secret file, JSON and TOML configurations, zips as inputs,
 //! determinism, and the PHI-check tool over whole zips.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::support::harness::*;
 use dicom_dictionary_std::tags;
-use harness::*;
 
 fn mapping() -> PathBuf {
     data().join("mapping.csv")
@@ -491,7 +488,7 @@ fn phi_check_matches_outputs_to_inputs_and_reports_a_leaked_file() {
     );
 }
 
-/// Issue 13: the secret file is created with mode 0600 when it is made (not chmod-ed after the
+/// The secret file is created with mode 0600 when it is made (not chmod-ed after the
 /// secret is in it): even under `umask 000` it is never group- or world-readable, and a
 /// dangling symlink in its place is refused (`create_new`: the secret is never written through
 /// a link to somewhere else).
@@ -534,7 +531,7 @@ fn secret_file_is_created_owner_only_and_never_through_a_link() {
     assert!(!target.exists() && !dir.join("p.zip").exists());
 }
 
-/// Issue 13: `--config` files that name no preset start from `--preset`, whatever their form:
+/// `--config` files that name no preset start from `--preset`, whatever their form:
 /// `{}`, `{ }`, an empty TOML file, TOML with only a comment, JSON whose values merely contain
 /// the word "preset". The preset is merged as a value after parsing (no text splicing).
 #[test]

@@ -7,41 +7,21 @@
 //! of these strings anywhere, and decode with the same tools (`dcmdjpls`, `gdcmconv --raw`) to
 //! the same pixels as the inputs (both encodings are lossless: the sources' pixels).
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::support::encoded_pixels::{convert, us_loop};
+use crate::support::harness::*;
 use dicom_core::value::{PixelFragmentSequence, Value};
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{FileDicomObject, InMemDicomObject, OpenFileOptions};
-use harness::*;
 
 const COMMENT: &[u8] = b"Patient: DOE^JOHN  MRN 12345678  General Hospital";
 const PLANTED: [&[u8]; 3] = [b"DOE^JOHN", b"12345678", b"General Hospital"];
 
 fn has(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Runs `program args input output` (an encoder or decoder), `output` in `dir`.
-fn convert(dir: &TempDir, program: &str, args: &[&str], input: &Path, output: &str) -> PathBuf {
-    let out = dir.join(output);
-    let r = Command::new(program)
-        .args(args)
-        .arg(input)
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs ({e}): scripts/setup.sh installs it"));
-    assert!(
-        r.status.success(),
-        "{program} {input:?}: {}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    out
 }
 
 fn open(bytes: &[u8]) -> FileDicomObject<InMemDicomObject> {
@@ -154,15 +134,8 @@ fn plant_j2k(frame: &[u8]) -> Vec<u8> {
 
 /// The committed clean sources: the CT (one frame) and the US loop decompressed (three frames).
 fn sources(dir: &TempDir) -> Vec<(&'static str, PathBuf)> {
-    let px = data().join("pixels");
-    let us = convert(
-        dir,
-        "dcmdrle",
-        &[],
-        &px.join("us_multiframe_rle.dcm"),
-        "us-native.dcm",
-    );
-    vec![("ct", px.join("ct_original.dcm")), ("us", us)]
+    let ct = data().join("pixels/ct_original.dcm");
+    vec![("ct", ct), ("us", us_loop(dir))]
 }
 
 /// Encodes every source, plants the text in every frame, runs the CLI on the planted files
@@ -189,7 +162,7 @@ fn planted_text_is_removed(
     let files: Vec<PathBuf> = inputs.iter().map(|(.., p)| p.clone()).collect();
     let run = run_in(dir, &[], &files);
     for (name, source, clean, planted) in &inputs {
-        let row = run.log_row(&format!("{name}.dcm")).expect("a log row");
+        let row = run.row(&format!("{name}.dcm"));
         assert_eq!(row["outcome"], "written", "{name}: {row:?}");
         let want = if *name == "ct" {
             "jpeg_text_removed"
@@ -203,8 +176,7 @@ fn planted_text_is_removed(
             let shown = String::from_utf8_lossy(needle);
             assert!(!has(out, needle), "{name}: {shown} left in the output");
         }
-        let written = run.dir.join(&format!("out-{name}.dcm"));
-        std::fs::write(&written, out).unwrap();
+        let written = run.save_entry(&row["output_path"], &format!("out-{name}.dcm"));
         let decoded =
             |p: &Path, as_name: &str| pixels(&convert(&run.dir, decode.0, decode.1, p, as_name));
         // The planted input itself is not decoded: dcmtk's JPEG-LS codec refuses a COM or APPn

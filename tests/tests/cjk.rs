@@ -1,4 +1,4 @@
-//! Issue 19: Korean, Japanese and Chinese names in cleaned free text. The files of
+//! Korean, Japanese and Chinese names in cleaned free text. The files of
 //! `tests/cjk-names` (scripts/make_cjk_fixtures.py) have PatientName with all three component
 //! groups, in ISO 2022 (IR 149, IR 13 + IR 87, IR 6 + IR 87, IR 58), GB18030 and UTF-8, and the
 //! name (joined, spaced, in Hangul, Hanja, kana, Hanzi) and the institution inside descriptors
@@ -7,14 +7,12 @@
 //! checker), the descriptors' other words stay, blanked values are valid text in the file's
 //! character set, and the rest of a cleaned value keeps its bytes.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::BTreeMap;
 use std::fs;
 
+use crate::support::harness::*;
+use crate::support::job_run::process_one;
 use encoding::{EncoderTrap, Encoding};
-use harness::*;
 
 /// The free-text attributes of the fixtures that Clean Descriptors keeps cleaned.
 const TEXTS: [&str; 5] = [
@@ -289,10 +287,7 @@ fn the_self_check_finds_a_cjk_name_left_in_text() {
     let ctx = Context::new(&config, SECRET.as_bytes()).unwrap();
     for (file, leak, harmless) in cases {
         let input = fs::read(root().join("tests/cjk-names").join(file)).unwrap();
-        let mut job = dicom_deid::job::Job::new(&config, SECRET.as_bytes(), None, None).unwrap();
-        job.scan(file, &input);
-        let engine = job.plan().unwrap();
-        let (out, outcome) = engine.process(file, &input);
+        let (out, outcome) = process_one(&config, file, &input, &input);
         let out = out.unwrap_or_else(|| panic!("{file}: {outcome:?}"));
         let (obj, _) = dicom_deid::read::parse_whole(&input).unwrap();
         let ids = Identifiers::collect(&ctx, &obj, &Default::default());

@@ -5,16 +5,12 @@
 //! names in the inputs and must read none in the outputs; pydicom compares the pixels outside
 //! the rule regions with the input's.
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/ocr.rs"]
-mod ocr;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::harness::*;
+use crate::support::ocr;
 use dicom_dictionary_std::tags;
-use harness::*;
 
 const NEEDLES: &[&str] = &["DOE", "JOHN", "12345678", "1970"];
 

@@ -33,9 +33,8 @@
 //!   LongitudinalTemporalInformationModified are checked by their own test.
 //! - The meta group row (0002,0003) is checked in the output's meta group.
 //!
-//! Run with `cargo test --release --test profile_table -- --nocapture` to see the case counts.
+//! Run with `cargo test --release --test tests profile_table -- --nocapture` to see the case counts.
 
-#[path = "support/profile_fixture.rs"]
 mod fixture;
 
 use std::collections::{BTreeMap, HashMap};

@@ -7,16 +7,11 @@
 //! frame — the images are held, or cleaned in every frame by a rule — and the loop without text
 //! is still written.
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/ocr.rs"]
-mod ocr;
+use std::path::PathBuf;
 
-use std::path::{Path, PathBuf};
-
-use harness::*;
-
-const NEEDLES: &[&str] = &["DOE", "JOHN", "12345678"];
+use crate::support::encoded_pixels::{pixel_diff, NEEDLES};
+use crate::support::harness::*;
+use crate::support::ocr;
 const WITH_TEXT: [&str; 3] = [
     "loop_text_native.dcm",
     "loop_text_rle.dcm",
@@ -31,34 +26,17 @@ fn loops() -> PathBuf {
 }
 
 fn row<'a>(run: &'a Run, name: &str) -> &'a std::collections::BTreeMap<String, String> {
-    run.log_row(&format!("pixels-loops/{name}"))
-        .unwrap_or_else(|| panic!("no log row for {name}"))
+    run.row(&format!("pixels-loops/{name}"))
 }
 
 /// The written output of `name`, saved in the run's folder.
 fn output_of(run: &Run, name: &str) -> PathBuf {
-    let bytes = run
-        .entry(&row(run, name)["output_path"])
-        .unwrap_or_else(|| panic!("{name} not in the zip"));
-    let p = run.dir.join(&format!("out-{name}"));
-    std::fs::write(&p, bytes).unwrap();
-    p
+    run.save_entry(&row(run, name)["output_path"], &format!("out-{name}"))
 }
 
 /// Which frames (1-based) of each file OCR reads a needle in; every frame is read.
 fn frames_with_text(files: &[PathBuf]) -> Vec<Vec<usize>> {
-    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    ocr::ocr_frames(&refs)
-        .iter()
-        .map(|frames| {
-            frames
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| !ocr::mentions_any(t, NEEDLES).is_empty())
-                .map(|(k, _)| k + 1)
-                .collect()
-        })
-        .collect()
+    ocr::frames_showing(files, NEEDLES)
 }
 
 /// OCR reads the name and MRN in the middle frames of the inputs only: the first and the last
@@ -113,11 +91,8 @@ fn loops_with_text_in_a_few_frames_are_held_and_a_loop_without_text_is_written()
         .with_outcome("written")
         .iter()
         .map(|r| {
-            let p = run
-                .dir
-                .join(&format!("written-{}", r["output_path"].replace('/', "_")));
-            std::fs::write(&p, run.entry(&r["output_path"]).unwrap()).unwrap();
-            p
+            let name = format!("written-{}", r["output_path"].replace('/', "_"));
+            run.save_entry(&r["output_path"], &name)
         })
         .collect();
     assert_eq!(written.len(), 1);
@@ -128,23 +103,6 @@ fn loops_with_text_in_a_few_frames_are_held_and_a_loop_without_text_is_written()
             p.display()
         );
     }
-}
-
-/// pydicom's comparison of input and output over the rule's region (tests/support/pixel_diff.py).
-fn pixel_diff(input: &Path, output: &Path, [x, y, w, h]: [u32; 4]) -> serde_json::Value {
-    let script = root().join("tests/support/pixel_diff.py");
-    let region = format!("{x},{y},{w},{h}");
-    let run_script = "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')";
-    let out = python(
-        run_script,
-        [
-            script.as_os_str(),
-            input.as_os_str(),
-            output.as_os_str(),
-            region.as_ref(),
-        ],
-    );
-    serde_json::from_slice(&out.stdout).expect("pixel oracle prints JSON")
 }
 
 #[test]

@@ -1,7 +1,6 @@
-//! Runs a whole job the way the shells do (scan → plan → process → zip sink), on files and
-//! zips held in memory, and records what happened to each source path.
-
-#![allow(dead_code)]
+//! Runs the engine in process, the way the shells do (scan → plan → process → zip sink): a
+//! whole job on files and zips held in memory, recording what happened to each source path, or
+//! one file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,12 +9,11 @@ use dicom_deid::archive::input::{looks_like_zip, ZipInput};
 use dicom_deid::archive::output::{SharedBuffer, ZipSink};
 use dicom_deid::config::Config;
 use dicom_deid::error::Rejection;
-use dicom_deid::job::Job;
-use dicom_deid::report::LogRow;
-use dicom_deid::report::Outcome;
+use dicom_deid::job::{FileOutcome, Job};
+use dicom_deid::report::{LogRow, Outcome};
 
-/// The project secret used by these tests.
-pub const SECRET: &[u8] = b"hostile-input-test-secret";
+/// The tests' project secret, as the engine takes it.
+pub const SECRET: &[u8] = super::SECRET.as_bytes();
 
 /// One input of a run: a file, or a zip whose members become files (as the CLI does).
 pub enum Input {
@@ -50,14 +48,29 @@ impl Run {
 
 /// Path of a file under tests/data.
 pub fn data_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(rel)
+    super::harness::data().join(rel)
 }
 
 /// Bytes of a file under tests/data.
-pub fn data(rel: &str) -> Vec<u8> {
+pub fn data_bytes(rel: &str) -> Vec<u8> {
     std::fs::read(data_path(rel)).unwrap_or_else(|e| panic!("cannot read tests/data/{rel}: {e}"))
+}
+
+/// One file through a job of its own: scanned as `scanned`, planned, then `processed` (the same
+/// bytes, or a variant of them) rewritten; the output (none when not written) and the outcome.
+pub fn process_one(
+    config: &Config,
+    path: &str,
+    scanned: &[u8],
+    processed: &[u8],
+) -> (Option<Vec<u8>>, FileOutcome) {
+    let mut job = match Job::new(config, SECRET, None, None) {
+        Ok(j) => j,
+        Err(e) => panic!("job does not start: {e}"),
+    };
+    job.scan(path, scanned);
+    let engine = job.plan().unwrap_or_else(|e| panic!("{path}: plan: {e}"));
+    engine.process(path, processed)
 }
 
 /// Expands inputs to (path, bytes) items, recording unreadable zips and members in the job.
@@ -178,7 +191,7 @@ pub fn expect_rejected(case: &str, bytes: Vec<u8>) -> LogRow {
     let broken = format!("broken/{case}");
     let mut inputs: Vec<Input> = COMPANIONS
         .iter()
-        .map(|c| Input::File(format!("good/{c}"), data(c)))
+        .map(|c| Input::File(format!("good/{c}"), data_bytes(c)))
         .collect();
     inputs.push(Input::File(broken.clone(), bytes));
     let run = match std::panic::catch_unwind(move || run(inputs)) {

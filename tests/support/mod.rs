@@ -1,0 +1,17 @@
+//! What the integration test modules share: the project secret of the tests, the corpus and
+//! the one directory walker (`walk`), running the CLI and reading its zip, key and log
+//! (`harness`), running a job in process (`job_run`), the independent PHI checker (`phi`,
+//! `phi_check`), the OCR oracle (`ocr`) and the encoded-pixels cases (`encoded_pixels`).
+#![allow(dead_code)]
+
+pub mod encoded_pixels;
+pub mod harness;
+pub mod job_run;
+pub mod ocr;
+pub mod phi_check;
+pub mod walk;
+
+pub use phi_check::phi;
+
+/// The fixed project secret of the tests (the CLI reads it from a file, the engine as bytes).
+pub const SECRET: &str = "integration-test-secret-9f2c1e";
