@@ -5,14 +5,14 @@
 //! CTP's values in the files (UIDs, dates), and a recipe whose import report has unsupported
 //! rows is refused until the report is accepted.
 
-#[path = "support/harness.rs"]
-mod harness;
+mod support;
 
 use std::path::PathBuf;
 
 use dicom_deid::recipe::ctp::functions as ctp;
 use dicom_dictionary_std::tags;
-use harness::*;
+use support::harness::*;
+use support::SECRET;
 
 fn recipe(rel: &str) -> String {
     root()
