@@ -147,6 +147,9 @@ impl Context {
         if let Some(root) = recipe.as_ref().and_then(|r| r.uid_root.clone()) {
             keyed = keyed.with_uid_root(root);
         }
+        if recipe.as_ref().is_some_and(|r| r.ctp_uids()) {
+            keyed = keyed.with_ctp_uids();
+        }
         Ok(Context {
             config: config.clone(),
             profile,

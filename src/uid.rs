@@ -21,6 +21,9 @@ pub struct Keyed {
     secret: Vec<u8>,
     /// A recipe's UID root, replacing `2.25.` (checked against PS3.5 9.1 by the recipe).
     uid_root: Option<String>,
+    /// UIDs in RSNA CTP's unkeyed `@hashuid` form under the root (a recipe with CTP-compatible
+    /// UIDs): every replaced UID takes that form, so references between them stay consistent.
+    ctp_uids: bool,
 }
 
 impl std::fmt::Debug for Keyed {
@@ -35,6 +38,7 @@ impl Keyed {
         Keyed {
             secret: secret.to_vec(),
             uid_root: None,
+            ctp_uids: false,
         }
     }
 
@@ -53,6 +57,13 @@ impl Keyed {
     /// root leaves at least 20 digits).
     pub fn with_uid_root(mut self, root: String) -> Self {
         self.uid_root = Some(root);
+        self
+    }
+
+    /// The same functions, with every UID replaced as RSNA CTP's `@hashuid(root, uid)` does
+    /// (unkeyed MD5: `crate::recipe::ctp::functions::hash_uid`), under the UID root.
+    pub fn with_ctp_uids(mut self) -> Self {
+        self.ctp_uids = true;
         self
     }
 
@@ -86,6 +97,10 @@ impl Keyed {
         let uid = uid.unpadded().trim_start();
         if uid.is_empty() {
             return String::new();
+        }
+        if self.ctp_uids {
+            let root = self.uid_root.as_deref().unwrap_or("");
+            return crate::recipe::ctp::functions::hash_uid(root, uid);
         }
         let h = self.mac("uid", uid.as_bytes());
         let mut b = [0u8; 16];

@@ -17,6 +17,7 @@ mod tests {
     mod cli;
     mod codestream_text;
     mod corpus;
+    mod ctp_functions;
     mod hostile;
     mod iod;
     mod j2k;
@@ -30,6 +31,8 @@ mod tests {
     mod profile_table;
     mod real_files;
     mod recipe;
+    mod recipe_cli;
+    mod recipe_import;
     mod rerun;
     mod scan_prefix;
     mod shards;

@@ -12,7 +12,8 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 use super::{is_string_vr, str_values, strs, Walker};
 use crate::error::Rejection;
 use crate::recipe::compile::CompiledRule;
-use crate::recipe::model::{Action, Fallback, LookupSource, MappingColumn};
+use crate::recipe::ctp::functions as ctp_fn;
+use crate::recipe::model::{Action, Fallback, HashCompat, LookupSource, MappingColumn};
 use crate::recipe::{tag_name, values};
 
 /// What the recipe made of an element: `Break` when a rule decided (the element written, or
@@ -109,6 +110,14 @@ impl Walker<'_> {
                 let len = values::max_len(e.vr()).min(64);
                 let keyed = &self.ctx.keyed;
                 self.map_strings(rule, e, |v| values::pseudonym(keyed, v, len))
+            }
+            Action::Hash {
+                digits,
+                compat: HashCompat::Ctp,
+            } => {
+                let n = (*digits as usize).min(values::max_len(e.vr())) as i64;
+                let unpadded = |v: &str| v.trim_end_matches([' ', '\0']).to_string();
+                self.map_strings(rule, e, |v| ctp_fn::hash(&unpadded(v), Some(n)))
             }
             Action::Hash { digits, .. } => {
                 let n = (*digits as usize).min(values::max_len(e.vr())) as u32;

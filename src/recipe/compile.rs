@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use dicom_core::Tag;
-use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
 use super::condition::Cond;
@@ -14,28 +12,7 @@ use super::error::RecipeError;
 use super::load;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
-use super::selector::Selector;
-
-/// Attributes that identify the patient or a person by themselves: keeping one verbatim
-/// needs `accept_risk` on the rule (every person name, VR PN, counts too).
-pub const IDENTIFYING: [Tag; 16] = [
-    tags::PATIENT_ID,
-    Tag(0x0010, 0x1000), // OtherPatientIDs (retired)
-    tags::PATIENT_BIRTH_DATE,
-    tags::PATIENT_BIRTH_TIME,
-    tags::ACCESSION_NUMBER,
-    tags::STUDY_ID,
-    tags::PATIENT_ADDRESS,
-    tags::PATIENT_TELEPHONE_NUMBERS,
-    Tag(0x0010, 0x1090), // MedicalRecordLocator (retired)
-    tags::ISSUER_OF_PATIENT_ID,
-    tags::INSTITUTION_NAME,
-    tags::INSTITUTION_ADDRESS,
-    tags::DEVICE_SERIAL_NUMBER,
-    tags::STATION_NAME,
-    tags::MILITARY_RANK,
-    tags::REGION_OF_RESIDENCE,
-];
+use super::selector::{names_identifying, Selector};
 
 /// One rule, ready.
 #[derive(Debug, Clone)]
@@ -89,18 +66,6 @@ fn bad(context: &str, message: impl Into<String>) -> RecipeError {
     }
 }
 
-/// Whether keeping what this selector names verbatim keeps an identifying attribute.
-fn names_identifying(sel: &Selector) -> bool {
-    use dicom_core::dictionary::DataDictionary;
-    let Some(t) = sel.element.single_tag() else {
-        return false;
-    };
-    IDENTIFYING.contains(&t)
-        || dicom_dictionary_std::StandardDataDictionary
-            .by_tag(t)
-            .is_some_and(|e| e.vr.relaxed() == dicom_core::VR::PN)
-}
-
 fn fill_action(
     a: &Action,
     v: &BTreeMap<String, String>,
@@ -136,28 +101,34 @@ fn fill_action(
     })
 }
 
-/// CTP-compatible hashing is provided by the CTP importer's module; until it is, a recipe
-/// that asks for it is refused rather than hashed some other way.
-fn check_compat(a: &Action, label: &str) -> Result<(), RecipeError> {
-    let ctp = matches!(
+/// CTP-compatible UIDs (`@hashuid`) are made under the recipe's UID root, which they need.
+fn check_compat(a: &Action, label: &str, uid_root: Option<&String>) -> Result<(), RecipeError> {
+    let ctp_uid = matches!(
         a,
         Action::Uid {
             compat: HashCompat::Ctp
-        } | Action::Hash {
-            compat: HashCompat::Ctp,
-            ..
         }
     );
-    if ctp {
-        return Err(bad(
-            label,
-            "CTP-compatible hashing is not available in this build",
-        ));
+    if ctp_uid && uid_root.is_none() {
+        return Err(bad(label, "CTP-compatible UIDs need the recipe's uid_root"));
     }
     Ok(())
 }
 
 impl Compiled {
+    /// Whether a rule replaces UIDs in CTP's `@hashuid` form: then every replaced UID takes
+    /// that form (`crate::uid::Keyed::with_ctp_uids`).
+    pub fn ctp_uids(&self) -> bool {
+        self.rules.iter().any(|r| {
+            matches!(
+                r.action,
+                Action::Uid {
+                    compat: HashCompat::Ctp
+                }
+            )
+        })
+    }
+
     /// Reads and prepares a recipe: `bytes` as [`load`] reads them, `given` the parameter
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
@@ -195,7 +166,7 @@ impl Compiled {
                     ),
                 ));
             }
-            check_compat(&r.action, &label)?;
+            check_compat(&r.action, &label, uid_root.as_ref())?;
             rules.push(CompiledRule {
                 action: fill_action(&r.action, &v, &label)?,
                 when: r

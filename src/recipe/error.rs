@@ -9,6 +9,21 @@ pub enum RecipeError {
     /// Not UTF-8 text.
     #[snafu(display("the recipe is not UTF-8 text"))]
     NotText,
+    /// A CTP script or deid recipe that cannot be read.
+    #[snafu(display("{message}"))]
+    Import {
+        /// why
+        message: String,
+    },
+    /// An imported recipe with unsupported rows, not accepted.
+    #[snafu(display(
+        "the imported recipe has rows that are not supported (the profile would decide those \
+         elements); read the report and pass --accept-import-report to run it:\n{report}"
+    ))]
+    ImportNotAccepted {
+        /// the import report as text
+        report: String,
+    },
     /// Not valid JSON for a recipe.
     #[snafu(display("the recipe is not valid JSON: {source}"))]
     Json {

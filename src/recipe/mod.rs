@@ -5,10 +5,15 @@
 
 pub mod compile;
 pub mod condition;
+pub mod ctp;
+pub mod deid;
 pub mod error;
 pub mod explain;
+pub mod import;
+pub mod import_report;
 pub mod model;
 pub mod params;
+pub mod read;
 pub mod selector;
 pub mod values;
 
@@ -35,13 +40,9 @@ pub fn tag_name(t: dicom_core::Tag) -> String {
 /// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
 /// (The importers of CTP scripts and deid recipes recognise their formats here first.)
 pub fn load(bytes: &[u8]) -> Result<model::Recipe, RecipeError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| RecipeError::NotText)?;
-    let text = text.trim_start_matches('\u{feff}');
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|source| RecipeError::Json { source })
-    } else {
-        toml::from_str(text).map_err(|source| RecipeError::Toml { source })
-    }
+    // CTP scripts and deid recipes are imported (refused when their report has unsupported
+    // rows: `import::load_report` with the user's acceptance)
+    import::load_report(bytes, false).map(|l| l.recipe)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::fmt;
 
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::{Tag, VR};
-use dicom_dictionary_std::StandardDataDictionary;
+use dicom_dictionary_std::{tags, StandardDataDictionary};
 use serde::{Deserialize, Serialize};
 use snafu::Snafu;
 
@@ -371,6 +371,39 @@ impl From<Selector> for String {
     fn from(s: Selector) -> String {
         s.to_string()
     }
+}
+
+/// Attributes that identify the patient or a person by themselves: keeping one verbatim
+/// needs `accept_risk` on the rule (every person name, VR PN, counts too).
+pub const IDENTIFYING: [Tag; 16] = [
+    tags::PATIENT_ID,
+    Tag(0x0010, 0x1000), // OtherPatientIDs (retired)
+    tags::PATIENT_BIRTH_DATE,
+    tags::PATIENT_BIRTH_TIME,
+    tags::ACCESSION_NUMBER,
+    tags::STUDY_ID,
+    tags::PATIENT_ADDRESS,
+    tags::PATIENT_TELEPHONE_NUMBERS,
+    Tag(0x0010, 0x1090), // MedicalRecordLocator (retired)
+    tags::ISSUER_OF_PATIENT_ID,
+    tags::INSTITUTION_NAME,
+    tags::INSTITUTION_ADDRESS,
+    tags::DEVICE_SERIAL_NUMBER,
+    tags::STATION_NAME,
+    tags::MILITARY_RANK,
+    tags::REGION_OF_RESIDENCE,
+];
+
+/// Whether keeping what this selector names verbatim keeps an identifying attribute.
+pub fn names_identifying(sel: &Selector) -> bool {
+    use dicom_core::dictionary::DataDictionary;
+    let Some(t) = sel.element.single_tag() else {
+        return false;
+    };
+    IDENTIFYING.contains(&t)
+        || dicom_dictionary_std::StandardDataDictionary
+            .by_tag(t)
+            .is_some_and(|e| e.vr.relaxed() == dicom_core::VR::PN)
 }
 
 #[cfg(test)]

@@ -81,9 +81,15 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
-    /// A recipe (this project's TOML or JSON): rules applied before the profile.
+    /// A recipe (this project's TOML or JSON, a CTP DicomAnonymizer script in XML or
+    /// .properties form, or a pydicom deid recipe; recognised from the content): rules applied
+    /// before the profile.
     #[arg(long, value_name = "FILE")]
     pub recipe: Option<PathBuf>,
+    /// Run an imported recipe (CTP script, deid recipe) whose import report lists rows that are
+    /// not supported (the profile decides those elements).
+    #[arg(long, requires = "recipe")]
+    pub accept_import_report: bool,
     /// A value of one of the recipe's parameters; repeatable.
     #[arg(long = "param", value_name = "NAME=VALUE", requires = "recipe")]
     pub params: Vec<String>,

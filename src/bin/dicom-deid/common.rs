@@ -10,6 +10,7 @@ use dicom_deid::archive::output::{crc32_of, ZipSink};
 use dicom_deid::config::Config;
 use dicom_deid::job::{Engine, FileOutcome, Job};
 use dicom_deid::pixels::rules::RuleSet;
+use dicom_deid::recipe;
 use snafu::{ensure, ResultExt};
 
 use crate::args::Args;
@@ -85,9 +86,29 @@ fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
         what: "recipe",
         path: p,
     })?;
-    String::from_utf8(bytes)
+    let text = String::from_utf8(bytes).map_err(|_| CliError::RecipeText { path: p.clone() })?;
+    let loaded =
+        recipe::import::load_report(text.as_bytes(), args.accept_import_report).map_err(|e| {
+            CliError::Recipe {
+                detail: format!("recipe {}: {e}", p.display()),
+            }
+        })?;
+    // the report says it uses unkeyed MD5 when it does; a hand-written recipe is told here
+    let md5 = recipe::import::uses_unkeyed_md5(&loaded.recipe);
+    match (&loaded.report, args.quiet) {
+        (Some(report), false) => eprint!("{}", report.to_text(false)),
+        _ if md5 => eprintln!("WARNING: {}", recipe::import_report::UNKEYED_MD5_WARNING),
+        _ => {}
+    }
+    let Some(_) = loaded.report else {
+        return Ok(Some(text));
+    };
+    // the engine is given the imported recipe in this project's own form
+    serde_json::to_string(&loaded.recipe)
         .map(Some)
-        .map_err(|_| CliError::RecipeText { path: p.clone() })
+        .map_err(|e| CliError::Recipe {
+            detail: format!("recipe {}: {e}", p.display()),
+        })
 }
 
 /// The text of an optional CSV file.
