@@ -28,7 +28,39 @@ fn split_csv_line(line: &str) -> Vec<String> {
     out
 }
 
+/// `DICOM_DEID_BUILD`: `git describe --always --dirty` of the source (or the environment's
+/// `DICOM_DEID_BUILD`, or `unknown` outside a git checkout), recorded in the run statement. One
+/// value for the native and the wasm builds of one source: their zips stay byte-identical.
+fn build_id() {
+    println!("cargo:rerun-if-env-changed=DICOM_DEID_BUILD");
+    let describe = env::var("DICOM_DEID_BUILD").ok().or_else(|| {
+        let out = std::process::Command::new("git")
+            .args(["describe", "--always", "--dirty", "--tags"])
+            .output()
+            .ok()?;
+        let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+        (out.status.success() && !s.is_empty()).then_some(s)
+    });
+    // Rebuilt when the commit or the sources change (the --dirty mark follows them).
+    if let Ok(out) = std::process::Command::new("git")
+        .args(["rev-parse", "--git-dir"])
+        .output()
+    {
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.status.success() && !dir.is_empty() {
+            println!("cargo:rerun-if-changed={dir}/HEAD");
+            println!("cargo:rerun-if-changed={dir}/index");
+        }
+    }
+    println!("cargo:rerun-if-changed=src");
+    println!(
+        "cargo:rustc-env=DICOM_DEID_BUILD={}",
+        describe.unwrap_or_else(|| "unknown".into())
+    );
+}
+
 fn main() {
+    build_id();
     println!("cargo:rerun-if-changed=data/confidentiality_profile.csv");
     println!("cargo:rerun-if-changed=data/safe_private_attributes.csv");
     let out_dir = env::var("OUT_DIR").expect("OUT_DIR");

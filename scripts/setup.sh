@@ -59,6 +59,8 @@ fi
 
 # pydicom: the independent reader used by the corpus tests.
 python3 -c "import pydicom" 2>/dev/null || pip install -q pydicom
+# deid: pydicom deid, whose own recipe parser checks the deid importer (tests/tests/recipe_import.rs).
+python3 -c "import deid" 2>/dev/null || pip install -q deid
 # numpy + Pillow: pixel decoding for the OCR oracle and scripts/make_pixel_fixtures.py.
 python3 -c "import numpy" 2>/dev/null || pip install -q numpy
 python3 -c "import PIL" 2>/dev/null || pip install -q pillow

@@ -58,11 +58,15 @@ pub enum Code {
     PixelExcluded,
     /// An image whose pixels should be cleaned and cannot be.
     PixelCannotClean,
+    /// A file held by a recipe.
+    RecipeHeld,
+    /// A file left out by a recipe.
+    RecipeExcluded,
 }
 
 impl Code {
     /// Every code, in the order above.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 25] = [
         Code::BadOptions,
         Code::BadMapping,
         Code::BadKey,
@@ -86,6 +90,8 @@ impl Code {
         Code::PixelReviewNeeded,
         Code::PixelExcluded,
         Code::PixelCannotClean,
+        Code::RecipeHeld,
+        Code::RecipeExcluded,
     ];
 
     /// The code as shells and the log see it.
@@ -114,6 +120,8 @@ impl Code {
             Code::PixelReviewNeeded => "pixel_review_needed",
             Code::PixelExcluded => "pixel_excluded",
             Code::PixelCannotClean => "pixel_cannot_clean",
+            Code::RecipeHeld => "recipe_held",
+            Code::RecipeExcluded => "recipe_excluded",
         }
     }
 }

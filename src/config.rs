@@ -84,6 +84,13 @@ pub struct Config {
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
+    /// A recipe (its text: this project's TOML or JSON; see [`crate::recipe`]): rules applied
+    /// before the profile, file filters, parameters, a UID root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<String>,
+    /// Values of the recipe's parameters (`--param NAME=VALUE`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -105,6 +112,8 @@ impl Default for Config {
             default_pixel_rules: true,
             unreviewed_pixels: crate::pixels::rules::Unreviewed::Hold,
             verify: true,
+            recipe: None,
+            params: BTreeMap::new(),
         }
     }
 }
@@ -232,6 +241,13 @@ impl Config {
         }
         if crate::dates::parse_da(&self.default_anchor_date.replace('-', "")).is_none() {
             return bad("default_anchor_date must be YYYY-MM-DD");
+        }
+        if let Some(text) = &self.recipe {
+            // Refused here (the API's checkOptions, a --config file) as well as when the job
+            // starts: missing parameters, a bad UID root, a rule that opens a side door.
+            if let Err(e) = crate::recipe::compile::Compiled::new(text.as_bytes(), &self.params) {
+                return bad(&e.to_string());
+            }
         }
         Ok(())
     }

@@ -13,6 +13,8 @@ use snafu::ResultExt;
 use crate::config::Config;
 use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
 use crate::profile::{Profile, ProfileError};
+use crate::recipe::compile::Compiled;
+use crate::recipe::error::RecipeError;
 use crate::uid::Keyed;
 
 /// Text written to DeidentificationMethod (first value).
@@ -30,6 +32,8 @@ pub struct Context {
     pub(crate) forced: Vec<(Tag, VR, String)>,
     /// Pixel rules in force: the user's, then (unless switched off) the shipped defaults.
     pub pixel_rules: RuleSet,
+    /// The recipe, ready (rules before the profile), when the configuration has one.
+    pub recipe: Option<std::sync::Arc<Compiled>>,
 }
 
 /// Errors in building a [`Context`].
@@ -46,6 +50,22 @@ pub enum ContextError {
     PixelRules {
         /// cause
         source: RulesError,
+    },
+    /// The recipe cannot be used.
+    #[snafu(display("{source}"))]
+    Recipe {
+        /// cause
+        source: RecipeError,
+    },
+    /// The recipe expects another preset underneath.
+    #[snafu(display(
+        "the recipe is written for the {base:?} preset, and the job's preset is {preset:?}: use --preset {base}"
+    ))]
+    RecipeBase {
+        /// the recipe's base
+        base: String,
+        /// the job's preset
+        preset: String,
     },
     /// Keep-list or forced value names an unknown attribute.
     #[snafu(display(
@@ -104,10 +124,32 @@ impl Context {
             let defaults = RuleSet::parse(DEFAULT_RULES).context(PixelRulesSnafu)?;
             pixel_rules.rules.extend(defaults.rules);
         }
+        let recipe = match &config.recipe {
+            None => None,
+            Some(text) => {
+                let r = Compiled::new(text.as_bytes(), &config.params)
+                    .map_err(|source| ContextError::Recipe { source })?;
+                if let Some(base) = r.base.as_ref().filter(|b| **b != config.preset) {
+                    return Err(ContextError::RecipeBase {
+                        base: base.clone(),
+                        preset: config.preset.clone(),
+                    });
+                }
+                Some(std::sync::Arc::new(r))
+            }
+        };
+        let mut keyed = Keyed::new(secret);
+        if let Some(root) = recipe.as_ref().and_then(|r| r.uid_root.clone()) {
+            keyed = keyed.with_uid_root(root);
+        }
+        if recipe.as_ref().is_some_and(|r| r.ctp_uids()) {
+            keyed = keyed.with_ctp_uids();
+        }
         Ok(Context {
             config: config.clone(),
             profile,
-            keyed: Keyed::new(secret),
+            keyed,
+            recipe,
             keep_list,
             forced,
             pixel_rules,

@@ -2,7 +2,7 @@
 //! UIDs are remapped with the keyed mapping; dates are shifted per patient; the research
 //! identity is written; the file meta group is rebuilt. Pixel data is carried over untouched.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::header::Header as _;
@@ -28,6 +28,8 @@ use crate::verify;
 use crate::context::{Context, METHOD_NAME};
 use crate::limits::MAX_DEPTH;
 use crate::padding::Unpadded as _;
+
+mod recipe_walk;
 
 /// Implementation Class UID of this tool (PS3.7 D.3.3.2): the decimal of a fixed random
 /// (version 4) UUID, PS3.5 B.2.
@@ -126,6 +128,10 @@ pub struct NewIdentity {
     pub shift_days: i64,
     /// Notes for PatientComments.
     pub notes: Option<String>,
+    /// The mapping's surgery date (YYYYMMDD), for recipe lookups.
+    pub surgery_date: Option<String>,
+    /// The mapping's anchor date (YYYYMMDD), for recipe lookups.
+    pub anchor_date: Option<String>,
     /// Output path.
     pub out_path: String,
 }
@@ -151,6 +157,8 @@ impl NewIdentity {
             accession: study.new_accession.clone(),
             shift_days: subject.shift_days,
             notes: subject.notes.clone(),
+            surgery_date: subject.surgery_date.clone(),
+            anchor_date: subject.anchor_date.clone(),
             out_path: fp.out_path.clone(),
         })
     }
@@ -220,16 +228,7 @@ fn strs(values: Vec<String>) -> PrimitiveValue {
     PrimitiveValue::Strs(values.into_iter().collect())
 }
 
-fn str_values(e: &InMemElement) -> Vec<String> {
-    match e.value() {
-        Value::Primitive(p) => p
-            .to_multi_str()
-            .iter()
-            .map(|s| s.unpadded().to_string())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
+use crate::recipe::condition::element_strings as str_values;
 
 /// The walk over one file's data set.
 struct Walker<'a> {
@@ -244,20 +243,18 @@ struct Walker<'a> {
     iod: Option<IodTypes>,
     /// Tags of the sequences the walk is inside, from the top level.
     path: Vec<u32>,
-}
-
-/// The private creators of a data set: (group, block) → creator.
-fn private_creators(obj: &InMemDicomObject) -> HashMap<(u16, u8), String> {
-    let mut creators = HashMap::new();
-    for e in obj.iter() {
-        let t = e.tag();
-        if t.group() % 2 == 1 && (0x10..=0xFF).contains(&t.element()) {
-            if let Some(v) = str_values(e).into_iter().next() {
-                creators.insert((t.group(), t.element() as u8), v.trim().to_string());
-            }
-        }
-    }
-    creators
+    /// The file's identity (recipe lookups).
+    identity: &'a NewIdentity,
+    /// Which recipe rules are in force for this file (their conditions hold).
+    rules_on: Vec<bool>,
+    /// Top-level tags a recipe rule decided (the identity and forced values leave them).
+    decided: HashSet<Tag>,
+    /// Tags kept verbatim by a rule that accepts the risk (the self-check skips them).
+    accepted_tags: HashSet<Tag>,
+    /// Their values (left out of the raw-bytes check; the element check skips the tags).
+    accepted_values: Vec<String>,
+    /// What the rules kept at accepted risk, for the log.
+    accepted_notes: Vec<String>,
 }
 
 /// The Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
@@ -281,13 +278,26 @@ impl Walker<'_> {
         top: bool,
         depth: usize,
     ) -> Result<InMemDicomObject, Rejection> {
-        let creators = private_creators(&obj);
+        let creators = crate::recipe::condition::creators(&obj);
         let data_groups = overlay_curve_groups(&obj);
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();
         let mut creator_elems: Vec<InMemElement> = Vec::new();
         for e in obj {
             let t = e.tag();
+            let e = match self.by_recipe(e, &creators, top, depth)? {
+                std::ops::ControlFlow::Break(kept) => {
+                    if let Some(k) = kept {
+                        if t.group() % 2 == 1 {
+                            kept_blocks.insert((t.group(), (t.element() >> 8) as u8));
+                            self.stats.private_kept += 1;
+                        }
+                        out.push(k);
+                    }
+                    continue;
+                }
+                std::ops::ControlFlow::Continue(e) => e,
+            };
             if t.element() == 0
                 || t.group() == 0x0002
                 || t.group() < 0x0008
@@ -890,6 +900,13 @@ fn open(ctx: &Context, bytes: &[u8]) -> Result<Opened, Rejection> {
     if read::is_dicomdir(&obj) {
         return Err(Rejection::Dicomdir);
     }
+    if let Some(f) = ctx.recipe.as_ref().and_then(|r| r.filter(&obj)) {
+        let detail = f.reason.clone();
+        return Err(match f.then {
+            crate::recipe::model::FilterAction::Hold => Rejection::RecipeHeld { detail },
+            crate::recipe::model::FilterAction::Exclude => Rejection::RecipeExcluded { detail },
+        });
+    }
     let ts = trimmed(obj.meta().transfer_syntax());
     let decision = pixel_clean::decide(
         &pixels::gate::signature_of(&obj, &ts),
@@ -1027,6 +1044,11 @@ pub fn rewrite_with_batch<'a>(
     let scrub_terms = idents.scrub_terms(ctx.shift_dates().then_some(identity.shift_days));
     let before = Before::of(&dataset, meta_class)?;
 
+    let rules_on = ctx
+        .recipe
+        .as_ref()
+        .map(|r| r.active(&dataset))
+        .unwrap_or_default();
     let mut w = Walker {
         ctx,
         shift_days: identity.shift_days,
@@ -1036,13 +1058,32 @@ pub fn rewrite_with_batch<'a>(
         stats: Stats::default(),
         iod: IodTypes::for_sop_class(&before.sop_class),
         path: Vec::new(),
+        identity,
+        rules_on,
+        decided: HashSet::new(),
+        accepted_tags: HashSet::new(),
+        accepted_values: Vec::new(),
+        accepted_notes: Vec::new(),
     };
     let mut out = w.dataset(dataset, true, 0)?;
-    let stats = w.stats;
+    let Walker {
+        stats,
+        decided,
+        accepted_tags,
+        accepted_values,
+        accepted_notes,
+        ..
+    } = w;
     keep_responsible_party(&mut out, before.responsible);
-    put_identity(ctx, &mut out, identity, &before);
-    put_method(ctx, &mut out, applied.cleaned);
-    put_forced(ctx, &mut out)?;
+    leaving_decided(&mut out, &decided, |out| {
+        put_identity(ctx, out, identity, &before);
+        put_method(ctx, out, applied.cleaned);
+        put_forced(ctx, out)
+    })?;
+    let mut idents = idents;
+    idents.exempt.extend(accepted_tags);
+    idents.accepted.extend(accepted_values);
+    let note = with_recipe_notes(applied.note.take(), accepted_notes);
 
     let sop_instance_uid = sop_instance_uid_of(ctx, &out, &meta_sop)?;
     let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
@@ -1068,7 +1109,7 @@ pub fn rewrite_with_batch<'a>(
         modality: before.modality,
         transfer_syntax: ts,
         stats,
-        pixels: applied.note.take(),
+        pixels: note,
         evidence: verify::Evidence {
             identifiers: idents,
             pixels: applied.check.take(),
@@ -1090,6 +1131,16 @@ fn put_identity(
     let kept = |tag: Tag| ctx.keep_list.as_ref().is_none_or(|k| k.contains(&tag));
     if kept(tags::ACCESSION_NUMBER) {
         put_str(out, tags::ACCESSION_NUMBER, VR::SH, &identity.accession);
+    }
+    // The keep-list keeps StudyID, an identifier (often the accession number): it gets the
+    // study's new accession, `<ID>_<N>`, as the accession does.
+    if ctx
+        .keep_list
+        .as_ref()
+        .is_some_and(|k| k.contains(&tags::STUDY_ID))
+        && out.get(tags::STUDY_ID).is_some()
+    {
+        put_str(out, tags::STUDY_ID, VR::SH, &identity.accession);
     }
     match (
         ctx.config.birth_date,
@@ -1170,6 +1221,51 @@ fn put_method(ctx: &Context, out: &mut InMemDicomObject, cleaned: bool) {
         VR::CS,
         longitudinal,
     );
+}
+
+/// Runs `f` (the identity, the method, the forced values) and puts back what the recipe's
+/// rules decided at the top level: the rules come first (README, precedence).
+fn leaving_decided(
+    out: &mut InMemDicomObject,
+    decided: &HashSet<Tag>,
+    f: impl FnOnce(&mut InMemDicomObject) -> Result<(), Rejection>,
+) -> Result<(), Rejection> {
+    let saved: Vec<(Tag, Option<InMemElement>)> =
+        decided.iter().map(|t| (*t, out.get(*t).cloned())).collect();
+    f(out)?;
+    for (t, e) in saved {
+        match e {
+            Some(e) => {
+                out.put(e);
+            }
+            None => {
+                out.remove_element(t);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A log note of a written file: its pixels' note, and what recipe rules kept at accepted risk.
+fn with_recipe_notes(
+    pixels: Option<pixel_clean::PixelNote>,
+    accepted: Vec<String>,
+) -> Option<pixel_clean::PixelNote> {
+    if accepted.is_empty() {
+        return pixels;
+    }
+    let text = accepted.join("; ");
+    Some(match pixels {
+        Some(p) if !p.text.is_empty() => pixel_clean::PixelNote {
+            code: p.code,
+            text: format!("{}; {text}", p.text),
+        },
+        Some(p) => pixel_clean::PixelNote { code: p.code, text },
+        None => pixel_clean::PixelNote {
+            code: pixel_clean::PixelCode::RecipeAcceptedRisk,
+            text,
+        },
+    })
 }
 
 /// The configuration's forced values, last (string VRs only).

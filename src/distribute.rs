@@ -94,6 +94,10 @@ pub struct PlanFile {
     pub format: String,
     /// Keyed hash of a fixed label: tells a shard whether it holds the same secret.
     pub secret_fingerprint: String,
+    /// SHA-256 (hex) of the recipe's text, when the options have a recipe (the text itself is
+    /// in `config.recipe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe_sha256: Option<String>,
     /// The options.
     pub config: Config,
     /// Size of every scanned file (the log's `bytes_in` of files not written).
@@ -121,6 +125,10 @@ impl PlanFile {
         PlanFile {
             format: format_name(),
             secret_fingerprint: fingerprint(keyed),
+            recipe_sha256: config
+                .recipe
+                .as_deref()
+                .map(|t| crate::recipe::sha256_hex(t.as_bytes())),
             config: config.clone(),
             sizes: scans.iter().map(|s| (s.path.clone(), s.size)).collect(),
             plan: plan.clone(),
@@ -293,6 +301,8 @@ pub struct Merged {
     pub log_csv: String,
     /// Paths of the written files in the zip, in the single run's order (by source path).
     pub written: Vec<String>,
+    /// The merged log's rows (for the run statement's counts).
+    pub rows: Vec<LogRow>,
 }
 
 /// Header and records of CSV texts with the same columns (a final `# summary:` line skipped).
@@ -382,6 +392,7 @@ pub fn merge_reports(keys: &[&str], logs: &[&str]) -> Result<Merged, ShardError>
         key_csv: write_records(&kh, &krows),
         log_csv,
         written,
+        rows,
     })
 }
 

@@ -74,6 +74,18 @@ pub enum Rejection {
         /// what failed
         detail: String,
     },
+    /// Held by a recipe's file filter (or a lookup whose fallback is to hold): not written.
+    #[snafu(display("held by the recipe: {detail}"))]
+    RecipeHeld {
+        /// the filter's reason, or the rule
+        detail: String,
+    },
+    /// Excluded by a recipe's file filter: not written.
+    #[snafu(display("excluded by the recipe: {detail}"))]
+    RecipeExcluded {
+        /// the filter's reason
+        detail: String,
+    },
     /// Not planned (the plan was made without this file).
     #[snafu(display("file was not part of the scanned set"))]
     NotPlanned,
@@ -89,7 +101,8 @@ impl Rejection {
             Rejection::NoMapping => Outcome::NoMapping,
             Rejection::Duplicate { .. } => Outcome::Duplicate,
             Rejection::PixelReview { .. } | Rejection::PixelCannotClean { .. } => Outcome::Held,
-            Rejection::PixelExcluded { .. } => Outcome::Excluded,
+            Rejection::RecipeHeld { .. } => Outcome::Held,
+            Rejection::PixelExcluded { .. } | Rejection::RecipeExcluded { .. } => Outcome::Excluded,
             _ => Outcome::Rejected,
         }
     }
@@ -109,6 +122,8 @@ impl Rejection {
             Rejection::PixelReview { .. } => Code::PixelReviewNeeded,
             Rejection::PixelExcluded { .. } => Code::PixelExcluded,
             Rejection::PixelCannotClean { .. } => Code::PixelCannotClean,
+            Rejection::RecipeHeld { .. } => Code::RecipeHeld,
+            Rejection::RecipeExcluded { .. } => Code::RecipeExcluded,
         }
     }
 }

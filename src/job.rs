@@ -17,6 +17,7 @@ use crate::pseudonyms::key::{parse_key, write_key, KeyError, KeyRow};
 use crate::pseudonyms::mapping::{Mapping, MappingError};
 use crate::report::{self, LogRow, ManifestRow, Outcome, Summary};
 use crate::scan::{self, ScanRecord};
+use crate::statement::{self, signing, StatementError};
 use crate::verify;
 
 /// Why a job cannot start.
@@ -108,6 +109,10 @@ pub struct FileOutcome {
     /// What was done to the pixels of a written file (the log's reason for it).
     #[serde(default)]
     pub pixels: Option<crate::pixels::clean::PixelNote>,
+    /// SHA-256 (hex) of the bytes written for this file, as the run statement's manifest lists
+    /// it; computed by the worker that made them.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// The immutable part of a job after planning: what every worker needs.
@@ -177,6 +182,10 @@ impl Engine {
                     sop_instance_uid: r.sop_instance_uid.clone(),
                 };
                 let n = r.file.len() as u64;
+                let sha256 = Some(signing::hex(&statement::sha256_of(&[
+                    &r.file.head,
+                    r.file.tail,
+                ])));
                 (
                     Some(r.file),
                     FileOutcome {
@@ -184,6 +193,7 @@ impl Engine {
                         bytes_in,
                         result: Ok((row, n)),
                         pixels: r.pixels,
+                        sha256,
                     },
                 )
             }
@@ -194,6 +204,7 @@ impl Engine {
                     bytes_in,
                     result: Err(e),
                     pixels: None,
+                    sha256: None,
                 },
             ),
         }
@@ -305,6 +316,11 @@ impl Job {
             size,
             result: Err(reason),
         });
+    }
+
+    /// The job's context (options, profile, secret).
+    pub fn context(&self) -> &Context {
+        &self.ctx
     }
 
     /// Scans so far.
@@ -490,6 +506,47 @@ impl Job {
     }
 }
 
+impl Job {
+    /// Every entry the zip ends with, after the de-identified files: [`Job::final_entries`]
+    /// (notes, `manifest.csv`), then the run statement's four entries ([`crate::statement`]),
+    /// whose manifest lists the SHA-256 of every file written and of the entries before it.
+    /// `run_time` is the run's date and time given by the shell (RFC 3339).
+    pub fn closing_entries(
+        &self,
+        run_time: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StatementError> {
+        let run_time = statement::run_time(run_time)?;
+        let mut covered: Vec<(String, [u8; 32])> = Vec::with_capacity(self.outcomes.len() + 8);
+        // In the zip's order: by source path (the order outcomes come in may differ).
+        let mut written: Vec<(&str, &str, [u8; 32])> = self
+            .outcomes
+            .iter()
+            .filter_map(|o| {
+                let (m, _) = o.result.as_ref().ok()?;
+                let sum = o.sha256.as_deref().and_then(signing::unhex::<32>)?;
+                Some((o.source_path.as_str(), m.path.as_str(), sum))
+            })
+            .collect();
+        written.sort_unstable();
+        written.dedup_by(|a, b| a.0 == b.0);
+        covered.extend(written.into_iter().map(|(_, p, s)| (p.to_string(), s)));
+        let mut entries = self.final_entries();
+        for (name, bytes) in &entries {
+            covered.push((name.clone(), statement::sha256(bytes)));
+        }
+        let rows = self.log_rows();
+        let facts = statement::Facts {
+            config: &self.ctx.config,
+            keyed: &self.ctx.keyed,
+            rows: &rows,
+            run_time: &run_time,
+            recipe_sha256: None,
+        };
+        entries.extend(statement::closing_entries(&facts, covered)?);
+        Ok(entries)
+    }
+}
+
 /// Indices of the `items` to keep, sorted by path, the last of several items of one path only.
 fn last_by_path<T>(
     items: &[T],
@@ -591,6 +648,7 @@ mod tests {
                 bytes_in: n,
                 result: Err(Rejection::NotPlanned),
                 pixels: None,
+                sha256: None,
             });
         }
         let planned = ("b".to_string(), 9, "not_planned".to_string());

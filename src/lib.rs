@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod audit;
 pub mod charset;
 pub mod codes;
 pub mod config;
@@ -30,8 +31,10 @@ pub mod plan;
 pub mod profile;
 pub mod pseudonyms;
 pub mod read;
+pub mod recipe;
 pub mod report;
 pub mod scan;
+pub mod statement;
 pub mod structure;
 #[cfg(test)]
 mod typescript;

@@ -19,6 +19,11 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone)]
 pub struct Keyed {
     secret: Vec<u8>,
+    /// A recipe's UID root, replacing `2.25.` (checked against PS3.5 9.1 by the recipe).
+    uid_root: Option<String>,
+    /// UIDs in RSNA CTP's unkeyed `@hashuid` form under the root (a recipe with CTP-compatible
+    /// UIDs): every replaced UID takes that form, so references between them stay consistent.
+    ctp_uids: bool,
 }
 
 impl std::fmt::Debug for Keyed {
@@ -32,7 +37,34 @@ impl Keyed {
     pub fn new(secret: &[u8]) -> Self {
         Keyed {
             secret: secret.to_vec(),
+            uid_root: None,
+            ctp_uids: false,
         }
+    }
+
+    /// The secret's fingerprint as the page shows it: the first 4 bytes of its SHA-256, hex.
+    /// It names the secret without revealing it (the secret is 32 random bytes).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        Sha256::digest(&self.secret)[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The same keyed functions, with UIDs made under `root` instead of `2.25.`:
+    /// `<root>.<decimal of 128 keyed bits>`, cut to 64 characters (the recipe checks that the
+    /// root leaves at least 20 digits).
+    pub fn with_uid_root(mut self, root: String) -> Self {
+        self.uid_root = Some(root);
+        self
+    }
+
+    /// The same functions, with every UID replaced as RSNA CTP's `@hashuid(root, uid)` does
+    /// (unkeyed MD5: `crate::recipe::ctp::functions::hash_uid`), under the UID root.
+    pub fn with_ctp_uids(mut self) -> Self {
+        self.ctp_uids = true;
+        self
     }
 
     /// HMAC-SHA-256 of `domain` and `value` under the secret.
@@ -66,9 +98,18 @@ impl Keyed {
         if uid.is_empty() {
             return String::new();
         }
+        if self.ctp_uids {
+            let root = self.uid_root.as_deref().unwrap_or("");
+            return crate::recipe::ctp::functions::hash_uid(root, uid);
+        }
         let h = self.mac("uid", uid.as_bytes());
         let mut b = [0u8; 16];
         b.copy_from_slice(&h[..16]);
+        if let Some(root) = &self.uid_root {
+            let n = u128::from_be_bytes(b).to_string();
+            let room = 64usize.saturating_sub(root.len() + 1);
+            return format!("{root}.{}", &n[..n.len().min(room)]);
+        }
         let uuid = uuid::Builder::from_custom_bytes(b).into_uuid();
         format!("2.25.{}", uuid.as_u128())
     }

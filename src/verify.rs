@@ -204,7 +204,8 @@ fn raw_check(id: &Identifiers, out: &[u8]) -> Result<(), Rejection> {
     header.mask(
         own_texts()
             .into_iter()
-            .chain(id.own.iter().map(String::as_str)),
+            .chain(id.own.iter().map(String::as_str))
+            .chain(id.accepted.iter().map(String::as_str)),
     );
     for u in &id.uids {
         if u.len() >= 12 && header.has_token(u.as_bytes()) {

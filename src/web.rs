@@ -371,16 +371,23 @@ impl WebJob {
         to_js(&self.job.log_rows())
     }
 
-    /// Final zip entries (notes, manifest) as a JS array of `[path, Uint8Array]`.
-    pub fn final_entries(&self) -> js_sys::Array {
+    /// The zip's closing entries (notes, `manifest.csv`, then the run statement, its manifest
+    /// of every entry's SHA-256 and its signature) as a JS array of `[path, Uint8Array]`.
+    /// `run_time` is the run's date and time (RFC 3339, e.g. `new Date().toISOString()`): the
+    /// engine has no clock. Error `bad_value` when the time cannot be read.
+    pub fn final_entries(&self, run_time: &str) -> Result<js_sys::Array, JsValue> {
+        let entries = self
+            .job
+            .closing_entries(run_time)
+            .map_err(|e| fail(Code::BadValue, e))?;
         let arr = js_sys::Array::new();
-        for (p, b) in self.job.final_entries() {
+        for (p, b) in entries {
             let pair = js_sys::Array::new();
             pair.push(&JsValue::from_str(&p));
             pair.push(&js_sys::Uint8Array::from(&b[..]).into());
             arr.push(&pair);
         }
-        arr
+        Ok(arr)
     }
 }
 
@@ -395,6 +402,7 @@ pub fn unreadable_outcome(path: &str, reason: &str) -> Result<JsValue, JsValue> 
             detail: reason.to_string(),
         }),
         pixels: None,
+        sha256: None,
     };
     outcome_object(&o, Vec::new())
 }

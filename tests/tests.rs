@@ -12,10 +12,12 @@ mod support;
 
 /// One module a subject (`tests/tests/<name>.rs`).
 mod tests {
+    mod audit;
     mod cjk;
     mod cli;
     mod codestream_text;
     mod corpus;
+    mod ctp_functions;
     mod hostile;
     mod iod;
     mod j2k;
@@ -28,9 +30,13 @@ mod tests {
     mod planted;
     mod profile_table;
     mod real_files;
+    mod recipe;
+    mod recipe_cli;
+    mod recipe_import;
     mod rerun;
     mod scan_prefix;
     mod shards;
+    mod statement;
     mod workflow;
     mod zip64_large;
 }

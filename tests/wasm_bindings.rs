@@ -15,6 +15,8 @@ use dicom_deid::web::{
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
+/// The run's time the page and the native job are given (their zips' run statements).
+const RUN_TIME: &str = "2026-12-06T10:00:00.000Z";
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Real files of the corpus: native and compressed pixel data, big endian, an SR, a non-DICOM file.
@@ -88,7 +90,15 @@ fn file(path: &str) -> &'static [u8] {
 
 /// The page's flow through the bindings; returns (zip, key, log, summary JSON).
 fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Value) {
-    let mut job = WebJob::new(basic(), SECRET, None, None).expect("job");
+    run_web_with(basic(), files)
+}
+
+/// [`run_web`] with a configuration object (as `parse_config` gives it).
+fn run_web_with(
+    config: JsValue,
+    files: &[(&str, &[u8])],
+) -> (Vec<u8>, String, String, serde_json::Value) {
+    let mut job = WebJob::new(config, SECRET, None, None).expect("job");
     for (path, bytes) in files {
         job.add_scan(&record(path, bytes)).expect("scan record");
     }
@@ -140,7 +150,7 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
         }
         job.record(&outcome).expect("record");
     }
-    for pair in job.final_entries().iter() {
+    for pair in job.final_entries(RUN_TIME).expect("closing entries").iter() {
         let pair = js_sys::Array::from(&pair);
         let name = pair.get(0).as_string().expect("entry name");
         zip.extend(
@@ -159,7 +169,12 @@ fn run_web(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String, serde_json::Val
 
 /// The same files through the native API.
 fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
-    let config = Config::preset("basic").expect("preset");
+    run_native_with(&Config::preset("basic").expect("preset"), files)
+}
+
+/// [`run_native`] with a configuration.
+fn run_native_with(config: &Config, files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
+    let config = config.clone();
     let mut job = Job::new(&config, SECRET, None, None).expect("job");
     for (path, bytes) in files {
         job.scan(path, bytes);
@@ -179,7 +194,7 @@ fn run_native(files: &[(&str, &[u8])]) -> (Vec<u8>, String, String) {
         }
         job.record(outcome);
     }
-    for (p, b) in job.final_entries() {
+    for (p, b) in job.closing_entries(RUN_TIME).expect("closing entries") {
         sink.add(&p, &b).expect("add final");
     }
     sink.finish().expect("finish");
@@ -239,6 +254,29 @@ fn the_page_flow_equals_the_native_job_byte_for_byte() {
             "{id} left in the zip"
         );
     }
+}
+
+/// Options with a recipe (`options.recipe`, its text): a filter, a UID root, keyed and date
+/// rules.
+const RECIPE_OPTIONS: &str = r#"{"preset": "research", "recipe": "uid_root = \"1.2.826.0.1.3680043.10.999\"\n[[filters]]\nwhen = { equals = { attr = \"Modality\", value = \"SR\" } }\nthen = \"exclude\"\nreason = \"no reports\"\n[[rules]]\nselect = \"SeriesDescription\"\naction = { hash = { digits = 10 } }\n[[rules]]\nselect = \"StudyDate\"\naction = { increment_date = { days = \"{DAYS}\" } }\n[params.DAYS]\ndescription = \"days\"\n", "params": {"DAYS": "-7"}}"#;
+
+#[wasm_bindgen_test]
+fn a_recipe_in_the_options_gives_the_native_bytes() {
+    let config = parse_config(RECIPE_OPTIONS).expect("options with a recipe");
+    let (zip, key, log, summary) = run_web_with(config, FILES);
+    let native = Config::parse(RECIPE_OPTIONS).expect("native options");
+    let (nzip, nkey, nlog) = run_native_with(&native, FILES);
+    assert_eq!(summary["excluded"], 1, "{summary}");
+    assert!(
+        log.contains("excluded by the recipe") || log.contains("no reports"),
+        "{log}"
+    );
+    assert!(zip.windows(27).any(|w| w == b"1.2.826.0.1.3680043.10.999."));
+    assert_eq!((key, log), (nkey, nlog));
+    assert!(zip == nzip, "the page's zip differs from the native zip");
+    // A recipe whose parameter is missing is refused when the options are checked.
+    let missing = RECIPE_OPTIONS.replace(r#""params": {"DAYS": "-7"}"#, r#""params": {}"#);
+    assert!(parse_config(&missing).is_err());
 }
 
 #[wasm_bindgen_test]

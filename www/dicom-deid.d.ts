@@ -128,6 +128,11 @@ export interface DeidentifyOptions {
    * twice, least memory).
    */
   readOnceBytes?: number;
+  /**
+   * The run's date and time, recorded in the zip's run statement (default: now). The same time,
+   * input, options and secret give the same zip, byte for byte (as the CLI's `--run-time`).
+   */
+  runTime?: Date | string;
 }
 
 export interface DeidResult {

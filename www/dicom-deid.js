@@ -501,10 +501,12 @@ export function clearSpool() {
  * signal (AbortSignal), output (a FileSystemFileHandle to write the zip to; else the zip is
  * spooled to OPFS, or memory), workers (default: one per core), readOnceBytes (bytes of files
  * the scan reads whole and keeps for the rewrite, so that they are read once; default 256 MiB,
- * 0 reads every file twice and holds the least memory).
+ * 0 reads every file twice and holds the least memory), runTime (the run's date and time that
+ * the zip's run statement records: a Date or RFC 3339 text; default now; the same time, input,
+ * options and secret give the same zip, byte for byte).
  * @type {Api['deidentify']}
  */
-export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes } = NO_OPTIONS) {
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime } = NO_OPTIONS) {
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
@@ -519,6 +521,8 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   if (readOnceBytes != null && !(Number.isFinite(readOnceBytes) && readOnceBytes >= 0)) {
     throw new DeidError('bad-options', 'readOnceBytes must be a number of bytes (0 or more)');
   }
+  const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
+  if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
   const job = newJob(config, secretB, m, k);
   let selection;
@@ -556,6 +560,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     sink,
     workers: size,
     readOnceBytes,
+    runTime: when.toISOString(),
     onProgress: report,
     signal: signal || new AbortController().signal,
   });

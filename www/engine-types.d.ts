@@ -67,7 +67,16 @@ unreviewed_pixels: UnreviewedPixels,
  * Re-read every output and reject it if an identifier of its input is found (on by default;
  * switch off only for benchmarking).
  */
-verify: boolean, };
+verify: boolean, 
+/**
+ * A recipe (its text: this project's TOML or JSON; see [`crate::recipe`]): rules applied
+ * before the profile, file filters, parameters, a UID root.
+ */
+recipe: string | null, 
+/**
+ * Values of the recipe's parameters (`--param NAME=VALUE`).
+ */
+params: { [key in string]: string }, };
 
 /** A built-in preset (as the CLI's --preset). */
 export type Preset = "basic" | "research" | "keep-list";

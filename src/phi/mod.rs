@@ -128,6 +128,9 @@ pub struct Identifiers {
     pub institutions: Vec<String>,
     /// Tags exempt from the check (forced or explicitly kept by the user).
     pub exempt: HashSet<Tag>,
+    /// Values a recipe kept verbatim at accepted risk (left out of the raw-bytes check; their
+    /// tags are in `exempt`).
+    pub accepted: Vec<String>,
     /// The batch's identifiers ([`BatchIdentifiers`]: other files' names, IDs,
     /// institutions…), searched in every element and cleaned out of free text, but not in the
     /// raw header bytes (where a number of another file may stand for something else).

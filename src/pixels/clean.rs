@@ -42,16 +42,19 @@ pub enum PixelCode {
     PixelsKept,
     /// Text segments removed from JPEG, JPEG-LS or JPEG 2000 codestreams.
     JpegTextRemoved,
+    /// No pixel note of its own; a recipe's accepted risks are noted.
+    RecipeAcceptedRisk,
 }
 
 impl PixelCode {
     /// Every code.
-    pub const ALL: [PixelCode; 5] = [
+    pub const ALL: [PixelCode; 6] = [
         PixelCode::PixelsPassed,
         PixelCode::NoTextDetected,
         PixelCode::PixelsCleaned,
         PixelCode::PixelsKept,
         PixelCode::JpegTextRemoved,
+        PixelCode::RecipeAcceptedRisk,
     ];
 
     /// The code as the log writes it.
@@ -62,6 +65,7 @@ impl PixelCode {
             PixelCode::PixelsCleaned => "pixels_cleaned",
             PixelCode::PixelsKept => "pixels_kept",
             PixelCode::JpegTextRemoved => "jpeg_text_removed",
+            PixelCode::RecipeAcceptedRisk => "recipe_accepted_risk",
         }
     }
 }

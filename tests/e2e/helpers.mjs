@@ -23,6 +23,31 @@ export const SECRET_TEXT = '5f1d3c8a9b7e6d4c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c
 /** Generous limits: the machine may be busy compiling. */
 export const LONG = 180_000;
 
+/**
+ * The run's time that every run of the tests is given (the zip's run statement records it): the
+ * CLI reads SOURCE_DATE_EPOCH (set here, inherited by every CLI the tests start), and the pages
+ * run FIXED_CLOCK before their own code (Date and Date.now() give this time), so the page and the
+ * CLI write the same zip, byte for byte.
+ */
+export const RUN_TIME = '2026-12-06T10:00:00.000Z';
+process.env.SOURCE_DATE_EPOCH = String(Date.parse(RUN_TIME) / 1000);
+/** Page function: Date and Date.now() give `fixed` (ms since 1970) from now on. */
+export function installFixedClock(fixed) {
+  const Real = Date;
+  function FixedDate(...a) {
+    if (!new.target) return new Real(fixed).toString();
+    return a.length ? new Real(...a) : new Real(fixed);
+  }
+  FixedDate.prototype = Real.prototype;
+  FixedDate.now = () => fixed;
+  FixedDate.parse = Real.parse;
+  FixedDate.UTC = Real.UTC;
+  globalThis.Date = FixedDate;
+}
+/** The same as a script run before the page's own code (an init script). */
+export const FIXED_CLOCK = `(${installFixedClock})(${Date.parse(RUN_TIME)});`;
+process.env.DEID_FIXED_CLOCK = FIXED_CLOCK;
+
 /** Starts scripts/serve.mjs on a free port, serving `root` (www/); resolves to {url, origin, stop()}. */
 export function startServer(root = join(ROOT, 'www')) {
   return new Promise((resolvePromise, reject) => {
@@ -37,7 +62,7 @@ export function startServer(root = join(ROOT, 'www')) {
   });
 }
 
-/** Headless Chromium with a fresh profile; resolves to {context, close()}. */
+/** Headless Chromium with a fresh profile and the tests' clock (FIXED_CLOCK); resolves to {context, close()}. */
 export async function launchBrowser() {
   const userDataDir = mkdtempSync(join(tmpdir(), 'deid-e2e-profile-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -47,6 +72,7 @@ export async function launchBrowser() {
     viewport: { width: 1280, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  await context.addInitScript(FIXED_CLOCK);
   return {
     context,
     close: async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { EN } from '../../www/i18n/messages-en.js';
 import { KO } from '../../www/i18n/messages-ko.js';
-import { CORPUS, LONG, startServer, waitDone, watchErrors, withoutSavePicker } from './helpers.mjs';
+import { CORPUS, FIXED_CLOCK, LONG, startServer, waitDone, watchErrors, withoutSavePicker } from './helpers.mjs';
 
 /** Messages whose Korean is the English on purpose: codes, CSV column names, punctuation only. */
 const SAME_IN_KOREAN = new Set(['page.mapping-hint', 'sel.chip', 'prev.row', 'progress.rate', 'set.file-error']);
@@ -26,6 +26,7 @@ describe('Korean and English', { timeout: 5 * 60_000 }, () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     context = await browser.newContext({ locale: 'ko-KR', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(FIXED_CLOCK);
     await withoutSavePicker(context); // the zip is offered as a download, not asked for
   });
 

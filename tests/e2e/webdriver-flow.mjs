@@ -6,7 +6,7 @@
 // browser download directory is involved.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORPUS, LONG, SECRET_TEXT, runCli, tempDir } from './helpers.mjs';
+import { CORPUS, LONG, RUN_TIME, SECRET_TEXT, installFixedClock, runCli, tempDir } from './helpers.mjs';
 
 /** Small files with distinct names and varied encodings (ISO 2022 Korean, deflate, SR, RTSTRUCT). */
 export const FEW_FILES = [
@@ -66,6 +66,8 @@ export async function runPage(b, url, secretFile, files) {
   // The preview moves the Start button: wait for it first.
   await waitUntil(b, () => !document.querySelector('[data-testid=preview]').hidden, null, 'the preview');
   await waitUntil(b, () => !document.querySelector('[data-testid=start]').disabled, null, 'the Start button');
+  // The tests' clock (the run's time in the zip's statement, as the CLI is given it).
+  await b.eval(installFixedClock, Date.parse(RUN_TIME));
   await b.click('start');
   const state = await waitUntil(b, () => {
     const s = document.querySelector('[data-testid=summary]').dataset.state;

@@ -106,7 +106,9 @@ def main():
                 "secret": GLib.Variant("s", open(secret_file, encoding="utf-8").read()),
             },
         )
-        body = "files = JSON.parse(files);\n" + FEED
+        # The tests' clock (tests/e2e/helpers.mjs FIXED_CLOCK), run before the page is fed.
+        clock = os.environ.get("DEID_FIXED_CLOCK", "")
+        body = clock + "\nfiles = JSON.parse(files);\n" + FEED
         view.call_async_javascript_function(body, -1, args, None, None, None, finished)
 
     def timeout():

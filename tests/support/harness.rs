@@ -83,7 +83,11 @@ impl Drop for TempDir {
     }
 }
 
-/// Runs the CLI with arguments.
+/// The run's time given to every CLI run of the tests (`SOURCE_DATE_EPOCH`, 2026-12-06T10:00:00Z),
+/// so that two runs write the same run statement and the same zip.
+pub const RUN_EPOCH: &str = "1796551200";
+
+/// Runs the CLI with arguments (at the run time [`RUN_EPOCH`]).
 pub fn cli<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,
@@ -92,6 +96,7 @@ where
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     Command::new(env!("CARGO_BIN_EXE_dicom-deid"))
         .args(&args)
+        .env("SOURCE_DATE_EPOCH", RUN_EPOCH)
         .output()
         .expect("the CLI binary runs")
 }

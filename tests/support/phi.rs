@@ -632,12 +632,13 @@ impl Identifiers {
     }
 
     /// Searches a piece of text (a zip entry name, a manifest) for the identifying values.
-    /// All-digit identifiers shorter than 6 characters are left out here: they cannot be told
-    /// from the zero-padded instance numbers of output paths (`00007.dcm`).
+    /// All-digit identifiers and UIDs shorter than 6 characters are left out here: they cannot be
+    /// told from the zero-padded instance numbers of output paths (`00007.dcm`) or the counts of
+    /// a report (an input's malformed UID `0` against `"held": 0`).
     pub fn check_text(&self, place: &str, text: &str) -> Vec<Finding> {
         let mut out = BTreeSet::new();
         for t in &self.terms {
-            if t.kind == Kind::Identifier
+            if matches!(t.kind, Kind::Identifier | Kind::Uid)
                 && t.text.len() < 6
                 && t.text.bytes().all(|b| b.is_ascii_digit())
             {

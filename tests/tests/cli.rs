@@ -10,6 +10,14 @@ use std::path::PathBuf;
 use crate::support::harness::*;
 use dicom_dictionary_std::tags;
 
+/// The run statement's entries at the end of every zip.
+const STATEMENT_ENTRIES: [&str; 4] = [
+    "run-statement.html",
+    "manifest-sha256.txt",
+    "run-statement.json",
+    "run-statement.sig",
+];
+
 fn mapping() -> PathBuf {
     data().join("mapping.csv")
 }
@@ -20,7 +28,10 @@ fn key_and_log_are_separate_files_never_inside_the_zip() {
     let names: Vec<&str> = run.entries.iter().map(|(n, _)| n.as_str()).collect();
     for n in &names {
         assert!(
-            n.ends_with(".dcm") || *n == "manifest.csv" || n.ends_with("/notes.txt"),
+            n.ends_with(".dcm")
+                || *n == "manifest.csv"
+                || n.ends_with("/notes.txt")
+                || STATEMENT_ENTRIES.contains(n),
             "unexpected zip entry {n}"
         );
     }

@@ -204,7 +204,16 @@ fn every_dicom_file_is_written_and_the_others_are_reported() {
         .map(|(n, _)| n.as_str())
         .filter(|n| !n.ends_with(".dcm"))
         .collect();
-    assert_eq!(others, ["manifest.csv"]);
+    assert_eq!(
+        others,
+        [
+            "manifest.csv",
+            "run-statement.html",
+            "manifest-sha256.txt",
+            "run-statement.json",
+            "run-statement.sig"
+        ]
+    );
     // The summary line counts the same.
     let summary = run.log.text.lines().last().unwrap();
     let count = |o: &str| run.with_outcome(o).len();

@@ -1019,6 +1019,8 @@ fn rewrite_0051(config: &Config) -> (Context, Identifiers, Vec<u8>) {
         accession: "SUBJ0001_1".into(),
         shift_days: -100,
         notes: None,
+        surgery_date: None,
+        anchor_date: None,
         out_path: "SUBJ0001/x.dcm".into(),
     };
     let out = dicom_deid::job::rewrite(&ctx, &identity, &input).unwrap_or_else(|e| panic!("{e}"));

@@ -65,6 +65,7 @@ fn run_shards(dir: &Path, options: &[&str], n: usize, inputs: &[PathBuf]) {
     if have_parallel() {
         // `parallel --quote BIN ARGS... ::: 1 2 3`, {} standing for K.
         let out = Command::new("parallel")
+            .env("SOURCE_DATE_EPOCH", RUN_EPOCH)
             .args(["--will-cite", "--quote", "--halt", "now,fail=1", BIN])
             .args(shard_args(dir, options, "{}", n, inputs))
             .arg(":::")
@@ -130,6 +131,8 @@ fn single_and_sharded(label: &str, options: &[&str], inputs: &[PathBuf]) -> Temp
         &d("all-key.csv"),
         "--log",
         &d("all-log.csv"),
+        "--secret-file",
+        &d("secret"),
         "-q",
     ]);
     for k in 1..=3 {
@@ -254,7 +257,8 @@ fn a_file_added_after_planning_is_reported_and_other_secrets_or_options_are_refu
         for r in log.rows.iter().filter(|r| r["source_path"].ends_with(late)) {
             reported.push((k, r["outcome"].clone(), r["reason_code"].clone()));
         }
-        assert!(read_zip(&dir.join(&format!("part-{k}.zip"))).len() <= 3);
+        // At most the two files, manifest.csv and the run statement's four entries.
+        assert!(read_zip(&dir.join(&format!("part-{k}.zip"))).len() <= 3 + 4);
     }
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert_eq!(reported[0].2, "not_planned", "{reported:?}");

@@ -795,11 +795,14 @@ fn notes_go_to_patient_comments_and_notes_txt() {
 #[test]
 fn manifest_lists_every_file_with_new_values_only() {
     let run = mapping_run("wf-manifest", data().join("mapping.csv"));
+    // At the zip root, after the files and notes; then the run statement's four entries.
+    let names: Vec<&str> = run.entries.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
-        run.entries.last().unwrap().0,
+        names[names.len() - 5],
         "manifest.csv",
         "manifest at the zip root"
     );
+    assert_eq!(names.last(), Some(&"run-statement.sig"));
     let m = parse_csv(&String::from_utf8_lossy(run.entry("manifest.csv").unwrap()));
     assert_eq!(m.header, MANIFEST_COLUMNS);
     let fs = files(&run);

@@ -40,12 +40,12 @@ const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing w
 /**
  * Runs a job: `job` is the engine's WebJob for the run's options, secret, mapping and key
  * (this function frees it). `items` come from sources.expand(); `sink` from sink.js; `secret`
- * is the bytes of the trimmed secret text. `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
+ * is the bytes of the trimmed secret text; `runTime` the run's time for its statement (RFC 3339). `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
  * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
  * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with a DeidError:
  * 'aborted' when `signal` aborts, 'unsupported' when the workers cannot start, else 'io'.
  */
-export async function runJob({ module, job, items, badZips, secret, sink, workers, readOnceBytes = READ_ONCE_BYTES, onProgress, signal }) {
+export async function runJob({ module, job, items, badZips, secret, sink, workers, readOnceBytes = READ_ONCE_BYTES, runTime, onProgress, signal }) {
   const pool = new WorkerPool(module, workers);
   const stop = () => pool.terminate();
   signal.addEventListener('abort', stop);
@@ -168,7 +168,7 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
     while (writes.length) await takeWrite();
 
     // 4. Close the zip; the key and the log.
-    for (const [path, entry] of job.final_entries()) await sink.add(path, entry);
+    for (const [path, entry] of job.final_entries(runTime)) await sink.add(path, entry);
     check();
     const output = await sink.finish();
     const seconds = (performance.now() - started) / 1000;

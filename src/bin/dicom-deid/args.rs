@@ -13,12 +13,16 @@ pub struct Args {
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// The de-identified zip to write.
-    #[arg(long, value_name = "FILE.zip", required_unless_present = "plan_out")]
+    #[arg(long, value_name = "FILE.zip", required_unless_present_any = ["plan_out", "audit", "explain"])]
     pub out: Option<PathBuf>,
     /// Plan only: scan the headers and write every batch-wide decision to this file (PHI, like
     /// the key). Nothing is de-identified; shards then apply the plan (--plan, --shard).
     #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["plan", "merge"])]
     pub plan_out: Option<PathBuf>,
+    /// Audit only (a dry run, headers only): write audit-summary.json and .html (no PHI) and
+    /// audit-detail.csv (PHI) into this folder; nothing else is written.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["plan", "plan_out", "merge"])]
+    pub audit: Option<PathBuf>,
     /// Apply a plan written by --plan-out (same options and secret) instead of planning.
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
@@ -70,9 +74,28 @@ pub struct Args {
     /// Skip the self-check of each output (benchmarking only).
     #[arg(long)]
     pub no_verify: bool,
+    /// The run's date and time for the run statement (RFC 3339, e.g. 2026-12-06T10:00:00Z);
+    /// default: SOURCE_DATE_EPOCH if set, else now. The same time reproduces the same zip.
+    #[arg(long, value_name = "TIME")]
+    pub run_time: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// A recipe (this project's TOML or JSON, a CTP DicomAnonymizer script in XML or
+    /// .properties form, or a pydicom deid recipe; recognised from the content): rules applied
+    /// before the profile.
+    #[arg(long, value_name = "FILE")]
+    pub recipe: Option<PathBuf>,
+    /// Run an imported recipe (CTP script, deid recipe) whose import report lists rows that are
+    /// not supported (the profile decides those elements).
+    #[arg(long, requires = "recipe")]
+    pub accept_import_report: bool,
+    /// A value of one of the recipe's parameters; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "recipe")]
+    pub params: Vec<String>,
+    /// Print which rule (or profile row) decides this attribute in each input file, and stop.
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["plan", "plan_out", "merge"])]
+    pub explain: Option<String>,
 }
 
 /// `--unreviewed`: what becomes of images that may show text and that no pixel rule covers.
@@ -109,13 +132,21 @@ pub enum Mode<'a> {
     Apply { plan: &'a Path, shard: &'a str },
     /// `--merge`: the single run's outputs from the parts of a sharded run.
     Merge,
+    /// `--audit DIR`: the dry run's summary and detail.
+    Audit(&'a Path),
+    /// `--explain TAG`: print who decides the attribute in each input, write nothing.
+    Explain(&'a str),
 }
 
 impl Args {
     /// The mode the flags select.
     pub fn mode(&self) -> Mode<'_> {
-        if self.merge {
+        if let Some(t) = &self.explain {
+            Mode::Explain(t)
+        } else if self.merge {
             Mode::Merge
+        } else if let Some(dir) = &self.audit {
+            Mode::Audit(dir)
         } else if let Some(plan) = &self.plan {
             Mode::Apply {
                 plan,

@@ -10,20 +10,28 @@ use dicom_deid::archive::output::{crc32_of, ZipSink};
 use dicom_deid::config::Config;
 use dicom_deid::job::{Engine, FileOutcome, Job};
 use dicom_deid::pixels::rules::RuleSet;
+use dicom_deid::recipe;
 use snafu::{ensure, ResultExt};
 
 use crate::args::Args;
 use crate::error::{
     CliError, ConfigFileSnafu, CreateSnafu, JobSnafu, PixelRulesSnafu, PresetSnafu, ReadSnafu,
-    SameOutputsSnafu, SinkSnafu, WriteSnafu,
+    SameOutputsSnafu, SinkSnafu, StatementSnafu, WriteSnafu,
 };
 use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
-use crate::secret::load_secret;
+use crate::secret::{load_secret, write_public_key};
 
 /// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
 /// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
 pub fn build_config(args: &Args) -> Result<Config, CliError> {
+    let recipe = read_recipe(args)?;
+    // A recipe that names its base preset starts from it (a --config's own preset still wins).
+    let base = recipe
+        .as_deref()
+        .and_then(|t| dicom_deid::recipe::load(t.as_bytes()).ok())
+        .and_then(|r| r.base)
+        .unwrap_or_else(|| args.preset.clone());
     let mut config = match &args.config {
         Some(p) => {
             let text = fs::read_to_string(p).context(ReadSnafu {
@@ -32,10 +40,20 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
             })?;
             // --preset is the starting point unless the file names one: merged as a value
             // after parsing (never spliced into the text).
-            Config::parse_with_preset(&text, &args.preset).context(ConfigFileSnafu { path: p })?
+            Config::parse_with_preset(&text, &base).context(ConfigFileSnafu { path: p })?
         }
-        None => Config::preset(&args.preset).context(PresetSnafu)?,
+        None => Config::preset(&base).context(PresetSnafu)?,
     };
+    if recipe.is_some() {
+        config.recipe = recipe;
+        for p in &args.params {
+            let (k, v) = p
+                .split_once('=')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| CliError::BadParam { given: p.clone() })?;
+            config.params.insert(k.trim().to_string(), v.to_string());
+        }
+    }
     if args.no_verify {
         config.verify = false;
     }
@@ -59,8 +77,42 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
     Ok(config)
 }
 
+/// The text of `--recipe`, if given (read here; parsed and checked by the engine).
+fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
+    let Some(p) = &args.recipe else {
+        return Ok(None);
+    };
+    let bytes = fs::read(p).context(ReadSnafu {
+        what: "recipe",
+        path: p,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| CliError::RecipeText { path: p.clone() })?;
+    let loaded =
+        recipe::import::load_report(text.as_bytes(), args.accept_import_report).map_err(|e| {
+            CliError::Recipe {
+                detail: format!("recipe {}: {e}", p.display()),
+            }
+        })?;
+    // the report says it uses unkeyed MD5 when it does; a hand-written recipe is told here
+    let md5 = recipe::import::uses_unkeyed_md5(&loaded.recipe);
+    match (&loaded.report, args.quiet) {
+        (Some(report), false) => eprint!("{}", report.to_text(false)),
+        _ if md5 => eprintln!("WARNING: {}", recipe::import_report::UNKEYED_MD5_WARNING),
+        _ => {}
+    }
+    let Some(_) = loaded.report else {
+        return Ok(Some(text));
+    };
+    // the engine is given the imported recipe in this project's own form
+    serde_json::to_string(&loaded.recipe)
+        .map(Some)
+        .map_err(|e| CliError::Recipe {
+            detail: format!("recipe {}: {e}", p.display()),
+        })
+}
+
 /// The text of an optional CSV file.
-fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
+pub fn read_text(p: &Option<PathBuf>, what: &'static str) -> Result<Option<String>, CliError> {
     match p {
         None => Ok(None),
         Some(p) => fs::read(p)
@@ -115,6 +167,7 @@ pub fn start_job(args: &Args, config: &Config) -> Result<Job, CliError> {
     let mapping = read_text(&args.mapping, "mapping CSV")?;
     let existing = read_text(&args.existing_key, "key CSV")?;
     let secret = load_secret(&args.secret_file, true)?;
+    write_public_key(&args.secret_file, &secret)?;
     Job::new(config, &secret, mapping.as_deref(), existing.as_deref()).context(JobSnafu)
 }
 
@@ -128,7 +181,16 @@ pub fn rewrite_and_write(
     started: std::time::Instant,
 ) -> Result<(), CliError> {
     let threads = args.threads();
-    let bytes = write_zip(job, engine, inputs, threads, &outputs.zip, args.quiet)?;
+    let run_time = crate::clock::run_time(args.run_time.as_deref())?;
+    let bytes = write_zip(
+        job,
+        engine,
+        inputs,
+        threads,
+        &outputs.zip,
+        args.quiet,
+        &run_time,
+    )?;
     write_reports(job, outputs)?;
     if !args.quiet {
         report_done(job, outputs, bytes, started.elapsed().as_secs_f64());
@@ -203,13 +265,14 @@ fn rewrite_one(
                 bytes_in: 0,
                 result: Err(r),
                 pixels: None,
+                sha256: None,
             },
         ),
     }
 }
 
 /// Rewrites the planned files in parallel batches and writes the zip in sorted source order
-/// (then the job's final entries), through a `.zip.partial` file renamed at the end. Returns
+/// (then the job's closing entries: notes, manifest, run statement), through a `.zip.partial` file renamed at the end. Returns
 /// the bytes of the inputs written.
 fn write_zip(
     job: &mut Job,
@@ -218,6 +281,7 @@ fn write_zip(
     threads: usize,
     out: &Path,
     quiet: bool,
+    run_time: &str,
 ) -> Result<u64, CliError> {
     let todo: Vec<&(String, Source)> = {
         let want: std::collections::BTreeSet<String> = job.paths_to_process().into_iter().collect();
@@ -261,7 +325,7 @@ fn write_zip(
             Ok::<(), CliError>(())
         },
     )?;
-    for (path, bytes) in job.final_entries() {
+    for (path, bytes) in job.closing_entries(run_time).context(StatementSnafu)? {
         sink.add(&path, &bytes).context(SinkSnafu)?;
     }
     sink.finish().context(SinkSnafu)?;

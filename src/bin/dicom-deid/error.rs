@@ -7,6 +7,7 @@ use dicom_deid::config::ConfigError;
 use dicom_deid::distribute::ShardError;
 use dicom_deid::job::JobError;
 use dicom_deid::pixels::rules::RulesError;
+use dicom_deid::statement::StatementError;
 use snafu::Snafu;
 
 /// An error of the command-line program, shown as `dicom-deid: <message>` (exit status 1).
@@ -29,6 +30,15 @@ pub enum CliError {
     /// A pixel rules file is not valid.
     #[snafu(display("{}: {source}", path.display()))]
     PixelRules { path: PathBuf, source: RulesError },
+    /// `--param` is not `NAME=VALUE`.
+    #[snafu(display("--param {given:?} is not NAME=VALUE"))]
+    BadParam { given: String },
+    /// The recipe file is not text.
+    #[snafu(display("recipe {}: not UTF-8 text", path.display()))]
+    RecipeText { path: PathBuf },
+    /// The recipe cannot be used (also `--explain`'s attribute).
+    #[snafu(display("{detail}"))]
+    Recipe { detail: String },
     /// The secret file is empty.
     #[snafu(display("secret file {} is empty", path.display()))]
     EmptySecret { path: PathBuf },
@@ -110,4 +120,16 @@ pub enum CliError {
     /// A part's zip holds an entry its log does not list.
     #[snafu(display("part {}: entry {name} is not listed as written in any part's log", path.display()))]
     UnexpectedEntry { path: PathBuf, name: String },
+    /// The run's time cannot be used.
+    #[snafu(display("the run's time: {detail}"))]
+    RunTime { detail: String },
+    /// The run statement cannot be made.
+    #[snafu(display("{source}"))]
+    Statement { source: StatementError },
+    /// A public key file that is not 64 hex digits.
+    #[snafu(display("{} is not a public key (64 hex digits on its first line)", path.display()))]
+    BadPublicKey { path: PathBuf },
+    /// The parts' run statements cannot make the merged one.
+    #[snafu(display("{detail}"))]
+    PartStatement { detail: String },
 }

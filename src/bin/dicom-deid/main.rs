@@ -2,19 +2,28 @@
 //! the bindings in `src/web.rs`, and this binary is an empty stub so the crate builds).
 //!
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
-//! `run.rs`, `plan.rs` (`--plan-out`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
+//! `run.rs`, `plan.rs` (`--plan-out`), `explain.rs` (`--explain`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
+//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
+#[cfg(not(target_arch = "wasm32"))]
+mod audit;
+#[cfg(not(target_arch = "wasm32"))]
+mod clock;
 #[cfg(not(target_arch = "wasm32"))]
 mod common;
 #[cfg(not(target_arch = "wasm32"))]
 mod error;
 #[cfg(not(target_arch = "wasm32"))]
+mod explain;
+#[cfg(not(target_arch = "wasm32"))]
 mod inputs;
 #[cfg(not(target_arch = "wasm32"))]
 mod merge;
+#[cfg(not(target_arch = "wasm32"))]
+mod merged_statement;
 #[cfg(not(target_arch = "wasm32"))]
 mod plan;
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +34,8 @@ mod run;
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
 mod shards;
+#[cfg(not(target_arch = "wasm32"))]
+mod verify;
 
 #[cfg(not(target_arch = "wasm32"))]
 use args::{Args, Mode};
@@ -37,6 +48,8 @@ fn dispatch(args: &Args) -> Result<(), error::CliError> {
         Mode::PlanOut(out) => plan::plan_out(args, out),
         Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
         Mode::Merge => merge::run(args),
+        Mode::Audit(dir) => audit::audit(args, dir),
+        Mode::Explain(tag) => explain::explain(args, tag),
     }
 }
 
@@ -49,6 +62,20 @@ fn main() -> std::process::ExitCode {
     // any thread starts.
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+    // `dicom-deid verify ZIP`: a subcommand of its own arguments (the runs take input paths
+    // as positional arguments, so it is recognised before they are parsed).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "verify") {
+        let args = verify::VerifyArgs::parse_from(argv.into_iter().skip(1));
+        return match verify::run(&args) {
+            Ok(true) => std::process::ExitCode::SUCCESS,
+            Ok(false) => std::process::ExitCode::from(1),
+            Err(e) => {
+                eprintln!("dicom-deid verify: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
     }
     let args = Args::parse();
     match dispatch(&args) {

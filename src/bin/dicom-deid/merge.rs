@@ -10,6 +10,7 @@ use dicom_deid::archive::output::ZipSink;
 use dicom_deid::distribute::{merge_manifests, merge_reports};
 use dicom_deid::pseudonyms::key::write_key;
 use dicom_deid::report::log_csv;
+use dicom_deid::statement;
 use snafu::{ensure, OptionExt, ResultExt};
 
 use crate::args::Args;
@@ -19,6 +20,7 @@ use crate::error::{
     PartZipSnafu, PartsMissingSnafu, ReadSnafu, ShardSnafu, SinkSnafu, UnexpectedEntrySnafu,
     WriteSnafu,
 };
+use crate::merged_statement::{self, is_statement_entry};
 
 /// The parts given: zips, and the texts of keys and logs.
 #[derive(Default)]
@@ -64,6 +66,8 @@ struct Archives {
     /// Entries by name (every part has its own `manifest.csv`: those are apart).
     entries: BTreeMap<String, (usize, usize)>,
     manifests: Vec<(usize, usize)>,
+    /// Every part's `run-statement.json` (its other statement entries are left: remade).
+    statements: Vec<(usize, usize)>,
 }
 
 impl Archives {
@@ -72,6 +76,7 @@ impl Archives {
             zips: Vec::new(),
             entries: BTreeMap::new(),
             manifests: Vec::new(),
+            statements: Vec::new(),
         };
         for (z, p) in paths.iter().enumerate() {
             let f = fs::File::open(p).context(ReadSnafu {
@@ -82,6 +87,8 @@ impl Archives {
             for i in 0..zip.len() {
                 match zip.name_for_index(i) {
                     Some("manifest.csv") => a.manifests.push((z, i)),
+                    Some(statement::STATEMENT_NAME) => a.statements.push((z, i)),
+                    Some(name) if is_statement_entry(name) => {}
                     Some(name) => {
                         a.entries.insert(name.to_string(), (z, i));
                     }
@@ -125,12 +132,20 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let logs: Vec<&str> = parts.logs.iter().map(String::as_str).collect();
     let merged = merge_reports(&keys, &logs).context(ShardSnafu)?;
     let mut archives = Archives::open(&parts.zips)?;
+    let mut statements = Vec::new();
+    for (z, i) in archives.statements.clone() {
+        statements.push(archives.stored_at(z, i, statement::STATEMENT_NAME)?.0);
+    }
+    let (config, keyed) = merged_statement::agreed(args, &statements)?;
+    // Every entry copied, with its SHA-256, for the merged statement's manifest.
+    let mut covered: Vec<(String, [u8; 32])> = Vec::with_capacity(merged.written.len() + 8);
     let tmp = outputs.zip.with_extension("zip.partial");
     let file = fs::File::create(&tmp).context(CreateSnafu { path: &tmp })?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(64 << 10, file));
     for name in &merged.written {
         let (data, crc) = archives.stored(name)?.context(MissingEntrySnafu { name })?;
         sink.add_parts_crc(name, crc, &[&data]).context(SinkSnafu)?;
+        covered.push((name.clone(), statement::sha256(&data)));
     }
     // Then the notes of the patients (sorted), then the merged manifest.
     let written: BTreeSet<&str> = merged.written.iter().map(String::as_str).collect();
@@ -152,6 +167,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         if name.ends_with("/notes.txt") {
             sink.add_parts_crc(&name, crc, &[&data])
                 .context(SinkSnafu)?;
+            covered.push((name, statement::sha256(&data)));
         } else {
             let path = archives.zips[z].0.clone();
             return UnexpectedEntrySnafu { path, name }.fail();
@@ -161,6 +177,14 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let manifest = merge_manifests(&manifests).context(ShardSnafu)?;
     sink.add("manifest.csv", manifest.as_bytes())
         .context(SinkSnafu)?;
+    covered.push((
+        "manifest.csv".into(),
+        statement::sha256(manifest.as_bytes()),
+    ));
+    let closing = merged_statement::closing_entries(args, &config, &keyed, &merged.rows, covered)?;
+    for (name, bytes) in closing {
+        sink.add(&name, &bytes).context(SinkSnafu)?;
+    }
     sink.finish().context(SinkSnafu)?;
     fs::rename(&tmp, &outputs.zip).context(WriteSnafu { path: &outputs.zip })?;
     write_file(&outputs.key, merged.key_csv.as_bytes())?;

@@ -47,3 +47,21 @@ fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()
 }
+
+/// Writes the public key of the run statement's signing key (derived from the secret) beside
+/// the secret file, as `<secret file>.pub`, when it is not there yet: the file a reviewer is
+/// given for `dicom-deid verify --public-key`.
+pub fn write_public_key(secret_path: &Path, secret: &[u8]) -> Result<(), CliError> {
+    let mut name = secret_path.as_os_str().to_owned();
+    name.push(".pub");
+    let path = std::path::PathBuf::from(name);
+    if path.exists() {
+        return Ok(());
+    }
+    let keyed = dicom_deid::uid::Keyed::new(secret);
+    let text = format!(
+        "{}\n",
+        dicom_deid::statement::signing::public_key_hex(&keyed)
+    );
+    fs::write(&path, text).context(CreateSecretSnafu { path: &path })
+}

@@ -56,6 +56,7 @@ fn record_unplanned(job: &mut Job, file: &PlanFile, shard: Shard, inputs: &mut I
         bytes_in,
         result: Err(r),
         pixels: None,
+        sha256: None,
     };
     let unreadable = std::mem::take(&mut inputs.unreadable);
     for (path, size, r) in unreadable {

@@ -67,6 +67,8 @@ pub fn identity() -> NewIdentity {
         accession: "SUBJ0042_1".into(),
         shift_days: SHIFT_DAYS,
         notes: Some("batch A".into()),
+        surgery_date: None,
+        anchor_date: None,
         out_path: "SUBJ0042/1/1.dcm".into(),
     }
 }

@@ -1,0 +1,78 @@
+//! What the audit reads of one file: its headers only (up to Pixel Data), the attributes present
+//! at the top level, the private creators and their elements, and the values of the
+//! quasi-identifiers (PHI: kept in memory and in the detail CSV only).
+
+use std::collections::BTreeMap;
+
+use dicom_core::header::Header as _;
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Rejection;
+use crate::padding::string_of;
+use crate::padding::Unpadded as _;
+use crate::read;
+
+/// The audit's view of one file's headers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditHeader {
+    /// Transfer syntax UID.
+    pub transfer_syntax: String,
+    /// Top-level public attributes present (group, element).
+    pub tags: Vec<(u16, u16)>,
+    /// Private creators at the top level: (group, creator) → elements of that block.
+    pub creators: BTreeMap<(u16, String), u64>,
+    /// Values of the candidate quasi-identifiers present, by keyword.
+    pub quasi: BTreeMap<String, String>,
+}
+
+/// Candidate quasi-identifiers: attributes that describe a person or where and how they were
+/// imaged, which a linking attack can use when the options keep them.
+pub const QUASI_IDENTIFIERS: [(&str, Tag); 13] = [
+    ("PatientSex", tags::PATIENT_SEX),
+    ("PatientAge", tags::PATIENT_AGE),
+    ("PatientSize", tags::PATIENT_SIZE),
+    ("PatientWeight", tags::PATIENT_WEIGHT),
+    ("EthnicGroup", Tag(0x0010, 0x2160)),
+    ("PatientBirthDate", tags::PATIENT_BIRTH_DATE),
+    ("SmokingStatus", tags::SMOKING_STATUS),
+    ("PregnancyStatus", tags::PREGNANCY_STATUS),
+    ("Manufacturer", tags::MANUFACTURER),
+    ("ManufacturerModelName", tags::MANUFACTURER_MODEL_NAME),
+    ("StationName", tags::STATION_NAME),
+    ("DeviceSerialNumber", tags::DEVICE_SERIAL_NUMBER),
+    ("InstitutionName", tags::INSTITUTION_NAME),
+];
+
+/// Reads the headers of a file (up to Pixel Data), after the structural check of the whole file
+/// that the rewrite makes (a file whose Pixel Data is cut short is rejected by both).
+pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
+    crate::structure::walk(bytes, crate::framing::detect(bytes)?, false)?;
+    let (obj, _) = read::parse_until(bytes, tags::PIXEL_DATA)?;
+    let mut h = AuditHeader {
+        transfer_syntax: obj.meta().transfer_syntax().unpadded().to_string(),
+        ..AuditHeader::default()
+    };
+    let mut creator_of: BTreeMap<(u16, u8), String> = BTreeMap::new();
+    for e in obj.iter() {
+        let t = e.tag();
+        if t.group() % 2 == 0 {
+            h.tags.push((t.group(), t.element()));
+        } else if (0x0010..=0x00FF).contains(&t.element()) {
+            let name = e.to_str().map(|s| s.trim().to_string()).unwrap_or_default();
+            creator_of.insert((t.group(), t.element() as u8), name.clone());
+            h.creators.entry((t.group(), name)).or_insert(0);
+        } else if t.element() >= 0x1000 {
+            let block = (t.group(), (t.element() >> 8) as u8);
+            let name = creator_of.get(&block).cloned().unwrap_or_default();
+            *h.creators.entry((t.group(), name)).or_insert(0) += 1;
+        }
+    }
+    for (keyword, tag) in QUASI_IDENTIFIERS {
+        if let Some(v) = string_of(&obj, tag).filter(|v| !v.is_empty()) {
+            h.quasi.insert(keyword.to_string(), v);
+        }
+    }
+    Ok(h)
+}

@@ -1,0 +1,109 @@
+//! `--explain TAG`: which rule decides a top-level attribute of a file, or the profile's row
+//! when no rule does (the precedence of README, applied to one attribute).
+
+use dicom_core::header::Header as _;
+use dicom_core::Tag;
+
+use super::condition::{creator_of, creators};
+use super::model::Action;
+use super::selector::{Matcher, Selector};
+use crate::context::Context;
+use crate::error::Rejection;
+use crate::read;
+
+/// The decision for the attribute `selector` names (a keyword, tag, or private element by
+/// creator) in the file `bytes`, in words.
+pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<String, Rejection> {
+    let split = read::parse_split(bytes)?;
+    let obj: &dicom_object::mem::InMemDicomObject = &split.object;
+    let cs = creators(obj);
+    let tag = obj
+        .iter()
+        .map(|e| e.tag())
+        .find(|t| {
+            selector
+                .element
+                .matches(*t, creator_of(&cs, *t), dicom_core::VR::UN)
+        })
+        .or_else(|| selector.single_tag());
+    let Some(tag) = tag else {
+        return Ok(format!("{selector}: not in this file"));
+    };
+    let present = obj.element(tag).is_ok();
+    let name = super::tag_name(tag);
+    if let Some(recipe) = &ctx.recipe {
+        if let Some(f) = recipe.filter(obj) {
+            return Ok(format!(
+                "{name}: the file is {} by the recipe's filter ({})",
+                match f.then {
+                    super::model::FilterAction::Hold => "held",
+                    super::model::FilterAction::Exclude => "excluded",
+                },
+                f.reason
+            ));
+        }
+        let vr = obj
+            .element(tag)
+            .map(|e| e.vr())
+            .unwrap_or(dicom_core::VR::UN);
+        let on = recipe.active(obj);
+        let rule = recipe
+            .rules
+            .iter()
+            .zip(&on)
+            .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(&cs, tag), vr));
+        if let Some((r, _)) = rule {
+            if r.action != Action::Profile {
+                let risk = if r.accept_risk {
+                    " (accepted risk)"
+                } else {
+                    ""
+                };
+                return Ok(format!(
+                    "{name}: {} (select {}) decides: {}{risk}",
+                    r.label,
+                    r.select,
+                    action_words(&r.action)
+                ));
+            }
+        }
+    }
+    let absent = if present { "" } else { " (not in this file)" };
+    Ok(format!("{name}: {}{absent}", profile_words(ctx, tag)))
+}
+
+fn action_words(a: &Action) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| format!("{a:?}"))
+}
+
+fn profile_words(ctx: &Context, tag: Tag) -> String {
+    if tag.group() % 2 == 1 {
+        return "no rule; the profile removes private elements unless Retain Safe Private keeps them".into();
+    }
+    if ctx.keep_list.as_ref().is_some_and(|k| !k.contains(&tag)) {
+        return "no rule; not in the keep-list: removed".into();
+    }
+    match ctx.profile.action(tag) {
+        (Some(row), Some(a)) => format!(
+            "no rule; the profile: Table E.1-1 row ({}) {} → {a:?}",
+            row.tag, row.name
+        ),
+        _ => {
+            "no rule; not in Table E.1-1: kept and cleaned by VR (README, Not in the table)".into()
+        }
+    }
+}
+
+/// A selector naming exactly one element, for `--explain`.
+pub fn parse_target(text: &str) -> Result<Selector, super::selector::SelectorError> {
+    let s = Selector::parse(text)?;
+    match (&s.element, s.within.is_empty()) {
+        (Matcher::Tag(_) | Matcher::Private { .. }, true) => Ok(s),
+        _ => Err(super::selector::SelectorError {
+            text: text.to_string(),
+            message:
+                "--explain takes one attribute: a keyword, (gggg,eeee) or (gggg,\"CREATOR\",ee)"
+                    .into(),
+        }),
+    }
+}

@@ -1,0 +1,99 @@
+//! Recipes: rules that decide attributes before the profile does (`model`: the language;
+//! `selector`: which elements; `params`: parameters and the UID root). [`load`] reads a
+//! recipe from its bytes, the format recognised from the content; the importers of other
+//! tools' scripts (CTP, pydicom deid) add their formats there.
+
+pub mod compile;
+pub mod condition;
+pub mod ctp;
+pub mod deid;
+pub mod error;
+pub mod explain;
+pub mod import;
+pub mod import_report;
+pub mod model;
+pub mod params;
+pub mod read;
+pub mod selector;
+pub mod values;
+
+use error::RecipeError;
+
+/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A tag's keyword, or `(GGGG,EEEE)` (private and unknown tags).
+pub fn tag_name(t: dicom_core::Tag) -> String {
+    use dicom_core::dictionary::DataDictionary;
+    match dicom_dictionary_std::StandardDataDictionary.by_tag(t) {
+        Some(e) if t.group() % 2 == 0 => e.alias.to_string(),
+        _ => format!("({:04X},{:04X})", t.group(), t.element()),
+    }
+}
+
+/// Reads a recipe from its bytes: JSON when the first non-blank character is `{`, else TOML.
+/// (The importers of CTP scripts and deid recipes recognise their formats here first.)
+pub fn load(bytes: &[u8]) -> Result<model::Recipe, RecipeError> {
+    // CTP scripts and deid recipes are imported (refused when their report has unsupported
+    // rows: `import::load_report` with the user's acceptance)
+    import::load_report(bytes, false).map(|l| l.recipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model::{Action, FilterAction};
+    use super::*;
+
+    const TOML: &str = r#"
+name = "t"
+base = "research"
+uid_root = "{UIDROOT}"
+[params.UIDROOT]
+description = "root"
+[[filters]]
+when = { all = [ { contains = { attr = "ImageType", value = "SCREEN" } }, { not = { blank = "Modality" } } ] }
+then = "exclude"
+reason = "screen capture"
+[[rules]]
+select = '(0029,"SIEMENS CSA HEADER",10)'
+action = "keep"
+[[rules]]
+select = "InstitutionName"
+when = { equals = { attr = "Modality", value = "CT" } }
+action = { replace = "Site" }
+[[rules]]
+select = "PatientID"
+action = { hash = { digits = 8, compat = "ctp" } }
+[[rules]]
+select = "StudyDate"
+action = { increment_date = { days = "{DATEINC}" } }
+[[rules]]
+select = "PatientComments"
+action = { lookup = { from = { mapping = "notes" }, fallback = { default = "none" } } }
+"#;
+
+    #[test]
+    fn toml_and_json_read_into_one_model() {
+        let r = load(TOML.as_bytes()).unwrap();
+        assert_eq!(r.rules.len(), 5);
+        assert_eq!(r.filters[0].then, FilterAction::Exclude);
+        assert_eq!(
+            r.rules[2].action,
+            Action::Hash {
+                digits: 8,
+                compat: model::HashCompat::Ctp
+            }
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(r#""select":"(0029,\"SIEMENS CSA HEADER\",10)""#));
+        assert_eq!(load(json.as_bytes()).unwrap(), r);
+        assert!(load(b"[[rules]]\nselect = \"PatientName\"\naction = \"shred\"\n").is_err());
+        assert!(load(b"rules = 1").is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! The audit (`--audit DIR`, a dry run over the headers): on the real files of `tests/data` its
+//! predicted outcome of every file is the run's, file by file; its summary holds no identifying
+//! value of the inputs (the independent PHI checker); it writes its three files and nothing
+//! else; and on a synthetic batch built with pydicom to have a known number of unique patients,
+//! its k-anonymity figures are those.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::harness::*;
+
+/// Runs `--audit` into `<dir>/audit` with `args`; returns the summary (JSON) and the detail.
+fn audit(dir: &Path, args: &[&str], inputs: &[PathBuf]) -> (serde_json::Value, Csv) {
+    let out = dir.join("audit");
+    let mut full: Vec<std::ffi::OsString> = vec!["--audit".into(), out.clone().into(), "-q".into()];
+    full.extend(args.iter().map(Into::into));
+    full.extend(inputs.iter().map(|p| p.clone().into_os_string()));
+    let o = cli(full);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "audit-detail.csv",
+            "audit-summary.html",
+            "audit-summary.json"
+        ]
+    );
+    let summary = serde_json::from_slice(&fs::read(out.join("audit-summary.json")).unwrap());
+    (summary.unwrap(), read_csv(&out.join("audit-detail.csv")))
+}
+
+#[test]
+fn the_audit_predicts_every_outcome_of_the_run_and_its_summary_has_no_phi() {
+    for args in [
+        &["--preset", "research", "--unreviewed", "keep"][..],
+        &[
+            "--preset",
+            "research",
+            "--mapping",
+            "tests/data/mapping.csv",
+            "--unreviewed",
+            "keep",
+        ],
+        &["--preset", "basic", "--unreviewed", "hold"],
+    ] {
+        let run = run("audit-run", args, &corpus());
+        let secret_file = run.dir.join("secret");
+        let secret = ["--secret-file", secret_file.to_str().unwrap()];
+        let before = fs::read_dir(run.dir.path()).unwrap().count();
+        let (summary, detail) = audit(run.dir.path(), &[args, &secret[..]].concat(), &corpus());
+        // Nothing but the audit's folder was added.
+        assert_eq!(fs::read_dir(run.dir.path()).unwrap().count(), before + 1);
+        let predicted: BTreeMap<&str, &str> = detail
+            .rows
+            .iter()
+            .map(|r| (r["source_path"].as_str(), r["outcome"].as_str()))
+            .collect();
+        let actual: BTreeMap<&str, &str> = run
+            .log
+            .rows
+            .iter()
+            .map(|r| (r["source_path"].as_str(), r["outcome"].as_str()))
+            .collect();
+        // Under `hold`, the images the gate flags are written or held as the run's text
+        // detector finds (it reads pixels): the audit lists them as pending; every other
+        // file's outcome is the run's.
+        let hold = args.contains(&"hold");
+        let pending: Vec<&str> = detail
+            .rows
+            .iter()
+            .filter(|r| r["pixel_review_pending"] == "yes")
+            .map(|r| r["source_path"].as_str())
+            .collect();
+        assert_eq!(
+            summary["pixel_review_pending"].as_u64(),
+            Some(pending.len() as u64)
+        );
+        let mut differ = 0;
+        for (path, outcome) in &predicted {
+            if hold && pending.contains(path) {
+                assert!(["written", "held"].contains(&actual[path]), "{path}");
+                differ += usize::from(actual[path] != *outcome);
+                continue;
+            }
+            assert_eq!(Some(outcome), actual.get(path), "{args:?} {path}");
+        }
+        assert_eq!(predicted.len(), actual.len());
+        if hold {
+            assert!(differ > 0, "some flagged image is held by the detector");
+        } else {
+            for (outcome, n) in summary["outcomes"].as_object().unwrap() {
+                let logged = run.with_outcome(outcome).len() as u64;
+                assert_eq!(n.as_u64(), Some(logged), "{args:?} {outcome}");
+            }
+        }
+        assert!(summary["attributes"].as_array().unwrap().len() > 100);
+        // No identifying value of any input in the summary; the detail holds them (PHI).
+        let mut ids = phi::Identifiers::default();
+        for p in files_under(&data()) {
+            if let Ok(i) = phi::identifiers(&fs::read(&p).unwrap()) {
+                ids.merge(&i);
+            }
+        }
+        for name in ["audit-summary.json", "audit-summary.html"] {
+            let text = fs::read_to_string(run.dir.join("audit").join(name)).unwrap();
+            // The summary names attributes by keyword; a Siemens CSA header (a private OB value)
+            // holds the same words (`UsedPatientWeight`, `EchoLinePosition`): the checker's
+            // private-value findings are left out here, names, IDs, dates and UIDs are not.
+            let found: Vec<_> = ids
+                .check_text(name, &text)
+                .into_iter()
+                .filter(|f| f.kind != phi::Kind::Private)
+                .collect();
+            assert!(found.is_empty(), "{args:?} {name}: {found:?}");
+        }
+        let detail_text = fs::read_to_string(run.dir.join("audit/audit-detail.csv")).unwrap();
+        assert!(!ids.check_text("detail", &detail_text).is_empty());
+    }
+}
+
+/// Ten patients (two files each) made with pydicom, with sex and age such that three are
+/// unique: one by sex, one by age, one by the two together.
+const SYNTHETIC: &str = r#"
+import sys, pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+out = sys.argv[1]
+people = [("F", "061Y")] * 3 + [("M", "062Y")] * 2 + [("M", "064Y"), ("O", "060Y"), ("F", "030Y"), ("U", "090Y"), ("F", "063Y")]
+for i, (sex, age) in enumerate(people):
+    study = generate_uid()
+    for j in range(2):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.PatientName = f"Synthetic^Person{i:02d}"
+        ds.PatientID = f"SYN{i:04d}"
+        ds.PatientSex = sex
+        ds.PatientAge = age
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = study + ".1"
+        ds.StudyDate = "20240102"
+        ds.Modality = "OT"
+        ds.SeriesNumber = 1
+        ds.InstanceNumber = j + 1
+        ds.Manufacturer = "ACME"
+        ds.save_as(f"{out}/p{i:02d}_{j}.dcm", enforce_file_format=True)
+"#;
+
+#[test]
+fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
+    let dir = TempDir::new("audit-risk");
+    let batch = dir.join("batch");
+    fs::create_dir_all(&batch).unwrap();
+    python(SYNTHETIC, [batch.as_os_str()]);
+    fs::write(dir.join("secret"), SECRET).unwrap();
+    let secret = dir.join("secret");
+    let args = [
+        "--preset",
+        "research",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    let (s, detail) = audit(dir.path(), &args, &[batch.clone()]);
+    assert_eq!(detail.rows.len(), 20);
+    assert_eq!(s["patients"], 10);
+    let risk = &s["risk"];
+    assert_eq!(risk["patients"], 10, "{risk}");
+    assert_eq!(risk["unique_patients"], 3, "{risk}");
+    assert_eq!(risk["k"], 1);
+    assert_eq!(risk["classes"], 5);
+    assert_eq!(risk["unique_by"]["PatientSex"], 1, "{risk}");
+    assert_eq!(risk["unique_by"]["PatientAge"], 1, "{risk}");
+    assert_eq!(risk["unique_by"]["(combination)"], 1, "{risk}");
+    // Under the basic profile sex and age are emptied: of the quasi-identifiers only the
+    // device's maker and model (outside Table E.1-1) stay, the same for all: nobody is unique.
+    let args = [
+        "--preset",
+        "basic",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    fs::remove_dir_all(dir.join("audit")).unwrap();
+    let (s, _) = audit(dir.path(), &args, &[batch]);
+    assert_eq!(
+        s["risk"]["quasi_identifiers"],
+        serde_json::json!(["Manufacturer", "ManufacturerModelName"])
+    );
+    assert_eq!(s["risk"]["unique_patients"], 0);
+    assert_eq!(s["risk"]["k"], 10);
+}
