@@ -128,7 +128,7 @@ impl PlanFile {
             recipe_sha256: config
                 .recipe
                 .as_deref()
-                .map(|t| crate::recipe::sha256_hex(t.as_bytes())),
+                .map(|t| crate::recipe::compile::sha256_hex(t.as_bytes())),
             config: config.clone(),
             sizes: scans.iter().map(|s| (s.path.clone(), s.size)).collect(),
             plan: plan.clone(),

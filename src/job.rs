@@ -540,7 +540,6 @@ impl Job {
             keyed: &self.ctx.keyed,
             rows: &rows,
             run_time: &run_time,
-            recipe_sha256: None,
         };
         entries.extend(statement::closing_entries(&facts, covered)?);
         Ok(entries)

@@ -18,6 +18,7 @@ use crate::archive::output::{crc32_of, ZipLayout};
 use crate::codes::Code;
 use crate::config::Config;
 use crate::job::{Engine, FileOutcome, Job, JobError};
+use crate::recipe::compile::Compiled;
 use crate::scan::ScanRecord;
 
 /// An error for JS: an `Error` with `message` and a `code` property.
@@ -59,6 +60,7 @@ fn object(fields: Vec<(&str, JsValue)>) -> JsValue {
 fn config_of(config: JsValue) -> Result<Config, JsValue> {
     let c: Config = from_js(config, "configuration")?;
     c.validate().map_err(options_err)?;
+    check_recipe(&c)?;
     Ok(c)
 }
 
@@ -84,14 +86,28 @@ pub fn preset_config(name: &str) -> Result<JsValue, JsValue> {
 /// Validates a configuration (JSON or TOML text) and returns it in full.
 #[wasm_bindgen]
 pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
-    to_js(&Config::parse(text).map_err(options_err)?)
+    let c = Config::parse(text).map_err(options_err)?;
+    check_recipe(&c)?;
+    to_js(&c)
 }
 
 /// Like [`parse_config`], starting from `preset` when the text names none (the page's preset
 /// menu under a loaded configuration file): merged as a value, never spliced into the text.
 #[wasm_bindgen]
 pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<JsValue, JsValue> {
-    to_js(&Config::parse_with_preset(text, preset).map_err(options_err)?)
+    let c = Config::parse_with_preset(text, preset).map_err(options_err)?;
+    check_recipe(&c)?;
+    to_js(&c)
+}
+
+/// A configuration's recipe compiled once, so that the options are refused when they are
+/// checked (missing parameters, a bad UID root, a rule that opens a side door), not only when
+/// the job starts (`Context::new` compiles it again and refuses the same).
+fn check_recipe(c: &Config) -> Result<(), JsValue> {
+    if let Some(text) = &c.recipe {
+        Compiled::new(text.as_bytes(), &c.params).map_err(options_err)?;
+    }
+    Ok(())
 }
 
 /// `{record, pixel}` for JS: the scan record, opaque text that JS hands back to

@@ -9,7 +9,7 @@ use dicom_object::mem::InMemDicomObject;
 
 use super::condition::Cond;
 use super::error::RecipeError;
-use super::load;
+use super::import::load_report;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
 use super::selector::{names_identifying, Selector};
@@ -132,8 +132,8 @@ impl Compiled {
     /// Reads and prepares a recipe: `bytes` as [`load`] reads them, `given` the parameter
     /// values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
-        let recipe = load(bytes)?;
-        Compiled::of(&recipe, given, super::sha256_hex(bytes))
+        let recipe = load_report(bytes, false)?.recipe;
+        Compiled::of(&recipe, given, sha256_hex(bytes))
     }
 
     /// Prepares a recipe already read.
@@ -215,4 +215,13 @@ impl Compiled {
             .map(|r| r.when.as_ref().is_none_or(|c| c.holds(obj)))
             .collect()
     }
+}
+
+/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -3,11 +3,13 @@
 //! TOML or JSON. An imported recipe comes with its import report; one whose report has an
 //! unsupported row is refused unless the user accepts the report.
 
+use super::ctp::import::import as import_ctp;
+use super::ctp::script::looks_like_ctp;
+use super::deid;
 use super::error::RecipeError;
 use super::import_report::ImportReport;
 use super::model::{Action, HashCompat, Recipe};
 use super::read::load_native;
-use super::{ctp, deid};
 
 /// The format of a recipe text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub enum Format {
 pub fn recognise(text: &str) -> Format {
     if deid::looks_like_deid(text) {
         Format::Deid
-    } else if ctp::script::looks_like_ctp(text) {
+    } else if looks_like_ctp(text) {
         Format::Ctp
     } else {
         Format::Native
@@ -53,7 +55,7 @@ pub fn load_report(bytes: &[u8], accept: bool) -> Result<Loaded, RecipeError> {
             })
         }
         Format::Ctp => {
-            let i = ctp::import(text).map_err(|e| RecipeError::Import {
+            let i = import_ctp(text).map_err(|e| RecipeError::Import {
                 message: e.to_string(),
             })?;
             (i.recipe, i.report)

@@ -19,15 +19,6 @@ pub mod values;
 
 use error::RecipeError;
 
-/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A tag's keyword, or `(GGGG,EEEE)` (private and unknown tags).
 pub fn tag_name(t: dicom_core::Tag) -> String {
     use dicom_core::dictionary::DataDictionary;

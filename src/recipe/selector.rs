@@ -410,6 +410,21 @@ pub fn names_identifying(sel: &Selector) -> bool {
             .is_some_and(|e| e.vr.relaxed() == dicom_core::VR::PN)
 }
 
+/// An element name as CTP scripts and deid recipes write it, as a selector: `00100020`, `[0010,0020]`, `(0010,0020)` or
+/// a keyword.
+pub fn tag_selector(name: &str) -> String {
+    let n = name
+        .trim()
+        .trim_start_matches(['[', '('])
+        .trim_end_matches([']', ')']);
+    let hex: String = n.chars().filter(|c| *c != ',').collect();
+    if hex.len() == 8 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        format!("({},{})", &hex[..4], &hex[4..])
+    } else {
+        n.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,8 +83,6 @@ pub struct Facts<'a> {
     pub rows: &'a [LogRow],
     /// The run's time, from [`run_time`].
     pub run_time: &'a str,
-    /// SHA-256 of the recipe the run used, if any.
-    pub recipe_sha256: Option<String>,
 }
 
 /// The log's reason codes that record a decision about pixels, and the statement's name of each.
@@ -152,7 +150,12 @@ pub fn closing_entries(
         },
         run_time: facts.run_time,
         options: facts.config,
-        recipe_sha256: facts.recipe_sha256.clone(),
+        // The recipe's text as the options hold it (the plan file's hash is the same).
+        recipe_sha256: facts
+            .config
+            .recipe
+            .as_deref()
+            .map(|t| signing::sha256_hex(t.as_bytes())),
         outcomes,
         reasons,
         pixels,

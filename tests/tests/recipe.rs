@@ -381,7 +381,7 @@ fn explain_names_the_rule_or_the_profile_row() {
 }
 
 #[test]
-fn the_plan_records_the_recipe_hash() {
+fn the_plan_and_the_run_statement_record_the_recipe_hash() {
     use sha2::Digest as _;
     let dir = TempDir::new("recipe-plan");
     let plan = dir.join("plan.json");
@@ -407,6 +407,27 @@ fn the_plan_records_the_recipe_hash() {
         .collect();
     assert_eq!(json["recipe_sha256"], want);
     assert_eq!(json["config"]["params"]["SITE"], "x");
+    // The run's statement names the same recipe.
+    let uid_root = format!("UIDROOT={ROOT}");
+    let done = run(
+        "recipe-statement",
+        &[
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--param",
+            "SITE=x",
+            "--param",
+            &uid_root,
+        ],
+        &[input(MR)],
+    );
+    let statement = done
+        .entries
+        .iter()
+        .find(|(n, _)| n == "run-statement.json")
+        .expect("a run statement in the zip");
+    let statement: serde_json::Value = serde_json::from_slice(&statement.1).unwrap();
+    assert_eq!(statement["recipe_sha256"], want);
 }
 
 #[test]

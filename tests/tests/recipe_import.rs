@@ -38,7 +38,7 @@ fn every_shipped_ctp_script_imports_with_a_row_per_construct() {
     assert_eq!(names.len(), 14, "{names:?}");
     for name in &names {
         let text = read("ctp", name);
-        let imported = ctp::import(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = ctp::import::import(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let report = &imported.report;
         // one row per construct of the file, plus the note on the elements no row names
         // when unspecifiedelements is off
@@ -76,7 +76,7 @@ fn every_shipped_ctp_script_imports_with_a_row_per_construct() {
 
 #[test]
 fn retain_longitudinal_modified_dates_report_counted_by_hand() {
-    let i = ctp::import(&read(
+    let i = ctp::import::import(&read(
         "ctp",
         "DICOM-PS3.15-RetainLongitudinalModifiedDates.script",
     ))
@@ -112,7 +112,7 @@ fn retain_longitudinal_modified_dates_report_counted_by_hand() {
 
 #[test]
 fn tcia_basic_additions_report_counted_by_hand() {
-    let i = ctp::import(&read("ctp", "TCIA-BasicAdditions.script")).unwrap();
+    let i = ctp::import::import(&read("ctp", "TCIA-BasicAdditions.script")).unwrap();
     // 16 <e> rows: 11 @incrementdate, 2 @process, 1 @remove imported; the two @select rows
     // (keep top-level Study/Series Instance UIDs, hash them in items) not supported.
     assert_eq!(
@@ -138,7 +138,7 @@ fn tcia_basic_additions_report_counted_by_hand() {
 
 #[test]
 fn basic_profile_uses_unkeyed_md5_and_says_so() {
-    let i = ctp::import(&read("ctp", "DICOM-PS3.15-Basic.script")).unwrap();
+    let i = ctp::import::import(&read("ctp", "DICOM-PS3.15-Basic.script")).unwrap();
     assert!(i.report.unkeyed_md5);
     assert!(i.report.to_text(false).contains("dictionary attack"));
     assert_eq!(i.recipe.uid_root.as_deref(), Some("{UIDROOT}"));
@@ -190,8 +190,8 @@ fn properties_form_gives_the_same_recipe_as_the_xml_form() {
         props.push_str(&line);
         props.push('\n');
     }
-    let a = ctp::import(&xml).unwrap();
-    let b = ctp::import(&props).unwrap();
+    let a = ctp::import::import(&xml).unwrap();
+    let b = ctp::import::import(&props).unwrap();
     assert_eq!(a.recipe, b.recipe);
     assert_eq!(a.report.counts(), b.report.counts());
     assert!(b.report.format.contains("properties"));

@@ -79,7 +79,6 @@ pub fn closing_entries(
         keyed,
         rows,
         run_time: &run_time,
-        recipe_sha256: None,
     };
     statement::closing_entries(&facts, covered).context(StatementSnafu)
 }

@@ -7,7 +7,7 @@ use crate::recipe::import_report::RowStatus;
 use crate::recipe::model::{
     Action, Condition, Fallback, HashCompat, LookupSource, MappingColumn, Test,
 };
-use crate::recipe::selector::Selector;
+use crate::recipe::selector::{tag_selector, Selector};
 
 use super::expr::{self, Call, Part};
 
@@ -357,21 +357,6 @@ fn condition(call: &Call, row: &Row) -> Result<(Condition, bool), String> {
         "greaterthan" => (Condition::GreaterThan(test()), false),
         other => return Err(format!("@if test {other:?} is not supported")),
     })
-}
-
-/// An element name of a CTP script as a selector: `00100020`, `[0010,0020]`, `(0010,0020)` or
-/// a keyword.
-pub fn tag_selector(name: &str) -> String {
-    let n = name
-        .trim()
-        .trim_start_matches(['[', '('])
-        .trim_end_matches([']', ')']);
-    let hex: String = n.chars().filter(|c| *c != ',').collect();
-    if hex.len() == 8 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        format!("({},{})", &hex[..4], &hex[4..])
-    } else {
-        n.to_string()
-    }
 }
 
 fn convert_if(call: &Call, row: &Row, depth: usize) -> Converted {

@@ -77,7 +77,7 @@ fn row_selector(tag: &str) -> Result<Selector, String> {
         (Some(a), Some(b)) if a == 4 && b > a => {
             format!("({},\"{}\",{})", &t[..4], &t[a + 1..b], &t[b + 1..])
         }
-        _ => convert::tag_selector(t),
+        _ => crate::recipe::selector::tag_selector(t),
     };
     Selector::parse(&text).map_err(|e| format!("the tag {tag:?} is not understood: {e}"))
 }

@@ -6,5 +6,3 @@ pub mod expr;
 pub mod functions;
 pub mod import;
 pub mod script;
-
-pub use import::{import, Imported};

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::recipe::ctp::convert::tag_selector;
 use crate::recipe::import_report::{ImportReport, RowStatus};
 use crate::recipe::model::{Action, Recipe, Rule};
-use crate::recipe::selector::Selector;
+use crate::recipe::selector::{tag_selector, Selector};
 
 use super::lines::Line;
 
