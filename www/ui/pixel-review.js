@@ -417,7 +417,9 @@ export class PixelReview {
       names.add(name);
       out.push({ ...rule, name });
     }
-    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    // A rule loaded from a file and the group decision made from it are the same rule, whatever
+    // the order of their keys (a rules file read back by the engine lists them in its own order).
+    const same = (a, b) => canonical(a) === canonical(b);
     for (const r of this.loaded) if (!out.some((o) => same(o, r))) out.push(r);
     return out;
   }
@@ -1367,4 +1369,11 @@ export class PixelReview {
       e.preventDefault();
     });
   }
+}
+
+/** `v` as JSON text with the keys of every object sorted (two equal values, one text). */
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
 }
