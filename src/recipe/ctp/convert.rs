@@ -307,13 +307,13 @@ fn convert_hashdate(call: &Call, row: &Row) -> Converted {
 }
 
 /// A length argument of CTP's hash functions: `None` when absent.
-fn length_arg(arg: &str) -> Result<Option<u32>, Converted> {
+fn length_arg(arg: &str) -> Result<Option<u32>, String> {
     match arg.trim() {
         "" => Ok(None),
         n => n
             .parse::<u32>()
             .map(|d| Some(d.clamp(1, 64)))
-            .map_err(|_| Converted::unsupported(format!("length {n:?} is not a number"))),
+            .map_err(|_| format!("length {n:?} is not a number")),
     }
 }
 
@@ -323,7 +323,7 @@ fn convert_hashname(call: &Call, row: &Row) -> Converted {
     }
     let (length, words) = match (length_arg(call.arg(1)), length_arg(call.arg(2))) {
         (Ok(Some(l)), Ok(w)) => (l, w),
-        (Err(c), _) | (_, Err(c)) => return c,
+        (Err(why), _) | (_, Err(why)) => return Converted::unsupported(why),
         (Ok(None), _) => return Converted::unsupported("@hashname without a length"),
     };
     md5(act(
@@ -339,7 +339,7 @@ fn convert_hashptid(call: &Call, row: &Row) -> Converted {
     }
     let length = match length_arg(call.arg(2)) {
         Ok(l) => l,
-        Err(c) => return c,
+        Err(why) => return Converted::unsupported(why),
     };
     let (site, param) = param_or_literal(call.arg(0));
     let mut c = md5(act(
