@@ -138,8 +138,8 @@ impl Walker<'_> {
         }
     }
 
-    /// CTP's `@hashdate`: the whole value (its dates split at backslashes) moved by the offset of the
-    /// other element's original value; empty where CTP writes an empty value.
+    /// CTP's `@hashdate`: the whole value (its dates split at backslashes) moved by the offset
+    /// of the other element's original value; empty where CTP writes an empty value.
     fn rule_hash_date(
         &mut self,
         rule: &CompiledRule,

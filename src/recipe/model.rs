@@ -171,7 +171,8 @@ pub enum Action {
     /// CTP's `@hashdate(this, Element)`: every date of the element (DA, DT) moved by the
     /// unkeyed day offset CTP derives from another element's value (last four digits of its
     /// decimal MD5, modulo 3650, negated; never 0): that element's original value in
-    /// the same data set (the top level, or the item the date is in; empty when absent). A value CTP cannot read becomes empty, as in CTP.
+    /// the same data set (the top level, or the item the date is in; empty when absent). A
+    /// value CTP cannot read becomes empty, as in CTP.
     HashDate {
         /// The element whose value sets the offset (CTP's scripts use `PatientID`); a keyword or
         /// tag of the same data set.
