@@ -2,7 +2,7 @@
 //! UIDs are remapped with the keyed mapping; dates are shifted per patient; the research
 //! identity is written; the file meta group is rebuilt. Pixel data is carried over untouched.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use dicom_core::dictionary::DataDictionary;
 use dicom_core::header::Header as _;
@@ -247,6 +247,9 @@ struct Walker<'a> {
     identity: &'a NewIdentity,
     /// Which recipe rules are in force for this file (their conditions hold).
     rules_on: Vec<bool>,
+    /// Values the rules read from other elements of the data set being walked (the top level
+    /// or an item: `Compiled::sources`).
+    sources: BTreeMap<String, String>,
     /// Top-level tags a recipe rule decided (the identity and forced values leave them).
     decided: HashSet<Tag>,
     /// Tags kept verbatim by a rule that accepts the risk (the self-check skips them).
@@ -280,6 +283,9 @@ impl Walker<'_> {
     ) -> Result<InMemDicomObject, Rejection> {
         let creators = crate::recipe::condition::creators(&obj);
         let data_groups = overlay_curve_groups(&obj);
+        // CTP's functions read other elements of the data set the element is in (an item's own)
+        let sources = self.ctx.recipe.as_ref().map(|r| r.sources(&obj));
+        let outer = std::mem::replace(&mut self.sources, sources.unwrap_or_default());
         let mut kept_blocks: BTreeSet<(u16, u8)> = BTreeSet::new();
         let mut out: Vec<InMemElement> = Vec::new();
         let mut creator_elems: Vec<InMemElement> = Vec::new();
@@ -342,6 +348,7 @@ impl Walker<'_> {
             }
         }
         self.drop_orphan_groups(&mut out, &data_groups);
+        self.sources = outer;
         Ok(InMemDicomObject::from_element_iter(out))
     }
 
@@ -1060,6 +1067,7 @@ pub fn rewrite_with_batch<'a>(
         path: Vec::new(),
         identity,
         rules_on,
+        sources: BTreeMap::new(),
         decided: HashSet::new(),
         accepted_tags: HashSet::new(),
         accepted_values: Vec::new(),

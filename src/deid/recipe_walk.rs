@@ -125,6 +125,46 @@ impl Walker<'_> {
                 self.map_strings(rule, e, |v| values::hash_digits(keyed, v, n))
             }
             Action::Lookup { from, fallback } => self.rule_lookup(rule, e, from, fallback, depth),
+            Action::HashDate { from } => self.rule_hash_date(rule, e, &from.to_string()),
+            Action::HashName { length, words } => {
+                let (n, w) = (i64::from(*length), words.map(i64::from));
+                self.map_strings(rule, e, |v| ctp_fn::hash_name(v, n, w))
+            }
+            Action::HashPatientId { site, length } => {
+                let n = length.map(i64::from);
+                self.map_strings(rule, e, |v| ctp_fn::hash_ptid(site, v, n))
+            }
+            Action::Initials => self.map_strings(rule, e, ctp_fn::initials),
+        }
+    }
+
+    /// CTP's `@hashdate`: the whole value (its dates split at backslashes) moved by the offset
+    /// of the other element's original value; empty where CTP writes an empty value.
+    fn rule_hash_date(
+        &mut self,
+        rule: &CompiledRule,
+        e: InMemElement,
+        from: &str,
+    ) -> Result<Ruled, Rejection> {
+        if !matches!(e.vr(), VR::DA | VR::DT) {
+            return Err(failed(
+                rule,
+                format!("{} is not a date (VR {:?})", tag_name(e.tag()), e.vr()),
+            ));
+        }
+        let other = self.sources.get(from).map_or("", String::as_str);
+        let value = str_values(&e).join("\\");
+        self.stats.dummied += 1;
+        match ctp_fn::hash_date(&value, other) {
+            Ok(Some(moved)) => {
+                let parts = moved.split('\\').map(str::to_string).collect();
+                Ok(Ruled::Break(Some(DataElement::new(
+                    e.tag(),
+                    e.vr(),
+                    strs(parts),
+                ))))
+            }
+            Ok(None) | Err(_) => Ok(Ruled::Break(Some(empty(&e)))),
         }
     }
 

@@ -88,6 +88,15 @@ fn fill_action(
         Action::Hash { digits, .. } if !(1..=64).contains(digits) => {
             return Err(bad(label, "hash digits must be 1 to 64"))
         }
+        Action::HashName { length, .. }
+        | Action::HashPatientId {
+            length: Some(length),
+            ..
+        } if !(1..=64).contains(length) => return Err(bad(label, "hash length must be 1 to 64")),
+        Action::HashPatientId { site, length } => Action::HashPatientId {
+            site: fill(site, v, label)?,
+            length: *length,
+        },
         Action::Lookup { from, fallback } => Action::Lookup {
             from: from.clone(),
             fallback: match fallback {
@@ -206,6 +215,23 @@ impl Compiled {
     /// The first file filter whose condition holds for this header.
     pub fn filter(&self, obj: &InMemDicomObject) -> Option<&CompiledFilter> {
         self.filters.iter().find(|f| f.when.holds(obj))
+    }
+
+    /// The values the rules read from other elements of a data set (the top level or an item, as
+    /// CTP reads the data set the element is in: [`Action::HashDate`]'s `from`), by the selector
+    /// as written: the element's values joined with a backslash, empty when it is absent.
+    pub fn sources(&self, obj: &InMemDicomObject) -> BTreeMap<String, String> {
+        self.rules
+            .iter()
+            .filter_map(|r| match &r.action {
+                Action::HashDate { from } => Some(from),
+                _ => None,
+            })
+            .map(|sel| {
+                let v = super::condition::values_of(obj, sel).unwrap_or_default();
+                (sel.to_string(), v.join("\\"))
+            })
+            .collect()
     }
 
     /// Which rules are in force for this file (their conditions hold on its header).

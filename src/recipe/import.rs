@@ -89,7 +89,9 @@ pub fn uses_unkeyed_md5(recipe: &Recipe) -> bool {
             } | Action::Hash {
                 compat: HashCompat::Ctp,
                 ..
-            }
+            } | Action::HashDate { .. }
+                | Action::HashName { .. }
+                | Action::HashPatientId { .. }
         )
     })
 }

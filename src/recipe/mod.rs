@@ -87,4 +87,43 @@ action = { lookup = { from = { mapping = "notes" }, fallback = { default = "none
         assert!(load(b"[[rules]]\nselect = \"PatientName\"\naction = \"shred\"\n").is_err());
         assert!(load(b"rules = 1").is_err());
     }
+
+    #[test]
+    fn ctp_pseudonym_actions_read_in_their_toml_form() {
+        let text = r#"
+[[rules]]
+select = "StudyDate"
+action = { hash_date = { from = "PatientID" } }
+[[rules]]
+select = "PatientName"
+action = { hash_name = { length = 6, words = 2 } }
+[[rules]]
+select = "PatientID"
+action = { hash_patient_id = { site = "99", length = 10 } }
+[[rules]]
+select = "OperatorsName"
+action = "initials"
+"#;
+        let r = load(text.as_bytes()).unwrap();
+        let actions: Vec<&Action> = r.rules.iter().map(|r| &r.action).collect();
+        assert!(matches!(actions[0], Action::HashDate { from } if from.to_string() == "PatientID"));
+        assert_eq!(
+            *actions[1],
+            Action::HashName {
+                length: 6,
+                words: Some(2)
+            }
+        );
+        assert_eq!(
+            *actions[2],
+            Action::HashPatientId {
+                site: "99".into(),
+                length: Some(10)
+            }
+        );
+        assert_eq!(*actions[3], Action::Initials);
+        assert!(import::uses_unkeyed_md5(&r));
+        let bad = text.replace("length = 6", "length = 0");
+        assert!(compile::Compiled::new(bad.as_bytes(), &Default::default()).is_err());
+    }
 }

@@ -168,6 +168,39 @@ pub enum Action {
         #[serde(default)]
         compat: HashCompat,
     },
+    /// CTP's `@hashdate(this, Element)`: every date of the element (DA, DT) moved by the
+    /// unkeyed day offset CTP derives from another element's value (last four digits of its
+    /// decimal MD5, modulo 3650, negated; never 0): that element's original value in
+    /// the same data set (the top level, or the item the date is in; empty when absent). A
+    /// value CTP cannot read becomes empty, as in CTP.
+    HashDate {
+        /// The element whose value sets the offset (CTP's scripts use `PatientID`); a keyword or
+        /// tag of the same data set.
+        from: Selector,
+    },
+    /// CTP's `@hashname(this, length, words)`: the decimal MD5 (unkeyed) of the person name's
+    /// first `words` components (all when absent), upper case, without spaces, commas,
+    /// apostrophes, carets and dots, cut to `length` digits.
+    HashName {
+        /// Number of digits kept (1..=64).
+        length: u32,
+        /// Number of name components hashed (family name first); all when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        words: Option<u32>,
+    },
+    /// CTP's `@hashptid(site, this, length)`: the decimal MD5 (unkeyed) of `[site]value`, cut to
+    /// `length` digits (all 39 at most when absent).
+    HashPatientId {
+        /// The site's ID, e.g. `"{SITEID}"`.
+        site: String,
+        /// Number of digits kept (1..=64); all when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        length: Option<u32>,
+    },
+    /// CTP's `@initials(this)`: the first letter of each word of a person name, the family
+    /// name's last, in upper case (`Doe^John^Quincy` → `JQD`; `X` for an empty name). Initials
+    /// narrow down who a person is: they are not a pseudonym.
+    Initials,
     /// A value from the mapping CSV (or a recipe table), with a fallback when there is none.
     Lookup {
         /// Where the value comes from.
@@ -189,7 +222,9 @@ pub enum HashCompat {
     /// `@hashuid`: the UID form under the root, `9` after the root when the digest starts with
     /// 0, cut to 64), so a new batch stays linkable with a site's CTP batches. Unkeyed: MD5 of
     /// an ID or name can be reversed by a dictionary attack (PS3.15 E.1.1); the CLI and page
-    /// say so. The functions live in `src/recipe/ctp*` (the CTP importer's module).
+    /// say so. The functions live in `src/recipe/ctp*` (the CTP importer's module); the
+    /// actions [`Action::HashDate`], [`Action::HashName`] and [`Action::HashPatientId`] are
+    /// CTP's too, so unkeyed in the same way.
     Ctp,
 }
 

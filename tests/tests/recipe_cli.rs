@@ -2,7 +2,7 @@
 //! `DICOM-PS3.15-Basic` and `TCIA-Basic` profiles, CTP's `DicomServiceAnonymizer` script and
 //! pydicom deid's `deid.dicom` (`tests/recipes/`, PROVENANCE.md there). Outputs are written, the
 //! independent PHI checker (`tests/support/phi.rs`) finds nothing in them, CTP's functions give
-//! CTP's values in the files (UIDs, dates), and a recipe whose import report has unsupported
+//! CTP's values in the files (UIDs, dates; `@hashdate` of the PatientID), and a recipe whose import report has unsupported
 //! rows is refused until the report is accepted.
 
 use std::path::PathBuf;
@@ -134,19 +134,54 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn a_ctp_script_with_unsupported_rows_runs_only_when_its_report_is_accepted() {
-    let r = recipe("ctp/DicomServiceAnonymizer.script");
-    let err = refused(&["--recipe", &r]);
+    let r = recipe("ctp/TCIA-BasicAdditions.script");
+    let err = refused(&["--recipe", &r, "--param", "DATEINC=-30"]);
     assert!(
-        err.contains("--accept-import-report") && err.contains("@hashdate"),
+        err.contains("--accept-import-report") && err.contains("@select"),
         "{err}"
     );
-    let run = run(
-        "ctp-service",
-        &["--recipe", &r, "--accept-import-report"],
-        &[data()],
-    );
-    assert!(run.written().len() >= 30);
+    let args = [
+        "--recipe",
+        &r,
+        "--param",
+        "DATEINC=-30",
+        "--accept-import-report",
+    ];
+    let run = run("ctp-additions", &args, &[data()]);
+    assert!(run.written().len() >= 10);
     assert_checker_clean(&run);
+}
+
+#[test]
+fn ctp_service_anonymizer_moves_dates_by_ctp_hashdate_of_the_patient_id() {
+    // its 28 @hashdate(this,PatientID) rows are imported: the script runs without accepting
+    // its report, and each date is moved by the offset CTP derives from the original PatientID
+    let r = recipe("ctp/DicomServiceAnonymizer.script");
+    let run = run("ctp-service", &["--recipe", &r], &[data()]);
+    assert!(run.stderr.contains("dictionary attack"), "{}", run.stderr);
+    let written = run.written();
+    assert!(written.len() >= 20, "{} written", written.len());
+    assert_checker_clean(&run);
+    let mut checked = 0;
+    for w in &written {
+        let (input, output) = (dicom(&w.input, "input"), dicom(&w.output, "output"));
+        let pid = text(&input.dataset, tags::PATIENT_ID).unwrap_or_default();
+        for tag in [
+            tags::STUDY_DATE,
+            tags::CONTENT_DATE,
+            tags::PATIENT_BIRTH_DATE,
+        ] {
+            let Some(date) = text(&input.dataset, tag) else {
+                continue;
+            };
+            let want = ctp::hash_date(&date, &pid).ok().flatten();
+            assert_eq!(text(&output.dataset, tag), want, "{} {tag}", w.source);
+            // CTP's offset is never zero: every date moved
+            assert_ne!(want.as_deref(), Some(date.as_str()));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} dates checked");
 }
 
 #[test]

@@ -137,6 +137,66 @@ fn tcia_basic_additions_report_counted_by_hand() {
 }
 
 #[test]
+fn dicom_service_anonymizer_imports_every_enabled_row() {
+    let i = ctp::import::import(&read("ctp", "DicomServiceAnonymizer.script")).unwrap();
+    // its 28 @hashdate(this,PatientID) rows become CTP's hash_date actions; the 6 approximated
+    // rows are @require and @keep rows the profile decides and the two the engine writes
+    assert_eq!(
+        i.report.counts(),
+        Counts {
+            imported: 264,
+            approximated: 6,
+            unsupported: 0,
+            ignored: 773
+        }
+    );
+    let hash_dates: Vec<_> = i
+        .recipe
+        .rules
+        .iter()
+        .filter_map(|r| match &r.action {
+            Action::HashDate { from } => Some(from.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hash_dates.len(), 28);
+    assert!(
+        hash_dates.iter().all(|f| f == "PatientID"),
+        "{hash_dates:?}"
+    );
+    assert!(i.report.unkeyed_md5);
+}
+
+#[test]
+fn nbia_script_imports_hashname_and_reports_the_composed_hashptid() {
+    let i = ctp::import::import(&read("ctp", "NBIA.script")).unwrap();
+    let name = i
+        .recipe
+        .rules
+        .iter()
+        .find(|r| r.select.to_string() == "PatientName")
+        .expect("a PatientName rule");
+    assert_eq!(
+        name.action,
+        Action::HashName {
+            length: 6,
+            words: Some(2)
+        }
+    );
+    let unsupported: Vec<&str> = i
+        .report
+        .rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Unsupported)
+        .map(|r| r.construct.as_str())
+        .collect();
+    assert_eq!(
+        unsupported,
+        ["@param(@SHORTNAME)-@hashptid(@SITEID,this,10)"]
+    );
+}
+
+#[test]
 fn basic_profile_uses_unkeyed_md5_and_says_so() {
     let i = ctp::import::import(&read("ctp", "DICOM-PS3.15-Basic.script")).unwrap();
     assert!(i.report.unkeyed_md5);

@@ -222,11 +222,13 @@ fn convert_call(call: &Call, row: &Row, depth: usize) -> Converted {
                  applied); CTP's text is not appended",
             ),
         "param" | "date" | "time" => convert_template(&[Part::Call(call.clone())]),
-        "hashdate" | "hashname" | "hashptid" | "initials" => Converted::unsupported(format!(
-            "@{}: the recipe model has no such action (recipe::ctp::functions computes CTP's \
-             value, the engine does not apply it)",
-            call.name
-        )),
+        "hashdate" => convert_hashdate(call, row),
+        "hashname" => convert_hashname(call, row),
+        "hashptid" => convert_hashptid(call, row),
+        "initials" if is_this(call.arg(0), row) && call.arg(1).trim().is_empty() => act(
+            Action::Initials,
+            "CTP's @initials (first letters, the family name's last)",
+        ),
         "select" => Converted::unsupported(
             "@select: the recipe cannot tell the top-level data set from sequence items",
         ),
@@ -280,6 +282,71 @@ fn convert_hash(call: &Call, row: &Row) -> Converted {
         &format!("CTP's @hash (unkeyed MD5), cut to {digits} digits"),
     );
     c.md5 = true;
+    c
+}
+
+fn md5(mut c: Converted) -> Converted {
+    c.md5 = true;
+    c
+}
+
+fn convert_hashdate(call: &Call, row: &Row) -> Converted {
+    if call.args.len() != 2 || !is_this(call.arg(0), row) {
+        return Converted::unsupported("@hashdate of another element is not supported");
+    }
+    match Selector::parse(&tag_selector(call.arg(1))) {
+        Ok(from) => md5(act(
+            Action::HashDate { from },
+            &format!(
+                "CTP's @hashdate: moved by the offset of {}'s MD5 (unkeyed)",
+                call.arg(1)
+            ),
+        )),
+        Err(e) => Converted::unsupported(format!("@hashdate element: {e}")),
+    }
+}
+
+/// A length argument of CTP's hash functions: `None` when absent.
+fn length_arg(arg: &str) -> Result<Option<u32>, String> {
+    match arg.trim() {
+        "" => Ok(None),
+        n => n
+            .parse::<u32>()
+            .map(|d| Some(d.clamp(1, 64)))
+            .map_err(|_| format!("length {n:?} is not a number")),
+    }
+}
+
+fn convert_hashname(call: &Call, row: &Row) -> Converted {
+    if !is_this(call.arg(0), row) {
+        return Converted::unsupported("@hashname of another element is not supported");
+    }
+    let (length, words) = match (length_arg(call.arg(1)), length_arg(call.arg(2))) {
+        (Ok(Some(l)), Ok(w)) => (l, w),
+        (Err(why), _) | (_, Err(why)) => return Converted::unsupported(why),
+        (Ok(None), _) => return Converted::unsupported("@hashname without a length"),
+    };
+    md5(act(
+        Action::HashName { length, words },
+        &format!("CTP's @hashname (unkeyed MD5), cut to {length} digits"),
+    ))
+}
+
+fn convert_hashptid(call: &Call, row: &Row) -> Converted {
+    let own = is_this(call.arg(1), row) || (call.arg(1) == "PatientID" && row.tag == "00100020");
+    if !own {
+        return Converted::unsupported("@hashptid of another element is not supported");
+    }
+    let length = match length_arg(call.arg(2)) {
+        Ok(l) => l,
+        Err(why) => return Converted::unsupported(why),
+    };
+    let (site, param) = param_or_literal(call.arg(0));
+    let mut c = md5(act(
+        Action::HashPatientId { site, length },
+        "CTP's @hashptid of [site]ID (unkeyed MD5)",
+    ));
+    c.params.extend(param);
     c
 }
 
