@@ -16,6 +16,9 @@ command -v dciodvfy >/dev/null || need_apt+=(dicom3tools)
 command -v gdcmconv >/dev/null || need_apt+=(libgdcm-tools)
 # GNU parallel: runs the shards of tests/tests/shards.rs side by side.
 parallel --version 2>/dev/null | grep -q "GNU parallel" || need_apt+=(parallel)
+# Orthanc with its DICOMweb plugin: the archive the delivery tests send to (STOW-RS, C-STORE),
+# started by the tests on loopback with a temporary storage folder.
+command -v Orthanc >/dev/null && [ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need_apt+=(orthanc orthanc-dicomweb)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${SKIP_APT:-0}" != 1 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -61,6 +64,8 @@ fi
 python3 -c "import pydicom" 2>/dev/null || pip install -q pydicom
 # deid: pydicom deid, whose own recipe parser checks the deid importer (tests/tests/recipe_import.rs).
 python3 -c "import deid" 2>/dev/null || pip install -q deid
+# moto's S3 server: the local S3 the delivery tests upload the zip to (presigned PUT, multipart).
+python3 -c "import moto.server, flask_cors" 2>/dev/null || pip install -q "moto[server]"
 # numpy + Pillow: pixel decoding for the OCR oracle and scripts/make_pixel_fixtures.py.
 python3 -c "import numpy" 2>/dev/null || pip install -q numpy
 python3 -c "import PIL" 2>/dev/null || pip install -q pillow

@@ -24,6 +24,7 @@ mod tests {
     mod jpegls;
     mod module_graph;
     mod ocr_oracle;
+    mod orthanc_oracle;
     mod pixel_loops;
     mod pixel_tail;
     mod pixels;
