@@ -91,6 +91,11 @@ pub struct Config {
     /// Values of the recipe's parameters (`--param NAME=VALUE`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
+    /// The user accepted the import report of an imported recipe (CTP script, deid recipe) that
+    /// lists rows not supported (`--accept-import-report`); without it such a recipe is refused.
+    /// Recorded (in the run statement's options) only when the report had such rows.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accept_import_report: bool,
 }
 
 impl Default for Config {
@@ -114,6 +119,7 @@ impl Default for Config {
             verify: true,
             recipe: None,
             params: BTreeMap::new(),
+            accept_import_report: false,
         }
     }
 }

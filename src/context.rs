@@ -94,6 +94,41 @@ pub fn resolve_attribute(name: &str) -> Option<(Tag, VR)> {
     Some((entry.tag.inner(), entry.vr.relaxed()))
 }
 
+/// The configuration with its recipe in this project's own form
+/// ([`crate::recipe::import::native_text`]): an imported recipe (CTP script, deid recipe)
+/// converted, refused when its import report lists unsupported rows that the configuration does
+/// not accept (`accept_import_report`); the acceptance kept only when the report had such rows.
+/// The job runs, plans and records (run statement) this configuration.
+pub fn with_native_recipe(config: &Config) -> Result<Config, ContextError> {
+    let mut config = config.clone();
+    if let Some(text) = &config.recipe {
+        let (native, report) =
+            crate::recipe::import::native_text(text, config.accept_import_report)
+                .map_err(|source| ContextError::Recipe { source })?;
+        if let Some(report) = report {
+            config.accept_import_report &= report.has_unsupported();
+        }
+        config.recipe = Some(native);
+    }
+    Ok(config)
+}
+
+/// The configuration's recipe (already in its own form) compiled, checked against the preset.
+fn compile_recipe(config: &Config) -> Result<Option<std::sync::Arc<Compiled>>, ContextError> {
+    let Some(text) = &config.recipe else {
+        return Ok(None);
+    };
+    let r = Compiled::new(text.as_bytes(), &config.params)
+        .map_err(|source| ContextError::Recipe { source })?;
+    if let Some(base) = r.base.as_ref().filter(|b| **b != config.preset) {
+        return Err(ContextError::RecipeBase {
+            base: base.clone(),
+            preset: config.preset.clone(),
+        });
+    }
+    Ok(Some(std::sync::Arc::new(r)))
+}
+
 impl Context {
     /// Builds the per-job context.
     pub fn new(config: &Config, secret: &[u8]) -> Result<Context, ContextError> {
@@ -124,20 +159,8 @@ impl Context {
             let defaults = RuleSet::parse(DEFAULT_RULES).context(PixelRulesSnafu)?;
             pixel_rules.rules.extend(defaults.rules);
         }
-        let recipe = match &config.recipe {
-            None => None,
-            Some(text) => {
-                let r = Compiled::new(text.as_bytes(), &config.params)
-                    .map_err(|source| ContextError::Recipe { source })?;
-                if let Some(base) = r.base.as_ref().filter(|b| **b != config.preset) {
-                    return Err(ContextError::RecipeBase {
-                        base: base.clone(),
-                        preset: config.preset.clone(),
-                    });
-                }
-                Some(std::sync::Arc::new(r))
-            }
-        };
+        let config = &with_native_recipe(config)?;
+        let recipe = compile_recipe(config)?;
         let mut keyed = Keyed::new(secret);
         if let Some(root) = recipe.as_ref().and_then(|r| r.uid_root.clone()) {
             keyed = keyed.with_uid_root(root);

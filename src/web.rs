@@ -60,8 +60,7 @@ fn object(fields: Vec<(&str, JsValue)>) -> JsValue {
 fn config_of(config: JsValue) -> Result<Config, JsValue> {
     let c: Config = from_js(config, "configuration")?;
     c.validate().map_err(options_err)?;
-    check_recipe(&c)?;
-    Ok(c)
+    check_recipe(c)
 }
 
 /// Installs a panic hook that logs to the console (panics should not happen; if one does,
@@ -87,8 +86,7 @@ pub fn preset_config(name: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
     let c = Config::parse(text).map_err(options_err)?;
-    check_recipe(&c)?;
-    to_js(&c)
+    to_js(&check_recipe(c)?)
 }
 
 /// Like [`parse_config`], starting from `preset` when the text names none (the page's preset
@@ -96,18 +94,45 @@ pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<JsValue, JsValue> {
     let c = Config::parse_with_preset(text, preset).map_err(options_err)?;
-    check_recipe(&c)?;
-    to_js(&c)
+    to_js(&check_recipe(c)?)
 }
 
-/// A configuration's recipe compiled once, so that the options are refused when they are
-/// checked (missing parameters, a bad UID root, a rule that opens a side door), not only when
-/// the job starts (`Context::new` compiles it again and refuses the same).
-fn check_recipe(c: &Config) -> Result<(), JsValue> {
+/// A configuration with its recipe in this project's own form (an imported recipe converted,
+/// refused unless its report's unsupported rows are accepted: `accept_import_report`) and
+/// compiled once, so that the options are refused when they are checked (missing parameters, a
+/// bad UID root, a rule that opens a side door), not only when the job starts
+/// (`Context::new` does the same and refuses the same).
+fn check_recipe(c: Config) -> Result<Config, JsValue> {
+    let c = crate::context::with_native_recipe(&c).map_err(options_err)?;
     if let Some(text) = &c.recipe {
         Compiled::new(text.as_bytes(), &c.params).map_err(options_err)?;
     }
-    Ok(())
+    Ok(c)
+}
+
+/// What the page shows of a recipe text (any format: this project's TOML/JSON, a CTP script, a
+/// deid recipe) before the run: `{format, name, base, params: [{name, description, default}],
+/// report: {format, rows: [{source, construct, status, detail}], unkeyed_md5} | null, counts,
+/// needs_acceptance, unkeyed_md5, sha256}` (the acceptance itself is checked when the options
+/// are: `accept_import_report`).
+#[wasm_bindgen]
+pub fn recipe_info(text: &str) -> Result<JsValue, JsValue> {
+    to_js(&crate::recipe::import::describe(text).map_err(options_err)?)
+}
+
+/// Who decides each top-level attribute of a file under the configuration (the preview's
+/// "why", the words of the CLI's `--explain`): an array of `{path: "(gggg,eeee)", why}`.
+#[wasm_bindgen]
+pub fn explain_attributes(bytes: &[u8], config: JsValue) -> Result<JsValue, JsValue> {
+    let config = config_of(config)?;
+    let ctx = crate::context::Context::new(&config, b"explain").map_err(options_err)?;
+    let rows =
+        crate::recipe::explain::explain_attributes(&ctx, bytes).map_err(|e| fail(e.code(), e))?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(path, why)| object(vec![("path", path.into()), ("why", why.into())]))
+        .collect();
+    Ok(rows.into_iter().collect::<js_sys::Array>().into())
 }
 
 /// `{record, pixel}` for JS: the scan record, opaque text that JS hands back to

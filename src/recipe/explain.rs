@@ -10,12 +10,14 @@ use super::selector::{Matcher, Selector};
 use crate::context::Context;
 use crate::error::Rejection;
 use crate::read;
+use dicom_object::mem::InMemDicomObject;
+use std::collections::BTreeMap;
 
 /// The decision for the attribute `selector` names (a keyword, tag, or private element by
 /// creator) in the file `bytes`, in words.
 pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<String, Rejection> {
     let split = read::parse_split(bytes)?;
-    let obj: &dicom_object::mem::InMemDicomObject = &split.object;
+    let obj: &InMemDicomObject = &split.object;
     let cs = creators(obj);
     let tag = obj
         .iter()
@@ -29,18 +31,45 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
     let Some(tag) = tag else {
         return Ok(format!("{selector}: not in this file"));
     };
+    Ok(decide(ctx, obj, &cs, tag))
+}
+
+/// The decision for every top-level attribute of the file `bytes` (the page's preview: a
+/// "why" per attribute), as `((gggg,eeee), words)` in the file's order: the same words as
+/// [`explain`] gives for that attribute.
+pub fn explain_attributes(ctx: &Context, bytes: &[u8]) -> Result<Vec<(String, String)>, Rejection> {
+    let split = read::parse_split(bytes)?;
+    let obj: &InMemDicomObject = &split.object;
+    let cs = creators(obj);
+    Ok(obj
+        .iter()
+        .map(|e| e.tag())
+        .map(|t| {
+            let path = format!("({:04X},{:04X})", t.group(), t.element());
+            (path, decide(ctx, obj, &cs, t))
+        })
+        .collect())
+}
+
+/// Who decides `tag` in `obj`: the recipe's filter, its first rule in force, or the profile.
+fn decide(
+    ctx: &Context,
+    obj: &InMemDicomObject,
+    cs: &BTreeMap<(u16, u8), String>,
+    tag: Tag,
+) -> String {
     let present = obj.element(tag).is_ok();
     let name = super::tag_name(tag);
     if let Some(recipe) = &ctx.recipe {
         if let Some(f) = recipe.filter(obj) {
-            return Ok(format!(
+            return format!(
                 "{name}: the file is {} by the recipe's filter ({})",
                 match f.then {
                     super::model::FilterAction::Hold => "held",
                     super::model::FilterAction::Exclude => "excluded",
                 },
                 f.reason
-            ));
+            );
         }
         let vr = obj
             .element(tag)
@@ -51,7 +80,7 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
             .rules
             .iter()
             .zip(&on)
-            .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(&cs, tag), vr));
+            .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(cs, tag), vr));
         if let Some((r, _)) = rule {
             if r.action != Action::Profile {
                 let risk = if r.accept_risk {
@@ -59,17 +88,17 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
                 } else {
                     ""
                 };
-                return Ok(format!(
+                return format!(
                     "{name}: {} (select {}) decides: {}{risk}",
                     r.label,
                     r.select,
                     action_words(&r.action)
-                ));
+                );
             }
         }
     }
     let absent = if present { "" } else { " (not in this file)" };
-    Ok(format!("{name}: {}{absent}", profile_words(ctx, tag)))
+    format!("{name}: {}{absent}", profile_words(ctx, tag))
 }
 
 fn action_words(a: &Action) -> String {

@@ -28,8 +28,8 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
     let recipe = read_recipe(args)?;
     // A recipe that names its base preset starts from it (a --config's own preset still wins).
     let base = recipe
-        .as_deref()
-        .and_then(|t| dicom_deid::recipe::load(t.as_bytes()).ok())
+        .as_ref()
+        .and_then(|(t, _)| dicom_deid::recipe::load(t.as_bytes()).ok())
         .and_then(|r| r.base)
         .unwrap_or_else(|| args.preset.clone());
     let mut config = match &args.config {
@@ -44,8 +44,9 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
         }
         None => Config::preset(&base).context(PresetSnafu)?,
     };
-    if recipe.is_some() {
-        config.recipe = recipe;
+    if let Some((text, accepted)) = recipe {
+        config.recipe = Some(text);
+        config.accept_import_report = accepted;
         for p in &args.params {
             let (k, v) = p
                 .split_once('=')
@@ -77,8 +78,10 @@ pub fn build_config(args: &Args) -> Result<Config, CliError> {
     Ok(config)
 }
 
-/// The text of `--recipe`, if given (read here; parsed and checked by the engine).
-fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
+/// The text of `--recipe`, if given, in this project's own form (an imported recipe converted
+/// by the engine, its report printed), and whether the user accepted a report that lists
+/// unsupported rows (recorded in the options).
+fn read_recipe(args: &Args) -> Result<Option<(String, bool)>, CliError> {
     let Some(p) = &args.recipe else {
         return Ok(None);
     };
@@ -87,28 +90,21 @@ fn read_recipe(args: &Args) -> Result<Option<String>, CliError> {
         path: p,
     })?;
     let text = String::from_utf8(bytes).map_err(|_| CliError::RecipeText { path: p.clone() })?;
-    let loaded =
-        recipe::import::load_report(text.as_bytes(), args.accept_import_report).map_err(|e| {
+    let (native, report) =
+        recipe::import::native_text(&text, args.accept_import_report).map_err(|e| {
             CliError::Recipe {
                 detail: format!("recipe {}: {e}", p.display()),
             }
         })?;
     // the report says it uses unkeyed MD5 when it does; a hand-written recipe is told here
-    let md5 = recipe::import::uses_unkeyed_md5(&loaded.recipe);
-    match (&loaded.report, args.quiet) {
+    let md5 = recipe::load(native.as_bytes()).is_ok_and(|r| recipe::import::uses_unkeyed_md5(&r));
+    match (&report, args.quiet) {
         (Some(report), false) => eprint!("{}", report.to_text(false)),
         _ if md5 => eprintln!("WARNING: {}", recipe::import_report::UNKEYED_MD5_WARNING),
         _ => {}
     }
-    let Some(_) = loaded.report else {
-        return Ok(Some(text));
-    };
-    // the engine is given the imported recipe in this project's own form
-    serde_json::to_string(&loaded.recipe)
-        .map(Some)
-        .map_err(|e| CliError::Recipe {
-            detail: format!("recipe {}: {e}", p.display()),
-        })
+    let accepted = report.is_some_and(|r| r.has_unsupported()) && args.accept_import_report;
+    Ok(Some((native, accepted)))
 }
 
 /// The text of an optional CSV file.
