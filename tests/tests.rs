@@ -33,7 +33,9 @@ mod tests {
     mod real_files;
     mod recipe;
     mod recipe_cli;
+    mod recipe_ctp_actions;
     mod recipe_import;
+    mod recipe_iod;
     mod rerun;
     mod scan_prefix;
     mod shards;

@@ -22,9 +22,12 @@
 // download-key, download-log, problems; the burned-in text review (pixel-review.js, shared with
 // the page): pixel-review, pixel-undecided, pixel-bulk-exclude, pixel-bulk-clean, pixel-bulk-keep,
 // pixel-grid, pixel-cell, pixel-thumb, pixel-detail, pixel-group (the selected group's editor),
-// pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input.
+// pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input;
+// the recipe (recipe-panel.js, shared with the page): recipe, recipe-input, recipe-status,
+// recipe-report, recipe-accept, recipe-params, recipe-param-NAME, recipe-md5, recipe-blocker.
 import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
 import { PixelReview } from './ui/pixel-review.js';
+import { RecipePanel } from './ui/recipe-panel.js';
 import { languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
 import { DeidSession, toDeidError } from './ui/session.js';
 import { RunView } from './ui/run-view.js';
@@ -86,6 +89,9 @@ dl.counts dd { margin: 0; font-size: 1.4em; font-weight: 650; }
 .downloads { display: flex; flex-wrap: wrap; gap: 8px; margin: 10px 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.88em; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--_border); vertical-align: top; }
+.table-scroll { max-height: 300px; overflow: auto; }
+fieldset { border: 1px solid var(--_border); border-radius: var(--_radius); margin: 8px 0; }
+.field.check { display: flex; gap: 8px; align-items: baseline; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.92em; }
 [hidden] { display: none !important; }
 `;
@@ -145,6 +151,8 @@ function template() {
         t('input', 'secret-input', { type: 'file', id: 'secret-input', class: 'vh' }),
         el('label', { class: 'btn', for: 'secret-input', ...k('page.secret-load') }),
         t('button', 'secret-save', { type: 'button', disabled: '', ...k('page.secret-save') }))),
+    el('section', { part: 'section', id: 'recipe', 'data-testid': 'recipe', 'aria-labelledby': 'h-recipe' },
+      el('h3', { id: 'h-recipe', ...k('recipe.legend') })),
     el('section', { part: 'section', id: 'pixel-review', 'aria-labelledby': 'h-pixels' },
       el('h3', { id: 'h-pixels', ...k('page.h-pixels') }),
       el('p', { class: 'hint', ...k('el.pixels-hint') })),
@@ -208,6 +216,7 @@ export class DicomDeidElement extends HTMLElement {
     this.#session = new DeidSession({
       options: () => this.#config(),
       review: new PixelReview(this.#root.getElementById('pixel-review')),
+      recipe: new RecipePanel(this.#root.getElementById('recipe'), { onChange: () => this.#recipeChanged() }),
     });
     this.#view = new RunView({
       part: (name) => this.#q(name) || this.#id(name),
@@ -282,6 +291,7 @@ export class DicomDeidElement extends HTMLElement {
     this.#view.relabel();
     this.#showSelection({ status: 'ready' });
     this.#session.review.relabel();
+    this.#session.recipe.relabel();
   }
 
   // ------------------------------------------------------------ events and messages
@@ -396,7 +406,15 @@ export class DicomDeidElement extends HTMLElement {
     const options = { ...this.options, preset: this.#q('preset').value };
     const prefix = this.#q('id-prefix').value.trim();
     if (prefix) options.id_prefix = prefix;
-    return options;
+    return this.#session.recipe.apply(options);
+  }
+
+  /** A recipe that names its preset starts from it (as the CLI does); Start follows the panel. */
+  #recipeChanged() {
+    const base = this.#session.recipe.base;
+    if (base && isPreset(base)) this.#q('preset').value = base;
+    this.#clearError();
+    this.#update();
   }
 
   #update() {

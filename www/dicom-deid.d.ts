@@ -187,6 +187,33 @@ export declare function readSecretFile(file: Blob): Promise<string>;
 /** First 4 bytes of the SHA-256 of a secret, in hex: the same fingerprint means the same secret. */
 export declare function secretFingerprint(secret: DeidSecret): Promise<string>;
 
+/** One row of a recipe's import report. */
+export interface RecipeReportRow {
+  source: string;
+  construct: string;
+  status: 'imported' | 'approximated' | 'unsupported' | 'ignored';
+  detail: string;
+}
+
+/** What a recipe is, before the run (recipeInfo). */
+export interface RecipeInfo {
+  format: 'ctp' | 'deid' | 'native';
+  name: string;
+  base: Preset | null;
+  params: { name: string; description: string; default: string | null }[];
+  report: { format: string; rows: RecipeReportRow[]; unkeyed_md5: boolean } | null;
+  counts: { imported: number; approximated: number; unsupported: number; ignored: number } | null;
+  /** The report lists unsupported rows: the options need `accept_import_report: true`. */
+  needs_acceptance: boolean;
+  /** The recipe uses CTP's unkeyed MD5 pseudonyms (reversible by dictionary attack, PS3.15 E.1.1). */
+  unkeyed_md5: boolean;
+  /** SHA-256 of the recipe as the run statement records it. */
+  sha256: string;
+}
+
+/** Reads a recipe (text, File or Blob) of any format; rejects with 'bad-options'. */
+export declare function recipeInfo(recipe: string | Blob): Promise<RecipeInfo>;
+
 /** Element rows of a file, as the preview shows them. */
 export interface PreviewRow {
   path: string;
@@ -202,6 +229,8 @@ export interface DeidPreview {
   /** Why the file would not be written (null when it would be): the log's reason code, outcome and words. */
   rejection: { code: string; outcome: Outcome; message: string } | null;
   thumb: { width: number; height: number; rgba: Uint8Array } | null;
+  /** Who decides each top-level attribute, by path `(gggg,eeee)`: the recipe's rule or the profile's row (the CLI's --explain). */
+  why: Record<string, string>;
   error: string | null;
 }
 

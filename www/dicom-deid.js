@@ -7,7 +7,7 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, { WebJob, clip_regions, recipe_info, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
@@ -125,6 +125,23 @@ export async function presetOptions(name) {
 export async function checkOptions(options, preset) {
   await loadEngineOnce();
   return configJson(options, preset);
+}
+
+/**
+ * What a recipe is (its text, or a File or Blob: this project's TOML/JSON, a CTP script, a deid
+ * recipe): {format, name, base, params: [{name, description, default}], report, counts,
+ * needs_acceptance, unkeyed_md5, sha256}. The acceptance of a report that lists unsupported
+ * rows is given with the options (`accept_import_report: true`) and checked by the engine.
+ * @type {Api['recipeInfo']}
+ */
+export async function recipeInfo(recipe) {
+  await loadEngineOnce();
+  const text = typeof recipe === 'string' ? recipe : await textOf(recipe, 'recipe');
+  try {
+    return recipe_info(text);
+  } catch (e) {
+    throw asDeidError(e, 'bad-options');
+  }
 }
 
 async function textOf(blob, what) {

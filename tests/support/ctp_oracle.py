@@ -6,6 +6,9 @@ generated inputs, from CTP's own definitions (AnonymizerFunctions.java, DICOMAno
 org.rsna.util.DigestUtil / DateUtil of johnperry/Util), written independently of the Rust code.
 Prints one JSON object per line: {"fn": name, "args": [...], "out": value-or-null}; null means
 CTP could not compute a value (it writes an empty value). Deterministic (fixed seed).
+
+With --eval, reads such objects without "out" from stdin (one a line: values found in real
+files by tests/tests/recipe_ctp_actions.rs) and prints each with its "out".
 """
 import datetime
 import hashlib
@@ -217,7 +220,29 @@ def gen_date(rnd):
     return "00" + d.strftime("%y%m%d")  # a two-digit year written with 00: read as 19xx
 
 
+FUNCTIONS = {
+    "hash": lambda a: ctp_hash(a[0], a[1]),
+    "hashname": lambda a: ctp_hashname(a[0], a[1], a[2]),
+    "hashptid": lambda a: ctp_hashptid(a[0], a[1], a[2]),
+    "hashdate": lambda a: ctp_hashdate(a[0], a[1]),
+    "incrementdate": lambda a: ctp_incrementdate(a[0], a[1]),
+    "initials": lambda a: ctp_caesar(ctp_initials(a[0]), a[1]),
+}
+
+
+def evaluate():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        row["out"] = FUNCTIONS[row["fn"]](row["args"])
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def main():
+    if "--eval" in sys.argv[1:]:
+        evaluate()
+        return
     rnd = random.Random(20261206)
     rows = []
 

@@ -8,7 +8,7 @@
 //                                             written, the output is head + the last `tail` bytes of
 //                                             data (the input; both transferred), CRC-32 crc; bytesIn:
 //                                             the input's size (0 when it could not be read)
-//   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb}
+//   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb, why}
 //   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info}
 //                                             one frame decoded by the engine for the pixel
 //                                             review (rgba transferred; nothing is kept)
@@ -16,7 +16,7 @@
 // (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
 // Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
 // the message boundary.
-import init, { pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
+import init, { explain_attributes, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
@@ -123,7 +123,7 @@ async function processItem(item) {
 /** Before/after rows of one file, planned as if it were the whole job (illustrative IDs). */
 async function previewItem({ item, config, secret, mapping, key }) {
   const bytes = await readItem(item);
-  const out = { before: null, after: null, rejection: null, thumb: null, error: null };
+  const out = { before: null, after: null, rejection: null, thumb: null, why: {}, error: null };
   try {
     out.before = preview(bytes);
   } catch (e) {
@@ -131,6 +131,12 @@ async function previewItem({ item, config, secret, mapping, key }) {
     return out;
   }
   out.thumb = thumbnail(bytes, 256) || null;
+  // Who decides each top-level attribute (the CLI's --explain); the options are checked below.
+  try {
+    for (const { path, why } of explain_attributes(bytes, config)) out.why[path] = why;
+  } catch {
+    out.why = {};
+  }
   const job = new WebJob(config, secret, mapping ?? undefined, key ?? undefined);
   try {
     job.add_scan(scan_file(item.path, bytes).record);

@@ -5,6 +5,7 @@
 // nothing is sent anywhere.
 import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from '../dicom-deid.js';
 import { PixelReview } from '../ui/pixel-review.js';
+import { RecipePanel } from '../ui/recipe-panel.js';
 import { t } from '../i18n/i18n.js';
 import { setUpPageLanguage } from './page-text.js';
 import { DeidSession } from '../ui/session.js';
@@ -38,7 +39,11 @@ const state = {
 
 // The handlers are wired when this module is evaluated, before the engine has loaded (issue 18):
 // what the user does meanwhile (files chosen or dropped, lists, settings) waits in the session.
-const session = new DeidSession({ options: () => validConfig(), review: new PixelReview($('pixel-review')) });
+const session = new DeidSession({
+  options: () => validConfig(),
+  review: new PixelReview($('pixel-review')),
+  recipe: new RecipePanel($('recipe'), { onChange: () => recipeChanged() }),
+});
 // What the page shares with the element (run-view.js): progress, run states, result, secret, inputs.
 const view = new RunView({
   part: $,
@@ -141,7 +146,21 @@ function fillForm(cfg, keep = new Set()) {
   }
 }
 
-/** The configuration: the preset (or loaded file) with the form's values on top. */
+/**
+ * A recipe loaded, removed, accepted or given a parameter: a recipe that names its preset starts
+ * from it (as the CLI does), unless a configuration file is loaded; then Start and the preview.
+ */
+function recipeChanged() {
+  const base = session.recipe.base;
+  if (base && state.ready && !state.baseConfig && session.presets[base] && $('preset').value !== base) {
+    $('preset').value = base;
+    fillForm(session.presets[base]);
+  }
+  updateStart();
+  schedulePreview();
+}
+
+/** The configuration: the preset (or loaded file) with the form's values on top, and the recipe. */
 function currentConfig() {
   const cfg = structuredClone(state.baseConfig || session.presets[$('preset').value]);
   for (const input of configInputs()) {
@@ -153,7 +172,7 @@ function currentConfig() {
     else if (input.type === 'number') target[last] = input.value === '' ? NaN : Number(input.value);
     else target[last] = input.value;
   }
-  return cfg;
+  return session.recipe.apply(cfg);
 }
 
 /** Validates the settings; returns the full configuration or null (and shows why). */
@@ -296,6 +315,14 @@ function afterCell(row) {
   return el('td', { class: 'after', text: row.after ?? '' });
 }
 
+/** Who decided a top-level attribute (the engine's --explain words, without the attribute's name). */
+function whyOf(why, row) {
+  const text = (why || {})[row.path];
+  if (!text) return '';
+  const prefix = `${row.keyword}: `;
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
+}
+
 function showPreview(item, r) {
   const box = $('preview');
   box.hidden = false;
@@ -321,7 +348,8 @@ function showPreview(item, r) {
       el('td', { class: 'tag' }, el('code', { text: row.path })),
       el('td', { text: row.keyword }),
       el('td', { class: 'before', text: row.before ?? '' }),
-      afterCell(row));
+      afterCell(row),
+      el('td', { class: 'why', text: whyOf(r.why, row) }));
     if (row.status !== 'same') tr.setAttribute('aria-label', t('prev.row', { keyword: row.keyword, status: t(`prev.status-${row.status}`) }));
     frag.append(tr);
   }
@@ -389,6 +417,7 @@ function relabel() {
   if (state.lastPreview) showPreview(state.lastPreview.item, state.lastPreview.r);
   else if (!$('preview').hidden) $('preview-title').textContent = t('prev.none');
   session.review.relabel();
+  session.recipe.relabel();
 }
 
 // ---------------------------------------------------------------- wiring

