@@ -84,8 +84,9 @@ pub struct Config {
     /// Re-read every output and reject it if an identifier of its input is found (on by default;
     /// switch off only for benchmarking).
     pub verify: bool,
-    /// A recipe (its text: this project's TOML or JSON; see [`crate::recipe`]): rules applied
-    /// before the profile, file filters, parameters, a UID root.
+    /// A recipe (its text: this project's TOML or JSON, or a CTP script or deid recipe, which the
+    /// job runs in this project's form; see [`crate::recipe`]): rules applied before the
+    /// profile, file filters, parameters, a UID root.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipe: Option<String>,
     /// Values of the recipe's parameters (`--param NAME=VALUE`).

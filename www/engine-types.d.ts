@@ -69,14 +69,21 @@ unreviewed_pixels: UnreviewedPixels,
  */
 verify: boolean, 
 /**
- * A recipe (its text: this project's TOML or JSON; see [`crate::recipe`]): rules applied
- * before the profile, file filters, parameters, a UID root.
+ * A recipe (its text: this project's TOML or JSON, or a CTP script or deid recipe, which the
+ * job runs in this project's form; see [`crate::recipe`]): rules applied before the
+ * profile, file filters, parameters, a UID root.
  */
 recipe: string | null, 
 /**
  * Values of the recipe's parameters (`--param NAME=VALUE`).
  */
-params: { [key in string]: string }, };
+params: { [key in string]: string }, 
+/**
+ * The user accepted the import report of an imported recipe (CTP script, deid recipe) that
+ * lists rows not supported (`--accept-import-report`); without it such a recipe is refused.
+ * Recorded (in the run statement's options) only when the report had such rows.
+ */
+accept_import_report: boolean, };
 
 /** A built-in preset (as the CLI's --preset). */
 export type Preset = "basic" | "research" | "keep-list";

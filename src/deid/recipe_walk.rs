@@ -70,10 +70,38 @@ impl Walker<'_> {
         if rule.action == Action::Profile {
             return Ok(Ruled::Continue(e));
         }
+        let action = match self.within_iod(&rule.action, e.tag()) {
+            None => return Ok(Ruled::Continue(e)),
+            Some(a) => a,
+        };
         if top {
             self.decided.insert(e.tag());
         }
-        self.rule_action(&rule, &rule.action, e, depth)
+        self.rule_action(&rule, &action, e, depth)
+    }
+
+    /// A removal or emptying that the file's IOD allows (PS3.3 Types at this path, as the
+    /// profile's compound codes use them): a Type 2 attribute a rule removes is emptied instead;
+    /// a Type 1 attribute a rule removes or empties is left to the profile (`None`), which never
+    /// keeps more than the recipe's baseline. Other actions, and attributes of unknown Type,
+    /// stand as written.
+    fn within_iod(&mut self, action: &Action, t: Tag) -> Option<Action> {
+        use crate::profile::iod::{IodType, Placement};
+        if !matches!(action, Action::Remove | Action::Empty) || t.group() % 2 == 1 {
+            return Some(action.clone());
+        }
+        let Some(iod) = self.iod.as_ref() else {
+            return Some(action.clone());
+        };
+        self.path
+            .push((u32::from(t.group()) << 16) | u32::from(t.element()));
+        let placement = iod.placement(&self.path);
+        self.path.pop();
+        match (placement, action) {
+            (Placement::Typed(IodType::T1 | IodType::T1C), _) => None,
+            (Placement::Typed(IodType::T2 | IodType::T2C), Action::Remove) => Some(Action::Empty),
+            _ => Some(action.clone()),
+        }
     }
 
     fn rule_action(

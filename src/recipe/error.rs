@@ -18,7 +18,8 @@ pub enum RecipeError {
     /// An imported recipe with unsupported rows, not accepted.
     #[snafu(display(
         "the imported recipe has rows that are not supported (the profile would decide those \
-         elements); read the report and pass --accept-import-report to run it:\n{report}"
+         elements); read the report and accept it to run the recipe (--accept-import-report, the \
+         options' accept_import_report):\n{report}"
     ))]
     ImportNotAccepted {
         /// the import report as text

@@ -91,8 +91,7 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
     assert.match(await page.getByTestId('recipe-blocker').textContent(), /required parameter/);
     await page.getByTestId('recipe-param-DATEINC').fill(PARAMS.DATEINC);
     // The script's UIDROOT default is not a UID root: the engine says so.
-    await page.waitForSelector('#settings-error:not([hidden])', { timeout: LONG });
-    assert.match(await page.locator('#settings-error').textContent(), /UID root/i);
+    await page.waitForFunction(() => /not a valid UID root/.test(document.querySelector('#settings-error').textContent), null, { timeout: LONG });
     await page.getByTestId('recipe-param-UIDROOT').fill(PARAMS.UIDROOT);
     await page.waitForSelector('#settings-error[hidden]', { timeout: LONG });
     assert.equal(await start.isDisabled(), false);
@@ -112,6 +111,24 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
     const explained = line.slice(line.indexOf(`${ATTRIBUTE}: `) + ATTRIBUTE.length + 2);
     assert.match(explained, /^CTP <e t="00080020" n="StudyDate">/);
     assert.equal(why, explained);
+  });
+
+  it('the <dicom-deid> element has the same panel: report, warning, Start waiting for the acceptance', async () => {
+    const el = await browser.context.newPage();
+    await el.goto(`${server.url}examples/embed-example.html`);
+    await el.waitForSelector('dicom-deid[data-state="idle"]', { timeout: LONG });
+    await el.getByTestId('folder-input').setInputFiles(input);
+    await el.getByTestId('recipe-input').setInputFiles(SCRIPT);
+    await el.getByTestId('recipe-accept').waitFor({ timeout: LONG });
+    assert.match(await el.getByTestId('recipe-status').textContent(), /1 not supported/);
+    assert.equal(await el.getByTestId('recipe-md5').isVisible(), true);
+    assert.equal(await el.getByTestId('start').isDisabled(), true);
+    assert.deepEqual(await axeProblems(el), [], 'the element with a recipe');
+    await el.getByTestId('recipe-accept').check();
+    await el.getByTestId('recipe-param-DATEINC').fill(PARAMS.DATEINC);
+    await el.getByTestId('recipe-param-UIDROOT').fill(PARAMS.UIDROOT);
+    assert.equal(await el.getByTestId('start').isDisabled(), false);
+    await el.close();
   });
 
   it('gives the zip, key and log of the CLI with --recipe, --param and --accept-import-report', async () => {

@@ -10,9 +10,7 @@
 //! Without dciodvfy the test says so and passes, unless `CI` is set (then it fails).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::support::dciodvfy::{dciodvfy_present, gained, normalise};
