@@ -243,6 +243,9 @@ struct Walker<'a> {
     iod: Option<IodTypes>,
     /// Tags of the sequences the walk is inside, from the top level.
     path: Vec<u32>,
+    /// The attributes the data set's Frame Increment Pointer names (Type 1C: a rule does not
+    /// remove them).
+    frame_pointers: Vec<Tag>,
     /// The file's identity (recipe lookups).
     identity: &'a NewIdentity,
     /// Which recipe rules are in force for this file (their conditions hold).
@@ -1065,6 +1068,7 @@ pub fn rewrite_with_batch<'a>(
         stats: Stats::default(),
         iod: IodTypes::for_sop_class(&before.sop_class),
         path: Vec::new(),
+        frame_pointers: frame_pointers(&dataset),
         identity,
         rules_on,
         sources: BTreeMap::new(),
@@ -1229,6 +1233,17 @@ fn put_method(ctx: &Context, out: &mut InMemDicomObject, cleaned: bool) {
         VR::CS,
         longitudinal,
     );
+}
+
+/// The tags Frame Increment Pointer (0028,0009) names in a data set.
+fn frame_pointers(dataset: &InMemDicomObject) -> Vec<Tag> {
+    match dataset
+        .get(tags::FRAME_INCREMENT_POINTER)
+        .map(|e| e.value())
+    {
+        Some(Value::Primitive(PrimitiveValue::Tags(ts))) => ts.to_vec(),
+        _ => Vec::new(),
+    }
 }
 
 /// Runs `f` (the identity, the method, the forced values) and puts back what the recipe's

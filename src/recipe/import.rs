@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::import_report::{Counts, ImportReport};
 use super::model::{Action, HashCompat, Recipe};
-use super::read::load_native;
+use super::read::{load_native, sha256_hex};
 
 /// The format of a recipe text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +181,6 @@ pub fn describe(text: &str) -> Result<Description, RecipeError> {
         needs_acceptance: report.as_ref().is_some_and(ImportReport::has_unsupported),
         unkeyed_md5: uses_unkeyed_md5(&recipe),
         report,
-        sha256: super::compile::sha256_hex(native.as_bytes()),
+        sha256: sha256_hex(native.as_bytes()),
     })
 }

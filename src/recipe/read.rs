@@ -12,3 +12,12 @@ pub(crate) fn load_native(text: &str) -> Result<Recipe, RecipeError> {
         toml::from_str(text).map_err(|source| RecipeError::Toml { source })
     }
 }
+
+/// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

