@@ -1,0 +1,68 @@
+//! One instance as C-STORE sends it: its SOP class, SOP instance and transfer syntax (from
+//! the file meta group the engine wrote) and where its data set starts. The data set goes on
+//! the wire as it is in the file; the only re-encoding is Implicit VR Little Endian to Explicit
+//! VR Little Endian (the values unchanged, each element given its VR), for an archive that
+//! refuses Implicit VR.
+
+use dicom_object::meta::FileMetaTable;
+use dicom_object::InMemDicomObject;
+use dicom_transfer_syntax_registry::entries::{
+    EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
+};
+
+/// The preamble and `DICM` before the file meta group.
+const PREAMBLE: usize = 132;
+/// The group length element (tag, VR, reserved, length, value) that opens the meta group.
+const GROUP_LENGTH_ELEMENT: usize = 12;
+
+/// What C-STORE needs to know of a file before sending it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Affected SOP Class UID.
+    pub sop_class: String,
+    /// Affected SOP Instance UID.
+    pub sop_instance: String,
+    /// The transfer syntax of the data set in the file.
+    pub transfer_syntax: String,
+    /// Where the data set starts (after the file meta group).
+    pub dataset_offset: usize,
+}
+
+fn trimmed(s: &str) -> String {
+    s.trim_end_matches(['\0', ' ']).to_string()
+}
+
+/// Reads the file meta group of a Part 10 file.
+pub fn header(bytes: &[u8]) -> Result<Header, String> {
+    let rest = bytes
+        .get(128..)
+        .ok_or("shorter than a DICOM preamble")?;
+    let meta = FileMetaTable::from_reader(rest)
+        .map_err(|e| format!("its file meta group cannot be read: {e}"))?;
+    let dataset_offset = PREAMBLE + GROUP_LENGTH_ELEMENT + meta.information_group_length as usize;
+    if dataset_offset > bytes.len() {
+        return Err("its file meta group is longer than the file".into());
+    }
+    Ok(Header {
+        sop_class: trimmed(&meta.media_storage_sop_class_uid),
+        sop_instance: trimmed(&meta.media_storage_sop_instance_uid),
+        transfer_syntax: trimmed(&meta.transfer_syntax),
+        dataset_offset,
+    })
+}
+
+/// Whether a data set in this transfer syntax can be re-encoded to Explicit VR Little Endian
+/// without changing a value.
+pub fn reencodable(transfer_syntax: &str) -> bool {
+    transfer_syntax == IMPLICIT_VR_LITTLE_ENDIAN.uid()
+}
+
+/// The data set (Implicit VR Little Endian) re-encoded as Explicit VR Little Endian.
+pub fn to_explicit_le(dataset: &[u8]) -> Result<Vec<u8>, String> {
+    let obj = InMemDicomObject::read_dataset_with_ts(dataset, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+        .map_err(|e| format!("cannot be read for re-encoding: {e}"))?;
+    let mut out = Vec::with_capacity(dataset.len() + dataset.len() / 16);
+    obj.write_dataset_with_ts(&mut out, &EXPLICIT_VR_LITTLE_ENDIAN.erased())
+        .map_err(|e| format!("cannot be re-encoded as Explicit VR Little Endian: {e}"))?;
+    Ok(out)
+}
