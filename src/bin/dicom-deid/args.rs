@@ -96,6 +96,21 @@ pub struct Args {
     /// Print which rule (or profile row) decides this attribute in each input file, and stop.
     #[arg(long, value_name = "TAG", conflicts_with_all = ["plan", "plan_out", "merge"])]
     pub explain: Option<String>,
+    /// Delivery by C-STORE when the run is complete (the same options as `dicom-deid send`).
+    #[command(flatten)]
+    pub cstore: CStoreArgs,
+}
+
+/// Where to send the zip's instances by C-STORE (the run's options and `dicom-deid send`'s).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CStoreArgs {
+    /// Send the zip's storable instances by C-STORE to this archive (its AE title, host and
+    /// DICOM port) once the zip is written.
+    #[arg(long, value_name = "AET@HOST:PORT", conflicts_with_all = ["plan", "plan_out", "audit", "explain"])]
+    pub cstore: Option<String>,
+    /// This program's AE title in the association (default DICOM-DEID).
+    #[arg(long, value_name = "AET", requires = "cstore")]
+    pub calling_aet: Option<String>,
 }
 
 /// `--unreviewed`: what becomes of images that may show text and that no pixel rule covers.

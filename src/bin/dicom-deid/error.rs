@@ -132,4 +132,23 @@ pub enum CliError {
     /// The parts' run statements cannot make the merged one.
     #[snafu(display("{detail}"))]
     PartStatement { detail: String },
+    /// The ledger cannot be read.
+    #[snafu(display("ledger {}: {source}", path.display()))]
+    Ledger {
+        path: PathBuf,
+        source: dicom_deid::deliver::ledger::LedgerError,
+    },
+    /// Some storable instances were not stored (the send log says which and why).
+    #[snafu(display("{failed} of {storable} storable instances were not stored (see {})", log.display()))]
+    NotAllStored {
+        failed: usize,
+        storable: usize,
+        log: PathBuf,
+    },
+    /// `--cstore` or `--calling-aet` cannot be used.
+    #[snafu(display("{detail}"))]
+    CStoreTarget { detail: String },
+    /// The C-STORE destination cannot be used at all (closed port, refused association).
+    #[snafu(display("{detail} (the send log: {})", log.display()))]
+    CStoreUnusable { detail: String, log: PathBuf },
 }

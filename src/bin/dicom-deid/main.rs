@@ -46,13 +46,36 @@ use args::{Args, Mode};
 #[cfg(not(target_arch = "wasm32"))]
 fn dispatch(args: &Args) -> Result<(), error::CliError> {
     match args.mode() {
-        Mode::Run => run::run(args),
+        Mode::Run => run::run(args).and_then(|()| deliver(args)),
         Mode::PlanOut(out) => plan::plan_out(args, out),
         Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
         Mode::Merge => merge::run(args),
         Mode::Audit(dir) => audit::audit(args, dir),
         Mode::Explain(tag) => explain::explain(args, tag),
     }
+}
+
+/// `--cstore`: the zip just written is sent.
+#[cfg(not(target_arch = "wasm32"))]
+fn deliver(args: &Args) -> Result<(), error::CliError> {
+    match (&args.cstore.cstore, &args.out) {
+        (Some(spec), Some(zip)) => {
+            cstore::zip_send::deliver(zip, spec, args.cstore.calling_aet.as_deref(), args.quiet)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `dicom-deid send ZIP --cstore AET@HOST:PORT`.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(clap::Parser, Debug)]
+#[command(name = "dicom-deid send")]
+struct SendArgs {
+    /// The zip written by a run.
+    zip: std::path::PathBuf,
+    /// Where.
+    #[command(flatten)]
+    cstore: args::CStoreArgs,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -75,6 +98,18 @@ fn main() -> std::process::ExitCode {
             Ok(false) => std::process::ExitCode::from(1),
             Err(e) => {
                 eprintln!("dicom-deid verify: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
+    if argv.get(1).is_some_and(|a| a == "send") {
+        let args = SendArgs::parse_from(argv.into_iter().skip(1));
+        let spec = args.cstore.cstore.as_deref().unwrap_or_default();
+        let calling = args.cstore.calling_aet.as_deref();
+        return match cstore::zip_send::deliver(&args.zip, spec, calling, false) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dicom-deid send: {e}");
                 std::process::ExitCode::from(1)
             }
         };

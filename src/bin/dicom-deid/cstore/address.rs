@@ -82,7 +82,9 @@ fn check_ae_title(t: &str) -> Result<(), String> {
     if t.len() > 16 {
         return Err(format!("the AE title {t:?} is longer than 16 characters"));
     }
-    if t.chars().any(|c| !c.is_ascii() || c.is_ascii_control() || c == '\\') {
+    if t.chars()
+        .any(|c| !c.is_ascii() || c.is_ascii_control() || c == '\\')
+    {
         return Err(format!(
             "the AE title {t:?} has a character outside ASCII, a control character or a backslash"
         ));
@@ -98,7 +100,12 @@ mod tests {
     fn reads_the_called_title_host_and_port() {
         let t = Target::parse("DEIDTEST@127.0.0.1:4242", "ME").expect("valid");
         assert_eq!(
-            (t.called.as_str(), t.host.as_str(), t.port, t.calling.as_str()),
+            (
+                t.called.as_str(),
+                t.host.as_str(),
+                t.port,
+                t.calling.as_str()
+            ),
             ("DEIDTEST", "127.0.0.1", 4242, "ME")
         );
         assert_eq!(t.to_string(), "DEIDTEST@127.0.0.1:4242");

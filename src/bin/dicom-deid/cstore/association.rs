@@ -27,6 +27,25 @@ const PDV_HEADER: u32 = 6;
 /// The largest response command set read (a C-STORE-RSP is a few hundred bytes).
 const MAX_RESPONSE: usize = 64 << 10;
 
+/// Why an association broke during a C-STORE (it is then aborted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// What happened.
+    pub reason: String,
+    /// Whether the instance is worth sending again on a new association: not when the archive
+    /// aborted the association itself in answer to it.
+    pub retry: bool,
+}
+
+impl Broken {
+    fn network(reason: String) -> Broken {
+        Broken {
+            reason,
+            retry: true,
+        }
+    }
+}
+
 /// Why an association cannot be opened.
 #[derive(Debug)]
 pub enum OpenError {
@@ -82,7 +101,7 @@ pub fn accepted(assoc: &ClientAssociation<TcpStream>) -> &[PresentationContextNe
 
 /// Sends one C-STORE-RQ (the command, then the data set in PDUs the archive accepts) and reads
 /// its response. An error means the association is no longer usable (dropped, aborted, timed
-/// out, or the archive answered out of turn).
+/// out, or the archive answered out of turn). The data set must have an even length.
 pub fn store(
     assoc: &mut ClientAssociation<TcpStream>,
     context: u8,
@@ -90,14 +109,16 @@ pub fn store(
     sop_class: &str,
     sop_instance: &str,
     dataset: &[u8],
-) -> Result<StoreResponse, String> {
+) -> Result<StoreResponse, Broken> {
     let command = store_request(message_id, sop_class, sop_instance);
     send_pdv(assoc, context, PDataValueType::Command, &command, true)?;
-    let room = assoc
+    // fragments of even length (PS3.8 E.2), within what the archive accepts
+    let room = (assoc
         .acceptor_max_pdu_length()
         .min(SEND_MAX_PDU)
         .saturating_sub(PDV_HEADER)
-        .max(1) as usize;
+        & !1)
+        .max(2) as usize;
     let mut chunks = dataset.chunks(room).peekable();
     if chunks.peek().is_none() {
         send_pdv(assoc, context, PDataValueType::Data, &[], true)?;
@@ -106,12 +127,12 @@ pub fn store(
         let last = chunks.peek().is_none();
         send_pdv(assoc, context, PDataValueType::Data, chunk, last)?;
     }
-    let response = parse_response(&receive_command(assoc)?)?;
+    let response = parse_response(&receive_command(assoc)?).map_err(Broken::network)?;
     if response.responding_to != message_id {
-        return Err(format!(
+        return Err(Broken::network(format!(
             "the archive answered message {} while {message_id} was waiting",
             response.responding_to
-        ));
+        )));
     }
     Ok(response)
 }
@@ -122,7 +143,7 @@ fn send_pdv(
     value_type: PDataValueType,
     data: &[u8],
     is_last: bool,
-) -> Result<(), String> {
+) -> Result<(), Broken> {
     let pdu = Pdu::PData {
         data: vec![PDataValue {
             presentation_context_id: context,
@@ -133,30 +154,44 @@ fn send_pdv(
     };
     assoc
         .send(&pdu)
-        .map_err(|e| format!("sending failed: {}", chain(&e)))
+        .map_err(|e| Broken::network(format!("sending failed: {}", chain(&e))))
 }
 
 /// The command set of the next response (its fragments gathered, bounded in size).
-fn receive_command(assoc: &mut ClientAssociation<TcpStream>) -> Result<Vec<u8>, String> {
+fn receive_command(assoc: &mut ClientAssociation<TcpStream>) -> Result<Vec<u8>, Broken> {
     let mut command = Vec::new();
     loop {
         let pdu = assoc
             .receive()
-            .map_err(|e| format!("no response: {}", chain(&e)))?;
+            .map_err(|e| Broken::network(format!("no response: {}", chain(&e))))?;
         let values = match pdu {
             Pdu::PData { data } => data,
             Pdu::AbortRQ { source } => {
-                return Err(format!("the archive aborted the association ({source:?})"))
+                return Err(Broken {
+                    reason: format!("the archive aborted the association ({source:?})"),
+                    retry: false,
+                })
             }
-            Pdu::ReleaseRQ => return Err("the archive released the association".into()),
-            other => return Err(format!("unexpected {}", other.short_description())),
+            Pdu::ReleaseRQ => {
+                return Err(Broken::network(
+                    "the archive released the association".into(),
+                ))
+            }
+            other => {
+                return Err(Broken::network(format!(
+                    "unexpected {}",
+                    other.short_description()
+                )))
+            }
         };
         for v in values {
             if v.value_type != PDataValueType::Command {
-                return Err("the response carries a data set".into());
+                return Err(Broken::network("the response carries a data set".into()));
             }
             if command.len() + v.data.len() > MAX_RESPONSE {
-                return Err("the response's command set is too large".into());
+                return Err(Broken::network(
+                    "the response's command set is too large".into(),
+                ));
             }
             command.extend_from_slice(&v.data);
             if v.is_last {

@@ -46,7 +46,10 @@ pub fn groups(headers: &[Header]) -> Vec<std::ops::Range<usize>> {
     let mut start = 0;
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for (i, h) in headers.iter().enumerate() {
-        let new: Vec<_> = wanted(h).into_iter().filter(|p| !seen.contains(p)).collect();
+        let new: Vec<_> = wanted(h)
+            .into_iter()
+            .filter(|p| !seen.contains(p))
+            .collect();
         if seen.len() + new.len() > MAX_CONTEXTS {
             out.push(start..i);
             start = i;
@@ -78,9 +81,7 @@ pub fn route(h: &Header, accepted: &[PresentationContextNegotiated]) -> Route {
     let find = |ts: &str| {
         accepted
             .iter()
-            .find(|c| {
-                trim(&c.abstract_syntax) == h.sop_class && trim(&c.transfer_syntax) == ts
-            })
+            .find(|c| trim(&c.abstract_syntax) == h.sop_class && trim(&c.transfer_syntax) == ts)
             .map(|c| c.id)
     };
     if let Some(id) = find(&h.transfer_syntax) {
@@ -176,6 +177,8 @@ mod tests {
             .collect();
         let g = groups(&hs);
         assert_eq!(g, vec![0..128, 128..256, 256..300]);
-        assert!(g.iter().all(|r| proposals(&hs[r.clone()]).len() <= MAX_CONTEXTS));
+        assert!(g
+            .iter()
+            .all(|r| proposals(&hs[r.clone()]).len() <= MAX_CONTEXTS));
     }
 }

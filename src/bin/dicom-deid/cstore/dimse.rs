@@ -67,11 +67,7 @@ pub struct StoreResponse {
 pub fn parse_response(bytes: &[u8]) -> Result<StoreResponse, String> {
     let obj = InMemDicomObject::read_dataset_with_ts(bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
         .map_err(|e| format!("the response's command set cannot be read: {e}"))?;
-    let u16_of = |tag| {
-        obj.element(tag)
-            .ok()
-            .and_then(|e| e.to_int::<u16>().ok())
-    };
+    let u16_of = |tag| obj.element(tag).ok().and_then(|e| e.to_int::<u16>().ok());
     let field = u16_of(tags::COMMAND_FIELD).ok_or("the response has no Command Field")?;
     if field != C_STORE_RSP {
         return Err(format!(
@@ -142,15 +138,21 @@ mod tests {
     #[test]
     fn a_request_reads_back_with_its_uids_and_group_length() {
         let bytes = store_request(7, "1.2.840.10008.5.1.4.1.1.2", "1.2.3");
-        let obj = InMemDicomObject::read_dataset_with_ts(
-            &bytes[..],
-            &IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-        )
-        .expect("a command set");
+        let obj =
+            InMemDicomObject::read_dataset_with_ts(&bytes[..], &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+                .expect("a command set");
         let text = |t| obj.element(t).expect("present").to_str().expect("text");
-        assert_eq!(text(tags::AFFECTED_SOP_CLASS_UID), "1.2.840.10008.5.1.4.1.1.2");
+        assert_eq!(
+            text(tags::AFFECTED_SOP_CLASS_UID),
+            "1.2.840.10008.5.1.4.1.1.2"
+        );
         assert_eq!(text(tags::AFFECTED_SOP_INSTANCE_UID), "1.2.3");
-        let int = |t| obj.element(t).expect("present").to_int::<u32>().expect("int");
+        let int = |t| {
+            obj.element(t)
+                .expect("present")
+                .to_int::<u32>()
+                .expect("int")
+        };
         assert_eq!(int(tags::MESSAGE_ID), 7);
         assert_eq!(int(tags::COMMAND_FIELD), 1);
         // the group length counts every byte after its own element (12 bytes)
@@ -174,7 +176,11 @@ mod tests {
     #[test]
     fn a_response_gives_its_status_and_comment() {
         let rsp = InMemDicomObject::command_from_element_iter([
-            DataElement::new(tags::COMMAND_FIELD, VR::US, dicom_value!(U16, [C_STORE_RSP])),
+            DataElement::new(
+                tags::COMMAND_FIELD,
+                VR::US,
+                dicom_value!(U16, [C_STORE_RSP]),
+            ),
             DataElement::new(
                 tags::MESSAGE_ID_BEING_RESPONDED_TO,
                 VR::US,

@@ -7,7 +7,7 @@
 use dicom_object::meta::FileMetaTable;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::{
-    EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
 };
 
 /// The preamble and `DICM` before the file meta group.
@@ -34,9 +34,7 @@ fn trimmed(s: &str) -> String {
 
 /// Reads the file meta group of a Part 10 file.
 pub fn header(bytes: &[u8]) -> Result<Header, String> {
-    let rest = bytes
-        .get(128..)
-        .ok_or("shorter than a DICOM preamble")?;
+    let rest = bytes.get(128..).ok_or("shorter than a DICOM preamble")?;
     let meta = FileMetaTable::from_reader(rest)
         .map_err(|e| format!("its file meta group cannot be read: {e}"))?;
     let dataset_offset = PREAMBLE + GROUP_LENGTH_ELEMENT + meta.information_group_length as usize;
@@ -65,4 +63,18 @@ pub fn to_explicit_le(dataset: &[u8]) -> Result<Vec<u8>, String> {
     obj.write_dataset_with_ts(&mut out, &EXPLICIT_VR_LITTLE_ENDIAN.erased())
         .map_err(|e| format!("cannot be re-encoded as Explicit VR Little Endian: {e}"))?;
     Ok(out)
+}
+
+/// The data set as it goes on the wire: as in the file, but a deflated data set of odd length
+/// gets the trailing NUL byte PS3.5 A.5 asks for (a DIMSE fragment has an even length; the
+/// inflated data set is the same).
+pub fn on_the_wire<'a>(transfer_syntax: &str, dataset: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    if dataset.len() % 2 == 1 && transfer_syntax == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN.uid() {
+        let mut padded = Vec::with_capacity(dataset.len() + 1);
+        padded.extend_from_slice(dataset);
+        padded.push(0);
+        std::borrow::Cow::Owned(padded)
+    } else {
+        std::borrow::Cow::Borrowed(dataset)
+    }
 }

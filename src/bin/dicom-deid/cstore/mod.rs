@@ -12,6 +12,7 @@ mod association;
 mod contexts;
 mod dimse;
 pub mod instance;
+pub mod zip_send;
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use dicom_deid::deliver::retry::{decide, Attempt, Decision, RetryPolicy};
 use dicom_ul::ClientAssociation;
 
 use address::Target;
-use association::OpenError;
+use association::{Broken, OpenError};
 use contexts::Route;
 use dimse::{kind, meaning, StatusKind};
 use instance::Header;
@@ -148,20 +149,20 @@ impl Sender<'_> {
             };
             message_id = message_id.wrapping_add(1).max(1);
             match self.store_one(a, &group[k], i, message_id, fetch) {
-                (Ok(outcome), a) => {
+                Ok((outcome, a)) => {
                     done(i, &outcome);
-                    assoc = a;
+                    assoc = Some(a);
                     attempt = 1;
                     k += 1;
                 }
-                (Err(dropped), _) => match decide(&self.policy, attempt, false, &Attempt::NetworkError)
-                {
-                    Decision::RetryAfter { delay_ms } => {
-                        std::thread::sleep(Duration::from_millis(delay_ms));
+                Err(broken) => match self.after_break(&broken, attempt) {
+                    Some(delay) => {
+                        std::thread::sleep(delay);
                         attempt += 1;
                     }
-                    _ => {
-                        done(i, &Outcome::failed(format!("{dropped} ({attempt} attempts)")));
+                    None => {
+                        let why = format!("{} ({attempt} attempts)", broken.reason);
+                        done(i, &Outcome::failed(why));
                         attempt = 1;
                         k += 1;
                     }
@@ -175,8 +176,23 @@ impl Sender<'_> {
         Ok(())
     }
 
+    /// The wait before sending an instance again after its association broke, or `None` when
+    /// it is not sent again (the archive aborted in answer to it, or the attempts are spent).
+    fn after_break(&self, broken: &Broken, attempt: u32) -> Option<Duration> {
+        if !broken.retry {
+            return None;
+        }
+        match decide(&self.policy, attempt, false, &Attempt::NetworkError) {
+            Decision::RetryAfter { delay_ms } => Some(Duration::from_millis(delay_ms)),
+            _ => None,
+        }
+    }
+
     /// Opens an association, retrying network errors as the policy allows.
-    fn open(&mut self, proposals: &[(String, String)]) -> Result<ClientAssociation<TcpStream>, Unusable> {
+    fn open(
+        &mut self,
+        proposals: &[(String, String)],
+    ) -> Result<ClientAssociation<TcpStream>, Unusable> {
         let mut attempt = 1;
         loop {
             match association::open(self.target, proposals) {
@@ -205,9 +221,8 @@ impl Sender<'_> {
         }
     }
 
-    /// Stores one instance. `Ok` with the association to go on with (none when it had to be
-    /// aborted for a reason of this instance alone), or `Err` when the association dropped
-    /// (it is aborted; the instance may be sent again on a new one).
+    /// Stores one instance. `Ok` with the association to go on with, or `Err` when the
+    /// association broke (it is aborted; the instance may be sent again on a new one).
     fn store_one(
         &mut self,
         mut a: ClientAssociation<TcpStream>,
@@ -215,39 +230,44 @@ impl Sender<'_> {
         i: usize,
         message_id: u16,
         fetch: &mut dyn FnMut(usize) -> Result<Vec<u8>, String>,
-    ) -> (Result<Outcome, String>, Option<ClientAssociation<TcpStream>>) {
+    ) -> Result<(Outcome, ClientAssociation<TcpStream>), Broken> {
         let (context, reencode) = match contexts::route(h, association::accepted(&a)) {
             Route::AsIs(c) => (c, false),
             Route::Reencoded(c) => (c, true),
-            Route::Refused(why) => return (Ok(Outcome::failed(why)), Some(a)),
+            Route::Refused(why) => return Ok((Outcome::failed(why), a)),
         };
-        let bytes = match fetch(i) {
-            Ok(b) => b,
-            Err(why) => return (Ok(Outcome::failed(why)), Some(a)),
-        };
-        let Some(dataset) = bytes.get(h.dataset_offset..) else {
-            return (Ok(Outcome::failed("its file meta group is longer than the file")), Some(a));
-        };
-        let reencoded;
-        let dataset = if reencode {
-            match instance::to_explicit_le(dataset) {
-                Ok(d) => {
-                    reencoded = d;
-                    &reencoded[..]
-                }
-                Err(why) => return (Ok(Outcome::failed(why)), Some(a)),
-            }
-        } else {
-            dataset
+        let dataset = match fetch(i).and_then(|bytes| wire_dataset(h, &bytes, reencode)) {
+            Ok(d) => d,
+            Err(why) => return Ok((Outcome::failed(why), a)),
         };
         self.counters.requests += 1;
         self.counters.bytes += dataset.len() as u64;
-        match association::store(&mut a, context, message_id, &h.sop_class, &h.sop_instance, dataset) {
-            Ok(rsp) => (Ok(Outcome::of_status(rsp.status, rsp.comment)), Some(a)),
-            Err(why) => {
+        let sent = association::store(
+            &mut a,
+            context,
+            message_id,
+            &h.sop_class,
+            &h.sop_instance,
+            &dataset,
+        );
+        match sent {
+            Ok(rsp) => Ok((Outcome::of_status(rsp.status, rsp.comment), a)),
+            Err(broken) => {
                 let _ = a.abort();
-                (Err(why), None)
+                Err(broken)
             }
         }
+    }
+}
+
+/// The data set of a file as it goes on the wire (re-encoded when its context asks for it).
+fn wire_dataset(h: &Header, bytes: &[u8], reencode: bool) -> Result<Vec<u8>, String> {
+    let dataset = bytes
+        .get(h.dataset_offset..)
+        .ok_or("its file meta group is longer than the file")?;
+    if reencode {
+        instance::to_explicit_le(dataset)
+    } else {
+        Ok(instance::on_the_wire(&h.transfer_syntax, dataset).into_owned())
     }
 }

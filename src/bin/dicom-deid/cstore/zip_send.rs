@@ -18,7 +18,9 @@ use super::address::Target;
 use super::dimse::StatusKind;
 use super::instance::{header, Header};
 use super::{send, Counters, Outcome};
-use crate::error::{CliError, CreateSnafu, LedgerSnafu, PartReadSnafu, PartZipSnafu, ReadSnafu, WriteSnafu};
+use crate::error::{
+    CliError, CreateSnafu, LedgerSnafu, PartReadSnafu, PartZipSnafu, ReadSnafu, WriteSnafu,
+};
 
 /// What one send did, for the summary line.
 #[derive(Debug, Default)]
@@ -65,7 +67,11 @@ fn survey(
     let mut rows = Vec::new();
     let mut todo = Vec::new();
     for i in 0..zip.len() {
-        let name = zip.by_index_raw(i).context(PartZipSnafu { path })?.name().to_string();
+        let name = zip
+            .by_index_raw(i)
+            .context(PartZipSnafu { path })?
+            .name()
+            .to_string();
         if !is_instance_entry(&name) {
             continue;
         }
@@ -108,11 +114,17 @@ fn survey(
 }
 
 /// One entry's bytes (the engine's own bound on one file).
-fn read_entry(zip: &mut zip::ZipArchive<File>, path: &Path, name: &str) -> Result<Vec<u8>, CliError> {
+fn read_entry(
+    zip: &mut zip::ZipArchive<File>,
+    path: &Path,
+    name: &str,
+) -> Result<Vec<u8>, CliError> {
     let e = zip.by_name(name).context(PartZipSnafu { path })?;
     let size = e.size().min(MAX_FILE_BYTES);
     let mut bytes = Vec::with_capacity(size as usize);
-    e.take(MAX_FILE_BYTES).read_to_end(&mut bytes).context(PartReadSnafu { path })?;
+    e.take(MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .context(PartReadSnafu { path })?;
     Ok(bytes)
 }
 
@@ -138,7 +150,8 @@ fn open_ledger(path: &Path) -> Result<File, CliError> {
         .open(path)
         .context(CreateSnafu { path })?;
     if new {
-        f.write_all(ledger::HEADER.as_bytes()).context(WriteSnafu { path })?;
+        f.write_all(ledger::HEADER.as_bytes())
+            .context(WriteSnafu { path })?;
     }
     Ok(f)
 }
@@ -164,7 +177,10 @@ pub fn send_zip(zip_path: &Path, target: &Target) -> Result<Summary, CliError> {
     let ledger_path = beside(zip_path, ".sent.csv");
     let log_path = beside(zip_path, ".send-log.csv");
     let dest = destination(target);
-    let file = File::open(zip_path).context(ReadSnafu { what: "zip", path: zip_path })?;
+    let file = File::open(zip_path).context(ReadSnafu {
+        what: "zip",
+        path: zip_path,
+    })?;
     let mut zip = zip::ZipArchive::new(file).context(PartZipSnafu { path: zip_path })?;
     let ledger = read_ledger(&ledger_path)?;
     let (mut rows, todo) = survey(&mut zip, zip_path, &ledger, &dest)?;
@@ -195,7 +211,10 @@ pub fn send_zip(zip_path: &Path, target: &Target) -> Result<Summary, CliError> {
     );
     let seconds = started.elapsed().as_secs_f64();
     if let Some(source) = write_error {
-        return Err(CliError::Write { path: ledger_path, source });
+        return Err(CliError::Write {
+            path: ledger_path,
+            source,
+        });
     }
     let mut log = String::from(send_log::HEADER);
     for r in &rows {
@@ -209,4 +228,69 @@ pub fn send_zip(zip_path: &Path, target: &Target) -> Result<Summary, CliError> {
         unusable: unusable.map(|u| u.0),
         seconds,
     })
+}
+
+/// Sends a zip by C-STORE and says how it went: the summary on stdout (unless `quiet`), an
+/// error when the destination could not be used or a storable instance was not stored.
+pub fn deliver(
+    zip: &Path,
+    cstore: &str,
+    calling: Option<&str>,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let target = Target::parse(
+        cstore,
+        calling.unwrap_or(super::address::DEFAULT_CALLING_AET),
+    )
+    .map_err(|e| CliError::CStoreTarget {
+        detail: e.to_string(),
+    })?;
+    let summary = send_zip(zip, &target)?;
+    let log = beside(zip, ".send-log.csv");
+    if !quiet {
+        print_summary(&summary, &target);
+    }
+    if let Some(detail) = summary.unusable {
+        return Err(CliError::CStoreUnusable { detail, log });
+    }
+    let storable = summary
+        .rows
+        .iter()
+        .filter(|r| r.outcome != SendOutcome::NotStorable)
+        .count();
+    let failed = summary
+        .rows
+        .iter()
+        .filter(|r| r.outcome == SendOutcome::Failed)
+        .count();
+    if failed > 0 {
+        return Err(CliError::NotAllStored {
+            failed,
+            storable,
+            log,
+        });
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary, target: &Target) {
+    let secs = s.seconds.max(1e-9);
+    let sent = s
+        .rows
+        .iter()
+        .filter(|r| matches!(r.outcome, SendOutcome::Stored | SendOutcome::Warning))
+        .count();
+    let c = s.counters;
+    println!(
+        "sent {sent} instances ({:.1} MB) to {target} in {} C-STORE requests over {} associations, \
+         {secs:.2} s ({:.1} instances/s, {:.1} MB/s); {}",
+        c.bytes as f64 / 1e6,
+        c.requests,
+        c.associations,
+        sent as f64 / secs,
+        c.bytes as f64 / 1e6 / secs,
+        send_log::summary_line(&s.rows)
+            .trim_start_matches("# summary: ")
+            .trim_end(),
+    );
 }
