@@ -244,3 +244,17 @@ fn an_address_that_is_not_aet_at_host_port_is_refused_before_sending() {
         "nothing was sent"
     );
 }
+
+#[test]
+fn a_run_with_cstore_sends_its_zip_when_complete() {
+    let orthanc = Orthanc::start("cstore-run");
+    let spec = format!("{AE_TITLE}@127.0.0.1:{}", orthanc.dicom_port);
+    // the harness's run passes -q; the send's summary is not printed, its files are written
+    let run = run("cstore-run", &["--cstore", &spec, "--calling-aet", "DEID-RUN"], &[data()]);
+    let c = compare(&run, &orthanc, "cstore-run-cmp");
+    assert!(!c.storable.is_empty());
+    assert_eq!(c.stored, c.storable);
+    assert!(c.differences.is_empty(), "{:#?}", c.differences);
+    let log = send_log(&run.zip);
+    assert_eq!(outcomes(&log, "stored"), c.storable.len());
+}
