@@ -19,6 +19,7 @@ mod tests {
     mod corpus;
     mod ctp_functions;
     mod deliver_cstore;
+    mod deliver_stow;
     mod hostile;
     mod iod;
     mod j2k;
