@@ -250,7 +250,11 @@ fn a_run_with_cstore_sends_its_zip_when_complete() {
     let orthanc = Orthanc::start("cstore-run");
     let spec = format!("{AE_TITLE}@127.0.0.1:{}", orthanc.dicom_port);
     // the harness's run passes -q; the send's summary is not printed, its files are written
-    let run = run("cstore-run", &["--cstore", &spec, "--calling-aet", "DEID-RUN"], &[data()]);
+    let run = run(
+        "cstore-run",
+        &["--cstore", &spec, "--calling-aet", "DEID-RUN"],
+        &[data()],
+    );
     let c = compare(&run, &orthanc, "cstore-run-cmp");
     assert!(!c.storable.is_empty());
     assert_eq!(c.stored, c.storable);

@@ -78,3 +78,68 @@ pub fn on_the_wire<'a>(transfer_syntax: &str, dataset: &'a [u8]) -> std::borrow:
         std::borrow::Cow::Borrowed(dataset)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicom_core::{dicom_value, DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+
+    #[test]
+    fn implicit_vr_is_re_encoded_as_explicit_vr_with_the_same_values() {
+        let obj = InMemDicomObject::from_element_iter([
+            DataElement::new(
+                tags::SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from("1.2.3\0"),
+            ),
+            DataElement::new(tags::PATIENT_NAME, VR::PN, PrimitiveValue::from("SUBJ0001")),
+            DataElement::new(tags::ROWS, VR::US, dicom_value!(U16, [2])),
+            DataElement::new(
+                tags::PIXEL_DATA,
+                VR::OW,
+                PrimitiveValue::from(vec![1u8, 2, 3, 4, 5, 6, 7, 8]),
+            ),
+        ]);
+        let mut implicit = Vec::new();
+        obj.write_dataset_with_ts(&mut implicit, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+            .expect("written");
+        let explicit = to_explicit_le(&implicit).expect("re-encoded");
+        assert_ne!(explicit, implicit, "the VRs are now written");
+        let back = InMemDicomObject::read_dataset_with_ts(
+            &explicit[..],
+            &EXPLICIT_VR_LITTLE_ENDIAN.erased(),
+        )
+        .expect("read back");
+        for tag in [
+            tags::SOP_INSTANCE_UID,
+            tags::PATIENT_NAME,
+            tags::ROWS,
+            tags::PIXEL_DATA,
+        ] {
+            let (a, b) = (
+                obj.element(tag).expect("sent"),
+                back.element(tag).expect("read"),
+            );
+            assert_eq!(
+                a.to_bytes().expect("bytes"),
+                b.to_bytes().expect("bytes"),
+                "{tag}"
+            );
+        }
+        assert!(reencodable(IMPLICIT_VR_LITTLE_ENDIAN.uid()));
+        assert!(!reencodable(EXPLICIT_VR_LITTLE_ENDIAN.uid()));
+        assert!(!reencodable("1.2.840.10008.1.2.4.50"));
+    }
+
+    #[test]
+    fn an_odd_deflated_data_set_is_padded_and_nothing_else_is() {
+        let deflated = DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN.uid();
+        assert_eq!(on_the_wire(deflated, &[1, 2, 3]).as_ref(), &[1, 2, 3, 0]);
+        assert_eq!(on_the_wire(deflated, &[1, 2]).as_ref(), &[1, 2]);
+        assert_eq!(
+            on_the_wire(EXPLICIT_VR_LITTLE_ENDIAN.uid(), &[1, 2, 3]).as_ref(),
+            &[1, 2, 3]
+        );
+    }
+}
