@@ -192,18 +192,13 @@ fn row_of(rec: &csv::StringRecord) -> Option<LedgerRow> {
 
 /// A row as a CSV line (to append; [`HEADER`] first when the file is new).
 pub fn row_line(row: &LedgerRow) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail; an error would leave the line empty.
-    let _ = w.write_record([
-        row.sop_instance_uid.as_str(),
-        row.sha256.as_str(),
-        row.destination.as_str(),
+    super::csv_line(&[
+        &row.sop_instance_uid,
+        &row.sha256,
+        &row.destination,
         row.status.as_str(),
-        row.detail.as_str(),
-    ]);
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        &row.detail,
+    ])
 }
 
 /// A destination URL as the ledger and logs record it: without user and password, query and

@@ -19,6 +19,16 @@ pub fn is_instance_entry(name: &str) -> bool {
     name.ends_with(".dcm") && name.contains('/')
 }
 
+/// One CSV line (RFC 4180 quoting, `\n` ended) of the ledger and the send log.
+fn csv_line(fields: &[&str]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail; an error would leave the line empty.
+    let _ = w.write_record(fields);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_instance_entry;

@@ -102,6 +102,20 @@ pub fn decide(policy: &RetryPolicy, attempt: u32, refreshed: bool, how: &Attempt
     Decision::RetryAfter { delay_ms }
 }
 
+/// Whether a request that failed this way (its last attempt, after [`decide`] gave up) should
+/// stop the whole send: the archive is unreachable or overloaded (network error, 5xx, 408,
+/// 429) or refuses these credentials (401, 403), so the next requests would fail the same way
+/// after their own retries. Another 4xx (a 413 for one batch, a 400) concerns that request
+/// only.
+pub fn stops_the_send(how: &Attempt) -> bool {
+    match how {
+        Attempt::NetworkError => true,
+        Attempt::Status { status, .. } => {
+            matches!(status, 401 | 403 | 408 | 429) || (500..600).contains(status)
+        }
+    }
+}
+
 /// The exponential backoff after attempt `attempt`: `base × 2^(attempt − 1)`, capped.
 pub fn backoff_ms(policy: &RetryPolicy, attempt: u32) -> u64 {
     let shift = attempt.saturating_sub(1).min(32);
@@ -192,6 +206,22 @@ mod tests {
             ),
             Decision::RetryAfter { delay_ms: 200 }
         );
+    }
+
+    #[test]
+    fn an_unreachable_or_refusing_archive_stops_the_send() {
+        for how in [
+            Attempt::NetworkError,
+            status(503, None),
+            status(429, None),
+            status(401, None),
+            status(403, None),
+        ] {
+            assert!(stops_the_send(&how), "{how:?}");
+        }
+        for s in [400, 404, 413, 415, 200, 409] {
+            assert!(!stops_the_send(&status(s, None)), "{s}");
+        }
     }
 
     #[test]

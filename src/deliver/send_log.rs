@@ -62,18 +62,13 @@ pub struct SendRow {
 
 /// A row as a CSV line.
 pub fn row_line(row: &SendRow) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail; an error would leave the line empty.
-    let _ = w.write_record([
-        row.path.as_str(),
-        row.sop_instance_uid.as_str(),
+    super::csv_line(&[
+        &row.path,
+        &row.sop_instance_uid,
         row.outcome.as_str(),
-        row.reason.as_str(),
-        row.destination.as_str(),
-    ]);
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        &row.reason,
+        &row.destination,
+    ])
 }
 
 /// Counts by outcome, in the order of [`SendOutcome`]'s variants, as a `# summary:` line.

@@ -190,10 +190,14 @@ fn a_send_cut_half_way_resumes_with_only_the_rest() {
     assert_eq!(outcome(&log, "stored").len(), 15);
     let failed = outcome(&log, "failed");
     assert_eq!(failed.len(), uids.len() - 15);
-    assert!(
-        failed.iter().all(|r| r["reason"] == "HTTP 403"),
-        "{}",
-        log.text
+    // The first refusal stops the send: the other batches are not tried.
+    assert_eq!(count(&cut.stats(), "/requests"), 4);
+    let refused = failed.iter().filter(|r| r["reason"] == "HTTP 403").count();
+    assert_eq!(refused, 5, "{}", log.text);
+    let stopped = "not sent: the send stopped after HTTP 403";
+    assert_eq!(
+        failed.iter().filter(|r| r["reason"] == stopped).count(),
+        failed.len() - 5
     );
     let port = cut.port;
     drop(cut);

@@ -178,6 +178,12 @@ pub fn send_zip(zip_path: &Path, stow: &StowArgs, quiet: bool) -> Result<(), Cli
     let (mut sent, mut bytes) = (0usize, 0u64);
     for (first, count) in batches(&sizes, limits).context(StowRequestSnafu)? {
         let batch = &todo[first..first + count];
+        if let Some(why) = &client.stopped {
+            for &i in batch {
+                rows[i].reason = format!("not sent: the send stopped after {why}");
+            }
+            continue;
+        }
         let mut parts = Vec::with_capacity(batch.len());
         for &i in batch {
             parts.push(entry_bytes(&mut zip, zip_path, items[i].index)?.1);

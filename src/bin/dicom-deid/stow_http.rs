@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dicom_deid::deliver::retry::{decide, Attempt, Decision, RetryPolicy};
+use dicom_deid::deliver::retry::{decide, stops_the_send, Attempt, Decision, RetryPolicy};
 use dicom_deid::deliver::send_log::SendOutcome;
 use dicom_deid::deliver::stow::ACCEPT;
 use dicom_deid::deliver::stow_response::{outcomes, parse, InstanceStatus, MAX_RESPONSE_BYTES};
@@ -98,6 +98,8 @@ pub struct Client {
     policy: RetryPolicy,
     /// Requests sent in all (each attempt counts).
     pub requests: u64,
+    /// Why the send stops, once a request failed in a way the next ones would too.
+    pub stopped: Option<String>,
 }
 
 /// The HTTP answer of one attempt.
@@ -122,6 +124,7 @@ impl Client {
             headers,
             policy: RetryPolicy::default(),
             requests: 0,
+            stopped: None,
         }
     }
 
@@ -191,7 +194,12 @@ impl Client {
                     self.headers.refresh()?;
                     refreshed = true;
                 }
-                Decision::Fail { reason } => return Ok(failed_all(uids, &reason)),
+                Decision::Fail { reason } => {
+                    if stops_the_send(&how) {
+                        self.stopped = Some(reason.clone());
+                    }
+                    return Ok(failed_all(uids, &reason));
+                }
             }
             attempt += 1;
         }
