@@ -104,6 +104,21 @@ pub struct Args {
     /// Delivery by STOW-RS when the run is complete (the same options as `dicom-deid send`).
     #[command(flatten)]
     pub stow: StowArgs,
+    /// Delivery by C-STORE when the run is complete (the same options as `dicom-deid send`).
+    #[command(flatten)]
+    pub cstore: CStoreArgs,
+}
+
+/// Where to send the zip's instances by C-STORE (the run's options and `dicom-deid send`'s).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CStoreArgs {
+    /// Send the zip's storable instances by C-STORE to this archive (its AE title, host and
+    /// DICOM port) once the zip is written.
+    #[arg(long, value_name = "AET@HOST:PORT")]
+    pub cstore: Option<String>,
+    /// This program's AE title in the association (default DICOM-DEID).
+    #[arg(long, value_name = "AET", requires = "cstore")]
+    pub calling_aet: Option<String>,
 }
 
 /// Where and how to send the zip's instances by DICOMweb STOW-RS (the run's options and

@@ -174,4 +174,10 @@ pub enum CliError {
         storable: usize,
         log: PathBuf,
     },
+    /// `--cstore` or `--calling-aet` cannot be used.
+    #[snafu(display("{detail}"))]
+    CStoreTarget { detail: String },
+    /// The C-STORE destination cannot be used at all (closed port, refused association).
+    #[snafu(display("{detail} (the send log: {})", log.display()))]
+    CStoreUnusable { detail: String, log: PathBuf },
 }

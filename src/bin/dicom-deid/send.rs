@@ -22,7 +22,7 @@ use dicom_deid::deliver::stow::{batches, body, BatchLimits};
 use dicom_deid::limits::MAX_FILE_BYTES;
 use snafu::ResultExt;
 
-use crate::args::StowArgs;
+use crate::args::{CStoreArgs, StowArgs};
 use crate::error::{
     CliError, CreateSnafu, LedgerSnafu, NotAllStoredSnafu, ReadSnafu, SendEntrySnafu,
     SendEntryTooLargeSnafu, SendZipSnafu, StowRequestSnafu, WriteSnafu,
@@ -32,18 +32,21 @@ use crate::stow_http::{Client, Headers};
 /// Send a de-identified zip's instances to a DICOMweb archive (STOW-RS).
 #[derive(Parser, Debug)]
 #[command(name = "dicom-deid send")]
-#[command(group(clap::ArgGroup::new("destination").required(true).args(["stow_url"])))]
+#[command(group(clap::ArgGroup::new("destination").required(true).multiple(true).args(["stow_url", "cstore"])))]
 pub struct SendArgs {
     /// The zip written by a run.
     pub zip: PathBuf,
     /// Where and how.
     #[command(flatten)]
     pub stow: StowArgs,
+    /// Or by C-STORE (`cstore/`).
+    #[command(flatten)]
+    pub cstore: CStoreArgs,
 }
 
 /// One instance entry of the zip.
-struct Item {
-    index: usize,
+pub(crate) struct Item {
+    pub(crate) index: usize,
     name: String,
     size: u64,
     ids: Result<String, NotStorable>,
@@ -51,19 +54,19 @@ struct Item {
 }
 
 /// `path` with `suffix` added to its name.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut s = OsString::from(path.as_os_str());
     s.push(suffix);
     PathBuf::from(s)
 }
 
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<fs::File>, CliError> {
+pub(crate) fn open_zip(path: &Path) -> Result<zip::ZipArchive<fs::File>, CliError> {
     let f = fs::File::open(path).context(ReadSnafu { what: "zip", path })?;
     zip::ZipArchive::new(f).context(SendZipSnafu { path })
 }
 
 /// The bytes of entry `index` (at most [`MAX_FILE_BYTES`]).
-fn entry_bytes(
+pub(crate) fn entry_bytes(
     zip: &mut zip::ZipArchive<fs::File>,
     path: &Path,
     index: usize,
@@ -82,7 +85,10 @@ fn entry_bytes(
 }
 
 /// Every instance entry: its name, size, SOP Instance UID (or why it is not storable), SHA-256.
-fn inventory(zip: &mut zip::ZipArchive<fs::File>, path: &Path) -> Result<Vec<Item>, CliError> {
+pub(crate) fn inventory(
+    zip: &mut zip::ZipArchive<fs::File>,
+    path: &Path,
+) -> Result<Vec<Item>, CliError> {
     let mut items = Vec::new();
     for index in 0..zip.len() {
         let name = zip
@@ -105,7 +111,7 @@ fn inventory(zip: &mut zip::ZipArchive<fs::File>, path: &Path) -> Result<Vec<Ite
 }
 
 /// The ledger file for appending (its header written when it is new or empty).
-fn open_ledger(path: &Path) -> Result<(Ledger, fs::File), CliError> {
+pub(crate) fn open_ledger(path: &Path) -> Result<(Ledger, fs::File), CliError> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -135,8 +141,8 @@ fn open_ledger(path: &Path) -> Result<(Ledger, fs::File), CliError> {
 
 /// What one send did.
 pub struct SendReport {
-    rows: Vec<SendRow>,
-    log: PathBuf,
+    pub(crate) rows: Vec<SendRow>,
+    pub(crate) log: PathBuf,
 }
 
 /// Sends the zip's storable instances that the ledger does not list as stored; writes the
@@ -215,7 +221,7 @@ pub fn send_zip(zip_path: &Path, stow: &StowArgs, quiet: bool) -> Result<(), Cli
 
 /// The row of an instance before sending: not storable, already stored, or to send (`Failed`
 /// until a response says otherwise).
-fn first_row(it: &Item, ledger: &Ledger, destination: &str) -> SendRow {
+pub(crate) fn first_row(it: &Item, ledger: &Ledger, destination: &str) -> SendRow {
     let (uid, outcome, reason) = match &it.ids {
         Err(why) => (String::new(), SendOutcome::NotStorable, why.to_string()),
         Ok(uid) if ledger.is_stored(uid, &it.sha256, destination) => {
@@ -232,7 +238,7 @@ fn first_row(it: &Item, ledger: &Ledger, destination: &str) -> SendRow {
     }
 }
 
-fn ledger_row(it: &Item, row: &SendRow) -> LedgerRow {
+pub(crate) fn ledger_row(it: &Item, row: &SendRow) -> LedgerRow {
     LedgerRow {
         sop_instance_uid: row.sop_instance_uid.clone(),
         sha256: it.sha256.clone(),
@@ -246,7 +252,7 @@ fn ledger_row(it: &Item, row: &SendRow) -> LedgerRow {
     }
 }
 
-fn write_log(report: &SendReport) -> Result<(), CliError> {
+pub(crate) fn write_log(report: &SendReport) -> Result<(), CliError> {
     let mut text = send_log::HEADER.to_string();
     for r in &report.rows {
         text += &send_log::row_line(r);
@@ -274,7 +280,7 @@ fn print_summary(
     );
 }
 
-fn check_all_stored(report: &SendReport) -> Result<(), CliError> {
+pub(crate) fn check_all_stored(report: &SendReport) -> Result<(), CliError> {
     let storable = report
         .rows
         .iter()
