@@ -20,6 +20,7 @@ pub mod deid;
 pub mod distribute;
 pub mod error;
 pub mod framing;
+pub mod html_text;
 pub mod inspect;
 pub mod job;
 pub mod limits;

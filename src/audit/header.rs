@@ -1,8 +1,8 @@
 //! What the audit reads of one file: its headers only (up to Pixel Data), the attributes present
-//! at the top level, the private creators and their elements, and the values of the
-//! quasi-identifiers (PHI: kept in memory and in the detail CSV only).
+//! at the top level and in the items of sequences, the private creators and their elements, and
+//! the values of the quasi-identifiers (PHI: kept in memory and in the detail CSV only).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dicom_core::header::Header as _;
 use dicom_core::Tag;
@@ -21,6 +21,10 @@ pub struct AuditHeader {
     pub transfer_syntax: String,
     /// Top-level public attributes present (group, element).
     pub tags: Vec<(u16, u16)>,
+    /// Public attributes inside the items of public sequences, at any depth: the sequences
+    /// they are in (outermost first) and their own tag. A tag alone, no value.
+    #[serde(default)]
+    pub nested: BTreeSet<(Vec<(u16, u16)>, (u16, u16))>,
     /// Private creators at the top level: (group, creator) → elements of that block.
     pub creators: BTreeMap<(u16, String), u64>,
     /// Values of the candidate quasi-identifiers present, by keyword.
@@ -69,10 +73,31 @@ pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
             *h.creators.entry((t.group(), name)).or_insert(0) += 1;
         }
     }
+    h.nested = nested_tags(&obj);
     for (keyword, tag) in QUASI_IDENTIFIERS {
         if let Some(v) = string_of(&obj, tag).filter(|v| !v.is_empty()) {
             h.quasi.insert(keyword.to_string(), v);
         }
     }
     Ok(h)
+}
+
+/// The public attributes inside items of public sequences (the walk's depth limit applies),
+/// with the sequences above each; group lengths aside, as the rewrite drops them.
+fn nested_tags(
+    obj: &dicom_object::mem::InMemDicomObject,
+) -> BTreeSet<(Vec<(u16, u16)>, (u16, u16))> {
+    let mut out = BTreeSet::new();
+    crate::visit::visit(obj, &mut |at, e| {
+        let t = e.tag();
+        let public = |t: Tag| t.group() % 2 == 0;
+        if at.depth() == 0 || !public(t) || t.element() == 0 {
+            return;
+        }
+        if at.path.iter().all(|(s, _)| public(*s)) {
+            let above = at.path.iter().map(|(s, _)| (s.group(), s.element()));
+            out.insert((above.collect(), (t.group(), t.element())));
+        }
+    });
+    out
 }
