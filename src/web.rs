@@ -399,7 +399,7 @@ impl WebJob {
     /// the texts of `audit-summary.json`, `audit-summary.html` (no PHI) and `audit-detail.csv`
     /// (PHI), the CLI's bytes. A job audited is not run afterwards (make a new one).
     pub fn audit(&mut self) -> Result<JsValue, JsValue> {
-        let files = crate::audit::audit_job(&mut self.job, &self.audit_headers).map_err(job_err)?;
+        let files = self.job.audit(&self.audit_headers).map_err(job_err)?;
         Ok(object(vec![
             ("summary", to_js(&files.summary)?),
             ("summaryJson", JsValue::from_str(&files.summary_json)),

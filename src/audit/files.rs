@@ -1,10 +1,8 @@
-//! The audit's three files from a job whose scans are in and the audit's header reads: the
-//! CLI writes them into `--audit DIR`, the page offers them as downloads, the same bytes.
+//! The audit's three files (made by [`crate::job::Job::audit`] from a job whose scans are in and
+//! the audit's header reads): the CLI writes them into `--audit DIR`, the page offers them as
+//! downloads, the same bytes.
 
-use std::collections::BTreeMap;
-
-use crate::audit::{detail_csv, html, summary, HeaderResult, Input, Summary};
-use crate::job::{Job, JobError};
+use crate::audit::summary::Summary;
 
 /// `audit-summary.json` (no PHI).
 pub const SUMMARY_JSON: &str = "audit-summary.json";
@@ -24,33 +22,4 @@ pub struct AuditFiles {
     pub summary_html: String,
     /// `audit-detail.csv` (PHI).
     pub detail_csv: String,
-}
-
-/// Plans `job` (its scans added) as the run would and makes the audit from the plan and
-/// `headers` (the audit's read of each DICOM file, [`crate::audit::header::read`], by source
-/// path). Errors are the plan's (e.g. random research IDs that do not fit).
-pub fn audit_job(
-    job: &mut Job,
-    headers: &BTreeMap<String, HeaderResult>,
-) -> Result<AuditFiles, JobError> {
-    let engine = job.plan()?;
-    let rows = job.log_rows();
-    let to_write = job.paths_to_process();
-    let input = Input {
-        ctx: job.context(),
-        plan: &engine.plan,
-        rows: &rows,
-        to_write: &to_write,
-        scans: job.scans(),
-        headers,
-    };
-    let summary = summary(&input);
-    let mut summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    summary_json.push('\n');
-    Ok(AuditFiles {
-        summary_html: html::render(&summary),
-        detail_csv: detail_csv(&input),
-        summary_json,
-        summary,
-    })
 }

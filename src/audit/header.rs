@@ -25,10 +25,35 @@ pub struct AuditHeader {
     /// they are in (outermost first) and their own tag. A tag alone, no value.
     #[serde(default)]
     pub nested: BTreeSet<(Vec<(u16, u16)>, (u16, u16))>,
-    /// Private creators at the top level: (group, creator) → elements of that block.
+    /// Private creators at the top level: (group, creator) → elements of that block (as a list
+    /// of pairs in JSON, whose map keys are text).
+    #[serde(with = "pairs")]
     pub creators: BTreeMap<(u16, String), u64>,
     /// Values of the candidate quasi-identifiers present, by keyword.
     pub quasi: BTreeMap<String, String>,
+}
+
+/// A map as a list of `[key, value]` pairs (for keys that are not text).
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Vec::<(K, V)>::deserialize(d).map(|v| v.into_iter().collect())
+    }
 }
 
 /// Candidate quasi-identifiers: attributes that describe a person or where and how they were
@@ -100,4 +125,23 @@ fn nested_tags(
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditHeader;
+
+    #[test]
+    fn a_header_read_goes_through_json_and_back_unchanged() {
+        let mut h = AuditHeader {
+            transfer_syntax: "1.2.840.10008.1.2.1".into(),
+            tags: vec![(0x0010, 0x0010)],
+            ..AuditHeader::default()
+        };
+        h.creators.insert((0x0029, "SIEMENS CSA HEADER".into()), 3);
+        h.nested.insert((vec![(0x0040, 0x0275)], (0x0008, 0x0050)));
+        h.quasi.insert("PatientSex".into(), "F".into());
+        let text = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<AuditHeader>(&text).unwrap(), h);
+    }
 }

@@ -16,7 +16,6 @@ pub mod html;
 pub mod risk;
 pub mod summary;
 
-pub use files::{audit_job, AuditFiles};
 pub use summary::{AttributeAction, CreatorUse, Summary};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -354,6 +353,19 @@ pub fn detail_csv(input: &Input) -> String {
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The audit's three files from its input (the job planned: [`crate::job::Job::audit`]).
+pub fn audit_files(input: &Input) -> files::AuditFiles {
+    let summary = summary(input);
+    let mut summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    summary_json.push('\n');
+    files::AuditFiles {
+        summary_html: html::render(&summary),
+        detail_csv: detail_csv(input),
+        summary_json,
+        summary,
+    }
 }
 
 /// A header that the audit's read of a file could not make (the scan's rejection stands).

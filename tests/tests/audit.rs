@@ -242,7 +242,12 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
     python(NESTED, [batch.as_os_str()]);
     fs::write(dir.join("secret"), SECRET).unwrap();
     let secret = dir.join("secret");
-    let args = ["--preset", "basic", "--secret-file", secret.to_str().unwrap()];
+    let args = [
+        "--preset",
+        "basic",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
     let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
     let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
         .as_array()

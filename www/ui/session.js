@@ -217,6 +217,7 @@ export class DeidSession extends EventTarget {
    * lists and secret a Start would use (the review's decisions included; a secret is generated
    * first when there is none, as Start does). Resolves to {summary, summaryJson, summaryHtml,
    * detailCsv}, or null when there is nothing to audit; rejects with a DeidError.
+   * @param {{ onProgress?: (p: any) => void }} [hooks]
    */
   async audit({ onProgress } = {}) {
     if (!this.canStart) return null;

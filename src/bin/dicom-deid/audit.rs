@@ -65,7 +65,7 @@ pub fn audit(args: &Args, dir: &Path) -> Result<(), CliError> {
     let mut inputs = inputs::collect(&args.inputs)?;
     scan_into(&mut job, &mut inputs, args.threads());
     let headers = read_headers(&job, &inputs, args.threads())?;
-    let files = audit::audit_job(&mut job, &headers).context(JobSnafu)?;
+    let files = job.audit(&headers).context(JobSnafu)?;
     let summary = &files.summary;
     fs::create_dir_all(dir).context(CreateSnafu { path: dir })?;
     for (name, text) in [
