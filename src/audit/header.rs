@@ -14,6 +14,10 @@ use crate::padding::string_of;
 use crate::padding::Unpadded as _;
 use crate::read;
 
+/// A public attribute inside items of sequences: the sequences above it (outermost first, each
+/// `(group, element)`) and its own tag.
+pub type NestedTag = (Vec<(u16, u16)>, (u16, u16));
+
 /// The audit's view of one file's headers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditHeader {
@@ -24,7 +28,7 @@ pub struct AuditHeader {
     /// Public attributes inside the items of public sequences, at any depth: the sequences
     /// they are in (outermost first) and their own tag. A tag alone, no value.
     #[serde(default)]
-    pub nested: BTreeSet<(Vec<(u16, u16)>, (u16, u16))>,
+    pub nested: BTreeSet<NestedTag>,
     /// Private creators at the top level: (group, creator) → elements of that block (as a list
     /// of pairs in JSON, whose map keys are text).
     #[serde(with = "pairs")]
@@ -109,9 +113,7 @@ pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
 
 /// The public attributes inside items of public sequences (the walk's depth limit applies),
 /// with the sequences above each; group lengths aside, as the rewrite drops them.
-fn nested_tags(
-    obj: &dicom_object::mem::InMemDicomObject,
-) -> BTreeSet<(Vec<(u16, u16)>, (u16, u16))> {
+fn nested_tags(obj: &dicom_object::mem::InMemDicomObject) -> BTreeSet<NestedTag> {
     let mut out = BTreeSet::new();
     crate::visit::visit(obj, &mut |at, e| {
         let t = e.tag();
