@@ -158,6 +158,18 @@ function newJob(config, secret, mapping, key) {
 }
 
 /**
+ * A run's or an audit's inputs read and checked (the options, the secret's bytes, the lists'
+ * texts): {secretB, job()}, where job() makes the engine's job of them (the caller frees it).
+ */
+async function jobInputs({ options, mapping, existingKey, secret }) {
+  const config = configJson(options);
+  const secretB = await secretBytes(secret);
+  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
+  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  return { secretB, job: () => newJob(config, secretB, m, k) };
+}
+
+/**
  * Checks a mapping CSV and/or the key CSV of an earlier batch (text, File or Blob) with the
  * given options, as a run would read them. Rejects with DeidError 'bad-options',
  * 'bad-mapping' or 'bad-key' (the message names the line and the column at fault).
@@ -478,11 +490,7 @@ export async function auditSource({ source, options, mapping, existingKey, secre
   const cancelled = () => new DeidError('aborted', 'the audit was cancelled');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
-  const config = configJson(options);
-  const secretB = await secretBytes(secret);
-  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
-  const k = await listText(existingKey, 'key CSV', 'bad-key');
-  const job = newJob(config, secretB, m, k);
+  const job = (await jobInputs({ options, mapping, existingKey, secret })).job();
   let pool = null;
   const stop = () => pool && pool.terminate();
   if (signal) signal.addEventListener('abort', stop);
@@ -610,10 +618,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
-  const config = configJson(options);
-  const secretB = await secretBytes(secret);
-  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
-  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  const { secretB, job: newJobOf } = await jobInputs({ options, mapping, existingKey, secret });
   if (output != null && typeof output.createWritable !== 'function') {
     throw new DeidError('bad-options', 'output must be a FileSystemFileHandle (from showSaveFilePicker or OPFS)');
   }
@@ -624,7 +629,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
   if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
-  const job = newJob(config, secretB, m, k);
+  const job = newJobOf();
   let selection;
   let sink;
   try {

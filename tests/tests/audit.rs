@@ -157,14 +157,21 @@ for i, (sex, age) in enumerate(people):
         ds.save_as(f"{out}/p{i:02d}_{j}.dcm", enforce_file_format=True)
 "#;
 
-#[test]
-fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
-    let dir = TempDir::new("audit-risk");
+/// A folder `batch` made by a pydicom `script` (given the folder), and the test secret beside it:
+/// (the temporary folder, the batch, the secret file).
+fn pydicom_batch(label: &str, script: &str) -> (TempDir, PathBuf, PathBuf) {
+    let dir = TempDir::new(label);
     let batch = dir.join("batch");
     fs::create_dir_all(&batch).unwrap();
-    python(SYNTHETIC, [batch.as_os_str()]);
-    fs::write(dir.join("secret"), SECRET).unwrap();
+    python(script, [batch.as_os_str()]);
     let secret = dir.join("secret");
+    fs::write(&secret, SECRET).unwrap();
+    (dir, batch, secret)
+}
+
+#[test]
+fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
+    let (dir, batch, secret) = pydicom_batch("audit-risk", SYNTHETIC);
     let args = [
         "--preset",
         "research",
@@ -236,12 +243,7 @@ ds.save_as(sys.argv[1] + "/nested.dcm", enforce_file_format=True)
 
 #[test]
 fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
-    let dir = TempDir::new("audit-nested");
-    let batch = dir.join("batch");
-    fs::create_dir_all(&batch).unwrap();
-    python(NESTED, [batch.as_os_str()]);
-    fs::write(dir.join("secret"), SECRET).unwrap();
-    let secret = dir.join("secret");
+    let (dir, batch, secret) = pydicom_batch("audit-nested", NESTED);
     let args = [
         "--preset",
         "basic",
