@@ -21,6 +21,7 @@ pub mod deliver;
 pub mod distribute;
 pub mod error;
 pub mod framing;
+pub mod html_text;
 pub mod inspect;
 pub mod job;
 pub mod limits;

@@ -129,6 +129,12 @@ pub enum CliError {
     /// A public key file that is not 64 hex digits.
     #[snafu(display("{} is not a public key (64 hex digits on its first line)", path.display()))]
     BadPublicKey { path: PathBuf },
+    /// A zip given to `verify` cannot be read.
+    #[snafu(display("{}: {source}", path.display()))]
+    VerifyRead {
+        path: PathBuf,
+        source: dicom_deid::statement::received::ReadError,
+    },
     /// The parts' run statements cannot make the merged one.
     #[snafu(display("{detail}"))]
     PartStatement { detail: String },
