@@ -1347,5 +1347,13 @@ fn write_head(
     let file: Object = out.with_exact_meta(meta);
     let mut head = Vec::with_capacity(size_hint + 1024);
     file.write_all(&mut head).map_err(|e| failed(&e))?;
+    // PS3.5 A.5: a deflated bit stream of odd length is padded with one null byte (the preamble
+    // and the meta group are of even length, so the file's length is the stream's parity).
+    if ts == DEFLATED_EXPLICIT_VR_LE && head.len() % 2 == 1 {
+        head.push(0);
+    }
     Ok(head)
 }
+
+/// Deflated Explicit VR Little Endian, the one transfer syntax whose data set is a deflate stream.
+const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";

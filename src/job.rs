@@ -370,6 +370,26 @@ impl Job {
         self.outcomes.push(outcome);
     }
 
+    /// The audit (a dry run, `--audit`): plans the job (its scans added) as the run would and
+    /// makes the audit's files from the plan and `headers` (the audit's read of each DICOM file,
+    /// [`crate::audit::header::read`], by source path). Errors are the plan's.
+    pub fn audit(
+        &mut self,
+        headers: &BTreeMap<String, crate::audit::HeaderResult>,
+    ) -> Result<crate::audit::files::AuditFiles, JobError> {
+        let engine = self.plan()?;
+        let rows = self.log_rows();
+        let to_write = self.paths_to_process();
+        Ok(crate::audit::audit_files(&crate::audit::Input {
+            ctx: self.context(),
+            plan: &engine.plan,
+            rows: &rows,
+            to_write: &to_write,
+            scans: self.scans(),
+            headers,
+        }))
+    }
+
     /// Source paths that will be written, in the order the zip gets them (sorted).
     pub fn paths_to_process(&self) -> Vec<String> {
         let mut v: Vec<String> = match &self.plan {

@@ -177,6 +177,64 @@ pub fn scan_prefix_len() -> usize {
     crate::scan::SCAN_PREFIX
 }
 
+/// The audit's scan of one whole file: `{record, header}` where `record` is the scan record
+/// (opaque text for [`WebJob::add_scan`]) and `header` the audit's header read (opaque text
+/// for [`WebJob::add_audit_header`]), or `undefined` when the scan found no DICOM header.
+#[wasm_bindgen]
+pub fn audit_scan(path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let rec = crate::scan::scan(path, bytes);
+    let record = serde_json::to_string(&rec).map_err(|e| fail(Code::BadValue, e))?;
+    let header = match rec.result {
+        Ok(_) => JsValue::from_str(
+            &serde_json::to_string(&crate::audit::header::read(bytes))
+                .map_err(|e| fail(Code::BadValue, e))?,
+        ),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    Ok(object(vec![
+        ("record", JsValue::from_str(&record)),
+        ("header", header),
+    ]))
+}
+
+/// Checks a received zip (its bytes) against its signed run statement, the code of
+/// `dicom-deid verify`: `{ok, problems, keyFingerprint, keyGiven, entries, runTime, bytes}`
+/// where `problems` are the CLI's lines (each names the file), empty when `ok`.
+/// `public_key`: the text of the project's public key file (64 hex digits on its first line).
+/// Errors: `bad_options` for a public key that is not one, `bad_zip` for bytes that cannot be
+/// read as a zip.
+#[wasm_bindgen]
+pub fn verify_zip(bytes: &[u8], public_key: Option<String>) -> Result<JsValue, JsValue> {
+    let key = match public_key {
+        Some(text) => Some(
+            crate::statement::signing::unhex::<32>(text.lines().next().unwrap_or("").trim())
+                .ok_or_else(|| options_err("the public key file is not 64 hex digits"))?,
+        ),
+        None => None,
+    };
+    let read = crate::statement::received::read_zip(std::io::Cursor::new(bytes))
+        .map_err(|e| fail(Code::BadZip, e))?;
+    let hashed = read.bytes as f64;
+    let verdict = crate::statement::received::check_read(&read, key);
+    let problems = js_sys::Array::new();
+    let mut fields = vec![("bytes", hashed.into()), ("keyGiven", key.is_some().into())];
+    match verdict {
+        Ok(v) => {
+            fields.push(("keyFingerprint", v.key_fingerprint.into()));
+            fields.push(("entries", (v.entries as f64).into()));
+            fields.push(("runTime", v.run_time.into()));
+        }
+        Err(ps) => {
+            for p in ps {
+                problems.push(&JsValue::from_str(&p.to_string()));
+            }
+        }
+    }
+    fields.push(("ok", (problems.length() == 0).into()));
+    fields.push(("problems", problems.into()));
+    Ok(object(fields))
+}
+
 /// Whether bytes start like a zip.
 #[wasm_bindgen]
 pub fn is_zip(bytes: &[u8]) -> bool {
@@ -320,6 +378,8 @@ impl WebZipReader {
 #[wasm_bindgen]
 pub struct WebJob {
     job: Job,
+    /// The audit's header reads ([`audit_scan`]'s), by source path.
+    audit_headers: std::collections::BTreeMap<String, crate::audit::HeaderResult>,
 }
 
 #[wasm_bindgen]
@@ -337,7 +397,10 @@ impl WebJob {
         let config = config_of(config)?;
         let job = Job::new(&config, secret, mapping_csv.as_deref(), key_csv.as_deref())
             .map_err(job_err)?;
-        Ok(WebJob { job })
+        Ok(WebJob {
+            job,
+            audit_headers: Default::default(),
+        })
     }
 
     /// Adds a scan record (the `record` of [`scan_file`]: opaque text).
@@ -346,6 +409,28 @@ impl WebJob {
             .map_err(|e| fail(Code::BadValue, format!("scan record: {e}")))?;
         self.job.add_scan(rec);
         Ok(())
+    }
+
+    /// Adds the audit's header read of a file (the `header` of [`audit_scan`]: opaque text).
+    pub fn add_audit_header(&mut self, path: &str, header: &str) -> Result<(), JsValue> {
+        let h: crate::audit::HeaderResult = serde_json::from_str(header)
+            .map_err(|e| fail(Code::BadValue, format!("audit header: {e}")))?;
+        self.audit_headers.insert(path.to_string(), h);
+        Ok(())
+    }
+
+    /// The audit (a dry run, the CLI's `--audit`): plans the job from the scans added and
+    /// returns `{summary, summaryJson, summaryHtml, detailCsv}`: the summary as an object, and
+    /// the texts of `audit-summary.json`, `audit-summary.html` (no PHI) and `audit-detail.csv`
+    /// (PHI), the CLI's bytes. A job audited is not run afterwards (make a new one).
+    pub fn audit(&mut self) -> Result<JsValue, JsValue> {
+        let files = self.job.audit(&self.audit_headers).map_err(job_err)?;
+        Ok(object(vec![
+            ("summary", to_js(&files.summary)?),
+            ("summaryJson", JsValue::from_str(&files.summary_json)),
+            ("summaryHtml", JsValue::from_str(&files.summary_html)),
+            ("detailCsv", JsValue::from_str(&files.detail_csv)),
+        ]))
     }
 
     /// Records a file that could not be read at all.

@@ -18,6 +18,8 @@ mod tests {
     mod codestream_text;
     mod corpus;
     mod ctp_functions;
+    mod deliver_cstore;
+    mod deliver_stow;
     mod hostile;
     mod iod;
     mod j2k;

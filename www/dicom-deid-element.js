@@ -24,10 +24,15 @@
 // pixel-grid, pixel-cell, pixel-thumb, pixel-detail, pixel-group (the selected group's editor),
 // pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input;
 // the recipe (recipe-panel.js, shared with the page): recipe, recipe-input, recipe-status,
-// recipe-report, recipe-accept, recipe-params, recipe-param-NAME, recipe-md5, recipe-blocker.
+// recipe-report, recipe-accept, recipe-params, recipe-param-NAME, recipe-md5, recipe-blocker;
+// the audit (audit-view.js): audit, audit-start, audit-status, audit-result, audit-download-json,
+// audit-download-html, audit-download-detail; the check of a received zip (verify-view.js):
+// verify, verify-zip-input, verify-key-input, verify-drop, verify-result, verify-problems.
 import { PRESETS, entriesFromDrop, pickOutputFile, DeidError } from './dicom-deid.js';
+import { AuditView } from './ui/audit-view.js';
 import { PixelReview } from './ui/pixel-review.js';
 import { RecipePanel } from './ui/recipe-panel.js';
+import { VerifyView } from './ui/verify-view.js';
 import { languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
 import { DeidSession, toDeidError } from './ui/session.js';
 import { RunView } from './ui/run-view.js';
@@ -94,6 +99,10 @@ fieldset { border: 1px solid var(--_border); border-radius: var(--_radius); marg
 .field.check { display: flex; gap: 8px; align-items: baseline; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.92em; }
 [hidden] { display: none !important; }
+.table-scroll { overflow: auto; max-height: 300px; border: 1px solid var(--_border); border-radius: var(--_radius); margin: 6px 0 10px; }
+.table-scroll:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+.audit-phi { border-left: 4px solid var(--_error); padding: 4px 10px; margin: 8px 0; }
+h4 { margin: 12px 0 4px; font-size: 1em; }
 `;
 
 let sheet = null;
@@ -153,6 +162,7 @@ function template() {
         t('button', 'secret-save', { type: 'button', disabled: '', ...k('page.secret-save') }))),
     el('section', { part: 'section', id: 'recipe', 'data-testid': 'recipe', 'aria-labelledby': 'h-recipe' },
       el('h3', { id: 'h-recipe', ...k('recipe.legend') })),
+    el('section', { part: 'section', id: 'audit', 'data-testid': 'audit' }),
     el('section', { part: 'section', id: 'pixel-review', 'aria-labelledby': 'h-pixels' },
       el('h3', { id: 'h-pixels', ...k('page.h-pixels') }),
       el('p', { class: 'hint', ...k('el.pixels-hint') })),
@@ -175,7 +185,8 @@ function template() {
       el('p', { class: 'hint', id: 'downloads-note', hidden: '', ...k('res.note') }),
       t('table', 'problems', { hidden: '' },
         el('thead', {}, el('tr', {}, el('th', k('res.col-file')), el('th', k('res.col-outcome')), el('th', k('res.col-reason')))),
-        el('tbody'))));
+        el('tbody'))),
+    el('section', { part: 'section', id: 'verify', 'data-testid': 'verify' }));
 }
 
 /** Whether `name` (an attribute's value) is one of the presets. */
@@ -198,6 +209,8 @@ export class DicomDeidElement extends HTMLElement {
   #view;
   #started = false;
   #stopLanguage = null;
+  #audit;
+  #verify;
 
   /**
    * Extra configuration keys (as for the CLI's --config), under preset and id-prefix.
@@ -218,6 +231,8 @@ export class DicomDeidElement extends HTMLElement {
       review: new PixelReview(this.#root.getElementById('pixel-review')),
       recipe: new RecipePanel(this.#root.getElementById('recipe'), { onChange: () => this.#recipeChanged() }),
     });
+    this.#audit = new AuditView(this.#id('audit'), this.#session, { heading: 'h3' });
+    this.#verify = new VerifyView(this.#id('verify'), { heading: 'h3' });
     this.#view = new RunView({
       part: (name) => this.#q(name) || this.#id(name),
       text: { working: 'run.working', cancelled: 'run.cancelled-element', secret: 'secret.status' },
@@ -292,6 +307,8 @@ export class DicomDeidElement extends HTMLElement {
     this.#showSelection({ status: 'ready' });
     this.#session.review.relabel();
     this.#session.recipe.relabel();
+    this.#audit.relabel();
+    this.#verify.relabel();
   }
 
   // ------------------------------------------------------------ events and messages

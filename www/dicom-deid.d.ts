@@ -257,6 +257,81 @@ export declare function scanPixelGate(
   options?: { signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void; workers?: number },
 ): Promise<{ item: SelectionItem; signature: PixelSignature; gate: PixelGate }[]>;
 
+/** An attribute found by the audit, with what the run does with it and the rule that decides. */
+export interface AuditAttribute {
+  /** `(gggg,eeee)`. */
+  tag: string;
+  keyword: string;
+  /** Files in which it occurs (at the top level, or in sequences for `nested_attributes`). */
+  files: number;
+  action: 'kept' | 'removed' | 'emptied' | 'replaced' | 'uid replaced' | 'cleaned';
+  rule: string;
+}
+
+/** The audit's summary (audit-summary.json; no PHI). */
+export interface AuditSummary {
+  format: string;
+  files: number;
+  patients: number;
+  studies: number;
+  series: number;
+  modalities: Record<string, number>;
+  sop_classes: Record<string, number>;
+  transfer_syntaxes: Record<string, number>;
+  /** Files by the outcome the run will give them (the log's outcome names). */
+  outcomes: Record<string, number>;
+  /** Files not written, by reason code. */
+  reasons: Record<string, number>;
+  pixel_review_pending: number;
+  attributes: AuditAttribute[];
+  nested_attributes: AuditAttribute[];
+  private_creators: { group: string; creator: string; files: number; elements: number; action: string }[];
+  date_shift_days: [number, number] | null;
+  research_ids: number;
+  risk: {
+    quasi_identifiers: string[];
+    patients: number;
+    classes: number;
+    k: number;
+    unique_patients: number;
+    unique_by: Record<string, number>;
+  };
+}
+
+/** The audit of a selection: the summary and the texts of the CLI's three files. */
+export interface DeidAudit {
+  summary: AuditSummary;
+  /** audit-summary.json (no PHI), the CLI's bytes. */
+  summaryJson: string;
+  /** audit-summary.html (no PHI). */
+  summaryHtml: string;
+  /** audit-detail.csv: PHI, one row per file; keep it apart like the key. */
+  detailCsv: string;
+}
+
+/** The audit (the CLI's --audit): a dry run over the selection; nothing is written. */
+export declare function auditSource(options: Omit<DeidentifyOptions, 'onProgress' | 'output' | 'readOnceBytes' | 'runTime'> & {
+  onProgress?: (p: { phase: 'audit'; done: number; total: number; bytes: number; totalBytes: number }) => void;
+}): Promise<DeidAudit>;
+
+/** What the check of a received zip found (the CLI's `dicom-deid verify`). */
+export interface ZipVerdict {
+  ok: boolean;
+  /** One line per problem, each naming the file (the CLI's words); empty when ok. */
+  problems: string[];
+  /** When ok: the signing key's fingerprint, the entries checked and the run's time. */
+  keyFingerprint?: string;
+  entries?: number;
+  runTime?: string;
+  /** Whether a public key was given (else only the statement's own key was used). */
+  keyGiven: boolean;
+  /** Bytes hashed. */
+  bytes: number;
+}
+
+/** Checks a received zip against its signed run statement (optionally the project's public key). */
+export declare function verifyZip(zip: Blob, options?: { publicKey?: string | Blob | null }): Promise<ZipVerdict>;
+
 /** One frame decoded by the engine for the pixel review. */
 export interface PixelPreview {
   width: number;

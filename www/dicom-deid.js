@@ -175,6 +175,18 @@ function newJob(config, secret, mapping, key) {
 }
 
 /**
+ * A run's or an audit's inputs read and checked (the options, the secret's bytes, the lists'
+ * texts): {secretB, job()}, where job() makes the engine's job of them (the caller frees it).
+ */
+async function jobInputs({ options, mapping, existingKey, secret }) {
+  const config = configJson(options);
+  const secretB = await secretBytes(secret);
+  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
+  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  return { secretB, job: () => newJob(config, secretB, m, k) };
+}
+
+/**
  * Checks a mapping CSV and/or the key CSV of an earlier batch (text, File or Blob) with the
  * given options, as a run would read them. Rejects with DeidError 'bad-options',
  * 'bad-mapping' or 'bad-key' (the message names the line and the column at fault).
@@ -475,6 +487,102 @@ export function clipRegions(rects, width, height) {
   return loadedCall(() => clip_regions(rects, width, height), 'bad-options', 'regions cannot be clipped');
 }
 
+// ---------------------------------------------------------------- the audit and the check of a received zip
+
+/** Files in flight per worker for the audit (each is read whole), and their bytes at most. */
+const AUDIT_PER_WORKER = 4;
+const AUDIT_IN_FLIGHT_BYTES = 128 << 20;
+
+/**
+ * The audit of a selection (the CLI's `--audit`, a dry run: nothing is written): every file is
+ * read by the workers (its headers scanned, its structure checked, its attributes at every depth
+ * listed) and the engine plans the batch as the run would, with the same options, mapping, key
+ * and secret. Resolves to {summary (the object of audit-summary.json), summaryJson,
+ * summaryHtml (both without PHI: the CLI's bytes), detailCsv (PHI: one row per file, keep it
+ * apart like the key)}. Options as deidentify's (source, options, mapping, existingKey, secret,
+ * onProgress({phase: 'audit', done, total, bytes, totalBytes}), signal, workers).
+ * @type {Api['auditSource']}
+ */
+export async function auditSource({ source, options, mapping, existingKey, secret, onProgress, signal, workers } = NO_OPTIONS) {
+  const cancelled = () => new DeidError('aborted', 'the audit was cancelled');
+  if (signal && signal.aborted) throw cancelled();
+  const { module } = await loadEngineOnce();
+  const job = (await jobInputs({ options, mapping, existingKey, secret })).job();
+  let pool = null;
+  const stop = () => pool && pool.terminate();
+  if (signal) signal.addEventListener('abort', stop);
+  try {
+    const selection = await listSource(source);
+    const items = selection.items;
+    for (const b of selection.badZips) job.add_bad_zip(b.path, b.reason);
+    const cores = (globalThis.navigator && navigator.hardwareConcurrency) || 1;
+    pool = new WorkerPool(module, Math.max(1, Math.min(items.length || 1, Math.floor(workers || cores))));
+    await pool.ready;
+    const totalBytes = items.reduce((n, it) => n + (it.size || 0), 0);
+    const queue = [];
+    let inFlight = 0;
+    let done = 0;
+    let bytes = 0;
+    const take = async () => {
+      const { item, promise } = queue.shift();
+      const r = await promise;
+      inFlight -= item.size || 0;
+      if (r.unreadable !== undefined) job.add_unreadable(item.path, 0, r.unreadable);
+      else {
+        job.add_scan(r.scan.record);
+        if (r.scan.header !== undefined) job.add_audit_header(item.path, r.scan.header);
+      }
+      done++;
+      bytes += item.size || 0;
+      if (onProgress) onProgress({ phase: 'audit', done, total: items.length, bytes, totalBytes });
+    };
+    for (const item of items) {
+      if (signal && signal.aborted) throw cancelled();
+      while (queue.length && (queue.length >= pool.size * AUDIT_PER_WORKER || inFlight + (item.size || 0) > AUDIT_IN_FLIGHT_BYTES)) await take();
+      inFlight += item.size || 0;
+      const promise = pool.run({ op: 'audit-scan', item });
+      promise.catch(() => {});
+      queue.push({ item, promise });
+    }
+    while (queue.length) await take();
+    if (signal && signal.aborted) throw cancelled();
+    try {
+      return job.audit();
+    } catch (e) {
+      throw asDeidError(e, 'bad-options');
+    }
+  } catch (e) {
+    if (signal && signal.aborted) throw cancelled();
+    throw asDeidError(e, 'io', 'the files cannot be audited: ');
+  } finally {
+    if (signal) signal.removeEventListener('abort', stop);
+    if (pool) pool.terminate();
+    job.free();
+  }
+}
+
+/**
+ * Checks a received zip (a File or Blob) against its signed run statement, the engine code of
+ * `dicom-deid verify ZIP [--public-key FILE]`: the signature of run-statement.json, the
+ * manifest's SHA-256 recorded there, and every entry's SHA-256 in the manifest. `publicKey`:
+ * the project's public key file (its text, a File or a Blob; 64 hex digits). Resolves to {ok,
+ * problems (the CLI's lines, each naming the file that differs, is missing or was added, or the
+ * statement that was edited), keyFingerprint, keyGiven, entries, runTime, bytes (hashed)};
+ * rejects with DeidError 'bad-options' (not a public key) or 'io' (not a readable zip). The zip
+ * is read into memory in a worker.
+ * @type {Api['verifyZip']}
+ */
+export async function verifyZip(zip, { publicKey } = {}) {
+  const { helper } = await loadEngineOnce();
+  if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip must be a File or a Blob');
+  const key = publicKey == null ? undefined : typeof publicKey === 'string' ? publicKey : await textOf(publicKey, 'public key');
+  try {
+    return await helper.run({ op: 'verify-zip', file: zip, publicKey: key });
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the zip cannot be checked: ');
+  }
+}
+
 // ---------------------------------------------------------------- output
 
 /**
@@ -527,10 +635,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
-  const config = configJson(options);
-  const secretB = await secretBytes(secret);
-  const m = await listText(mapping, 'mapping CSV', 'bad-mapping');
-  const k = await listText(existingKey, 'key CSV', 'bad-key');
+  const { secretB, job: newJobOf } = await jobInputs({ options, mapping, existingKey, secret });
   if (output != null && typeof output.createWritable !== 'function') {
     throw new DeidError('bad-options', 'output must be a FileSystemFileHandle (from showSaveFilePicker or OPFS)');
   }
@@ -541,7 +646,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
   if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
-  const job = newJob(config, secretB, m, k);
+  const job = newJobOf();
   let selection;
   let sink;
   try {

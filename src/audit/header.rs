@@ -1,8 +1,8 @@
 //! What the audit reads of one file: its headers only (up to Pixel Data), the attributes present
-//! at the top level, the private creators and their elements, and the values of the
-//! quasi-identifiers (PHI: kept in memory and in the detail CSV only).
+//! at the top level and in the items of sequences, the private creators and their elements, and
+//! the values of the quasi-identifiers (PHI: kept in memory and in the detail CSV only).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dicom_core::header::Header as _;
 use dicom_core::Tag;
@@ -14,6 +14,10 @@ use crate::padding::string_of;
 use crate::padding::Unpadded as _;
 use crate::read;
 
+/// A public attribute inside items of sequences: the sequences above it (outermost first, each
+/// `(group, element)`) and its own tag.
+pub type NestedTag = (Vec<(u16, u16)>, (u16, u16));
+
 /// The audit's view of one file's headers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditHeader {
@@ -21,10 +25,39 @@ pub struct AuditHeader {
     pub transfer_syntax: String,
     /// Top-level public attributes present (group, element).
     pub tags: Vec<(u16, u16)>,
-    /// Private creators at the top level: (group, creator) → elements of that block.
+    /// Public attributes inside the items of public sequences, at any depth: the sequences
+    /// they are in (outermost first) and their own tag. A tag alone, no value.
+    #[serde(default)]
+    pub nested: BTreeSet<NestedTag>,
+    /// Private creators at the top level: (group, creator) → elements of that block (as a list
+    /// of pairs in JSON, whose map keys are text).
+    #[serde(with = "pairs")]
     pub creators: BTreeMap<(u16, String), u64>,
     /// Values of the candidate quasi-identifiers present, by keyword.
     pub quasi: BTreeMap<String, String>,
+}
+
+/// A map as a list of `[key, value]` pairs (for keys that are not text).
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Vec::<(K, V)>::deserialize(d).map(|v| v.into_iter().collect())
+    }
 }
 
 /// Candidate quasi-identifiers: attributes that describe a person or where and how they were
@@ -69,10 +102,48 @@ pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
             *h.creators.entry((t.group(), name)).or_insert(0) += 1;
         }
     }
+    h.nested = nested_tags(&obj);
     for (keyword, tag) in QUASI_IDENTIFIERS {
         if let Some(v) = string_of(&obj, tag).filter(|v| !v.is_empty()) {
             h.quasi.insert(keyword.to_string(), v);
         }
     }
     Ok(h)
+}
+
+/// The public attributes inside items of public sequences (the walk's depth limit applies),
+/// with the sequences above each; group lengths aside, as the rewrite drops them.
+fn nested_tags(obj: &dicom_object::mem::InMemDicomObject) -> BTreeSet<NestedTag> {
+    let mut out = BTreeSet::new();
+    crate::visit::visit(obj, &mut |at, e| {
+        let t = e.tag();
+        let public = |t: Tag| t.group() % 2 == 0;
+        if at.depth() == 0 || !public(t) || t.element() == 0 {
+            return;
+        }
+        if at.path.iter().all(|(s, _)| public(*s)) {
+            let above = at.path.iter().map(|(s, _)| (s.group(), s.element()));
+            out.insert((above.collect(), (t.group(), t.element())));
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditHeader;
+
+    #[test]
+    fn a_header_read_goes_through_json_and_back_unchanged() {
+        let mut h = AuditHeader {
+            transfer_syntax: "1.2.840.10008.1.2.1".into(),
+            tags: vec![(0x0010, 0x0010)],
+            ..AuditHeader::default()
+        };
+        h.creators.insert((0x0029, "SIEMENS CSA HEADER".into()), 3);
+        h.nested.insert((vec![(0x0040, 0x0275)], (0x0008, 0x0050)));
+        h.quasi.insert("PatientSex".into(), "F".into());
+        let text = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<AuditHeader>(&text).unwrap(), h);
+    }
 }

@@ -1,24 +1,18 @@
 //! `audit-summary.html`: the audit's summary for a reader (no PHI, no script).
 
-use crate::audit::summary::Summary;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::audit::summary::{AttributeAction, Summary};
+use crate::html_text::escape;
 
 fn table(head: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut s = String::from("<table>\n<tr>");
     for h in head {
-        s.push_str(&format!("<th scope=\"col\">{}</th>", esc(h)));
+        s.push_str(&format!("<th scope=\"col\">{}</th>", escape(h)));
     }
     s.push_str("</tr>\n");
     for r in rows {
         s.push_str("<tr>");
         for c in r {
-            s.push_str(&format!("<td>{}</td>", esc(&c)));
+            s.push_str(&format!("<td>{}</td>", escape(&c)));
         }
         s.push_str("</tr>\n");
     }
@@ -30,6 +24,22 @@ fn counts<'a, K: AsRef<str> + 'a>(m: impl Iterator<Item = (K, &'a u64)>) -> Stri
     table(
         &["", "files"],
         m.map(|(k, v)| vec![k.as_ref().to_string(), v.to_string()]),
+    )
+}
+
+/// A table of attributes with their actions and rules.
+fn attributes(rows: &[AttributeAction]) -> String {
+    table(
+        &["tag", "keyword", "files", "action", "rule"],
+        rows.iter().map(|a| {
+            vec![
+                a.tag.clone(),
+                a.keyword.clone(),
+                a.files.to_string(),
+                a.action.to_string(),
+                a.rule.clone(),
+            ]
+        }),
     )
 }
 
@@ -59,7 +69,7 @@ pub fn render(s: &Summary) -> String {
         if r.quasi_identifiers.is_empty() {
             "none".to_string()
         } else {
-            esc(&r.quasi_identifiers.join(", "))
+            escape(&r.quasi_identifiers.join(", "))
         },
         r.patients,
         r.classes,
@@ -77,18 +87,9 @@ pub fn render(s: &Summary) -> String {
     h.push_str(&counts(s.sop_classes.iter()));
     h.push_str(&counts(s.transfer_syntaxes.iter()));
     h.push_str("<h2>Attributes</h2>\n");
-    h.push_str(&table(
-        &["tag", "keyword", "files", "action", "rule"],
-        s.attributes.iter().map(|a| {
-            vec![
-                a.tag.clone(),
-                a.keyword.clone(),
-                a.files.to_string(),
-                a.action.to_string(),
-                a.rule.clone(),
-            ]
-        }),
-    ));
+    h.push_str(&attributes(&s.attributes));
+    h.push_str("<h2>Attributes in sequences</h2>\n");
+    h.push_str(&attributes(&s.nested_attributes));
     h.push_str("<h2>Private creators</h2>\n");
     h.push_str(&table(
         &["group", "creator", "files", "elements", "action"],

@@ -10,6 +10,7 @@
 //! - a **detail with PHI** (`audit-detail.csv`): one row per file with its predicted outcome,
 //!   research ID and original identifiers, kept apart like the key.
 
+pub mod files;
 pub mod header;
 pub mod html;
 pub mod risk;
@@ -19,7 +20,7 @@ pub use summary::{AttributeAction, CreatorUse, Summary};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+use dicom_core::dictionary::{DataDictionary as _, DataDictionaryEntry as _};
 use dicom_core::Tag;
 
 use crate::config::BirthDateMode;
@@ -56,10 +57,16 @@ fn tag_text(g: u16, e: u16) -> String {
 
 /// What the run does with a top-level public attribute, and the rule that decides it.
 pub fn attribute_action(ctx: &Context, tag: Tag) -> (&'static str, String) {
-    if ctx.forced.iter().any(|(t, _, _)| *t == tag) {
+    action_at(ctx, tag, true)
+}
+
+/// What the run does with a public attribute at the top level (`top`) or in a sequence's item
+/// (forced values and the keep list apply at the top level only, as in the rewrite).
+fn action_at(ctx: &Context, tag: Tag, top: bool) -> (&'static str, String) {
+    if top && ctx.forced.iter().any(|(t, _, _)| *t == tag) {
         return ("replaced", "a forced value of the options".into());
     }
-    if let Some(keep) = &ctx.keep_list {
+    if let (true, Some(keep)) = (top, &ctx.keep_list) {
         if !keep.contains(&tag) {
             return ("removed", "not in the keep list".into());
         }
@@ -79,9 +86,33 @@ pub fn attribute_action(ctx: &Context, tag: Tag) -> (&'static str, String) {
                 format!("Table E.1-1 row {} ({})", row.keyword, row.name),
             )
         }
-        _ if ctx.keep_list.is_some() => ("kept", "in the keep list".into()),
+        _ if top && ctx.keep_list.is_some() => ("kept", "in the keep list".into()),
         _ => ("kept", "not in Table E.1-1".into()),
     }
+}
+
+/// What the run does with a public attribute inside the items of `above` (the sequences, the
+/// outermost first): removed with the first of them that is removed or emptied, else its own
+/// action.
+pub fn nested_action(ctx: &Context, above: &[(u16, u16)], tag: Tag) -> (&'static str, String) {
+    for (i, (g, e)) in above.iter().enumerate() {
+        let (what, _) = action_at(ctx, Tag(*g, *e), i == 0);
+        if matches!(what, "removed" | "emptied") {
+            let name = keyword_of(Tag(*g, *e));
+            return (
+                "removed",
+                format!("inside {} {name}, which is {what}", tag_text(*g, *e)),
+            );
+        }
+    }
+    action_at(ctx, tag, false)
+}
+
+fn keyword_of(tag: Tag) -> String {
+    dicom_dictionary_std::StandardDataDictionary
+        .by_tag(tag)
+        .map(|d| d.alias().to_string())
+        .unwrap_or_default()
 }
 
 /// The quasi-identifiers the options keep (their action keeps a value).
@@ -135,13 +166,28 @@ fn count<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
     *m.entry(k).or_insert(0) += 1;
 }
 
-/// The attributes and creators found, with their actions.
-fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorUse>) {
+/// The attributes and creators found, with their actions: the top-level attributes, those in
+/// sequences (one row per attribute, action and rule), and the private creators.
+fn attributes_and_creators(
+    input: &Input,
+) -> (Vec<AttributeAction>, Vec<AttributeAction>, Vec<CreatorUse>) {
     let mut tags: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    let mut nested: BTreeMap<((u16, u16), &'static str, String), u64> = BTreeMap::new();
     let mut creators: BTreeMap<(u16, String), (u64, u64)> = BTreeMap::new();
     for h in input.headers.values().filter_map(|h| h.as_ref().ok()) {
         for t in &h.tags {
             count(&mut tags, *t);
+        }
+        let in_file: BTreeSet<_> = h
+            .nested
+            .iter()
+            .map(|(above, (g, e))| {
+                let (what, rule) = nested_action(input.ctx, above, Tag(*g, *e));
+                ((*g, *e), what, rule)
+            })
+            .collect();
+        for k in in_file {
+            count(&mut nested, k);
         }
         for ((g, c), n) in &h.creators {
             let e = creators.entry((*g, c.clone())).or_insert((0, 0));
@@ -149,22 +195,20 @@ fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorU
             e.1 += n;
         }
     }
-    let dict = dicom_dictionary_std::StandardDataDictionary;
+    let row = |(g, e): (u16, u16), files, (action, rule): (&'static str, String)| AttributeAction {
+        tag: tag_text(g, e),
+        keyword: keyword_of(Tag(g, e)),
+        files,
+        action,
+        rule,
+    };
     let attributes = tags
         .into_iter()
-        .map(|((g, e), files)| {
-            let (action, rule) = attribute_action(input.ctx, Tag(g, e));
-            AttributeAction {
-                tag: tag_text(g, e),
-                keyword: dict
-                    .by_tag(Tag(g, e))
-                    .map(|d| d.alias().to_string())
-                    .unwrap_or_default(),
-                files,
-                action,
-                rule,
-            }
-        })
+        .map(|(t, files)| row(t, files, attribute_action(input.ctx, Tag(t.0, t.1))))
+        .collect();
+    let nested = nested
+        .into_iter()
+        .map(|((t, action, rule), files)| row(t, files, (action, rule)))
         .collect();
     let profile = &input.ctx.profile;
     let creators = creators
@@ -185,7 +229,7 @@ fn attributes_and_creators(input: &Input) -> (Vec<AttributeAction>, Vec<CreatorU
             }
         })
         .collect();
-    (attributes, creators)
+    (attributes, nested, creators)
 }
 
 /// The patients' descriptions over the retained quasi-identifiers (a patient: the plan's
@@ -235,7 +279,7 @@ pub fn summary(input: &Input) -> Summary {
         }
     }
     let pending = pending_pixel_review(input);
-    let (attributes, private_creators) = attributes_and_creators(input);
+    let (attributes, nested_attributes, private_creators) = attributes_and_creators(input);
     let shifts = input.plan.subjects.iter().map(|s| s.shift_days);
     let qis = retained_quasi(input.ctx);
     Summary {
@@ -251,6 +295,7 @@ pub fn summary(input: &Input) -> Summary {
         reasons,
         pixel_review_pending: pending.len() as u64,
         attributes,
+        nested_attributes,
         private_creators,
         date_shift_days: shifts.clone().min().zip(shifts.max()),
         research_ids: input.plan.subjects.len() as u64,
@@ -308,6 +353,19 @@ pub fn detail_csv(input: &Input) -> String {
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The audit's three files from its input (the job planned: [`crate::job::Job::audit`]).
+pub fn audit_files(input: &Input) -> files::AuditFiles {
+    let summary = summary(input);
+    let mut summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    summary_json.push('\n');
+    files::AuditFiles {
+        summary_html: html::render(&summary),
+        detail_csv: detail_csv(input),
+        summary_json,
+        summary,
+    }
 }
 
 /// A header that the audit's read of a file could not make (the scan's rejection stands).

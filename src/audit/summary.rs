@@ -13,7 +13,7 @@ pub struct AttributeAction {
     pub tag: String,
     /// Its keyword (empty when the dictionary has none).
     pub keyword: String,
-    /// Files in which it occurs (top level).
+    /// Files in which it occurs (at the top level, or in sequences for the nested rows).
     pub files: u64,
     /// kept, removed, emptied, replaced, uid replaced, cleaned.
     pub action: &'static str,
@@ -66,6 +66,10 @@ pub struct Summary {
     pub pixel_review_pending: u64,
     /// Every top-level public attribute found, with its action.
     pub attributes: Vec<AttributeAction>,
+    /// Every public attribute found in the items of public sequences (at any depth), one row
+    /// per attribute, action and rule (`files`: the files where it is in a sequence with that
+    /// action): its own action, or removed with a sequence above it that is removed or emptied.
+    pub nested_attributes: Vec<AttributeAction>,
     /// Private creators found.
     pub private_creators: Vec<CreatorUse>,
     /// The smallest and largest date shift of the patients, in days (none without patients).

@@ -2,15 +2,8 @@
 //! page with no script and no external resource. It shows what `run-statement.json` holds but
 //! the manifest's hash (the manifest covers this page, so this page cannot hold it).
 
+use crate::html_text::escape;
 use crate::statement::record::Statement;
-
-/// Text escaped for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A two-column table of counts.
 fn counts<'a>(rows: impl Iterator<Item = (&'a str, u64)>) -> String {
@@ -18,7 +11,7 @@ fn counts<'a>(rows: impl Iterator<Item = (&'a str, u64)>) -> String {
     for (k, v) in rows {
         s.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{v}</td></tr>\n",
-            esc(k)
+            escape(k)
         ));
     }
     s.push_str("</table>\n");
@@ -37,12 +30,12 @@ pub(crate) fn render(st: &Statement) -> String {
         "<p>Made by {} {} (build {}) on {} (UTC). The project secret's fingerprint is \
          <code>{}</code>; the statement is signed with Ed25519, public key fingerprint \
          <code>{}</code>.</p>\n",
-        esc(st.engine.name),
-        esc(st.engine.version),
-        esc(st.engine.build),
-        esc(st.run_time),
-        esc(&st.secret_fingerprint),
-        esc(&st.signature.public_key_fingerprint),
+        escape(st.engine.name),
+        escape(st.engine.version),
+        escape(st.engine.build),
+        escape(st.run_time),
+        escape(&st.secret_fingerprint),
+        escape(&st.signature.public_key_fingerprint),
     ));
     s.push_str(
         "<p>To check a received zip: <code>dicom-deid verify ZIP --public-key FILE</code> \
@@ -68,13 +61,13 @@ pub(crate) fn render(st: &Statement) -> String {
     s.push_str(&format!(
         "<h2>Recipe</h2>\n<p>{}</p>\n",
         match &st.recipe_sha256 {
-            Some(h) => format!("SHA-256 <code>{}</code>", esc(h)),
+            Some(h) => format!("SHA-256 <code>{}</code>", escape(h)),
             None => "none (the options below)".to_string(),
         }
     ));
     s.push_str(&format!(
         "<h2>Options</h2>\n<pre>{}</pre>\n</body>\n</html>\n",
-        esc(&options)
+        escape(&options)
     ));
     s
 }

@@ -15,6 +15,7 @@
 pub mod check;
 pub mod html;
 pub mod manifest;
+pub mod received;
 pub mod record;
 pub mod signing;
 

@@ -157,14 +157,21 @@ for i, (sex, age) in enumerate(people):
         ds.save_as(f"{out}/p{i:02d}_{j}.dcm", enforce_file_format=True)
 "#;
 
-#[test]
-fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
-    let dir = TempDir::new("audit-risk");
+/// A folder `batch` made by a pydicom `script` (given the folder), and the test secret beside it:
+/// (the temporary folder, the batch, the secret file).
+fn pydicom_batch(label: &str, script: &str) -> (TempDir, PathBuf, PathBuf) {
+    let dir = TempDir::new(label);
     let batch = dir.join("batch");
     fs::create_dir_all(&batch).unwrap();
-    python(SYNTHETIC, [batch.as_os_str()]);
-    fs::write(dir.join("secret"), SECRET).unwrap();
+    python(script, [batch.as_os_str()]);
     let secret = dir.join("secret");
+    fs::write(&secret, SECRET).unwrap();
+    (dir, batch, secret)
+}
+
+#[test]
+fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
+    let (dir, batch, secret) = pydicom_batch("audit-risk", SYNTHETIC);
     let args = [
         "--preset",
         "research",
@@ -198,4 +205,95 @@ fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
     );
     assert_eq!(s["risk"]["unique_patients"], 0);
     assert_eq!(s["risk"]["k"], 10);
+}
+
+/// One file made with pydicom with identifiers inside sequences: an accession number and a
+/// requested procedure ID in the Request Attributes Sequence (removed with it), and a patient
+/// name, an operator's name and a code value in an item of the Anatomic Region Sequence (not
+/// in Table E.1-1: kept, its items walked).
+const NESTED: &str = r#"
+import sys, pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+meta = FileMetaDataset()
+meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+meta.MediaStorageSOPInstanceUID = generate_uid()
+meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds = Dataset()
+ds.file_meta = meta
+ds.SOPClassUID = meta.MediaStorageSOPClassUID
+ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+ds.PatientName = "Nested^Person"
+ds.PatientID = "NEST0001"
+ds.StudyInstanceUID = generate_uid()
+ds.SeriesInstanceUID = generate_uid()
+ds.Modality = "OT"
+req = Dataset()
+req.AccessionNumber = "ACCNEST42"
+req.RequestedProcedureID = "RPNEST42"
+ds.RequestAttributesSequence = Sequence([req])
+region = Dataset()
+region.CodeValue = "T-D1100"
+region.PatientName = "Nested^Person"
+region.OperatorsName = "Operator^Nested"
+ds.AnatomicRegionSequence = Sequence([region])
+ds.save_as(sys.argv[1] + "/nested.dcm", enforce_file_format=True)
+"#;
+
+#[test]
+fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
+    let (dir, batch, secret) = pydicom_batch("audit-nested", NESTED);
+    let args = [
+        "--preset",
+        "basic",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
+    let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_string();
+            assert_eq!(a["files"], 1, "{a}");
+            (text("keyword"), (text("action"), text("rule")))
+        })
+        .collect();
+    let removed_with_request = (
+        "removed".to_string(),
+        "inside (0040,0275) RequestAttributesSequence, which is removed".to_string(),
+    );
+    assert_eq!(nested["AccessionNumber"], removed_with_request);
+    assert_eq!(nested["RequestedProcedureID"], removed_with_request);
+    assert_eq!(nested["PatientName"].0, "emptied", "{nested:?}");
+    assert!(nested["PatientName"].1.contains("PatientName"));
+    assert_eq!(nested["CodeValue"].0, "kept");
+    assert!(["removed", "emptied", "replaced"].contains(&nested["OperatorsName"].0.as_str()));
+    // The top level lists the sequences themselves, not what is inside them.
+    let top: Vec<&str> = s["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["keyword"].as_str().unwrap())
+        .collect();
+    assert!(top.contains(&"RequestAttributesSequence") && !top.contains(&"CodeValue"));
+
+    // The run does what the audit says, read back by dcmdump (independent of the engine).
+    let run = run("audit-nested-run", &["--preset", "basic"], &[batch]);
+    let written = run.with_outcome("written");
+    assert_eq!(written.len(), 1);
+    let out = run.entry(&written[0]["output_path"]).unwrap().to_vec();
+    let file = dir.join("out.dcm");
+    fs::write(&file, out).unwrap();
+    let dump = std::process::Command::new("dcmdump")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(!dump.contains("RequestAttributesSequence"), "{dump}");
+    assert!(!dump.contains("ACCNEST42") && !dump.contains("RPNEST42"));
+    assert!(!dump.contains("Operator^Nested") && !dump.contains("Nested^Person"));
+    assert!(dump.contains("AnatomicRegionSequence") && dump.contains("T-D1100"));
 }

@@ -516,6 +516,41 @@ fn a_deflated_data_set_inflating_to_100_mib_is_written() {
     assert!(r.written["seg.dcm"].len() < 1 << 20);
 }
 
+/// A deflated output has an even length (PS3.5 A.5: the deflated bit stream is padded with one
+/// null byte when its length is odd; an archive refuses it otherwise), and the padded file still
+/// reads back to the same data set (dcmtk's dcmdump, an independent reader).
+#[test]
+fn a_deflated_output_has_an_even_length_and_reads_back() {
+    let dir = crate::support::harness::TempDir::new("deflated-even");
+    let mut odd_before_padding = 0;
+    for frames in 1..=12 {
+        let seg = sparse_segmentation(frames, "1.2.840.10008.1.2.1.99");
+        let r = run_with(&keep_unreviewed(), vec![Input::File("seg.dcm".into(), seg)]);
+        let out = &r.written["seg.dcm"];
+        assert_eq!(out.len() % 2, 0, "{frames} frames: {} bytes", out.len());
+        if out.last() == Some(&0) {
+            odd_before_padding += 1;
+        }
+        let path = dir.join(&format!("seg-{frames}.dcm"));
+        std::fs::write(&path, out).expect("write");
+        let dump = std::process::Command::new("dcmdump")
+            .args(["-q", "+P", "0008,0018"])
+            .arg(&path)
+            .output()
+            .expect("dcmdump (dcmtk)");
+        let text = String::from_utf8_lossy(&dump.stdout);
+        assert!(
+            dump.status.success() && text.contains("SOPInstanceUID"),
+            "{frames} frames: dcmdump {}: {text}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
+    }
+    assert!(
+        odd_before_padding > 0,
+        "no case needed padding: the test proves nothing"
+    );
+}
+
 /// A zip inside a zip is not opened, and the log says so.
 #[test]
 fn a_zip_inside_a_zip_is_logged_as_such() {

@@ -9,6 +9,12 @@
 //                                             data (the input; both transferred), CRC-32 crc; bytesIn:
 //                                             the input's size (0 when it could not be read)
 //   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb, why}
+//   audit-scan {item}                       → {scan: {record, header}} | {unreadable: message}
+//                                             the whole file read: its scan record and the audit's
+//                                             header read (opaque texts for the WebJob; header
+//                                             undefined when the scan found no DICOM header)
+//   verify-zip {file, publicKey?}           → {ok, problems, keyFingerprint, ...}: the zip checked
+//                                             against its signed statement (verify_zip)
 //   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info}
 //                                             one frame decoded by the engine for the pixel
 //                                             review (rgba transferred; nothing is kept)
@@ -16,7 +22,7 @@
 // (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
 // Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
 // the message boundary.
-import init, { explain_attributes, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
+import init, { audit_scan, explain_attributes, verify_zip, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
@@ -104,6 +110,26 @@ async function scan(item, keep) {
   return { scan: scan_file(item.path, bytes), size: bytes.length, kept: keep };
 }
 
+async function auditScan(item) {
+  let bytes;
+  try {
+    bytes = await readItem(item);
+  } catch (e) {
+    return { unreadable: String(e.message || e) };
+  }
+  return { scan: audit_scan(item.path, bytes) };
+}
+
+async function verifyZip(file, publicKey) {
+  let bytes;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    throw new Error(`cannot read file: ${e.message || e}`);
+  }
+  return verify_zip(bytes, publicKey ?? undefined);
+}
+
 async function processItem(item) {
   if (!engine) throw new Error('the engine is not set up');
   let bytes = kept.get(item.path);
@@ -172,6 +198,10 @@ async function handle(msg) {
       return listZip(msg.file);
     case 'scan':
       return scan(msg.item, !!msg.keep);
+    case 'audit-scan':
+      return auditScan(msg.item);
+    case 'verify-zip':
+      return verifyZip(msg.file, msg.publicKey);
     case 'setup':
       if (engine) engine.free();
       engine = new WebEngine(msg.spec, msg.secret);

@@ -4,8 +4,10 @@
 // before and after, the notes about the browser. Every value shown comes from the engine;
 // nothing is sent anywhere.
 import { checkOptions, entriesFromDrop, generateSecret, messageOf, outputSupport, pickOutputFile, previewFile } from '../dicom-deid.js';
+import { AuditView } from '../ui/audit-view.js';
 import { PixelReview } from '../ui/pixel-review.js';
 import { RecipePanel } from '../ui/recipe-panel.js';
+import { VerifyView } from '../ui/verify-view.js';
 import { t } from '../i18n/i18n.js';
 import { setUpPageLanguage } from './page-text.js';
 import { DeidSession } from '../ui/session.js';
@@ -44,6 +46,10 @@ const session = new DeidSession({
   review: new PixelReview($('pixel-review')),
   recipe: new RecipePanel($('recipe'), { onChange: () => recipeChanged() }),
 });
+const session = new DeidSession({ options: () => validConfig(), review: new PixelReview($('pixel-review')) });
+// The audit of the selection and the check of a received zip (shared with the element).
+const audit = new AuditView($('audit'), session, { heading: 'h2' });
+const verify = new VerifyView($('verify'), { heading: 'h2' });
 // What the page shares with the element (run-view.js): progress, run states, result, secret, inputs.
 const view = new RunView({
   part: $,
@@ -418,6 +424,8 @@ function relabel() {
   else if (!$('preview').hidden) $('preview-title').textContent = t('prev.none');
   session.review.relabel();
   session.recipe.relabel();
+  audit.relabel();
+  verify.relabel();
 }
 
 // ---------------------------------------------------------------- wiring

@@ -8,6 +8,7 @@
 //   session.add(files | dirHandle | dropPromise)  // the sources; 'selection' events
 //   session.setSecret(text, 'loaded', name)     // 'secret' events (fingerprint, how)
 //   await session.setList('mapping', file)      // checked by the engine before it is kept
+//   await session.audit({ onProgress })         // the dry run of the selection (auditSource)
 //   await session.start({ output })             // 'progress', 'draw' (throttled), 'run' events
 //   session.cancel();
 //
@@ -17,7 +18,7 @@
 // parameters given (the host's options carry them; the engine checks them again). Every error
 // reaches the host as a DeidError (code and message); the host chooses the words around it.
 import {
-  DeidError, PRESETS, checkLists, clearSpool, deidentify, generateSecret, listSource, loadEngine, messageOf, outputSupport,
+  DeidError, PRESETS, auditSource, checkLists, clearSpool, deidentify, generateSecret, listSource, loadEngine, messageOf, outputSupport,
   presetOptions, readSecretFile, secretFingerprint,
 } from '../dicom-deid.js';
 
@@ -214,6 +215,25 @@ export class DeidSession extends EventTarget {
   /** Whether Start can run now. */
   get canStart() {
     return this.state === 'idle' && this.selection.files > 0 && !(this.recipe && this.recipe.blocker());
+  }
+
+  /**
+   * The audit of the selection (auditSource: a dry run, nothing written) with the options,
+   * lists and secret a Start would use (the review's decisions included; a secret is generated
+   * first when there is none, as Start does). Resolves to {summary, summaryJson, summaryHtml,
+   * detailCsv}, or null when there is nothing to audit; rejects with a DeidError.
+   * @param {{ onProgress?: (p: any) => void }} [hooks]
+   */
+  async audit({ onProgress } = {}) {
+    if (!this.canStart) return null;
+    const options = await this.#options();
+    if (!options) return null;
+    const config = this.review ? this.review.withRules(options) : options;
+    if (this.#adding.size) await Promise.allSettled([...this.#adding]);
+    if (!this.secret) await this.generateSecret('run');
+    return auditSource({
+      source: this.selection, options: config, secret: this.secret, mapping: this.mapping, existingKey: this.existingKey, onProgress,
+    });
   }
 
   /**

@@ -64,31 +64,17 @@ pub fn audit(args: &Args, dir: &Path) -> Result<(), CliError> {
         Job::new(&config, &secret, mapping.as_deref(), existing.as_deref()).context(JobSnafu)?;
     let mut inputs = inputs::collect(&args.inputs)?;
     scan_into(&mut job, &mut inputs, args.threads());
-    let engine = job.plan().context(JobSnafu)?;
     let headers = read_headers(&job, &inputs, args.threads())?;
-    let rows = job.log_rows();
-    let to_write = job.paths_to_process();
-    let input = audit::Input {
-        ctx: job.context(),
-        plan: &engine.plan,
-        rows: &rows,
-        to_write: &to_write,
-        scans: job.scans(),
-        headers: &headers,
-    };
-    let summary = audit::summary(&input);
+    let files = job.audit(&headers).context(JobSnafu)?;
+    let summary = &files.summary;
     fs::create_dir_all(dir).context(CreateSnafu { path: dir })?;
-    let mut json = serde_json::to_string_pretty(&summary).unwrap_or_default();
-    json.push('\n');
-    write_file(&dir.join("audit-summary.json"), json.as_bytes())?;
-    write_file(
-        &dir.join("audit-summary.html"),
-        audit::html::render(&summary).as_bytes(),
-    )?;
-    write_file(
-        &dir.join("audit-detail.csv"),
-        audit::detail_csv(&input).as_bytes(),
-    )?;
+    for (name, text) in [
+        (audit::files::SUMMARY_JSON, &files.summary_json),
+        (audit::files::SUMMARY_HTML, &files.summary_html),
+        (audit::files::DETAIL_CSV, &files.detail_csv),
+    ] {
+        write_file(&dir.join(name), text.as_bytes())?;
+    }
     if !args.quiet {
         eprintln!(
             "audit of {} files: {} patients, {} to be written; k = {}, {} unique patients; {} (no PHI), audit-detail.csv (PHI)",

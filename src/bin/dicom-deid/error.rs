@@ -129,7 +129,61 @@ pub enum CliError {
     /// A public key file that is not 64 hex digits.
     #[snafu(display("{} is not a public key (64 hex digits on its first line)", path.display()))]
     BadPublicKey { path: PathBuf },
+    /// A zip given to `verify` cannot be read.
+    #[snafu(display("{}: {source}", path.display()))]
+    VerifyRead {
+        path: PathBuf,
+        source: dicom_deid::statement::received::ReadError,
+    },
     /// The parts' run statements cannot make the merged one.
     #[snafu(display("{detail}"))]
     PartStatement { detail: String },
+    /// A `--stow-header` (or a line of the header file) that is not `Name: value`; the value
+    /// is not repeated (it may be a credential).
+    #[snafu(display("{what} is not a 'Name: value' header"))]
+    StowHeader { what: String },
+    /// The ledger cannot be read.
+    #[snafu(display("ledger {}: {source}", path.display()))]
+    Ledger {
+        path: PathBuf,
+        source: dicom_deid::deliver::ledger::LedgerError,
+    },
+    /// A STOW-RS request cannot be built.
+    #[snafu(display("{source}"))]
+    StowRequest {
+        source: dicom_deid::deliver::stow::StowError,
+    },
+    /// The zip to send cannot be read.
+    #[snafu(display("{}: {source}", path.display()))]
+    SendZip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    /// An entry of the zip to send cannot be read.
+    #[snafu(display("{}: entry {name}: {source}", path.display()))]
+    SendEntry {
+        path: PathBuf,
+        name: String,
+        source: std::io::Error,
+    },
+    /// An entry larger than any instance the engine writes.
+    #[snafu(display("{}: entry {name} of {size} bytes is larger than an instance may be", path.display()))]
+    SendEntryTooLarge {
+        path: PathBuf,
+        name: String,
+        size: u64,
+    },
+    /// Some storable instances were not stored (the send log says which and why).
+    #[snafu(display("{failed} of {storable} storable instances were not stored (see {})", log.display()))]
+    NotAllStored {
+        failed: usize,
+        storable: usize,
+        log: PathBuf,
+    },
+    /// `--cstore` or `--calling-aet` cannot be used.
+    #[snafu(display("{detail}"))]
+    CStoreTarget { detail: String },
+    /// The C-STORE destination cannot be used at all (closed port, refused association).
+    #[snafu(display("{detail} (the send log: {})", log.display()))]
+    CStoreUnusable { detail: String, log: PathBuf },
 }

@@ -3,17 +3,14 @@
 //! Exit status 0 only when everything holds; else 1, naming every file that differs.
 
 use std::fs;
-use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Parser;
-use dicom_deid::statement::check::{check, Received};
+use dicom_deid::statement::received::check_zip;
 use dicom_deid::statement::signing::unhex;
-use dicom_deid::statement::{MANIFEST_NAME, SIGNATURE_NAME, STATEMENT_NAME};
-use sha2::{Digest, Sha256};
 use snafu::ResultExt;
 
-use crate::error::{BadPublicKeySnafu, CliError, PartReadSnafu, PartZipSnafu, ReadSnafu};
+use crate::error::{BadPublicKeySnafu, CliError, ReadSnafu, VerifyReadSnafu};
 
 /// Check a de-identified zip against its signed run statement.
 #[derive(Parser, Debug)]
@@ -25,48 +22,6 @@ pub struct VerifyArgs {
     /// from the zip; without it only the statement's own key is used.
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
-}
-
-/// The largest statement, manifest or signature read (a manifest line is about 100 bytes).
-const MAX_TEXT_ENTRY: u64 = 512 << 20;
-
-/// Every entry's name and SHA-256 (read in chunks), and the three texts of the statement.
-struct Read3 {
-    entries: Vec<(String, [u8; 32])>,
-    texts: [Option<Vec<u8>>; 3],
-}
-
-fn read_zip(path: &PathBuf) -> Result<Read3, CliError> {
-    let f = fs::File::open(path).context(ReadSnafu { what: "zip", path })?;
-    let mut zip = zip::ZipArchive::new(f).context(PartZipSnafu { path })?;
-    let names = [STATEMENT_NAME, MANIFEST_NAME, SIGNATURE_NAME];
-    let mut out = Read3 {
-        entries: Vec::with_capacity(zip.len()),
-        texts: [None, None, None],
-    };
-    let mut buf = vec![0u8; 1 << 20];
-    for i in 0..zip.len() {
-        let mut e = zip.by_index(i).context(PartZipSnafu { path })?;
-        let name = e.name().to_string();
-        let slot = names.iter().position(|n| *n == name);
-        let mut text = Vec::new();
-        let mut h = Sha256::new();
-        loop {
-            let n = e.read(&mut buf).context(PartReadSnafu { path })?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            if slot.is_some() && (text.len() as u64) < MAX_TEXT_ENTRY {
-                text.extend_from_slice(&buf[..n]);
-            }
-        }
-        if let Some(s) = slot {
-            out.texts[s] = Some(text);
-        }
-        out.entries.push((name, h.finalize().into()));
-    }
-    Ok(out)
 }
 
 /// Runs `verify`; `Ok(false)` when something does not hold (reported on stdout).
@@ -84,15 +39,13 @@ pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
         }
         None => None,
     };
-    let zip = read_zip(&args.zip)?;
-    let [statement, manifest, signature] = &zip.texts;
-    let received = Received {
-        entries: &zip.entries,
-        statement: statement.as_deref(),
-        manifest: manifest.as_deref(),
-        signature: signature.as_deref(),
-    };
-    match check(&received, key) {
+    let f = fs::File::open(&args.zip).context(ReadSnafu {
+        what: "zip",
+        path: &args.zip,
+    })?;
+    let verdict =
+        check_zip(std::io::BufReader::new(f), key).context(VerifyReadSnafu { path: &args.zip })?;
+    match verdict {
         Ok(v) => {
             println!(
                 "{}: OK: {} files and the statement of {} hold, signed by key {}",
