@@ -46,7 +46,6 @@ const session = new DeidSession({
   review: new PixelReview($('pixel-review')),
   recipe: new RecipePanel($('recipe'), { onChange: () => recipeChanged() }),
 });
-const session = new DeidSession({ options: () => validConfig(), review: new PixelReview($('pixel-review')) });
 // The audit of the selection and the check of a received zip (shared with the element).
 const audit = new AuditView($('audit'), session, { heading: 'h2' });
 const verify = new VerifyView($('verify'), { heading: 'h2' });
