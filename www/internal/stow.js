@@ -80,6 +80,7 @@ export class StowSender {
   #ledger;
   #signal;
   #onProgress;
+  /** The request headers (a promise: every request waits for the same call of getHeaders()). */
   #headers = null;
   /** Instances waiting for the next batch ({path, sop, sha256, bytes}). */
   #pending = [];
@@ -165,15 +166,15 @@ export class StowSender {
     this.#inflight.add(tracked);
   }
 
-  /** One attempt: {status (undefined: no answer), retryAfter, contentType, body, error}. */
-  async #attempt(body, contentType, accept) {
-    if (!this.#headers) this.#headers = await headersOf(this.#destination);
+  /** One attempt with the headers `headersPromise` gives: {status (undefined: no answer), retryAfter, contentType, body, error}. */
+  async #attempt(body, contentType, accept, headersPromise) {
+    const headers = await headersPromise;
     const t = withTimeout(this.#signal, ATTEMPT_MS);
     this.counts.requests += 1;
     try {
       const r = await fetch(this.#destination.url, {
         method: 'POST', body, signal: t.signal, credentials: 'same-origin', cache: 'no-store',
-        headers: { ...this.#headers, 'Content-Type': contentType, Accept: accept },
+        headers: { ...headers, 'Content-Type': contentType, Accept: accept },
       });
       const answer = await boundedBody(r);
       return { status: r.status, retryAfter: r.headers.get('Retry-After') ?? undefined, contentType: r.headers.get('Content-Type') || '', body: answer };
@@ -192,15 +193,18 @@ export class StowSender {
     const body = new Blob([...parts.flatMap((p) => [head, p, end]), closing]);
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      const a = await this.#attempt(body, contentType, accept);
+      if (!this.#headers) this.#headers = headersOf(this.#destination);
+      const used = this.#headers;
+      const a = await this.#attempt(body, contentType, accept, used);
       const d = this.#core.decide(attempt, refreshed, a.status, a.retryAfter, this.#destination.retry);
       if (d.action === 'retry_after') {
         await sleep(d.delay_ms, this.#signal);
       } else if (d.action === 'refresh_headers') {
+        // One new call for the requests that got a 401 with the same headers.
+        if (this.#headers === used) this.#headers = headersOf(this.#destination);
         refreshed = true;
-        this.#headers = await headersOf(this.#destination);
       } else {
-        await this.#record(batch, d.action === 'fail' ? d.reason : null, a);
+        await this.#record(batch, d.action === 'fail' ? [d.reason, a.error].filter(Boolean).join(': ') : null, a);
         return;
       }
     }
