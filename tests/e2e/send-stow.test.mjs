@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrthanc } from '../support/orthanc.mjs';
 import {
-  CORPUS, LONG, ROOT, SECRET_TEXT, axeProblems, download, launchBrowser, loadSecret, openPage, readZip, tempDir, waitDone, watchErrors,
+  CORPUS, LONG, ROOT, SECRET_TEXT, axeProblems, download, launchBrowser, loadSecret, openPage, readZip, tempDir, waitDone, watchErrors, withoutSavePicker,
 } from './helpers.mjs';
 
 /** A share of the requests faulted: every 4th a 503, every 7th a 429 (Retry-After 1 s), every 9th dropped, the 6th forwarded but its answer lost. */
@@ -124,6 +124,8 @@ describe('STOW-RS from the browser into Orthanc', { timeout: 6 * 60_000 }, () =>
   before(async () => {
     tmp = tempDir('deid-e2e-stow-');
     browser = await launchBrowser();
+    // The zip is offered as a download (no save dialog in a headless run).
+    await withoutSavePicker(browser.context);
   });
 
   after(async () => {
