@@ -146,7 +146,9 @@ pub fn stow_outcomes(
             .collect(),
         Err(e) => {
             let why = format!("the archive's response cannot be read: {e}");
-            sent.iter().map(|_| outcome("failed", why.clone())).collect()
+            sent.iter()
+                .map(|_| outcome("failed", why.clone()))
+                .collect()
         }
     };
     Ok(js_sys::Array::from_iter(rows).into())
