@@ -3,7 +3,7 @@
 // the API (deidentify) with and without a destination, each repetition into a fresh Orthanc and
 // a fresh ledger. Prints instances/s and MB/s of the sending and of the zip-only run.
 //
-// Usage: node scripts/bench-send.mjs [folder (default tests/data)] [repetitions (default 3)]
+// Usage: node scripts/bench-send.mjs [folder (default tests/data)] [repetitions (default 3)] [max bytes a request (default: the engine's)]
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { startOrthanc } from '../tests/support/orthanc.mjs';
@@ -11,6 +11,7 @@ import { ROOT, SECRET_TEXT, launchBrowser, openPage } from '../tests/e2e/helpers
 
 const input = resolve(process.argv[2] || join(ROOT, 'tests/data'));
 const reps = Number(process.argv[3] || 3);
+const maxBytes = process.argv[4] ? Number(process.argv[4]) : undefined;
 
 function startSite(target) {
   return new Promise((ok, fail) => {
@@ -25,18 +26,18 @@ function startSite(target) {
 
 /** One run in the page: {runSeconds, files, bytesIn, delivery} (delivery null without an archive). */
 function runOnce(page, send) {
-  return page.evaluate(async ({ secret, send }) => {
+  return page.evaluate(async ({ secret, send, maxBytes }) => {
     const api = await import('/dicom-deid.js');
     const url = new URL('/dicom-web/studies', location.href).href;
     const { theLedger } = await import('/internal/destination.js');
     await theLedger().forget(url);
     const t0 = performance.now();
-    const r = await api.deidentify({ source: document.getElementById('bench-dir').files, secret, destination: send ? { kind: 'stow', url } : null });
+    const r = await api.deidentify({ source: document.getElementById('bench-dir').files, secret, destination: send ? { kind: 'stow', url, limits: maxBytes ? { max_bytes: maxBytes } : undefined } : null });
     const seconds = (performance.now() - t0) / 1000;
-    const out = { runSeconds: r.stats.seconds, total: seconds, files: r.summary.written, bytesIn: r.stats.bytesIn, delivery: r.delivery && { counts: r.delivery.counts, seconds: r.delivery.seconds } };
+    const out = { runSeconds: r.stats.seconds, total: seconds, files: r.summary.written, bytesIn: r.stats.bytesIn, delivery: r.delivery && { state: r.delivery.state, error: r.delivery.error, counts: r.delivery.counts, seconds: r.delivery.seconds } };
     await r.discard();
     return out;
-  }, { secret: SECRET_TEXT, send });
+  }, { secret: SECRET_TEXT, send, maxBytes });
 }
 
 const browser = await launchBrowser();
@@ -52,6 +53,7 @@ try {
       const zipOnly = await runOnce(page, false);
       const sent = await runOnce(page, true);
       const d = sent.delivery;
+      if (d.state !== 'done') throw new Error(`the sending ended ${d.state}: ${d.error}`);
       const stored = d.counts.stored + d.counts.warning;
       rows.push({ zipOnly, sent, stored, held: (await orthanc.instanceIds()).length });
       const f = (x) => x.toFixed(1);
