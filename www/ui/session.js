@@ -258,7 +258,7 @@ export class DeidSession extends EventTarget {
     } catch (e) {
       this.#stopDrawing();
       const error = toDeidError(e);
-      if (this.sending) this.#sendEnded({ state: 'cancelled', results: [], counts: null, error: error.message });
+      if (this.sending) this.#sendEnded({ state: error.code === 'aborted' ? 'cancelled' : 'error', results: [], counts: null, error: error.message });
       end = { outcome: error.code === 'aborted' || controller.signal.aborted ? 'cancelled' : 'error', error };
     } finally {
       this.#controller = null;
