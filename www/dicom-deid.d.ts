@@ -116,7 +116,7 @@ export interface DeidentifyOptions {
   /** The key CSV of an earlier batch: its patients keep their research IDs and shifts. */
   existingKey?: DeidCsv | null;
   secret: DeidSecret;
-  onProgress?: (progress: DeidProgress) => void;
+  onProgress?: (progress: DeidProgress | SendProgress) => void;
   signal?: AbortSignal;
   /** Where to write the zip (from showSaveFilePicker or OPFS); else it is spooled to OPFS, or memory. */
   output?: FileSystemFileHandle | null;
@@ -133,6 +133,69 @@ export interface DeidentifyOptions {
    * input, options and secret give the same zip, byte for byte (as the CLI's `--run-time`).
    */
   runTime?: Date | string;
+  /**
+   * Where the written instances go (after the self-check; never the key, the log or the run
+   * statement): sent when the run is complete, or as they are written (`stream: true`).
+   */
+  destination?: DeidDestination | null;
+}
+
+/** A DICOMweb archive that takes STOW-RS (`url`: the URL posted to, e.g. `…/dicom-web/studies`). */
+export interface StowDestination {
+  kind: 'stow';
+  url: string;
+  /** Request headers (e.g. Authorization); never written to any file or log. */
+  headers?: Record<string, string>;
+  /** Called for the headers before the first request, and again after one 401. */
+  getHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** Send each instance as it is written instead of after the run. */
+  stream?: boolean;
+  /** Bounds of one request (default: 1,000,000 bytes, 100 instances). */
+  limits?: { max_bytes?: number; max_count?: number };
+  /** Retries (default: 6 attempts, backoff from 500 ms, waits at most 30 s). */
+  retry?: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
+}
+
+export type DeidDestination = StowDestination;
+
+/** What became of one written instance at the destination. */
+export interface DeliveryResult {
+  /** The instance's path in the zip. */
+  path: string;
+  sop_instance_uid?: string;
+  sha256?: string;
+  /** already_stored: the ledger holds it (same bytes); not_storable: never sent (reason). */
+  status: 'stored' | 'warning' | 'failed' | 'already_stored' | 'not_storable';
+  reason: string;
+  size: number;
+}
+
+/** A run's sending: every instance's result and the counts. */
+export interface DeidDelivery {
+  url: string;
+  state: 'done' | 'cancelled' | 'error';
+  error?: string;
+  results: DeliveryResult[];
+  counts: {
+    total: number; stored: number; warning: number; failed: number; already: number; not_storable: number;
+    /** Bytes of the instances stored, and requests made (retries included). */
+    bytes: number; requests: number;
+  };
+  seconds: number;
+}
+
+/** The progress of a sending (`onProgress` with phase 'send'). */
+export interface SendProgress {
+  phase: 'send';
+  done: number;
+  total: number;
+  sent: number;
+  failed: number;
+  bytes: number;
+  elapsed: number;
+  /** Instances stored per second, and MB/s. */
+  rate: number;
+  mbps: number;
 }
 
 export interface DeidResult {
@@ -152,7 +215,20 @@ export interface DeidResult {
   stats: { seconds: number; scanSeconds: number; processSeconds: number; bytesIn: number; workers: number };
   /** Deletes a zip spooled in OPFS (the `zip` Blob stops working). */
   discard(): Promise<void>;
+  /** The written instances: their path in the zip and where their bytes are (stored entries). */
+  instances: { path: string; at: number; size: number }[];
+  /** The sending to `destination`, or null without one. */
+  delivery: DeidDelivery | null;
 }
+
+/**
+ * Sends a finished run's instances to `destination`: those the browser's ledger does not hold
+ * as stored there (so a second call sends the failed ones only).
+ */
+export declare function sendResult(
+  result: DeidResult,
+  options: { destination: DeidDestination; signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
+): Promise<DeidDelivery>;
 
 /** De-identifies a source into a zip, a key and a log, exactly as the CLI does. */
 export declare function deidentify(options: DeidentifyOptions): Promise<DeidResult>;

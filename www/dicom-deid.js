@@ -7,8 +7,12 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, clip_regions, recipe_info, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, {
+  WebJob, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config,
+  recipe_info, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
+} from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
+import { checkDestination, openSender, sendFromZip } from './internal/destination.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
@@ -16,6 +20,15 @@ import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputAp
 import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
 export { DeidError };
+
+/** The engine's delivery decisions (src/deliver/ through src/web/stow.rs), for the STOW-RS sender. */
+const STOW_CORE = Object.freeze({
+  check: (bytes) => stow_instance(bytes),
+  batches: (sizes, limits) => stow_batches(Float64Array.from(sizes), limits),
+  body: (parts) => stow_body(parts),
+  decide: (attempt, refreshed, status, retryAfter, policy) => stow_decide(attempt, refreshed, status, retryAfter, policy),
+  outcomes: (body, contentType, sent) => stow_outcomes(body, contentType, sent),
+});
 
 // Each export is checked against its declaration in dicom-deid.d.ts (the type check of
 // scripts/test.sh: this module's own name resolves to the .d.ts there).
@@ -628,10 +641,13 @@ export function clearSpool() {
  * the scan reads whole and keeps for the rewrite, so that they are read once; default 256 MiB,
  * 0 reads every file twice and holds the least memory), runTime (the run's date and time that
  * the zip's run statement records: a Date or RFC 3339 text; default now; the same time, input,
- * options and secret give the same zip, byte for byte).
+ * options and secret give the same zip, byte for byte), destination (where the written instances
+ * go: {kind: 'stow', url, headers | getHeaders(), stream?}; sent when the run is complete, or as
+ * they are written with stream: true; onProgress then also reports {phase: 'send', …}; the
+ * result's `delivery` says what became of each instance).
  * @type {Api['deidentify']}
  */
-export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime } = NO_OPTIONS) {
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime, destination } = NO_OPTIONS) {
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
@@ -645,6 +661,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   }
   const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
   if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
+  const dest = checkDestination(destination);
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
   const job = newJobOf();
   let selection;
@@ -673,6 +690,9 @@ export async function deidentify({ source, options, mapping, existingKey, secret
       });
     }
   };
+  const runSignal = signal || new AbortController().signal;
+  // Streaming: each written instance goes to the sender as the run writes it.
+  const streaming = dest && dest.stream ? openSender(STOW_CORE, dest, runSignal, report) : null;
   const r = await runJob({
     module,
     job,
@@ -684,9 +704,10 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     readOnceBytes,
     runTime: when.toISOString(),
     onProgress: report,
-    signal: signal || new AbortController().signal,
+    signal: runSignal,
+    onWritten: streaming ? (instance) => streaming.add(instance) : undefined,
   });
-  return {
+  const result = {
     zip: r.output.file,
     zipLocation: r.output.where,
     keyCsv: r.key,
@@ -696,7 +717,47 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     cleaned: r.cleaned,
     stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
     discard: () => r.output.remove().catch(() => {}),
+    instances: r.instances,
+    delivery: null,
   };
+  if (streaming) result.delivery = await finishStream(streaming, dest, runSignal);
+  else if (dest) result.delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, runSignal, report);
+  return result;
+}
+
+/**
+ * The delivery of a streaming sender once the run is written.
+ * @returns {Promise<import('./dicom-deid.js').DeidDelivery>}
+ */
+async function finishStream(sender, dest, signal) {
+  try {
+    return { url: dest.url, state: /** @type {'done'} */ ('done'), ...(await sender.finish()) };
+  } catch (e) {
+    if (!signal.aborted) throw asDeidError(e, 'io', 'the sending failed: ');
+    return { url: dest.url, state: /** @type {'cancelled'} */ ('cancelled'), results: sender.results, counts: { ...sender.counts }, seconds: 0 };
+  }
+}
+
+/**
+ * Sends the written instances of a finished run (deidentify()'s result) to `destination`:
+ * what the ledger of this browser does not hold as stored there with the same bytes, so a
+ * second call retries the failed ones only. Resolves to the delivery {url, state, results,
+ * counts, seconds}; onProgress({phase: 'send', …}); `signal` cancels (state 'cancelled').
+ * @type {Api['sendResult']}
+ */
+export async function sendResult(result, { destination, signal, onProgress } = NO_OPTIONS) {
+  await loadEngineOnce();
+  const dest = checkDestination(destination);
+  if (!dest) throw new DeidError('bad-options', 'destination is required');
+  if (!result || !result.zip || !Array.isArray(result.instances)) throw new DeidError('bad-options', "result must be deidentify()'s result");
+  if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
+  try {
+    const delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, signal || new AbortController().signal, onProgress || (() => {}));
+    result.delivery = delivery;
+    return delivery;
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the sending failed: ');
+  }
 }
 
 /** The message of anything thrown, for display. */
