@@ -17,6 +17,7 @@ pub mod config;
 pub mod context;
 pub mod dates;
 pub mod deid;
+pub mod deliver;
 pub mod distribute;
 pub mod error;
 pub mod framing;
