@@ -7,11 +7,12 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, version as engineVersion } from './pkg/dicom_deid.js';
+import init, { WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, retry_decision, s3_etag_matches, s3_multipart_etag, version as engineVersion } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
+import { checkS3Destination, uploadZip } from './internal/s3-upload.js';
 import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './internal/sink.js';
 import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
@@ -491,6 +492,41 @@ export function clearSpool() {
   return removeSpoolFiles();
 }
 
+// ---------------------------------------------------------------- delivery
+
+/** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs). */
+const s3Core = () => ({
+  md5: () => new WebMd5(),
+  multipartEtag: (digests) => s3_multipart_etag(digests),
+  etagMatches: (returned, expected) => s3_etag_matches(returned, expected),
+  decide: (attempt, refreshed, status, retryAfter, policy) => retry_decision(attempt, refreshed, status, retryAfter, policy),
+});
+
+/** A destination, checked before the run (DeidError 'bad-options'). */
+function checkDestination(destination) {
+  if (destination == null) return null;
+  if (typeof destination !== 'object') throw new DeidError('bad-options', 'destination must be an object with a kind');
+  if (destination.kind === 's3') checkS3Destination(destination);
+  else throw new DeidError('bad-options', `unknown destination kind ${JSON.stringify(destination.kind)}`);
+  return destination;
+}
+
+/**
+ * Uploads a zip (deidentify()'s `zip`: only the zip, never the key or the log) to S3 with URLs
+ * the host's `destination.presign(request)` gives: one PUT up to `destination.partSize`
+ * (default 16 MiB), else a multipart upload; every ETag checked against the MD5 the engine
+ * computes; network errors, 5xx, 408 and 429 retried with backoff. Resolves to the delivery;
+ * rejects with DeidError 'send' or 'aborted'. Also the way to retry a failed delivery.
+ * @type {Api['uploadToS3']}
+ */
+export async function uploadToS3(zip, destination, { signal, onProgress } = {}) {
+  await loadEngineOnce();
+  if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
+  if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
+  checkDestination(destination);
+  return uploadZip(zip, destination, s3Core(), { signal: signal || new AbortController().signal, onProgress });
+}
+
 // ---------------------------------------------------------------- the run
 
 /**
@@ -506,7 +542,7 @@ export function clearSpool() {
  * options and secret give the same zip, byte for byte).
  * @type {Api['deidentify']}
  */
-export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime } = NO_OPTIONS) {
+export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime, destination } = NO_OPTIONS) {
   const cancelled = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
@@ -523,6 +559,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   }
   const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
   if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
+  checkDestination(destination);
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
   const job = newJob(config, secretB, m, k);
   let selection;
@@ -564,7 +601,9 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     onProgress: report,
     signal: signal || new AbortController().signal,
   });
+  const delivery = destination ? await deliverZip(r.output, destination, { signal, onProgress: report }) : undefined;
   return {
+    delivery,
     zip: r.output.file,
     zipLocation: r.output.where,
     keyCsv: r.key,
@@ -575,6 +614,24 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
     discard: () => r.output.remove().catch(() => {}),
   };
+}
+
+/**
+ * The run's zip sent to its destination: the delivery (state 'done', or 'error' with the
+ * error's code and message: the zip stays the result). A cancel removes the zip, as a cancelled
+ * run does, and rejects with 'aborted'.
+ */
+async function deliverZip(output, destination, { signal, onProgress }) {
+  try {
+    return await uploadZip(output.file, destination, s3Core(), { signal: signal || new AbortController().signal, onProgress });
+  } catch (e) {
+    const error = asDeidError(e, 'send');
+    if (error.code === 'aborted' || (signal && signal.aborted)) {
+      await output.remove().catch(() => {});
+      throw new DeidError('aborted', 'the run was cancelled while its zip was uploaded; nothing was kept', { cause: e });
+    }
+    return { kind: destination.kind, state: 'error', code: error.code, error: error.message };
+  }
 }
 
 /** The message of anything thrown, for display. */
