@@ -62,11 +62,20 @@ pub enum Code {
     RecipeHeld,
     /// A file left out by a recipe.
     RecipeExcluded,
+    /// An output no archive can store (no SOP Class, SOP Instance, Study or Series Instance
+    /// UID): kept in the zip, never sent to a destination.
+    NotStorable,
+    /// A ledger of stored instances (`src/deliver/ledger.rs`) that cannot be read.
+    BadLedger,
+    /// A STOW-RS response body that cannot be read (neither DICOM JSON nor DICOM XML).
+    BadStowResponse,
+    /// A STOW-RS request that cannot be built (a boundary cannot be found, a batch limit of 0).
+    BadStowRequest,
 }
 
 impl Code {
     /// Every code, in the order above.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 29] = [
         Code::BadOptions,
         Code::BadMapping,
         Code::BadKey,
@@ -92,6 +101,10 @@ impl Code {
         Code::PixelCannotClean,
         Code::RecipeHeld,
         Code::RecipeExcluded,
+        Code::NotStorable,
+        Code::BadLedger,
+        Code::BadStowResponse,
+        Code::BadStowRequest,
     ];
 
     /// The code as shells and the log see it.
@@ -122,6 +135,10 @@ impl Code {
             Code::PixelCannotClean => "pixel_cannot_clean",
             Code::RecipeHeld => "recipe_held",
             Code::RecipeExcluded => "recipe_excluded",
+            Code::NotStorable => "not_storable",
+            Code::BadLedger => "bad_ledger",
+            Code::BadStowResponse => "bad_stow_response",
+            Code::BadStowRequest => "bad_stow_request",
         }
     }
 }
@@ -148,6 +165,12 @@ pub const BAD_ZIP: &str = Code::BadZip.as_str();
 pub const UNREADABLE: &str = Code::Unreadable.as_str();
 /// The output zip cannot be laid out.
 pub const ZIP_OUTPUT: &str = Code::ZipOutput.as_str();
+/// A ledger of stored instances that cannot be read.
+pub const BAD_LEDGER: &str = Code::BadLedger.as_str();
+/// A STOW-RS response body that cannot be read.
+pub const BAD_STOW_RESPONSE: &str = Code::BadStowResponse.as_str();
+/// A STOW-RS request that cannot be built.
+pub const BAD_STOW_REQUEST: &str = Code::BadStowRequest.as_str();
 
 /// The input a code blames: what the user has to change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +198,7 @@ impl Fault {
 }
 
 /// Every code the engine throws, with the input it blames.
-pub const ALL: [(&str, Fault); 11] = [
+pub const ALL: [(&str, Fault); 14] = [
     (BAD_OPTIONS, Fault::Options),
     (EMPTY_SECRET, Fault::Options),
     (ID_SPACE_TOO_SMALL, Fault::Options),
@@ -187,6 +210,9 @@ pub const ALL: [(&str, Fault); 11] = [
     (BAD_ZIP, Fault::Other),
     (UNREADABLE, Fault::Other),
     (ZIP_OUTPUT, Fault::Other),
+    (BAD_LEDGER, Fault::Other),
+    (BAD_STOW_RESPONSE, Fault::Other),
+    (BAD_STOW_REQUEST, Fault::Other),
 ];
 
 impl std::fmt::Display for Code {

@@ -335,4 +335,4 @@ bytes_out: number, };
 export type Outcome = "written" | "rejected" | "skipped" | "no_mapping" | "duplicate" | "held" | "excluded";
 
 /** The `code` of an error thrown by the engine (src/codes.rs). */
-export type EngineErrorCode = "bad_options" | "empty_secret" | "id_space_too_small" | "bad_mapping" | "mapping_dates_not_shifted" | "bad_key" | "bad_spec" | "bad_value" | "bad_zip" | "unreadable" | "zip_output";
+export type EngineErrorCode = "bad_options" | "empty_secret" | "id_space_too_small" | "bad_mapping" | "mapping_dates_not_shifted" | "bad_key" | "bad_spec" | "bad_value" | "bad_zip" | "unreadable" | "zip_output" | "bad_ledger" | "bad_stow_response" | "bad_stow_request";

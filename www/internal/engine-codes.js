@@ -18,4 +18,7 @@ export const ENGINE_CODES = Object.freeze({
   bad_zip: null,
   unreadable: null,
   zip_output: null,
+  bad_ledger: null,
+  bad_stow_response: null,
+  bad_stow_request: null,
 });
