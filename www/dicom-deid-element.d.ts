@@ -1,5 +1,5 @@
 // Types of the <dicom-deid> element (dicom-deid-element.js).
-import type { DeidError, DeidOptions, DeidProgress, DeidResult, DeidSummary } from './dicom-deid.js';
+import type { DeidDelivery, DeidDestination, DeidError, DeidOptions, DeidProgress, DeidResult, DeidSummary, SendProgress } from './dicom-deid.js';
 
 /** Events of <dicom-deid>. */
 export interface DicomDeidEventMap {
@@ -7,10 +7,14 @@ export interface DicomDeidEventMap {
   done: CustomEvent<DeidSummary>;
   /** Also on cancel (code 'aborted'). */
   error: CustomEvent<DeidError>;
+  'send-progress': CustomEvent<SendProgress>;
+  /** The sending ended (done, cancelled or error). */
+  sent: CustomEvent<DeidDelivery>;
 }
 
 /**
- * The element of dicom-deid-element.js. Attributes: `preset`, `id-prefix`. Styled through
+ * The element of dicom-deid-element.js. Attributes: `preset`, `id-prefix`, `stow-url`,
+ * `stow-stream`. Styled through
  * --dicom-deid-font, --dicom-deid-fg, --dicom-deid-bg, --dicom-deid-accent,
  * --dicom-deid-accent-fg, --dicom-deid-muted, --dicom-deid-border, --dicom-deid-error,
  * --dicom-deid-radius, --dicom-deid-gap, and ::part(root | section | progress).
@@ -27,6 +31,12 @@ export declare class DicomDeidElement extends HTMLElement {
   start(): Promise<void>;
   /** Cancels the running run. */
   cancel(): void;
+  /** Where the written images go (the Send step is shown); credentials in its headers, never in an attribute. */
+  destination: DeidDestination | null;
+  /** Sends the last result's images to the destination (the Send button). */
+  send(): Promise<unknown>;
+  /** Cancels the sending under way. */
+  cancelSend(): void;
   addEventListener<K extends keyof DicomDeidEventMap>(type: K, listener: (this: DicomDeidElement, ev: DicomDeidEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }

@@ -14,12 +14,18 @@
 //   done      detail: the summary {seen, written, rejected, skipped, by_reason, …} (bubbles);
 //             the whole result (zip Blob, keyCsv, logCsv, …) is then in `element.result`
 //   error     detail: a DeidError (code 'aborted' when the user cancelled)
-// Attributes: preset (basic | research | keep-list), id-prefix. Properties: options (more
-// configuration keys, as for the CLI's --config), secret (set a project secret), result, state.
+//   send-progress  detail: {phase: 'send', done, total, sent, failed, bytes, rate, mbps} (bubbles)
+//   sent      detail: the delivery {url, state, results, counts, seconds} (bubbles)
+// Attributes: preset (basic | research | keep-list), id-prefix, stow-url (an archive's STOW-RS
+// URL: the Send step is shown), stow-stream (send each image as it is written). Properties:
+// options (more configuration keys, as for the CLI's --config), secret (set a project secret),
+// destination ({kind: 'stow', url, headers | getHeaders()}: credentials go here, never in an
+// attribute), result, state; send() and cancelSend() as the Send step's buttons.
 // data-testid hooks inside the shadow root, as on the page: folder-input, zip-input, pick-folder,
 // drop-zone, counts, preset, id-prefix, mapping-input, key-input, secret-input, secret-generate,
 // secret-save, secret-status, start, cancel, progress, error, summary, download-zip,
-// download-key, download-log, problems; the burned-in text review (pixel-review.js, shared with
+// download-key, download-log, problems, send-step, send-url, send-stream, send-button, send-cancel,
+// send-progress, send-progress-text, send-summary, send-failures; the burned-in text review (pixel-review.js, shared with
 // the page): pixel-review, pixel-undecided, pixel-bulk-exclude, pixel-bulk-clean, pixel-bulk-keep,
 // pixel-grid, pixel-cell, pixel-thumb, pixel-detail, pixel-group (the selected group's editor),
 // pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input.
@@ -28,6 +34,7 @@ import { PixelReview } from './ui/pixel-review.js';
 import { languageSelect, onLanguage, t, translate } from './i18n/i18n.js';
 import { DeidSession, toDeidError } from './ui/session.js';
 import { RunView } from './ui/run-view.js';
+import { SendView } from './ui/send-view.js';
 import { count, el, fmtBytes } from './ui/render.js';
 
 /** The custom properties the element reads, with their defaults (documented in README.md). */
@@ -167,6 +174,20 @@ function template() {
       el('p', { class: 'hint', id: 'downloads-note', hidden: '', ...k('res.note') }),
       t('table', 'problems', { hidden: '' },
         el('thead', {}, el('tr', {}, el('th', k('res.col-file')), el('th', k('res.col-outcome')), el('th', k('res.col-reason')))),
+        el('tbody'))),
+    t('section', 'send-step', { part: 'section', hidden: '', 'aria-labelledby': 'h-send' },
+      el('h3', { id: 'h-send', ...k('send.h') }),
+      el('p', { class: 'hint', ...k('send.intro') }),
+      el('p', {}, el('span', k('send.url')), ' ', t('code', 'send-url')),
+      el('label', { class: 'row hint' }, t('input', 'send-stream', { type: 'checkbox' }), el('span', k('send.stream'))),
+      el('div', { class: 'row' },
+        t('button', 'send-button', { type: 'button', class: 'primary', disabled: '', ...k('send.button') }),
+        t('button', 'send-cancel', { type: 'button', disabled: '', ...k('send.cancel') })),
+      t('progress', 'send-progress', { max: '1', value: '0', part: 'progress', 'aria-labelledby': 'send-progress-text' }),
+      t('p', 'send-progress-text', { class: 'progress-text', id: 'send-progress-text', 'aria-live': 'polite', ...k('send.not-started') }),
+      t('p', 'send-summary', { 'data-state': 'idle', 'aria-live': 'polite' }),
+      t('table', 'send-failures', { hidden: '' },
+        el('thead', {}, el('tr', {}, el('th', k('res.col-file')), el('th', k('send.col-status')), el('th', k('res.col-reason')))),
         el('tbody'))));
 }
 
@@ -181,13 +202,15 @@ const isPreset = (name) => /** @type {readonly unknown[]} */ (PRESETS).includes(
  */
 export class DicomDeidElement extends HTMLElement {
   static get observedAttributes() {
-    return ['preset', 'id-prefix'];
+    return ['preset', 'id-prefix', 'stow-url', 'stow-stream'];
   }
 
   #root;
   #session;
   /** What the element shares with the page (run-view.js): progress, run states, result, secret, inputs. */
   #view;
+  /** The Send step (send-view.js, shared with the page). */
+  #sendView;
   #started = false;
   #stopLanguage = null;
 
@@ -220,7 +243,32 @@ export class DicomDeidElement extends HTMLElement {
         add: (source) => this.#add(source),
       },
     });
+    this.#sendView = new SendView({ part: (name) => this.#q(name) || this.#id(name) });
     this.#listen();
+  }
+
+  /**
+   * Where the written instances go: {kind: 'stow', url, headers | getHeaders()} (the Send step
+   * is shown), or null. The `stow-url` attribute sets one without headers.
+   * @type {import('./dicom-deid.js').DeidDestination | null}
+   */
+  get destination() {
+    return this.#session.destination;
+  }
+
+  set destination(d) {
+    this.#session.destination = d ? { ...d } : null;
+    this.#sendView.update();
+  }
+
+  /** Sends the last result's images to the destination (what the Send button does). */
+  send() {
+    return this.#session.send();
+  }
+
+  /** Cancels the sending under way. */
+  cancelSend() {
+    this.#session.cancelSend();
   }
 
   /** The result of the last run (deidentify()'s), or null. */
@@ -249,6 +297,11 @@ export class DicomDeidElement extends HTMLElement {
   attributeChangedCallback(name, _old, value) {
     if (name === 'preset' && isPreset(value)) this.#q('preset').value = value;
     if (name === 'id-prefix') this.#q('id-prefix').value = value ?? '';
+    if (name === 'stow-url') this.destination = value ? { kind: 'stow', url: value } : null;
+    if (name === 'stow-stream') {
+      this.#session.streamSend = value !== null;
+      this.#q('send-stream').checked = value !== null;
+    }
   }
 
   connectedCallback() {
@@ -280,6 +333,7 @@ export class DicomDeidElement extends HTMLElement {
   #relabel() {
     translate(this.#root);
     this.#view.relabel();
+    this.#sendView.relabel();
     this.#showSelection({ status: 'ready' });
     this.#session.review.relabel();
   }
@@ -312,7 +366,12 @@ export class DicomDeidElement extends HTMLElement {
     s.addEventListener('error', (e) => this.#fail(e.detail));
     s.addEventListener('selection', (e) => this.#showSelection(e.detail));
     s.addEventListener('progress', (e) => this.#emit('progress', e.detail));
+    s.addEventListener('send-progress', (e) => this.#emit('send-progress', e.detail));
+    s.addEventListener('send', (e) => {
+      if (e.detail.outcome !== 'started') this.#emit('sent', e.detail.delivery);
+    });
     this.#view.listen(s);
+    this.#sendView.listen(s);
   }
 
   #showState() {
@@ -360,6 +419,7 @@ export class DicomDeidElement extends HTMLElement {
     });
 
     this.#view.wire(s);
+    this.#sendView.wire(s);
     this.#q('start').addEventListener('click', () => this.start());
     this.#q('cancel').addEventListener('click', () => this.cancel());
   }

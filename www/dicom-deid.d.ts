@@ -83,12 +83,9 @@ export interface Selection {
   readonly bytes: number;
 }
 
-/**
- * A progress report: `scan` reads every header, `process` rewrites the files, `send` uploads
- * the zip to the destination (done/total: parts; bytes: the bytes of the parts stored).
- */
+/** A progress report: `scan` reads every header, `process` rewrites the files. */
 export interface DeidProgress {
-  phase: 'scan' | 'process' | 'send';
+  phase: 'scan' | 'process';
   done: number;
   total: number;
   /** Input bytes done and in total, in this phase. */
@@ -162,13 +159,10 @@ export interface S3Destination {
   retry?: RetryPolicy;
 }
 
-/** Where the result goes. */
-export type DeidDestination = S3Destination;
-
-/** How the zip's upload ended: `done` (its ETag checked), or `error` (the zip stays the result; uploadToS3 retries). */
+/** How the zip's upload ended: `done` (its ETag checked), `cancelled` or `error` (the zip stays the result; uploadToS3 or sendResult tries again). */
 export interface S3Delivery {
   kind: 's3';
-  state: 'done' | 'error';
+  state: 'done' | 'cancelled' | 'error';
   /** One PUT, or a multipart upload. */
   mode?: 'put' | 'multipart';
   /** The ETag the store gave the object (the MD5 of the zip, or of its parts' MD5s and `-N`). */
@@ -192,7 +186,7 @@ export interface DeidentifyOptions {
   /** The key CSV of an earlier batch: its patients keep their research IDs and shifts. */
   existingKey?: DeidCsv | null;
   secret: DeidSecret;
-  onProgress?: (progress: DeidProgress) => void;
+  onProgress?: (progress: DeidProgress | SendProgress) => void;
   signal?: AbortSignal;
   /** Where to write the zip (from showSaveFilePicker or OPFS); else it is spooled to OPFS, or memory. */
   output?: FileSystemFileHandle | null;
@@ -210,15 +204,77 @@ export interface DeidentifyOptions {
    */
   runTime?: Date | string;
   /**
-   * Where the zip goes once written (only the zip: it holds the run statement and manifest;
-   * never the key or the log): the result's `delivery` says how it ended.
+   * Where the written instances go (after the self-check; never the key, the log or the run
+   * statement): sent when the run is complete, or as they are written (`stream: true`). An S3
+   * destination takes the zip instead (it holds the run statement and manifest; never the key or
+   * the log), uploaded when the run is complete.
    */
   destination?: DeidDestination | null;
 }
 
+/** A DICOMweb archive that takes STOW-RS (`url`: the URL posted to, e.g. `…/dicom-web/studies`). */
+export interface StowDestination {
+  kind: 'stow';
+  url: string;
+  /** Request headers (e.g. Authorization); never written to any file or log. */
+  headers?: Record<string, string>;
+  /** Called for the headers before the first request, and again after one 401. */
+  getHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** Send each instance as it is written instead of after the run. */
+  stream?: boolean;
+  /** Bounds of one request (default: 1,000,000 bytes, 100 instances). */
+  limits?: { max_bytes?: number; max_count?: number };
+  /** Retries (default: 6 attempts, backoff from 500 ms, waits at most 30 s). */
+  retry?: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
+}
+
+export type DeidDestination = StowDestination | S3Destination;
+
+/** What became of one written instance at the destination. */
+export interface DeliveryResult {
+  /** The instance's path in the zip. */
+  path: string;
+  sop_instance_uid?: string;
+  sha256?: string;
+  /** already_stored: the ledger holds it (same bytes); not_storable: never sent (reason). */
+  status: 'stored' | 'warning' | 'failed' | 'already_stored' | 'not_storable';
+  reason: string;
+  size: number;
+}
+
+/** A run's sending: every instance's result and the counts. */
+export interface DeidDelivery {
+  url: string;
+  state: 'done' | 'cancelled' | 'error';
+  error?: string;
+  results: DeliveryResult[];
+  counts: {
+    total: number; stored: number; warning: number; failed: number; already: number; not_storable: number;
+    /** Bytes of the instances stored, and requests made (retries included). */
+    bytes: number; requests: number;
+  };
+  seconds: number;
+}
+
+/**
+ * The progress of a sending (`onProgress` with phase 'send'). To S3, the zip's parts are
+ * counted (done, total, sent) and `totalBytes` is the zip's size.
+ */
+export interface SendProgress {
+  phase: 'send';
+  done: number;
+  total: number;
+  sent: number;
+  failed: number;
+  bytes: number;
+  elapsed: number;
+  /** Instances stored per second, and MB/s. */
+  rate: number;
+  mbps: number;
+  totalBytes?: number;
+}
+
 export interface DeidResult {
-  /** How the upload to `destination` ended (absent without one). */
-  delivery?: S3Delivery;
   /** The zip: the written file when `output` was given, else a spooled File or a Blob. */
   zip: Blob;
   /** Where the zip is: the picked file, the Origin Private File System, or memory. */
@@ -235,7 +291,20 @@ export interface DeidResult {
   stats: { seconds: number; scanSeconds: number; processSeconds: number; bytesIn: number; workers: number };
   /** Deletes a zip spooled in OPFS (the `zip` Blob stops working). */
   discard(): Promise<void>;
+  /** The written instances: their path in the zip and where their bytes are (stored entries). */
+  instances: { path: string; at: number; size: number }[];
+  /** The sending to `destination` (to S3: the zip's upload), or null without one. */
+  delivery: DeidDelivery | S3Delivery | null;
 }
+
+/**
+ * Sends a finished run's instances to `destination`: those the browser's ledger does not hold
+ * as stored there (so a second call sends the failed ones only).
+ */
+export declare function sendResult(
+  result: DeidResult,
+  options: { destination: DeidDestination; signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
+): Promise<DeidDelivery | S3Delivery>;
 
 /** De-identifies a source into a zip, a key and a log, exactly as the CLI does. */
 export declare function deidentify(options: DeidentifyOptions): Promise<DeidResult>;
@@ -247,7 +316,7 @@ export declare function deidentify(options: DeidentifyOptions): Promise<DeidResu
 export declare function uploadToS3(
   zip: Blob,
   destination: S3Destination,
-  options?: { signal?: AbortSignal; onProgress?: (progress: DeidProgress) => void },
+  options?: { signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
 ): Promise<S3Delivery>;
 
 /** Loads the engine (wasm and a helper worker); rejects with 'unsupported'. */

@@ -7,16 +7,29 @@
 // output, byte for byte, for the same input, options and secret. Nothing is sent anywhere:
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
-import init, { WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config, retry_decision, s3_etag_matches, s3_multipart_etag, version as engineVersion } from './pkg/dicom_deid.js';
+import init, {
+  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config,
+  s3_etag_matches, s3_multipart_etag, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
+} from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
+import { checkDestination, openSender, sendFromZip } from './internal/destination.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
-import { checkS3Destination, uploadZip } from './internal/s3-upload.js';
+import { uploadZip } from './internal/s3-upload.js';
 import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './internal/sink.js';
 import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
 export { DeidError };
+
+/** The engine's delivery decisions (src/deliver/ through src/web/stow.rs), for the STOW-RS sender. */
+const STOW_CORE = Object.freeze({
+  check: (bytes) => stow_instance(bytes),
+  batches: (sizes, limits) => stow_batches(Float64Array.from(sizes), limits),
+  body: (parts) => stow_body(parts),
+  decide: (attempt, refreshed, status, retryAfter, policy) => stow_decide(attempt, refreshed, status, retryAfter, policy),
+  outcomes: (body, contentType, sent) => stow_outcomes(body, contentType, sent),
+});
 
 // Each export is checked against its declaration in dicom-deid.d.ts (the type check of
 // scripts/test.sh: this module's own name resolves to the .d.ts there).
@@ -494,22 +507,13 @@ export function clearSpool() {
 
 // ---------------------------------------------------------------- delivery
 
-/** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs). */
-const s3Core = () => ({
+/** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs): ETags and the retry decision. */
+const S3_CORE = Object.freeze({
   md5: () => new WebMd5(),
   multipartEtag: (digests) => s3_multipart_etag(digests),
   etagMatches: (returned, expected) => s3_etag_matches(returned, expected),
-  decide: (attempt, refreshed, status, retryAfter, policy) => retry_decision(attempt, refreshed, status, retryAfter, policy),
+  decide: STOW_CORE.decide,
 });
-
-/** A destination, checked before the run (DeidError 'bad-options'). */
-function checkDestination(destination) {
-  if (destination == null) return null;
-  if (typeof destination !== 'object') throw new DeidError('bad-options', 'destination must be an object with a kind');
-  if (destination.kind === 's3') checkS3Destination(destination);
-  else throw new DeidError('bad-options', `unknown destination kind ${JSON.stringify(destination.kind)}`);
-  return destination;
-}
 
 /**
  * Uploads a zip (deidentify()'s `zip`: only the zip, never the key or the log) to S3 with URLs
@@ -523,8 +527,8 @@ export async function uploadToS3(zip, destination, { signal, onProgress } = {}) 
   await loadEngineOnce();
   if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
   if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
-  checkDestination(destination);
-  return uploadZip(zip, destination, s3Core(), { signal: signal || new AbortController().signal, onProgress });
+  if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
+  return uploadZip(zip, checkDestination(destination), S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
 }
 
 // ---------------------------------------------------------------- the run
@@ -539,7 +543,10 @@ export async function uploadToS3(zip, destination, { signal, onProgress } = {}) 
  * the scan reads whole and keeps for the rewrite, so that they are read once; default 256 MiB,
  * 0 reads every file twice and holds the least memory), runTime (the run's date and time that
  * the zip's run statement records: a Date or RFC 3339 text; default now; the same time, input,
- * options and secret give the same zip, byte for byte).
+ * options and secret give the same zip, byte for byte), destination (where the written instances
+ * go: {kind: 'stow', url, headers | getHeaders(), stream?}; sent when the run is complete, or as
+ * they are written with stream: true; onProgress then also reports {phase: 'send', …}; the
+ * result's `delivery` says what became of each instance).
  * @type {Api['deidentify']}
  */
 export async function deidentify({ source, options, mapping, existingKey, secret, onProgress, signal, output, workers, readOnceBytes, runTime, destination } = NO_OPTIONS) {
@@ -559,7 +566,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   }
   const when = runTime == null ? new Date() : runTime instanceof Date ? runTime : new Date(String(runTime));
   if (Number.isNaN(when.getTime())) throw new DeidError('bad-options', 'runTime must be a Date or an RFC 3339 date and time');
-  checkDestination(destination);
+  const dest = checkDestination(destination);
   // The one job of the run: its inputs are checked here, before anything is listed or opened.
   const job = newJob(config, secretB, m, k);
   let selection;
@@ -588,6 +595,9 @@ export async function deidentify({ source, options, mapping, existingKey, secret
       });
     }
   };
+  const runSignal = signal || new AbortController().signal;
+  // Streaming: each written instance goes to the sender as the run writes it.
+  const streaming = dest && dest.stream ? openSender(STOW_CORE, dest, runSignal, report) : null;
   const r = await runJob({
     module,
     job,
@@ -599,11 +609,10 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     readOnceBytes,
     runTime: when.toISOString(),
     onProgress: report,
-    signal: signal || new AbortController().signal,
+    signal: runSignal,
+    onWritten: streaming ? (instance) => streaming.add(instance) : undefined,
   });
-  const delivery = destination ? await deliverZip(r.output, destination, { signal, onProgress: report }) : undefined;
-  return {
-    delivery,
+  const result = {
     zip: r.output.file,
     zipLocation: r.output.where,
     keyCsv: r.key,
@@ -613,24 +622,62 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     cleaned: r.cleaned,
     stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
     discard: () => r.output.remove().catch(() => {}),
+    instances: r.instances,
+    delivery: null,
   };
+  if (streaming) result.delivery = await finishStream(streaming, dest, runSignal);
+  else if (dest && dest.kind === 's3') result.delivery = await deliverZip(result.zip, dest, runSignal, report);
+  else if (dest) result.delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, runSignal, report);
+  return result;
+}
+
+/** The delivery of a streaming sender once the run is written. */
+async function finishStream(sender, dest, signal) {
+  try {
+    return { url: dest.url, state: 'done', ...(await sender.finish()) };
+  } catch (e) {
+    if (!signal.aborted) throw asDeidError(e, 'io', 'the sending failed: ');
+    return { url: dest.url, state: 'cancelled', results: sender.results, counts: { ...sender.counts }, seconds: 0 };
+  }
 }
 
 /**
- * The run's zip sent to its destination: the delivery (state 'done', or 'error' with the
- * error's code and message: the zip stays the result). A cancel removes the zip, as a cancelled
- * run does, and rejects with 'aborted'.
+ * Sends the written instances of a finished run (deidentify()'s result) to `destination`:
+ * what the ledger of this browser does not hold as stored there with the same bytes, so a
+ * second call retries the failed ones only. Resolves to the delivery {url, state, results,
+ * counts, seconds}; onProgress({phase: 'send', …}); `signal` cancels (state 'cancelled').
+ * @type {Api['sendResult']}
  */
-async function deliverZip(output, destination, { signal, onProgress }) {
+export async function sendResult(result, { destination, signal, onProgress } = NO_OPTIONS) {
+  await loadEngineOnce();
+  const dest = checkDestination(destination);
+  if (!dest) throw new DeidError('bad-options', 'destination is required');
+  if (!result || !result.zip || !Array.isArray(result.instances)) throw new DeidError('bad-options', "result must be deidentify()'s result");
+  if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
   try {
-    return await uploadZip(output.file, destination, s3Core(), { signal: signal || new AbortController().signal, onProgress });
+    const sendSignal = signal || new AbortController().signal;
+    const delivery = dest.kind === 's3'
+      ? await deliverZip(result.zip, dest, sendSignal, onProgress || (() => {}))
+      : await sendFromZip(STOW_CORE, dest, result.zip, result.instances, sendSignal, onProgress || (() => {}));
+    result.delivery = delivery;
+    return delivery;
+  } catch (e) {
+    throw asDeidError(e, 'io', 'the sending failed: ');
+  }
+}
+
+/**
+ * The run's zip uploaded to an S3 destination: the delivery, state 'done', 'cancelled' or
+ * 'error' (with the error's code and message); the zip stays the result, and uploadToS3 (or
+ * sendResult) tries again.
+ */
+async function deliverZip(zip, destination, signal, onProgress) {
+  try {
+    return await uploadZip(zip, destination, S3_CORE, { signal, onProgress });
   } catch (e) {
     const error = asDeidError(e, 'send');
-    if (error.code === 'aborted' || (signal && signal.aborted)) {
-      await output.remove().catch(() => {});
-      throw new DeidError('aborted', 'the run was cancelled while its zip was uploaded; nothing was kept', { cause: e });
-    }
-    return { kind: destination.kind, state: 'error', code: error.code, error: error.message };
+    const state = signal.aborted || error.code === 'aborted' ? 'cancelled' : 'error';
+    return { kind: 's3', state, code: error.code, error: error.message };
   }
 }
 

@@ -35,6 +35,14 @@ function quiet(promise) {
   return promise;
 }
 
+/** A written instance's bytes (a copy): the engine's head, then the last `tail` bytes of `data`. */
+function instanceBytes({ head, data, tail }) {
+  const out = new Uint8Array(head.length + tail);
+  out.set(head, 0);
+  out.set(data.subarray(data.length - tail), head.length);
+  return out;
+}
+
 const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing was kept');
 
 /**
@@ -42,10 +50,12 @@ const aborted = () => new DeidError('aborted', 'the run was cancelled; nothing w
  * (this function frees it). `items` come from sources.expand(); `sink` from sink.js; `secret`
  * is the bytes of the trimmed secret text; `runTime` the run's time for its statement (RFC 3339). `onProgress({phase, done, total, bytes, totalBytes, elapsed})` is
  * called often (the page throttles its drawing). Resolves to {output, key, log, summary,
- * problems, seconds, phases: {scan, process} (seconds), bytesWritten}; rejects with a DeidError:
+ * problems, seconds, phases: {scan, process} (seconds), bytesWritten, instances: [{path, at, size}]
+ * (the written instances and where their bytes are in the zip, in the zip's order)}. `onWritten`
+ * (optional) is given each written instance ({path, bytes}, a copy) as it is written; rejects with a DeidError:
  * 'aborted' when `signal` aborts, 'unsupported' when the workers cannot start, else 'io'.
  */
-export async function runJob({ module, job, items, badZips, secret, sink, workers, readOnceBytes = READ_ONCE_BYTES, runTime, onProgress, signal }) {
+export async function runJob({ module, job, items, badZips, secret, sink, workers, readOnceBytes = READ_ONCE_BYTES, runTime, onProgress, signal, onWritten }) {
   const pool = new WorkerPool(module, workers);
   const stop = () => pool.terminate();
   signal.addEventListener('abort', stop);
@@ -125,6 +135,8 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
       });
     reportProcess();
     const queue = [];
+    // The written instances: their path and where their bytes are in the zip ({path, at, size}).
+    const instances = [];
     // Entries handed to the sink and not yet written, oldest first (the sink writes them in order).
     const writes = [];
     let writeBytes = 0;
@@ -143,8 +155,13 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
         // Up to SINK_ENTRIES entries (SINK_BYTES) queued in the sink while the next results
         // are taken: waiting for each write before the next cost a round trip per file.
         const size = r.data.byteLength + r.head.byteLength;
+        // A destination that streams takes a copy of the instance before its buffers go to the
+        // sink (awaited: the destination's queue holds the run back when it is full).
+        if (onWritten) await onWritten({ path: r.path, bytes: instanceBytes(r) });
         while (writes.length && (writes.length >= SINK_ENTRIES || writeBytes + size > SINK_BYTES)) await takeWrite();
-        writes.push({ size, promise: quiet(sink.addParts(r.path, r)) });
+        const path = r.path;
+        const promise = quiet(sink.addParts(path, r).then((at) => at && instances.push({ path, at: at.at, size: at.size })));
+        writes.push({ size, promise });
         writeBytes += size;
         // The worker's answer carries the engine's input size; a missing one must not turn the
         // run's byte count (and its MB/s) into NaN.
@@ -184,6 +201,7 @@ export async function runJob({ module, job, items, badZips, secret, sink, worker
       seconds,
       phases,
       bytesWritten,
+      instances,
     };
   } catch (e) {
     pool.terminate();

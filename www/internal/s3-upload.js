@@ -34,14 +34,17 @@ const PRESIGN_MS = 60_000;
 const aborted = () => new DeidError('aborted', 'the upload was cancelled');
 
 /**
- * Checks an S3 destination before anything is run: {kind: 's3', presign(request), partSize?,
- * retry?}. Throws DeidError 'bad-options'.
+ * An S3 destination checked before anything is run, as a frozen copy: {kind: 's3',
+ * presign(request), partSize?, retry?}. Throws DeidError 'bad-options'.
  */
 export function checkS3Destination(d) {
-  if (typeof d.presign !== 'function') throw new DeidError('bad-options', "an S3 destination needs presign(request): the host's function that returns presigned URLs");
+  const bad = (why) => new DeidError('bad-options', `destination: ${why}`);
+  if (typeof d.presign !== 'function') throw bad("an S3 destination needs presign(request): the host's function that returns presigned URLs");
   if (d.partSize != null && !(Number.isSafeInteger(d.partSize) && d.partSize >= MIN_PART_SIZE && d.partSize <= MAX_PART_SIZE)) {
-    throw new DeidError('bad-options', `partSize must be a whole number of bytes from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
+    throw bad(`partSize must be a whole number of bytes from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
   }
+  const presign = d.presign.bind(d);
+  return Object.freeze({ kind: 's3', presign, partSize: d.partSize, retry: d.retry ? { ...d.retry } : undefined });
 }
 
 /** `signal` and a timeout of `ms` as one signal; `done()` releases them. */
@@ -182,7 +185,11 @@ export async function uploadZip(zip, destination, core, { signal, onProgress = (
   const size = zip.size;
   const partSize = partSizeFor(size, destination.partSize);
   const policy = destination.retry;
-  const progress = (done, total, bytes) => onProgress({ phase: 'send', done, total, bytes, totalBytes: size, elapsed: (performance.now() - started) / 1000 });
+  const progress = (done, total, bytes) => {
+    const elapsed = (performance.now() - started) / 1000;
+    const per = (x) => (elapsed > 0 ? x / elapsed : 0);
+    onProgress({ phase: 'send', done, total, sent: done, failed: 0, bytes, totalBytes: size, elapsed, rate: per(done), mbps: per(bytes / 1e6) });
+  };
   let attempts = 0;
   const tally = () => attempts++;
   const result = (mode, etag, parts) => ({ kind: 's3', state: 'done', mode, etag, bytes: size, parts, attempts, seconds: (performance.now() - started) / 1000 });

@@ -12,8 +12,9 @@
 //            writable: a stream transferred from the page (a file the user picked);
 //            none: the zip is kept in memory.
 //   add    {path, bytes}  → {}       one entry (bytes transferred here)
-//   add-parts {path, head, data, tail, crc} → {}  one entry: head + the last `tail` bytes of data,
-//            CRC-32 crc (from the engine worker; head and data transferred here)
+//   add-parts {path, head, data, tail, crc} → {at, size}  one entry: head + the last `tail` bytes of data,
+//            CRC-32 crc (from the engine worker; head and data transferred here); `at`: the
+//            offset of the entry's bytes in the zip, `size` their length
 //   finish {}             → {blob?}  the central directory; closes the output (memory: the Blob)
 //   abort  {}             → {}       closes without finishing (a writable stream is discarded)
 import init, { WebZipSink } from '../pkg/dicom_deid.js';
@@ -111,6 +112,14 @@ class MemoryOut {
 
 let zip = null;
 let out = null;
+/** Bytes of the zip written so far: where the next entry's local header starts. */
+let written = 0;
+
+/** Writes `chunk` to the output and counts it. */
+async function put(chunk) {
+  await out.write(chunk);
+  written += chunk.length;
+}
 
 async function openOut({ spool, handle, writable }) {
   if (writable) return { out: new StreamOut(writable), where: 'stream' };
@@ -167,21 +176,25 @@ async function handle(msg) {
       const o = await openOut(msg);
       out = o.out;
       zip = new WebZipSink();
+      written = 0;
       return o.name ? { where: o.where, name: o.name } : { where: o.where };
     }
     case 'add':
-      await out.write(zip.add(msg.path, msg.bytes));
+      await put(zip.add(msg.path, msg.bytes));
       return {};
     case 'add-parts': {
       // The bytes never enter this worker's wasm memory: the engine worker gave their CRC.
       const tail = msg.data.subarray(msg.data.length - msg.tail);
-      await out.write(zip.entry(msg.path, msg.head.length + tail.length, msg.crc));
-      await out.write(msg.head);
-      await out.write(tail);
-      return {};
+      await put(zip.entry(msg.path, msg.head.length + tail.length, msg.crc));
+      // Where the entry's bytes start in the zip (stored, so they are the file itself): a
+      // destination reads the instance back from the finished zip there.
+      const at = written;
+      await put(msg.head);
+      await put(tail);
+      return { at, size: msg.head.length + tail.length };
     }
     case 'finish': {
-      await out.write(zip.finish());
+      await put(zip.finish());
       zip.free();
       zip = null;
       const blob = await out.close();

@@ -8,7 +8,7 @@
 //     clone one: "The object can not be cloned");
 //   - else (no OPFS at all, or the worker cannot open its file) memory, with a notice shown by
 //     the page (where: 'memory').
-// Every sink has add(path, bytes), addParts(path, {head, data, tail, crc}), finish() → {file: File|Blob, name, where, remove()}, abort();
+// Every sink has add(path, bytes), addParts(path, {head, data, tail, crc}) → {at, size} (where the entry's bytes are in the zip), finish() → {file: File|Blob, name, where, remove()}, abort();
 // remove() deletes a spooled zip once it is no longer needed (nothing for the other kinds).
 
 import { sinkWorker } from './assets.js';

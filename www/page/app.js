@@ -9,6 +9,7 @@ import { t } from '../i18n/i18n.js';
 import { setUpPageLanguage } from './page-text.js';
 import { DeidSession } from '../ui/session.js';
 import { RunView, readText } from '../ui/run-view.js';
+import { SendView } from '../ui/send-view.js';
 import { count, el, fmtBytes } from '../ui/render.js';
 
 /** An element of the page by id (typed loosely: inputs, selects, tables, canvases). */
@@ -62,6 +63,15 @@ const view = new RunView({
     listChanged: () => schedulePreview(),
   },
 });
+
+// The Send step: only when the site is configured with an archive (scripts/site-config.mjs
+// writes its URL into this meta tag and allows exactly it in the page's CSP).
+const sendView = new SendView({ part: $ });
+const stowUrl = document.querySelector('meta[name="dicom-deid-stow-url"]');
+if (stowUrl && stowUrl.getAttribute('content')) {
+  session.destination = { kind: 'stow', url: new URL(stowUrl.getAttribute('content'), location.href).href };
+  document.body.dataset.send = 'configured';
+}
 
 // ---------------------------------------------------------------- messages
 
@@ -383,6 +393,7 @@ async function start() {
 function relabel() {
   checkCapabilities(state.output);
   view.relabel();
+  sendView.relabel();
   renderSelection();
   if (state.selectionLine) saySelection(...state.selectionLine);
   for (const [id, say] of Object.entries(state.errors)) showError(id, say);
@@ -508,6 +519,9 @@ function listen() {
   on('secret', () => schedulePreview());
   view.listen(session);
   view.wire(session);
+  sendView.listen(session);
+  sendView.wire(session);
+  sendView.update();
 }
 
 async function main() {

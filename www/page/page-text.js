@@ -5,11 +5,23 @@ import { languageSelect, onLanguage, translate, language } from '../i18n/i18n.js
 
 /** [selector, kind, key]: kind '' (text), 'rich' (marks), 'lead' (first text, keeps <code>/<span>), or an attribute name. */
 const PAGE_TEXT = [
+  ['#h-send', 'lead', 'send.h'],
+  ['#send-intro', '', 'send.intro'],
+  ['#send-url-label', '', 'send.url'],
+  ['#send-stream-label', '', 'send.stream'],
+  ['#send-button', '', 'send.button'],
+  ['#send-cancel', '', 'send.cancel'],
+  ['#send-progress-text', '', 'send.not-started'],
+  ['#h-send-failures', '', 'send.failures'],
+  ['#send-col-file', '', 'res.col-file'],
+  ['#send-col-status', '', 'send.col-status'],
+  ['#send-col-reason', '', 'res.col-reason'],
   ['title', '', 'page.title'],
   ['a.skip', '', 'page.skip'],
   ['.masthead h1', '', 'page.title'],
   ['.masthead .lede', '', 'page.lede'],
-  ['#local-note', 'rich', 'page.local'],
+  // A site configured with an archive (scripts/site-config.mjs) says what leaves the computer.
+  ['#local-note', 'rich', document.querySelector('meta[name="dicom-deid-stow-url"]') ? 'page.local-send' : 'page.local'],
   ['#startup', '', 'page.startup'],
   ['#h-input', 'lead', 'page.h-input'],
   ['.drop-title', '', 'page.drop-title'],

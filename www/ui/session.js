@@ -16,7 +16,7 @@
 // reaches the host as a DeidError (code and message); the host chooses the words around it.
 import {
   DeidError, PRESETS, checkLists, clearSpool, deidentify, generateSecret, listSource, loadEngine, messageOf, outputSupport,
-  presetOptions, readSecretFile, secretFingerprint,
+  presetOptions, readSecretFile, secretFingerprint, sendResult,
 } from '../dicom-deid.js';
 
 /** An empty selection (what listSource gives for no files). */
@@ -54,6 +54,14 @@ export class DeidSession extends EventTarget {
   existingKey = null;
   /** The last run's result (deidentify()'s), or null. */
   result = null;
+  /**
+   * Where the written instances go ({kind: 'stow', url, headers | getHeaders()}), set by the
+   * host, or null (no Send step). `streamSend`: send each instance as it is written.
+   */
+  destination = null;
+  streamSend = false;
+  /** Whether a sending is under way. */
+  sending = false;
   /** Why the engine could not start (a DeidError), when state is unsupported. */
   error = null;
   /** The last progress report of the running run. */
@@ -61,6 +69,7 @@ export class DeidSession extends EventTarget {
 
   #options;
   #controller = null;
+  #sendController = null;
   #adding = new Set();
   #listing = null;
   #timer = null;
@@ -234,10 +243,14 @@ export class DeidSession extends EventTarget {
     let end;
     try {
       if (clear && !output) await clearSpool();
+      const stream = this.destination && this.streamSend;
+      if (stream) this.#sendStarted();
       const result = await deidentify({
         source: this.selection, options: config, secret: this.secret, mapping: this.mapping, existingKey: this.existingKey,
         output, signal: controller.signal, onProgress: (p) => this.#onProgress(p),
+        destination: stream ? { ...this.destination, stream: true } : null,
       });
+      if (stream) this.#sendEnded(result.delivery);
       this.#draw();
       this.result = result;
       if (this.review) this.review.showResult(result);
@@ -245,6 +258,7 @@ export class DeidSession extends EventTarget {
     } catch (e) {
       this.#stopDrawing();
       const error = toDeidError(e);
+      if (this.sending) this.#sendEnded({ state: 'cancelled', results: [], counts: null, error: error.message });
       end = { outcome: error.code === 'aborted' || controller.signal.aborted ? 'cancelled' : 'error', error };
     } finally {
       this.#controller = null;
@@ -267,7 +281,58 @@ export class DeidSession extends EventTarget {
     this.cancel();
   }
 
+  // ------------------------------------------------------------ sending
+
+  /** Whether Send can run now: a destination, a result, no run and no sending under way. */
+  get canSend() {
+    return !!this.destination && !!this.result && this.state === 'idle' && !this.sending;
+  }
+
+  /**
+   * Sends the last result's instances to the destination (those the ledger does not hold: a
+   * second Send retries the failed ones). 'send' events {outcome: 'started' | 'done' |
+   * 'cancelled' | 'error', delivery?}, 'send-progress' events {phase: 'send', …}.
+   */
+  async send() {
+    if (!this.canSend) return null;
+    const controller = new AbortController();
+    this.#sendController = controller;
+    this.#sendStarted();
+    let delivery;
+    try {
+      delivery = await sendResult(this.result, {
+        destination: this.destination, signal: controller.signal, onProgress: (p) => this.#emit('send-progress', p),
+      });
+    } catch (e) {
+      delivery = { state: 'error', error: toDeidError(e).message, results: [], counts: null };
+    }
+    this.#sendController = null;
+    return this.#sendEnded(delivery);
+  }
+
+  /** Cancels the sending under way (a streaming one cancels the run too). */
+  cancelSend() {
+    if (this.#sendController) this.#sendController.abort();
+    else if (this.sending) this.cancel();
+  }
+
+  #sendStarted() {
+    this.sending = true;
+    this.#emit('send', { outcome: 'started' });
+  }
+
+  #sendEnded(delivery) {
+    this.sending = false;
+    const end = { outcome: delivery.state === 'done' ? 'done' : delivery.state, delivery };
+    this.#emit('send', end);
+    return end;
+  }
+
   #onProgress(p) {
+    if (p.phase === 'send') {
+      this.#emit('send-progress', p);
+      return;
+    }
     this.progress = p;
     this.#emit('progress', p);
     if (!this.#timer) this.#timer = setTimeout(() => this.#draw(), DRAW_EVERY);
