@@ -16,7 +16,7 @@ import { checkDestination, openSender, sendFromZip } from './internal/destinatio
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
-import { uploadZip } from './internal/s3-upload.js';
+import { checkS3Destination, uploadZip } from './internal/s3-upload.js';
 import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './internal/sink.js';
 import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
@@ -528,7 +528,7 @@ export async function uploadToS3(zip, destination, { signal, onProgress } = {}) 
   if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
   if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
-  return uploadZip(zip, checkDestination(destination), S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
+  return uploadZip(zip, checkS3Destination(destination), S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
 }
 
 // ---------------------------------------------------------------- the run
@@ -671,6 +671,7 @@ export async function sendResult(result, { destination, signal, onProgress } = N
  * 'error' (with the error's code and message); the zip stays the result, and uploadToS3 (or
  * sendResult) tries again.
  */
+/** @returns {Promise<import('./dicom-deid.js').S3Delivery>} */
 async function deliverZip(zip, destination, signal, onProgress) {
   try {
     return await uploadZip(zip, destination, S3_CORE, { signal, onProgress });

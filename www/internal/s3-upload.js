@@ -44,7 +44,8 @@ export function checkS3Destination(d) {
     throw bad(`partSize must be a whole number of bytes from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
   }
   const presign = d.presign.bind(d);
-  return Object.freeze({ kind: 's3', presign, partSize: d.partSize, retry: d.retry ? { ...d.retry } : undefined });
+  // Never streamed: the zip is complete only when the run is.
+  return Object.freeze({ kind: /** @type {'s3'} */ ('s3'), presign, partSize: d.partSize, retry: d.retry ? { ...d.retry } : undefined, stream: false });
 }
 
 /** `signal` and a timeout of `ms` as one signal; `done()` releases them. */
@@ -72,7 +73,7 @@ function sleep(ms, signal) {
     };
     const t = setTimeout(() => {
       signal.removeEventListener('abort', stop);
-      resolve();
+      resolve(undefined);
     }, ms);
     signal.addEventListener('abort', stop, { once: true });
   });
@@ -179,6 +180,11 @@ function partSizeFor(size, wanted) {
  * bytes, parts, seconds, attempts}; rejects with DeidError 'send' (the host's callback failed,
  * a request failed for good, an ETag differs) or 'aborted'. A multipart upload that does not
  * complete is aborted through the host.
+ * @param {Blob} zip
+ * @param {{ presign: (request: import('../dicom-deid.js').S3PresignRequest) => any, partSize?: number, retry?: import('../dicom-deid.js').RetryPolicy }} destination
+ * @param {any} core
+ * @param {{ signal: AbortSignal, onProgress?: (progress: import('../dicom-deid.js').SendProgress) => void }} options
+ * @returns {Promise<import('../dicom-deid.js').S3Delivery>}
  */
 export async function uploadZip(zip, destination, core, { signal, onProgress = () => {} }) {
   const started = performance.now();
@@ -192,6 +198,7 @@ export async function uploadZip(zip, destination, core, { signal, onProgress = (
   };
   let attempts = 0;
   const tally = () => attempts++;
+  /** @type {(mode: 'put' | 'multipart', etag: string, parts: number) => import('../dicom-deid.js').S3Delivery} */
   const result = (mode, etag, parts) => ({ kind: 's3', state: 'done', mode, etag, bytes: size, parts, attempts, seconds: (performance.now() - started) / 1000 });
   if (size <= partSize) {
     progress(0, 1, 0);
