@@ -10,26 +10,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CORPUS, LONG, ROOT, SECRET_TEXT, axeProblems, launchBrowser, runCli, startServer, tempDir, watchErrors } from './helpers.mjs';
+import { CORPUS, LONG, ROOT, SECRET_TEXT, axeProblems, launchBrowser, runCli, startServer, tempDir, watchErrors, withoutSavePicker } from './helpers.mjs';
+import { freePort } from '../support/orthanc.mjs';
 
 const BUCKET = 'portal-results';
 /** A part size that makes the corpus's zip (about 10 MB) a multipart upload of many parts (moto is told to take parts this small). */
 const SMALL_PART = 1 << 20;
-
-/** A free loopback port. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `cmd` and resolves to {child, match} when its output matches `pattern`. */
 function startProcess(cmd, args, pattern, env = {}) {
@@ -154,6 +142,8 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
 <body><main><h1>Portal</h1><input type="file" id="dir" webkitdirectory multiple aria-label="folder"><dicom-deid preset="basic"></dicom-deid></main></body></html>`);
     server = await startServer(site, ['--connect', host.origin, '--connect', moto.origin], pagePort);
     browser = await launchBrowser();
+    // The element's Start would ask where to save the zip: the zip is spooled instead.
+    await withoutSavePicker(browser.context);
     await browser.context.addInitScript(installPage);
     await browser.context.addInitScript(`window.HOST = ${JSON.stringify(host.url)};`);
     page = await browser.context.newPage();

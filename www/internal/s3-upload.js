@@ -219,20 +219,35 @@ export async function uploadZip(zip, destination, core, { signal, onProgress = (
     let done = 0;
     let sent = 0;
     progress(0, count, 0);
+    // One part failing for good stops the others (then the upload is aborted).
+    const stop = new AbortController();
+    const cancel = () => stop.abort();
+    if (signal.aborted) cancel();
+    else signal.addEventListener('abort', cancel, { once: true });
+    const partSignal = stop.signal;
     const worker = async () => {
       while (next < count) {
         const n = next++;
         const body = zip.slice(n * partSize, Math.min(size, (n + 1) * partSize));
-        const md5 = await md5Of(body, core, signal);
+        const md5 = await md5Of(body, core, partSignal);
         const request = { op: 'part', uploadId, partNumber: n + 1, size: body.size, md5, contentMd5: base64OfHex(md5) };
-        etags[n] = await putChecked({ sign: () => askHost(destination, request, signal), body, md5, what: `part ${n + 1} of ${count}`, core, policy, signal, tally });
+        etags[n] = await putChecked({ sign: () => askHost(destination, request, partSignal), body, md5, what: `part ${n + 1} of ${count}`, core, policy, signal: partSignal, tally });
         digests[n] = md5;
         done++;
         sent += body.size;
         progress(done, count, sent);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
+    const workers = Array.from({ length: Math.min(PARALLEL, count) }, worker);
+    try {
+      await Promise.all(workers);
+    } catch (e) {
+      stop.abort();
+      await Promise.allSettled(workers);
+      throw e;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
     const expected = core.multipartEtag(digests);
     const parts = etags.map((etag, i) => ({ partNumber: i + 1, etag }));
     const completed = await askHost(destination, { op: 'complete', uploadId, parts }, signal);
