@@ -175,6 +175,78 @@ function partSizeFor(size, wanted) {
 }
 
 /**
+ * Sends the parts of a multipart upload, PARALLEL at a time; `job` holds what every part needs
+ * ({zip, destination, core, policy, tally, uploadId, partSize, count, progress}). Resolves to
+ * their digests (hex) and ETags in part order. One part failing for good stops the others
+ * before the error is passed on.
+ */
+async function sendParts(job, signal) {
+  const { zip, destination, core, policy, tally, uploadId, partSize, count, progress } = job;
+  const digests = new Array(count);
+  const etags = new Array(count);
+  let next = 0;
+  let done = 0;
+  let sent = 0;
+  const stop = new AbortController();
+  const cancel = () => stop.abort();
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  const partSignal = stop.signal;
+  const worker = async () => {
+    while (next < count) {
+      const n = next++;
+      const body = zip.slice(n * partSize, Math.min(zip.size, (n + 1) * partSize));
+      const md5 = await md5Of(body, core, partSignal);
+      const request = { op: 'part', uploadId, partNumber: n + 1, size: body.size, md5, contentMd5: base64OfHex(md5) };
+      const sign = () => askHost(destination, request, partSignal);
+      etags[n] = await putChecked({ sign, body, md5, what: `part ${n + 1} of ${count}`, core, policy, signal: partSignal, tally });
+      digests[n] = md5;
+      done++;
+      sent += body.size;
+      progress(done, count, sent);
+    }
+  };
+  const workers = Array.from({ length: Math.min(PARALLEL, count) }, worker);
+  try {
+    await Promise.all(workers);
+  } catch (e) {
+    stop.abort();
+    await Promise.allSettled(workers);
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+  return { digests, etags };
+}
+
+/**
+ * A multipart upload of `job.zip` in `job.count` parts: created, its parts sent, completed with
+ * their ETags and the store's ETag of the whole checked; aborted through the host when anything
+ * fails. Resolves to the completed object's ETag.
+ */
+async function uploadMultipart(job, signal) {
+  const { destination, core, partSize, count } = job;
+  const created = await askHost(destination, { op: 'create', size: job.zip.size, partSize, parts: count }, signal);
+  const uploadId = created.uploadId;
+  if (typeof uploadId !== 'string' || !uploadId) throw new DeidError('send', "the host's presign (create) gave no uploadId");
+  try {
+    job.progress(0, count, 0);
+    const { digests, etags } = await sendParts({ ...job, uploadId }, signal);
+    const expected = core.multipartEtag(digests);
+    const parts = etags.map((etag, i) => ({ partNumber: i + 1, etag }));
+    const completed = await askHost(destination, { op: 'complete', uploadId, parts }, signal);
+    if (typeof completed.etag !== 'string' || !core.etagMatches(completed.etag, expected)) {
+      throw new DeidError('send', `the completed upload's ETag ${completed.etag} is not ${expected} (the MD5 of the parts' MD5s and their count): the object is not the zip`);
+    }
+    return completed.etag;
+  } catch (e) {
+    // Best effort: the host aborts the upload, so no parts are left behind (and billed).
+    await askHost(destination, { op: 'abort', uploadId }, new AbortController().signal).catch((x) => console.warn('the multipart upload could not be aborted', x));
+    throw e;
+  }
+}
+
+/**
  * Uploads `zip` (a Blob) to the store the host presigns for, as one PUT or as a multipart
  * upload. Resolves to the delivery {kind: 's3', state: 'done', mode: 'put' | 'multipart', etag,
  * bytes, parts, seconds, attempts}; rejects with DeidError 'send' (the host's callback failed,
@@ -190,74 +262,25 @@ export async function uploadZip(zip, destination, core, { signal, onProgress = (
   const started = performance.now();
   const size = zip.size;
   const partSize = partSizeFor(size, destination.partSize);
-  const policy = destination.retry;
+  const count = Math.ceil(size / partSize) || 1;
   const progress = (done, total, bytes) => {
     const elapsed = (performance.now() - started) / 1000;
     const per = (x) => (elapsed > 0 ? x / elapsed : 0);
     onProgress({ phase: 'send', done, total, sent: done, failed: 0, bytes, totalBytes: size, elapsed, rate: per(done), mbps: per(bytes / 1e6) });
   };
   let attempts = 0;
-  const tally = () => attempts++;
-  /** @type {(mode: 'put' | 'multipart', etag: string, parts: number) => import('../dicom-deid.js').S3Delivery} */
-  const result = (mode, etag, parts) => ({ kind: 's3', state: 'done', mode, etag, bytes: size, parts, attempts, seconds: (performance.now() - started) / 1000 });
-  if (size <= partSize) {
+  const job = { zip, destination, core, policy: destination.retry, tally: () => attempts++, partSize, count, progress };
+  let etag;
+  if (count === 1) {
     progress(0, 1, 0);
     const md5 = await md5Of(zip, core, signal);
     const request = { op: 'put', size, md5, contentMd5: base64OfHex(md5) };
-    const etag = await putChecked({ sign: () => askHost(destination, request, signal), body: zip, md5, what: 'the zip', core, policy, signal, tally });
+    etag = await putChecked({ sign: () => askHost(destination, request, signal), body: zip, md5, what: 'the zip', core, policy: job.policy, signal, tally: job.tally });
     progress(1, 1, size);
-    return result('put', etag, 1);
+  } else {
+    etag = await uploadMultipart(job, signal);
   }
-  const count = Math.ceil(size / partSize);
-  const created = await askHost(destination, { op: 'create', size, partSize, parts: count }, signal);
-  const uploadId = created.uploadId;
-  if (typeof uploadId !== 'string' || !uploadId) throw new DeidError('send', "the host's presign (create) gave no uploadId");
-  try {
-    const digests = new Array(count);
-    const etags = new Array(count);
-    let next = 0;
-    let done = 0;
-    let sent = 0;
-    progress(0, count, 0);
-    // One part failing for good stops the others (then the upload is aborted).
-    const stop = new AbortController();
-    const cancel = () => stop.abort();
-    if (signal.aborted) cancel();
-    else signal.addEventListener('abort', cancel, { once: true });
-    const partSignal = stop.signal;
-    const worker = async () => {
-      while (next < count) {
-        const n = next++;
-        const body = zip.slice(n * partSize, Math.min(size, (n + 1) * partSize));
-        const md5 = await md5Of(body, core, partSignal);
-        const request = { op: 'part', uploadId, partNumber: n + 1, size: body.size, md5, contentMd5: base64OfHex(md5) };
-        etags[n] = await putChecked({ sign: () => askHost(destination, request, partSignal), body, md5, what: `part ${n + 1} of ${count}`, core, policy, signal: partSignal, tally });
-        digests[n] = md5;
-        done++;
-        sent += body.size;
-        progress(done, count, sent);
-      }
-    };
-    const workers = Array.from({ length: Math.min(PARALLEL, count) }, worker);
-    try {
-      await Promise.all(workers);
-    } catch (e) {
-      stop.abort();
-      await Promise.allSettled(workers);
-      throw e;
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
-    const expected = core.multipartEtag(digests);
-    const parts = etags.map((etag, i) => ({ partNumber: i + 1, etag }));
-    const completed = await askHost(destination, { op: 'complete', uploadId, parts }, signal);
-    if (typeof completed.etag !== 'string' || !core.etagMatches(completed.etag, expected)) {
-      throw new DeidError('send', `the completed upload's ETag ${completed.etag} is not ${expected} (the MD5 of the parts' MD5s and their count): the object is not the zip`);
-    }
-    return result('multipart', completed.etag, count);
-  } catch (e) {
-    // Best effort: the host aborts the upload, so no parts are left behind (and billed).
-    await askHost(destination, { op: 'abort', uploadId }, new AbortController().signal).catch((x) => console.warn('the multipart upload could not be aborted', x));
-    throw e;
-  }
+  /** @type {'put' | 'multipart'} */
+  const mode = count === 1 ? 'put' : 'multipart';
+  return { kind: 's3', state: 'done', mode, etag, bytes: size, parts: count, attempts, seconds: (performance.now() - started) / 1000 };
 }
