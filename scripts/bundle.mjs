@@ -15,10 +15,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { configureHtml } from './site-config.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WWW = join(ROOT, 'www');
 const DIST = join(ROOT, 'dist');
+/** The archive the bundle's Send step delivers to (site-config.mjs), when DEID_STOW_URL is set. */
+const STOW_URL = process.env.DEID_STOW_URL || '';
 
 function fail(message) {
   console.error(`bundle: ${message}`);
@@ -188,7 +191,7 @@ function singleFile(version) {
   html = html.replace('<title>DICOM de-identifier</title>', `<title>DICOM de-identifier ${version} (offline)</title>`);
   const left = html.match(/\s(src|href)="(?!data:|#)[^"]*"/);
   if (left) fail(`the single file still refers to ${left[0].trim()}`);
-  return html;
+  return STOW_URL ? configureHtml(html, { stowUrl: STOW_URL }) : html;
 }
 
 // ---------------------------------------------------------------- folder, checksums, zip
@@ -276,6 +279,7 @@ function main() {
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   cpSync(WWW, folder, { recursive: true });
+  if (STOW_URL) writeFileSync(join(folder, 'index.html'), configureHtml(readFileSync(join(folder, 'index.html'), 'utf8'), { stowUrl: STOW_URL }));
 
   const offline = singleFile(version);
   writeFileSync(join(DIST, offlineName), offline);

@@ -8,4 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f www/pkg/dicom_deid_bg.wasm ] || { echo "bundle: www/pkg is missing: run scripts/build-web.sh first" >&2; exit 1; }
+# DEID_STOW_URL=URL configures the Send step with that archive (scripts/site-config.mjs).
 node scripts/bundle.mjs

@@ -18,6 +18,7 @@ mod tests {
     mod codestream_text;
     mod corpus;
     mod ctp_functions;
+    mod deliver_stow;
     mod hostile;
     mod iod;
     mod j2k;

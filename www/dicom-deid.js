@@ -631,13 +631,16 @@ export async function deidentify({ source, options, mapping, existingKey, secret
   return result;
 }
 
-/** The delivery of a streaming sender once the run is written. */
+/**
+ * The delivery of a streaming sender once the run is written.
+ * @returns {Promise<import('./dicom-deid.js').DeidDelivery>}
+ */
 async function finishStream(sender, dest, signal) {
   try {
-    return { url: dest.url, state: 'done', ...(await sender.finish()) };
+    return { url: dest.url, state: /** @type {'done'} */ ('done'), ...(await sender.finish()) };
   } catch (e) {
     if (!signal.aborted) throw asDeidError(e, 'io', 'the sending failed: ');
-    return { url: dest.url, state: 'cancelled', results: sender.results, counts: { ...sender.counts }, seconds: 0 };
+    return { url: dest.url, state: /** @type {'cancelled'} */ ('cancelled'), results: sender.results, counts: { ...sender.counts }, seconds: 0 };
   }
 }
 

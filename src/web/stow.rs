@@ -36,12 +36,24 @@ pub fn stow_instance(bytes: &[u8]) -> Result<JsValue, JsValue> {
     }
 }
 
-/// The batch limits of a destination (`{max_bytes, max_count}`; undefined: the defaults).
+/// A destination's batch limits as the page gives them: either may be left out (the default).
+#[derive(serde::Deserialize)]
+struct GivenLimits {
+    max_bytes: Option<u64>,
+    max_count: Option<usize>,
+}
+
+/// The batch limits of a destination (`{max_bytes?, max_count?}`; undefined: the defaults).
 fn limits_of(limits: JsValue) -> Result<BatchLimits, JsValue> {
+    let default = BatchLimits::default();
     if limits.is_undefined() || limits.is_null() {
-        return Ok(BatchLimits::default());
+        return Ok(default);
     }
-    from_js(limits, "STOW-RS batch limits")
+    let given: GivenLimits = from_js(limits, "STOW-RS batch limits")?;
+    Ok(BatchLimits {
+        max_bytes: given.max_bytes.unwrap_or(default.max_bytes),
+        max_count: given.max_count.unwrap_or(default.max_count),
+    })
 }
 
 /// The default batch limits, `{max_bytes, max_count}`.
@@ -146,7 +158,9 @@ pub fn stow_outcomes(
             .collect(),
         Err(e) => {
             let why = format!("the archive's response cannot be read: {e}");
-            sent.iter().map(|_| outcome("failed", why.clone())).collect()
+            sent.iter()
+                .map(|_| outcome("failed", why.clone()))
+                .collect()
         }
     };
     Ok(js_sys::Array::from_iter(rows).into())

@@ -1,11 +1,12 @@
 //! What the integration test modules share: the project secret of the tests, the corpus and
 //! the one directory walker (`walk`), running the CLI and reading its zip, key and log
-//! (`harness`), running a job in process (`job_run`), a real archive (`orthanc`), the
-//! independent PHI checker (`phi`, `phi_check`), the OCR oracle (`ocr`) and the encoded-pixels
+//! (`harness`), running a job in process (`job_run`), a real archive (`orthanc`) and the proxy
+//! that injects faults before it (`fault_proxy`), the independent PHI checker (`phi`, `phi_check`), the OCR oracle (`ocr`) and the encoded-pixels
 //! cases (`encoded_pixels`).
 #![allow(dead_code)]
 
 pub mod encoded_pixels;
+pub mod fault_proxy;
 pub mod harness;
 pub mod job_run;
 pub mod ocr;

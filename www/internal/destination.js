@@ -58,7 +58,8 @@ export function openSender(core, destination, signal, onProgress) {
 /**
  * Sends the written instances of a finished run, read back from its zip (`zip`: the File or
  * Blob; `instances`: [{path, at, size}], where each one's bytes are): resolves to the delivery
- * {url, state: 'done' | 'cancelled', results, counts, seconds}.
+ * {url, state: 'done' | 'cancelled' | 'error', results, counts, seconds}.
+ * @returns {Promise<import('../dicom-deid.js').DeidDelivery>}
  */
 export async function sendFromZip(core, destination, zip, instances, signal, onProgress) {
   const sender = openSender(core, destination, signal, onProgress);
@@ -66,10 +67,10 @@ export async function sendFromZip(core, destination, zip, instances, signal, onP
     for (const { path, at, size } of instances) {
       await sender.add({ path, read: async () => new Uint8Array(await zip.slice(at, at + size).arrayBuffer()) });
     }
-    return { url: destination.url, state: 'done', ...(await sender.finish()) };
+    return { url: destination.url, state: /** @type {'done'} */ ('done'), ...(await sender.finish()) };
   } catch (e) {
     // The run's result stands; the delivery says why it stopped.
-    const state = signal.aborted ? 'cancelled' : 'error';
+    const state = /** @type {'cancelled' | 'error'} */ (signal.aborted ? 'cancelled' : 'error');
     return { url: destination.url, state, error: state === 'error' ? messageOf(e) : undefined, results: sender.results, counts: { ...sender.counts }, seconds: 0 };
   }
 }

@@ -36,7 +36,7 @@ function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       signal.removeEventListener('abort', stop);
-      resolve();
+      resolve(undefined);
     }, ms);
     const stop = () => {
       clearTimeout(t);
@@ -122,6 +122,7 @@ export class StowSender {
    * One written instance: `bytes`, or `size` and `read()` giving them. Not storable ones are
    * reported and never sent; those the ledger holds are skipped; the others are batched. Waits
    * while PARALLEL requests are in flight.
+   * @param {{ path: string, bytes?: Uint8Array, read?: () => Promise<Uint8Array> }} instance
    */
   async add({ path, bytes, read }) {
     if (this.#signal.aborted) throw aborted();

@@ -8,6 +8,11 @@ use dicom_deid::pixels::rules::Unreviewed;
 /// De-identify DICOM files (PS3.15 Annex E) into a zip, with a separate key and log.
 #[derive(Parser, Debug)]
 #[command(name = "dicom-deid", version, about)]
+#[command(group(
+    clap::ArgGroup::new("deliver")
+        .args(["stow_url"])
+        .conflicts_with_all(["plan", "plan_out", "audit", "explain"])
+))]
 pub struct Args {
     /// Files, folders (walked recursively) or .zip files.
     #[arg(required = true)]
@@ -96,6 +101,41 @@ pub struct Args {
     /// Print which rule (or profile row) decides this attribute in each input file, and stop.
     #[arg(long, value_name = "TAG", conflicts_with_all = ["plan", "plan_out", "merge"])]
     pub explain: Option<String>,
+    /// Delivery by STOW-RS when the run is complete (the same options as `dicom-deid send`).
+    #[command(flatten)]
+    pub stow: StowArgs,
+}
+
+/// Where and how to send the zip's instances by DICOMweb STOW-RS (the run's options and
+/// `dicom-deid send`'s).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct StowArgs {
+    /// Send the zip's storable instances to this DICOMweb service by STOW-RS (its root, or its
+    /// /studies resource) once the zip is written.
+    #[arg(long, value_name = "URL")]
+    pub stow_url: Option<String>,
+    /// A request header, 'Name: value' (e.g. 'Authorization: Bearer …'); repeatable. Never
+    /// written to any file.
+    #[arg(long, value_name = "HEADER", requires = "stow_url")]
+    pub stow_header: Vec<String>,
+    /// A file of request headers, one 'Name: value' a line; read again when the archive
+    /// answers 401 (a token refreshed by another program is taken).
+    #[arg(long, value_name = "FILE", requires = "stow_url")]
+    pub stow_header_file: Option<PathBuf>,
+    /// Largest request body in bytes (an instance above it goes alone).
+    #[arg(long, value_name = "N", default_value_t = dicom_deid::deliver::stow::DEFAULT_MAX_BYTES)]
+    pub stow_max_bytes: u64,
+    /// Largest number of instances in one request.
+    #[arg(long, value_name = "N", default_value_t = dicom_deid::deliver::stow::DEFAULT_MAX_COUNT)]
+    pub stow_max_count: usize,
+    /// The ledger of stored instances (default <zip>.sent.csv): what it lists as stored at
+    /// this destination is not sent again.
+    #[arg(long, value_name = "FILE", requires = "stow_url")]
+    pub ledger: Option<PathBuf>,
+    /// The send log, one row per instance of the zip with its outcome (default
+    /// <zip>.send-log.csv).
+    #[arg(long, value_name = "FILE", requires = "stow_url")]
+    pub send_log: Option<PathBuf>,
 }
 
 /// `--unreviewed`: what becomes of images that may show text and that no pixel rule covers.

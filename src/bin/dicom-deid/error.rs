@@ -132,4 +132,46 @@ pub enum CliError {
     /// The parts' run statements cannot make the merged one.
     #[snafu(display("{detail}"))]
     PartStatement { detail: String },
+    /// A `--stow-header` (or a line of the header file) that is not `Name: value`; the value
+    /// is not repeated (it may be a credential).
+    #[snafu(display("{what} is not a 'Name: value' header"))]
+    StowHeader { what: String },
+    /// The ledger cannot be read.
+    #[snafu(display("ledger {}: {source}", path.display()))]
+    Ledger {
+        path: PathBuf,
+        source: dicom_deid::deliver::ledger::LedgerError,
+    },
+    /// A STOW-RS request cannot be built.
+    #[snafu(display("{source}"))]
+    StowRequest {
+        source: dicom_deid::deliver::stow::StowError,
+    },
+    /// The zip to send cannot be read.
+    #[snafu(display("{}: {source}", path.display()))]
+    SendZip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    /// An entry of the zip to send cannot be read.
+    #[snafu(display("{}: entry {name}: {source}", path.display()))]
+    SendEntry {
+        path: PathBuf,
+        name: String,
+        source: std::io::Error,
+    },
+    /// An entry larger than any instance the engine writes.
+    #[snafu(display("{}: entry {name} of {size} bytes is larger than an instance may be", path.display()))]
+    SendEntryTooLarge {
+        path: PathBuf,
+        name: String,
+        size: u64,
+    },
+    /// Some storable instances were not stored (the send log says which and why).
+    #[snafu(display("{failed} of {storable} storable instances were not stored (see {})", log.display()))]
+    NotAllStored {
+        failed: usize,
+        storable: usize,
+        log: PathBuf,
+    },
 }

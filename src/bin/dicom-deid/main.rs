@@ -4,7 +4,8 @@
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
 //! `run.rs`, `plan.rs` (`--plan-out`), `explain.rs` (`--explain`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
-//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`.
+//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`; `dicom-deid send ZIP`
+//! and a run or merge with `--stow-url` are `send.rs` (over `stow_http.rs`).
 
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
@@ -33,7 +34,11 @@ mod run;
 #[cfg(not(target_arch = "wasm32"))]
 mod secret;
 #[cfg(not(target_arch = "wasm32"))]
+mod send;
+#[cfg(not(target_arch = "wasm32"))]
 mod shards;
+#[cfg(not(target_arch = "wasm32"))]
+mod stow_http;
 #[cfg(not(target_arch = "wasm32"))]
 mod verify;
 
@@ -44,12 +49,21 @@ use args::{Args, Mode};
 #[cfg(not(target_arch = "wasm32"))]
 fn dispatch(args: &Args) -> Result<(), error::CliError> {
     match args.mode() {
-        Mode::Run => run::run(args),
+        Mode::Run => run::run(args).and_then(|()| deliver(args)),
         Mode::PlanOut(out) => plan::plan_out(args, out),
         Mode::Apply { plan, shard } => shards::apply(args, plan, shard),
-        Mode::Merge => merge::run(args),
+        Mode::Merge => merge::run(args).and_then(|()| deliver(args)),
         Mode::Audit(dir) => audit::audit(args, dir),
         Mode::Explain(tag) => explain::explain(args, tag),
+    }
+}
+
+/// `--stow-url`: the zip just written is sent.
+#[cfg(not(target_arch = "wasm32"))]
+fn deliver(args: &Args) -> Result<(), error::CliError> {
+    match (&args.stow.stow_url, &args.out) {
+        (Some(_), Some(zip)) => send::send_zip(zip, &args.stow, args.quiet),
+        _ => Ok(()),
     }
 }
 
@@ -73,6 +87,16 @@ fn main() -> std::process::ExitCode {
             Ok(false) => std::process::ExitCode::from(1),
             Err(e) => {
                 eprintln!("dicom-deid verify: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
+    if argv.get(1).is_some_and(|a| a == "send") {
+        let args = send::SendArgs::parse_from(argv.into_iter().skip(1));
+        return match send::run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dicom-deid send: {e}");
                 std::process::ExitCode::from(1)
             }
         };
