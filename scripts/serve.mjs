@@ -1,9 +1,11 @@
 // A small static server for www/ (no dependencies): correct MIME types for .wasm and module
 // workers, no caching, and the same Content-Security-Policy the page declares.
-// Usage: node scripts/serve.mjs [port] [dir] [--stow-url URL] [--proxy /PREFIX/=http://HOST:PORT]
+// Usage: node scripts/serve.mjs [port] [dir] [--stow-url URL] [--proxy /PREFIX/=http://HOST:PORT] [--connect ORIGIN]…
 //   --stow-url  the page is served configured to send to URL (scripts/site-config.mjs);
 //   --proxy     requests under /PREFIX/ go to the archive at http://HOST:PORT/PREFIX/… (the page
-//               and its archive on one origin, as a portal serves them: no CORS needed).
+//               and its archive on one origin, as a portal serves them: no CORS needed);
+//   --connect   the CSP's connect-src also allows ORIGIN (repeatable: an S3 store and the host's
+//               presign service on other origins).
 import { createServer, request } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -11,9 +13,11 @@ import { configureHtml, cspWith } from './site-config.mjs';
 
 const flags = {};
 const positional = [];
+const connect = [];
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--stow-url' || a === '--proxy') flags[a.slice(2)] = process.argv[++i];
+  else if (a === '--connect') connect.push(process.argv[++i]);
   else positional.push(a);
 }
 const port = Number(positional[0] ?? process.env.PORT ?? 8080);
@@ -24,7 +28,7 @@ const proxy = flags.proxy ? { prefix: flags.proxy.split('=')[0], target: new URL
 // governs the document).
 const BASE_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
   "connect-src 'self' blob: data:; img-src 'self' blob: data:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
-const CSP = stowUrl ? cspWith(BASE_CSP, stowUrl) : BASE_CSP;
+const CSP = [...(stowUrl ? [stowUrl] : []), ...connect].reduce(cspWith, BASE_CSP);
 
 /** Forwards a request to the archive behind `proxy` (a dropped connection there drops this one). */
 function forward(req, res) {

@@ -19,6 +19,7 @@ use crate::archive::input::ZipInput;
 use crate::archive::output::{crc32_of, ZipLayout};
 use crate::codes::Code;
 use crate::config::Config;
+use crate::deliver::s3_etag::{self, PartHasher};
 use crate::job::{Engine, FileOutcome, Job, JobError};
 use crate::recipe::compile::Compiled;
 use crate::scan::ScanRecord;
@@ -663,4 +664,53 @@ impl WebZipSink {
             .ok_or_else(|| fail(Code::ZipOutput, "zip already finished"))?;
         Ok(l.finish())
     }
+}
+
+// ---------------------------------------------------------------- delivery: S3 ETags
+
+/// The MD5 of an upload's bytes (an S3 object of one PUT, or one part), fed piece by piece as
+/// the shell reads them; its hex is the ETag the store returns.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct WebMd5 {
+    hasher: PartHasher,
+}
+
+#[wasm_bindgen]
+impl WebMd5 {
+    /// A digest of no bytes yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WebMd5 {
+        WebMd5::default()
+    }
+
+    /// Hashes the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+    }
+
+    /// The digest of the bytes given so far, in lower-case hex.
+    pub fn hex(&self) -> String {
+        s3_etag::hex(&self.hasher.clone().finish())
+    }
+}
+
+/// The ETag of a multipart upload whose parts have these MD5 digests (hex, in part order):
+/// the MD5 of the digests, `-`, the number of parts.
+#[wasm_bindgen]
+pub fn s3_multipart_etag(part_md5s: Vec<String>) -> Result<String, JsValue> {
+    let digests = part_md5s
+        .iter()
+        .enumerate()
+        .map(|(i, h)| s3_etag::parse_hex(h, i + 1))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(Code::BadValue, e))?;
+    s3_etag::multipart_etag(&digests).map_err(|e| fail(Code::BadValue, e))
+}
+
+/// Whether the ETag header a store returned names the expected ETag (quotes and `W/` aside,
+/// hex in either case).
+#[wasm_bindgen]
+pub fn s3_etag_matches(returned: &str, expected: &str) -> bool {
+    s3_etag::etag_matches(returned, expected)
 }

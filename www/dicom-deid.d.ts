@@ -11,7 +11,7 @@ import type {
 export type { Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset, Rect };
 
 /** What went wrong, as a stable code. */
-export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io';
+export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io' | 'send';
 
 /**
  * The only error the API throws. `code` says what kind, `message` says what happened in words
@@ -107,6 +107,76 @@ export type DeidSecret = string | Blob | Uint8Array | ArrayBuffer;
 /** A CSV list: its text, or a File / Blob holding it. */
 export type DeidCsv = string | Blob;
 
+/**
+ * What the API asks the host's presign callback, in this order:
+ * - `put`: a zip of at most `partSize` bytes, sent whole: answer {url, headers?}, a presigned
+ *   PutObject URL;
+ * - `create`: a larger zip: create a multipart upload and answer {uploadId};
+ * - `part`: answer {url, headers?}, a presigned UploadPart URL for part `partNumber` (from 1) of
+ *   `uploadId` (asked again, once, when the store answers 401);
+ * - `complete`: complete `uploadId` with these parts and their ETags (as the store returned
+ *   them) and answer {etag}, the ETag the store gave the object (checked by the API);
+ * - `abort`: the upload failed or was cancelled: abort `uploadId` (the answer is not read).
+ * `md5` is the body's MD5 in hex, `contentMd5` the same in base64 (the Content-MD5 header):
+ * a host that signs Content-MD5 returns it in `headers`, and the store checks the body.
+ */
+export type S3PresignRequest =
+  | { op: 'put'; size: number; md5: string; contentMd5: string }
+  | { op: 'create'; size: number; partSize: number; parts: number }
+  | { op: 'part'; uploadId: string; partNumber: number; size: number; md5: string; contentMd5: string }
+  | { op: 'complete'; uploadId: string; parts: { partNumber: number; etag: string }[] }
+  | { op: 'abort'; uploadId: string };
+
+/** The host's answer to a presign request (the fields of its `op`, above). */
+export interface S3PresignAnswer {
+  /** put, part: the presigned URL the API PUTs the bytes to. */
+  url?: string;
+  /** put, part: headers to send with the PUT (e.g. Content-MD5 when signed); never credentials of the host. */
+  headers?: Record<string, string>;
+  /** create: the upload's id. */
+  uploadId?: string;
+  /** complete: the ETag the store gave the completed object. */
+  etag?: string;
+}
+
+/** The bounds of retrying a request (the engine's RetryPolicy; default 6 attempts, 500 ms doubled, at most 30 s). */
+export interface RetryPolicy {
+  max_attempts: number;
+  base_delay_ms: number;
+  max_delay_ms: number;
+}
+
+/**
+ * S3 (or a store with S3's PUT and multipart upload): the zip is uploaded with URLs the host
+ * presigns on its server (credentials never reach the page). The bucket's CORS rule must allow
+ * the page's origin to PUT and expose the ETag header.
+ */
+export interface S3Destination {
+  kind: 's3';
+  presign(request: S3PresignRequest): S3PresignAnswer | void | Promise<S3PresignAnswer | void>;
+  /** Bytes per part (default 16 MiB, at least 64 KiB; S3 takes 5 MiB or more but for the last part); a zip of at most this size is one PUT. */
+  partSize?: number;
+  retry?: RetryPolicy;
+}
+
+/** How the zip's upload ended: `done` (its ETag checked), `cancelled` or `error` (the zip stays the result; uploadToS3 or sendResult tries again). */
+export interface S3Delivery {
+  kind: 's3';
+  state: 'done' | 'cancelled' | 'error';
+  /** One PUT, or a multipart upload. */
+  mode?: 'put' | 'multipart';
+  /** The ETag the store gave the object (the MD5 of the zip, or of its parts' MD5s and `-N`). */
+  etag?: string;
+  bytes?: number;
+  parts?: number;
+  /** PUT requests made, retries included. */
+  attempts?: number;
+  seconds?: number;
+  /** When state is `error`: the DeidError's code and message. */
+  code?: DeidErrorCode;
+  error?: string;
+}
+
 export interface DeidentifyOptions {
   source: DeidSource;
   /** Options object, or the JSON/TOML text of a CLI configuration file (default: basic). */
@@ -135,7 +205,9 @@ export interface DeidentifyOptions {
   runTime?: Date | string;
   /**
    * Where the written instances go (after the self-check; never the key, the log or the run
-   * statement): sent when the run is complete, or as they are written (`stream: true`).
+   * statement): sent when the run is complete, or as they are written (`stream: true`). An S3
+   * destination takes the zip instead (it holds the run statement and manifest; never the key or
+   * the log), uploaded when the run is complete.
    */
   destination?: DeidDestination | null;
 }
@@ -156,7 +228,7 @@ export interface StowDestination {
   retry?: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
 }
 
-export type DeidDestination = StowDestination;
+export type DeidDestination = StowDestination | S3Destination;
 
 /** What became of one written instance at the destination. */
 export interface DeliveryResult {
@@ -184,7 +256,10 @@ export interface DeidDelivery {
   seconds: number;
 }
 
-/** The progress of a sending (`onProgress` with phase 'send'). */
+/**
+ * The progress of a sending (`onProgress` with phase 'send'). To S3, the zip's parts are
+ * counted (done, total, sent) and `totalBytes` is the zip's size.
+ */
 export interface SendProgress {
   phase: 'send';
   done: number;
@@ -196,6 +271,7 @@ export interface SendProgress {
   /** Instances stored per second, and MB/s. */
   rate: number;
   mbps: number;
+  totalBytes?: number;
 }
 
 export interface DeidResult {
@@ -217,8 +293,8 @@ export interface DeidResult {
   discard(): Promise<void>;
   /** The written instances: their path in the zip and where their bytes are (stored entries). */
   instances: { path: string; at: number; size: number }[];
-  /** The sending to `destination`, or null without one. */
-  delivery: DeidDelivery | null;
+  /** The sending to `destination` (to S3: the zip's upload), or null without one. */
+  delivery: DeidDelivery | S3Delivery | null;
 }
 
 /**
@@ -228,10 +304,20 @@ export interface DeidResult {
 export declare function sendResult(
   result: DeidResult,
   options: { destination: DeidDestination; signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
-): Promise<DeidDelivery>;
+): Promise<DeidDelivery | S3Delivery>;
 
 /** De-identifies a source into a zip, a key and a log, exactly as the CLI does. */
 export declare function deidentify(options: DeidentifyOptions): Promise<DeidResult>;
+
+/**
+ * Uploads a zip (deidentify()'s) to S3 with the host's presigned URLs, every ETag checked;
+ * rejects with 'send' (the delivery failed) or 'aborted'.
+ */
+export declare function uploadToS3(
+  zip: Blob,
+  destination: S3Destination,
+  options?: { signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
+): Promise<S3Delivery>;
 
 /** Loads the engine (wasm and a helper worker); rejects with 'unsupported'. */
 export declare function loadEngine(): Promise<{ version: string }>;

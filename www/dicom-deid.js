@@ -8,14 +8,15 @@
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
 import init, {
-  WebJob, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config,
-  recipe_info, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
+  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config,
+  recipe_info, s3_etag_matches, s3_multipart_etag, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
 } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
 import { checkDestination, openSender, sendFromZip } from './internal/destination.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
+import { checkS3Destination, uploadZip } from './internal/s3-upload.js';
 import { openPickedSink, openSpoolSink, opfsUsable, outputSupport as hasOutputApis, removeSpoolFiles } from './internal/sink.js';
 import { expand, fromDataTransfer, fromSource } from './internal/sources.js';
 
@@ -629,6 +630,32 @@ export function clearSpool() {
   return removeSpoolFiles();
 }
 
+// ---------------------------------------------------------------- delivery
+
+/** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs): ETags and the retry decision. */
+const S3_CORE = Object.freeze({
+  md5: () => new WebMd5(),
+  multipartEtag: (digests) => s3_multipart_etag(digests),
+  etagMatches: (returned, expected) => s3_etag_matches(returned, expected),
+  decide: STOW_CORE.decide,
+});
+
+/**
+ * Uploads a zip (deidentify()'s `zip`: only the zip, never the key or the log) to S3 with URLs
+ * the host's `destination.presign(request)` gives: one PUT up to `destination.partSize`
+ * (default 16 MiB), else a multipart upload; every ETag checked against the MD5 the engine
+ * computes; network errors, 5xx, 408 and 429 retried with backoff. Resolves to the delivery;
+ * rejects with DeidError 'send' or 'aborted'. Also the way to retry a failed delivery.
+ * @type {Api['uploadToS3']}
+ */
+export async function uploadToS3(zip, destination, { signal, onProgress } = {}) {
+  await loadEngineOnce();
+  if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
+  if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
+  if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
+  return uploadZip(zip, checkS3Destination(destination), S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
+}
+
 // ---------------------------------------------------------------- the run
 
 /**
@@ -721,6 +748,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     delivery: null,
   };
   if (streaming) result.delivery = await finishStream(streaming, dest, runSignal);
+  else if (dest && dest.kind === 's3') result.delivery = await deliverZip(result.zip, dest, runSignal, report);
   else if (dest) result.delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, runSignal, report);
   return result;
 }
@@ -752,11 +780,30 @@ export async function sendResult(result, { destination, signal, onProgress } = N
   if (!result || !result.zip || !Array.isArray(result.instances)) throw new DeidError('bad-options', "result must be deidentify()'s result");
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
   try {
-    const delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, signal || new AbortController().signal, onProgress || (() => {}));
+    const sendSignal = signal || new AbortController().signal;
+    const delivery = dest.kind === 's3'
+      ? await deliverZip(result.zip, dest, sendSignal, onProgress || (() => {}))
+      : await sendFromZip(STOW_CORE, dest, result.zip, result.instances, sendSignal, onProgress || (() => {}));
     result.delivery = delivery;
     return delivery;
   } catch (e) {
     throw asDeidError(e, 'io', 'the sending failed: ');
+  }
+}
+
+/**
+ * The run's zip uploaded to an S3 destination: the delivery, state 'done', 'cancelled' or
+ * 'error' (with the error's code and message); the zip stays the result, and uploadToS3 (or
+ * sendResult) tries again.
+ */
+/** @returns {Promise<import('./dicom-deid.js').S3Delivery>} */
+async function deliverZip(zip, destination, signal, onProgress) {
+  try {
+    return await uploadZip(zip, destination, S3_CORE, { signal, onProgress });
+  } catch (e) {
+    const error = asDeidError(e, 'send');
+    const state = signal.aborted || error.code === 'aborted' ? 'cancelled' : 'error';
+    return { kind: 's3', state, code: error.code, error: error.message };
   }
 }
 

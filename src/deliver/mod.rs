@@ -1,12 +1,13 @@
 //! Delivery into an archive, the pure part shared by the CLI and the page (no I/O, no clock):
 //! which outputs an archive can store ([`storable`]), STOW-RS requests in bounded batches
 //! ([`stow`]) and their responses read per instance ([`stow_response`]), what to do after a
-//! failed attempt ([`retry`]), the record of what was stored ([`ledger`]) and the send log of
-//! one send ([`send_log`]). The shells do the network and the files: the CLI's `send.rs`, the
+//! failed attempt ([`retry`]), the record of what was stored ([`ledger`]), the send log of
+//! one send ([`send_log`]) and the ETag an S3 store gives an upload ([`s3_etag`]). The shells do the network and the files: the CLI's `send.rs`, the
 //! page's workers.
 
 pub mod ledger;
 pub mod retry;
+pub mod s3_etag;
 pub mod send_log;
 pub mod storable;
 pub mod stow;

@@ -48,10 +48,13 @@ export function installFixedClock(fixed) {
 export const FIXED_CLOCK = `(${installFixedClock})(${Date.parse(RUN_TIME)});`;
 process.env.DEID_FIXED_CLOCK = FIXED_CLOCK;
 
-/** Starts scripts/serve.mjs on a free port, serving `root` (www/); resolves to {url, origin, stop()}. */
-export function startServer(root = join(ROOT, 'www')) {
+/**
+ * Starts scripts/serve.mjs on `port` (0: a free one), serving `root` (www/) with serve.mjs's
+ * `flags` (e.g. ['--connect', origin]); resolves to {url, origin, stop()}.
+ */
+export function startServer(root = join(ROOT, 'www'), flags = [], port = 0) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), '0', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), String(port), root, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -5,8 +5,10 @@
 //
 //   {kind: 'stow', url, headers | getHeaders(), stream?, limits?: {max_bytes, max_count},
 //    retry?: {max_attempts, base_delay_ms, max_delay_ms}}
+//   {kind: 's3', presign(request), partSize?, retry?}: the zip, not the instances (s3-upload.js)
 import { DeidError, messageOf } from './errors.js';
 import { Ledger } from './ledger.js';
+import { checkS3Destination } from './s3-upload.js';
 import { StowSender } from './stow.js';
 
 let ledger = null;
@@ -27,7 +29,8 @@ export function checkDestination(d) {
   if (d == null) return null;
   const bad = (why) => new DeidError('bad-options', `destination: ${why}`);
   if (typeof d !== 'object') throw bad("must be an object such as {kind: 'stow', url}");
-  if (d.kind !== 'stow') throw bad(`unknown kind ${JSON.stringify(d.kind)} (known: 'stow')`);
+  if (d.kind === 's3') return checkS3Destination(d);
+  if (d.kind !== 'stow') throw bad(`unknown kind ${JSON.stringify(d.kind)} (known: 'stow', 's3')`);
   let url;
   try {
     url = new URL(String(d.url), globalThis.location ? globalThis.location.href : undefined);

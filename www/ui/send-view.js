@@ -50,12 +50,14 @@ export class SendView {
     const step = this.#part('send-step');
     step.hidden = !s || !s.destination;
     if (!s || !s.destination) return;
-    this.#part('send-url').textContent = s.destination.url;
+    const s3 = s.destination.kind === 's3';
+    this.#part('send-url').textContent = s3 ? t('send.s3-target') : s.destination.url;
     this.#part('send-button').disabled = !s.canSend;
     this.#part('send-cancel').disabled = !s.sending;
     this.#part('send-stream').disabled = s.state === 'running';
-    const failed = this.#last && this.#last.delivery && this.#last.delivery.counts && this.#last.delivery.counts.failed > 0;
-    this.#part('send-button').textContent = t(failed ? 'send.retry' : 'send.button');
+    const d = this.#last && this.#last.delivery;
+    const failed = d && (s3 ? d.state === 'error' : d.counts && d.counts.failed > 0);
+    this.#part('send-button').textContent = t(failed ? (s3 ? 'send.s3-retry' : 'send.retry') : 'send.button');
   }
 
   /** A 'send-progress' report. */
@@ -65,6 +67,13 @@ export class SendView {
     bar.value = p.total ? p.done / p.total : 0;
     bar.dataset.done = String(p.done);
     bar.dataset.total = String(p.total);
+    if (p.totalBytes != null) {
+      // To S3: the zip's parts.
+      this.#part('send-progress-text').textContent = t('send.s3-progress', {
+        sent: fmtNumber(p.sent), total: fmtNumber(p.total), size: fmtBytes(p.bytes), mbps: fmtNumber(p.mbps, { maximumFractionDigits: 1 }),
+      });
+      return;
+    }
     this.#part('send-progress-text').textContent = t('send.progress', {
       sent: fmtNumber(p.sent), total: fmtNumber(p.total), size: fmtBytes(p.bytes), failed: fmtNumber(p.failed),
       rate: fmtNumber(p.rate, { maximumFractionDigits: 1 }), mbps: fmtNumber(p.mbps, { maximumFractionDigits: 1 }),
@@ -90,7 +99,9 @@ export class SendView {
       for (const k of ['stored', 'warning', 'failed', 'already', 'not_storable', 'requests', 'bytes']) summary.dataset[k] = String(c[k]);
       summary.dataset.seconds = String(d.seconds);
     }
-    if (ev.outcome === 'done') {
+    if (d.etag) summary.dataset.etag = d.etag;
+    if (ev.outcome === 'done' && d.kind === 's3') summary.textContent = t('send.s3-done', { size: fmtBytes(d.bytes), etag: d.etag });
+    else if (ev.outcome === 'done') {
       summary.textContent = t('send.done', {
         stored: fmtNumber(c.stored + c.warning), already: fmtNumber(c.already), failed: fmtNumber(c.failed), unstorable: fmtNumber(c.not_storable),
       });
