@@ -10,7 +10,7 @@
 //! [`WebZipSink`] (the output zip, drained chunk by chunk to disk). Workers: [`scan_file`],
 //! [`WebEngine`] (rewrite one file), [`preview`], [`thumbnail`], [`WebZipReader`].
 
-mod stow;
+pub mod stow;
 
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;

