@@ -15,13 +15,16 @@
 //   KIND%K       every K-th request (N % K == 0)   503%4
 //   KIND>N       every request after N (a cut)     drop>6
 //   …:retry-after=S   adds `Retry-After: S` to an HTTP fault    429@3:retry-after=1
+//   …:ms=M            how long a `delay` holds the response (default 1000)   delay>2:ms=30000
 // KIND is
 //   an HTTP status (e.g. 401, 408, 413, 429, 500, 503): answered by the proxy, not forwarded;
 //   drop    the connection is closed without a response, the request not forwarded;
 //   lose    the request is forwarded (the archive stores it), then the connection is closed
 //           without passing the response on (the client cannot know it was stored);
 //   failed  answered 409 with a DICOM JSON STOW-RS response whose Failed SOP Sequence lists
-//           every instance of the body with Failure Reason 0xC000 (not forwarded).
+//           every instance of the body with Failure Reason 0xC000 (not forwarded);
+//   delay   the request is forwarded at once (the archive stores it), its response passed on
+//           only after ms=M milliseconds: a slow archive, or a client killed while it waits.
 //
 // GET /__proxy/stats answers JSON counters:
 //   { requests, forwarded, preflights, byMethod: {POST: n}, byPath: {"/dicom-web/studies": n},
@@ -61,14 +64,16 @@ export function parseFaults(spec) {
   const faults = [];
   for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [head, ...opts] = raw.split(':');
-    const m = /^(\d{3}|drop|lose|failed)([@%>])(\d+)$/.exec(head);
+    const m = /^(\d{3}|drop|lose|failed|delay)([@%>])(\d+)$/.exec(head);
     if (!m) throw new Error(`bad fault "${raw}"`);
-    const fault = { kind: m[1], mode: m[2], n: Number(m[3]), retryAfter: null };
+    const fault = { kind: m[1], mode: m[2], n: Number(m[3]), retryAfter: null, delayMs: 1000 };
     if (fault.mode === '%' && fault.n === 0) throw new Error(`bad fault "${raw}": %0`);
     for (const o of opts) {
       const r = /^retry-after=(.+)$/.exec(o);
-      if (!r) throw new Error(`bad fault option "${o}"`);
-      fault.retryAfter = r[1];
+      const d = /^ms=(\d+)$/.exec(o);
+      if (r) fault.retryAfter = r[1];
+      else if (d && fault.kind === 'delay') fault.delayMs = Number(d[1]);
+      else throw new Error(`bad fault option "${o}"`);
     }
     faults.push(fault);
   }
@@ -192,11 +197,11 @@ function main() {
         stats.bytesOut += text.length;
         return;
       }
-      forward(req, res, body, uids, fault?.kind === 'lose');
+      forward(req, res, body, uids, fault);
     });
   });
 
-  function forward(req, res, body, uids, lose) {
+  function forward(req, res, body, uids, fault) {
     const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
     const up = http.request({
@@ -208,20 +213,30 @@ function main() {
     }, (upRes) => {
       stats.forwarded++;
       stats.sopInstanceUids.push(...uids);
-      if (lose) {
+      if (fault?.kind === 'lose') {
         upRes.resume();
         upRes.on('end', () => req.socket.destroy());
         return;
       }
-      res.writeHead(upRes.statusCode ?? 502, { ...upRes.headers, ...corsHeaders });
-      upRes.on('data', (c) => { stats.bytesOut += c.length; });
-      upRes.pipe(res);
+      if (fault?.kind === 'delay') {
+        upRes.pause();
+        setTimeout(() => pass(res, upRes), fault.delayMs);
+        return;
+      }
+      pass(res, upRes);
     });
     up.on('error', (e) => {
       res.writeHead(502, { 'content-type': 'text/plain', ...corsHeaders });
       res.end(`proxy: target unreachable: ${e.message}\n`);
     });
     up.end(body);
+  }
+
+  /** Passes the archive's response on to the client. */
+  function pass(res, upRes) {
+    res.writeHead(upRes.statusCode ?? 502, { ...upRes.headers, ...corsHeaders });
+    upRes.on('data', (c) => { stats.bytesOut += c.length; });
+    upRes.pipe(res);
   }
 
   server.keepAliveTimeout = 5000;

@@ -3,18 +3,20 @@
 //! (`tests/support/fault_proxy.mjs`): the set of files Orthanc holds equals the zip's storable
 //! instances byte for byte; the instances no archive can store are reported and never sent; a
 //! second send sends nothing; a send cut half-way and resumed sends only the rest; per-instance
-//! failures in a response are reported; credentials are written nowhere. What was sent is
+//! failures in a response are reported; credentials are written nowhere; a send killed while
+//! it waits for the archive, sent again, sends only what its ledger does not list. What was sent is
 //! counted by the proxy (Orthanc stores a second copy of an instance as nothing new).
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use dicom_core::Tag;
+use dicom_deid::deliver::ledger::Ledger;
 use dicom_deid::deliver::stow::body;
 use dicom_deid::deliver::stow_response::{parse, InstanceStatus};
 
 use crate::support::fault_proxy::FaultProxy;
 use crate::support::harness::{
-    cli, corpus, files_under, phi, read_csv, run, run_in, text, Csv, Run, TempDir,
+    cli, corpus, files_under, phi, read_csv, run, run_in, text, Csv, Run, TempDir, RUN_EPOCH,
 };
 use crate::support::orthanc::Orthanc;
 
@@ -230,6 +232,104 @@ fn a_send_cut_half_way_resumes_with_only_the_rest() {
     assert_eq!(all, uids);
     assert_eq!(orthanc.stored_files(), expected);
     assert_eq!(orthanc.stored_count(), expected.len());
+}
+
+/// Polls `ready` every 100 ms for up to a minute.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("gave up waiting for {what}");
+}
+
+#[test]
+fn a_send_killed_while_it_waits_resumes_with_what_its_ledger_does_not_list() {
+    let run = run("stow-kill", &[], &corpus());
+    let (expected, uids, _) = storable_instances(&run);
+    let orthanc = Orthanc::start("stow-kill");
+    // The third request onwards reaches Orthanc at once; its response is held for two minutes.
+    let slow = FaultProxy::start(&orthanc.url(), "delay>2:ms=120000");
+    let limits = ["--stow-max-count", "5", "--stow-max-bytes", "100000000"];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dicom-deid"))
+        .arg("send")
+        .arg(&run.zip)
+        .args(["--stow-url", &format!("{}/dicom-web", slow.url())])
+        .args(limits)
+        .env("SOURCE_DATE_EPOCH", RUN_EPOCH)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the CLI's send");
+    wait_for("the third request to reach Orthanc", || {
+        count(&slow.stats(), "/forwarded") >= 3
+    });
+    child.kill().expect("SIGKILL the send");
+    child.wait().expect("reap the send");
+    let first = slow.forwarded_uids();
+    assert_eq!(first.len(), 15, "three requests of five instances");
+
+    // The ledger lists the two answered requests; the held third is in Orthanc but not listed.
+    let ledger_path = beside(&run.zip, ".sent.csv");
+    let text = std::fs::read_to_string(&ledger_path).expect("the ledger");
+    let ledger = Ledger::parse(&text).expect("the ledger of a killed send parses");
+    assert_eq!(ledger.len(), 10, "{text}");
+    let destination = format!("{}/dicom-web", slow.url());
+    let listed: BTreeSet<String> = uids
+        .iter()
+        .filter(|u| {
+            ledger
+                .get(u, &destination)
+                .is_some_and(|r| r.status.is_stored())
+        })
+        .cloned()
+        .collect();
+    assert_eq!(listed, first[..10].iter().cloned().collect::<BTreeSet<_>>());
+    // A kill during the append leaves a row cut short: the row of a held instance, cut in its
+    // SHA-256.
+    let cut = format!("{},9f86d081884c7d65", first[12]);
+    std::fs::write(&ledger_path, format!("{text}{cut}")).expect("cut a row");
+    assert_eq!(
+        Ledger::parse(&format!("{text}{cut}"))
+            .expect("parses")
+            .len(),
+        10,
+        "the cut row is ignored"
+    );
+    let port = slow.port;
+    drop(slow);
+
+    // The same URL, without faults: every instance not listed is sent once, the listed never.
+    let proxy = FaultProxy::start_on(&orthanc.url(), "", port);
+    let out = send(&run.zip, &proxy.url(), &limits);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rest = proxy.forwarded_uids();
+    let mut resent = BTreeSet::new();
+    for uid in &rest {
+        assert!(!listed.contains(uid), "{uid} is in the ledger, sent again");
+        assert!(resent.insert(uid.clone()), "{uid} sent twice");
+    }
+    assert_eq!(resent, &uids - &listed);
+    assert_eq!(orthanc.stored_files(), expected);
+    assert_eq!(orthanc.stored_count(), expected.len());
+
+    // The cut row is gone, the ledger parses and lists every instance; a third send sends nothing.
+    let text = std::fs::read_to_string(&ledger_path).expect("the ledger");
+    assert!(!text.contains(&format!("{cut}\n")), "{text}");
+    assert_eq!(Ledger::parse(&text).expect("parses").len(), uids.len());
+    let out = send(&run.zip, &proxy.url(), &limits);
+    assert!(out.status.success());
+    assert_eq!(
+        proxy.forwarded_uids().len(),
+        rest.len(),
+        "a third send sent"
+    );
 }
 
 #[test]

@@ -129,12 +129,15 @@ pub(crate) fn open_ledger(path: &Path) -> Result<(Ledger, fs::File), CliError> {
         .append(true)
         .open(path)
         .context(CreateSnafu { path })?;
-    if text.is_empty() {
+    // A last line cut short by a killed send (which the parse ignored) is cut off: ended
+    // with a newline instead, it would be a bad row in the middle that no later send reads.
+    let whole = text.rfind('\n').map_or(0, |i| i + 1);
+    if whole < text.len() {
+        f.set_len(whole as u64).context(WriteSnafu { path })?;
+    }
+    if whole == 0 {
         f.write_all(ledger::HEADER.as_bytes())
             .context(WriteSnafu { path })?;
-    } else if !text.ends_with('\n') {
-        // A line cut short by a killed send: ended, so the next row starts on its own line.
-        f.write_all(b"\n").context(WriteSnafu { path })?;
     }
     Ok((parsed, f))
 }
