@@ -13,6 +13,7 @@
 // OPFS, a picked file or memory) in bounded slices to be hashed, then sent as a slice of the
 // Blob: at most PARALLEL parts are in flight, none held whole in memory.
 import { DeidError, messageOf } from './errors.js';
+import { sleep, withTimeout } from './timing.js';
 
 /** The part size when the host gives none (bytes). */
 export const DEFAULT_PART_SIZE = 16 << 20;
@@ -46,37 +47,6 @@ export function checkS3Destination(d) {
   const presign = d.presign.bind(d);
   // Never streamed: the zip is complete only when the run is.
   return Object.freeze({ kind: /** @type {'s3'} */ ('s3'), presign, partSize: d.partSize, retry: d.retry ? { ...d.retry } : undefined, stream: false });
-}
-
-/** `signal` and a timeout of `ms` as one signal; `done()` releases them. */
-function withTimeout(signal, ms, what) {
-  const c = new AbortController();
-  const stop = () => c.abort(signal.reason);
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  const timer = setTimeout(() => c.abort(new DeidError('io', `${what}: no answer within ${ms / 1000} s`)), ms);
-  return {
-    signal: c.signal,
-    done: () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
-    },
-  };
-}
-
-/** Waits `ms`, or rejects when `signal` aborts. */
-function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(t);
-      reject(aborted());
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve(undefined);
-    }, ms);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 }
 
 /** The bytes of `hex` (an MD5 digest) in base64, as the Content-MD5 header takes them. */
@@ -160,7 +130,7 @@ async function putChecked({ sign, body, md5, what, core, policy, signal, tally }
       }
       return etag;
     }
-    if (d.action === 'retry_after') await sleep(d.delay_ms, signal);
+    if (d.action === 'retry_after') await sleep(d.delay_ms, signal, aborted);
     else if (d.action === 'refresh_headers') {
       // An expired or refused URL: the host presigns it once more.
       refreshed = true;

@@ -13,6 +13,7 @@
 // are not sent again. Only the bytes of one batch being filled and of the batches in flight
 // are held.
 import { DeidError, messageOf } from './errors.js';
+import { sleep, withTimeout } from './timing.js';
 
 /** Requests in flight at once. */
 const PARALLEL = 3;
@@ -20,31 +21,6 @@ const PARALLEL = 3;
 const ATTEMPT_MS = 120_000;
 /** The most of an archive's answer that is read (a STOW-RS response lists the instances of one batch). */
 const RESPONSE_BYTES = 4 << 20;
-
-/** `signal` and a timeout of `ms` as one signal. */
-function withTimeout(signal, ms) {
-  const c = new AbortController();
-  const stop = () => c.abort(signal.reason);
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  const timer = setTimeout(() => c.abort(new DeidError('io', `no answer within ${ms / 1000} s`)), ms);
-  return { signal: c.signal, done: () => { clearTimeout(timer); signal.removeEventListener('abort', stop); } };
-}
-
-/** Waits `ms`, or rejects when `signal` aborts. */
-function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve(undefined);
-    }, ms);
-    const stop = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', stop, { once: true });
-  });
-}
 
 /** The body of a response, at most RESPONSE_BYTES of it. */
 async function boundedBody(response) {
