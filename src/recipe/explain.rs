@@ -5,10 +5,12 @@ use dicom_core::header::Header as _;
 use dicom_core::Tag;
 
 use super::condition::{creator_of, creators};
+use super::iod_bound::FileIod;
 use super::model::Action;
 use super::selector::{Matcher, Selector};
 use crate::context::Context;
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 use crate::read;
 use dicom_object::mem::InMemDicomObject;
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
     let Some(tag) = tag else {
         return Ok(format!("{selector}: not in this file"));
     };
-    Ok(decide(ctx, obj, &cs, tag))
+    Ok(decide(ctx, obj, &cs, &file_iod(&split.object), tag))
 }
 
 /// The decision for every top-level attribute of the file `bytes` (the page's preview: a
@@ -41,12 +43,13 @@ pub fn explain_attributes(ctx: &Context, bytes: &[u8]) -> Result<Vec<(String, St
     let split = read::parse_split(bytes)?;
     let obj: &InMemDicomObject = &split.object;
     let cs = creators(obj);
+    let iod = file_iod(&split.object);
     Ok(obj
         .iter()
         .map(|e| e.tag())
         .map(|t| {
             let path = format!("({:04X},{:04X})", t.group(), t.element());
-            (path, decide(ctx, obj, &cs, t))
+            (path, decide(ctx, obj, &cs, &iod, t))
         })
         .collect())
 }
@@ -56,6 +59,7 @@ fn decide(
     ctx: &Context,
     obj: &InMemDicomObject,
     cs: &BTreeMap<(u16, u8), String>,
+    iod: &FileIod,
     tag: Tag,
 ) -> String {
     let present = obj.element(tag).is_ok();
@@ -83,22 +87,44 @@ fn decide(
             .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(cs, tag), vr));
         if let Some((r, _)) = rule {
             if r.action != Action::Profile {
+                let path = [(u32::from(tag.group()) << 16) | u32::from(tag.element())];
+                let bounded = iod.bound(&ctx.profile, &r.action, &path);
                 let risk = if r.accept_risk {
                     " (accepted risk)"
                 } else {
                     ""
                 };
-                return format!(
+                let head = format!(
                     "{name}: {} (select {}) decides: {}{risk}",
                     r.label,
                     r.select,
                     action_words(&r.action)
                 );
+                return match bounded.words() {
+                    None => head,
+                    Some(w) if bounded.applied(&r.action).is_some() => format!("{head} → {w}"),
+                    Some(w) => format!(
+                        "{head} → {w}: {}",
+                        profile_words(ctx, tag).trim_start_matches("no rule; ")
+                    ),
+                };
             }
         }
     }
     let absent = if present { "" } else { " (not in this file)" };
     format!("{name}: {}{absent}", profile_words(ctx, tag))
+}
+
+/// The file's IOD as the rewrite sees it: the data set's SOP Class UID, else the file meta's.
+fn file_iod(obj: &read::Object) -> FileIod {
+    let sop_class = crate::padding::string_of(obj, dicom_dictionary_std::tags::SOP_CLASS_UID)
+        .unwrap_or_else(|| {
+            obj.meta()
+                .media_storage_sop_class_uid()
+                .unpadded()
+                .to_string()
+        });
+    FileIod::of(&sop_class, obj)
 }
 
 fn action_words(a: &Action) -> String {
