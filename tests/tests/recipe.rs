@@ -447,28 +447,6 @@ fn keep_list_replaces_the_study_id_as_the_accession() {
     );
 }
 
-/// A recipe removing a Type 2 attribute of the MR Image IOD (Echo Time), a Type 1 one
-/// (Modality), and one the IOD does not require (Study Description).
-const REMOVES_REQUIRED: &str = r#"
-name = "removes required attributes (test)"
-base = "research"
-
-[[rules]]
-name = "drop echo time"
-select = "EchoTime"
-action = "remove"
-
-[[rules]]
-name = "drop modality"
-select = "Modality"
-action = "remove"
-
-[[rules]]
-name = "drop study description"
-select = "StudyDescription"
-action = "remove"
-"#;
-
 /// The output's dcmdump line for `tag` (`(gggg,eeee)`), if the output has it.
 fn dumped(file: &std::path::Path, tag: &str) -> Option<String> {
     let o = std::process::Command::new("dcmdump")
@@ -485,8 +463,7 @@ fn dumped(file: &std::path::Path, tag: &str) -> Option<String> {
 #[test]
 fn explain_says_what_the_run_does_with_a_removal_the_iod_forbids() {
     let dir = TempDir::new("recipe-explain-iod");
-    let recipe = dir.join("removes.toml");
-    fs::write(&recipe, REMOVES_REQUIRED).unwrap();
+    let recipe = root().join("tests/recipes/removes-required.toml");
     let r = recipe.to_str().unwrap();
     let explain = |what: &str| {
         let o = cli([
