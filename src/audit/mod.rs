@@ -5,8 +5,7 @@
 //!   files, patients, studies, series, modalities, SOP classes and transfer syntaxes; the
 //!   outcomes the run will have (the log's outcome names); per attribute, in how many files it
 //!   occurs and what the run does with it and why (the recipe rule deciding, else the profile);
-//!   the private creators and whether their
-//!   elements are kept; the date-shift range; the re-identification risk of what is kept
+//!   the private creators and whether their elements are kept; the date-shift range; the re-identification risk of what is kept
 //!   ([`risk`]);
 //! - a **detail with PHI** (`audit-detail.csv`): one row per file with its predicted outcome,
 //!   research ID and original identifiers, kept apart like the key.
