@@ -20,9 +20,9 @@ use crate::padding::string_of;
 use crate::phi::{self, Identifiers};
 use crate::pixels::{self, clean as pixel_clean};
 use crate::plan::{FilePlan, Plan};
-use crate::profile::iod::IodTypes;
 use crate::profile::{Action, ProfileOption};
 use crate::read::{self, Object};
+use crate::recipe::iod_bound::FileIod;
 use crate::verify;
 
 use crate::context::{Context, METHOD_NAME};
@@ -239,13 +239,11 @@ struct Walker<'a> {
     /// The data set's character set: free text is searched and blanked in its decoded text.
     charset: Charset,
     stats: Stats,
-    /// Attribute Types of the file's IOD (compound actions), when the table knows its class.
-    iod: Option<IodTypes>,
+    /// The file's IOD: its attribute Types (compound actions, a rule's removals), when the
+    /// table knows its class, and the attributes its Frame Increment Pointer names.
+    iod: FileIod,
     /// Tags of the sequences the walk is inside, from the top level.
     path: Vec<u32>,
-    /// The attributes the data set's Frame Increment Pointer names (Type 1C: a rule does not
-    /// remove them).
-    frame_pointers: Vec<Tag>,
     /// The file's identity (recipe lookups).
     identity: &'a NewIdentity,
     /// Which recipe rules are in force for this file (their conditions hold).
@@ -419,7 +417,7 @@ impl Walker<'_> {
     /// file's IOD at this path when known, else the profile's.
     fn action_of(&mut self, t: Tag) -> Option<Action> {
         let fixed = self.ctx.profile.action(t).1;
-        match (self.ctx.profile.compound(t), &self.iod) {
+        match (self.ctx.profile.compound(t), &self.iod.types) {
             (Some(code), Some(iod)) => {
                 self.path
                     .push(((t.group() as u32) << 16) | t.element() as u32);
@@ -1066,9 +1064,8 @@ pub fn rewrite_with_batch<'a>(
         scrub: &scrub_terms,
         charset: Charset::of(&dataset),
         stats: Stats::default(),
-        iod: IodTypes::for_sop_class(&before.sop_class),
+        iod: FileIod::of(&before.sop_class, &dataset),
         path: Vec::new(),
-        frame_pointers: frame_pointers(&dataset),
         identity,
         rules_on,
         sources: BTreeMap::new(),
@@ -1233,17 +1230,6 @@ fn put_method(ctx: &Context, out: &mut InMemDicomObject, cleaned: bool) {
         VR::CS,
         longitudinal,
     );
-}
-
-/// The tags Frame Increment Pointer (0028,0009) names in a data set.
-fn frame_pointers(dataset: &InMemDicomObject) -> Vec<Tag> {
-    match dataset
-        .get(tags::FRAME_INCREMENT_POINTER)
-        .map(|e| e.value())
-    {
-        Some(Value::Primitive(PrimitiveValue::Tags(ts))) => ts.to_vec(),
-        _ => Vec::new(),
-    }
 }
 
 /// Runs `f` (the identity, the method, the forced values) and puts back what the recipe's

@@ -189,7 +189,7 @@ pub fn audit_scan(path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
     let record = serde_json::to_string(&rec).map_err(|e| fail(Code::BadValue, e))?;
     let header = match rec.result {
         Ok(_) => JsValue::from_str(
-            &serde_json::to_string(&crate::audit::header::read(bytes))
+            &serde_json::to_string(&crate::audit::header::read(bytes, None))
                 .map_err(|e| fail(Code::BadValue, e))?,
         ),
         Err(_) => JsValue::UNDEFINED,

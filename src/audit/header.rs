@@ -9,10 +9,12 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use serde::{Deserialize, Serialize};
 
+use crate::context::Context;
 use crate::error::Rejection;
 use crate::padding::string_of;
 use crate::padding::Unpadded as _;
 use crate::read;
+use crate::recipe::explain::{rule_decisions, RuleDecision};
 
 /// A public attribute inside items of sequences: the sequences above it (outermost first, each
 /// `(group, element)`) and its own tag.
@@ -35,6 +37,10 @@ pub struct AuditHeader {
     pub creators: BTreeMap<(u16, String), u64>,
     /// Values of the candidate quasi-identifiers present, by keyword.
     pub quasi: BTreeMap<String, String>,
+    /// Top-level public attributes a recipe rule decides in this file (read with a recipe):
+    /// the rule's decision as `--explain` gives it.
+    #[serde(default, with = "pairs")]
+    pub ruled: BTreeMap<(u16, u16), RuleDecision>,
 }
 
 /// A map as a list of `[key, value]` pairs (for keys that are not text).
@@ -79,8 +85,9 @@ pub const QUASI_IDENTIFIERS: [(&str, Tag); 13] = [
 ];
 
 /// Reads the headers of a file (up to Pixel Data), after the structural check of the whole file
-/// that the rewrite makes (a file whose Pixel Data is cut short is rejected by both).
-pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
+/// that the rewrite makes (a file whose Pixel Data is cut short is rejected by both); with the
+/// job's context, also which attributes its recipe's rules decide.
+pub fn read(bytes: &[u8], ctx: Option<&Context>) -> Result<AuditHeader, Rejection> {
     crate::structure::walk(bytes, crate::framing::detect(bytes)?, false)?;
     let (obj, _) = read::parse_until(bytes, tags::PIXEL_DATA)?;
     let mut h = AuditHeader {
@@ -103,6 +110,12 @@ pub fn read(bytes: &[u8]) -> Result<AuditHeader, Rejection> {
         }
     }
     h.nested = nested_tags(&obj);
+    if let Some(ctx) = ctx {
+        h.ruled = rule_decisions(ctx, &obj)
+            .into_iter()
+            .map(|(t, d)| ((t.group(), t.element()), d))
+            .collect();
+    }
     for (keyword, tag) in QUASI_IDENTIFIERS {
         if let Some(v) = string_of(&obj, tag).filter(|v| !v.is_empty()) {
             h.quasi.insert(keyword.to_string(), v);

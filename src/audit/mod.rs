@@ -4,8 +4,8 @@
 //! - a **summary with no PHI** ([`Summary`], `audit-summary.json` and `.html`): counts of
 //!   files, patients, studies, series, modalities, SOP classes and transfer syntaxes; the
 //!   outcomes the run will have (the log's outcome names); per attribute, in how many files it
-//!   occurs and what the profile does with it and why; the private creators and whether their
-//!   elements are kept; the date-shift range; the re-identification risk of what is kept
+//!   occurs and what the run does with it and why (the recipe rule deciding, else the profile);
+//!   the private creators and whether their elements are kept; the date-shift range; the re-identification risk of what is kept
 //!   ([`risk`]);
 //! - a **detail with PHI** (`audit-detail.csv`): one row per file with its predicted outcome,
 //!   research ID and original identifiers, kept apart like the key.
@@ -28,6 +28,8 @@ use crate::context::Context;
 use crate::error::Rejection;
 use crate::plan::Plan;
 use crate::profile::Action;
+use crate::recipe::explain::RuleDecision;
+use crate::recipe::model::Action as RuleAction;
 use crate::report::{LogRow, Outcome};
 use crate::scan::ScanRecord;
 use header::{AuditHeader, QUASI_IDENTIFIERS};
@@ -89,6 +91,21 @@ fn action_at(ctx: &Context, tag: Tag, top: bool) -> (&'static str, String) {
         _ if top && ctx.keep_list.is_some() => ("kept", "in the keep list".into()),
         _ => ("kept", "not in Table E.1-1".into()),
     }
+}
+
+/// What the run does with a top-level attribute a recipe rule decides in a file: the action it
+/// applies (the profile's when the rule leaves it to the profile), and the rule in
+/// `--explain`'s words.
+pub fn ruled_action(ctx: &Context, tag: Tag, d: &RuleDecision) -> (&'static str, String) {
+    let what = match &d.applied {
+        None | Some(RuleAction::Profile) => action_at(ctx, tag, true).0,
+        Some(RuleAction::Keep) => "kept",
+        Some(RuleAction::Remove) => "removed",
+        Some(RuleAction::Empty) => "emptied",
+        Some(RuleAction::Uid { .. }) => "uid replaced",
+        Some(_) => "replaced",
+    };
+    (what, format!("recipe: {}", d.words))
 }
 
 /// What the run does with a public attribute inside the items of `above` (the sequences, the
@@ -171,12 +188,16 @@ fn count<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
 fn attributes_and_creators(
     input: &Input,
 ) -> (Vec<AttributeAction>, Vec<AttributeAction>, Vec<CreatorUse>) {
-    let mut tags: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    let mut tags: BTreeMap<((u16, u16), &'static str, String), u64> = BTreeMap::new();
     let mut nested: BTreeMap<((u16, u16), &'static str, String), u64> = BTreeMap::new();
     let mut creators: BTreeMap<(u16, String), (u64, u64)> = BTreeMap::new();
     for h in input.headers.values().filter_map(|h| h.as_ref().ok()) {
         for t in &h.tags {
-            count(&mut tags, *t);
+            let (what, rule) = match h.ruled.get(t) {
+                Some(d) => ruled_action(input.ctx, Tag(t.0, t.1), d),
+                None => attribute_action(input.ctx, Tag(t.0, t.1)),
+            };
+            count(&mut tags, (*t, what, rule));
         }
         let in_file: BTreeSet<_> = h
             .nested
@@ -204,7 +225,7 @@ fn attributes_and_creators(
     };
     let attributes = tags
         .into_iter()
-        .map(|(t, files)| row(t, files, attribute_action(input.ctx, Tag(t.0, t.1))))
+        .map(|((t, action, rule), files)| row(t, files, (action, rule)))
         .collect();
     let nested = nested
         .into_iter()

@@ -11,33 +11,14 @@ use dicom_object::mem::{InMemDicomObject, InMemElement};
 
 use super::{is_string_vr, str_values, strs, Walker};
 use crate::error::Rejection;
-use crate::profile::iod::{IodType, Placement};
-use crate::profile::Action as ProfileAction;
 use crate::recipe::compile::CompiledRule;
 use crate::recipe::ctp::functions as ctp_fn;
 use crate::recipe::model::{Action, Fallback, HashCompat, LookupSource, MappingColumn};
 use crate::recipe::{tag_name, values};
-use dicom_dictionary_std::tags;
 
 /// What the recipe made of an element: `Break` when a rule decided (the element written, or
 /// `None`: removed), `Continue` with the element when the profile decides.
 type Ruled = std::ops::ControlFlow<Option<InMemElement>, InMemElement>;
-
-/// Attributes every composite IOD requires with a value (SOP Common, General Study, General
-/// Series): a rule cannot remove or empty them.
-const ALWAYS_TYPE_1: [Tag; 5] = [
-    tags::SOP_CLASS_UID,
-    tags::SOP_INSTANCE_UID,
-    tags::STUDY_INSTANCE_UID,
-    tags::SERIES_INSTANCE_UID,
-    tags::MODALITY,
-];
-
-/// Type 2 and 2C attributes of common image modules that rules by keyword pattern (deid's
-/// `endswith:Time`) catch and that Table E.1-1 does not list: General Series' Laterality, MR
-/// Image's Echo Time and Repetition Time (PS3.3 C.7.3.1, C.8.3.1). Removed, they are emptied.
-const TYPE_2_IN_IMAGE_MODULES: [Tag; 3] =
-    [tags::LATERALITY, tags::ECHO_TIME, tags::REPETITION_TIME];
 
 fn failed(rule: &CompiledRule, what: String) -> Rejection {
     Rejection::RuleFailed {
@@ -99,52 +80,14 @@ impl Walker<'_> {
         self.rule_action(&rule, &action, e, depth)
     }
 
-    /// A removal or emptying that the file's IOD allows ([`Walker::required_type`]): a Type 2
-    /// attribute a rule removes is emptied instead; a Type 1 attribute a rule removes or empties
-    /// is left to the profile (`None`), which never keeps more than the recipe's baseline.
-    /// Other actions, and attributes of unknown Type, stand as written.
+    /// The action the run applies for `action` of a rule on the element `t` at the walk's path
+    /// ([`crate::recipe::iod_bound`]): `None` when the profile decides.
     fn within_iod(&mut self, action: &Action, t: Tag) -> Option<Action> {
-        if !matches!(action, Action::Remove | Action::Empty) || t.group() % 2 == 1 {
-            return Some(action.clone());
-        }
-        match (self.required_type(t), action) {
-            (Some(IodType::T1 | IodType::T1C), _) => None,
-            (Some(IodType::T2 | IodType::T2C), Action::Remove) => Some(Action::Empty),
-            _ => Some(action.clone()),
-        }
-    }
-
-    /// The Type of an attribute at the walk's path, as far as the engine knows it: the file's
-    /// IOD (PS3.3 Types of the Table E.1-1 attributes with compound codes), else, at the top
-    /// level, the attributes every composite IOD requires, the attribute Frame Increment Pointer
-    /// names, and Table E.1-1's own codes (Z for a Type 2 attribute, D for a Type 1).
-    fn required_type(&mut self, t: Tag) -> Option<IodType> {
-        if let Some(iod) = &self.iod {
-            self.path
-                .push((u32::from(t.group()) << 16) | u32::from(t.element()));
-            let placement = iod.placement(&self.path);
-            self.path.pop();
-            if let Placement::Typed(ty) = placement {
-                return Some(ty);
-            }
-        }
-        // Table E.1-1's codes hold at every depth: Z for a Type 2 attribute, D and U for Type 1.
-        match self.ctx.profile.action(t).1 {
-            Some(ProfileAction::Empty) => return Some(IodType::T2),
-            Some(ProfileAction::Dummy | ProfileAction::ReplaceUid) => return Some(IodType::T1),
-            _ => {}
-        }
-        if !self.path.is_empty() {
-            None
-        } else if ALWAYS_TYPE_1.contains(&t) {
-            Some(IodType::T1)
-        } else if TYPE_2_IN_IMAGE_MODULES.contains(&t) {
-            Some(IodType::T2C)
-        } else if self.frame_pointers.contains(&t) {
-            Some(IodType::T1C)
-        } else {
-            None
-        }
+        self.path
+            .push((u32::from(t.group()) << 16) | u32::from(t.element()));
+        let bounded = self.iod.bound(&self.ctx.profile, action, &self.path);
+        self.path.pop();
+        bounded.applied(action)
     }
 
     fn rule_action(

@@ -5,10 +5,12 @@ use dicom_core::header::Header as _;
 use dicom_core::Tag;
 
 use super::condition::{creator_of, creators};
+use super::iod_bound::FileIod;
 use super::model::Action;
 use super::selector::{Matcher, Selector};
 use crate::context::Context;
 use crate::error::Rejection;
+use crate::padding::Unpadded as _;
 use crate::read;
 use dicom_object::mem::InMemDicomObject;
 use std::collections::BTreeMap;
@@ -31,7 +33,7 @@ pub fn explain(ctx: &Context, bytes: &[u8], selector: &Selector) -> Result<Strin
     let Some(tag) = tag else {
         return Ok(format!("{selector}: not in this file"));
     };
-    Ok(decide(ctx, obj, &cs, tag))
+    Ok(decide(ctx, obj, &cs, &file_iod(&split.object), tag))
 }
 
 /// The decision for every top-level attribute of the file `bytes` (the page's preview: a
@@ -41,12 +43,13 @@ pub fn explain_attributes(ctx: &Context, bytes: &[u8]) -> Result<Vec<(String, St
     let split = read::parse_split(bytes)?;
     let obj: &InMemDicomObject = &split.object;
     let cs = creators(obj);
+    let iod = file_iod(&split.object);
     Ok(obj
         .iter()
         .map(|e| e.tag())
         .map(|t| {
             let path = format!("({:04X},{:04X})", t.group(), t.element());
-            (path, decide(ctx, obj, &cs, t))
+            (path, decide(ctx, obj, &cs, &iod, t))
         })
         .collect())
 }
@@ -56,6 +59,7 @@ fn decide(
     ctx: &Context,
     obj: &InMemDicomObject,
     cs: &BTreeMap<(u16, u8), String>,
+    iod: &FileIod,
     tag: Tag,
 ) -> String {
     let present = obj.element(tag).is_ok();
@@ -71,34 +75,100 @@ fn decide(
                 f.reason
             );
         }
-        let vr = obj
-            .element(tag)
-            .map(|e| e.vr())
-            .unwrap_or(dicom_core::VR::UN);
-        let on = recipe.active(obj);
-        let rule = recipe
-            .rules
-            .iter()
-            .zip(&on)
-            .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(cs, tag), vr));
-        if let Some((r, _)) = rule {
-            if r.action != Action::Profile {
-                let risk = if r.accept_risk {
-                    " (accepted risk)"
-                } else {
-                    ""
-                };
-                return format!(
-                    "{name}: {} (select {}) decides: {}{risk}",
-                    r.label,
-                    r.select,
-                    action_words(&r.action)
-                );
-            }
+        if let Some(d) = rule_decision(ctx, obj, cs, iod, tag) {
+            return format!("{name}: {}", d.words);
         }
     }
     let absent = if present { "" } else { " (not in this file)" };
     format!("{name}: {}{absent}", profile_words(ctx, tag))
+}
+
+/// A recipe rule that decides a top-level attribute of a file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RuleDecision {
+    /// The decision in words, as `--explain` gives them after the attribute's name: the rule,
+    /// its selector, its written action, and what the file's IOD makes of it.
+    pub words: String,
+    /// The action the run applies; `None` when the rule leaves the attribute to the profile.
+    pub applied: Option<Action>,
+}
+
+/// The rule in force that decides the top-level attribute `tag` of `obj`, if one does (a rule
+/// whose action is `profile` does not); the recipe's filters aside.
+pub fn rule_decision(
+    ctx: &Context,
+    obj: &InMemDicomObject,
+    cs: &BTreeMap<(u16, u8), String>,
+    iod: &FileIod,
+    tag: Tag,
+) -> Option<RuleDecision> {
+    let recipe = ctx.recipe.as_ref()?;
+    let vr = obj
+        .element(tag)
+        .map(|e| e.vr())
+        .unwrap_or(dicom_core::VR::UN);
+    let on = recipe.active(obj);
+    let (r, _) = recipe
+        .rules
+        .iter()
+        .zip(&on)
+        .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(cs, tag), vr))?;
+    if r.action == Action::Profile {
+        return None;
+    }
+    let path = [(u32::from(tag.group()) << 16) | u32::from(tag.element())];
+    let bounded = iod.bound(&ctx.profile, &r.action, &path);
+    let risk = if r.accept_risk {
+        " (accepted risk)"
+    } else {
+        ""
+    };
+    let head = format!(
+        "{} (select {}) decides: {}{risk}",
+        r.label,
+        r.select,
+        action_words(&r.action)
+    );
+    let applied = bounded.applied(&r.action);
+    let words = match bounded.words() {
+        None => head,
+        Some(w) if applied.is_some() => format!("{head} → {w}"),
+        Some(w) => format!(
+            "{head} → {w}: {}",
+            profile_words(ctx, tag).trim_start_matches("no rule; ")
+        ),
+    };
+    Some(RuleDecision { words, applied })
+}
+
+/// The rules that decide the top-level public attributes of the file `obj`, by tag (none when
+/// the recipe's filter holds or excludes the file: it is not written).
+pub fn rule_decisions(ctx: &Context, obj: &read::Object) -> BTreeMap<Tag, RuleDecision> {
+    let Some(recipe) = &ctx.recipe else {
+        return BTreeMap::new();
+    };
+    if recipe.filter(obj).is_some() {
+        return BTreeMap::new();
+    }
+    let cs = creators(obj);
+    let iod = file_iod(obj);
+    obj.iter()
+        .map(|e| e.tag())
+        .filter(|t| t.group() % 2 == 0)
+        .filter_map(|t| Some((t, rule_decision(ctx, obj, &cs, &iod, t)?)))
+        .collect()
+}
+
+/// The file's IOD as the rewrite sees it: the data set's SOP Class UID, else the file meta's.
+fn file_iod(obj: &read::Object) -> FileIod {
+    let sop_class = crate::padding::string_of(obj, dicom_dictionary_std::tags::SOP_CLASS_UID)
+        .unwrap_or_else(|| {
+            obj.meta()
+                .media_storage_sop_class_uid()
+                .unpadded()
+                .to_string()
+        });
+    FileIod::of(&sop_class, obj)
 }
 
 fn action_words(a: &Action) -> String {

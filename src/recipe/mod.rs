@@ -11,6 +11,7 @@ pub mod error;
 pub mod explain;
 pub mod import;
 pub mod import_report;
+pub mod iod_bound;
 pub mod model;
 pub mod params;
 pub mod read;

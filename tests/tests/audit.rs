@@ -297,3 +297,76 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
     assert!(!dump.contains("Operator^Nested") && !dump.contains("Nested^Person"));
     assert!(dump.contains("AnatomicRegionSequence") && dump.contains("T-D1100"));
 }
+
+#[test]
+fn with_a_recipe_the_attribute_rows_name_the_deciding_rule_in_the_words_of_explain() {
+    let dir = TempDir::new("audit-recipe");
+    let recipe = root().join("tests/recipes/removes-required.toml");
+    let r = recipe.to_str().unwrap();
+    let mr = data().join("dicom3tools/0051.dcm");
+    let secret = dir.join("secret");
+    fs::write(&secret, SECRET).unwrap();
+    let secret = ["--secret-file", secret.to_str().unwrap()];
+    let (s, _) = audit(
+        dir.path(),
+        &[&secret[..], &["--recipe", r]].concat(),
+        &[mr.clone()],
+    );
+    let rows: BTreeMap<String, (String, String)> = s["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_string();
+            (text("keyword"), (text("action"), text("rule")))
+        })
+        .collect();
+    let explain = |what: &str| {
+        let o = cli(["--explain", what, "--recipe", r, mr.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+    };
+    // Each rule's row: the action the run applies, the rule in the words --explain gives.
+    for (keyword, action, rule) in [
+        ("EchoTime", "emptied", "drop echo time"),
+        ("Modality", "kept", "drop modality"),
+        ("StudyDescription", "removed", "drop study description"),
+    ] {
+        let (a, words) = &rows[keyword];
+        assert_eq!(a, action, "{keyword}: {words}");
+        assert!(
+            words.starts_with("recipe: ") && words.contains(rule),
+            "{words}"
+        );
+        let said = explain(keyword);
+        assert!(
+            said.ends_with(words.trim_start_matches("recipe: ")),
+            "{said} / {words}"
+        );
+    }
+    assert!(rows["EchoTime"].1.contains("Type 2 in this IOD"));
+    assert!(rows["Modality"].1.contains("Type 1 in this IOD"));
+    // An attribute no rule decides: the profile's row, as without a recipe on the recipe's
+    // base preset.
+    let (a, words) = &rows["StudyDate"];
+    assert!(
+        words.starts_with("Table E.1-1 row StudyDate"),
+        "{a} {words}"
+    );
+    let (plain, _) = audit(
+        &dir.join("plain"),
+        &[&secret[..], &["--preset", "research"]].concat(),
+        &[mr],
+    );
+    let plain_row = plain["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["keyword"] == "StudyDate")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (plain_row["action"].as_str(), plain_row["rule"].as_str()),
+        (Some(a.as_str()), Some(words.as_str()))
+    );
+}

@@ -446,3 +446,65 @@ fn keep_list_replaces_the_study_id_as_the_accession() {
         "{study_id}"
     );
 }
+
+/// The output's dcmdump line for `tag` (`(gggg,eeee)`), if the output has it.
+fn dumped(file: &std::path::Path, tag: &str) -> Option<String> {
+    let o = std::process::Command::new("dcmdump")
+        .arg(file)
+        .output()
+        .expect("dcmdump runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.starts_with(tag))
+        .map(str::to_string)
+}
+
+#[test]
+fn explain_says_what_the_run_does_with_a_removal_the_iod_forbids() {
+    let dir = TempDir::new("recipe-explain-iod");
+    let recipe = root().join("tests/recipes/removes-required.toml");
+    let r = recipe.to_str().unwrap();
+    let explain = |what: &str| {
+        let o = cli([
+            "--explain",
+            what,
+            "--recipe",
+            r,
+            input(MR).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let run = run_in(dir, &["--recipe", r], &[input(MR)]);
+    let out = run.save_entry(
+        &run.written().first().expect("the MR is written").out_path,
+        "out.dcm",
+    );
+
+    // Type 2: the rule's removal is an emptying; the output has Echo Time, empty.
+    let s = explain("EchoTime");
+    assert!(
+        s.contains("drop echo time") && s.contains("→ emptied: Type 2 in this IOD"),
+        "{s}"
+    );
+    let line = dumped(&out, "(0018,0081)").expect("Echo Time is in the output");
+    assert!(line.contains("(no value available)"), "{line}");
+
+    // Type 1: the profile decides; the output keeps the modality.
+    let s = explain("Modality");
+    assert!(
+        s.contains("drop modality") && s.contains("→ left to the profile: Type 1 in this IOD"),
+        "{s}"
+    );
+    let line = dumped(&out, "(0008,0060)").expect("Modality is in the output");
+    assert!(line.contains("[MR]"), "{line}");
+
+    // Not required: removed as the rule writes, and gone from the output.
+    let s = explain("StudyDescription");
+    assert!(
+        s.contains("drop study description") && !s.contains('→'),
+        "{s}"
+    );
+    assert_eq!(dumped(&out, "(0008,1030)"), None);
+}

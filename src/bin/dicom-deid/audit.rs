@@ -43,7 +43,7 @@ fn read_headers(
         |(path, src)| {
             let h = inputs
                 .read_into(src, Vec::new())
-                .and_then(|b| audit::header::read(&b));
+                .and_then(|b| audit::header::read(&b, Some(job.context())));
             (path.clone(), h)
         },
         |(path, h)| {

@@ -1,0 +1,135 @@
+//! What a rule's removal or emptying becomes in the file's IOD: the one decision the walk
+//! applies and `--explain`, the page's "why" and the audit put in words. A Type 2 attribute a
+//! rule removes is emptied instead; a Type 1 attribute a rule removes or empties is left to the
+//! profile, which never keeps more than the recipe's baseline. Other actions, and attributes of
+//! unknown Type, stand as written.
+
+use dicom_core::value::{PrimitiveValue, Value};
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemDicomObject;
+
+use super::model::Action;
+use crate::profile::iod::{IodType, IodTypes, Placement};
+use crate::profile::{Action as ProfileAction, Profile};
+
+/// Attributes every composite IOD requires with a value (SOP Common, General Study, General
+/// Series): a rule cannot remove or empty them.
+const ALWAYS_TYPE_1: [Tag; 5] = [
+    tags::SOP_CLASS_UID,
+    tags::SOP_INSTANCE_UID,
+    tags::STUDY_INSTANCE_UID,
+    tags::SERIES_INSTANCE_UID,
+    tags::MODALITY,
+];
+
+/// Type 2 and 2C attributes of common image modules that rules by keyword pattern (deid's
+/// `endswith:Time`) catch and that Table E.1-1 does not list: General Series' Laterality, MR
+/// Image's Echo Time and Repetition Time (PS3.3 C.7.3.1, C.8.3.1). Removed, they are emptied.
+const TYPE_2_IN_IMAGE_MODULES: [Tag; 3] =
+    [tags::LATERALITY, tags::ECHO_TIME, tags::REPETITION_TIME];
+
+/// What the engine knows of a file's IOD: its Types by SOP class (if the table has it) and the
+/// attributes its Frame Increment Pointer names.
+#[derive(Debug, Clone, Default)]
+pub struct FileIod {
+    /// The PS3.3 Types of the file's SOP class.
+    pub types: Option<IodTypes>,
+    /// The tags Frame Increment Pointer (0028,0009) names.
+    pub frame_pointers: Vec<Tag>,
+}
+
+impl FileIod {
+    /// The IOD of the data set `obj` of SOP class `sop_class` (the data set's SOP Class UID,
+    /// else the file meta's).
+    pub fn of(sop_class: &str, obj: &InMemDicomObject) -> FileIod {
+        FileIod {
+            types: IodTypes::for_sop_class(sop_class),
+            frame_pointers: frame_pointers(obj),
+        }
+    }
+
+    /// The Type of the attribute at `path` (tags from the top level as `(group << 16) |
+    /// element`, the attribute's own last), as far as the engine knows it: the file's IOD, else
+    /// Table E.1-1's own codes (Z for a Type 2 attribute, D and U for a Type 1) at every depth,
+    /// else, at the top level, the attributes every composite IOD requires, a few Type 2
+    /// attributes of image modules, and the attributes Frame Increment Pointer names.
+    pub fn required_type(&self, profile: &Profile, path: &[u32]) -> Option<IodType> {
+        let (&last, above) = path.split_last()?;
+        let t = Tag((last >> 16) as u16, last as u16);
+        if let Some(Placement::Typed(ty)) = self.types.as_ref().map(|i| i.placement(path)) {
+            return Some(ty);
+        }
+        match profile.action(t).1 {
+            Some(ProfileAction::Empty) => return Some(IodType::T2),
+            Some(ProfileAction::Dummy | ProfileAction::ReplaceUid) => return Some(IodType::T1),
+            _ => {}
+        }
+        if !above.is_empty() {
+            None
+        } else if ALWAYS_TYPE_1.contains(&t) {
+            Some(IodType::T1)
+        } else if TYPE_2_IN_IMAGE_MODULES.contains(&t) {
+            Some(IodType::T2C)
+        } else if self.frame_pointers.contains(&t) {
+            Some(IodType::T1C)
+        } else {
+            None
+        }
+    }
+
+    /// What the rule's `action` becomes for the attribute at `path` (see the module's words).
+    pub fn bound(&self, profile: &Profile, action: &Action, path: &[u32]) -> Bounded {
+        let private = path.last().is_some_and(|p| (p >> 16) % 2 == 1);
+        if !matches!(action, Action::Remove | Action::Empty) || private {
+            return Bounded::AsWritten;
+        }
+        match (self.required_type(profile, path), action) {
+            (Some(IodType::T1 | IodType::T1C), _) => Bounded::ToProfile,
+            (Some(IodType::T2 | IodType::T2C), Action::Remove) => Bounded::Emptied,
+            _ => Bounded::AsWritten,
+        }
+    }
+}
+
+/// What a rule's action becomes in the file's IOD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bounded {
+    /// The action as the rule writes it.
+    AsWritten,
+    /// A removal of a Type 2 attribute: emptied instead.
+    Emptied,
+    /// A removal or emptying of a Type 1 attribute: the profile decides.
+    ToProfile,
+}
+
+impl Bounded {
+    /// The action the run applies: `None` when the profile decides.
+    pub fn applied(self, written: &Action) -> Option<Action> {
+        match self {
+            Bounded::AsWritten => Some(written.clone()),
+            Bounded::Emptied => Some(Action::Empty),
+            Bounded::ToProfile => None,
+        }
+    }
+
+    /// Words for what happens beyond the written action (`None` when it stands as written).
+    pub fn words(self) -> Option<&'static str> {
+        match self {
+            Bounded::AsWritten => None,
+            Bounded::Emptied => Some("emptied: Type 2 in this IOD"),
+            Bounded::ToProfile => Some("left to the profile: Type 1 in this IOD"),
+        }
+    }
+}
+
+/// The tags Frame Increment Pointer (0028,0009) names in a data set.
+pub fn frame_pointers(dataset: &InMemDicomObject) -> Vec<Tag> {
+    match dataset
+        .get(tags::FRAME_INCREMENT_POINTER)
+        .map(|e| e.value())
+    {
+        Some(Value::Primitive(PrimitiveValue::Tags(ts))) => ts.to_vec(),
+        _ => Vec::new(),
+    }
+}
