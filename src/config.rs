@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use snafu::{ResultExt, Snafu};
 
 use crate::profile::ProfileOptions;
+use crate::recipe::error::RecipeError;
+use crate::recipe::model::Settings;
+use crate::recipe::presets;
 
 /// How research IDs are generated for patients not found in a mapping CSV or existing key.
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -125,7 +128,7 @@ impl Default for Config {
     }
 }
 
-/// The built-in presets.
+/// The built-in presets (their recipes: [`crate::recipe::presets`]).
 pub const PRESETS: [&str; 3] = ["basic", "research", "keep-list"];
 
 /// Errors in a configuration.
@@ -143,6 +146,18 @@ pub enum ConfigError {
         /// cause
         source: toml::de::Error,
     },
+    /// A recipe's settings that are not a valid configuration.
+    #[snafu(display("the recipe's settings are not valid: {source}"))]
+    Settings {
+        /// cause
+        source: serde_json::Error,
+    },
+    /// The recipe cannot be read (for its base and settings).
+    #[snafu(display("{source}"))]
+    Recipe {
+        /// cause
+        source: RecipeError,
+    },
     /// Unknown preset.
     #[snafu(display("unknown preset {name:?} (known: basic, research, keep-list)"))]
     UnknownPreset {
@@ -158,28 +173,30 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// A preset by name: `basic` (PS3.15 Basic Profile), `research` (Basic + Retain Longitudinal
-    /// Modified Dates + Retain Patient Characteristics + Clean Descriptors, names `ID_CTDATE`),
-    /// `keep-list` (Basic with a keep-list of the attributes image analysis needs).
+    /// A preset by name (or an older alias: `ps3.15-basic`, `research-shifted-dates`): the
+    /// defaults with the settings of its recipe (`data/presets/<name>.toml`,
+    /// [`crate::recipe::presets`]): `basic` (PS3.15 Basic Profile), `research` (Basic + Retain
+    /// Longitudinal Modified Dates + Retain Patient Characteristics + Clean Descriptors, names
+    /// `ID_CTDATE`), `keep-list` (the attributes image analysis needs, dates shifted).
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
-        let mut c = Config {
+        let recipe = presets::recipe(name).map_err(|e| match e {
+            RecipeError::UnknownBase { name } => ConfigError::UnknownPreset { name },
+            source => ConfigError::Recipe { source },
+        })?;
+        let defaults = Config {
             preset: name.to_string(),
             ..Config::default()
         };
-        match name {
-            "basic" | "ps3.15-basic" => {}
-            "research" | "research-shifted-dates" => {
-                c.profile.retain_long_modified_dates = true;
-                c.profile.retain_patient_characteristics = true;
-                c.profile.clean_descriptors = true;
-                c.patient_name = PatientNameMode::ResearchIdCtDate;
-            }
-            "keep-list" => {
-                c.profile.retain_long_modified_dates = true;
-                c.keep_list = Some(DEFAULT_KEEP_LIST.iter().map(|s| s.to_string()).collect());
-            }
-            _ => return UnknownPresetSnafu { name }.fail(),
-        }
+        defaults.with_settings(&recipe.settings)
+    }
+
+    /// This configuration with a recipe's `[settings]` on top (nested tables merged key by
+    /// key: `[settings.profile]` sets only the options it names), checked.
+    pub fn with_settings(&self, settings: &Settings) -> Result<Config, ConfigError> {
+        let mut merged = serde_json::to_value(self).context(JsonSnafu)?;
+        merge(&mut merged, serde_json::Value::Object(settings.clone()));
+        let c: Config = serde_json::from_value(merged).context(SettingsSnafu)?;
+        c.validate()?;
         Ok(c)
     }
 
@@ -192,7 +209,21 @@ impl Config {
     /// Like [`Config::parse`], starting from `default_preset` when the text names no `preset`
     /// (the CLI's `--preset`, the page's preset menu). The text is parsed first and the preset
     /// set as a value, so any valid text works (`{}`, `{ }`, an empty TOML file, comments).
+    /// When the text carries a `recipe` (the page's and the API's options), its base and
+    /// settings apply as in [`Config::parse_with_recipe`].
     pub fn parse_with_preset(text: &str, default_preset: &str) -> Result<Config, ConfigError> {
+        Config::parse_with_recipe(text, default_preset, None)
+    }
+
+    /// The configuration of a run: the preset (the text's `preset`, else the recipe's `base`,
+    /// else `default_preset`), then the recipe's settings, then the text's keys (a `--config`
+    /// file wins over both). `recipe` is the recipe's text (any format); `None`: the text's own
+    /// `recipe` key, if any. The recipe itself is not put into the configuration here.
+    pub fn parse_with_recipe(
+        text: &str,
+        default_preset: &str,
+        recipe: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         let text = text.trim_start_matches('\u{feff}');
         let mut value: serde_json::Value = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).context(JsonSnafu)?
@@ -206,14 +237,26 @@ impl Config {
             }
             .fail();
         };
+        let recipe = match recipe.or_else(|| fields.get("recipe").and_then(|r| r.as_str())) {
+            Some(text) => Some(
+                crate::recipe::import::load_report(text.as_bytes(), true)
+                    .context(RecipeSnafu)?
+                    .recipe,
+            ),
+            None => None,
+        };
         if fields.get("preset").is_none_or(|p| p.is_null()) {
-            fields.insert("preset".into(), default_preset.into());
+            let preset = recipe.as_ref().and_then(|r| r.base.as_deref());
+            fields.insert("preset".into(), preset.unwrap_or(default_preset).into());
         }
         let preset = value
             .get("preset")
             .and_then(|p| p.as_str())
             .unwrap_or(default_preset);
-        let base = Config::preset(preset)?;
+        let mut base = Config::preset(preset)?;
+        if let Some(r) = &recipe {
+            base = base.with_settings(&r.settings)?;
+        }
         let mut merged = serde_json::to_value(&base).context(JsonSnafu)?;
         merge(&mut merged, value);
         let c: Config = serde_json::from_value(merged).context(JsonSnafu)?;
@@ -269,99 +312,6 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
     }
 }
 
-/// The keep-list preset: what image analysis needs (geometry, pixel description, series
-/// structure, acquisition physics), nothing about people or places.
-pub const DEFAULT_KEEP_LIST: &[&str] = &[
-    "SpecificCharacterSet",
-    "ImageType",
-    "SOPClassUID",
-    "SOPInstanceUID",
-    "StudyDate",
-    "SeriesDate",
-    "AcquisitionDate",
-    "ContentDate",
-    "StudyTime",
-    "SeriesTime",
-    "AcquisitionTime",
-    "ContentTime",
-    "Modality",
-    "Manufacturer",
-    "ManufacturerModelName",
-    "StudyDescription",
-    "SeriesDescription",
-    "PatientID",
-    "PatientName",
-    "PatientSex",
-    "PatientAge",
-    "BodyPartExamined",
-    "SliceThickness",
-    "KVP",
-    "SpacingBetweenSlices",
-    "ProtocolName",
-    "ConvolutionKernel",
-    "PatientPosition",
-    "RepetitionTime",
-    "EchoTime",
-    "MagneticFieldStrength",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "StudyID",
-    "SeriesNumber",
-    "AcquisitionNumber",
-    "InstanceNumber",
-    "ImagePositionPatient",
-    "ImageOrientationPatient",
-    "FrameOfReferenceUID",
-    "PositionReferenceIndicator",
-    "SliceLocation",
-    "SamplesPerPixel",
-    "PhotometricInterpretation",
-    "NumberOfFrames",
-    "Rows",
-    "Columns",
-    "PixelSpacing",
-    "BitsAllocated",
-    "BitsStored",
-    "HighBit",
-    "PixelRepresentation",
-    "PlanarConfiguration",
-    "WindowCenter",
-    "WindowWidth",
-    "RescaleIntercept",
-    "RescaleSlope",
-    "RescaleType",
-    "LossyImageCompression",
-    "LossyImageCompressionRatio",
-    "LossyImageCompressionMethod",
-    "AccessionNumber",
-    "PixelData",
-    "SharedFunctionalGroupsSequence",
-    "PerFrameFunctionalGroupsSequence",
-    "ReferencedImageSequence",
-    "SourceImageSequence",
-    "SegmentSequence",
-    "ReferencedSeriesSequence",
-    "StructureSetROISequence",
-    "ROIContourSequence",
-    "RTROIObservationsSequence",
-    "ReferencedFrameOfReferenceSequence",
-    "DimensionOrganizationSequence",
-    "DimensionIndexSequence",
-    "ContentSequence",
-    "ConceptNameCodeSequence",
-    "ValueType",
-    "CompletionFlag",
-    "VerificationFlag",
-    "RedPaletteColorLookupTableDescriptor",
-    "GreenPaletteColorLookupTableDescriptor",
-    "BluePaletteColorLookupTableDescriptor",
-    "RedPaletteColorLookupTableData",
-    "GreenPaletteColorLookupTableData",
-    "BluePaletteColorLookupTableData",
-    "VOILUTSequence",
-    "ModalityLUTSequence",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +338,82 @@ mod tests {
         assert!(Config::parse_with_preset("[]", "basic").is_err());
         assert!(Config::parse_with_preset("{", "basic").is_err());
         assert!(Config::parse_with_preset("{}", "nonsense").is_err());
+    }
+
+    /// The presets' recipes give what the presets gave when they were written in Rust.
+    #[test]
+    fn presets_are_their_recipes_settings() {
+        assert_eq!(Config::preset("basic").unwrap(), Config::default());
+        let mut research = Config {
+            preset: "research".into(),
+            patient_name: PatientNameMode::ResearchIdCtDate,
+            ..Config::default()
+        };
+        research.profile.retain_long_modified_dates = true;
+        research.profile.retain_patient_characteristics = true;
+        research.profile.clean_descriptors = true;
+        assert_eq!(Config::preset("research").unwrap(), research);
+        let alias = Config::preset("research-shifted-dates").unwrap();
+        assert_eq!(alias.preset, "research-shifted-dates");
+        assert_eq!(alias.profile, research.profile);
+        let keep = Config::preset("keep-list").unwrap();
+        assert!(keep.profile.retain_long_modified_dates);
+        assert_eq!(keep.patient_name, PatientNameMode::ResearchId);
+        let list = keep.keep_list.unwrap_or_default();
+        assert_eq!(list.len(), 88);
+        for k in [
+            "StudyID",
+            "AccessionNumber",
+            "PixelData",
+            "ModalityLUTSequence",
+        ] {
+            assert!(list.iter().any(|l| l == k), "{k}");
+        }
+        assert!(matches!(
+            Config::preset("nonsense"),
+            Err(ConfigError::UnknownPreset { .. })
+        ));
+        let names: Vec<&str> = presets::PRESET_RECIPES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, PRESETS);
+    }
+
+    /// The preset, then the recipe's settings, then the configuration's own keys.
+    #[test]
+    fn a_recipe_s_settings_sit_between_its_base_and_the_configuration() {
+        let recipe = "base = \"research\"\n[settings]\nid_prefix = \"MR\"\nbirth_date = \"keep_year\"\n[settings.profile]\nretain_safe_private = true\n";
+        let c = Config::parse_with_recipe("", "basic", Some(recipe)).unwrap();
+        assert_eq!(c.preset, "research");
+        assert_eq!(
+            (c.id_prefix.as_str(), c.birth_date),
+            ("MR", BirthDateMode::KeepYear)
+        );
+        // the base's options stay where the recipe names none
+        assert!(c.profile.retain_safe_private && c.profile.clean_descriptors);
+        assert_eq!(c.patient_name, PatientNameMode::ResearchIdCtDate);
+        assert_eq!(c.recipe, None);
+        let c = Config::parse_with_recipe("id_prefix = \"P\"\n", "basic", Some(recipe)).unwrap();
+        assert_eq!(
+            (c.id_prefix.as_str(), c.birth_date),
+            ("P", BirthDateMode::KeepYear)
+        );
+        // options that carry the recipe (the page's, the API's) read it the same way
+        let json = serde_json::json!({ "recipe": recipe, "id_digits": 6 }).to_string();
+        let c = Config::parse_with_preset(&json, "basic").unwrap();
+        assert_eq!(
+            (c.preset.as_str(), c.id_prefix.as_str(), c.id_digits),
+            ("research", "MR", 6)
+        );
+        // checked as a configuration: a value of the wrong kind, a key a recipe may not set
+        let wrong = "[settings]\nid_digits = \"four\"\n";
+        assert!(Config::parse_with_recipe("", "basic", Some(wrong)).is_err());
+        for key in [
+            "verify = false",
+            "unreviewed_pixels = \"keep\"",
+            "preset = \"basic\"",
+        ] {
+            let text = format!("[settings]\n{key}\n");
+            let e = Config::parse_with_recipe("", "basic", Some(&text)).unwrap_err();
+            assert!(e.to_string().contains("cannot set"), "{key}: {e}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::pixels::rules::{RuleSet, RulesError, DEFAULT_RULES};
 use crate::profile::{Profile, ProfileError};
 use crate::recipe::compile::Compiled;
 use crate::recipe::error::RecipeError;
+use crate::recipe::presets;
 use crate::uid::Keyed;
 
 /// Text written to DeidentificationMethod (first value).
@@ -113,14 +114,16 @@ pub fn with_native_recipe(config: &Config) -> Result<Config, ContextError> {
     Ok(config)
 }
 
-/// The configuration's recipe (already in its own form) compiled, checked against the preset.
+/// The configuration's recipe (already in its own form) compiled over its base, checked against
+/// the preset (an alias and its name are the same preset).
 fn compile_recipe(config: &Config) -> Result<Option<std::sync::Arc<Compiled>>, ContextError> {
     let Some(text) = &config.recipe else {
         return Ok(None);
     };
     let r = Compiled::new(text.as_bytes(), &config.params)
         .map_err(|source| ContextError::Recipe { source })?;
-    if let Some(base) = r.base.as_ref().filter(|b| **b != config.preset) {
+    let same = |base: &String| presets::canonical(base) == presets::canonical(&config.preset);
+    if let Some(base) = r.base.as_ref().filter(|b| !same(b)) {
         return Err(ContextError::RecipeBase {
             base: base.clone(),
             preset: config.preset.clone(),

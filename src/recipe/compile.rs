@@ -12,6 +12,7 @@ use super::error::RecipeError;
 use super::import::load_report;
 use super::model::{Action, FilterAction, HashCompat, Recipe};
 use super::params::{check_uid_root, fill, values};
+use super::presets::compose;
 use super::selector::{names_identifying, Selector};
 
 /// One rule, ready.
@@ -138,10 +139,10 @@ impl Compiled {
         })
     }
 
-    /// Reads and prepares a recipe: `bytes` as [`load`] reads them, `given` the parameter
-    /// values (`--param`).
+    /// Reads and prepares a recipe: `bytes` as [`load`] reads them, over its base preset
+    /// ([`compose`]: its rules, then the base's), `given` the parameter values (`--param`).
     pub fn new(bytes: &[u8], given: &BTreeMap<String, String>) -> Result<Compiled, RecipeError> {
-        let recipe = load_report(bytes, false)?.recipe;
+        let recipe = compose(&load_report(bytes, false)?.recipe)?;
         Compiled::of(&recipe, given, sha256_hex(bytes))
     }
 

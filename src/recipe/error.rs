@@ -71,6 +71,22 @@ pub enum RecipeError {
         /// why
         reason: String,
     },
+    /// A `base` (or preset) that names no preset.
+    #[snafu(display("unknown preset {name:?} (known: basic, research, keep-list)"))]
+    UnknownBase {
+        /// the name given
+        name: String,
+    },
+    /// A setting a recipe may not give (the run's own option, or a safeguard).
+    #[snafu(display(
+        "a recipe's settings cannot set {key:?}: it is the run's own option (the command line, \
+         a --config file, the page); a recipe may set {}",
+        super::model::SETTINGS_KEYS.join(", ")
+    ))]
+    SettingNotAllowed {
+        /// the key given
+        key: String,
+    },
     /// A rule or filter is not usable as written.
     #[snafu(display("{context}: {message}"))]
     BadRule {

@@ -14,6 +14,7 @@ pub mod import_report;
 pub mod iod_bound;
 pub mod model;
 pub mod params;
+pub mod presets;
 pub mod read;
 pub mod selector;
 pub mod values;

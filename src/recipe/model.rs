@@ -41,10 +41,20 @@ use super::selector::Selector;
 pub struct Recipe {
     /// A name for the log and the plan (informational).
     pub name: String,
-    /// The preset underneath the rules (`basic`, `research`, `keep-list`): it sets the profile
-    /// options and identity handling for whatever no rule decides. `None`: the job's preset
-    /// (the CLI's `--preset`, a config's `preset`).
+    /// One line saying what the recipe is for (the presets' menu and `recipe show`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The preset underneath the rules (`basic`, `research`, `keep-list`: a preset recipe,
+    /// [`super::presets`]): its settings, then this recipe's; this recipe's rules, then its.
+    /// `None`: the job's preset (the CLI's `--preset`, a config's `preset`).
     pub base: Option<String>,
+    /// The job's settings this recipe gives (what a preset sets): the keys and meaning of a
+    /// `--config` file (`profile`, `patient_name`, `birth_date`, `keep_list`, `forced`, …;
+    /// [`crate::config::Config`] reads and checks them, [`SETTINGS_KEYS`] lists those a
+    /// recipe may set). Applied over the base preset's; a `--config` file's keys
+    /// win over both.
+    #[serde(skip_serializing_if = "Settings::is_empty")]
+    pub settings: Settings,
     /// The recipe's own UID root, used instead of `2.25.` by [`Action::Uid`] and the profile's
     /// UID replacement; may be a placeholder (`"{UIDROOT}"`). Checked against PS3.5 9.1 after
     /// the parameters are filled in (digits and dots, no leading zero in a component, room for
@@ -63,6 +73,28 @@ pub struct Recipe {
     /// replacement (CTP's lookup-table files, converted by the importer).
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+/// A recipe's `[settings]`: a table with a configuration's keys, read by
+/// [`crate::config::Config`] (one model of the options: this is not a second copy of them).
+pub type Settings = serde_json::Map<String, serde_json::Value>;
+
+/// The configuration keys a recipe's settings may hold: what a preset sets. The others are the
+/// run's own and stay with its options (the command line, a `--config` file, the page): the
+/// preset itself (`base` says it), the recipe and its parameters, and the safeguards no recipe
+/// may switch off (`verify`, the pixel rules and the policy for unreviewed images: no side door).
+pub const SETTINGS_KEYS: [&str; 11] = [
+    "profile",
+    "id_prefix",
+    "id_digits",
+    "id_scheme",
+    "patient_name",
+    "birth_date",
+    "default_anchor_date",
+    "shift_min_days",
+    "shift_max_days",
+    "keep_list",
+    "forced",
+];
 
 /// A parameter of a recipe.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -2,15 +2,23 @@
 //! and the plan use.
 
 use super::error::RecipeError;
-use super::model::Recipe;
+use super::model::{Recipe, SETTINGS_KEYS};
 
-/// Reads this project's own TOML or JSON.
+/// Reads this project's own TOML or JSON; its settings may only hold [`SETTINGS_KEYS`].
 pub(crate) fn load_native(text: &str) -> Result<Recipe, RecipeError> {
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|source| RecipeError::Json { source })
+    let recipe: Recipe = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|source| RecipeError::Json { source })?
     } else {
-        toml::from_str(text).map_err(|source| RecipeError::Toml { source })
+        toml::from_str(text).map_err(|source| RecipeError::Toml { source })?
+    };
+    if let Some(key) = recipe
+        .settings
+        .keys()
+        .find(|k| !SETTINGS_KEYS.contains(&k.as_str()))
+    {
+        return Err(RecipeError::SettingNotAllowed { key: key.clone() });
     }
+    Ok(recipe)
 }
 
 /// SHA-256 of a recipe's bytes, as 64 hex digits (the plan and the log name a recipe by it).
