@@ -31,6 +31,7 @@ mod tests {
     mod pixel_tail;
     mod pixels;
     mod planted;
+    mod preset_recipes;
     mod profile_table;
     mod real_files;
     mod recipe;

@@ -22,27 +22,24 @@ use crate::inputs::{self, Inputs, Source};
 use crate::pool::ordered_map;
 use crate::secret::{load_secret, write_public_key};
 
-/// The configuration the options give: `--config` (or `--preset`), then the pixel rules files
-/// before the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
+/// The configuration the options give: the preset (`--config`'s own, else the recipe's base,
+/// else `--preset`), the recipe's settings, `--config`'s keys, then the pixel rules files before
+/// the configuration's own, `--unreviewed`, `--no-default-pixel-rules`, `--no-verify`.
 pub fn build_config(args: &Args) -> Result<Config, CliError> {
     let recipe = read_recipe(args)?;
-    // A recipe that names its base preset starts from it (a --config's own preset still wins).
-    let base = recipe
-        .as_ref()
-        .and_then(|(t, _)| dicom_deid::recipe::load(t.as_bytes()).ok())
-        .and_then(|r| r.base)
-        .unwrap_or_else(|| args.preset.clone());
+    let recipe_text = recipe.as_ref().map(|(t, _)| t.as_str());
     let mut config = match &args.config {
         Some(p) => {
             let text = fs::read_to_string(p).context(ReadSnafu {
                 what: "config",
                 path: p,
             })?;
-            // --preset is the starting point unless the file names one: merged as a value
-            // after parsing (never spliced into the text).
-            Config::parse_with_preset(&text, &base).context(ConfigFileSnafu { path: p })?
+            // --preset is the starting point unless the file or the recipe names one: merged
+            // as a value after parsing (never spliced into the text).
+            Config::parse_with_recipe(&text, &args.preset, recipe_text)
+                .context(ConfigFileSnafu { path: p })?
         }
-        None => Config::preset(&base).context(PresetSnafu)?,
+        None => Config::parse_with_recipe("", &args.preset, recipe_text).context(PresetSnafu)?,
     };
     if let Some((text, accepted)) = recipe {
         config.recipe = Some(text);

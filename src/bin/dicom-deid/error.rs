@@ -24,9 +24,12 @@ pub enum CliError {
     /// The configuration file is not valid.
     #[snafu(display("{}: {source}", path.display()))]
     ConfigFile { path: PathBuf, source: ConfigError },
-    /// `--preset` names no preset.
+    /// `--preset` names no preset, or the recipe's settings are not a configuration.
     #[snafu(display("{source}"))]
     Preset { source: ConfigError },
+    /// `recipe show` names no preset.
+    #[snafu(display("unknown preset {name:?} (known: {known})"))]
+    UnknownPreset { name: String, known: String },
     /// A pixel rules file is not valid.
     #[snafu(display("{}: {source}", path.display()))]
     PixelRules { path: PathBuf, source: RulesError },

@@ -4,7 +4,8 @@
 //! `main` parses the options (`args.rs`) and dispatches on their mode to one module each:
 //! `run.rs`, `plan.rs` (`--plan-out`), `explain.rs` (`--explain`), `shards.rs` (`--plan`, `--shard`), `merge.rs`; these
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
-//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`; `dicom-deid send ZIP`
+//! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`; `dicom-deid recipe show
+//! NAME` (a preset's recipe) is `recipe_show.rs`; `dicom-deid send ZIP`
 //! and a run or merge with `--stow-url` are `send.rs` (over `stow_http.rs`); with `--cstore`,
 //! `cstore/` (C-STORE over dicom-ul, with `send.rs`'s zip inventory, ledger and send log).
 
@@ -32,6 +33,8 @@ mod merged_statement;
 mod plan;
 #[cfg(not(target_arch = "wasm32"))]
 mod pool;
+#[cfg(not(target_arch = "wasm32"))]
+mod recipe_show;
 #[cfg(not(target_arch = "wasm32"))]
 mod run;
 #[cfg(not(target_arch = "wasm32"))]
@@ -112,6 +115,16 @@ fn main() -> std::process::ExitCode {
             Ok(false) => std::process::ExitCode::from(1),
             Err(e) => {
                 eprintln!("dicom-deid verify: {e}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
+    if argv.get(1).is_some_and(|a| a == "recipe") {
+        let args = recipe_show::RecipeArgs::parse_from(argv.into_iter().skip(1));
+        return match recipe_show::run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dicom-deid recipe: {e}");
                 std::process::ExitCode::from(1)
             }
         };
