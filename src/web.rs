@@ -100,6 +100,28 @@ pub fn parse_config_with_preset(text: &str, preset: &str) -> Result<JsValue, JsV
     to_js(&check_recipe(c)?)
 }
 
+/// Like [`parse_config_with_preset`], with a recipe's base and settings under the text's keys
+/// (as the CLI's `--recipe` under `--config`): the page's settings form with a recipe loaded.
+/// The recipe (any format) is read for its base and settings only, not put into the result.
+#[wasm_bindgen]
+pub fn parse_config_with_recipe(
+    text: &str,
+    preset: &str,
+    recipe: &str,
+) -> Result<JsValue, JsValue> {
+    let c = Config::parse_with_recipe(text, preset, Some(recipe)).map_err(options_err)?;
+    to_js(&check_recipe(c)?)
+}
+
+/// The recipe text of a preset (`basic`, `research`, `keep-list`, or an alias), as shipped with
+/// the engine (`data/presets/NAME.toml`): the page's "start from a preset".
+#[wasm_bindgen]
+pub fn preset_recipe(name: &str) -> Result<String, JsValue> {
+    crate::recipe::presets::text(name)
+        .map(str::to_string)
+        .ok_or_else(|| options_err(format!("unknown preset {name:?}")))
+}
+
 /// A configuration with its recipe in this project's own form (an imported recipe converted,
 /// refused unless its report's unsupported rows are accepted: `accept_import_report`) and
 /// compiled once, so that the options are refused when they are checked (missing parameters, a

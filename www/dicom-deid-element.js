@@ -30,7 +30,8 @@
 // pixel-grid, pixel-cell, pixel-thumb, pixel-detail, pixel-group (the selected group's editor),
 // pixel-preview, pixel-clean, pixel-keep, pixel-exclude, pixel-rules-download, pixel-rules-input;
 // the recipe (recipe-panel.js, shared with the page): recipe, recipe-input, recipe-status,
-// recipe-report, recipe-accept, recipe-params, recipe-param-NAME, recipe-md5, recipe-blocker;
+// recipe-report, recipe-accept, recipe-params, recipe-param-NAME, recipe-md5, recipe-blocker,
+// recipe-preset, recipe-preset-download (start from a preset: its recipe downloaded);
 // the audit (audit-view.js): audit, audit-start, audit-status, audit-result, audit-download-json,
 // audit-download-html, audit-download-detail; the check of a received zip (verify-view.js):
 // verify, verify-zip-input, verify-key-input, verify-drop, verify-result, verify-problems.

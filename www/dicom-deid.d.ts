@@ -333,9 +333,14 @@ export declare function presetOptions(name: Preset): Promise<FullOptions>;
 
 /**
  * Checks options; resolves to the full configuration or rejects with 'bad-options'. `preset`:
- * the starting preset when the options name none (default 'basic').
+ * the starting preset when the options name none (default 'basic'). `recipe` (its text): the
+ * preset named by its base, then its settings, then the options' keys (as the CLI's --recipe
+ * under --config); the recipe itself is not added to the result.
  */
-export declare function checkOptions(options: DeidOptions | string, preset?: Preset): Promise<FullOptions>;
+export declare function checkOptions(options: DeidOptions | string, preset?: Preset, recipe?: string): Promise<FullOptions>;
+
+/** The recipe text (TOML) of a preset, as shipped with the engine: a site's recipe starts from it. */
+export declare function presetRecipe(name: Preset): Promise<string>;
 
 /** Checks a mapping and/or key CSV; rejects with 'bad-options', 'bad-mapping' or 'bad-key'. */
 export declare function checkLists(lists: { options?: DeidOptions | string; mapping?: DeidCsv | null; existingKey?: DeidCsv | null }): Promise<void>;
@@ -362,6 +367,8 @@ export interface RecipeInfo {
   format: 'ctp' | 'deid' | 'native';
   name: string;
   base: Preset | null;
+  /** The settings it gives the job (a configuration's keys: profile, patient_name, keep_list…). */
+  settings: Partial<FullOptions>;
   params: { name: string; description: string; default: string | null }[];
   report: { format: string; rows: RecipeReportRow[]; unkeyed_md5: boolean } | null;
   counts: { imported: number; approximated: number; unsupported: number; ignored: number } | null;

@@ -8,7 +8,7 @@
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
 import init, {
-  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_pixel_rules, pixel_rules_toml, preset_config,
+  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_config_with_recipe, parse_pixel_rules, pixel_rules_toml, preset_config, preset_recipe,
   recipe_info, s3_etag_matches, s3_multipart_etag, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
 } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
@@ -107,10 +107,12 @@ function configText(options) {
 /**
  * The full configuration the engine takes (an object), or DeidError 'bad-options'. Needs the engine loaded.
  * `preset` (optional) is the starting preset when the options name none; the engine merges it
- * as a value (any valid text works: `{}`, comments), never spliced into the text.
+ * as a value (any valid text works: `{}`, comments), never spliced into the text. `recipe`
+ * (optional, its text): its base and settings under the options' keys.
  */
-function configJson(options, preset) {
+function configJson(options, preset, recipe) {
   try {
+    if (recipe != null) return parse_config_with_recipe(configText(options), preset || 'basic', recipe);
     return preset ? parse_config_with_preset(configText(options), preset) : parse_config(configText(options));
   } catch (e) {
     throw asDeidError(e, 'bad-options');
@@ -136,9 +138,23 @@ export async function presetOptions(name) {
  * given keys on top. Rejects with DeidError 'bad-options' saying what is wrong.
  * @type {Api['checkOptions']}
  */
-export async function checkOptions(options, preset) {
+export async function checkOptions(options, preset, recipe) {
   await loadEngineOnce();
-  return configJson(options, preset);
+  return configJson(options, preset, recipe);
+}
+
+/**
+ * The recipe text of a preset, as shipped with the engine (the CLI's `recipe show NAME`): a
+ * starting point for a site's own recipe.
+ * @type {Api['presetRecipe']}
+ */
+export async function presetRecipe(name) {
+  await loadEngineOnce();
+  try {
+    return preset_recipe(name);
+  } catch (e) {
+    throw asDeidError(e, 'bad-options');
+  }
 }
 
 /**

@@ -139,6 +139,8 @@ pub struct Description {
     pub name: String,
     /// The preset the recipe runs on, when it names one.
     pub base: Option<String>,
+    /// The settings it gives the job (a configuration's keys), empty when none.
+    pub settings: super::model::Settings,
     /// Its parameters, by name.
     pub params: Vec<ParamInfo>,
     /// The import report (`None` for this project's own TOML/JSON).
@@ -168,6 +170,7 @@ pub fn describe(text: &str) -> Result<Description, RecipeError> {
         format,
         name: recipe.name.clone(),
         base: recipe.base.clone(),
+        settings: recipe.settings.clone(),
         params: recipe
             .params
             .iter()

@@ -371,6 +371,8 @@ export const EN = {
   'recipe.blocked-error': "Start waits: the recipe cannot be used (remove it or load another).",
   'recipe.blocked-accept': "Start waits: the import report lists rows that are not supported; accept the report to run the recipe.",
   'recipe.blocked-params': "Start waits: give every required parameter of the recipe.",
+  'recipe.start-from': "Start from a preset: its recipe, to edit into your own",
+  'recipe.download-preset': "Download the preset’s recipe",
   // the audit and the check of a received zip (audit-view.js, verify-view.js)
   'audit.h': "Audit: what is in the selection and what the run will do",
   'audit.hint': "A dry run over the selection with the settings above: every file is read, nothing is written. The summary holds no patient data (safe to send to an IRB or attach to a ticket); the detail lists every file with its identifiers and is patient data, like the key.",

@@ -370,6 +370,8 @@ export const KO = {
   'recipe.blocked-error': "시작 대기: 레시피를 사용할 수 없습니다(제거하거나 다른 레시피를 불러오십시오).",
   'recipe.blocked-accept': "시작 대기: 가져오기 보고서에 지원되지 않는 행이 있습니다. 레시피를 실행하려면 보고서를 수락하십시오.",
   'recipe.blocked-params': "시작 대기: 레시피의 필수 매개변수를 모두 입력하십시오.",
+  'recipe.start-from': "프리셋에서 시작: 프리셋의 레시피를 받아 직접 고쳐 쓰기",
+  'recipe.download-preset': "프리셋 레시피 내려받기",
   // the audit and the check of a received zip (audit-view.js, verify-view.js)
   'audit.h': "감사: 선택한 파일에 무엇이 있고 실행이 무엇을 할지",
   'audit.hint': "위 설정으로 선택한 파일을 미리 실행해 봅니다. 모든 파일을 읽지만 아무것도 기록하지 않습니다. 요약에는 환자 정보가 없습니다(IRB에 보내거나 티켓에 첨부해도 됩니다). 상세 내역은 파일마다 식별자를 담고 있어 키처럼 환자 정보입니다.",

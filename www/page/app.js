@@ -30,7 +30,10 @@ const PROFILE_OPTIONS = [
 const state = {
   output: { savePicker: false, opfs: false }, // outputSupport()
   previewSecret: null,
-  baseConfig: null, // a loaded configuration file (object), or null: the preset
+  baseConfig: null, // the preset with the recipe's settings and the loaded file's keys (object), or null: the preset
+  configText: null, // the loaded configuration file's text, or null
+  recipeText: null, // the recipe whose base and settings the form shows, or null
+  recipeShapes: false, // that recipe names a base or has settings
   previewFrom: 0,
   previewSeq: 0,
   ready: false, // the engine and the presets are loaded (body data-state left 'loading')
@@ -162,14 +165,42 @@ function fillForm(cfg, keep = new Set()) {
 }
 
 /**
- * A recipe loaded, removed, accepted or given a parameter: a recipe that names its preset starts
- * from it (as the CLI does), unless a configuration file is loaded; then Start and the preview.
+ * The settings under the form, as the CLI's --preset, --recipe and --config make them: the
+ * preset, the recipe's settings, the loaded configuration file's keys (the engine merges them);
+ * null when neither a recipe nor a file is loaded (the preset alone).
  */
-function recipeChanged() {
-  const base = session.recipe.base;
-  if (base && state.ready && !state.baseConfig && session.presets[base] && $('preset').value !== base) {
-    $('preset').value = base;
-    fillForm(session.presets[base]);
+async function resolveBase() {
+  const recipe = session.recipe.text;
+  if (state.configText == null && recipe == null) return null;
+  return checkOptions(state.configText ?? '', $('preset').value, recipe ?? undefined);
+}
+
+/** Whether a recipe's info changes the settings (a base preset, or settings of its own). */
+const shapesSettings = (info) => !!info && (!!info.base || Object.keys(info.settings || {}).length > 0);
+
+/**
+ * A recipe loaded, removed, accepted or given a parameter: a recipe that names its preset starts
+ * from it (as the CLI does), unless a configuration file is loaded; its settings go under the
+ * form's (a loaded file's keys over them); then Start and the preview.
+ */
+async function recipeChanged() {
+  const text = session.recipe.text;
+  if (state.ready && text !== state.recipeText) {
+    const before = state.recipeShapes;
+    state.recipeText = text;
+    state.recipeShapes = shapesSettings(session.recipe.info);
+    const base = session.recipe.base;
+    if (base && state.configText == null && session.presets[base]) $('preset').value = base;
+    if (before || state.recipeShapes || state.configText != null) {
+      try {
+        state.baseConfig = await resolveBase();
+        showError('settings-error', null);
+      } catch (e) {
+        state.baseConfig = null;
+        showError('settings-error', () => t('set.error', { message: messageOf(e) }));
+      }
+      fillForm(state.baseConfig || session.presets[$('preset').value]);
+    }
   }
   updateStart();
   schedulePreview();
@@ -482,19 +513,21 @@ function wire() {
   $('config-input').addEventListener('change', async (e) => {
     const f = e.target.files[0];
     await session.ready;
+    state.configText = null;
     if (!f) {
-      state.baseConfig = null;
+      state.baseConfig = await resolveBase().catch(() => null);
       schedulePreview();
       return;
     }
     try {
-      // The menu's preset is the starting point unless the file names one (as the CLI's
-      // --preset): the engine merges it after parsing, so `{}` or a comment is fine.
-      const text = await readText(f);
-      state.baseConfig = await checkOptions(text, $('preset').value);
+      // The menu's preset is the starting point unless the file (or the recipe) names one (as
+      // the CLI's --preset): the engine merges it after parsing, so `{}` or a comment is fine.
+      state.configText = await readText(f);
+      state.baseConfig = await resolveBase();
       fillForm(state.baseConfig);
       showError('settings-error', null);
     } catch (err) {
+      state.configText = null;
       state.baseConfig = null;
       showError('settings-error', () => t('set.file-error', { name: f.name, message: messageOf(err) }));
     }
@@ -506,10 +539,13 @@ function wire() {
       state.touched.clear();
       return;
     }
-    state.baseConfig = null;
+    state.configText = null;
     $('config-input').value = '';
-    fillForm(session.presets[$('preset').value]);
-    schedulePreview();
+    resolveBase().catch(() => null).then((cfg) => {
+      state.baseConfig = cfg;
+      fillForm(cfg || session.presets[$('preset').value]);
+      schedulePreview();
+    });
   });
   for (const input of configInputs()) {
     // While the page starts, a changed field is remembered so that the preset does not overwrite it.
@@ -574,6 +610,8 @@ async function main() {
     state.touched.clear();
     state.ready = true;
     $('startup').hidden = true;
+    // a recipe loaded while the engine started: its base and settings now
+    if (session.recipe.text != null) recipeChanged();
   });
   if (!started) {
     const box = $('capabilities');

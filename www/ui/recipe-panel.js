@@ -4,15 +4,17 @@
 // what, approximated, not supported and why, ignored), ask for the explicit acceptance of a
 // report that lists unsupported rows, ask for the recipe's parameters, and warn when it uses
 // CTP's unkeyed MD5 pseudonyms. What it adds to the options (`apply`) is checked by the engine:
-// a report not accepted, a parameter missing or a bad UID root refuse the options there.
+// a report not accepted, a parameter missing or a bad UID root refuse the options there. It also
+// offers a preset's recipe as a download (the engine's text, the CLI's `recipe show NAME`), to
+// start a site's own recipe from it.
 //
 //   const panel = new RecipePanel(container, { onChange });   // the host's heading above it
 //   panel.apply(config)     // the config with recipe, params, accept_import_report
 //   panel.blocker()         // null, or the message key of what Start waits for
 //   panel.relabel()         // everything again after a language switch
-import { recipeInfo } from '../dicom-deid.js';
+import { PRESETS, messageOf, presetRecipe, recipeInfo } from '../dicom-deid.js';
 import { t } from '../i18n/i18n.js';
-import { el } from './render.js';
+import { el, saveBlob } from './render.js';
 import { readText } from './run-view.js';
 
 let uid = 0;
@@ -49,8 +51,16 @@ export class RecipePanel {
     this.params = el('fieldset', { 'data-testid': 'recipe-params', hidden: '' });
     this.blockLine = el('p', { class: 'hint', 'data-testid': 'recipe-blocker', 'aria-live': 'polite', hidden: '' });
     this.hint = el('p', { class: 'hint' });
+    // Start from a preset: its recipe (the engine's text) downloaded, to edit and load back.
+    this.presetMenu = el('select', { id: `${this.id}-preset`, 'data-testid': 'recipe-preset' },
+      ...PRESETS.map((p) => el('option', { value: p })));
+    this.presetLabel = el('label', { for: this.presetMenu.id });
+    this.presetButton = el('button', { type: 'button', 'data-testid': 'recipe-preset-download' });
+    this.presetError = el('p', { class: 'notice error', 'data-testid': 'recipe-preset-error', role: 'alert', hidden: '' });
     container.append(this.hint, el('div', { class: 'field' }, this.label, this.input), this.remove, this.status, this.errorBox,
-      this.warning, this.report, this.acceptRow, this.params, this.blockLine);
+      this.warning, this.report, this.acceptRow, this.params, this.blockLine,
+      el('div', { class: 'field' }, this.presetLabel, this.presetMenu, this.presetButton), this.presetError);
+    this.presetButton.addEventListener('click', () => this.#downloadPreset());
     this.input.addEventListener('change', () => this.#load(this.input.files && this.input.files[0]));
     this.remove.addEventListener('click', () => {
       this.input.value = '';
@@ -86,6 +96,19 @@ export class RecipePanel {
     this.onChange();
   }
 
+  /** The chosen preset's recipe as a file (`<name>.toml`), from the engine. */
+  async #downloadPreset() {
+    const name = this.presetMenu.value;
+    this.presetError.hidden = true;
+    try {
+      const text = await presetRecipe(/** @type {any} */ (name));
+      saveBlob(new Blob([text], { type: 'application/toml' }), `${name}.toml`);
+    } catch (e) {
+      this.presetError.hidden = false;
+      this.presetError.textContent = t('recipe.error', { name: `${name}.toml`, message: messageOf(e) });
+    }
+  }
+
   /** The options with the recipe's: its text, the parameters given, the acceptance of its report. */
   apply(config) {
     if (!this.text) return config;
@@ -119,7 +142,7 @@ export class RecipePanel {
 
   /** Disables the controls (while a run works). */
   setDisabled(on) {
-    for (const c of [this.input, this.remove, this.accept, ...this.params.querySelectorAll('input')]) c.disabled = on;
+    for (const c of [this.input, this.remove, this.accept, this.presetMenu, this.presetButton, ...this.params.querySelectorAll('input')]) c.disabled = on;
   }
 
   /** Every text again (after a language switch, or a new recipe). */
@@ -128,6 +151,9 @@ export class RecipePanel {
     this.label.textContent = t('recipe.file');
     this.remove.textContent = t('recipe.remove');
     this.acceptText.textContent = t('recipe.accept');
+    this.presetLabel.textContent = t('recipe.start-from');
+    this.presetButton.textContent = t('recipe.download-preset');
+    for (const o of this.presetMenu.options) o.textContent = t(`preset.${o.value}`);
     this.render();
     this.#showBlocker();
   }
