@@ -156,7 +156,7 @@ pub enum ConfigError {
     #[snafu(display("{source}"))]
     Recipe {
         /// cause
-        source: RecipeError,
+        source: Box<RecipeError>,
     },
     /// Unknown preset.
     #[snafu(display("unknown preset {name:?} (known: basic, research, keep-list)"))]
@@ -181,7 +181,9 @@ impl Config {
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
         let recipe = presets::recipe(name).map_err(|e| match e {
             RecipeError::UnknownBase { name } => ConfigError::UnknownPreset { name },
-            source => ConfigError::Recipe { source },
+            source => ConfigError::Recipe {
+                source: Box::new(source),
+            },
         })?;
         let defaults = Config {
             preset: name.to_string(),
@@ -240,7 +242,9 @@ impl Config {
         let recipe = match recipe.or_else(|| fields.get("recipe").and_then(|r| r.as_str())) {
             Some(text) => Some(
                 crate::recipe::import::load_report(text.as_bytes(), true)
-                    .context(RecipeSnafu)?
+                    .map_err(|e| ConfigError::Recipe {
+                        source: Box::new(e),
+                    })?
                     .recipe,
             ),
             None => None,
