@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -245,6 +245,15 @@ export function assertSameAsCli(got, cli, label) {
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A folder `dir` holding these files of the corpus (paths relative to it), for a short run. */
+export function corpusSubset(dir, files) {
+  for (const f of files) {
+    mkdirSync(join(dir, f, '..'), { recursive: true });
+    copyFileSync(join(CORPUS, f), join(dir, f));
+  }
+  return dir;
 }
 
 /** Reads a zip's entries from its central directory (stored or deflated; no zip64 needed here). */

@@ -5,11 +5,11 @@
 // and gives the zip, key and log of the CLI with --recipe, byte for byte.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CLI, CORPUS, LONG, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, download, ensureCli, launchBrowser, loadSecret, openPage,
+  CLI, LONG, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, corpusSubset, download, ensureCli, launchBrowser, loadSecret, openPage,
   readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker,
 } from './helpers.mjs';
 
@@ -37,11 +37,7 @@ describe('presets as recipes: start from a preset, a recipe with settings on the
 
   before(async () => {
     tmp = tempDir('deid-e2e-preset-recipe-');
-    input = join(tmp.dir, 'data');
-    for (const f of FILES) {
-      mkdirSync(join(input, f, '..'), { recursive: true });
-      copyFileSync(join(CORPUS, f), join(input, f));
-    }
+    input = corpusSubset(join(tmp.dir, 'data'), FILES);
     const secretFile = join(tmp.dir, 'project.secret');
     writeFileSync(secretFile, SECRET_TEXT);
     recipeFile = join(tmp.dir, 'site.toml');

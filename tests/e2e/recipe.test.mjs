@@ -6,11 +6,11 @@
 // --accept-import-report, byte for byte.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CLI, CORPUS, LONG, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, download, ensureCli, launchBrowser, loadSecret, openPage,
+  CLI, LONG, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, corpusSubset, download, ensureCli, launchBrowser, loadSecret, openPage,
   readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker,
 } from './helpers.mjs';
 
@@ -34,11 +34,7 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
 
   before(async () => {
     tmp = tempDir('deid-e2e-recipe-');
-    input = join(tmp.dir, 'data');
-    for (const f of FILES) {
-      mkdirSync(join(input, f, '..'), { recursive: true });
-      copyFileSync(join(CORPUS, f), join(input, f));
-    }
+    input = corpusSubset(join(tmp.dir, 'data'), FILES);
     secretFile = join(tmp.dir, 'project.secret');
     writeFileSync(secretFile, SECRET_TEXT);
     const params = Object.entries(PARAMS).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
