@@ -11,6 +11,7 @@
 //! [`WebEngine`] (rewrite one file), [`preview`], [`thumbnail`], [`WebZipReader`].
 
 pub mod stow;
+pub mod vouched;
 
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
