@@ -33,10 +33,17 @@ impl Orthanc {
     /// Starts Orthanc with DICOMweb on, no authentication, loopback only; waits until its REST
     /// API answers (30 s at most).
     pub fn start(label: &str) -> Orthanc {
+        Orthanc::start_with(label, serde_json::json!({}))
+    }
+
+    /// Like [`Orthanc::start`], with `extra`'s keys (options of the installed Orthanc, such as
+    /// `AcceptedTransferSyntaxes`, `UnknownSopClassAccepted`, `LuaScripts`) set over the
+    /// configuration.
+    pub fn start_with(label: &str, extra: serde_json::Value) -> Orthanc {
         let dir = TempDir::new(&format!("orthanc-{label}"));
         let http_port = free_port();
         let dicom_port = free_port();
-        let config = serde_json::json!({
+        let mut config = serde_json::json!({
             "Name": format!("dicom-deid tests ({label})"),
             "StorageDirectory": dir.join("storage"),
             "IndexDirectory": dir.join("index"),
@@ -54,6 +61,9 @@ impl Orthanc {
             "Plugins": [DICOMWEB_PLUGIN],
             "DicomWeb": { "Enable": true, "Root": "/dicom-web/" },
         });
+        if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            config.extend(extra.clone());
+        }
         let config_path = dir.join("orthanc.json");
         std::fs::write(
             &config_path,
@@ -131,6 +141,16 @@ impl Orthanc {
     /// GET a REST path and parse it as JSON.
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         serde_json::from_slice(&self.get(path)).expect("Orthanc answers JSON")
+    }
+
+    /// The transfer syntaxes its C-STORE service accepts, as it reports them.
+    pub fn accepted_transfer_syntaxes(&self) -> Vec<String> {
+        let list = self.get_json("/tools/accepted-transfer-syntaxes");
+        list.as_array()
+            .expect("a JSON array of transfer syntax UIDs")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
     }
 
     /// Orthanc's identifiers of the instances it holds.
