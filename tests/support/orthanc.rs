@@ -143,24 +143,24 @@ impl Orthanc {
         serde_json::from_slice(&self.get(path)).expect("Orthanc answers JSON")
     }
 
-    /// The transfer syntaxes its C-STORE service accepts, as it reports them.
-    pub fn accepted_transfer_syntaxes(&self) -> Vec<String> {
-        let list = self.get_json("/tools/accepted-transfer-syntaxes");
+    /// GET a REST path that answers a JSON array of strings.
+    fn get_strings(&self, path: &str) -> Vec<String> {
+        let list = self.get_json(path);
         list.as_array()
-            .expect("a JSON array of transfer syntax UIDs")
+            .unwrap_or_else(|| panic!("GET {path}: a JSON array"))
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect()
     }
 
+    /// The transfer syntaxes its C-STORE service accepts, as it reports them.
+    pub fn accepted_transfer_syntaxes(&self) -> Vec<String> {
+        self.get_strings("/tools/accepted-transfer-syntaxes")
+    }
+
     /// Orthanc's identifiers of the instances it holds.
     pub fn instance_ids(&self) -> Vec<String> {
-        let list = self.get_json("/instances");
-        list.as_array()
-            .expect("a JSON array of instance identifiers")
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
+        self.get_strings("/instances")
     }
 
     /// The bytes of every stored file (as Orthanc returns them), sorted, for comparing the set
