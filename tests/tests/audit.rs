@@ -370,3 +370,111 @@ fn with_a_recipe_the_attribute_rows_name_the_deciding_rule_in_the_words_of_expla
         (Some(a.as_str()), Some(words.as_str()))
     );
 }
+
+/// Rules into the sequences of the pydicom file [`NESTED`]: the Request Attributes Sequence
+/// kept (the profile removes it), the accession number in its items replaced, the code value
+/// in the Anatomic Region Sequence replaced; the rest is the profile's.
+const NESTED_RECIPE: &str = r#"
+name = "rules inside sequences (audit test)"
+base = "basic"
+
+[[rules]]
+name = "keep the request"
+select = "RequestAttributesSequence"
+action = "keep"
+
+[[rules]]
+name = "requested accession"
+select = "RequestAttributesSequence/AccessionNumber"
+action = { replace = "ACCRULE1" }
+
+[[rules]]
+name = "region code"
+select = "AnatomicRegionSequence/CodeValue"
+action = { replace = "T-RULE1" }
+"#;
+
+#[test]
+fn with_a_recipe_attributes_inside_sequences_are_audited_with_the_rule_the_run_applies() {
+    let (dir, batch, secret) = pydicom_batch("audit-nested-recipe", NESTED);
+    let recipe = dir.join("nested.toml");
+    fs::write(&recipe, NESTED_RECIPE).unwrap();
+    let args = [
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
+    let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_string();
+            (text("keyword"), (text("action"), text("rule")))
+        })
+        .collect();
+    let ruled = |keyword: &str, action: &str, rule: &str| {
+        let (a, words) = &nested[keyword];
+        assert_eq!(a, action, "{keyword}: {words}");
+        assert!(
+            words.starts_with(&format!("recipe: {rule} (select ")),
+            "{keyword}: {words}"
+        );
+    };
+    ruled("AccessionNumber", "replaced", "requested accession");
+    ruled("CodeValue", "replaced", "region code");
+    // Inside the kept sequence, an attribute no rule decides: the profile's row.
+    let (a, words) = &nested["RequestedProcedureID"];
+    assert_eq!(a, "removed", "{words}");
+    assert!(words.starts_with("Table E.1-1 row RequestedProcedureID"));
+    assert_eq!(nested["PatientName"].0, "emptied", "{nested:?}");
+    let top = s["attributes"].as_array().unwrap();
+    let request = top
+        .iter()
+        .find(|a| a["keyword"] == "RequestAttributesSequence")
+        .unwrap();
+    assert_eq!(request["action"], "kept", "{request}");
+
+    // The run does what the audit says, read back by dcmdump.
+    let run = run(
+        "audit-nested-recipe-run",
+        &["--recipe", recipe.to_str().unwrap()],
+        &[batch],
+    );
+    let written = run.with_outcome("written");
+    assert_eq!(written.len(), 1, "{:?}", run.log.rows);
+    let file = run.save_entry(&written[0]["output_path"], "out.dcm");
+    let dump = std::process::Command::new("dcmdump")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    let line = |keyword: &str| {
+        dump.lines()
+            .filter(|l| l.trim_end().ends_with(&format!(" {keyword}")))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
+    assert!(dump.contains("RequestAttributesSequence"), "{dump}");
+    assert!(
+        line("AccessionNumber")
+            .iter()
+            .any(|l| l.contains("[ACCRULE1]")),
+        "{dump}"
+    );
+    assert!(
+        line("CodeValue").iter().any(|l| l.contains("[T-RULE1]")),
+        "{dump}"
+    );
+    assert!(
+        !dump.contains("ACCNEST42") && !dump.contains("RPNEST42"),
+        "{dump}"
+    );
+    assert!(line("RequestedProcedureID").is_empty(), "{dump}");
+    assert!(
+        !dump.contains("Nested^Person") && !dump.contains("T-D1100"),
+        "{dump}"
+    );
+}
