@@ -35,6 +35,37 @@ fn audit(dir: &Path, args: &[&str], inputs: &[PathBuf]) -> (serde_json::Value, C
     (summary.unwrap(), read_csv(&out.join("audit-detail.csv")))
 }
 
+/// The summary's attribute rows under `key` (`attributes`, `nested_attributes`): keyword →
+/// (action, rule).
+fn rows(summary: &serde_json::Value, key: &str) -> BTreeMap<String, (String, String)> {
+    summary[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_string();
+            (text("keyword"), (text("action"), text("rule")))
+        })
+        .collect()
+}
+
+/// dcmdump's text (independent of the engine) of the one file a run wrote.
+fn dump_of_the_written(run: &Run) -> String {
+    let written = run.with_outcome("written");
+    assert_eq!(written.len(), 1, "{:?}", run.log.rows);
+    let file = run.save_entry(&written[0]["output_path"], "out.dcm");
+    let dump = std::process::Command::new("dcmdump")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    String::from_utf8_lossy(&dump.stdout).into_owned()
+}
+
 #[test]
 fn the_audit_predicts_every_outcome_of_the_run_and_its_summary_has_no_phi() {
     for args in [
@@ -251,16 +282,10 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
         secret.to_str().unwrap(),
     ];
     let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
-    let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_string();
-            assert_eq!(a["files"], 1, "{a}");
-            (text("keyword"), (text("action"), text("rule")))
-        })
-        .collect();
+    for a in s["nested_attributes"].as_array().unwrap() {
+        assert_eq!(a["files"], 1, "{a}");
+    }
+    let nested = rows(&s, "nested_attributes");
     let removed_with_request = (
         "removed".to_string(),
         "inside (0040,0275) RequestAttributesSequence, which is removed".to_string(),
@@ -282,16 +307,7 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
 
     // The run does what the audit says, read back by dcmdump (independent of the engine).
     let run = run("audit-nested-run", &["--preset", "basic"], &[batch]);
-    let written = run.with_outcome("written");
-    assert_eq!(written.len(), 1);
-    let out = run.entry(&written[0]["output_path"]).unwrap().to_vec();
-    let file = dir.join("out.dcm");
-    fs::write(&file, out).unwrap();
-    let dump = std::process::Command::new("dcmdump")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let dump = String::from_utf8_lossy(&dump.stdout);
+    let dump = dump_of_the_written(&run);
     assert!(!dump.contains("RequestAttributesSequence"), "{dump}");
     assert!(!dump.contains("ACCNEST42") && !dump.contains("RPNEST42"));
     assert!(!dump.contains("Operator^Nested") && !dump.contains("Nested^Person"));
@@ -312,15 +328,7 @@ fn with_a_recipe_the_attribute_rows_name_the_deciding_rule_in_the_words_of_expla
         &[&secret[..], &["--recipe", r]].concat(),
         &[mr.clone()],
     );
-    let rows: BTreeMap<String, (String, String)> = s["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_string();
-            (text("keyword"), (text("action"), text("rule")))
-        })
-        .collect();
+    let rows = rows(&s, "attributes");
     let explain = |what: &str| {
         let o = cli(["--explain", what, "--recipe", r, mr.to_str().unwrap()]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -406,15 +414,7 @@ fn with_a_recipe_attributes_inside_sequences_are_audited_with_the_rule_the_run_a
         secret.to_str().unwrap(),
     ];
     let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
-    let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_string();
-            (text("keyword"), (text("action"), text("rule")))
-        })
-        .collect();
+    let nested = rows(&s, "nested_attributes");
     let ruled = |keyword: &str, action: &str, rule: &str| {
         let (a, words) = &nested[keyword];
         assert_eq!(a, action, "{keyword}: {words}");
@@ -443,14 +443,7 @@ fn with_a_recipe_attributes_inside_sequences_are_audited_with_the_rule_the_run_a
         &["--recipe", recipe.to_str().unwrap()],
         &[batch],
     );
-    let written = run.with_outcome("written");
-    assert_eq!(written.len(), 1, "{:?}", run.log.rows);
-    let file = run.save_entry(&written[0]["output_path"], "out.dcm");
-    let dump = std::process::Command::new("dcmdump")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let dump = String::from_utf8_lossy(&dump.stdout);
+    let dump = dump_of_the_written(&run);
     let line = |keyword: &str| {
         dump.lines()
             .filter(|l| l.trim_end().ends_with(&format!(" {keyword}")))
