@@ -299,3 +299,32 @@ pub fn parse_target(text: &str) -> Result<Selector, super::selector::SelectorErr
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use dicom_dictionary_std::tags;
+
+    use super::{iod_note, Action, Bounded};
+
+    #[test]
+    fn the_log_note_names_the_attribute_its_sequences_the_rule_and_why() {
+        let note = |b, above: &[_]| {
+            iod_note(
+                "no interpreter",
+                &Action::Remove,
+                b,
+                above,
+                tags::ROI_INTERPRETER,
+            )
+        };
+        assert_eq!(note(Bounded::AsWritten, &[]), None);
+        assert_eq!(
+            note(Bounded::Emptied, &[tags::RTROI_OBSERVATIONS_SEQUENCE]).as_deref(),
+            Some("ROIInterpreter in RTROIObservationsSequence: no interpreter decides \"remove\" → emptied: Type 2 in this IOD")
+        );
+        assert_eq!(
+            note(Bounded::ToProfile, &[]).as_deref(),
+            Some("ROIInterpreter: no interpreter decides \"remove\" → left to the profile: Type 1 in this IOD")
+        );
+    }
+}
