@@ -203,6 +203,7 @@ async function recipeChanged() {
     }
   }
   updateStart();
+  audit.recipeChanged();
   schedulePreview();
 }
 
