@@ -131,6 +131,21 @@ struct Check {
     got: Option<String>,
 }
 
+/// Asserts that every value written is the oracle's; returns the oracle's values.
+fn assert_equal_to_the_oracle(checks: &[Check]) -> Vec<Option<String>> {
+    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
+    let expected = oracle(&queries);
+    assert_eq!(expected.len(), checks.len());
+    let differ: Vec<String> = checks
+        .iter()
+        .zip(&expected)
+        .filter(|(c, e)| c.got != **e)
+        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    expected
+}
+
 /// The top level's checks of one written file.
 fn top_level_checks(
     source: &str,
@@ -235,16 +250,7 @@ fn ctp_pseudonym_actions_on_real_files_equal_the_oracle() {
         "dates checked: {}",
         kinds("hashdate")
     );
-    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
-    let expected = oracle(&queries);
-    assert_eq!(expected.len(), checks.len());
-    let differ: Vec<String> = checks
-        .iter()
-        .zip(&expected)
-        .filter(|(c, e)| c.got != **e)
-        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
-        .collect();
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert_equal_to_the_oracle(&checks);
 }
 
 /// CTP's NBIA script's PatientID row, as the script has it.
@@ -369,15 +375,7 @@ fn nbia_script_patient_ids_equal_the_oracle_on_a_few_hundred_ids() {
         }
     }
     assert_eq!(checks.len(), NBIA_COPIES + NBIA_COPIES / 10);
-    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
-    let expected = oracle(&queries);
-    let differ: Vec<String> = checks
-        .iter()
-        .zip(&expected)
-        .filter(|(c, e)| c.got != **e)
-        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
-        .collect();
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let expected = assert_equal_to_the_oracle(&checks);
     // the values are the site's: the prefix, then ten digits
     assert!(expected
         .iter()
