@@ -259,6 +259,8 @@ struct Walker<'a> {
     accepted_values: Vec<String>,
     /// What the rules kept at accepted risk, for the log.
     accepted_notes: Vec<String>,
+    /// Which rules' actions the file's IOD changed, on which attribute and why, for the log.
+    iod_notes: Vec<String>,
 }
 
 /// The Overlay and Curve groups that hold data (60xx,3000 / 50xx,3000).
@@ -1073,6 +1075,7 @@ pub fn rewrite_with_batch<'a>(
         accepted_tags: HashSet::new(),
         accepted_values: Vec::new(),
         accepted_notes: Vec::new(),
+        iod_notes: Vec::new(),
     };
     let mut out = w.dataset(dataset, true, 0)?;
     let Walker {
@@ -1081,6 +1084,7 @@ pub fn rewrite_with_batch<'a>(
         accepted_tags,
         accepted_values,
         accepted_notes,
+        iod_notes,
         ..
     } = w;
     keep_responsible_party(&mut out, before.responsible);
@@ -1092,7 +1096,7 @@ pub fn rewrite_with_batch<'a>(
     let mut idents = idents;
     idents.exempt.extend(accepted_tags);
     idents.accepted.extend(accepted_values);
-    let note = with_recipe_notes(applied.note.take(), accepted_notes);
+    let note = with_recipe_notes(applied.note.take(), accepted_notes, iod_notes);
 
     let sop_instance_uid = sop_instance_uid_of(ctx, &out, &meta_sop)?;
     let study_instance_uid = string_of(&out, tags::STUDY_INSTANCE_UID).unwrap_or_default();
@@ -1255,25 +1259,30 @@ fn leaving_decided(
     Ok(())
 }
 
-/// A log note of a written file: its pixels' note, and what recipe rules kept at accepted risk.
+/// A log note of a written file: its pixels' note, what recipe rules kept at accepted risk, and
+/// which rules' actions the file's IOD changed (its code the pixels', else the recipe's).
 fn with_recipe_notes(
     pixels: Option<pixel_clean::PixelNote>,
     accepted: Vec<String>,
+    iod: Vec<String>,
 ) -> Option<pixel_clean::PixelNote> {
-    if accepted.is_empty() {
+    let code = if accepted.is_empty() {
+        pixel_clean::PixelCode::RecipeWithinIod
+    } else {
+        pixel_clean::PixelCode::RecipeAcceptedRisk
+    };
+    let notes: Vec<String> = accepted.into_iter().chain(iod).collect();
+    if notes.is_empty() {
         return pixels;
     }
-    let text = accepted.join("; ");
+    let text = notes.join("; ");
     Some(match pixels {
         Some(p) if !p.text.is_empty() => pixel_clean::PixelNote {
             code: p.code,
             text: format!("{}; {text}", p.text),
         },
         Some(p) => pixel_clean::PixelNote { code: p.code, text },
-        None => pixel_clean::PixelNote {
-            code: pixel_clean::PixelCode::RecipeAcceptedRisk,
-            text,
-        },
+        None => pixel_clean::PixelNote { code, text },
     })
 }
 

@@ -8,7 +8,8 @@
 //!
 //! Main thread: [`WebJob`] (scans in, plan out, outcomes in, key/log/manifest out) and
 //! [`WebZipSink`] (the output zip, drained chunk by chunk to disk). Workers: [`scan_file`],
-//! [`WebEngine`] (rewrite one file), [`preview`], [`thumbnail`], [`WebZipReader`].
+//! [`WebEngine`] (rewrite one file), [`WebAuditor`] (the audit's read of one file), [`preview`],
+//! [`thumbnail`], [`WebZipReader`].
 
 pub mod stow;
 
@@ -180,24 +181,44 @@ pub fn scan_prefix_len() -> usize {
     crate::scan::SCAN_PREFIX
 }
 
-/// The audit's scan of one whole file: `{record, header}` where `record` is the scan record
-/// (opaque text for [`WebJob::add_scan`]) and `header` the audit's header read (opaque text
-/// for [`WebJob::add_audit_header`]), or `undefined` when the scan found no DICOM header.
+/// The audit's reader of whole files in a worker: the job's context (its options and recipe,
+/// rebuilt from [`WebJob::audit_spec`] and the secret), so that its header reads say which
+/// rules decide which attributes, as the CLI's `--audit` reads them.
 #[wasm_bindgen]
-pub fn audit_scan(path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let rec = crate::scan::scan(path, bytes);
-    let record = serde_json::to_string(&rec).map_err(|e| fail(Code::BadValue, e))?;
-    let header = match rec.result {
-        Ok(_) => JsValue::from_str(
-            &serde_json::to_string(&crate::audit::header::read(bytes, None))
-                .map_err(|e| fail(Code::BadValue, e))?,
-        ),
-        Err(_) => JsValue::UNDEFINED,
-    };
-    Ok(object(vec![
-        ("record", JsValue::from_str(&record)),
-        ("header", header),
-    ]))
+pub struct WebAuditor {
+    ctx: crate::context::Context,
+}
+
+#[wasm_bindgen]
+impl WebAuditor {
+    /// The reader of a job: [`WebJob::audit_spec`]'s text (opaque) and the secret.
+    #[wasm_bindgen(constructor)]
+    pub fn new(spec: &str, secret: &[u8]) -> Result<WebAuditor, JsValue> {
+        let config: Config = serde_json::from_str(spec)
+            .map_err(|e| fail(Code::BadValue, format!("audit specification: {e}")))?;
+        let ctx = crate::context::Context::new(&config, secret).map_err(options_err)?;
+        Ok(WebAuditor { ctx })
+    }
+
+    /// The audit's scan of one whole file: `{record, header}` where `record` is the scan
+    /// record (opaque text for [`WebJob::add_scan`]) and `header` the audit's header read with
+    /// the job's recipe (opaque text for [`WebJob::add_audit_header`]), or `undefined` when the
+    /// scan found no DICOM header.
+    pub fn scan(&self, path: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let rec = crate::scan::scan(path, bytes);
+        let record = serde_json::to_string(&rec).map_err(|e| fail(Code::BadValue, e))?;
+        let header = match rec.result {
+            Ok(_) => JsValue::from_str(
+                &serde_json::to_string(&crate::audit::header::read(bytes, Some(&self.ctx)))
+                    .map_err(|e| fail(Code::BadValue, e))?,
+            ),
+            Err(_) => JsValue::UNDEFINED,
+        };
+        Ok(object(vec![
+            ("record", JsValue::from_str(&record)),
+            ("header", header),
+        ]))
+    }
 }
 
 /// Checks a received zip (its bytes) against its signed run statement, the code of
@@ -381,7 +402,7 @@ impl WebZipReader {
 #[wasm_bindgen]
 pub struct WebJob {
     job: Job,
-    /// The audit's header reads ([`audit_scan`]'s), by source path.
+    /// The audit's header reads ([`WebAuditor::scan`]'s), by source path.
     audit_headers: std::collections::BTreeMap<String, crate::audit::HeaderResult>,
 }
 
@@ -414,7 +435,14 @@ impl WebJob {
         Ok(())
     }
 
-    /// Adds the audit's header read of a file (the `header` of [`audit_scan`]: opaque text).
+    /// What the audit's readers in the workers need of the job ([`WebAuditor::new`]): its
+    /// configuration, recipe included (opaque text; the secret travels separately).
+    pub fn audit_spec(&self) -> Result<String, JsValue> {
+        serde_json::to_string(&self.job.context().config).map_err(|e| fail(Code::BadValue, e))
+    }
+
+    /// Adds the audit's header read of a file (the `header` of [`WebAuditor::scan`]: opaque
+    /// text).
     pub fn add_audit_header(&mut self, path: &str, header: &str) -> Result<(), JsValue> {
         let h: crate::audit::HeaderResult = serde_json::from_str(header)
             .map_err(|e| fail(Code::BadValue, format!("audit header: {e}")))?;

@@ -492,6 +492,7 @@ export class DicomDeidElement extends HTMLElement {
     if (base && isPreset(base)) this.#q('preset').value = base;
     this.#clearError();
     this.#update();
+    this.#audit.recipeChanged();
   }
 
   #update() {

@@ -521,7 +521,8 @@ export async function auditSource({ source, options, mapping, existingKey, secre
   const cancelled = () => new DeidError('aborted', 'the audit was cancelled');
   if (signal && signal.aborted) throw cancelled();
   const { module } = await loadEngineOnce();
-  const job = (await jobInputs({ options, mapping, existingKey, secret })).job();
+  const inputs = await jobInputs({ options, mapping, existingKey, secret });
+  const job = inputs.job();
   let pool = null;
   const stop = () => pool && pool.terminate();
   if (signal) signal.addEventListener('abort', stop);
@@ -532,6 +533,8 @@ export async function auditSource({ source, options, mapping, existingKey, secre
     const cores = (globalThis.navigator && navigator.hardwareConcurrency) || 1;
     pool = new WorkerPool(module, Math.max(1, Math.min(items.length || 1, Math.floor(workers || cores))));
     await pool.ready;
+    // Each worker reads headers with the job's options and recipe (the CLI's --audit reads).
+    await pool.broadcast({ op: 'audit-setup', spec: job.audit_spec(), secret: inputs.secretB });
     const totalBytes = items.reduce((n, it) => n + (it.size || 0), 0);
     const queue = [];
     let inFlight = 0;

@@ -14,7 +14,7 @@ use crate::error::Rejection;
 use crate::padding::string_of;
 use crate::padding::Unpadded as _;
 use crate::read;
-use crate::recipe::explain::{rule_decisions, RuleDecision};
+use crate::recipe::explain::{nested_rule_decisions, rule_decisions, RuleDecision};
 
 /// A public attribute inside items of sequences: the sequences above it (outermost first, each
 /// `(group, element)`) and its own tag.
@@ -41,6 +41,10 @@ pub struct AuditHeader {
     /// the rule's decision as `--explain` gives it.
     #[serde(default, with = "pairs")]
     pub ruled: BTreeMap<(u16, u16), RuleDecision>,
+    /// Attributes of [`AuditHeader::nested`] a recipe rule decides in this file (read with a
+    /// recipe): the rule's decision at that path, as `--explain` words it.
+    #[serde(default, with = "pairs")]
+    pub nested_ruled: BTreeMap<NestedTag, RuleDecision>,
 }
 
 /// A map as a list of `[key, value]` pairs (for keys that are not text).
@@ -113,7 +117,11 @@ pub fn read(bytes: &[u8], ctx: Option<&Context>) -> Result<AuditHeader, Rejectio
     if let Some(ctx) = ctx {
         h.ruled = rule_decisions(ctx, &obj)
             .into_iter()
-            .map(|(t, d)| ((t.group(), t.element()), d))
+            .map(|(t, d)| (pair(t), d))
+            .collect();
+        h.nested_ruled = nested_rule_decisions(ctx, &obj)
+            .into_iter()
+            .map(|((above, t), d)| ((above.into_iter().map(pair).collect(), pair(t)), d))
             .collect();
     }
     for (keyword, tag) in QUASI_IDENTIFIERS {
@@ -122,6 +130,10 @@ pub fn read(bytes: &[u8], ctx: Option<&Context>) -> Result<AuditHeader, Rejectio
         }
     }
     Ok(h)
+}
+
+fn pair(t: Tag) -> (u16, u16) {
+    (t.group(), t.element())
 }
 
 /// The public attributes inside items of public sequences (the walk's depth limit applies),

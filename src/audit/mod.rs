@@ -97,8 +97,13 @@ fn action_at(ctx: &Context, tag: Tag, top: bool) -> (&'static str, String) {
 /// applies (the profile's when the rule leaves it to the profile), and the rule in
 /// `--explain`'s words.
 pub fn ruled_action(ctx: &Context, tag: Tag, d: &RuleDecision) -> (&'static str, String) {
+    ruled_action_at(ctx, tag, d, true)
+}
+
+/// [`ruled_action`] for an attribute at the top level (`top`) or in a sequence's item.
+fn ruled_action_at(ctx: &Context, tag: Tag, d: &RuleDecision, top: bool) -> (&'static str, String) {
     let what = match &d.applied {
-        None | Some(RuleAction::Profile) => action_at(ctx, tag, true).0,
+        None | Some(RuleAction::Profile) => action_at(ctx, tag, top).0,
         Some(RuleAction::Keep) => "kept",
         Some(RuleAction::Remove) => "removed",
         Some(RuleAction::Empty) => "emptied",
@@ -108,21 +113,44 @@ pub fn ruled_action(ctx: &Context, tag: Tag, d: &RuleDecision) -> (&'static str,
     (what, format!("recipe: {}", d.words))
 }
 
-/// What the run does with a public attribute inside the items of `above` (the sequences, the
-/// outermost first): removed with the first of them that is removed or emptied, else its own
-/// action.
-pub fn nested_action(ctx: &Context, above: &[(u16, u16)], tag: Tag) -> (&'static str, String) {
+/// What the run does with a public attribute of the file `h` inside the items of `above` (the
+/// sequences, the outermost first): removed with the first of them that is removed or emptied
+/// (by the recipe rule that decides it there, else the profile), else what the rule that
+/// decides it at that path does, else the profile's action.
+pub fn nested_action(
+    ctx: &Context,
+    h: &AuditHeader,
+    above: &[(u16, u16)],
+    tag: Tag,
+) -> (&'static str, String) {
+    let decided = |i: usize, t: (u16, u16)| match i {
+        0 => h.ruled.get(&t),
+        _ => h.nested_ruled.get(&(above[..i].to_vec(), t)),
+    };
     for (i, (g, e)) in above.iter().enumerate() {
-        let (what, _) = action_at(ctx, Tag(*g, *e), i == 0);
+        let seq = Tag(*g, *e);
+        let (what, by) = match decided(i, (*g, *e)) {
+            Some(d) => {
+                let (what, rule) = ruled_action_at(ctx, seq, d, i == 0);
+                (what, format!(" ({rule})"))
+            }
+            None => (action_at(ctx, seq, i == 0).0, String::new()),
+        };
         if matches!(what, "removed" | "emptied") {
-            let name = keyword_of(Tag(*g, *e));
+            let name = keyword_of(seq);
             return (
                 "removed",
-                format!("inside {} {name}, which is {what}", tag_text(*g, *e)),
+                format!("inside {} {name}, which is {what}{by}", tag_text(*g, *e)),
             );
         }
     }
-    action_at(ctx, tag, false)
+    match h
+        .nested_ruled
+        .get(&(above.to_vec(), (tag.group(), tag.element())))
+    {
+        Some(d) => ruled_action_at(ctx, tag, d, false),
+        None => action_at(ctx, tag, false),
+    }
 }
 
 fn keyword_of(tag: Tag) -> String {
@@ -203,7 +231,7 @@ fn attributes_and_creators(
             .nested
             .iter()
             .map(|(above, (g, e))| {
-                let (what, rule) = nested_action(input.ctx, above, Tag(*g, *e));
+                let (what, rule) = nested_action(input.ctx, h, above, Tag(*g, *e));
                 ((*g, *e), what, rule)
             })
             .collect();

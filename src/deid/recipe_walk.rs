@@ -13,6 +13,7 @@ use super::{is_string_vr, str_values, strs, Walker};
 use crate::error::Rejection;
 use crate::recipe::compile::CompiledRule;
 use crate::recipe::ctp::functions as ctp_fn;
+use crate::recipe::explain::iod_note;
 use crate::recipe::model::{Action, Fallback, HashCompat, LookupSource, MappingColumn};
 use crate::recipe::{tag_name, values};
 
@@ -27,6 +28,14 @@ fn failed(rule: &CompiledRule, what: String) -> Rejection {
 }
 
 impl Walker<'_> {
+    /// The sequences the walk is inside, the outermost first.
+    fn above(&self) -> Vec<Tag> {
+        self.path
+            .iter()
+            .map(|p| Tag((p >> 16) as u16, *p as u16))
+            .collect()
+    }
+
     /// The first rule in force that matches the element at the walk's path.
     fn rule_for(
         &self,
@@ -43,11 +52,7 @@ impl Walker<'_> {
             .then(|| creators.get(&(t.group(), (t.element() >> 8) as u8)))
             .flatten()
             .map(String::as_str);
-        let path: Vec<Tag> = self
-            .path
-            .iter()
-            .map(|p| Tag((p >> 16) as u16, *p as u16))
-            .collect();
+        let path = self.above();
         recipe
             .rules
             .iter()
@@ -70,7 +75,7 @@ impl Walker<'_> {
         if rule.action == Action::Profile {
             return Ok(Ruled::Continue(e));
         }
-        let action = match self.within_iod(&rule.action, e.tag()) {
+        let action = match self.within_iod(&rule, e.tag()) {
             None => return Ok(Ruled::Continue(e)),
             Some(a) => a,
         };
@@ -80,14 +85,20 @@ impl Walker<'_> {
         self.rule_action(&rule, &action, e, depth)
     }
 
-    /// The action the run applies for `action` of a rule on the element `t` at the walk's path
-    /// ([`crate::recipe::iod_bound`]): `None` when the profile decides.
-    fn within_iod(&mut self, action: &Action, t: Tag) -> Option<Action> {
+    /// The action the run applies for the action of `rule` on the element `t` at the walk's
+    /// path ([`crate::recipe::iod_bound`]): `None` when the profile decides. When the file's
+    /// IOD changes the action, the log's note says which attribute and why.
+    fn within_iod(&mut self, rule: &CompiledRule, t: Tag) -> Option<Action> {
         self.path
             .push((u32::from(t.group()) << 16) | u32::from(t.element()));
-        let bounded = self.iod.bound(&self.ctx.profile, action, &self.path);
+        let bounded = self.iod.bound(&self.ctx.profile, &rule.action, &self.path);
         self.path.pop();
-        bounded.applied(action)
+        if let Some(note) = iod_note(&rule.label, &rule.action, bounded, &self.above(), t) {
+            if !self.iod_notes.contains(&note) {
+                self.iod_notes.push(note);
+            }
+        }
+        bounded.applied(&rule.action)
     }
 
     fn rule_action(

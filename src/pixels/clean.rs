@@ -44,17 +44,20 @@ pub enum PixelCode {
     JpegTextRemoved,
     /// No pixel note of its own; a recipe's accepted risks are noted.
     RecipeAcceptedRisk,
+    /// No pixel note of its own; the file's IOD changed a recipe rule's action (noted).
+    RecipeWithinIod,
 }
 
 impl PixelCode {
     /// Every code.
-    pub const ALL: [PixelCode; 6] = [
+    pub const ALL: [PixelCode; 7] = [
         PixelCode::PixelsPassed,
         PixelCode::NoTextDetected,
         PixelCode::PixelsCleaned,
         PixelCode::PixelsKept,
         PixelCode::JpegTextRemoved,
         PixelCode::RecipeAcceptedRisk,
+        PixelCode::RecipeWithinIod,
     ];
 
     /// The code as the log writes it.
@@ -66,6 +69,7 @@ impl PixelCode {
             PixelCode::PixelsKept => "pixels_kept",
             PixelCode::JpegTextRemoved => "jpeg_text_removed",
             PixelCode::RecipeAcceptedRisk => "recipe_accepted_risk",
+            PixelCode::RecipeWithinIod => "recipe_within_iod",
         }
     }
 }

@@ -5,7 +5,7 @@ use dicom_core::header::Header as _;
 use dicom_core::Tag;
 
 use super::condition::{creator_of, creators};
-use super::iod_bound::FileIod;
+use super::iod_bound::{Bounded, FileIod};
 use super::model::Action;
 use super::selector::{Matcher, Selector};
 use crate::context::Context;
@@ -80,7 +80,7 @@ fn decide(
         }
     }
     let absent = if present { "" } else { " (not in this file)" };
-    format!("{name}: {}{absent}", profile_words(ctx, tag))
+    format!("{name}: {}{absent}", profile_words(ctx, tag, true))
 }
 
 /// A recipe rule that decides a top-level attribute of a file.
@@ -102,21 +102,51 @@ pub fn rule_decision(
     iod: &FileIod,
     tag: Tag,
 ) -> Option<RuleDecision> {
-    let recipe = ctx.recipe.as_ref()?;
     let vr = obj
         .element(tag)
         .map(|e| e.vr())
         .unwrap_or(dicom_core::VR::UN);
-    let on = recipe.active(obj);
+    let on = ctx.recipe.as_ref()?.active(obj);
+    let place = Place {
+        above: &[],
+        tag,
+        creator: creator_of(cs, tag),
+        vr,
+    };
+    decision_at(ctx, &on, iod, &place)
+}
+
+/// Where an element is, as a rule's selector sees it.
+struct Place<'a> {
+    /// The sequences above it, the outermost first (empty at the top level).
+    above: &'a [Tag],
+    /// Its tag.
+    tag: Tag,
+    /// Its private creator, for a private element.
+    creator: Option<&'a str>,
+    /// Its VR.
+    vr: dicom_core::VR,
+}
+
+/// The first rule in force (`on`: the recipe's rules whose conditions hold in the file) that
+/// decides the element at `place`, with what the file's IOD makes of its action.
+fn decision_at(ctx: &Context, on: &[bool], iod: &FileIod, place: &Place) -> Option<RuleDecision> {
+    let recipe = ctx.recipe.as_ref()?;
+    let tag = place.tag;
     let (r, _) = recipe
         .rules
         .iter()
-        .zip(&on)
-        .find(|(r, on)| **on && r.select.matches(&[], tag, creator_of(cs, tag), vr))?;
+        .zip(on)
+        .find(|(r, on)| **on && r.select.matches(place.above, tag, place.creator, place.vr))?;
     if r.action == Action::Profile {
         return None;
     }
-    let path = [(u32::from(tag.group()) << 16) | u32::from(tag.element())];
+    let path: Vec<u32> = place
+        .above
+        .iter()
+        .chain([&tag])
+        .map(|t| (u32::from(t.group()) << 16) | u32::from(t.element()))
+        .collect();
     let bounded = iod.bound(&ctx.profile, &r.action, &path);
     let risk = if r.accept_risk {
         " (accepted risk)"
@@ -135,7 +165,7 @@ pub fn rule_decision(
         Some(w) if applied.is_some() => format!("{head} → {w}"),
         Some(w) => format!(
             "{head} → {w}: {}",
-            profile_words(ctx, tag).trim_start_matches("no rule; ")
+            profile_words(ctx, tag, place.above.is_empty()).trim_start_matches("no rule; ")
         ),
     };
     Some(RuleDecision { words, applied })
@@ -159,6 +189,68 @@ pub fn rule_decisions(ctx: &Context, obj: &read::Object) -> BTreeMap<Tag, RuleDe
         .collect()
 }
 
+/// The rules that decide public attributes inside the items of public sequences of `obj` (the
+/// walk's depth limit applies), by the sequences above each (the outermost first) and its tag:
+/// the walk's decision at that path, the same for every item (none when the recipe's filter
+/// holds or excludes the file).
+pub fn nested_rule_decisions(
+    ctx: &Context,
+    obj: &read::Object,
+) -> BTreeMap<(Vec<Tag>, Tag), RuleDecision> {
+    let mut out = BTreeMap::new();
+    let Some(recipe) = &ctx.recipe else {
+        return out;
+    };
+    if recipe.filter(obj).is_some() {
+        return out;
+    }
+    let on = recipe.active(obj);
+    let iod = file_iod(obj);
+    let public = |t: Tag| t.group() % 2 == 0;
+    crate::visit::visit(obj, &mut |at, e| {
+        let tag = e.tag();
+        if at.depth() == 0 || !public(tag) || tag.element() == 0 {
+            return;
+        }
+        let above: Vec<Tag> = at.path.iter().map(|(s, _)| *s).collect();
+        if !above.iter().all(|s| public(*s)) || out.contains_key(&(above.clone(), tag)) {
+            return;
+        }
+        let place = Place {
+            above: &above,
+            tag,
+            creator: None,
+            vr: e.vr(),
+        };
+        if let Some(d) = decision_at(ctx, &on, &iod, &place) {
+            out.insert((above, tag), d);
+        }
+    });
+    out
+}
+
+/// The log's words when the file's IOD changes what a rule (`label`, its `written` action)
+/// does to the attribute `tag` inside the sequences `above` (the outermost first): which
+/// attribute, which rule, and why (`None` when the action stands as written).
+pub fn iod_note(
+    label: &str,
+    written: &Action,
+    bounded: Bounded,
+    above: &[Tag],
+    tag: Tag,
+) -> Option<String> {
+    let why = bounded.words()?;
+    let mut at = super::tag_name(tag);
+    if !above.is_empty() {
+        let seqs: Vec<String> = above.iter().map(|t| super::tag_name(*t)).collect();
+        at = format!("{at} in {}", seqs.join("/"));
+    }
+    Some(format!(
+        "{at}: {label} decides {} → {why}",
+        action_words(written)
+    ))
+}
+
 /// The file's IOD as the rewrite sees it: the data set's SOP Class UID, else the file meta's.
 fn file_iod(obj: &read::Object) -> FileIod {
     let sop_class = crate::padding::string_of(obj, dicom_dictionary_std::tags::SOP_CLASS_UID)
@@ -175,11 +267,12 @@ fn action_words(a: &Action) -> String {
     serde_json::to_string(a).unwrap_or_else(|_| format!("{a:?}"))
 }
 
-fn profile_words(ctx: &Context, tag: Tag) -> String {
+/// The profile's decision in words; the keep-list applies at the top level (`top`) only.
+fn profile_words(ctx: &Context, tag: Tag, top: bool) -> String {
     if tag.group() % 2 == 1 {
         return "no rule; the profile removes private elements unless Retain Safe Private keeps them".into();
     }
-    if ctx.keep_list.as_ref().is_some_and(|k| !k.contains(&tag)) {
+    if top && ctx.keep_list.as_ref().is_some_and(|k| !k.contains(&tag)) {
         return "no rule; not in the keep-list: removed".into();
     }
     match ctx.profile.action(tag) {
@@ -204,5 +297,34 @@ pub fn parse_target(text: &str) -> Result<Selector, super::selector::SelectorErr
                 "--explain takes one attribute: a keyword, (gggg,eeee) or (gggg,\"CREATOR\",ee)"
                     .into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dicom_dictionary_std::tags;
+
+    use super::{iod_note, Action, Bounded};
+
+    #[test]
+    fn the_log_note_names_the_attribute_its_sequences_the_rule_and_why() {
+        let note = |b, above: &[_]| {
+            iod_note(
+                "no interpreter",
+                &Action::Remove,
+                b,
+                above,
+                tags::ROI_INTERPRETER,
+            )
+        };
+        assert_eq!(note(Bounded::AsWritten, &[]), None);
+        assert_eq!(
+            note(Bounded::Emptied, &[tags::RTROI_OBSERVATIONS_SEQUENCE]).as_deref(),
+            Some("ROIInterpreter in RTROIObservationsSequence: no interpreter decides \"remove\" → emptied: Type 2 in this IOD")
+        );
+        assert_eq!(
+            note(Bounded::ToProfile, &[]).as_deref(),
+            Some("ROIInterpreter: no interpreter decides \"remove\" → left to the profile: Type 1 in this IOD")
+        );
     }
 }

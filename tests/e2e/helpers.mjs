@@ -157,6 +157,34 @@ export async function openPage(context, url) {
   return { page, errors };
 }
 
+/**
+ * What most page tests start from: a temporary folder (`tmp`) holding the fixed secret as
+ * `secretFile`, the static server, a browser without the save picker, and the page open with
+ * that secret loaded (`page`, `errors`). `close()` stops them all (what was started, when the
+ * setup failed midway).
+ */
+export async function pageWithSecret(prefix) {
+  const s = { tmp: tempDir(prefix) };
+  s.close = async () => {
+    await s.browser?.close();
+    s.server?.stop();
+    s.tmp.cleanup();
+  };
+  try {
+    s.secretFile = join(s.tmp.dir, 'project.secret');
+    writeFileSync(s.secretFile, SECRET_TEXT);
+    s.server = await startServer();
+    s.browser = await launchBrowser();
+    await withoutSavePicker(s.browser.context);
+    ({ page: s.page, errors: s.errors } = await openPage(s.browser.context, s.server.url));
+    await loadSecret(s.page);
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
+  return s;
+}
+
 /** The page's fingerprint of a secret file: SHA-256 of its trimmed text, first 4 bytes in hex. */
 export function fingerprint(secretText) {
   return createHash('sha256').update(secretText.trim()).digest('hex').slice(0, 8);

@@ -8,8 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CORPUS, LONG, SECRET_TEXT, assertSameAsCli, download, launchBrowser, loadSecret, openPage, runCli, startServer, tempDir,
-  waitDone, withoutSavePicker,
+  CORPUS, LONG, assertSameAsCli, download, loadSecret, pageWithSecret, runCli, waitDone,
 } from './helpers.mjs';
 
 const ZIP = join(CORPUS, 'derived/ZIPPED_brain_008_009.zip');
@@ -24,14 +23,7 @@ describe('zip input, drop, settings and lists', { timeout: 10 * 60_000 }, () => 
   let secretFile;
 
   before(async () => {
-    tmp = tempDir('deid-e2e-zip-');
-    secretFile = join(tmp.dir, 'project.secret');
-    writeFileSync(secretFile, SECRET_TEXT);
-    server = await startServer();
-    browser = await launchBrowser();
-    await withoutSavePicker(browser.context);
-    ({ page, errors } = await openPage(browser.context, server.url));
-    await loadSecret(page);
+    ({ tmp, secretFile, server, browser, page, errors } = await pageWithSecret('deid-e2e-zip-'));
   });
 
   after(async () => {

@@ -33,10 +33,17 @@ impl Orthanc {
     /// Starts Orthanc with DICOMweb on, no authentication, loopback only; waits until its REST
     /// API answers (30 s at most).
     pub fn start(label: &str) -> Orthanc {
+        Orthanc::start_with(label, serde_json::json!({}))
+    }
+
+    /// Like [`Orthanc::start`], with `extra`'s keys (options of the installed Orthanc, such as
+    /// `AcceptedTransferSyntaxes`, `UnknownSopClassAccepted`, `LuaScripts`) set over the
+    /// configuration.
+    pub fn start_with(label: &str, extra: serde_json::Value) -> Orthanc {
         let dir = TempDir::new(&format!("orthanc-{label}"));
         let http_port = free_port();
         let dicom_port = free_port();
-        let config = serde_json::json!({
+        let mut config = serde_json::json!({
             "Name": format!("dicom-deid tests ({label})"),
             "StorageDirectory": dir.join("storage"),
             "IndexDirectory": dir.join("index"),
@@ -54,6 +61,9 @@ impl Orthanc {
             "Plugins": [DICOMWEB_PLUGIN],
             "DicomWeb": { "Enable": true, "Root": "/dicom-web/" },
         });
+        if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            config.extend(extra.clone());
+        }
         let config_path = dir.join("orthanc.json");
         std::fs::write(
             &config_path,
@@ -133,14 +143,24 @@ impl Orthanc {
         serde_json::from_slice(&self.get(path)).expect("Orthanc answers JSON")
     }
 
-    /// Orthanc's identifiers of the instances it holds.
-    pub fn instance_ids(&self) -> Vec<String> {
-        let list = self.get_json("/instances");
+    /// GET a REST path that answers a JSON array of strings.
+    fn get_strings(&self, path: &str) -> Vec<String> {
+        let list = self.get_json(path);
         list.as_array()
-            .expect("a JSON array of instance identifiers")
+            .unwrap_or_else(|| panic!("GET {path}: a JSON array"))
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect()
+    }
+
+    /// The transfer syntaxes its C-STORE service accepts, as it reports them.
+    pub fn accepted_transfer_syntaxes(&self) -> Vec<String> {
+        self.get_strings("/tools/accepted-transfer-syntaxes")
+    }
+
+    /// Orthanc's identifiers of the instances it holds.
+    pub fn instance_ids(&self) -> Vec<String> {
+        self.get_strings("/instances")
     }
 
     /// The bytes of every stored file (as Orthanc returns them), sorted, for comparing the set

@@ -35,6 +35,37 @@ fn audit(dir: &Path, args: &[&str], inputs: &[PathBuf]) -> (serde_json::Value, C
     (summary.unwrap(), read_csv(&out.join("audit-detail.csv")))
 }
 
+/// The summary's attribute rows under `key` (`attributes`, `nested_attributes`): keyword →
+/// (action, rule).
+fn rows(summary: &serde_json::Value, key: &str) -> BTreeMap<String, (String, String)> {
+    summary[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_string();
+            (text("keyword"), (text("action"), text("rule")))
+        })
+        .collect()
+}
+
+/// dcmdump's text (independent of the engine) of the one file a run wrote.
+fn dump_of_the_written(run: &Run) -> String {
+    let written = run.with_outcome("written");
+    assert_eq!(written.len(), 1, "{:?}", run.log.rows);
+    let file = run.save_entry(&written[0]["output_path"], "out.dcm");
+    let dump = std::process::Command::new("dcmdump")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    String::from_utf8_lossy(&dump.stdout).into_owned()
+}
+
 #[test]
 fn the_audit_predicts_every_outcome_of_the_run_and_its_summary_has_no_phi() {
     for args in [
@@ -251,16 +282,10 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
         secret.to_str().unwrap(),
     ];
     let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
-    let nested: BTreeMap<String, (String, String)> = s["nested_attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_string();
-            assert_eq!(a["files"], 1, "{a}");
-            (text("keyword"), (text("action"), text("rule")))
-        })
-        .collect();
+    for a in s["nested_attributes"].as_array().unwrap() {
+        assert_eq!(a["files"], 1, "{a}");
+    }
+    let nested = rows(&s, "nested_attributes");
     let removed_with_request = (
         "removed".to_string(),
         "inside (0040,0275) RequestAttributesSequence, which is removed".to_string(),
@@ -282,16 +307,7 @@ fn attributes_inside_sequences_are_counted_with_the_action_the_run_takes() {
 
     // The run does what the audit says, read back by dcmdump (independent of the engine).
     let run = run("audit-nested-run", &["--preset", "basic"], &[batch]);
-    let written = run.with_outcome("written");
-    assert_eq!(written.len(), 1);
-    let out = run.entry(&written[0]["output_path"]).unwrap().to_vec();
-    let file = dir.join("out.dcm");
-    fs::write(&file, out).unwrap();
-    let dump = std::process::Command::new("dcmdump")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let dump = String::from_utf8_lossy(&dump.stdout);
+    let dump = dump_of_the_written(&run);
     assert!(!dump.contains("RequestAttributesSequence"), "{dump}");
     assert!(!dump.contains("ACCNEST42") && !dump.contains("RPNEST42"));
     assert!(!dump.contains("Operator^Nested") && !dump.contains("Nested^Person"));
@@ -312,15 +328,7 @@ fn with_a_recipe_the_attribute_rows_name_the_deciding_rule_in_the_words_of_expla
         &[&secret[..], &["--recipe", r]].concat(),
         &[mr.clone()],
     );
-    let rows: BTreeMap<String, (String, String)> = s["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let text = |k: &str| a[k].as_str().unwrap().to_string();
-            (text("keyword"), (text("action"), text("rule")))
-        })
-        .collect();
+    let rows = rows(&s, "attributes");
     let explain = |what: &str| {
         let o = cli(["--explain", what, "--recipe", r, mr.to_str().unwrap()]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -368,5 +376,98 @@ fn with_a_recipe_the_attribute_rows_name_the_deciding_rule_in_the_words_of_expla
     assert_eq!(
         (plain_row["action"].as_str(), plain_row["rule"].as_str()),
         (Some(a.as_str()), Some(words.as_str()))
+    );
+}
+
+/// Rules into the sequences of the pydicom file [`NESTED`]: the Request Attributes Sequence
+/// kept (the profile removes it), the accession number in its items replaced, the code value
+/// in the Anatomic Region Sequence replaced; the rest is the profile's.
+const NESTED_RECIPE: &str = r#"
+name = "rules inside sequences (audit test)"
+base = "basic"
+
+[[rules]]
+name = "keep the request"
+select = "RequestAttributesSequence"
+action = "keep"
+
+[[rules]]
+name = "requested accession"
+select = "RequestAttributesSequence/AccessionNumber"
+action = { replace = "ACCRULE1" }
+
+[[rules]]
+name = "region code"
+select = "AnatomicRegionSequence/CodeValue"
+action = { replace = "T-RULE1" }
+"#;
+
+#[test]
+fn with_a_recipe_attributes_inside_sequences_are_audited_with_the_rule_the_run_applies() {
+    let (dir, batch, secret) = pydicom_batch("audit-nested-recipe", NESTED);
+    let recipe = dir.join("nested.toml");
+    fs::write(&recipe, NESTED_RECIPE).unwrap();
+    let args = [
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ];
+    let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
+    let nested = rows(&s, "nested_attributes");
+    let ruled = |keyword: &str, action: &str, rule: &str| {
+        let (a, words) = &nested[keyword];
+        assert_eq!(a, action, "{keyword}: {words}");
+        assert!(
+            words.starts_with(&format!("recipe: {rule} (select ")),
+            "{keyword}: {words}"
+        );
+    };
+    ruled("AccessionNumber", "replaced", "requested accession");
+    ruled("CodeValue", "replaced", "region code");
+    // Inside the kept sequence, an attribute no rule decides: the profile's row.
+    let (a, words) = &nested["RequestedProcedureID"];
+    assert_eq!(a, "removed", "{words}");
+    assert!(words.starts_with("Table E.1-1 row RequestedProcedureID"));
+    assert_eq!(nested["PatientName"].0, "emptied", "{nested:?}");
+    let top = s["attributes"].as_array().unwrap();
+    let request = top
+        .iter()
+        .find(|a| a["keyword"] == "RequestAttributesSequence")
+        .unwrap();
+    assert_eq!(request["action"], "kept", "{request}");
+
+    // The run does what the audit says, read back by dcmdump.
+    let run = run(
+        "audit-nested-recipe-run",
+        &["--recipe", recipe.to_str().unwrap()],
+        &[batch],
+    );
+    let dump = dump_of_the_written(&run);
+    let line = |keyword: &str| {
+        dump.lines()
+            .filter(|l| l.trim_end().ends_with(&format!(" {keyword}")))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
+    assert!(dump.contains("RequestAttributesSequence"), "{dump}");
+    assert!(
+        line("AccessionNumber")
+            .iter()
+            .any(|l| l.contains("[ACCRULE1]")),
+        "{dump}"
+    );
+    assert!(
+        line("CodeValue").iter().any(|l| l.contains("[T-RULE1]")),
+        "{dump}"
+    );
+    assert!(
+        !dump.contains("ACCNEST42") && !dump.contains("RPNEST42"),
+        "{dump}"
+    );
+    assert!(line("RequestedProcedureID").is_empty(), "{dump}");
+    assert!(
+        !dump.contains("Nested^Person") && !dump.contains("T-D1100"),
+        "{dump}"
     );
 }

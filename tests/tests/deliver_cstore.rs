@@ -2,7 +2,8 @@
 //! `DEIDTEST`): the instances Orthanc holds are the zip's storable instances, element by
 //! element (pydicom, `deliver_cstore/same_instances.py`); a second send sends nothing; a resent
 //! instance after a dropped association; a wrong called AE title and a closed port are
-//! reported per instance and by the exit status.
+//! reported per instance and by the exit status. An archive configured to refuse transfer
+//! syntaxes, a SOP class or some instances: `deliver_cstore/refusals.rs`.
 //!
 //! Orthanc keeps the data set of a C-STORE as its DICOM toolkit (DCMTK) re-writes it: its own
 //! file meta group, and sequences and items of undefined length given explicit lengths. So the
@@ -11,10 +12,12 @@
 //! are the zip's (the send counts them), STOW-RS and the REST API keep them as they are
 //! (`tests/tests/orthanc_oracle.rs`).
 mod dropping_proxy;
+mod refusals;
 
 use crate::support::harness::{cli, data, parse_csv, python, read_csv, run, Csv, Run, TempDir};
 use crate::support::orthanc::{free_port, Orthanc, AE_TITLE};
 use dropping_proxy::DroppingProxy;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Instant;
@@ -56,6 +59,11 @@ struct Comparison {
     equal_datasets: usize,
     identical_bytes: usize,
     differences: Vec<String>,
+    /// Stored in Explicit VR Little Endian, in Implicit VR Little Endian in the zip.
+    reencoded: Vec<String>,
+    /// The zip's storable instances: transfer syntax and SOP class by SOP Instance UID.
+    transfer_syntaxes: BTreeMap<String, String>,
+    sop_classes: BTreeMap<String, String>,
 }
 
 fn compare(run: &Run, orthanc: &Orthanc, label: &str) -> Comparison {
@@ -82,7 +90,17 @@ fn compare(run: &Run, orthanc: &Orthanc, label: &str) -> Comparison {
             .map(|s| s.as_str().unwrap_or_default().to_string())
             .collect()
     };
+    let map = |k: &str| -> BTreeMap<String, String> {
+        v[k].as_object()
+            .expect("an object")
+            .iter()
+            .map(|(uid, s)| (uid.clone(), s.as_str().unwrap_or_default().to_string()))
+            .collect()
+    };
     Comparison {
+        reencoded: list("reencoded"),
+        transfer_syntaxes: map("transfer_syntaxes"),
+        sop_classes: map("sop_classes"),
         storable: list("storable"),
         stored: list("stored"),
         equal_datasets: v["equal_datasets"].as_u64().unwrap_or(0) as usize,
@@ -116,6 +134,10 @@ fn orthanc_holds_the_zips_storable_instances_and_a_second_send_sends_nothing() {
         "Orthanc holds exactly the storable instances"
     );
     assert!(c.differences.is_empty(), "{:#?}", c.differences);
+    assert!(
+        c.reencoded.is_empty(),
+        "Orthanc takes Implicit VR: sent as is"
+    );
     assert_eq!(c.equal_datasets, c.storable.len());
     let log = send_log(&run.zip);
     let instances = run

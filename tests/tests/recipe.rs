@@ -507,4 +507,25 @@ fn explain_says_what_the_run_does_with_a_removal_the_iod_forbids() {
         "{s}"
     );
     assert_eq!(dumped(&out, "(0008,1030)"), None);
+
+    // The log's row of the file says which attributes the IOD changed a rule's action on, and
+    // why, in --explain's words; not the rule whose removal stood as written.
+    let row = &run.log.rows[0];
+    let reason = &row["reason"];
+    assert_eq!(row["reason_code"], "pixels_passed", "{row:?}");
+    for (attribute, why) in [
+        ("EchoTime", "→ emptied: Type 2 in this IOD"),
+        ("Modality", "→ left to the profile: Type 1 in this IOD"),
+    ] {
+        let said = explain(attribute);
+        // `<file>: <attribute>: <rule> (select …) decides: …`
+        let rule = said
+            .split(&format!("{attribute}: "))
+            .nth(1)
+            .and_then(|s| s.split(" (select").next())
+            .expect("a rule decides");
+        let note = format!("{attribute}: {rule} decides \"remove\" {why}");
+        assert!(reason.contains(&note), "{note} / {reason}");
+    }
+    assert!(!reason.contains("StudyDescription"), "{reason}");
 }

@@ -9,9 +9,10 @@
 //                                             data (the input; both transferred), CRC-32 crc; bytesIn:
 //                                             the input's size (0 when it could not be read)
 //   preview   {item, config, secret, mapping, key} → {before, after, rejection, thumb, why}
+//   audit-setup {spec, secret}              → {}            (builds the WebAuditor: the job's options and recipe)
 //   audit-scan {item}                       → {scan: {record, header}} | {unreadable: message}
 //                                             the whole file read: its scan record and the audit's
-//                                             header read (opaque texts for the WebJob; header
+//                                             header read with the job's recipe (opaque texts for the WebJob; header
 //                                             undefined when the scan found no DICOM header)
 //   verify-zip {file, publicKey?}           → {ok, problems, keyFingerprint, ...}: the zip checked
 //                                             against its signed statement (verify_zip)
@@ -22,10 +23,11 @@
 // (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
 // Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
 // the message boundary.
-import init, { audit_scan, explain_attributes, verify_zip, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
+import init, { explain_attributes, verify_zip, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebAuditor, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
+let auditor = null;
 // The last zip opened by this worker: members of one zip come in a row (paths are sorted).
 let openZip = null; // {key, file, reader: Promise<WebZipReader>}
 
@@ -111,13 +113,14 @@ async function scan(item, keep) {
 }
 
 async function auditScan(item) {
+  if (!auditor) throw new Error('the audit is not set up');
   let bytes;
   try {
     bytes = await readItem(item);
   } catch (e) {
     return { unreadable: String(e.message || e) };
   }
-  return { scan: audit_scan(item.path, bytes) };
+  return { scan: auditor.scan(item.path, bytes) };
 }
 
 async function verifyZip(file, publicKey) {
@@ -198,6 +201,10 @@ async function handle(msg) {
       return listZip(msg.file);
     case 'scan':
       return scan(msg.item, !!msg.keep);
+    case 'audit-setup':
+      if (auditor) auditor.free();
+      auditor = new WebAuditor(msg.spec, msg.secret);
+      return {};
     case 'audit-scan':
       return auditScan(msg.item);
     case 'verify-zip':

@@ -172,6 +172,7 @@ function recipeChanged() {
     fillForm(session.presets[base]);
   }
   updateStart();
+  audit.recipeChanged();
   schedulePreview();
 }
 

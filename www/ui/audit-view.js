@@ -7,6 +7,7 @@
 //
 //   const audit = new AuditView(container, session, { heading: 'h2' });
 //   audit.relabel();                       // after a language switch
+//   audit.recipeChanged();                 // the recipe panel changed (the audit uses its rules)
 //
 // Test hooks (data-testid): audit-start, audit-status, audit-result (data-state idle, running,
 // done, error; data-files, data-patients, data-studies, data-series, data-k, data-unique,
@@ -54,16 +55,28 @@ export class AuditView {
       el('p', { class: 'hint', 'data-testid': 'audit-status', role: 'status', 'aria-live': 'polite' }),
       el('div', { 'data-testid': 'audit-result', 'data-state': 'idle' }));
     this.#part('audit-start').addEventListener('click', () => this.run());
-    const enable = () => {
-      this.#part('audit-start').disabled = !session.canStart;
-    };
-    session.addEventListener('state', enable);
-    session.addEventListener('selection', () => {
-      enable();
-      // A new selection: the audit shown was of another one.
-      if (this.#audit || this.#error) this.#show(null, null);
-    });
+    session.addEventListener('state', () => this.#enable());
+    session.addEventListener('selection', () => this.#changed());
     this.relabel();
+  }
+
+  /**
+   * The recipe changed (loaded, removed, accepted, a parameter given): the button follows what
+   * Start waits for, and an audit shown was made with other rules.
+   */
+  recipeChanged() {
+    this.#changed();
+  }
+
+  #enable() {
+    if (this.#part('audit-result').dataset.state === 'running') return;
+    this.#part('audit-start').disabled = !this.#session.canStart;
+  }
+
+  /** A new selection or recipe: the audit shown was of another one. */
+  #changed() {
+    this.#enable();
+    if (this.#audit || this.#error) this.#show(null, null);
   }
 
   #part(testid) {

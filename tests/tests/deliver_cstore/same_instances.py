@@ -5,7 +5,10 @@ the files the archive gives back. Prints JSON: the SOP Instance UIDs of the zip'
 instances (SOP Class, SOP Instance, Study and Series Instance UIDs present) and of the stored
 files; for each stored file whether its data set equals the zip's element by element (the
 file meta group apart: an archive writes its own) and whether its data set bytes are the same;
-the differences found.
+the differences found. A stored file in Explicit VR Little Endian whose zip entry is in Implicit
+VR Little Endian (re-encoded for an archive that refuses Implicit VR) is listed as `reencoded`, its
+data set compared as any other; that transfer syntax is then not a difference. `transfer_syntaxes`
+and `sop_classes` give the transfer syntax and SOP class of each storable instance of the zip.
 """
 import json
 import os
@@ -14,6 +17,7 @@ import sys
 
 import pydicom
 
+EXPLICIT_LE, IMPLICIT_LE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
 NEEDED = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 
 
@@ -32,13 +36,15 @@ def dataset_bytes(path):
 
 
 def main(zip_dir, stored_dir):
-    storable, by_uid = [], {}
+    storable, by_uid, syntaxes, classes = [], {}, {}, {}
     for p in files(zip_dir):
         ds = pydicom.dcmread(p, force=True)
         if all(str(ds.get(k, "")).strip() for k in NEEDED):
             storable.append(str(ds.SOPInstanceUID))
             by_uid[str(ds.SOPInstanceUID)] = p
-    stored, equal, identical, differences = [], 0, 0, []
+            syntaxes[str(ds.SOPInstanceUID)] = str(ds.file_meta.get("TransferSyntaxUID", ""))
+            classes[str(ds.SOPInstanceUID)] = str(ds.SOPClassUID)
+    stored, equal, identical, differences, reencoded = [], 0, 0, [], []
     for p in files(stored_dir):
         ds = pydicom.dcmread(p)
         uid = str(ds.SOPInstanceUID)
@@ -49,6 +55,10 @@ def main(zip_dir, stored_dir):
             continue
         ref = pydicom.dcmread(sent)
         meta = ("TransferSyntaxUID", "MediaStorageSOPClassUID", "MediaStorageSOPInstanceUID")
+        pair = (str(ds.file_meta.get("TransferSyntaxUID")), str(ref.file_meta.get("TransferSyntaxUID")))
+        if pair == (EXPLICIT_LE, IMPLICIT_LE):
+            reencoded.append(uid)
+            meta = meta[1:]
         for k in meta:
             if ds.file_meta.get(k) != ref.file_meta.get(k):
                 differences.append(f"{uid}: {k} {ds.file_meta.get(k)} != {ref.file_meta.get(k)}")
@@ -65,6 +75,9 @@ def main(zip_dir, stored_dir):
         "equal_datasets": equal,
         "identical_bytes": identical,
         "differences": differences,
+        "reencoded": sorted(reencoded),
+        "transfer_syntaxes": syntaxes,
+        "sop_classes": classes,
     }))
 
 

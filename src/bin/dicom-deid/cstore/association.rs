@@ -10,6 +10,7 @@ use dicom_ul::pdu::{PDataValue, PDataValueType, PresentationContextNegotiated};
 use dicom_ul::{ClientAssociation, ClientAssociationOptions, Pdu};
 
 use super::address::Target;
+use super::contexts::Proposal;
 use super::dimse::{parse_response, store_request, StoreResponse};
 
 /// How long connecting may take.
@@ -51,16 +52,17 @@ impl Broken {
 pub enum OpenError {
     /// The archive refused the association (A-ASSOCIATE-RJ): never retried.
     Rejected(String),
-    /// It accepted none of the proposed presentation contexts.
+    /// It accepted none of the proposed presentation contexts (dicom-ul then aborts the
+    /// association): every instance is refused, by its SOP class.
     NoContext,
     /// No association: connection refused, timed out, dropped (may be retried).
     Network(String),
 }
 
-/// Opens an association proposing one context per (abstract syntax, transfer syntax).
+/// Opens an association proposing the given contexts.
 pub fn open(
     target: &Target,
-    proposals: &[(String, String)],
+    proposals: &[Proposal],
 ) -> Result<ClientAssociation<TcpStream>, OpenError> {
     let mut options = ClientAssociationOptions::new()
         .calling_ae_title(target.calling.clone())
@@ -69,8 +71,8 @@ pub fn open(
         .connection_timeout(CONNECT_TIMEOUT)
         .read_timeout(IO_TIMEOUT)
         .write_timeout(IO_TIMEOUT);
-    for (abstract_syntax, ts) in proposals {
-        options = options.with_presentation_context(abstract_syntax.clone(), vec![ts.clone()]);
+    for (abstract_syntax, syntaxes) in proposals {
+        options = options.with_presentation_context(abstract_syntax.clone(), syntaxes.clone());
     }
     options.establish(target.socket()).map_err(|e| match e {
         UlError::Rejected { association_rj, .. } => OpenError::Rejected(format!(

@@ -2,14 +2,19 @@
 //! accepted context (if any) carries each instance.
 //!
 //! One context is proposed for each SOP class and transfer syntax present, with that transfer
-//! syntax alone, so that the archive cannot pick another for it; an instance in Implicit VR
-//! Little Endian also gets a context of its class in Explicit VR Little Endian (the one
-//! re-encoding allowed, see `instance.rs`). An instance is sent in its own transfer syntax when
-//! that context was accepted, else re-encoded when it can be, else not sent (the reason said).
+//! syntax alone, so that the archive cannot pick another for it. Each SOP class also gets one
+//! context offering Explicit and Implicit VR Little Endian (the archive picks one): it carries
+//! an instance in Implicit VR Little Endian re-encoded when the archive takes only Explicit VR
+//! (the one re-encoding allowed, see `instance.rs`), and it tells a refused transfer syntax from
+//! a refused SOP class (dicom-ul keeps the accepted contexts only, not the reasons of the
+//! others). An instance is sent in its own transfer syntax when that context was accepted, else
+//! re-encoded when it can be, else not sent (the reason said).
 
 use std::collections::BTreeSet;
 
-use dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN;
+use dicom_transfer_syntax_registry::entries::{
+    EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
+};
 use dicom_ul::pdu::PresentationContextNegotiated;
 
 use super::instance::{reencodable, Header};
@@ -17,8 +22,12 @@ use super::instance::{reencodable, Header};
 /// At most 128 presentation contexts in one association (odd IDs 1 to 255, PS3.8 9.3.2.2).
 pub const MAX_CONTEXTS: usize = 128;
 
-/// The (abstract syntax, transfer syntax) pairs an association proposes, one context each.
-pub fn proposals<'a>(headers: impl IntoIterator<Item = &'a Header>) -> Vec<(String, String)> {
+/// One proposed presentation context: an abstract syntax (SOP class) and the transfer syntaxes
+/// offered for it.
+pub type Proposal = (String, Vec<String>);
+
+/// The contexts an association proposes, one each.
+pub fn proposals<'a>(headers: impl IntoIterator<Item = &'a Header>) -> Vec<Proposal> {
     let mut set = BTreeSet::new();
     for h in headers {
         for pair in wanted(h) {
@@ -28,23 +37,26 @@ pub fn proposals<'a>(headers: impl IntoIterator<Item = &'a Header>) -> Vec<(Stri
     set.into_iter().collect()
 }
 
-/// The contexts one instance may travel in, its own first.
-fn wanted(h: &Header) -> Vec<(String, String)> {
-    let mut v = vec![(h.sop_class.clone(), h.transfer_syntax.clone())];
-    if reencodable(&h.transfer_syntax) {
-        v.push((
+/// The contexts one instance needs: its own, then its class's in the uncompressed little
+/// endian syntaxes.
+fn wanted(h: &Header) -> [Proposal; 2] {
+    [
+        (h.sop_class.clone(), vec![h.transfer_syntax.clone()]),
+        (
             h.sop_class.clone(),
-            EXPLICIT_VR_LITTLE_ENDIAN.uid().to_string(),
-        ));
-    }
-    v
+            vec![
+                EXPLICIT_VR_LITTLE_ENDIAN.uid().to_string(),
+                IMPLICIT_VR_LITTLE_ENDIAN.uid().to_string(),
+            ],
+        ),
+    ]
 }
 
 /// Splits the instances (in order) into runs whose proposals fit in one association.
 pub fn groups(headers: &[Header]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut seen: BTreeSet<Proposal> = BTreeSet::new();
     for (i, h) in headers.iter().enumerate() {
         let new: Vec<_> = wanted(h)
             .into_iter()
@@ -101,11 +113,17 @@ pub fn route(h: &Header, accepted: &[PresentationContextNegotiated]) -> Route {
             h.transfer_syntax
         )
     } else {
-        format!(
-            "SOP class {} in transfer syntax {} refused by the archive",
-            h.sop_class, h.transfer_syntax
-        )
+        class_refused(h)
     })
+}
+
+/// Why an instance is not sent when the archive accepted no context of its SOP class (its own
+/// transfer syntax and the uncompressed ones were all proposed).
+pub fn class_refused(h: &Header) -> String {
+    format!(
+        "SOP class {} refused by the archive (in {} and in Explicit and Implicit VR Little Endian)",
+        h.sop_class, h.transfer_syntax
+    )
 }
 
 fn trim(s: &str) -> &str {
@@ -141,17 +159,22 @@ mod tests {
     }
 
     #[test]
-    fn each_class_and_syntax_is_proposed_once_with_the_explicit_fallback_for_implicit() {
+    fn each_class_and_syntax_is_proposed_once_and_each_class_in_the_uncompressed_syntaxes() {
         let hs = [
             header(CT, IMPLICIT),
             header(CT, JPEG_LS),
             header(CT, IMPLICIT),
         ];
         let p = proposals(&hs);
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let ctx =
+            |a: &str, ts: &[&str]| (a.to_string(), ts.iter().map(|t| t.to_string()).collect());
         assert_eq!(
             p,
-            vec![pair(CT, IMPLICIT), pair(CT, EXPLICIT), pair(CT, JPEG_LS)]
+            vec![
+                ctx(CT, &[IMPLICIT]),
+                ctx(CT, &[EXPLICIT, IMPLICIT]),
+                ctx(CT, &[JPEG_LS])
+            ]
         );
     }
 
@@ -167,7 +190,22 @@ mod tests {
         let Route::Refused(why) = route(&header("1.2.9", EXPLICIT), &ctx) else {
             panic!("an unknown class has no context here");
         };
-        assert!(why.contains("SOP class 1.2.9"), "{why}");
+        assert!(why.contains("SOP class 1.2.9 refused"), "{why}");
+        // the class's uncompressed context accepted, its JPEG-LS one not: a transfer syntax
+        let ctx = [accepted(5, CT, IMPLICIT)];
+        assert_eq!(route(&header(CT, IMPLICIT), &ctx), Route::AsIs(5));
+        let Route::Refused(why) = route(&header(CT, JPEG_LS), &ctx) else {
+            panic!("a JPEG-LS instance has no context here");
+        };
+        assert!(
+            why.contains(&format!("transfer syntax {JPEG_LS} refused")),
+            "{why}"
+        );
+        // nothing accepted (an archive that takes none of the contexts): the class
+        let Route::Refused(why) = route(&header(CT, JPEG_LS), &[]) else {
+            panic!("no context at all");
+        };
+        assert!(why.starts_with(&format!("SOP class {CT} refused")), "{why}");
     }
 
     #[test]
@@ -176,7 +214,8 @@ mod tests {
             .map(|i| header(&format!("1.2.{i}"), EXPLICIT))
             .collect();
         let g = groups(&hs);
-        assert_eq!(g, vec![0..128, 128..256, 256..300]);
+        // two contexts a class: its own syntax, and the uncompressed pair
+        assert_eq!(g, vec![0..64, 64..128, 128..192, 192..256, 256..300]);
         assert!(g
             .iter()
             .all(|r| proposals(&hs[r.clone()]).len() <= MAX_CONTEXTS));

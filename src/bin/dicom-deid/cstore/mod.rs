@@ -22,7 +22,7 @@ use dicom_ul::ClientAssociation;
 
 use address::Target;
 use association::{Broken, OpenError};
-use contexts::Route;
+use contexts::{Proposal, Route};
 use dimse::{kind, meaning, StatusKind};
 use instance::Header;
 
@@ -138,7 +138,14 @@ impl Sender<'_> {
             let a = match assoc.take() {
                 Some(a) => a,
                 None => match self.open(&proposals) {
-                    Ok(a) => a,
+                    Ok(Some(a)) => a,
+                    Ok(None) => {
+                        // no context of any class accepted: each refused, never sent
+                        for (j, h) in group.iter().enumerate().skip(k) {
+                            done(first + j, &Outcome::failed(contexts::class_refused(h)));
+                        }
+                        return Ok(());
+                    }
                     Err(why) => {
                         for j in k..group.len() {
                             done(first + j, &Outcome::failed(why.0.clone()));
@@ -188,26 +195,22 @@ impl Sender<'_> {
         }
     }
 
-    /// Opens an association, retrying network errors as the policy allows.
+    /// Opens an association, retrying network errors as the policy allows; `None` when the
+    /// archive accepted none of the contexts (the instances are refused, the destination is
+    /// not unusable: the next group's classes may be accepted).
     fn open(
         &mut self,
-        proposals: &[(String, String)],
-    ) -> Result<ClientAssociation<TcpStream>, Unusable> {
+        proposals: &[Proposal],
+    ) -> Result<Option<ClientAssociation<TcpStream>>, Unusable> {
         let mut attempt = 1;
         loop {
             match association::open(self.target, proposals) {
                 Ok(a) => {
                     self.counters.associations += 1;
-                    return Ok(a);
+                    return Ok(Some(a));
                 }
                 Err(OpenError::Rejected(why)) => return Err(Unusable(why)),
-                Err(OpenError::NoContext) => {
-                    return Err(Unusable(format!(
-                        "{} accepted none of the {} presentation contexts proposed",
-                        self.target,
-                        proposals.len()
-                    )))
-                }
+                Err(OpenError::NoContext) => return Ok(None),
                 Err(OpenError::Network(why)) => {
                     match decide(&self.policy, attempt, false, &Attempt::NetworkError) {
                         Decision::RetryAfter { delay_ms } => {
