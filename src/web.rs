@@ -12,6 +12,7 @@
 //! [`thumbnail`], [`WebZipReader`].
 
 pub mod stow;
+pub mod vouched;
 
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;

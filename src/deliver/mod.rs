@@ -2,8 +2,10 @@
 //! which outputs an archive can store ([`storable`]), STOW-RS requests in bounded batches
 //! ([`stow`]) and their responses read per instance ([`stow_response`]), what to do after a
 //! failed attempt ([`retry`]), the record of what was stored ([`ledger`]), the send log of
-//! one send ([`send_log`]) and the ETag an S3 store gives an upload ([`s3_etag`]). The shells do the network and the files: the CLI's `send.rs`, the
-//! page's workers.
+//! one send ([`send_log`]) and the ETag an S3 store gives an upload ([`s3_etag`]); and before
+//! any of it, what a zip may deliver at all: only the instances its signed run statement and
+//! manifest vouch for ([`vouched`]). The shells do the network and the files: the CLI's
+//! `send.rs`, the page's workers.
 
 pub mod ledger;
 pub mod retry;
@@ -12,6 +14,7 @@ pub mod send_log;
 pub mod storable;
 pub mod stow;
 pub mod stow_response;
+pub mod vouched;
 
 /// Whether a zip entry is a de-identified instance (the DICOM files the run wrote, under
 /// `<ID>/<ID>_<N>/<series>/`), as opposed to `manifest.csv`, notes and the run statement's

@@ -14,26 +14,42 @@ use crate::deliver::stow_response::{self, InstanceStatus};
 /// What an archive needs of one written instance: `{storable: true, sop_class_uid,
 /// sop_instance_uid, study_instance_uid, series_instance_uid, transfer_syntax_uid, sha256}`
 /// (SHA-256 of the bytes, lower-case hex: the ledger's key with the UID), or `{storable: false,
-/// code: 'not_storable', reason}` (never sent).
+/// code: 'not_storable', reason}` (never sent). `vouched_sha256`: the SHA-256 the zip's
+/// manifest lists for the instance (`vouch_zip_at`), when it is read back from a zip; then the
+/// answer is `{vouched: false, reason}` when the bytes are not those (never sent), and has
+/// `vouched: true` when they are.
 #[wasm_bindgen]
-pub fn stow_instance(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    match crate::deliver::storable::storable(bytes) {
+pub fn stow_instance(bytes: &[u8], vouched_sha256: Option<String>) -> Result<JsValue, JsValue> {
+    let sha = crate::statement::signing::hex(&Sha256::digest(bytes));
+    if let Some(listed) = &vouched_sha256 {
+        if !listed.eq_ignore_ascii_case(&sha) {
+            return Ok(object(vec![
+                ("vouched", false.into()),
+                (
+                    "reason",
+                    "differs from the manifest (its SHA-256 is not the one recorded), not sent"
+                        .into(),
+                ),
+            ]));
+        }
+    }
+    let v = match crate::deliver::storable::storable(bytes) {
         Ok(ids) => {
-            let sha: String = Sha256::digest(bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
             let v = to_js(&ids)?;
             let _ = js_sys::Reflect::set(&v, &"storable".into(), &true.into());
             let _ = js_sys::Reflect::set(&v, &"sha256".into(), &sha.into());
-            Ok(v)
+            v
         }
-        Err(e) => Ok(object(vec![
+        Err(e) => object(vec![
             ("storable", false.into()),
             ("code", e.code().as_str().into()),
             ("reason", e.to_string().into()),
-        ])),
+        ]),
+    };
+    if vouched_sha256.is_some() {
+        let _ = js_sys::Reflect::set(&v, &"vouched".into(), &true.into());
     }
+    Ok(v)
 }
 
 /// A destination's batch limits as the page gives them: either may be left out (the default).

@@ -7,7 +7,7 @@
 // dropped connection; bytes altered on the way and a corrupted ETag are detected and reported;
 // cancel aborts the multipart upload; the element sends to S3 from its Send step.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +111,7 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
   let page;
   let errors;
   let cliZip;
+  let cliZipPath;
 
   /** The object `key` in the bucket (null when absent), read by the host with its credentials. */
   async function stored(key) {
@@ -125,7 +126,8 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
     const secretFile = join(tmp.dir, 'project.secret');
     writeFileSync(secretFile, SECRET_TEXT);
     mkdirSync(join(tmp.dir, 'cli'));
-    cliZip = readFileSync(runCli(CORPUS, secretFile, join(tmp.dir, 'cli')).zip);
+    cliZipPath = runCli(CORPUS, secretFile, join(tmp.dir, 'cli')).zip;
+    cliZip = readFileSync(cliZipPath);
     moto = await startMoto();
     const pagePort = await freePort();
     const pageOrigin = `http://127.0.0.1:${pagePort}`;
@@ -139,7 +141,7 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
     writeFileSync(join(site, 'app/index.html'), `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <link rel="icon" href="data:,"><title>portal</title><script type="module" src="/lib/dicom-deid-element.js"></script></head>
-<body><main><h1>Portal</h1><input type="file" id="dir" webkitdirectory multiple aria-label="folder"><dicom-deid preset="basic"></dicom-deid></main></body></html>`);
+<body><main><h1>Portal</h1><input type="file" id="dir" webkitdirectory multiple aria-label="folder"><input type="file" id="zip" aria-label="zip"><dicom-deid preset="basic"></dicom-deid></main></body></html>`);
     server = await startServer(site, ['--connect', host.origin, '--connect', moto.origin], pagePort);
     browser = await launchBrowser();
     // The element's Start would ask where to save the zip: the zip is spooled instead.
@@ -151,6 +153,9 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
     await page.goto(`${server.url}app/index.html`);
     await page.evaluate(async () => (await window.api()).loadEngine());
     await page.locator('#dir').setInputFiles(CORPUS);
+    // A run's zip (the CLI's, the same bytes as the page's) for the uploads of a zip alone: only
+    // a zip that holds against its signed statement is uploaded.
+    await page.locator('#zip').setInputFiles(cliZipPath);
   });
 
   after(async () => {
@@ -243,17 +248,17 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
   });
 
   it('a corrupted ETag of a part is detected, reported as send, and the multipart upload is aborted', async () => {
-    const r = await page.evaluate(async (partSize) => {
+    const r = await page.evaluate(async () => {
       const { uploadToS3 } = await window.api();
       window.faults = [{ part: '2', kind: 'etag', left: 1 }];
-      const zip = new Blob([crypto.getRandomValues(new Uint8Array(65536)), new Uint8Array(3 * partSize)]);
+      const zip = document.getElementById('zip').files[0];
       try {
-        await uploadToS3(zip, window.s3('etag/random.bin', { partSize }));
+        await uploadToS3(zip, window.s3('etag/random.bin', { partSize: Math.ceil(zip.size / 4) }));
         return { ok: true };
       } catch (e) {
         return { code: e.code, message: e.message };
       }
-    }, SMALL_PART);
+    });
     assert.equal(r.code, 'send', JSON.stringify(r));
     assert.match(r.message, /part 2 of 4: the store's ETag "0123456789abcdef0123456789abcdef" is not the MD5/);
     const asked = (await ops()).filter((o) => o.key === 'etag/random.bin').map((o) => o.op);
@@ -264,14 +269,14 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
   });
 
   it('cancel stops the upload and aborts the multipart upload', async () => {
-    const r = await page.evaluate(async (partSize) => {
+    const r = await page.evaluate(async () => {
       const { uploadToS3 } = await window.api();
       window.faults = [];
       const controller = new AbortController();
-      const zip = new Blob([new Uint8Array(12 * partSize)]);
+      const zip = document.getElementById('zip').files[0];
       let parts = 0;
       try {
-        await uploadToS3(zip, window.s3('cancel/big.bin', { partSize }), {
+        await uploadToS3(zip, window.s3('cancel/big.bin', { partSize: Math.max(64 << 10, Math.ceil(zip.size / 12)) }), {
           signal: controller.signal,
           onProgress: (p) => {
             parts = p.done;
@@ -282,7 +287,7 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
       } catch (e) {
         return { code: e.code, parts };
       }
-    }, SMALL_PART);
+    });
     assert.equal(r.code, 'aborted', JSON.stringify(r));
     assert.ok(r.parts < 12);
     const asked = (await ops()).filter((o) => o.key === 'cancel/big.bin').map((o) => o.op);
@@ -318,12 +323,18 @@ describe('S3 delivery of the zip (presigned PUT and multipart upload into moto)'
   });
 
   it('measures the upload rate into moto on loopback (one PUT and 8 MiB parts)', async () => {
+    // A run's zip of about 64 MB (CT-like slices made by scripts/make_bench_corpus.py): only a
+    // zip that holds against its statement is uploaded.
+    const input = join(tmp.dir, 'rate-in');
+    const made = spawnSync('python3', [join(ROOT, 'scripts/make_bench_corpus.py'), input, '--slices', '120', '--compressed-copies', '0'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    mkdirSync(join(tmp.dir, 'rate'));
+    await page.locator('#zip').setInputFiles(runCli(input, join(tmp.dir, 'project.secret'), join(tmp.dir, 'rate')).zip);
     const r = await page.evaluate(async () => {
       const { uploadToS3 } = await window.api();
       window.faults = [];
-      const size = 64 << 20;
-      const chunk = crypto.getRandomValues(new Uint8Array(65536));
-      const zip = new Blob(Array.from({ length: size / chunk.length }, () => chunk));
+      const zip = document.getElementById('zip').files[0];
+      const size = zip.size;
       const put = await uploadToS3(zip, window.s3('rate/put.bin', { partSize: size }));
       const multi = await uploadToS3(zip, window.s3('rate/multi.bin', { partSize: 8 << 20 }));
       return { size, put, multi };

@@ -5,10 +5,12 @@
 // (--stow-url). The API, the page and the element each deliver tests/data: the instances Orthanc
 // holds equal the zip's storable instances byte for byte; the not storable ones are those
 // without the four UIDs (read by dcmdump) and are never sent; a second send sends nothing
-// (the proxy's counters); a send cut by a page reload resumes with only what the ledger lacks.
+// (the proxy's counters); a send cut by a page reload resumes with only what the ledger lacks;
+// a zip changed after its run (a byte of an instance, an instance added) is refused by the
+// send API as a whole, to STOW-RS and to S3 alike, before any request.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrthanc } from '../support/orthanc.mjs';
@@ -34,6 +36,37 @@ function topLevelUids(file) {
 
 /** A page's errors without the failed requests Chromium logs for the faults the proxy injects. */
 const realErrors = (errors) => errors.filter((e) => !/^console: Failed to load resource/.test(e));
+
+/**
+ * `zip` rewritten by Python's zipfile (stored entries, their CRCs right, as any zip tool
+ * would write them) after `change`: 'byte' flips one byte in the middle of the first DICOM
+ * entry; 'added' adds `extra` as a DICOM entry beside it. Resolves to {bytes, entry}.
+ */
+function tamperedZip(zip, change, extra, dir) {
+  const src = join(dir, `${change}-in.zip`);
+  const out = join(dir, `${change}-out.zip`);
+  writeFileSync(src, zip);
+  const script = `
+import sys, zipfile
+src, out, change, extra = sys.argv[1:5]
+zin = zipfile.ZipFile(src)
+names = [i.filename for i in zin.infolist()]
+first = next(n for n in names if n.endswith('.dcm'))
+entry = first if change == 'byte' else first.rsplit('/', 1)[0] + '/added.dcm'
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as zout:
+    for n in names:
+        data = bytearray(zin.read(n))
+        if change == 'byte' and n == first:
+            data[len(data) // 2] ^= 1
+        zout.writestr(n, bytes(data))
+        if change == 'added' and n == first:
+            zout.writestr(entry, open(extra, 'rb').read())
+print(entry)
+`;
+  const r = spawnSync('python3', ['-c', script, src, out, change, extra], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return { bytes: readFileSync(out), entry: r.stdout.trim() };
+}
 
 /** Starts the fault proxy in front of `target`; resolves to {url, stats(), reset(), stop()}. */
 function startProxy(target, faults) {
@@ -227,6 +260,65 @@ describe('STOW-RS from the browser into Orthanc', { timeout: 6 * 60_000 }, () =>
       assert.equal(new Set(resent).size, want.storable.length - ledger.length);
       assert.ok(summary.written > 0);
       assert.deepEqual(await axeProblems(page), []);
+      assert.deepEqual(realErrors(errors), []);
+    } finally {
+      archive.stop();
+    }
+  });
+
+  it('a zip changed after its run is refused by the send API as a whole, to STOW-RS and S3, before any request', async () => {
+    const archive = await startArchive('vouched', '');
+    try {
+      const { page, errors } = await openPage(browser.context, archive.site.url);
+      await page.evaluate(() => document.body.append(Object.assign(document.createElement('input'), { type: 'file', id: 'api-dir', webkitdirectory: true, multiple: true })));
+      await page.locator('#api-dir').setInputFiles(CORPUS);
+      await page.evaluate(async (secret) => {
+        const api = await import('/dicom-deid.js');
+        window.vouchedRun = await api.deidentify({ source: document.getElementById('api-dir').files, secret, workers: 2 });
+      }, SECRET_TEXT);
+      const zip = await blobBytes(page, 'window.vouchedRun.zip');
+      const dir = join(tmp.dir, 'vouched');
+      mkdirSync(dir, { recursive: true });
+      const cases = ['byte', 'added'].map((change) => ({ change, ...tamperedZip(zip, change, join(CORPUS, 'pydicom-data/emri_small.dcm'), dir) }));
+      const refused = await page.evaluate(async (zips) => {
+        const api = await import('/dicom-deid.js');
+        const destination = { kind: 'stow', url: '/dicom-web/studies' };
+        let presigned = 0;
+        const s3 = { kind: 's3', presign: async () => { presigned++; throw new Error('never asked'); } };
+        const out = [];
+        for (const z of zips) {
+          const bytes = Uint8Array.from(atob(z.b64), (c) => c.charCodeAt(0));
+          const changed = { ...window.vouchedRun, zip: new Blob([bytes]) };
+          for (const [kind, send] of [['stow', () => api.sendResult(changed, { destination })], ['s3', () => api.uploadToS3(changed.zip, s3)]]) {
+            try {
+              await send();
+              out.push({ change: z.change, kind, sent: true });
+            } catch (e) {
+              out.push({ change: z.change, kind, code: e.code, message: e.message, problems: e.problems });
+            }
+          }
+        }
+        return { out, presigned };
+      }, cases.map((c) => ({ change: c.change, b64: c.bytes.toString('base64') })));
+      assert.equal(refused.out.length, 4);
+      for (const r of refused.out) {
+        const c = cases.find((x) => x.change === r.change);
+        assert.equal(r.code, 'unvouched', JSON.stringify(r));
+        const line = r.change === 'byte' ? `${c.entry}: differs` : `${c.entry}: added (not in the manifest)`;
+        assert.ok(r.problems.some((p) => p.startsWith(line)) && r.message.includes(line), JSON.stringify(r));
+      }
+      assert.equal(refused.presigned, 0, 'nothing was uploaded to S3: no URL asked for');
+      assert.equal((await archive.proxy.stats()).requests, 0, 'the refused zips made no request');
+      assert.equal((await archive.orthanc.storedFiles()).length, 0, 'Orthanc holds nothing');
+      // The zip as written still delivers.
+      const good = await page.evaluate(async () => {
+        const api = await import('/dicom-deid.js');
+        const d = await api.sendResult(window.vouchedRun, { destination: { kind: 'stow', url: '/dicom-web/studies' } });
+        return { state: d.state, counts: d.counts };
+      });
+      assert.equal(good.state, 'done');
+      assert.ok(good.counts.stored > 20 && good.counts.failed === 0, JSON.stringify(good.counts));
+      assert.equal((await archive.proxy.stats()).requests, good.counts.requests);
       assert.deepEqual(realErrors(errors), []);
     } finally {
       archive.stop();

@@ -155,6 +155,16 @@ pub fn read_zip(path: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// Writes `entries` as a stored zip at `path` (the engine's own zip layout), e.g. a run's zip
+/// changed after the run.
+pub fn write_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
+    let mut sink = dicom_deid::archive::output::ZipSink::new(fs::File::create(path).unwrap());
+    for (name, bytes) in entries {
+        sink.add(name, bytes).unwrap();
+    }
+    sink.finish().unwrap();
+}
+
 /// A finished CLI run.
 pub struct Run {
     /// Its folder (zip, key, log, secret).

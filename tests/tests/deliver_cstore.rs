@@ -11,12 +11,11 @@
 //! SOP identity of the meta group too, and the byte-identical ones are counted; the bytes sent
 //! are the zip's (the send counts them), STOW-RS and the REST API keep them as they are
 //! (`tests/tests/orthanc_oracle.rs`).
-mod dropping_proxy;
 mod refusals;
 
+use crate::support::dropping_proxy::DroppingProxy;
 use crate::support::harness::{cli, data, parse_csv, python, read_csv, run, Csv, Run, TempDir};
 use crate::support::orthanc::{free_port, Orthanc, AE_TITLE};
-use dropping_proxy::DroppingProxy;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -8,7 +8,6 @@ use std::fs;
 use std::path::Path;
 
 use crate::support::harness::*;
-use dicom_deid::archive::output::ZipSink;
 
 /// `dicom-deid verify` on a zip: exit status and stdout.
 fn verify(zip: &Path, public_key: Option<&Path>) -> (bool, String) {
@@ -22,15 +21,6 @@ fn verify(zip: &Path, public_key: Option<&Path>) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
-}
-
-/// Writes `entries` as a stored zip at `path`.
-fn write_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
-    let mut sink = ZipSink::new(fs::File::create(path).unwrap());
-    for (name, bytes) in entries {
-        sink.add(name, bytes).unwrap();
-    }
-    sink.finish().unwrap();
 }
 
 fn corpus_run(label: &str, extra: &[&str]) -> Run {

@@ -56,21 +56,41 @@ export function openSender(core, destination, signal, onProgress) {
 }
 
 /**
+ * The instances of a zip that may be sent: `instances` ([{path, at, size}]) each with the
+ * SHA-256 its manifest lists (`vouched`: the engine's vouch of the zip, {ok, instances: {path:
+ * sha256}}). A zip refused, or an instance its manifest does not list, refuses the whole:
+ * DeidError 'unvouched' naming what does not hold, before anything is sent.
+ */
+export function vouchedInstances(vouched, instances) {
+  if (!vouched.ok) {
+    const e = new DeidError('unvouched', vouched.message);
+    Object.assign(e, { problems: vouched.problems });
+    throw e;
+  }
+  return instances.map(({ path, at, size }) => {
+    if (!Object.hasOwn(vouched.instances, path)) throw new DeidError('unvouched', `${path}: not in the manifest, never sent; nothing of the zip is sent`);
+    return { path, at, size, sha256: vouched.instances[path] };
+  });
+}
+
+/**
  * Sends the written instances of a finished run, read back from its zip (`zip`: the File or
- * Blob; `instances`: [{path, at, size}], where each one's bytes are): resolves to the delivery
- * {url, state: 'done' | 'cancelled' | 'error', results, counts, seconds}.
+ * Blob; `instances`: [{path, at, size, sha256}] from vouchedInstances, where each one's bytes
+ * are and what they must hash to): resolves to the delivery {url, state: 'done' | 'cancelled'
+ * | 'error', results, counts, seconds}.
  * @returns {Promise<import('../dicom-deid.js').DeidDelivery>}
  */
 export async function sendFromZip(core, destination, zip, instances, signal, onProgress) {
   const sender = openSender(core, destination, signal, onProgress);
   try {
-    for (const { path, at, size } of instances) {
-      await sender.add({ path, read: async () => new Uint8Array(await zip.slice(at, at + size).arrayBuffer()) });
+    for (const { path, at, size, sha256 } of instances) {
+      await sender.add({ path, vouched: sha256, read: async () => new Uint8Array(await zip.slice(at, at + size).arrayBuffer()) });
     }
     return { url: destination.url, state: /** @type {'done'} */ ('done'), ...(await sender.finish()) };
   } catch (e) {
     // The run's result stands; the delivery says why it stopped.
     const state = /** @type {'cancelled' | 'error'} */ (signal.aborted ? 'cancelled' : 'error');
-    return { url: destination.url, state, error: state === 'error' ? messageOf(e) : undefined, results: sender.results, counts: { ...sender.counts }, seconds: 0 };
+    const code = state === 'error' && e instanceof DeidError ? e.code : undefined;
+    return { url: destination.url, state, code, error: state === 'error' ? messageOf(e) : undefined, results: sender.results, counts: { ...sender.counts }, seconds: 0 };
   }
 }

@@ -2,11 +2,12 @@
 import { ENGINE_CODES } from './engine-codes.js';
 
 /** Codes of DeidError, in the order a run meets them. */
-export const ERROR_CODES = ['unsupported', 'bad-options', 'bad-mapping', 'bad-key', 'io', 'send', 'aborted'];
+export const ERROR_CODES = ['unsupported', 'bad-options', 'bad-mapping', 'bad-key', 'io', 'unvouched', 'send', 'aborted'];
 
 /**
  * An error of the de-identifier: `code` says what kind ('bad-options', 'bad-mapping',
- * 'bad-key', 'aborted', 'unsupported', 'io', 'send'), `message` says what happened in words,
+ * 'bad-key', 'aborted', 'unsupported', 'io', 'unvouched': a zip to send that its signed
+ * statement and manifest do not vouch for, 'send'), `message` says what happened in words,
  * `cause` keeps the underlying error when there is one.
  */
 export class DeidError extends Error {

@@ -95,16 +95,19 @@ export class StowSender {
   }
 
   /**
-   * One written instance: `bytes`, or `size` and `read()` giving them. Not storable ones are
-   * reported and never sent; those the ledger holds are skipped; the others are batched. Waits
-   * while PARALLEL requests are in flight.
-   * @param {{ path: string, bytes?: Uint8Array, read?: () => Promise<Uint8Array> }} instance
+   * One written instance: `bytes`, or `size` and `read()` giving them; `vouched`: the SHA-256
+   * the zip's manifest lists for it, when it is read back from a zip (other bytes stop the
+   * sending, DeidError 'unvouched'). Not storable ones are reported and never sent; those the
+   * ledger holds are skipped; the others are batched. Waits while PARALLEL requests are in flight.
+   * @param {{ path: string, bytes?: Uint8Array, read?: () => Promise<Uint8Array>, vouched?: string }} instance
    */
-  async add({ path, bytes, read }) {
+  async add({ path, bytes, read, vouched }) {
     if (this.#signal.aborted) throw aborted();
     this.counts.total += 1;
     const data = bytes || (await read());
-    const info = this.#core.check(data);
+    const info = this.#core.check(data, vouched);
+    // Read back from a zip: the bytes must be those its manifest lists (the engine compares).
+    if (info.vouched === false) throw new DeidError('unvouched', `${path}: ${info.reason}; the sending stopped`);
     if (!info.storable) {
       this.#result({ path, status: 'not_storable', reason: info.reason, size: data.length });
       this.#report();

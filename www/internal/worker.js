@@ -16,6 +16,9 @@
 //                                             undefined when the scan found no DICOM header)
 //   verify-zip {file, publicKey?}           → {ok, problems, keyFingerprint, ...}: the zip checked
 //                                             against its signed statement (verify_zip)
+//   vouch-zip {file, publicKey?}            → {ok, instances: {path: sha256}} | {ok: false, problems,
+//                                             message}: what of the zip may be sent (vouch_zip_at;
+//                                             read in slices, never whole)
 //   pixel-preview {item, frame, config}     → {width, height, frames, frame, rgba, info}
 //                                             one frame decoded by the engine for the pixel
 //                                             review (rgba transferred; nothing is kept)
@@ -23,7 +26,7 @@
 // (whose own source path is `zip`). Values are the engine's typed values (src/web.rs), cloned.
 // Errors travel back as {error: message, code?} (the engine's code); nothing here throws across
 // the message boundary.
-import init, { explain_attributes, verify_zip, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebAuditor, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
+import init, { explain_attributes, verify_zip, vouch_zip_at, pixel_preview, scan_file, scan_file_prefix, scan_prefix_len, is_zip, preview, thumbnail, unreadable_outcome, WebAuditor, WebEngine, WebJob, WebZipReader } from '../pkg/dicom_deid.js';
 
 let ready = null;
 let engine = null;
@@ -133,6 +136,17 @@ async function verifyZip(file, publicKey) {
   return verify_zip(bytes, publicKey ?? undefined);
 }
 
+/**
+ * The zip checked against its signed statement before anything of it is sent: read in slices
+ * of the Blob (FileReaderSync, which dedicated workers have), so a zip of any size costs the
+ * engine's bounded buffers.
+ */
+function vouchZip(file, publicKey) {
+  const reader = new FileReaderSync();
+  const readAt = (at, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(at, at + length)));
+  return vouch_zip_at(file.size, readAt, publicKey ?? undefined);
+}
+
 async function processItem(item) {
   if (!engine) throw new Error('the engine is not set up');
   let bytes = kept.get(item.path);
@@ -209,6 +223,8 @@ async function handle(msg) {
       return auditScan(msg.item);
     case 'verify-zip':
       return verifyZip(msg.file, msg.publicKey);
+    case 'vouch-zip':
+      return vouchZip(msg.file, msg.publicKey);
     case 'setup':
       if (engine) engine.free();
       engine = new WebEngine(msg.spec, msg.secret);

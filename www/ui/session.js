@@ -329,7 +329,8 @@ export class DeidSession extends EventTarget {
         destination: this.destination, signal: controller.signal, onProgress: (p) => this.#emit('send-progress', p),
       });
     } catch (e) {
-      delivery = { state: 'error', error: toDeidError(e).message, results: [], counts: null };
+      const error = toDeidError(e);
+      delivery = { state: 'error', code: error.code, error: error.message, results: [], counts: null };
     }
     this.#sendController = null;
     return this.#sendEnded(delivery);

@@ -173,6 +173,20 @@ pub enum CliError {
         name: String,
         size: u64,
     },
+    /// A zip to send that does not hold against its signed run statement: refused as a whole,
+    /// with `verify`'s lines.
+    #[snafu(display("{}: {refusal}", path.display()))]
+    SendRefused {
+        path: PathBuf,
+        refusal: dicom_deid::deliver::vouched::Refused,
+    },
+    /// An instance read to be sent that the manifest does not vouch for (the zip changed
+    /// after its check): the send stops.
+    #[snafu(display("{}: {source}", path.display()))]
+    SendUnvouched {
+        path: PathBuf,
+        source: dicom_deid::deliver::vouched::Unvouched,
+    },
     /// Some storable instances were not stored (the send log says which and why).
     #[snafu(display("{failed} of {storable} storable instances were not stored (see {})", log.display()))]
     NotAllStored {

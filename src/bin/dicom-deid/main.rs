@@ -6,7 +6,8 @@
 //! share `common.rs` (configuration, job, outputs, scanning, rewriting, writing files).
 //! `--audit DIR` is `audit.rs`; `dicom-deid verify ZIP` is `verify.rs`; `dicom-deid send ZIP`
 //! and a run or merge with `--stow-url` are `send.rs` (over `stow_http.rs`); with `--cstore`,
-//! `cstore/` (C-STORE over dicom-ul, with `send.rs`'s zip inventory, ledger and send log).
+//! `cstore/` (C-STORE over dicom-ul, with `send.rs`'s zip check, inventory, ledger and send
+//! log). Either sends only what the zip's signed statement and manifest vouch for.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
@@ -61,33 +62,46 @@ fn dispatch(args: &Args) -> Result<(), error::CliError> {
     }
 }
 
-/// `--stow-url`, `--cstore`: the zip just written is sent (by STOW-RS, then by C-STORE).
+/// `--stow-url`, `--cstore`: the zip just written is checked against its signed statement
+/// (by the project's key, from the secret), then sent (by STOW-RS, then by C-STORE).
 #[cfg(not(target_arch = "wasm32"))]
 fn deliver(args: &Args) -> Result<(), error::CliError> {
     let Some(zip) = &args.out else {
         return Ok(());
     };
+    if args.stow.stow_url.is_none() && args.cstore.cstore.is_none() {
+        return Ok(());
+    }
+    let key = secret::project_public_key(&args.secret_file)?;
+    let vouched = send::vouch(zip, Some(key))?;
     if args.stow.stow_url.is_some() {
-        send::send_zip(zip, &args.stow, args.quiet)?;
+        send::send_zip(zip, &vouched, &args.stow, args.quiet)?;
     }
     match &args.cstore.cstore {
-        Some(spec) => {
-            cstore::zip_send::send_zip(zip, spec, args.cstore.calling_aet.as_deref(), args.quiet)
-        }
+        Some(spec) => cstore::zip_send::send_zip(
+            zip,
+            &vouched,
+            spec,
+            args.cstore.calling_aet.as_deref(),
+            args.quiet,
+        ),
         _ => Ok(()),
     }
 }
 
-/// `dicom-deid send ZIP`: by STOW-RS (`send.rs`), then by C-STORE (`cstore/`).
+/// `dicom-deid send ZIP`: the zip checked, then sent by STOW-RS (`send.rs`), then by C-STORE
+/// (`cstore/`).
 #[cfg(not(target_arch = "wasm32"))]
 fn send_command(args: &send::SendArgs) -> Result<(), error::CliError> {
-    if args.stow.stow_url.is_some() {
-        send::run(args)?;
-    }
+    let vouched = send::run(args)?;
     match &args.cstore.cstore {
-        Some(spec) => {
-            cstore::zip_send::send_zip(&args.zip, spec, args.cstore.calling_aet.as_deref(), false)
-        }
+        Some(spec) => cstore::zip_send::send_zip(
+            &args.zip,
+            &vouched,
+            spec,
+            args.cstore.calling_aet.as_deref(),
+            false,
+        ),
         None => Ok(()),
     }
 }

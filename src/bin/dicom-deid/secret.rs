@@ -6,7 +6,9 @@ use std::path::Path;
 
 use snafu::{ensure, ResultExt};
 
-use crate::error::{CliError, CreateSecretSnafu, EmptySecretSnafu, ReadSecretSnafu};
+use crate::error::{
+    BadPublicKeySnafu, CliError, CreateSecretSnafu, EmptySecretSnafu, ReadSecretSnafu, ReadSnafu,
+};
 
 /// The secret in `path` (trimmed); a new random one, written there, if the file is missing and
 /// `create` is set.
@@ -64,4 +66,24 @@ pub fn write_public_key(secret_path: &Path, secret: &[u8]) -> Result<(), CliErro
         dicom_deid::statement::signing::public_key_hex(&keyed)
     );
     fs::write(&path, text).context(CreateSecretSnafu { path: &path })
+}
+
+/// The project's public key from a file of 64 hex digits (its first line; as `<secret file>.pub`
+/// is written), received apart from the zip.
+pub fn read_public_key(path: &Path) -> Result<[u8; 32], CliError> {
+    let text = fs::read_to_string(path).context(ReadSnafu {
+        what: "public key",
+        path,
+    })?;
+    dicom_deid::statement::signing::unhex::<32>(text.lines().next().unwrap_or("").trim())
+        .ok_or_else(|| BadPublicKeySnafu { path }.build())
+}
+
+/// The public key of the run statement's signing key, derived from the secret in `path` (the
+/// key a run signs its zip with).
+pub fn project_public_key(path: &Path) -> Result<[u8; 32], CliError> {
+    let keyed = dicom_deid::uid::Keyed::new(&load_secret(path, false)?);
+    Ok(dicom_deid::statement::signing::signing_key(&keyed)
+        .verifying_key()
+        .to_bytes())
 }

@@ -4,6 +4,11 @@
 //! storable ones ([`dicom_deid::deliver::storable`]); the ledger (`<zip>.sent.csv`) says what
 //! the destination holds already, so a second send sends nothing and a resumed one the rest;
 //! the send log (`<zip>.send-log.csv`) gives every instance's outcome.
+//!
+//! Nothing is sent from a zip that does not hold against its signed run statement, and only
+//! what its manifest vouches for ([`dicom_deid::deliver::vouched`]): [`vouch`] checks the zip
+//! as `verify` does (streamed: a fixed buffer whatever its size) before any request, C-STORE's
+//! too; every instance read to be sent is hashed again and must be the one listed.
 
 use std::ffi::OsString;
 use std::fs;
@@ -13,20 +18,22 @@ use std::time::Instant;
 
 use clap::Parser;
 use dicom_deid::deliver::is_instance_entry;
-use dicom_deid::deliver::ledger::{
-    self, destination_label, sha256_hex, Ledger, LedgerRow, LedgerStatus,
-};
+use dicom_deid::deliver::ledger::{self, destination_label, Ledger, LedgerRow, LedgerStatus};
 use dicom_deid::deliver::send_log::{self, SendOutcome, SendRow};
 use dicom_deid::deliver::storable::{storable, NotStorable};
 use dicom_deid::deliver::stow::{batches, body, BatchLimits};
+use dicom_deid::deliver::vouched::{vouch_zip, Vouched};
 use dicom_deid::limits::MAX_FILE_BYTES;
+use dicom_deid::statement::signing::hex;
 use snafu::ResultExt;
 
 use crate::args::{CStoreArgs, StowArgs};
 use crate::error::{
     CliError, CreateSnafu, LedgerSnafu, NotAllStoredSnafu, ReadSnafu, SendEntrySnafu,
-    SendEntryTooLargeSnafu, SendZipSnafu, StowRequestSnafu, WriteSnafu,
+    SendEntryTooLargeSnafu, SendRefusedSnafu, SendUnvouchedSnafu, SendZipSnafu, StowRequestSnafu,
+    VerifyReadSnafu, WriteSnafu,
 };
+use crate::secret::read_public_key;
 use crate::stow_http::{Client, Headers};
 
 /// Send a de-identified zip's instances to a DICOMweb archive (STOW-RS).
@@ -42,6 +49,36 @@ pub struct SendArgs {
     /// Or by C-STORE (`cstore/`).
     #[command(flatten)]
     pub cstore: CStoreArgs,
+    /// The project's public key (64 hex digits, as in dicom-deid.secret.pub): the run
+    /// statement must be signed by it; without it the statement's own key is used (as
+    /// `verify` does).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+/// The zip checked against its signed run statement, as `verify` checks it (`public_key`: the
+/// project's key when known): the instances it may send, or the zip refused as a whole with
+/// `verify`'s lines, before anything is sent.
+pub(crate) fn vouch(path: &Path, public_key: Option<[u8; 32]>) -> Result<Vouched, CliError> {
+    let f = fs::File::open(path).context(ReadSnafu { what: "zip", path })?;
+    vouch_zip(std::io::BufReader::new(f), public_key)
+        .context(VerifyReadSnafu { path })?
+        .map_err(|refusal| SendRefusedSnafu { path, refusal }.build())
+}
+
+/// The bytes of entry `index` and their SHA-256, when the manifest vouches for them (else
+/// the send stops: the zip changed after its check).
+pub(crate) fn vouched_bytes(
+    zip: &mut zip::ZipArchive<fs::File>,
+    path: &Path,
+    index: usize,
+    vouched: &Vouched,
+) -> Result<(String, Vec<u8>, [u8; 32]), CliError> {
+    let (name, bytes) = entry_bytes(zip, path, index)?;
+    let sum = vouched
+        .admit(&name, &bytes)
+        .context(SendUnvouchedSnafu { path })?;
+    Ok((name, bytes, sum))
 }
 
 /// One instance entry of the zip.
@@ -66,7 +103,7 @@ pub(crate) fn open_zip(path: &Path) -> Result<zip::ZipArchive<fs::File>, CliErro
 }
 
 /// The bytes of entry `index` (at most [`MAX_FILE_BYTES`]).
-pub(crate) fn entry_bytes(
+fn entry_bytes(
     zip: &mut zip::ZipArchive<fs::File>,
     path: &Path,
     index: usize,
@@ -84,10 +121,12 @@ pub(crate) fn entry_bytes(
     Ok((name, bytes))
 }
 
-/// Every instance entry: its name, size, SOP Instance UID (or why it is not storable), SHA-256.
+/// Every instance entry: its name, size, SOP Instance UID (or why it is not storable), SHA-256
+/// (the one the manifest lists: else the send stops before any request).
 pub(crate) fn inventory(
     zip: &mut zip::ZipArchive<fs::File>,
     path: &Path,
+    vouched: &Vouched,
 ) -> Result<Vec<Item>, CliError> {
     let mut items = Vec::new();
     for index in 0..zip.len() {
@@ -98,13 +137,13 @@ pub(crate) fn inventory(
         if !is_instance_entry(&name) {
             continue;
         }
-        let (name, bytes) = entry_bytes(zip, path, index)?;
+        let (name, bytes, sum) = vouched_bytes(zip, path, index, vouched)?;
         items.push(Item {
             index,
             name,
             size: bytes.len() as u64,
             ids: storable(&bytes).map(|ids| ids.sop_instance_uid),
-            sha256: sha256_hex(&bytes),
+            sha256: hex(&sum),
         });
     }
     Ok(items)
@@ -148,9 +187,15 @@ pub struct SendReport {
     pub(crate) log: PathBuf,
 }
 
-/// Sends the zip's storable instances that the ledger does not list as stored; writes the
-/// ledger as it goes and the send log at the end. Fails when a storable instance is not stored.
-pub fn send_zip(zip_path: &Path, stow: &StowArgs, quiet: bool) -> Result<(), CliError> {
+/// Sends the zip's storable instances that the ledger does not list as stored (of those
+/// `vouched` admits); writes the ledger as it goes and the send log at the end. Fails when a
+/// storable instance is not stored.
+pub fn send_zip(
+    zip_path: &Path,
+    vouched: &Vouched,
+    stow: &StowArgs,
+    quiet: bool,
+) -> Result<(), CliError> {
     let url = stow.stow_url.as_deref().unwrap_or_default();
     let destination = destination_label(url);
     let ledger_path = stow
@@ -167,7 +212,7 @@ pub fn send_zip(zip_path: &Path, stow: &StowArgs, quiet: bool) -> Result<(), Cli
     };
     let started = Instant::now();
     let mut zip = open_zip(zip_path)?;
-    let items = inventory(&mut zip, zip_path)?;
+    let items = inventory(&mut zip, zip_path, vouched)?;
     let (ledger, mut ledger_file) = open_ledger(&ledger_path)?;
     let mut rows: Vec<SendRow> = items
         .iter()
@@ -189,7 +234,7 @@ pub fn send_zip(zip_path: &Path, stow: &StowArgs, quiet: bool) -> Result<(), Cli
         }
         let mut parts = Vec::with_capacity(batch.len());
         for &i in batch {
-            parts.push(entry_bytes(&mut zip, zip_path, items[i].index)?.1);
+            parts.push(vouched_bytes(&mut zip, zip_path, items[i].index, vouched)?.1);
         }
         let slices: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         let (content_type, request) = body(&slices).context(StowRequestSnafu)?;
@@ -305,7 +350,17 @@ pub(crate) fn check_all_stored(report: &SendReport) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `dicom-deid send`.
-pub fn run(args: &SendArgs) -> Result<(), CliError> {
-    send_zip(&args.zip, &args.stow, false)
+/// `dicom-deid send`: the zip checked (with `--public-key` when given), then sent by STOW-RS
+/// when `--stow-url` is given; the instances it may send, for C-STORE.
+pub fn run(args: &SendArgs) -> Result<Vouched, CliError> {
+    let key = args
+        .public_key
+        .as_deref()
+        .map(read_public_key)
+        .transpose()?;
+    let vouched = vouch(&args.zip, key)?;
+    if args.stow.stow_url.is_some() {
+        send_zip(&args.zip, &vouched, &args.stow, false)?;
+    }
+    Ok(vouched)
 }

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use dicom_deid::statement::received::check_zip;
-use dicom_deid::statement::signing::unhex;
 use snafu::ResultExt;
 
-use crate::error::{BadPublicKeySnafu, CliError, ReadSnafu, VerifyReadSnafu};
+use crate::error::{CliError, ReadSnafu, VerifyReadSnafu};
+use crate::secret::read_public_key;
 
 /// Check a de-identified zip against its signed run statement.
 #[derive(Parser, Debug)]
@@ -26,19 +26,11 @@ pub struct VerifyArgs {
 
 /// Runs `verify`; `Ok(false)` when something does not hold (reported on stdout).
 pub fn run(args: &VerifyArgs) -> Result<bool, CliError> {
-    let key = match &args.public_key {
-        Some(p) => {
-            let text = fs::read_to_string(p).context(ReadSnafu {
-                what: "public key",
-                path: p,
-            })?;
-            Some(
-                unhex::<32>(text.lines().next().unwrap_or(""))
-                    .ok_or_else(|| BadPublicKeySnafu { path: p }.build())?,
-            )
-        }
-        None => None,
-    };
+    let key = args
+        .public_key
+        .as_deref()
+        .map(read_public_key)
+        .transpose()?;
     let f = fs::File::open(&args.zip).context(ReadSnafu {
         what: "zip",
         path: &args.zip,

@@ -2,13 +2,15 @@
 //! log (`send.rs`): the storable instances the ledger does not list as stored at this
 //! destination with the same bytes, in the zip's order. The ledger (`<zip>.sent.csv`) is
 //! appended to after each instance, so a send cut half-way resumes with the rest; the send log
-//! (`<zip>.send-log.csv`) has one row per instance of the zip, sent or not.
+//! (`<zip>.send-log.csv`) has one row per instance of the zip, sent or not. Only instances the
+//! zip's manifest vouches for are sent (checked by the caller, each read hashed again).
 
 use std::io::Write;
 use std::path::Path;
 
 use dicom_deid::deliver::ledger;
 use dicom_deid::deliver::send_log::{self, SendOutcome};
+use dicom_deid::deliver::vouched::Vouched;
 use snafu::ResultExt;
 
 use super::address::{Target, DEFAULT_CALLING_AET};
@@ -17,8 +19,8 @@ use super::instance::{header, Header};
 use super::{send, Counters};
 use crate::error::{CliError, WriteSnafu};
 use crate::send::{
-    beside, check_all_stored, entry_bytes, first_row, inventory, ledger_row, open_ledger, open_zip,
-    write_log, SendReport,
+    beside, check_all_stored, first_row, inventory, ledger_row, open_ledger, open_zip,
+    vouched_bytes, write_log, SendReport,
 };
 
 /// The ledger's destination for a C-STORE target (`dicom:AET@HOST:PORT`: the AE title is
@@ -35,11 +37,13 @@ fn send_outcome(kind: StatusKind) -> SendOutcome {
     }
 }
 
-/// Sends the zip's instances still to send to `AET@HOST:PORT` (`spec`); writes the ledger as
-/// it goes and the send log at the end; prints the summary unless `quiet`. Fails when the
-/// destination cannot be used or a storable instance is not stored.
+/// Sends the zip's instances still to send (of those `vouched` admits) to `AET@HOST:PORT`
+/// (`spec`); writes the ledger as it goes and the send log at the end; prints the summary
+/// unless `quiet`. Fails when the destination cannot be used or a storable instance is not
+/// stored.
 pub fn send_zip(
     zip_path: &Path,
+    vouched: &Vouched,
     spec: &str,
     calling: Option<&str>,
     quiet: bool,
@@ -52,7 +56,7 @@ pub fn send_zip(
     let dest = destination(&target);
     let ledger_path = beside(zip_path, ".sent.csv");
     let mut zip = open_zip(zip_path)?;
-    let items = inventory(&mut zip, zip_path)?;
+    let items = inventory(&mut zip, zip_path, vouched)?;
     let (ledger, mut ledger_file) = open_ledger(&ledger_path)?;
     let mut rows: Vec<_> = items
         .iter()
@@ -64,7 +68,7 @@ pub fn send_zip(
         if row.outcome != SendOutcome::Failed {
             continue;
         }
-        match header(&entry_bytes(&mut zip, zip_path, items[i].index)?.1) {
+        match header(&vouched_bytes(&mut zip, zip_path, items[i].index, vouched)?.1) {
             Ok(h) => {
                 todo.push(i);
                 headers.push(h);
@@ -78,8 +82,8 @@ pub fn send_zip(
         &target,
         &headers,
         &mut |k| {
-            entry_bytes(&mut zip, zip_path, items[todo[k]].index)
-                .map(|(_, bytes)| bytes)
+            vouched_bytes(&mut zip, zip_path, items[todo[k]].index, vouched)
+                .map(|(_, bytes, _)| bytes)
                 .map_err(|e| e.to_string())
         },
         &mut |k, outcome| {
