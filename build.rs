@@ -96,14 +96,38 @@ fn main() {
     fs::write(Path::new(&out_dir).join("iod_types.rs"), iod_tables(&iod)).expect("write iod");
 }
 
-/// `M,<module>,<path>=<type> …`, `I,<iod>,<module indices>`, `S,<sop class>,<iod>` lines →
-/// `IOD_MODULES`, `IOD_IODS`, `IOD_SOP_CLASSES`.
+/// The Type of a cell `1`, `1C`, `2`, `2C`, `3` as the variant of `IodType`.
+fn iod_type(ty: &str, line: &str) -> &'static str {
+    match ty {
+        "1" => "T1",
+        "1C" => "T1C",
+        "2" => "T2",
+        "2C" => "T2C",
+        "3" => "T3",
+        other => panic!("bad type {other} in {line}"),
+    }
+}
+
+/// `M,<module>,<path>=<type> …`, `I,<iod>,<module indices>`, `S,<sop class>,<iod>`,
+/// `C,<tag>=<type> …` lines → `IOD_MODULES`, `IOD_IODS`, `IOD_SOP_CLASSES`, `IOD_EVERY_COMPOSITE`.
 fn iod_tables(csv: &str) -> String {
     let (mut modules, mut iods, mut sops) = (String::new(), String::new(), String::new());
+    let mut common = String::new();
     for line in csv
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
     {
+        if let Some(cells) = line.strip_prefix("C,") {
+            for cell in cells.split_whitespace() {
+                let (tag, ty) = cell.split_once('=').expect("tag=type");
+                let tag = u32::from_str_radix(tag, 16).expect("hex tag");
+                common.push_str(&format!(
+                    "    (0x{tag:08X}, IodType::{}),\n",
+                    iod_type(ty, line)
+                ));
+            }
+            continue;
+        }
         let f: Vec<&str> = line.splitn(3, ',').collect();
         assert_eq!(f.len(), 3, "bad iod row {line}");
         match f[0] {
@@ -115,14 +139,7 @@ fn iod_tables(csv: &str) -> String {
                         .split('/')
                         .map(|t| format!("0x{:08X}", u32::from_str_radix(t, 16).expect("hex tag")))
                         .collect();
-                    let ty = match ty {
-                        "1" => "T1",
-                        "1C" => "T1C",
-                        "2" => "T2",
-                        "2C" => "T2C",
-                        "3" => "T3",
-                        other => panic!("bad type {other} in {line}"),
-                    };
+                    let ty = iod_type(ty, line);
                     rows.push(format!("(&[{}], IodType::{ty})", tags.join(", ")));
                 }
                 modules.push_str(&format!("    ({:?}, &[{}]),\n", f[1], rows.join(", ")));
@@ -143,6 +160,8 @@ fn iod_tables(csv: &str) -> String {
          /// IODs: (id, indices into IOD_MODULES), sorted by id.\n\
          pub static IOD_IODS: &[(&str, &[u16])] = &[\n{iods}];\n\
          /// SOP classes: (UID, IOD id), sorted by UID.\n\
-         pub static IOD_SOP_CLASSES: &[(&str, &str)] = &[\n{sops}];\n"
+         pub static IOD_SOP_CLASSES: &[(&str, &str)] = &[\n{sops}];\n\
+         /// Top-level attributes every composite IOD requires: (tag, weakest Type), sorted.\n\
+         pub static IOD_EVERY_COMPOSITE: &[(u32, IodType)] = &[\n{common}];\n"
     )
 }

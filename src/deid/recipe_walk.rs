@@ -155,9 +155,21 @@ impl Walker<'_> {
                 let (n, w) = (i64::from(*length), words.map(i64::from));
                 self.map_strings(rule, e, |v| ctp_fn::hash_name(v, n, w))
             }
-            Action::HashPatientId { site, length } => {
+            Action::HashPatientId {
+                site,
+                length,
+                prefix,
+                suffix,
+            } => {
                 let n = length.map(i64::from);
-                self.map_strings(rule, e, |v| ctp_fn::hash_ptid(site, v, n))
+                let max = values::max_len(e.vr());
+                self.map_strings(rule, e, |v| {
+                    let digits = ctp_fn::hash_ptid(site, v, n);
+                    format!("{prefix}{digits}{suffix}")
+                        .chars()
+                        .take(max)
+                        .collect()
+                })
             }
             Action::Initials => self.map_strings(rule, e, ctp_fn::initials),
         }

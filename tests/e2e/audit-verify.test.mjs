@@ -1,9 +1,9 @@
 // The page's Audit view and its check of a received zip, against the CLI on the same files:
 // the audit of tests/data (the page's summary JSON and HTML and its detail CSV) equals
 // `dicom-deid --audit` with the same options and secret, byte for byte, and so does the audit of
-// a few files with a recipe loaded in the page's recipe panel (CTP's NBIA script, its report
-// accepted and its parameters given; a hand-written recipe with rules inside sequences) against
-// `--audit --recipe --param --accept-import-report`; a zip the CLI made passes the page's check,
+// a few files with a recipe loaded in the page's recipe panel (CTP's NBIA script, every row
+// imported, its parameters given; a hand-written recipe with rules inside sequences) against
+// `--audit --recipe --param`; a zip the CLI made passes the page's check,
 // and one changed byte of a DICOM entry, a removed entry and an edited statement each fail naming
 // the file, with the same lines as `dicom-deid verify`. The views have no serious or critical
 // axe-core violation with their results shown.
@@ -128,7 +128,7 @@ describe('the audit and the check of a received zip on the page', { timeout: 10 
     assert.deepEqual(await axeProblems(page), [], 'the audit shown');
   });
 
-  it("with a recipe, the page's audit equals the CLI's --audit --recipe --param --accept-import-report, rules inside sequences included", async () => {
+  it("with a recipe, the page's audit equals the CLI's --audit --recipe --param, rules inside sequences included", async () => {
     const input = join(s.tmp.dir, 'few');
     for (const f of FEW) {
       mkdirSync(join(input, f, '..'), { recursive: true });
@@ -140,14 +140,16 @@ describe('the audit and the check of a received zip on the page', { timeout: 10 
     await p.getByTestId('folder-input').setInputFiles(input);
     await p.waitForFunction((n) => document.querySelector('[data-testid=counts]').dataset.files === String(n), FEW.length, { timeout: LONG });
 
-    // CTP's NBIA script: its report accepted, its parameters given in the panel.
+    // CTP's NBIA script (every row imported, so no acceptance asked), its parameters given in
+    // the panel.
     await p.getByTestId('recipe-input').setInputFiles(NBIA);
-    await p.getByTestId('recipe-accept').check({ timeout: LONG });
+    await p.waitForFunction(() => document.querySelector('[data-testid=recipe-status]').dataset.sha256, null, { timeout: LONG });
+    assert.equal(await p.getByTestId('recipe-accept').isVisible(), false);
     await p.getByTestId('recipe-param-DATEINC').fill(NBIA_PARAMS.DATEINC);
     await p.getByTestId('recipe-param-UIDROOT').fill(NBIA_PARAMS.UIDROOT);
     const params = Object.entries(NBIA_PARAMS).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
     const nbia = assertAuditOfCli(await auditOnPage(p), join(s.tmp.dir, 'cli-audit-nbia'),
-      ['--secret-file', s.secretFile, '--recipe', NBIA, ...params, '--accept-import-report'], input);
+      ['--secret-file', s.secretFile, '--recipe', NBIA, ...params], input);
     assert.ok(nbia.attributes.some((a) => a.rule.startsWith('recipe: CTP ')), 'rows name the script\'s rules');
 
     // A hand-written recipe with rules inside sequences (and its base preset chosen by the panel).

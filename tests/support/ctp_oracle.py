@@ -8,7 +8,9 @@ Prints one JSON object per line: {"fn": name, "args": [...], "out": value-or-nul
 CTP could not compute a value (it writes an empty value). Deterministic (fixed seed).
 
 With --eval, reads such objects without "out" from stdin (one a line: values found in real
-files by tests/tests/recipe_ctp_actions.rs) and prints each with its "out".
+files by tests/tests/recipe_ctp_actions.rs) and prints each with its "out"; there "script"
+evaluates a composed element script (text, @param, @hashptid) as CTP's makeReplacement does,
+given the script's parameters and the element's value.
 """
 import datetime
 import hashlib
@@ -220,7 +222,47 @@ def gen_date(rnd):
     return "00" + d.strftime("%y%m%d")  # a two-digit year written with 00: read as 19xx
 
 
+def ctp_script(script, params, this):
+    """DICOMAnonymizer.makeReplacement for a composed value of literal text and the calls a
+    composed PatientID uses: `@param(@NAME)` and `@hashptid(site, this, maxlen)`. A backslash
+    escapes the next character; an argument starting with @ or $ is the script's parameter
+    (DICOMAnonymizerContext.getParam, trimmed); `this` is the element's own value."""
+
+    def get_param(arg):
+        arg = arg.strip()
+        return params.get(arg[1:]) if arg[:1] in "@$" else arg
+
+    out, i, escape = "", 0, False
+    while i < len(script):
+        c = script[i]
+        i += 1
+        if escape:
+            out, escape = out + c, False
+        elif c == "\\":
+            escape = True
+        elif c == "@":
+            open_at = script.index("(", i)
+            close_at = script.index(")", open_at)
+            name, args = script[i:open_at], script[open_at + 1:close_at].split(",")
+            i = close_at + 1
+            if name == "param":
+                out += get_param(args[0])
+            elif name == "hashptid":
+                value = this if args[1].strip() == "this" else None
+                try:
+                    maxlen = int(get_param(args[2])) if len(args) > 2 else 2**31 - 1
+                except ValueError:
+                    maxlen = 2**31 - 1
+                out += ctp_hashptid(get_param(args[0]) or "", value, maxlen)
+            else:
+                raise ValueError("not in the oracle: @" + name)
+        else:
+            out += c
+    return out
+
+
 FUNCTIONS = {
+    "script": lambda a: ctp_script(a[0], a[1], a[2]),
     "hash": lambda a: ctp_hash(a[0], a[1]),
     "hashname": lambda a: ctp_hashname(a[0], a[1], a[2]),
     "hashptid": lambda a: ctp_hashptid(a[0], a[1], a[2]),

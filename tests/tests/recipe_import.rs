@@ -168,32 +168,82 @@ fn dicom_service_anonymizer_imports_every_enabled_row() {
 }
 
 #[test]
-fn nbia_script_imports_hashname_and_reports_the_composed_hashptid() {
+fn nbia_script_imports_hashname_and_the_composed_hashptid() {
     let i = ctp::import::import(&read("ctp", "NBIA.script")).unwrap();
-    let name = i
-        .recipe
-        .rules
-        .iter()
-        .find(|r| r.select.to_string() == "PatientName")
-        .expect("a PatientName rule");
+    let action = |keyword: &str| {
+        &i.recipe
+            .rules
+            .iter()
+            .find(|r| r.select.to_string() == keyword)
+            .unwrap_or_else(|| panic!("a {keyword} rule"))
+            .action
+    };
     assert_eq!(
-        name.action,
+        *action("PatientName"),
         Action::HashName {
             length: 6,
             words: Some(2)
         }
     );
-    let unsupported: Vec<&str> = i
+    // @param(@SHORTNAME)-@hashptid(@SITEID,this,10): the text before the call is its prefix
+    assert_eq!(
+        *action("PatientID"),
+        Action::HashPatientId {
+            site: "{SITEID}".into(),
+            length: Some(10),
+            prefix: "{SHORTNAME}-".into(),
+            suffix: String::new(),
+        }
+    );
+    assert_eq!(
+        i.recipe.params["SHORTNAME"].default.as_deref(),
+        Some("Project")
+    );
+    assert_eq!(i.recipe.params["SITEID"].default.as_deref(), Some("99"));
+    let row = i
         .report
         .rows
         .iter()
-        .filter(|r| r.status == RowStatus::Unsupported)
-        .map(|r| r.construct.as_str())
-        .collect();
+        .find(|r| r.construct == "@param(@SHORTNAME)-@hashptid(@SITEID,this,10)")
+        .expect("the PatientID row");
+    assert_eq!(row.status, RowStatus::Imported, "{}", row.detail);
+    assert!(row.detail.contains("@hashptid"), "{}", row.detail);
     assert_eq!(
-        unsupported,
-        ["@param(@SHORTNAME)-@hashptid(@SITEID,this,10)"]
+        i.report.counts().unsupported,
+        0,
+        "{}",
+        i.report.to_text(false)
     );
+    assert!(!i.report.has_unsupported());
+    assert!(i.report.unkeyed_md5);
+}
+
+#[test]
+fn hashptid_composed_with_text_after_it_or_another_call_is_reported() {
+    let script = |s: &str| {
+        format!(
+            "<script>\n<p t=\"SITEID\">7</p>\n<e en=\"T\" t=\"00100020\" n=\"PatientID\">{s}</e>\n</script>\n"
+        )
+    };
+    let i = ctp::import::import(&script("ID-@hashptid(@SITEID,this)-@date()")).unwrap();
+    assert_eq!(
+        i.recipe.rules[0].action,
+        Action::HashPatientId {
+            site: "{SITEID}".into(),
+            length: None,
+            prefix: "ID-".into(),
+            suffix: "-{RUN_DATE}".into(),
+        }
+    );
+    assert!(i.recipe.params.contains_key("RUN_DATE"));
+    // a value composed of two hashes is not one the recipe can write
+    let two = ctp::import::import(&script("@hashptid(@SITEID,this)@hash(this,4)")).unwrap();
+    assert!(two.report.has_unsupported());
+    assert!(two
+        .recipe
+        .rules
+        .iter()
+        .all(|r| r.select.to_string() != "PatientID"));
 }
 
 #[test]

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use dicom_core::Tag;
+
 use crate::support::dciodvfy::{assert_no_gained_errors, dciodvfy_present, gained};
 use crate::support::harness::*;
 
@@ -89,4 +91,81 @@ fn imported_recipes_gain_no_dciodvfy_error() {
     }
     assert!(pairs >= 2 * all.len(), "only {pairs} outputs checked");
     assert_no_gained_errors(&found);
+}
+
+/// A recipe that removes every attribute of the groups where the image modules keep their
+/// required attributes outside Table E.1-1 (acquisition 0018, relationship 0020, pixel
+/// description 0028): Laterality, Echo Time, Rows, Image Position … . Two are kept first:
+/// Body Part Examined (Type 3, but dciodvfy reads it for Laterality's condition: without it a
+/// brain MR "needs" Laterality) and Number of Frames (the CT-like multi-frame MR of the corpus has
+/// it though its IOD has no Multi-frame module, so no Type bounds its removal, and its pixel
+/// data's length depends on it).
+const REMOVES_IMAGE_GROUPS: &str = r#"
+name = "removes the image groups"
+[[rules]]
+select = "BodyPartExamined"
+action = "keep"
+[[rules]]
+select = "NumberOfFrames"
+action = "keep"
+[[rules]]
+select = "(0018,xxxx)"
+action = "remove"
+[[rules]]
+select = "(0020,xxxx)"
+action = "remove"
+[[rules]]
+select = "(0028,xxxx)"
+action = "remove"
+"#;
+
+/// The Types the removal is bounded by come from PS3.3 (`data/iod_types.csv`): a rule removing
+/// whole groups of a CT, an MR, an RT Structure Set and an SR leaves their Type 1 attributes to
+/// the profile and empties their Type 2 ones, so dciodvfy finds nothing missing that the input
+/// had; and Type 3 attributes are removed.
+#[test]
+fn removing_whole_image_groups_gains_no_dciodvfy_error() {
+    if !dciodvfy_present() {
+        return;
+    }
+    let tmp = TempDir::new("recipe-iod-groups");
+    let recipe = tmp.join("removes-image-groups.toml");
+    std::fs::write(&recipe, REMOVES_IMAGE_GROUPS).expect("recipe written");
+    let r = recipe.to_string_lossy().into_owned();
+    let inputs: Vec<PathBuf> = FILES.iter().map(|f| data().join(f)).collect();
+    let run = run("recipe-iod-groups", &["--recipe", &r], &inputs);
+    let written = run.written();
+    assert_eq!(written.len(), FILES.len(), "every file written");
+    let mut found = BTreeMap::new();
+    let mut removed = 0;
+    for w in &written {
+        let new = gained(&tmp, &w.input, &w.output);
+        if !new.is_empty() {
+            found.insert(w.source.clone(), new);
+        }
+        let (input, output) = (dicom(&w.input, "input"), dicom(&w.output, "output"));
+        let tags = |d: &dicom_object::InMemDicomObject| -> Vec<_> {
+            d.iter()
+                .map(|e| e.header().tag)
+                .filter(|t| [0x0018, 0x0020, 0x0028].contains(&t.group()) && t.element() != 0)
+                .collect()
+        };
+        let kept = tags(&output.dataset);
+        removed += tags(&input.dataset)
+            .iter()
+            .filter(|t| !kept.contains(t))
+            .count();
+        if w.source.ends_with("0051.dcm") {
+            // the MR: Echo Time (Type 2) emptied, Rows (Type 1) kept, Flip Angle (Type 3) removed
+            assert_eq!(text(&output.dataset, Tag(0x0018, 0x0081)), None);
+            assert!(output.dataset.get(Tag(0x0018, 0x0081)).is_some());
+            assert_eq!(
+                text(&output.dataset, Tag(0x0028, 0x0010)),
+                Some("360".into())
+            );
+            assert!(output.dataset.get(Tag(0x0018, 0x1314)).is_none());
+        }
+    }
+    assert_no_gained_errors(&found);
+    assert!(removed >= 30, "only {removed} attributes removed");
 }

@@ -137,12 +137,20 @@ fn convert_parts(parts: &[Part], row: &Row, depth: usize) -> Converted {
             "empty (an empty script writes an empty value)",
         ),
         [Part::Call(call)] => convert_call(call, row, depth),
-        _ => convert_template(parts),
+        _ => match parts.iter().position(is_hashptid) {
+            Some(k) => convert_composed_hashptid(parts, k, row),
+            None => convert_template(parts),
+        },
     }
 }
 
-/// A script of text, `@param`, `@date()` and `@time()`: a replacement value with placeholders.
-fn convert_template(parts: &[Part]) -> Converted {
+fn is_hashptid(part: &Part) -> bool {
+    matches!(part, Part::Call(c) if c.name == "hashptid")
+}
+
+/// Text, `@param`, `@date()` and `@time()` as a value with placeholders (`{NAME}`), and the
+/// parameters it names; `Err` with why for another call.
+fn template_text(parts: &[Part]) -> Result<(String, Vec<String>), String> {
     let mut value = String::new();
     let mut params = Vec::new();
     for part in parts {
@@ -154,7 +162,7 @@ fn convert_template(parts: &[Part]) -> Converted {
                     params.push(p);
                 }
                 None => {
-                    return Converted::unsupported(format!(
+                    return Err(format!(
                         "@{} inside a composed value is not supported",
                         c.name
                     ))
@@ -162,6 +170,41 @@ fn convert_template(parts: &[Part]) -> Converted {
             },
         }
     }
+    Ok((value, params))
+}
+
+/// NBIA's `@param(@SHORTNAME)-@hashptid(@SITEID,this,10)`: CTP writes the text and the calls'
+/// values one after the other, so the text around the one `@hashptid` (the part at `k`) becomes
+/// its prefix and suffix.
+fn convert_composed_hashptid(parts: &[Part], k: usize, row: &Row) -> Converted {
+    let (Part::Call(call), before, after) = (&parts[k], &parts[..k], &parts[k + 1..]) else {
+        return Converted::unsupported("@hashptid expected");
+    };
+    let (prefix, suffix) = match (template_text(before), template_text(after)) {
+        (Ok(p), Ok(s)) => (p, s),
+        (Err(why), _) | (_, Err(why)) => return Converted::unsupported(why),
+    };
+    let mut c = convert_hashptid(call, row);
+    if let Some(Effect::Act(Action::HashPatientId {
+        prefix: p,
+        suffix: s,
+        ..
+    })) = c.effect.as_mut()
+    {
+        p.clone_from(&prefix.0);
+        s.clone_from(&suffix.0);
+        c.detail = format!("{:?}, then {}, then {:?}", prefix.0, c.detail, suffix.0);
+        c.params.extend(prefix.1.into_iter().chain(suffix.1));
+    }
+    c
+}
+
+/// A script of text, `@param`, `@date()` and `@time()`: a replacement value with placeholders.
+fn convert_template(parts: &[Part]) -> Converted {
+    let (value, params) = match template_text(parts) {
+        Ok(t) => t,
+        Err(why) => return Converted::unsupported(why),
+    };
     let mut c = Converted::new(
         Effect::Act(Action::Replace(value.clone())),
         RowStatus::Imported,
@@ -343,7 +386,12 @@ fn convert_hashptid(call: &Call, row: &Row) -> Converted {
     };
     let (site, param) = param_or_literal(call.arg(0));
     let mut c = md5(act(
-        Action::HashPatientId { site, length },
+        Action::HashPatientId {
+            site,
+            length,
+            prefix: String::new(),
+            suffix: String::new(),
+        },
         "CTP's @hashptid of [site]ID (unkeyed MD5)",
     ));
     c.params.extend(param);
