@@ -38,8 +38,8 @@ impl FileIod {
     /// every top-level attribute of Type 1 or 2, conditional or not, and Table E.1-1's
     /// compound-code attributes at every path), else Table E.1-1's own codes (Z for a Type 2
     /// attribute, D and U for a Type 1) at every depth, else, at the top level, the attributes
-    /// every composite IOD requires (a SOP class the table lacks) and the attributes Frame
-    /// Increment Pointer names.
+    /// every composite IOD requires (a SOP class the table lacks), the attributes Frame
+    /// Increment Pointer names, and the attributes pixel data is read by ([`READS_PIXEL_DATA`]).
     pub fn required_type(&self, profile: &Profile, path: &[u32]) -> Option<IodType> {
         let (&last, above) = path.split_last()?;
         let t = Tag((last >> 16) as u16, last as u16);
@@ -55,7 +55,7 @@ impl FileIod {
             None
         } else if let Some(ty) = required_in_every_composite_iod(last) {
             Some(ty)
-        } else if self.frame_pointers.contains(&t) {
+        } else if self.frame_pointers.contains(&t) || READS_PIXEL_DATA.contains(&t) {
             Some(IodType::T1C)
         } else {
             None
@@ -75,6 +75,23 @@ impl FileIod {
         }
     }
 }
+
+/// The attributes a reader needs to find the frames in pixel data (PS3.3 C.7.6.3, and Number
+/// of Frames, which a file may carry though its IOD has no Multi-frame module): at the top
+/// level a rule's removal of one of them is bounded as a Type 1 attribute's, whatever the
+/// file's IOD says, because the pixel data could no longer be read without it.
+pub const READS_PIXEL_DATA: [Tag; 10] = [
+    tags::SAMPLES_PER_PIXEL,
+    tags::PHOTOMETRIC_INTERPRETATION,
+    tags::ROWS,
+    tags::COLUMNS,
+    tags::BITS_ALLOCATED,
+    tags::BITS_STORED,
+    tags::HIGH_BIT,
+    tags::PIXEL_REPRESENTATION,
+    tags::PLANAR_CONFIGURATION,
+    tags::NUMBER_OF_FRAMES,
+];
 
 /// What a rule's action becomes in the file's IOD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
