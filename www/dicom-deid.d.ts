@@ -299,6 +299,9 @@ export interface DeidResult {
   discard(): Promise<void>;
   /** The written instances: their path in the zip and where their bytes are (stored entries). */
   instances: { path: string; at: number; size: number }[];
+  /** The project's public key (64 hex digits) the run signed its statement with: sendResult
+   * sends only a zip signed by it (a zip re-signed with another key is refused). */
+  publicKey: string;
   /** The sending to `destination` (to S3: the zip's upload), or null without one. */
   delivery: DeidDelivery | S3Delivery | null;
 }
@@ -324,7 +327,12 @@ export declare function deidentify(options: DeidentifyOptions): Promise<DeidResu
 export declare function uploadToS3(
   zip: Blob,
   destination: S3Destination,
-  options?: { signal?: AbortSignal; onProgress?: (progress: SendProgress) => void },
+  options?: {
+    signal?: AbortSignal;
+    onProgress?: (progress: SendProgress) => void;
+    /** The project's public key (text, File or Blob; deidentify()'s `publicKey`): the zip must be signed by it. */
+    publicKey?: string | Blob;
+  },
 ): Promise<S3Delivery>;
 
 /** Loads the engine (wasm and a helper worker); rejects with 'unsupported'. */

@@ -8,7 +8,7 @@
 // files are read and written inside the browser. Every failure is a DeidError with a `code`.
 // The page (app.js) and the <dicom-deid> element are built on these functions only.
 import init, {
-  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_config_with_recipe, parse_pixel_rules, pixel_rules_toml, preset_config, preset_recipe,
+  WebJob, WebMd5, clip_regions, first_matching_rule, parse_config, parse_config_with_preset, parse_config_with_recipe, parse_pixel_rules, pixel_rules_toml, preset_config, preset_recipe, project_public_key,
   recipe_info, s3_etag_matches, s3_multipart_etag, stow_batches, stow_body, stow_decide, stow_instance, stow_outcomes, version as engineVersion,
 } from './pkg/dicom_deid.js';
 import { compileEngine } from './internal/assets.js';
@@ -657,19 +657,19 @@ export function clearSpool() {
  * sha256}} or {ok: false, problems, message}. A zip that cannot be read as a zip is refused
  * the same way.
  */
-async function vouchZip(zip) {
+async function vouchZip(zip, publicKey) {
   const { helper } = await loadEngineOnce();
   try {
-    return await helper.run({ op: 'vouch-zip', file: zip });
+    return await helper.run({ op: 'vouch-zip', file: zip, publicKey });
   } catch (e) {
     const message = `the zip cannot be checked against its signed run statement; nothing of it is sent: ${messageOf(e)}`;
     return { ok: false, problems: [messageOf(e)], message };
   }
 }
 
-/** The zip refused unless it holds: DeidError 'unvouched' with verify's lines. */
-async function vouchWhole(zip) {
-  vouchedInstances(await vouchZip(zip), []);
+/** The zip refused unless it holds (signed by `publicKey` when given): DeidError 'unvouched' with verify's lines. */
+async function vouchWhole(zip, publicKey) {
+  vouchedInstances(await vouchZip(zip, publicKey), []);
 }
 
 /** The engine's functions the S3 upload uses (src/deliver/ through src/web.rs): ETags and the retry decision. */
@@ -689,13 +689,14 @@ const S3_CORE = Object.freeze({
  * nothing is uploaded), 'send' or 'aborted'. Also the way to retry a failed delivery.
  * @type {Api['uploadToS3']}
  */
-export async function uploadToS3(zip, destination, { signal, onProgress } = {}) {
+export async function uploadToS3(zip, destination, { signal, onProgress, publicKey } = {}) {
   await loadEngineOnce();
   if (!(typeof Blob === 'function' && zip instanceof Blob)) throw new DeidError('bad-options', 'the zip to upload must be a Blob');
   if (!destination || destination.kind !== 's3') throw new DeidError('bad-options', "the destination must be {kind: 's3', presign}");
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
   const checked = checkS3Destination(destination);
-  await vouchWhole(zip);
+  const key = publicKey == null ? undefined : typeof publicKey === 'string' ? publicKey : await textOf(publicKey, 'public key');
+  await vouchWhole(zip, key);
   return uploadZip(zip, checked, S3_CORE, { signal: signal || new AbortController().signal, onProgress: onProgress || (() => {}) });
 }
 
@@ -788,6 +789,7 @@ export async function deidentify({ source, options, mapping, existingKey, secret
     stats: { seconds: r.seconds, scanSeconds: r.phases.scan, processSeconds: r.phases.process, bytesIn: r.bytesWritten, workers: size },
     discard: () => r.output.remove().catch(() => {}),
     instances: r.instances,
+    publicKey: project_public_key(secretB),
     delivery: null,
   };
   if (streaming) result.delivery = await finishStream(streaming, dest, runSignal);
@@ -827,7 +829,7 @@ export async function sendResult(result, { destination, signal, onProgress } = N
   if (onProgress != null && typeof onProgress !== 'function') throw new DeidError('bad-options', 'onProgress must be a function');
   try {
     const sendSignal = signal || new AbortController().signal;
-    const vouched = vouchedInstances(await vouchZip(result.zip), result.instances);
+    const vouched = vouchedInstances(await vouchZip(result.zip, result.publicKey), result.instances);
     const delivery = dest.kind === 's3'
       ? await deliverZip(result.zip, dest, sendSignal, onProgress || (() => {}))
       : await sendFromZip(STOW_CORE, dest, result.zip, vouched, sendSignal, onProgress || (() => {}));
@@ -847,7 +849,7 @@ export async function sendResult(result, { destination, signal, onProgress } = N
 async function deliverChecked(result, dest, signal, report) {
   let vouched;
   try {
-    vouched = vouchedInstances(await vouchZip(result.zip), result.instances);
+    vouched = vouchedInstances(await vouchZip(result.zip, result.publicKey), result.instances);
   } catch (e) {
     const error = asDeidError(e, 'unvouched');
     if (dest.kind === 's3') return { kind: 's3', state: 'error', code: error.code, error: error.message };

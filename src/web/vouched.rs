@@ -117,3 +117,11 @@ pub fn vouch_zip_at(
         }
     })
 }
+
+/// The project's public key (64 hex digits) for a secret: the key a run with that secret signs
+/// its statement with, so that a delivery can insist on it (a zip re-signed with another key
+/// is refused) — `dicom-deid send` does the same with the project's secret.
+#[wasm_bindgen]
+pub fn project_public_key(secret: &[u8]) -> String {
+    crate::statement::signing::public_key_hex(&crate::uid::Keyed::new(secret))
+}

@@ -308,6 +308,32 @@ describe('STOW-RS from the browser into Orthanc', { timeout: 6 * 60_000 }, () =>
         assert.ok(r.problems.some((p) => p.startsWith(line)) && r.message.includes(line), JSON.stringify(r));
       }
       assert.equal(refused.presigned, 0, 'nothing was uploaded to S3: no URL asked for');
+      // A zip that holds against its own statement but was signed with another project's key:
+      // the run's result names its key, so it is refused too.
+      const resigned = await page.evaluate(async () => {
+        const api = await import('/dicom-deid.js');
+        const other = await api.deidentify({ source: document.getElementById('api-dir').files, secret: 'another project secret, another key', workers: 2 });
+        const destination = { kind: 'stow', url: '/dicom-web/studies' };
+        const s3 = { kind: 's3', presign: async () => { throw new Error('never asked'); } };
+        const out = { ownKey: other.publicKey !== window.vouchedRun.publicKey && /^[0-9a-f]{64}$/.test(other.publicKey) };
+        for (const [kind, send] of [
+          ['stow', () => api.sendResult({ ...window.vouchedRun, zip: other.zip }, { destination })],
+          ['s3', () => api.uploadToS3(other.zip, s3, { publicKey: window.vouchedRun.publicKey })],
+        ]) {
+          try {
+            await send();
+            out[kind] = { sent: true };
+          } catch (e) {
+            out[kind] = { code: e.code, message: e.message };
+          }
+        }
+        return out;
+      });
+      assert.ok(resigned.ownKey, 'each secret has its own key');
+      for (const kind of ['stow', 's3']) {
+        assert.equal(resigned[kind].code, 'unvouched', JSON.stringify(resigned));
+        assert.match(resigned[kind].message, /not by the given public key/);
+      }
       assert.equal((await archive.proxy.stats()).requests, 0, 'the refused zips made no request');
       assert.equal((await archive.orthanc.storedFiles()).length, 0, 'Orthanc holds nothing');
       // The zip as written still delivers.
