@@ -160,15 +160,33 @@ fn keyword_of(tag: Tag) -> String {
         .unwrap_or_default()
 }
 
-/// The quasi-identifiers the options keep (their action keeps a value).
-fn retained_quasi(ctx: &Context) -> Vec<String> {
+/// The quasi-identifiers the run keeps in some file: a recipe rule's decision where one decides
+/// the attribute in that file, else the options'. A value kept, cleaned or turned by a rule into
+/// another value of its own (rounded, shifted, hashed, looked up: still telling patients apart)
+/// counts as kept; removed, emptied or one fixed text does not.
+fn retained_quasi(input: &Input) -> Vec<String> {
+    let ctx = input.ctx;
     QUASI_IDENTIFIERS
         .iter()
         .filter(|(k, t)| {
-            if *k == "PatientBirthDate" {
-                return ctx.config.birth_date == BirthDateMode::KeepYear;
+            let by_options = if *k == "PatientBirthDate" {
+                ctx.config.birth_date == BirthDateMode::KeepYear
+            } else {
+                matches!(attribute_action(ctx, *t).0, "kept" | "cleaned")
+            };
+            let in_file = |h: &AuditHeader| match h.ruled.get(&(t.group(), t.element())) {
+                None => by_options,
+                Some(d) => match &d.applied {
+                    None | Some(RuleAction::Profile) => by_options,
+                    Some(RuleAction::Remove | RuleAction::Empty | RuleAction::Replace(_)) => false,
+                    Some(_) => true,
+                },
+            };
+            let mut read = input.headers.values().flatten().peekable();
+            match read.peek() {
+                None => by_options,
+                Some(_) => read.any(in_file),
             }
-            matches!(attribute_action(ctx, *t).0, "kept" | "cleaned")
         })
         .map(|(k, _)| k.to_string())
         .collect()
@@ -330,7 +348,7 @@ pub fn summary(input: &Input) -> Summary {
     let pending = pending_pixel_review(input);
     let (attributes, nested_attributes, private_creators) = attributes_and_creators(input);
     let shifts = input.plan.subjects.iter().map(|s| s.shift_days);
-    let qis = retained_quasi(input.ctx);
+    let qis = retained_quasi(input);
     Summary {
         format: "dicom-deid audit 1",
         files: input.scans.len() as u64,

@@ -238,6 +238,64 @@ fn k_anonymity_on_a_synthetic_batch_with_three_unique_patients() {
     assert_eq!(s["risk"]["k"], 10);
 }
 
+/// The risk figures follow a recipe: an attribute a rule keeps in some file is a quasi-identifier
+/// even where the options remove it, and one every file's rule removes is not.
+#[test]
+fn the_risk_figures_take_the_quasi_identifiers_a_recipe_keeps_or_removes() {
+    let (dir, batch, secret) = pydicom_batch("audit-risk-recipe", SYNTHETIC);
+    let recipe = |name: &str, text: &str| {
+        let p = dir.join(name);
+        fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    // Basic empties age; a rule keeps it for women only: it is kept in some files.
+    let keeps = recipe(
+        "keeps-age.toml",
+        "[[rules]]\nselect = \"PatientAge\"\nwhen = { equals = { attr = \"PatientSex\", value = \"F\" } }\naction = \"keep\"\n",
+    );
+    let secret = secret.to_str().unwrap();
+    let args = [
+        "--preset",
+        "basic",
+        "--secret-file",
+        secret,
+        "--recipe",
+        &keeps,
+    ];
+    let (s, _) = audit(dir.path(), &args, &[batch.clone()]);
+    assert_eq!(
+        s["risk"]["quasi_identifiers"],
+        serde_json::json!(["PatientAge", "Manufacturer", "ManufacturerModelName"])
+    );
+    assert!(
+        s["risk"]["unique_patients"].as_u64().unwrap() > 0,
+        "{}",
+        s["risk"]
+    );
+    // Research keeps sex and age; rules remove both in every file: neither counts.
+    let removes = recipe(
+        "removes-sex-age.toml",
+        "[[rules]]\nselect = \"PatientSex\"\naction = \"remove\"\n[[rules]]\nselect = \"PatientAge\"\naction = \"empty\"\n",
+    );
+    let args = [
+        "--preset",
+        "research",
+        "--secret-file",
+        secret,
+        "--recipe",
+        &removes,
+    ];
+    fs::remove_dir_all(dir.join("audit")).unwrap();
+    let (s, _) = audit(dir.path(), &args, &[batch]);
+    let qis = s["risk"]["quasi_identifiers"].as_array().unwrap().clone();
+    assert!(
+        !qis.iter().any(|q| q == "PatientSex" || q == "PatientAge"),
+        "{qis:?}"
+    );
+    assert_eq!(s["risk"]["unique_patients"], 0);
+    assert_eq!(s["risk"]["k"], 10);
+}
+
 /// One file made with pydicom with identifiers inside sequences: an accession number and a
 /// requested procedure ID in the Request Attributes Sequence (removed with it), and a patient
 /// name, an operator's name and a code value in an item of the Anatomic Region Sequence (not
