@@ -322,6 +322,7 @@ export class DicomDeidElement extends HTMLElement {
   attributeChangedCallback(name, _old, value) {
     if (name === 'preset' && isPreset(value)) this.#q('preset').value = value;
     if (name === 'id-prefix') this.#q('id-prefix').value = value ?? '';
+    if (name === 'preset' || name === 'id-prefix') this.#audit?.settingsChanged();
     if (name === 'stow-url') this.destination = value ? { kind: 'stow', url: value } : null;
     if (name === 'stow-stream') {
       this.#session.streamSend = value !== null;
@@ -420,6 +421,7 @@ export class DicomDeidElement extends HTMLElement {
 
   #wire() {
     const s = this.#session;
+    for (const id of ['preset', 'id-prefix']) this.#q(id).addEventListener('change', () => this.#audit.settingsChanged());
     this.#q('pick-folder').addEventListener('click', async () => {
       let dir;
       try {

@@ -126,6 +126,11 @@ describe('the audit and the check of a received zip on the page', { timeout: 10 
     // The detail (PHI) is labelled as such, apart from the summary's downloads.
     assert.match(await page.locator('#audit .audit-phi').textContent(), /patient data/);
     assert.deepEqual(await axeProblems(page), [], 'the audit shown');
+    // Another preset: the audit shown was made with other settings, so it is taken away.
+    await page.getByTestId('preset').selectOption('research');
+    await page.waitForSelector('[data-testid=audit-result][data-state=idle]', { timeout: LONG });
+    assert.equal(await page.getByTestId('audit-download-json').count(), 0, 'no download of the stale audit');
+    await page.getByTestId('preset').selectOption('basic');
   });
 
   it("with a recipe, the page's audit equals the CLI's --audit --recipe --param, rules inside sequences included", async () => {

@@ -286,6 +286,12 @@ function updateStart() {
 // ---------------------------------------------------------------- preview
 
 let previewTimer = null;
+/** A setting changed (preset, a field, the configuration file, the secret): an audit shown is of other settings; the preview follows. */
+function settingsChanged() {
+  audit.settingsChanged();
+  schedulePreview();
+}
+
 function schedulePreview(from) {
   if (from !== undefined) state.previewFrom = from;
   if (!state.ready) return; // the selection is read (and previewed) once the engine is ready
@@ -517,7 +523,7 @@ function wire() {
     state.configText = null;
     if (!f) {
       state.baseConfig = await resolveBase().catch(() => null);
-      schedulePreview();
+      settingsChanged();
       return;
     }
     try {
@@ -532,7 +538,7 @@ function wire() {
       state.baseConfig = null;
       showError('settings-error', () => t('set.file-error', { name: f.name, message: messageOf(err) }));
     }
-    schedulePreview();
+    settingsChanged();
   });
   $('preset').addEventListener('change', () => {
     if (!state.ready) {
@@ -545,7 +551,7 @@ function wire() {
     resolveBase().catch(() => null).then((cfg) => {
       state.baseConfig = cfg;
       fillForm(cfg || session.presets[$('preset').value]);
-      schedulePreview();
+      settingsChanged();
     });
   });
   for (const input of configInputs()) {
@@ -558,6 +564,7 @@ function wire() {
         state.touched.add(input);
         return;
       }
+      audit.settingsChanged();
       if (await validConfig()) schedulePreview();
     });
   }
@@ -589,7 +596,7 @@ function listen() {
   const on = (type, show) => session.addEventListener(type, (e) => show(/** @type {CustomEvent} */ (e).detail));
   on('state', showState);
   on('selection', showSelection);
-  on('secret', () => schedulePreview());
+  on('secret', () => settingsChanged());
   view.listen(session);
   view.wire(session);
   sendView.listen(session);

@@ -8,6 +8,7 @@
 //   const audit = new AuditView(container, session, { heading: 'h2' });
 //   audit.relabel();                       // after a language switch
 //   audit.recipeChanged();                 // the recipe panel changed (the audit uses its rules)
+//   audit.settingsChanged();               // a preset, setting, configuration file or secret changed
 //
 // Test hooks (data-testid): audit-start, audit-status, audit-result (data-state idle, running,
 // done, error; data-files, data-patients, data-studies, data-series, data-k, data-unique,
@@ -68,12 +69,17 @@ export class AuditView {
     this.#changed();
   }
 
+  /** A setting changed (preset, a field, a configuration file, the secret): an audit shown was made with others. */
+  settingsChanged() {
+    this.#changed();
+  }
+
   #enable() {
     if (this.#part('audit-result').dataset.state === 'running') return;
     this.#part('audit-start').disabled = !this.#session.canStart;
   }
 
-  /** A new selection or recipe: the audit shown was of another one. */
+  /** A new selection, recipe or setting: the audit shown was of another one. */
   #changed() {
     this.#enable();
     if (this.#audit || this.#error) this.#show(null, null);
