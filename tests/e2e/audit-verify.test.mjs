@@ -128,7 +128,7 @@ describe('the audit and the check of a received zip on the page', { timeout: 10 
     assert.deepEqual(await axeProblems(page), [], 'the audit shown');
     // Another preset: the audit shown was made with other settings, so it is taken away.
     await page.getByTestId('preset').selectOption('research');
-    await page.waitForSelector('[data-testid=audit-result][data-state=idle]', { timeout: LONG });
+    await page.waitForSelector('[data-testid=audit-result][data-state=idle]', { state: 'attached', timeout: LONG });
     assert.equal(await page.getByTestId('audit-download-json').count(), 0, 'no download of the stale audit');
     await page.getByTestId('preset').selectOption('basic');
   });
